@@ -196,7 +196,9 @@ def encrypt_ballot(
     betas = [g.add(g.mul(r, y), g.small_multiple(mk)) for r, mk in zip(rs, m, strict=True)]
     choices = []
     for k, (a, b, r, mk) in enumerate(zip(alphas, betas, rs, m, strict=True)):
-        proof = prove_range(CHOICE_TAG, ctx.election_hash, alias, str(k), a, b, y, [0, 1], mk, r, rng)
+        proof = prove_range(
+            CHOICE_TAG, ctx.election_hash, alias, str(k), a, b, y, [0, 1], mk, r, rng
+        )
         choices.append({"alpha": a.hex(), "beta": b.hex(), "proof": proof})
     values = ctx.overall_values
     overall = prove_range(

@@ -14,9 +14,7 @@ EMPTY_HEAD = bytes(32)
 
 def board_head(previous_head: bytes, tracker: bytes) -> bytes:
     """One step: ``head_n = SHA-256(frame("board-v1") ‖ frame(head_{n-1}) ‖ frame(tracker_n))``."""
-    return hashlib.sha256(
-        g.frame(BOARD_TAG) + g.frame(previous_head) + g.frame(tracker)
-    ).digest()
+    return hashlib.sha256(g.frame(BOARD_TAG) + g.frame(previous_head) + g.frame(tracker)).digest()
 
 
 def chain_heads(trackers: Iterable[bytes], head: bytes = EMPTY_HEAD) -> bytes:

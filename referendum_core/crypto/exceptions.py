@@ -16,6 +16,10 @@ class CryptoError(Exception):
         self.message = message
         self.location = location
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # Keep the location when the exception crosses a process boundary.
+        return (self.__class__, (self.message, self.location))
+
     def at(self, prefix: str) -> CryptoError:
         """Return this error with ``prefix`` prepended to its location (mutates and returns self)."""
         if not prefix:

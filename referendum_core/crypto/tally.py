@@ -61,7 +61,9 @@ def combine_aggregates(parts: Iterable[Aggregate]) -> Aggregate:
         if not total:
             total = list(part)
         else:
-            total = [(g.add(a, pa), g.add(s, ps)) for (a, s), (pa, ps) in zip(total, part, strict=True)]
+            total = [
+                (g.add(a, pa), g.add(s, ps)) for (a, s), (pa, ps) in zip(total, part, strict=True)
+            ]
     return total
 
 
@@ -129,7 +131,9 @@ def verify_partial_decryption(
     ds: list[g.Point] = []
     for k, (sh, (a, _s)) in enumerate(zip(shares, agg, strict=True)):
         if not isinstance(sh, dict) or sh.keys() != SHARE_KEYS:
-            raise DecryptionError(f"share must have exactly {', '.join(sorted(SHARE_KEYS))}", f"[{k}]")
+            raise DecryptionError(
+                f"share must have exactly {', '.join(sorted(SHARE_KEYS))}", f"[{k}]"
+            )
         parsed = []
         for key in ("D", "commitment_b", "commitment_a"):
             try:

@@ -1,0 +1,556 @@
+"""The full record verifier (spec section 8), streaming and parallel.
+
+The record is read with :mod:`.jsonstream`, so memory does not grow with the size of the ballots:
+what is kept per ballot is its alias → position and its alphas (for the re-vote and replay rules).
+Ballot checks run in worker processes (``jobs``); the board chain, re-vote, replay and counted-set
+rules run in order in the main process, so the failure reported is the first in board order.
+
+Counted aggregates are computed as *(sum of all ballots) − (sum of the uncounted ones)*: workers
+sum every ballot while verifying it, and a second, cheap pass over the board collects the few
+ballots superseded by a re-vote or excluded because their voter voted in person.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import group as g
+from .ballot import check_ballot, verify_audited
+from .board import EMPTY_HEAD, board_head
+from .exceptions import CryptoError, InvalidEncoding, InvalidManifest, InvalidRecord
+from .jsonstream import iter_object
+from .manifest import ElectionContext, context_from_manifest, parse_utc
+from .tally import (
+    Aggregate,
+    aggregate,
+    combine_aggregates,
+    recover_result,
+    verify_partial_decryption,
+)
+
+STREAM_KEYS = frozenset({"board", "audited"})
+REQUIRED_KEYS = (
+    "manifest",
+    "election_hash",
+    "board",
+    "board_head",
+    "audited",
+    "excluded_aliases",
+    "tally",
+)
+ENTRY_KEYS = frozenset({"seq", "alias", "tracker", "ballot", "cast_at"})
+AUDITED_WRAPPER_KEYS = frozenset({"alias", "tracker", "ballot", "seq", "audited_at", "cast_at"})
+TALLY_KEYS = frozenset({"counted", "aggregate", "decryptions", "result"})
+BATCH = 128
+
+BoardSource = Callable[[], Iterable[Any]]
+
+
+@dataclass
+class TrackerStatus:
+    """Where a voter's tracker was found and what became of that ballot."""
+
+    tracker: str
+    location: str = ""
+    alias: str = ""
+    status: str = "not found"  # counted | superseded | excluded | audited | not found
+
+
+@dataclass
+class Summary:
+    """What a valid record says."""
+
+    election_id: str
+    municipality: str
+    election_hash: str
+    trustees: int
+    ballots_on_board: int
+    audited: int
+    voters: int
+    superseded: int
+    excluded_aliases: int
+    excluded_on_board: int
+    counted: int
+    result: dict[str, int]
+    board_head: str
+    in_person: dict[str, Any] | None = None
+    tracker: TrackerStatus | None = None
+
+    def render(self) -> str:
+        """Human-readable summary."""
+        width = max(len(c) for c in self.result) if self.result else 0
+        lines = [
+            "Election record is VALID",
+            f"  election             {self.election_id} (municipality {self.municipality})",
+            f"  election hash        {self.election_hash}",
+            f"  trustees             {self.trustees}",
+            f"  ballots on board     {self.ballots_on_board}",
+            f"  voters (aliases)     {self.voters}",
+            f"  superseded (re-vote) {self.superseded}",
+            f"  excluded (in person) {self.excluded_on_board} on the board"
+            f" ({self.excluded_aliases} aliases listed)",
+            f"  audited (not cast)   {self.audited}",
+            f"  counted              {self.counted}",
+            "  online result:",
+        ]
+        lines += [f"    {c:<{width}}  {n}" for c, n in self.result.items()]
+        if self.in_person:
+            counts = self.in_person.get("counts", {})
+            lines.append("  in-person counts (from the commissions' protocols, not verified here):")
+            for c, n in self.result.items():
+                extra = counts.get(c, 0)
+                lines.append(f"    {c:<{width}}  {extra}   combined {n + extra}")
+        lines.append(f"  board head           {self.board_head}")
+        if self.tracker is not None:
+            t = self.tracker
+            if t.status == "not found":
+                lines.append(f"  tracker {t.tracker}: NOT FOUND")
+            else:
+                lines.append(f"  tracker {t.tracker}: found at {t.location} ({t.status})")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- per-entry checks
+
+
+def check_entry(ctx: ElectionContext, entry: Any) -> tuple[int, str, bytes, Any]:
+    """Checks of one board entry that need no other entry; locations relative to the entry.
+
+    Returns ``(seq, alias, tracker, CheckedBallot)``.
+
+    Raises:
+        CryptoError: the first failed check.
+    """
+    if not isinstance(entry, dict) or entry.keys() != ENTRY_KEYS:
+        raise InvalidRecord("board entry must have exactly seq, alias, tracker, ballot, cast_at")
+    seq, alias = entry["seq"], entry["alias"]
+    if type(seq) is not int:
+        raise InvalidEncoding("seq must be an integer", "seq")
+    if not isinstance(alias, str) or not alias:
+        raise InvalidEncoding("alias must be a non-empty string", "alias")
+    try:
+        tracker = g.parse_hex32(entry["tracker"], "tracker")
+    except CryptoError as exc:
+        raise exc.at("tracker") from None
+    try:
+        checked = check_ballot(ctx, alias, entry["ballot"])
+    except CryptoError as exc:
+        raise exc.at("ballot") from None
+    if checked.tracker != tracker:
+        raise InvalidRecord("tracker does not match the ballot", "tracker")
+    try:
+        cast_at = parse_utc(entry["cast_at"], "cast_at")
+    except InvalidManifest as exc:
+        raise InvalidRecord(exc.message, "cast_at") from None
+    if not ctx.opens_at <= cast_at <= ctx.closes_at:
+        raise InvalidRecord("cast outside the voting period", "cast_at")
+    return seq, alias, tracker, checked
+
+
+@dataclass
+class _Batch:
+    start: int
+    entries: list[tuple[int, str, bytes, tuple[bytes, ...]]]
+    agg: Aggregate
+    failure: CryptoError | None = None
+
+
+def _check_batch_ctx(ctx: ElectionContext, start: int, batch: list[Any]) -> _Batch:
+    out = _Batch(start, [], [])
+    cts = []
+    for j, entry in enumerate(batch):
+        try:
+            seq, alias, tracker, checked = check_entry(ctx, entry)
+        except CryptoError as exc:
+            out.failure = exc.at(f"board[{start + j}]")
+            break
+        out.entries.append((seq, alias, tracker, checked.alphas))
+        cts.append((checked.alphas, checked.betas))
+    out.agg = aggregate(cts)
+    return out
+
+
+_WORKER_CTX: ElectionContext | None = None
+
+
+def _init_worker(ctx: ElectionContext) -> None:
+    global _WORKER_CTX
+    _WORKER_CTX = ctx
+
+
+def _check_batch(start: int, batch: list[Any]) -> _Batch:
+    assert _WORKER_CTX is not None
+    return _check_batch_ctx(_WORKER_CTX, start, batch)
+
+
+def _batched(entries: Iterable[Any]) -> Iterator[tuple[int, list[Any]]]:
+    batch: list[Any] = []
+    start = 0
+    for e in entries:
+        batch.append(e)
+        if len(batch) == BATCH:
+            yield start, batch
+            start += len(batch)
+            batch = []
+    if batch:
+        yield start, batch
+
+
+# --------------------------------------------------------------------------- the verifier
+
+
+@dataclass
+class RecordVerifier:
+    """Feed top-level ``(key, value)`` pairs, then call :meth:`finish` with board re-readers."""
+
+    jobs: int = 1
+    tracker: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+    ctx: ElectionContext | None = None
+    board_done: bool = False
+    audited_done: bool = False
+    n_board: int = 0
+    n_audited: int = 0
+    head: bytes = EMPTY_HEAD
+    seq0: int = 1
+    last: dict[str, int] = field(default_factory=dict)
+    superseded: set[int] = field(default_factory=set)
+    alphas: set[bytes] = field(default_factory=set)
+    agg_all: Aggregate = field(default_factory=list)
+    tracker_status: TrackerStatus | None = None
+    tracker_index: int | None = None
+
+    def _prepare(self) -> ElectionContext:
+        if self.ctx is None:
+            self.ctx = context_from_manifest(self.values["manifest"])
+            eh = self.values["election_hash"]
+            if not isinstance(eh, str) or eh != self.ctx.election_hash.hex():
+                raise InvalidRecord(
+                    "election_hash is not SHA-256(canonical(manifest))", "election_hash"
+                )
+        return self.ctx
+
+    def _ready(self) -> bool:
+        return "manifest" in self.values and "election_hash" in self.values
+
+    def feed(self, key: str, value: Any) -> None:
+        """Take one top-level value; the board/audited arrays may be lazy iterators."""
+        self.seen.add(key)
+        if key == "board":
+            if self._ready():
+                self._verify_board(value)
+                self.board_done = True
+        elif key == "audited":
+            if self._ready():
+                self._verify_audited(value)
+                self.audited_done = True
+        else:
+            self.values[key] = value
+            if key == "election_hash" and "manifest" in self.values:
+                self._prepare()
+
+    # ---- board
+
+    def _results(self, entries: Iterable[Any]) -> Iterator[_Batch]:
+        ctx = self._prepare()
+        if self.jobs <= 1:
+            for start, batch in _batched(entries):
+                yield _check_batch_ctx(ctx, start, batch)
+            return
+        methods = multiprocessing.get_all_start_methods()
+        mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        ex = ProcessPoolExecutor(
+            self.jobs, mp_context=mp, initializer=_init_worker, initargs=(ctx,)
+        )
+        window: deque[Future[_Batch]] = deque()
+        try:
+            for start, batch in _batched(entries):
+                window.append(ex.submit(_check_batch, start, batch))
+                if len(window) > 3 * self.jobs:
+                    yield window.popleft().result()
+            while window:
+                yield window.popleft().result()
+        finally:
+            ex.shutdown(wait=True, cancel_futures=True)
+
+    def _verify_board(self, entries: Iterable[Any]) -> None:
+        if not isinstance(entries, Iterable) or isinstance(entries, str | dict):
+            raise InvalidRecord("board must be a list", "board")
+        ctx = self._prepare()
+        want = self.tracker
+        for res in self._results(entries):
+            for j, (seq, alias, tracker, alphas) in enumerate(res.entries):
+                i = res.start + j
+                if i == 0:
+                    if seq not in (0, 1):
+                        raise InvalidRecord("the first seq must be 1 (or 0)", "board[0].seq")
+                    self.seq0 = seq
+                elif seq != self.seq0 + i:
+                    raise InvalidRecord(f"seq must be {self.seq0 + i}", f"board[{i}].seq")
+                prev = self.last.get(alias)
+                if prev is not None:
+                    if not ctx.revoting:
+                        raise InvalidRecord(
+                            "second ballot of an alias without re-voting", f"board[{i}].alias"
+                        )
+                    self.superseded.add(prev)
+                self.last[alias] = i
+                fresh = set(alphas)
+                for k, a in enumerate(alphas):
+                    if a in self.alphas:
+                        raise InvalidRecord(
+                            "alpha already on the board (replay)",
+                            f"board[{i}].ballot.choices[{k}].alpha",
+                        )
+                self.alphas |= fresh
+                self.head = board_head(self.head, tracker)
+                if want is not None and tracker.hex() == want and self.tracker_index is None:
+                    self.tracker_index = i
+                    self.tracker_status = TrackerStatus(want, f"board[{i}]", alias)
+            if res.failure is not None:
+                raise res.failure
+            self.agg_all = combine_aggregates([self.agg_all, res.agg])
+            self.n_board = res.start + len(res.entries)
+
+    def _verify_audited(self, entries: Iterable[Any]) -> None:
+        ctx = self._prepare()
+        for i, entry in enumerate(entries):
+            where = f"audited[{i}]"
+            try:
+                if isinstance(entry, dict) and "choices" not in entry:
+                    if not entry.keys() <= AUDITED_WRAPPER_KEYS or "ballot" not in entry:
+                        raise InvalidRecord("audited entry must wrap a revealed ballot")
+                    tracker, _ = verify_audited(ctx, entry["ballot"])
+                    if "tracker" in entry and entry["tracker"] != tracker:
+                        raise InvalidRecord("tracker does not match the ballot", "tracker")
+                    if "alias" in entry and entry["alias"] != entry["ballot"]["alias"]:
+                        raise InvalidRecord("alias does not match the ballot", "alias")
+                    revealed_where = "ballot"
+                else:
+                    tracker, _ = verify_audited(ctx, entry)
+                    revealed_where = ""
+            except CryptoError as exc:
+                raise exc.at(where) from None
+            if self.tracker is not None and tracker == self.tracker and self.tracker_status is None:
+                self.tracker_status = TrackerStatus(
+                    tracker,
+                    f"{where}{'.' + revealed_where if revealed_where else ''}",
+                    entry.get("alias", "") if isinstance(entry, dict) else "",
+                    "audited",
+                )
+            self.n_audited = i + 1
+
+    # ---- end
+
+    def finish(self, board_source: BoardSource, audited_source: BoardSource) -> Summary:
+        """Run the checks that need the whole record; return the summary.
+
+        Raises:
+            CryptoError: the first failure, with its location.
+        """
+        for key in REQUIRED_KEYS:
+            if key not in self.seen:
+                raise InvalidRecord("missing", key)
+        ctx = self._prepare()
+        if not self.board_done:
+            self._verify_board(board_source())
+        if self.values.get("board_head") != self.head.hex():
+            raise InvalidRecord(
+                "board_head is not the head of the board's hash chain", "board_head"
+            )
+        if not self.audited_done:
+            self._verify_audited(audited_source())
+        excluded = self.values["excluded_aliases"]
+        if not isinstance(excluded, list):
+            raise InvalidRecord("excluded_aliases must be a list", "excluded_aliases")
+        for i, a in enumerate(excluded):
+            if not isinstance(a, str):
+                raise InvalidEncoding("alias must be a string", f"excluded_aliases[{i}]")
+        excluded_set = set(excluded)
+        excluded_positions = {self.last[a] for a in excluded_set if a in self.last}
+        uncounted = self.superseded | excluded_positions
+        counted = len(self.last) - len(excluded_positions)
+        agg = self._counted_aggregate(board_source, uncounted, counted)
+        result = self._verify_tally(ctx, agg, counted)
+        in_person = self._check_in_person(ctx)
+        if self.tracker_status is not None and self.tracker_index is not None:
+            i = self.tracker_index
+            self.tracker_status.status = (
+                "superseded"
+                if i in self.superseded
+                else "excluded"
+                if i in excluded_positions
+                else "counted"
+            )
+        return Summary(
+            election_id=ctx.election_id,
+            municipality=str(ctx.manifest.get("municipality", "")),
+            election_hash=ctx.election_hash.hex(),
+            trustees=len(ctx.trustee_keys),
+            ballots_on_board=self.n_board,
+            audited=self.n_audited,
+            voters=len(self.last),
+            superseded=len(self.superseded),
+            excluded_aliases=len(excluded_set),
+            excluded_on_board=len(excluded_positions),
+            counted=counted,
+            result=dict(zip(ctx.choice_ids, result, strict=True)),
+            board_head=self.head.hex(),
+            in_person=in_person,
+            tracker=(
+                self.tracker_status or TrackerStatus(self.tracker)
+                if self.tracker is not None
+                else None
+            ),
+        )
+
+    def _counted_aggregate(
+        self, board_source: BoardSource, uncounted: set[int], counted: int
+    ) -> Aggregate:
+        if counted == 0:
+            return []
+        if not uncounted:
+            return self.agg_all
+        remove = []
+        for i, entry in enumerate(board_source()):
+            if i in uncounted:
+                chs = entry["ballot"]["choices"]
+                remove.append(
+                    (
+                        [bytes.fromhex(c["alpha"]) for c in chs],
+                        [bytes.fromhex(c["beta"]) for c in chs],
+                    )
+                )
+        removed = aggregate(remove)
+        return [
+            (g.sub(a, ra), g.sub(s, rs))
+            for (a, s), (ra, rs) in zip(self.agg_all, removed, strict=True)
+        ]
+
+    def _verify_tally(self, ctx: ElectionContext, agg: Aggregate, counted: int) -> list[int]:
+        tally = self.values["tally"]
+        if not isinstance(tally, dict) or tally.keys() != TALLY_KEYS:
+            raise InvalidRecord(
+                "tally must have exactly counted, aggregate, decryptions, result", "tally"
+            )
+        if tally["counted"] != counted or type(tally["counted"]) is not int:
+            raise InvalidRecord(f"counted ballots are {counted}", "tally.counted")
+        n = ctx.n_choices
+        published = tally["aggregate"]
+        if not isinstance(published, list) or len(published) != len(agg):
+            raise InvalidRecord(f"aggregate must list {len(agg)} entries", "tally.aggregate")
+        for k, ((a, s), e) in enumerate(zip(agg, published, strict=True)):
+            if not isinstance(e, dict) or e.keys() != {"A", "S"}:
+                raise InvalidRecord("entry must have exactly A, S", f"tally.aggregate[{k}]")
+            if e["A"] != a.hex():
+                raise InvalidRecord("does not match the counted ballots", f"tally.aggregate[{k}].A")
+            if e["S"] != s.hex():
+                raise InvalidRecord("does not match the counted ballots", f"tally.aggregate[{k}].S")
+            if a == g.IDENTITY or s == g.IDENTITY:
+                raise InvalidRecord("aggregate is the identity", f"tally.aggregate[{k}]")
+        decs = tally["decryptions"]
+        n_trustees = len(ctx.trustee_keys) if counted else 0
+        if not isinstance(decs, list) or len(decs) != n_trustees:
+            raise InvalidRecord(f"need {n_trustees} trustee decryptions", "tally.decryptions")
+        shares: list[list[g.Point] | None] = [None] * n_trustees
+        for j, d in enumerate(decs):
+            where = f"tally.decryptions[{j}]"
+            if not isinstance(d, dict) or d.keys() != {"trustee", "shares"}:
+                raise InvalidRecord("must have exactly trustee, shares", where)
+            i = d["trustee"]
+            if type(i) is not int or not 0 <= i < n_trustees or shares[i] is not None:
+                raise InvalidRecord("unknown or repeated trustee index", f"{where}.trustee")
+            try:
+                shares[i] = verify_partial_decryption(
+                    ctx.election_hash, ctx.trustee_keys[i], agg, d["shares"]
+                )
+            except CryptoError as exc:
+                raise exc.at(f"{where}.shares") from None
+        result = tally["result"]
+        if (
+            not isinstance(result, list)
+            or len(result) != n
+            or any(type(t) is not int for t in result)
+        ):
+            raise InvalidRecord(f"result must list {n} integers", "tally.result")
+        if counted == 0:
+            expected = [0] * n
+        else:
+            try:
+                expected = recover_result(agg, [s for s in shares if s is not None], counted)
+            except CryptoError as exc:
+                raise exc.at("tally.result") from None
+        for k, (got, want) in enumerate(zip(result, expected, strict=True)):
+            if got != want:
+                raise InvalidRecord(f"decrypts to {want}", f"tally.result[{k}]")
+        return expected
+
+    def _check_in_person(self, ctx: ElectionContext) -> dict[str, Any] | None:
+        ip = self.values.get("in_person")
+        if ip is None:
+            return None
+        if not isinstance(ip, dict):
+            raise InvalidRecord("in_person must be an object", "in_person")
+        for key in ("ballots_issued", "invalid"):
+            if key in ip and (type(ip[key]) is not int or ip[key] < 0):
+                raise InvalidRecord("must be a non-negative integer", f"in_person.{key}")
+        counts = ip.get("counts", {})
+        if not isinstance(counts, dict):
+            raise InvalidRecord("counts must be an object", "in_person.counts")
+        for c, v in counts.items():
+            if c not in ctx.choice_ids or type(v) is not int or v < 0:
+                raise InvalidRecord("unknown choice or bad count", f"in_person.counts.{c}")
+        return ip
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def _stream_key(path: str, key: str) -> Iterator[Any]:
+    with open(path, encoding="utf-8") as fp:
+        for k, v in iter_object(fp, STREAM_KEYS):
+            if k == key:
+                if isinstance(v, list):
+                    yield from v
+                elif hasattr(v, "__next__"):
+                    yield from v
+                else:
+                    raise InvalidRecord(f"{key} must be a list", key)
+                return
+    raise InvalidRecord("missing", key)
+
+
+def verify_record_file(path: str, *, jobs: int = 1, tracker: str | None = None) -> Summary:
+    """Verify a record file, streaming. See :class:`RecordVerifier`.
+
+    Raises:
+        CryptoError: the first failure, with its location.
+        OSError: the file cannot be read.
+    """
+    v = RecordVerifier(jobs=jobs, tracker=tracker)
+    with open(path, encoding="utf-8") as fp:
+        for key, value in iter_object(fp, STREAM_KEYS):
+            v.feed(key, value)
+    return v.finish(lambda: _stream_key(path, "board"), lambda: _stream_key(path, "audited"))
+
+
+def verify_record(record: Any, *, jobs: int = 1, tracker: str | None = None) -> Summary:
+    """Verify a record already in memory.
+
+    Raises:
+        CryptoError: the first failure, with its location.
+    """
+    if not isinstance(record, dict):
+        raise InvalidRecord("record must be a JSON object")
+    v = RecordVerifier(jobs=jobs, tracker=tracker)
+    for key, value in record.items():
+        if key in STREAM_KEYS and not isinstance(value, list):
+            raise InvalidRecord(f"{key} must be a list", key)
+        v.feed(key, value)
+    return v.finish(lambda: record.get("board", []), lambda: record.get("audited", []))
