@@ -1,0 +1,62 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TESTSTAMP := $(VENV)/.installed-test
+PIP := $(BIN)/python -m pip -q --disable-pip-version-check
+
+.PHONY: run test install install-test translations compile-translations migrate seed serve lint bench clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -U pip setuptools wheel 2>/dev/null
+
+$(STAMP): setup.cfg pyproject.toml | $(BIN)/python
+	$(PIP) install -e . > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	touch $@
+
+$(TESTSTAMP): $(STAMP)
+	$(PIP) install -e '.[test]' > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	touch $@
+
+install: $(STAMP) compile-translations
+install-test: $(TESTSTAMP) compile-translations
+
+compile-translations: | $(BIN)/python
+	@$(BIN)/pybabel compile -d portal/translations >/dev/null
+
+translations: $(TESTSTAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
+
+migrate: install
+	$(BIN)/referendum-portal migrate
+
+seed: migrate
+	$(BIN)/referendum-portal seed
+
+run: seed
+	$(BIN)/referendum-portal serve
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
+
+# The whole suite: lint, architecture contracts, tests on SQLite and, when DATABASE_URL is
+# set, the database tests again on PostgreSQL.
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
+	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+	@if [ -n "$$DATABASE_URL" ]; then \
+	  echo "== database tests again on $$DATABASE_URL =="; \
+	  PORTAL_TEST_DATABASE_URL="$$DATABASE_URL" $(BIN)/pytest -m "uses_db and not browser" $(PYTEST_ARGS); \
+	else echo "DATABASE_URL not set: PostgreSQL pass skipped"; fi
+
+bench: install-test
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,160 @@
+"""People and what they may do: users, memberships (role + commission/municipality/case)."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from referendum_core.db import Base
+from referendum_core.organisation import Commission, Municipality
+
+
+class Role(StrEnum):
+    CVK_ADMIN = "cvk_admin"
+    CVK_OFFICER = "cvk_officer"
+    COMMISSION_CHAIR = "commission_chair"
+    COMMISSION_MEMBER = "commission_member"
+    OBSERVER = "observer"
+    VOTER = "voter"
+
+
+CVK_ROLES = frozenset({Role.CVK_ADMIN, Role.CVK_OFFICER})
+COMMISSION_ROLES = frozenset({Role.COMMISSION_CHAIR, Role.COMMISSION_MEMBER})
+# Officials must use two-factor sign-in.
+OFFICIAL_ROLES = CVK_ROLES | COMMISSION_ROLES
+
+
+class User(Base):
+    """A person with an account. Officials and observers sign in with a password (+ TOTP);
+    voters through an identity provider and are identified by a keyed hash of their personal code.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # Keyed hash of the personal code (lookup) and its ciphertext (display to the allowed).
+    person_ref: Mapped[str | None] = mapped_column(String(64), unique=True)
+    personal_code_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    locale: Mapped[str] = mapped_column(String(5), default="lv")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enabled_at: Mapped[datetime | None]
+    # Last accepted TOTP time-step: a code is never accepted twice.
+    totp_last_step: Mapped[int] = mapped_column(default=0)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    # Bumped by "sign out everywhere": every older session stops working.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    pgp_public_key: Mapped[str | None]
+    pgp_fingerprint: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", foreign_keys="Membership.user_id", lazy="selectin",
+        cascade="all, delete-orphan",
+    )
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan")
+
+    # Flask-Login protocol -------------------------------------------------------------
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+    # Roles -----------------------------------------------------------------------------
+    @property
+    def roles(self) -> frozenset[Role]:
+        roles = {m.role for m in self.memberships}
+        if self.person_ref:
+            roles.add(Role.VOTER)
+        return frozenset(roles)
+
+    @property
+    def is_official(self) -> bool:
+        return bool(self.roles & OFFICIAL_ROLES)
+
+    @property
+    def requires_two_factor(self) -> bool:
+        return self.is_official
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.display_name} <{self.email or 'user#' + str(self.id)}>"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class Membership(Base):
+    """A role held by a user, scoped to a commission, a municipality and/or a case."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "role", "commission_id", "municipality_id",
+                                       "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(String(32))
+    # Commission roles: the commission (its municipality follows from it).
+    commission_id: Mapped[int | None] = mapped_column(ForeignKey("commissions.id"), index=True)
+    # Observers: the municipality they are accredited to ...
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    # ... or a single referendum (case id; the FK arrives with the case tables).
+    case_id: Mapped[int | None] = mapped_column(index=True)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
+    commission: Mapped[Commission | None] = relationship(lazy="joined")
+    municipality: Mapped[Municipality | None] = relationship(lazy="joined")
+
+    @property
+    def scope_municipality_id(self) -> int | None:
+        """The municipality this membership is about (None = the whole country)."""
+        if self.commission is not None:
+            return self.commission.municipality_id
+        return self.municipality_id
+
+
+class RecoveryCode(Base):
+    """A single-use code that replaces a TOTP code when the phone is lost."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+
+class OneTimeCode(Base):
+    """A pending voter sign-in by one-time code (built-in identity provider)."""
+
+    __tablename__ = "one_time_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_ref: Mapped[str] = mapped_column(String(64), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None]

@@ -1,0 +1,303 @@
+"""Sign-in for officials (password + TOTP) and voters (identity providers), sign-out."""
+from __future__ import annotations
+
+import base64
+import io
+from datetime import timedelta
+from typing import Any
+
+import segno
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_datetime, gettext
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.accounts import services
+from portal.accounts.forms import (
+    ChangePasswordForm,
+    EnrolTwoFactorForm,
+    LoginForm,
+    TwoFactorForm,
+    VoterCodeForm,
+    VoterStartForm,
+)
+from portal.accounts.identity import get_oidc_client, oidc_enabled, otp_enabled
+from portal.accounts.models import User
+from portal.database import commit
+from portal.extensions import limiter
+from portal.web import audit_context, clock, db, keys, safe_next
+from referendum_core import audit
+from referendum_core.personal_code import InvalidPersonalCode, normalise
+
+bp = Blueprint("accounts", __name__)
+
+PENDING_TTL = 300  # seconds between the password step and the second factor
+
+
+def _refuse(template: str, status: int, **context: Any) -> Any:
+    """Keep the audit entry / failure counter of a refusal, then answer with an error status."""
+    commit()
+    return render_template(template, **context), status
+
+
+def _start_session(user: User, method: str) -> Any:
+    services.complete_login(db(), clock(), user, method, audit_context())
+    target = session.pop("login_next", None)
+    lang = session.get("lang")
+    session.clear()  # no fixation: the signed-in session starts empty
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+    session.permanent = True
+    session["seen_at"] = clock().now().timestamp()
+    return redirect(safe_next(target, url_for("main.index")))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 100 per hour", methods=["POST"])
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    if session.pop("flash_expired", False):
+        flash(gettext("Your session expired. Please sign in again."), "info")
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(
+                db(), clock(), form.email.data, form.password.data, audit_context(),
+                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                lockout=timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]))
+        except services.AccountLocked as exc:
+            form.password.errors.append(gettext(
+                "Too many failed attempts. The account is locked until %(until)s.",
+                until=format_datetime(exc.params["until"], "short")))
+            return _refuse("accounts/login.html", 429, form=form)
+        except services.InvalidCredentials:
+            form.password.errors.append(gettext("Wrong e-mail address or password."))
+            return _refuse("accounts/login.html", 401, form=form)
+        session["login_next"] = form.next.data
+        if user.requires_two_factor:
+            session["pending_user"] = user.id
+            session["pending_epoch"] = user.session_epoch
+            session["pending_at"] = clock().now().timestamp()
+            commit()
+            if user.has_two_factor:
+                return redirect(url_for("accounts.two_factor"))
+            return redirect(url_for("accounts.enrol_two_factor"))
+        return _start_session(user, "password")
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+def _pending_user() -> User | None:
+    user_id = session.get("pending_user")
+    started = session.get("pending_at", 0)
+    if user_id is None or clock().now().timestamp() - started > PENDING_TTL:
+        session.pop("pending_user", None)
+        return None
+    user = db().get(User, user_id)
+    if user is None or user.session_epoch != session.get("pending_epoch") or not user.is_active:
+        return None
+    return user
+
+
+@bp.route("/login/2fa", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def two_factor() -> Any:
+    user = _pending_user()
+    if user is None or not user.has_two_factor:
+        flash(gettext("Please sign in again."), "info")
+        return redirect(url_for("accounts.login"))
+    form = TwoFactorForm()
+    if form.validate_on_submit():
+        try:
+            method = services.verify_second_factor(db(), clock(), keys(), user, form.code.data,
+                                                   audit_context())
+        except services.InvalidTwoFactorCode:
+            form.code.errors.append(gettext("The code is wrong, expired or already used."))
+            return _refuse("accounts/two_factor.html", 401, form=form)
+        return _start_session(user, method)
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/two_factor.html", form=form), status
+
+
+def _qr_data_uri(uri: str) -> str:
+    buffer = io.BytesIO()
+    segno.make(uri, error="m").save(buffer, kind="png", scale=5, border=2)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@bp.route("/login/2fa/enrol", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def enrol_two_factor() -> Any:
+    user = _pending_user() if not current_user.is_authenticated else current_user
+    if user is None:
+        return redirect(url_for("accounts.login"))
+    if user.has_two_factor and not current_user.is_authenticated:
+        return redirect(url_for("accounts.two_factor"))
+    secret = session.get("enrol_secret") or services.new_totp_secret()
+    session["enrol_secret"] = secret
+    form = EnrolTwoFactorForm()
+    uri = services.totp_uri(user, secret)
+    context = {"form": form, "qr": _qr_data_uri(uri), "secret": secret,
+               "secret_groups": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))}
+    if form.validate_on_submit():
+        try:
+            codes = services.enable_totp(db(), clock(), keys(), user, secret, form.code.data,
+                                         audit_context())
+        except services.InvalidTwoFactorCode:
+            form.code.errors.append(gettext("The code is wrong, expired or already used."))
+            return _refuse("accounts/enrol.html", 400, **context)
+        session.pop("enrol_secret", None)
+        if not current_user.is_authenticated:
+            _start_session(user, "totp_enrolment")
+        session["show_recovery_codes"] = codes
+        return redirect(url_for("accounts.recovery_codes"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/enrol.html", **context), status
+
+
+@bp.get("/account/recovery-codes")
+@login_required
+def recovery_codes() -> Any:
+    codes = session.pop("show_recovery_codes", None)
+    if not codes:
+        return redirect(url_for("accounts.account"))
+    return render_template("accounts/recovery_codes.html", codes=codes)
+
+
+@bp.post("/account/recovery-codes")
+@login_required
+def regenerate_recovery_codes() -> Any:
+    if not current_user.has_two_factor:
+        abort(400)
+    codes = services.regenerate_recovery_codes(db(), clock(), keys(), current_user, audit_context())
+    session["show_recovery_codes"] = codes
+    return redirect(url_for("accounts.recovery_codes"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account() -> Any:
+    form = ChangePasswordForm()
+    if current_user.password_hash and form.validate_on_submit():
+        ok = services._check_password(current_user.password_hash, form.current.data)
+        if not ok:
+            form.current.errors.append(gettext("The current password is wrong."))
+            audit.record(db(), clock(), current_user, "password.change_refused", obj=current_user,
+                         context=audit_context())
+            return _refuse("accounts/account.html", 400, form=form)
+        try:
+            services.set_password(db(), clock(), current_user, current_user, form.new.data,
+                                  audit_context())
+        except services.WeakPassword:
+            form.new.errors.append(gettext("The password must have at least %(min)s characters.",
+                                           min=services.MIN_PASSWORD_LENGTH))
+            return render_template("accounts/account.html", form=form), 400
+        commit()
+        logout_user()
+        flash(gettext("Password changed. Sign in with the new password."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/account.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    if current_user.is_authenticated:
+        audit.record(db(), clock(), current_user, "logout", obj=current_user, context=audit_context())
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(gettext("You have signed out."), "success")
+    return redirect(url_for("main.index"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere() -> Any:
+    services.sign_out_everywhere(db(), clock(), current_user, audit_context())
+    logout_user()
+    session.clear()
+    flash(gettext("You have been signed out on every device."), "success")
+    return redirect(url_for("accounts.login"))
+
+
+# Voters -----------------------------------------------------------------------------------
+
+@bp.route("/voter/login", methods=["GET", "POST"])
+@limiter.limit("5 per minute; 30 per hour", methods=["POST"])
+def voter_login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    if request.method == "GET" and request.args.get("next"):
+        session["login_next"] = request.args["next"]
+    form = VoterStartForm()
+    if otp_enabled() and form.validate_on_submit():
+        try:
+            digits = normalise(form.personal_code.data)
+        except InvalidPersonalCode:
+            form.personal_code.errors.append(gettext(
+                "This is not a valid personal code. Check the digits and try again."))
+            return render_template("accounts/voter_login.html", form=form,
+                                   oidc=oidc_enabled(), otp=otp_enabled()), 400
+        code = services.issue_one_time_code(db(), clock(), keys(), digits)
+        session["voter_code_for"] = digits
+        from portal.accounts.identity import deliver_one_time_code
+
+        deliver_one_time_code(digits, code)
+        return redirect(url_for("accounts.voter_code"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/voter_login.html", form=form, oidc=oidc_enabled(),
+                           otp=otp_enabled()), status
+
+
+@bp.route("/voter/code", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def voter_code() -> Any:
+    digits = session.get("voter_code_for")
+    if not digits or not otp_enabled():
+        return redirect(url_for("accounts.voter_login"))
+    form = VoterCodeForm()
+    if form.validate_on_submit():
+        try:
+            user = services.redeem_one_time_code(db(), clock(), keys(), digits, form.code.data)
+        except services.InvalidOneTimeCode:
+            form.code.errors.append(gettext("The code is wrong or has expired. Ask for a new one."))
+            return _refuse("accounts/voter_code.html", 401, form=form)
+        return _start_session(user, "one_time_code")
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/voter_code.html", form=form), status
+
+
+@bp.get("/voter/eid")
+def voter_oidc_start() -> Any:
+    if not oidc_enabled():
+        abort(404)
+    client = get_oidc_client()
+    return client.authorize_redirect(url_for("accounts.voter_oidc_callback", _external=True))
+
+
+@bp.get("/voter/eid/callback")
+def voter_oidc_callback() -> Any:
+    if not oidc_enabled():
+        abort(404)
+    from portal.accounts.identity import finish_oidc
+
+    user = finish_oidc()
+    if user is None:
+        flash(gettext("Sign-in through the eID gateway failed. Please try again."), "error")
+        return redirect(url_for("accounts.voter_login"))
+    return _start_session(user, "oidc")

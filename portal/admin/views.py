@@ -1,0 +1,104 @@
+"""CVK administrators manage officials' accounts and memberships (every change audited)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal.accounts import services
+from portal.accounts.forms import CreateUserForm, GrantForm
+from portal.accounts.labels import ROLE_LABELS
+from portal.accounts.models import Membership, Role, User
+from portal.permissions import Permission, permission_required
+from portal.web import audit_context, clock, db
+from referendum_core.organisation import Commission, Municipality
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+
+@bp.get("/users")
+@permission_required(Permission.MANAGE_USERS)
+def users() -> Any:
+    people = db().scalars(select(User).where(User.email.is_not(None))
+                          .options(selectinload(User.memberships)).order_by(User.display_name)).all()
+    return render_template("admin/users.html", people=people, form=CreateUserForm())
+
+
+@bp.post("/users")
+@permission_required(Permission.MANAGE_USERS)
+def create_user() -> Any:
+    form = CreateUserForm()
+    if not form.validate_on_submit():
+        people = db().scalars(select(User).where(User.email.is_not(None))).all()
+        return render_template("admin/users.html", people=people, form=form), 400
+    if services.find_user_by_email(db(), form.email.data) is not None:
+        form.email.errors.append(gettext("An account with this e-mail address already exists."))
+        people = db().scalars(select(User).where(User.email.is_not(None))).all()
+        return render_template("admin/users.html", people=people, form=form), 409
+    user = services.create_user(db(), clock(), current_user, email=form.email.data,
+                                display_name=form.display_name.data, password=form.password.data,
+                                context=audit_context())
+    db().flush()
+    flash(gettext("Account created."), "success")
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+def _grant_form() -> GrantForm:
+    form = GrantForm()
+    form.role.choices = [(r.value, str(ROLE_LABELS[r])) for r in Role if r != Role.VOTER]
+    commissions = db().scalars(select(Commission).order_by(Commission.kind, Commission.name)).all()
+    form.commission_id.choices = [("", "—")] + [(str(c.id), c.name) for c in commissions]
+    munis = db().scalars(select(Municipality).order_by(Municipality.name)).all()
+    form.municipality_id.choices = [("", "—")] + [(str(m.id), m.name) for m in munis]
+    return form
+
+
+@bp.get("/users/<int:user_id>")
+@permission_required(Permission.MANAGE_USERS)
+def user(user_id: int) -> Any:
+    person = db().get(User, user_id)
+    if person is None or person.email is None:
+        abort(404)
+    return render_template("admin/user.html", person=person, form=_grant_form())
+
+
+@bp.post("/users/<int:user_id>/memberships")
+@permission_required(Permission.MANAGE_USERS)
+def grant(user_id: int) -> Any:
+    person = db().get(User, user_id)
+    if person is None or person.email is None:
+        abort(404)
+    form = _grant_form()
+    if not form.validate_on_submit():
+        return render_template("admin/user.html", person=person, form=form,
+                               ), 400
+    commission = db().get(Commission, int(form.commission_id.data)) if form.commission_id.data else None
+    municipality_id = int(form.municipality_id.data) if form.municipality_id.data else None
+    try:
+        services.grant_membership(db(), clock(), current_user, person, Role(form.role.data),
+                                  commission=commission, municipality_id=municipality_id,
+                                  context=audit_context())
+    except services.InvalidMembership:
+        form.role.errors.append(gettext(
+            "This role cannot be given for that commission or municipality."))
+        return render_template("admin/user.html", person=person, form=form,
+                               ), 400
+    flash(gettext("Role granted."), "success")
+    return redirect(url_for("admin.user", user_id=person.id))
+
+
+@bp.post("/memberships/<int:membership_id>/revoke")
+@permission_required(Permission.MANAGE_USERS)
+def revoke(membership_id: int) -> Any:
+    membership = db().get(Membership, membership_id)
+    if membership is None:
+        abort(404)
+    user_id = membership.user_id
+    services.revoke_membership(db(), clock(), current_user, membership, audit_context())
+    flash(gettext("Role removed."), "success")
+    return redirect(url_for("admin.user", user_id=user_id))

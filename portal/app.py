@@ -1,0 +1,179 @@
+"""The application factory."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, g, redirect, render_template, request, session, url_for
+from flask_babel import format_datetime, gettext
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.accounts.labels import ROLE_LABELS
+from portal.accounts.services import Keys
+from portal.config import PROJECT_ROOT, Config, from_env
+from portal.database import Database, get_session
+from portal.extensions import babel, csrf, limiter, login_manager, select_locale, select_timezone
+from portal.permissions import Permission, has_permission
+from portal.security import apply_security_headers
+from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
+    """Build a portal app. ``config`` is a ``Config`` or overrides on top of the environment."""
+    if config is None:
+        cfg = from_env()
+    elif isinstance(config, dict):
+        cfg = from_env(**config)
+    else:
+        cfg = config
+    cfg.validate()
+
+    app = Flask(
+        "portal",
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "portal" / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(cfg.as_flask())
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "portal" / "translations")
+    app.config["RATELIMIT_STORAGE_URI"] = cfg.RATELIMIT_STORAGE_URI
+    if cfg.is_production:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    app.extensions["clock"] = clock or SystemClock()
+    app.extensions["calendar"] = WorkingDayCalendar()
+    app.extensions["keys"] = Keys(cfg.DATA_KEY)
+    Database().init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    from portal.accounts.views import bp as accounts_bp
+    from portal.admin.views import bp as admin_bp
+    from portal.audit.views import bp as audit_bp
+    from portal.main.views import bp as main_bp
+
+    for blueprint in (main_bp, accounts_bp, audit_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    _register_hooks(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+    return app
+
+
+@login_manager.user_loader
+def _load_user(token: str) -> Any:
+    from portal.accounts.models import User
+
+    try:
+        user_id, epoch = (int(part) for part in token.split(":", 1))
+    except ValueError:
+        return None
+    user = get_session().get(User, user_id)
+    if user is None or not user.is_active or user.session_epoch != epoch:
+        return None
+    return user
+
+
+def _register_hooks(app: Flask) -> None:
+    @app.before_request
+    def _session_expiry() -> Any:
+        g.locale = select_locale()
+        if request.endpoint in ("static", "main.healthz"):
+            return None
+        if not current_user.is_authenticated:
+            return None
+        clock: Clock = app.extensions["clock"]
+        now = clock.now().timestamp()
+        last = session.get("seen_at", now)
+        idle_limit = app.config["SESSION_IDLE_MINUTES"] * 60
+        if now - last > idle_limit:
+            logout_user()
+            session.clear()
+            session["flash_expired"] = True
+            if request.path.startswith("/api/"):
+                return None
+            return redirect(url_for("accounts.login", next=request.full_path
+                                    if request.method == "GET" else None))
+        session["seen_at"] = now
+        return None
+
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        return apply_security_headers(response, production=app.config["ENV"] == "production")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    messages = {
+        400: lambda: gettext("The request could not be understood. Check the form and try again."),
+        401: lambda: gettext("Please sign in to continue."),
+        403: lambda: gettext("You do not have access to this page."),
+        404: lambda: gettext("The page was not found."),
+        405: lambda: gettext("This action is not possible here."),
+        409: lambda: gettext("Someone else changed this at the same time. Reload and try again."),
+        413: lambda: gettext("The upload is too large."),
+        429: lambda: gettext("Too many attempts. Wait a little and try again."),
+        500: lambda: gettext("Something went wrong on our side. Nothing was saved; please try again."),
+    }
+
+    def render_error(code: int, detail: str | None = None) -> Any:
+        message = detail or messages.get(code, messages[500])()
+        if _wants_json():
+            return {"error": message, "status": code}, code
+        return render_template("errors/error.html", code=code, message=message), code
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err: CSRFError) -> Any:
+        return render_error(400, gettext(
+            "The form has expired or was sent from elsewhere. Reload the page and send it again."))
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException) -> Any:
+        code = err.code or 500
+        if code == 401 and not _wants_json():
+            return redirect(url_for("accounts.login", next=request.full_path
+                                    if request.method == "GET" else None))
+        return render_error(code)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception) -> Any:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(500)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    @app.template_filter("riga")
+    def _riga(value: datetime | None, fmt: str = "medium") -> str:
+        return format_datetime(value, fmt) if value else ""
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {
+            "Permission": Permission,
+            "can": lambda perm, **scope: _can(perm, **scope),
+            "current_locale": g.get("locale", "lv"),
+            "role_names": ROLE_LABELS,
+        }
+
+    def _can(perm: Permission, municipality_id: int | None = None, case_id: int | None = None) -> bool:
+        from portal.permissions import Scope
+
+        return has_permission(current_user, perm, Scope(municipality_id, case_id))

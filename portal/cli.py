@@ -1,0 +1,111 @@
+"""``referendum-portal``: serve, migrate, seed, audit verify, check and demo helpers."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from portal.config import from_env
+
+
+def _app():  # type: ignore[no-untyped-def]
+    from portal.app import create_app
+
+    return create_app()
+
+
+@click.group()
+def main() -> None:
+    """Municipal referendum portal administration."""
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema to the newest version."""
+    from portal.migrate import upgrade
+
+    url = from_env().DATABASE_URL
+    upgrade(url)
+    click.echo("database is at the newest schema")
+
+
+@main.command()
+def seed() -> None:
+    """Create the demo organisations, accounts and voters (idempotent)."""
+    from portal.seed import DEMO_PASSWORD, DEMO_VOTERS, seed_demo
+
+    app = _app()
+    with app.app_context():
+        session = app.extensions["portal_db"].new_session()
+        printed = seed_demo(session, app.extensions["clock"], app.extensions["keys"])
+        session.commit()
+    click.echo("\nDemo accounts (password for all: %s):" % DEMO_PASSWORD)
+    for row in printed:
+        click.echo(f"  {row['role']:<18} {row['email']:<32} TOTP key {row['totp_secret']}")
+    click.echo("  Current two-step code of a demo account: referendum-portal demo-code EMAIL")
+    click.echo("Demo voters (sign in at /voter/login; the one-time code is shown on screen):")
+    for code, name in DEMO_VOTERS:
+        click.echo(f"  {name:<18} personal code {code}")
+
+
+@main.command("demo-code")
+@click.argument("email")
+def demo_code(email: str) -> None:
+    """Print the current two-step sign-in code of a demo account (development only)."""
+    from portal.seed import demo_totp_code
+
+    app = _app()
+    if app.config["ENV"] == "production":
+        raise click.ClickException("not available in production")
+    with app.app_context():
+        session = app.extensions["portal_db"].new_session()
+        try:
+            click.echo(demo_totp_code(session, app.extensions["keys"], app.extensions["clock"], email))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the portal (development server; see docs for production)."""
+    app = _app()
+    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C stops)")
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the whole audit chain; exit 1 at the first edited or deleted entry."""
+    from referendum_core.audit import verify_chain
+
+    app = _app()
+    with app.app_context():
+        session = app.extensions["portal_db"].new_session()
+        checked, problem = verify_chain(session)
+    if problem is not None:
+        click.echo(f"FAILED after {checked} good entries: {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {checked} entries verify")
+
+
+@main.command()
+def check() -> None:
+    """Check configuration and database connectivity."""
+    from sqlalchemy import text
+
+    app = _app()
+    with app.app_context():
+        session = app.extensions["portal_db"].new_session()
+        session.execute(text("SELECT 1"))
+    click.echo(f"configuration OK ({app.config['ENV']}), database reachable")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Settings, read from the environment once (SecureDrop ``sdconfig``, Zulip secrets)."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_MARKER = "dev-insecure-"
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete for the chosen mode."""
+
+
+def _instance_dir() -> Path:
+    return Path(os.environ.get("PORTAL_INSTANCE", PROJECT_ROOT / "instance"))
+
+
+def _dev_secret(name: str) -> str:
+    """A per-checkout development secret, kept under ``instance/`` (never in the repo)."""
+    path = _instance_dir() / f"{name}.secret"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = DEV_SECRET_MARKER + secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+@dataclass
+class Config:
+    """All settings of one portal process. Field names are the Flask config keys."""
+
+    ENV: str = "development"  # development | production | testing
+    SECRET_KEY: str = ""
+    # Separate key for personal codes and TOTP secrets at rest: rotating the session key must
+    # not make stored data unreadable.
+    DATA_KEY: str = ""
+    DATABASE_URL: str = ""
+    REDIS_URL: str | None = None
+    MAIL_URL: str | None = None
+    MAIL_FROM: str = "portals@cvk.lv"
+    PORTAL_GNUPGHOME: str = ""
+    BASE_URL: str = "http://127.0.0.1:5000"
+    SESSION_COOKIE_SECURE: bool = False
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    SESSION_COOKIE_NAME: str = "portal_session"
+    # Idle and absolute limits of a signed-in session.
+    SESSION_IDLE_MINUTES: int = 30
+    PERMANENT_SESSION_LIFETIME: timedelta = timedelta(hours=12)
+    WTF_CSRF_ENABLED: bool = True
+    WTF_CSRF_TIME_LIMIT: int | None = 3600 * 12
+    MAX_CONTENT_LENGTH: int = 25 * 1024 * 1024
+    RATELIMIT_STORAGE_URI: str = "memory://"
+    RATELIMIT_ENABLED: bool = True
+    RATELIMIT_HEADERS_ENABLED: bool = True
+    LOGIN_MAX_FAILURES: int = 5
+    LOGIN_LOCKOUT_MINUTES: int = 15
+    BABEL_DEFAULT_LOCALE: str = "lv"
+    BABEL_DEFAULT_TIMEZONE: str = "Europe/Riga"
+    LANGUAGES: tuple[str, ...] = ("lv", "en")
+    # Voter sign-in: "otp" (built-in one-time code) and/or "oidc" (national eID gateway).
+    VOTER_IDENTITY_PROVIDERS: tuple[str, ...] = ("otp",)
+    OTP_SHOW_CODE_ON_SCREEN: bool = False
+    OIDC_ISSUER: str | None = None
+    OIDC_CLIENT_ID: str | None = None
+    OIDC_CLIENT_SECRET: str | None = None
+    OIDC_PERSONAL_CODE_CLAIM: str = "personal_code"
+    TESTING: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.ENV == "production"
+
+    def as_flask(self) -> dict[str, Any]:
+        data = asdict(self)
+        extra = data.pop("extra")
+        data.update(extra)
+        data["SQLALCHEMY_URL"] = self.DATABASE_URL
+        return data
+
+    def validate(self) -> None:
+        """Refuse unsafe production settings.
+
+        Raises:
+            ConfigError: production without a real secret key, data key or HTTPS cookies.
+        """
+        if not self.is_production:
+            return
+        for name in ("SECRET_KEY", "DATA_KEY"):
+            value = getattr(self, name)
+            if not value or value.startswith(DEV_SECRET_MARKER) or len(value) < 32:
+                raise ConfigError(f"{name} must be set to a random value of 32+ characters in production")
+        if not self.SESSION_COOKIE_SECURE:
+            raise ConfigError("production requires HTTPS cookies (SESSION_COOKIE_SECURE)")
+        if not self.BASE_URL.startswith("https://"):
+            raise ConfigError("production requires an https:// BASE_URL")
+        if "otp" in self.VOTER_IDENTITY_PROVIDERS:
+            raise ConfigError("the built-in one-time-code sign-in is for demos; use the eID gateway "
+                              "(VOTER_IDENTITY_PROVIDERS=oidc) in production")
+        if self.OTP_SHOW_CODE_ON_SCREEN:
+            raise ConfigError("OTP_SHOW_CODE_ON_SCREEN is a demo setting and is refused in production")
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
+    """Build the configuration from environment variables (and explicit overrides)."""
+    env = dict(os.environ if environ is None else environ)
+    mode = env.get("PORTAL_ENV", "development")
+    production = mode == "production"
+    instance = _instance_dir()
+    cfg = Config(
+        ENV=mode,
+        SECRET_KEY=env.get("SECRET_KEY") or ("" if production else _dev_secret("secret_key")),
+        DATA_KEY=env.get("DATA_KEY") or ("" if production else _dev_secret("data_key")),
+        DATABASE_URL=env.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.sqlite3'}",
+        REDIS_URL=env.get("REDIS_URL") or None,
+        MAIL_URL=env.get("MAIL_URL") or None,
+        MAIL_FROM=env.get("MAIL_FROM", "portals@cvk.lv"),
+        PORTAL_GNUPGHOME=env.get("PORTAL_GNUPGHOME") or str(instance / "gnupg"),
+        BASE_URL=env.get("BASE_URL", "https://" if production else "http://127.0.0.1:5000"),
+        SESSION_COOKIE_SECURE=_bool(env.get("SESSION_COOKIE_SECURE"), production),
+        OTP_SHOW_CODE_ON_SCREEN=_bool(env.get("OTP_SHOW_CODE_ON_SCREEN"), not production),
+        VOTER_IDENTITY_PROVIDERS=tuple(
+            p.strip() for p in env.get("VOTER_IDENTITY_PROVIDERS", "otp").split(",") if p.strip()),
+        OIDC_ISSUER=env.get("OIDC_ISSUER"),
+        OIDC_CLIENT_ID=env.get("OIDC_CLIENT_ID"),
+        OIDC_CLIENT_SECRET=env.get("OIDC_CLIENT_SECRET"),
+    )
+    if cfg.REDIS_URL:
+        cfg.RATELIMIT_STORAGE_URI = cfg.REDIS_URL
+    for key, value in overrides.items():
+        if hasattr(cfg, key):
+            setattr(cfg, key, value)
+        else:
+            cfg.extra[key] = value
+    return cfg

@@ -1,0 +1,126 @@
+"""Engine, sessions and the one-transaction-per-request rule.
+
+A request gets one session; it commits when the view answered with a non-error status and rolls
+back otherwise. Side effects (Socket.IO emits, Celery tasks) registered with ``on_commit`` fire
+only after that commit (Zulip ``send_event_on_commit``).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, current_app, g, has_request_context
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine with the settings the portal relies on (foreign keys and WAL on SQLite).
+
+    On SQLite the driver's own transaction handling is replaced by explicit ``BEGIN`` so that
+    savepoints and ``BEGIN IMMEDIATE``-style locking behave (SQLAlchemy's pysqlite recipe).
+    """
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            if ":memory:" not in url:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+    return engine
+
+
+class Database:
+    """Holds the engine and session factory of one app."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.sessionmaker: sessionmaker[Session] = sessionmaker(expire_on_commit=False)
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = make_engine(app.config["DATABASE_URL"])
+        self.sessionmaker.configure(bind=self.engine)
+        app.extensions["portal_db"] = self
+        app.after_request(_commit_or_rollback)
+        app.teardown_request(_close_session)
+
+    def new_session(self) -> Session:
+        return self.sessionmaker()
+
+
+def get_db() -> Database:
+    return current_app.extensions["portal_db"]
+
+
+def get_session() -> Session:
+    """The current request's session (created on first use)."""
+    if "db_session" not in g:
+        g.db_session = get_db().new_session()
+        g.on_commit = []
+    return g.db_session
+
+
+def on_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` after the current request's transaction commits (never if it rolls back)."""
+    if has_request_context():
+        get_session()
+        g.on_commit.append(callback)
+    else:
+        callback()
+
+
+def commit() -> None:
+    """Commit now and fire the queued side effects (for views that need an id before redirecting)."""
+    session = g.get("db_session")
+    if session is None:
+        return
+    session.commit()
+    callbacks, g.on_commit = g.on_commit, []
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # a failed side effect must not undo a committed change
+            log.exception("after-commit callback failed")
+
+
+def rollback() -> None:
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+        g.on_commit = []
+
+
+def _commit_or_rollback(response: Response) -> Response:
+    if "db_session" in g:
+        if response.status_code < 400:
+            commit()
+        else:
+            rollback()
+    return response
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()

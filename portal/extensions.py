@@ -1,0 +1,42 @@
+"""Flask extensions, created unbound and bound in ``create_app`` (Flask "Application Factories")."""
+from __future__ import annotations
+
+from flask import g, request, session
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+babel = Babel()
+
+
+def select_locale() -> str:
+    """Latvian unless the person chose English (session), or their account says so."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return "Europe/Riga"
+
+
+def client_ip() -> str | None:
+    """The address audit entries record (``ProxyFix`` in production makes it the real one)."""
+    if not request:
+        return None
+    return request.remote_addr
+
+
+def current_locale() -> str:
+    return g.get("locale") or select_locale()

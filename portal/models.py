@@ -1,0 +1,9 @@
+"""Imports every mapped module so ``Base.metadata`` is complete (Alembic, tests, create_all)."""
+from __future__ import annotations
+
+from portal.accounts import models as accounts_models  # noqa: F401
+from referendum_core import audit as audit_models  # noqa: F401
+from referendum_core import organisation as organisation_models  # noqa: F401
+from referendum_core.db import Base
+
+metadata = Base.metadata

@@ -1,0 +1,178 @@
+"""Every permission, named once, and the one helper that checks them.
+
+A permission is granted by a role and holds within a scope: CVK roles cover the whole country,
+commission roles their commission's municipality, observers the municipality or the single
+referendum (case) they are accredited to, voters only their own affairs. Views, API routes and
+Socket.IO handlers all call ``has_permission`` / ``require`` (directly or through an
+``access_*`` loader), never test roles themselves.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask_login import current_user
+from werkzeug.exceptions import Forbidden, Unauthorized
+
+from portal.accounts.models import Role, User
+
+
+class Permission(StrEnum):
+    VIEW_AUDIT_LOG = "view_audit_log"
+    MANAGE_USERS = "manage_users"
+    MANAGE_ORGANISATIONS = "manage_organisations"
+    VIEW_MUNICIPALITY = "view_municipality"
+    MANAGE_POLLING_STATIONS = "manage_polling_stations"
+    VIEW_CASES = "view_cases"
+    WORK_CASES = "work_cases"
+    FILE_OBSERVER_REPORT = "file_observer_report"
+    FILE_COMPLAINT = "file_complaint"
+    EXPORT_CASES = "export_cases"
+    VIEW_DASHBOARD = "view_dashboard"
+    MESSAGE_CVK = "message_cvk"
+    MESSAGE_COMMISSION = "message_commission"
+    MESSAGE_ANYONE = "message_anyone"
+    MANAGE_REGISTER = "manage_register"
+    LOOKUP_VOTER = "lookup_voter"
+    MARK_VOTED = "mark_voted"
+    REGISTER_SIGNATURES = "register_signatures"
+    DECIDE_INITIATIVE = "decide_initiative"
+    MANAGE_REFERENDUM = "manage_referendum"
+    ENTER_PROTOCOL = "enter_protocol"
+    CONFIRM_PROTOCOL = "confirm_protocol"
+    APPROVE_RESULTS = "approve_results"
+    ACT_AS_TRUSTEE = "act_as_trustee"
+    VIEW_LIVE_TURNOUT = "view_live_turnout"
+    SIGN_INITIATIVE = "sign_initiative"
+    SUBMIT_INITIATIVE = "submit_initiative"
+    VOTE = "vote"
+
+
+P = Permission
+_COMMISSION = {
+    P.VIEW_MUNICIPALITY, P.VIEW_CASES, P.WORK_CASES, P.MESSAGE_CVK, P.MESSAGE_COMMISSION,
+    P.LOOKUP_VOTER, P.MARK_VOTED, P.REGISTER_SIGNATURES, P.ENTER_PROTOCOL, P.CONFIRM_PROTOCOL,
+    P.VIEW_LIVE_TURNOUT, P.ACT_AS_TRUSTEE,
+}
+_CVK_OFFICER = {
+    P.VIEW_MUNICIPALITY, P.VIEW_CASES, P.WORK_CASES, P.EXPORT_CASES, P.VIEW_DASHBOARD,
+    P.MESSAGE_CVK, P.MESSAGE_COMMISSION, P.MESSAGE_ANYONE, P.VIEW_LIVE_TURNOUT,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CVK_ADMIN: frozenset(_CVK_OFFICER | {
+        P.VIEW_AUDIT_LOG, P.MANAGE_USERS, P.MANAGE_ORGANISATIONS, P.MANAGE_POLLING_STATIONS,
+        P.MANAGE_REFERENDUM, P.MANAGE_REGISTER,
+    }),
+    Role.CVK_OFFICER: frozenset(_CVK_OFFICER),
+    Role.COMMISSION_CHAIR: frozenset(_COMMISSION | {
+        P.MANAGE_POLLING_STATIONS, P.MANAGE_REGISTER, P.DECIDE_INITIATIVE, P.MANAGE_REFERENDUM,
+        P.APPROVE_RESULTS,
+    }),
+    Role.COMMISSION_MEMBER: frozenset(_COMMISSION),
+    Role.OBSERVER: frozenset({
+        P.VIEW_MUNICIPALITY, P.FILE_OBSERVER_REPORT, P.FILE_COMPLAINT, P.MESSAGE_CVK,
+        P.MESSAGE_COMMISSION, P.VIEW_LIVE_TURNOUT,
+    }),
+    Role.VOTER: frozenset({
+        P.SIGN_INITIATIVE, P.SUBMIT_INITIATIVE, P.VOTE, P.FILE_COMPLAINT, P.MESSAGE_COMMISSION,
+    }),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an action concerns. ``None`` fields mean "not about a particular one"."""
+
+    municipality_id: int | None = None
+    case_id: int | None = None
+
+
+NATIONAL = Scope()
+
+
+def _membership_covers(membership: Any, scope: Scope) -> bool:
+    role = membership.role
+    if role in (Role.CVK_ADMIN, Role.CVK_OFFICER):
+        return True
+    if role == Role.OBSERVER and membership.case_id is not None:
+        return scope.case_id is not None and scope.case_id == membership.case_id
+    own = membership.scope_municipality_id
+    if own is None:  # e.g. the internet polling-station commission: national, limited rights
+        return True
+    return scope.municipality_id is not None and scope.municipality_id == own
+
+
+def has_permission(user: Any, permission: Permission, scope: Scope = NATIONAL) -> bool:
+    """Does ``user`` hold ``permission`` for ``scope``? Anonymous users hold nothing.
+
+    A scope without a municipality or case asks "anywhere": a commission member may open the
+    list of cases (filtered to their municipality later) but a scoped question is answered only
+    for their own municipality.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    # Voter rights are personal: which municipality a voter may act in (eligibility, Art. 7)
+    # is a register question the domain services answer.
+    if user.person_ref and permission in ROLE_PERMISSIONS[Role.VOTER]:
+        return True
+    for membership in user.memberships:
+        if permission not in ROLE_PERMISSIONS.get(membership.role, frozenset()):
+            continue
+        if scope == NATIONAL or _membership_covers(membership, scope):
+            return True
+    return False
+
+
+def municipalities_for(user: Any, permission: Permission) -> set[int] | None:
+    """Municipality ids where ``user`` holds ``permission``; ``None`` means all of them."""
+    found: set[int] = set()
+    if user is None or not getattr(user, "is_authenticated", False):
+        return found
+    for membership in user.memberships:
+        if permission not in ROLE_PERMISSIONS.get(membership.role, frozenset()):
+            continue
+        if membership.role in (Role.CVK_ADMIN, Role.CVK_OFFICER):
+            return None
+        own = membership.scope_municipality_id
+        if own is None and membership.case_id is None:
+            return None
+        if own is not None:
+            found.add(own)
+    return found
+
+
+def require(permission: Permission, scope: Scope = NATIONAL, user: Any = None) -> None:
+    """Raise 401 for anonymous users and 403 when the permission is missing."""
+    user = current_user if user is None else user
+    if not getattr(user, "is_authenticated", False):
+        raise Unauthorized()
+    if not has_permission(user, permission, scope):
+        raise Forbidden()
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def permission_required(permission: Permission) -> Callable[[F], F]:
+    """View decorator for views not about one object (object views use ``access_*`` loaders)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            require(permission)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def grantable_roles(user: User) -> frozenset[Role]:
+    """Roles ``user`` may hand out (CVK administrators: all; nobody else: none)."""
+    if has_permission(user, P.MANAGE_USERS):
+        return frozenset(Role) - {Role.VOTER}
+    return frozenset()

@@ -1,0 +1,44 @@
+"""Small helpers every blueprint uses to reach the request's session, clock and keys."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, request
+from sqlalchemy.orm import Session
+
+from portal.accounts.services import Keys
+from portal.database import get_session
+from referendum_core.audit import AuditContext
+from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.clock import Clock
+
+
+def db() -> Session:
+    return get_session()
+
+
+def clock() -> Clock:
+    return current_app.extensions["clock"]
+
+
+def calendar() -> WorkingDayCalendar:
+    return current_app.extensions["calendar"]
+
+
+def keys() -> Keys:
+    return current_app.extensions["keys"]
+
+
+def audit_context() -> AuditContext:
+    return AuditContext(ip=request.remote_addr)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only local paths are followed after sign-in (no open redirects)."""
+    if not target:
+        return default
+    target = target.replace("\\", "/")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target

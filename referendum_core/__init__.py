@@ -1,0 +1,1 @@
+"""referendum_core package."""

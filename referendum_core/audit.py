@@ -1,0 +1,178 @@
+"""Append-only, hash-chained audit log.
+
+Every entry's hash covers its content and the previous entry's hash, so editing or deleting any
+entry breaks the chain from that point on; ``verify_chain`` finds the first break. A single head
+row, locked while appending, serialises writers so the chain never forks under concurrency.
+An attacker able to rewrite the whole table *and* the head can forge a consistent chain: the
+head is therefore exported in signed form (see the portal's ``audit export-head``) so that
+outside copies anchor it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import BigInteger, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from referendum_core.clock import Clock
+from referendum_core.db import Base
+
+GENESIS = "0" * 64
+
+
+class Actor(Protocol):
+    """Whoever acts: a user (``id``) with a label for humans."""
+
+    id: int
+
+    @property
+    def audit_label(self) -> str: ...
+
+
+class AuditEntry(Base):
+    """One audited event."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                     autoincrement=False)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(index=True)
+    actor_label: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(60))
+    object_id: Mapped[str | None] = mapped_column(String(80))
+    municipality_id: Mapped[int | None] = mapped_column(index=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    @property
+    def detail_dict(self) -> dict[str, Any]:
+        return json.loads(self.detail)
+
+
+class AuditHead(Base):
+    """The chain's current end; exactly one row (id 1)."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+def _canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def compute_hash(entry: AuditEntry) -> str:
+    """The hash of an entry's content chained to its predecessor."""
+    body = {
+        "seq": entry.seq, "at": entry.at.isoformat(), "actor_id": entry.actor_id,
+        "actor_label": entry.actor_label, "action": entry.action,
+        "object_type": entry.object_type, "object_id": entry.object_id,
+        "municipality_id": entry.municipality_id, "ip": entry.ip, "detail": entry.detail,
+    }
+    return hashlib.sha256(entry.prev_hash.encode() + b"\n" + _canonical(body)).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Where an action came from (filled by the web layer or a CLI)."""
+
+    ip: str | None = None
+
+
+def record(
+    session: Session,
+    clock: Clock,
+    actor: Actor | None,
+    action: str,
+    *,
+    obj: Any = None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    municipality_id: int | None = None,
+    context: AuditContext | None = None,
+    **detail: Any,
+) -> AuditEntry:
+    """Append an entry in the caller's transaction (it lands or vanishes with the change).
+
+    ``obj`` may be any mapped object with an ``id``; its class name becomes the object type.
+    Personal codes must never be passed in ``detail``.
+    """
+    if obj is not None:
+        object_type = object_type or type(obj).__name__
+        object_id = object_id if object_id is not None else getattr(obj, "id", None)
+        if municipality_id is None:
+            municipality_id = getattr(obj, "municipality_id", None)
+    head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    if head is None:
+        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
+        session.add(head)
+    entry = AuditEntry(
+        seq=head.last_seq + 1,
+        at=clock.now(),
+        actor_id=actor.id if actor is not None else None,
+        actor_label=actor.audit_label if actor is not None else "system",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id is not None else None,
+        municipality_id=municipality_id,
+        ip=(context.ip if context else None),
+        detail=_canonical(detail).decode(),
+        prev_hash=head.last_hash,
+    )
+    entry.entry_hash = compute_hash(entry)
+    head.last_seq, head.last_hash = entry.seq, entry.entry_hash
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """The first place where the chain does not verify."""
+
+    seq: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"audit entry {self.seq}: {self.reason}"
+
+
+def verify_chain(session: Session, batch: int = 5000) -> tuple[int, ChainProblem | None]:
+    """Walk the whole chain; return (entries checked, first problem or None).
+
+    Detects edited entries (hash mismatch), deleted ones (gap in seq or broken link) and a
+    truncated end (head points past the last entry).
+    """
+    expected_prev, expected_seq, checked = GENESIS, 1, 0
+    last_seen = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.seq > last_seen).order_by(AuditEntry.seq).limit(batch)
+        ).all()
+        if not rows:
+            break
+        for entry in rows:
+            if entry.seq != expected_seq:
+                return checked, ChainProblem(expected_seq, "entry missing (deleted?)")
+            if entry.prev_hash != expected_prev:
+                return checked, ChainProblem(entry.seq, "link to previous entry broken")
+            if compute_hash(entry) != entry.entry_hash:
+                return checked, ChainProblem(entry.seq, "content changed after it was written")
+            expected_prev, expected_seq = entry.entry_hash, entry.seq + 1
+            checked += 1
+            last_seen = entry.seq
+        session.expunge_all()
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.last_seq != checked or head.last_hash != expected_prev):
+        return checked, ChainProblem(checked + 1, "entries after this point are missing")
+    return checked, None

@@ -1,0 +1,81 @@
+"""Latvian personal codes (personas kods): validation and protection at rest.
+
+Validation (old ``DDMMYY-CNNNN`` with check digit, new ``32…`` format) comes from python-stdnum.
+Codes are stored as a keyed hash for lookup and an AES-GCM ciphertext for display to those
+allowed, so a database dump alone does not reveal them.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from stdnum.exceptions import ValidationError
+from stdnum.lv import pvn
+
+
+class InvalidPersonalCode(ValueError):
+    """The text is not a valid Latvian personal code."""
+
+
+def normalise(code: str) -> str:
+    """Validate and return the 11 digits.
+
+    Raises:
+        InvalidPersonalCode: wrong length, characters, birth date or check digit, or a
+            company registration number.
+    """
+    try:
+        digits = pvn.validate(code or "")
+    except ValidationError as exc:
+        raise InvalidPersonalCode(str(exc)) from exc
+    if digits[0] > "3":
+        raise InvalidPersonalCode("a legal entity's number, not a personal code")
+    return digits
+
+
+def is_valid(code: str) -> bool:
+    try:
+        normalise(code)
+    except InvalidPersonalCode:
+        return False
+    return True
+
+
+def formatted(digits: str) -> str:
+    return f"{digits[:6]}-{digits[6:]}"
+
+
+def masked(digits: str) -> str:
+    """For screens: birth-date part only, e.g. ``161175-*****``."""
+    return f"{digits[:6]}-*****"
+
+
+@dataclass(frozen=True)
+class PersonalCodeProtector:
+    """Keyed lookup hashes and encryption for personal codes, keys derived from one secret."""
+
+    secret: bytes
+
+    def _derive(self, purpose: bytes) -> bytes:
+        return HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose).derive(self.secret)
+
+    def lookup_hash(self, code: str) -> str:
+        """Deterministic keyed hash of a (validated) personal code."""
+        digits = normalise(code)
+        return hmac.new(self._derive(b"personal-code-lookup-v1"), digits.encode(),
+                        hashlib.sha256).hexdigest()
+
+    def encrypt(self, code: str) -> bytes:
+        digits = normalise(code)
+        nonce = os.urandom(12)
+        return nonce + AESGCM(self._derive(b"personal-code-enc-v1")).encrypt(
+            nonce, digits.encode(), b"personal-code")
+
+    def decrypt(self, blob: bytes) -> str:
+        return AESGCM(self._derive(b"personal-code-enc-v1")).decrypt(
+            blob[:12], blob[12:], b"personal-code").decode()

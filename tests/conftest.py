@@ -1,0 +1,223 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL via PORTAL_TEST_DATABASE_URL),
+an app per test whose session runs inside a transaction rolled back afterwards, a fixed clock,
+sign-in helpers per role and row factories."""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pyotp
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from portal.accounts import services
+from portal.accounts.models import Role, User
+from portal.database import make_engine
+from portal.migrate import upgrade
+from referendum_core.clock import FixedClock
+from referendum_core.organisation import (
+    Commission,
+    CommissionKind,
+    Municipality,
+    get_commission,
+    sync_organisations,
+)
+
+PASSWORD = "correct horse battery staple"
+TEST_SECRET = "test-secret-key-" + "x" * 40
+TEST_DATA_KEY = "test-data-key-" + "y" * 40
+DB_FIXTURES = {"app", "db_session", "client", "engine", "connection"}
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.uses_db)
+
+
+def _test_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated from empty to head (a fresh schema on PostgreSQL)."""
+    url = _test_db_url(tmp_path_factory)
+    if not url.startswith("sqlite"):
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        sync_organisations(session)
+        session.commit()
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Any]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture()
+def connection(engine: Any) -> Iterator[Any]:
+    conn = engine.connect()
+    trans = conn.begin()
+    yield conn
+    trans.rollback()
+    conn.close()
+
+
+@pytest.fixture()
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+
+
+def make_test_app(database_url: str, clock: FixedClock, **overrides: Any) -> Any:
+    from portal.app import create_app
+
+    settings = {
+        "ENV": "testing", "TESTING": True, "DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET, "DATA_KEY": TEST_DATA_KEY, "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False, "OTP_SHOW_CODE_ON_SCREEN": True, "REDIS_URL": None,
+        "SERVER_NAME": None,
+    }
+    settings.update(overrides)
+    return create_app(settings, clock=clock)
+
+
+@pytest.fixture()
+def app_overrides() -> dict[str, Any]:
+    """Override in a test module to change settings (e.g. enable CSRF or rate limits)."""
+    return {}
+
+
+@pytest.fixture()
+def app(database_url: str, connection: Any, clock: FixedClock, app_overrides: dict[str, Any]
+        ) -> Iterator[Any]:
+    application = make_test_app(database_url, clock, **app_overrides)
+    database = application.extensions["portal_db"]
+    database.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
+    yield application
+    database.engine.dispose()
+
+
+@pytest.fixture()
+def db_session(app: Any, connection: Any) -> Iterator[Session]:
+    session = app.extensions["portal_db"].new_session()
+    yield session
+    session.close()
+
+
+@pytest.fixture()
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture()
+def keys(app: Any) -> services.Keys:
+    return app.extensions["keys"]
+
+
+# Factories --------------------------------------------------------------------------------
+
+def municipality(session: Session, atvk: str = "0023000") -> Municipality:
+    return session.query(Municipality).filter_by(atvk_code=atvk).one()
+
+
+class People:
+    """Creates users of each role on demand (``people.cvk_admin``, ``people.member(atvk)``)."""
+
+    def __init__(self, session: Session, clock: FixedClock, keys: services.Keys) -> None:
+        self.session, self.clock, self.keys = session, clock, keys
+        self._n = 0
+
+    def _user(self, name: str, role: Role, *, commission: Commission | None = None,
+              municipality_id: int | None = None, case_id: int | None = None,
+              two_factor: bool = True) -> User:
+        self._n += 1
+        user = services.create_user(self.session, self.clock, None,
+                                    email=f"{name}{self._n}@example.lv", display_name=name.title(),
+                                    password=PASSWORD)
+        services.grant_membership(self.session, self.clock, None, user, role, commission=commission,
+                                  municipality_id=municipality_id, case_id=case_id)
+        if two_factor and user.requires_two_factor:
+            secret = pyotp.random_base32()
+            services.enable_totp(self.session, self.clock, self.keys, user, secret,
+                                 pyotp.TOTP(secret).at(self.clock.now()))
+            user.totp_last_step = 0
+            user.test_totp_secret = secret  # type: ignore[attr-defined]
+        self.session.flush()
+        return user
+
+    def cvk_admin(self, **kw: Any) -> User:
+        return self._user("admin", Role.CVK_ADMIN,
+                          commission=get_commission(self.session, CommissionKind.CVK), **kw)
+
+    def cvk_officer(self, **kw: Any) -> User:
+        return self._user("officer", Role.CVK_OFFICER,
+                          commission=get_commission(self.session, CommissionKind.CVK), **kw)
+
+    def chair(self, atvk: str = "0023000", **kw: Any) -> User:
+        muni = municipality(self.session, atvk)
+        return self._user("chair", Role.COMMISSION_CHAIR, commission=get_commission(
+            self.session, CommissionKind.MUNICIPAL, muni.id), **kw)
+
+    def member(self, atvk: str = "0023000", **kw: Any) -> User:
+        muni = municipality(self.session, atvk)
+        return self._user("member", Role.COMMISSION_MEMBER, commission=get_commission(
+            self.session, CommissionKind.MUNICIPAL, muni.id), **kw)
+
+    def observer(self, atvk: str = "0023000", **kw: Any) -> User:
+        return self._user("observer", Role.OBSERVER,
+                          municipality_id=municipality(self.session, atvk).id, **kw)
+
+    def voter(self, code: str = "161175-19997", name: str = "Anna Bērziņa") -> User:
+        return services.find_or_create_voter(self.session, self.clock, self.keys, code, name)
+
+
+@pytest.fixture()
+def people(db_session: Session, clock: FixedClock, keys: services.Keys) -> People:
+    return People(db_session, clock, keys)
+
+
+def login(client: Any, user: User, clock: FixedClock | None = None) -> None:
+    """Put ``user`` into the test client's session as if they had completed sign-in."""
+    from flask_login.utils import _create_identifier
+
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+        sess["_id"] = _create_identifier()
+        sess.permanent = True
+        sess["seen_at"] = (clock.now() if clock else datetime.now(UTC)).timestamp()
+
+
+@pytest.fixture()
+def login_as(client: Any, db_session: Session, clock: FixedClock) -> Any:
+    def _login(user: User) -> Any:
+        db_session.commit()  # make the user visible to the app's session (same connection)
+        login(client, user, clock)
+        return client
+
+    return _login
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
