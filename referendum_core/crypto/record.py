@@ -148,8 +148,11 @@ class RecordBuilder:
             "result": recover_result(agg, ds, counted),
         }
 
-    def record(self, in_person: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The complete record (section 8)."""
+    def record(
+        self, in_person: dict[str, Any] | None = None, *, with_tally: bool = True
+    ) -> dict[str, Any]:
+        """The complete record (section 8); without the tally it is what trustees check before
+        decrypting."""
         rec: dict[str, Any] = {
             "manifest": self.manifest,
             "election_hash": self.context.election_hash.hex(),
@@ -157,8 +160,9 @@ class RecordBuilder:
             "board_head": self.head.hex(),
             "audited": self.audited,
             "excluded_aliases": self.excluded_aliases,
-            "tally": self.tally(),
         }
+        if with_tally:
+            rec["tally"] = self.tally()
         if in_person is not None:
             rec["in_person"] = in_person
         return rec
@@ -174,7 +178,7 @@ def write_record(record: dict[str, Any], fp: IO[str]) -> None:
     Raises:
         InvalidRecord: a required key is missing.
     """
-    missing = [k for k in RECORD_KEY_ORDER[:-1] if k not in record]
+    missing = [k for k in RECORD_KEY_ORDER[:-2] if k not in record]
     if missing:
         raise InvalidRecord(f"record lacks {', '.join(missing)}")
     keys = [k for k in RECORD_KEY_ORDER if k in record] + sorted(

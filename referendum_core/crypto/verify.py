@@ -348,14 +348,18 @@ class RecordVerifier:
 
     # ---- end
 
-    def finish(self, board_source: BoardSource, audited_source: BoardSource) -> Summary:
-        """Run the checks that need the whole record; return the summary.
+    def board_phase(
+        self, board_source: BoardSource, audited_source: BoardSource
+    ) -> tuple[ElectionContext, Aggregate, int, set[str], set[int]]:
+        """Everything up to the counted aggregate (what a trustee checks before decrypting).
+
+        Returns ``(context, counted aggregate, counted, excluded aliases, excluded positions)``.
 
         Raises:
             CryptoError: the first failure, with its location.
         """
         for key in REQUIRED_KEYS:
-            if key not in self.seen:
+            if key not in self.seen and key != "tally":
                 raise InvalidRecord("missing", key)
         ctx = self._prepare()
         if not self.board_done:
@@ -377,6 +381,19 @@ class RecordVerifier:
         uncounted = self.superseded | excluded_positions
         counted = len(self.last) - len(excluded_positions)
         agg = self._counted_aggregate(board_source, uncounted, counted)
+        return ctx, agg, counted, excluded_set, excluded_positions
+
+    def finish(self, board_source: BoardSource, audited_source: BoardSource) -> Summary:
+        """Run the checks that need the whole record; return the summary.
+
+        Raises:
+            CryptoError: the first failure, with its location.
+        """
+        ctx, agg, counted, excluded_set, excluded_positions = self.board_phase(
+            board_source, audited_source
+        )
+        if "tally" not in self.seen:
+            raise InvalidRecord("missing", "tally")
         result = self._verify_tally(ctx, agg, counted)
         in_person = self._check_in_person(ctx)
         if self.tracker_status is not None and self.tracker_index is not None:
@@ -554,3 +571,20 @@ def verify_record(record: Any, *, jobs: int = 1, tracker: str | None = None) -> 
             raise InvalidRecord(f"{key} must be a list", key)
         v.feed(key, value)
     return v.finish(lambda: record.get("board", []), lambda: record.get("audited", []))
+
+
+def counted_aggregate_file(path: str, *, jobs: int = 1) -> tuple[ElectionContext, Aggregate, int]:
+    """Verify a record's manifest, board and audits, and recompute the counted aggregate
+    (the tally section is not needed). Trustees run this before decrypting.
+
+    Raises:
+        CryptoError: the first failure, with its location.
+    """
+    v = RecordVerifier(jobs=jobs)
+    with open(path, encoding="utf-8") as fp:
+        for key, value in iter_object(fp, STREAM_KEYS):
+            v.feed(key, value)
+    ctx, agg, counted, _, _ = v.board_phase(
+        lambda: _stream_key(path, "board"), lambda: _stream_key(path, "audited")
+    )
+    return ctx, agg, counted
