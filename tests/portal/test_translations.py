@@ -1,0 +1,36 @@
+"""Every string marked for translation has a Latvian text (Latvian is the default language)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+
+from portal.i18n_build import merged_catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+METHOD_MAP = [("portal/**.py", "python"), ("templates/**.html", "jinja2")]
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+
+
+def _marked_strings() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for directory in ("portal", "templates"):
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            ROOT / directory, method_map=[(p.split("/", 1)[1], m) for p, m in METHOD_MAP
+                                          if p.startswith(directory)],
+            keywords=KEYWORDS,
+        ):
+            ids = message if isinstance(message, tuple) else (message,)
+            for msgid in ids:
+                if msgid:
+                    found.setdefault(msgid, f"{directory}/{filename}:{lineno}")
+    return found
+
+
+def test_every_marked_string_has_a_latvian_translation():
+    catalog = merged_catalog("lv")
+    missing = {msgid: where for msgid, where in _marked_strings().items()
+               if catalog.get(msgid) is None or not catalog.get(msgid).string}
+    listing = "\n".join(f"{where}: {msgid!r}" for msgid, where in sorted(missing.items(),
+                                                                          key=lambda kv: kv[1]))
+    assert not missing, f"{len(missing)} strings lack a Latvian text in portal/translations/lv/parts/:\n{listing}"
