@@ -33,6 +33,13 @@ TEST_DATA_KEY = "test-data-key-" + "y" * 40
 DB_FIXTURES = {"app", "db_session", "client", "engine", "connection"}
 
 
+def pytest_configure(config: Any) -> None:
+    """Compile the translation catalogues so a bare ``pytest`` sees the Latvian texts."""
+    from portal.i18n_build import build
+
+    build()
+
+
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
@@ -198,10 +205,12 @@ def login(client: Any, user: User, clock: FixedClock | None = None) -> None:
     """Put ``user`` into the test client's session as if they had completed sign-in."""
     from flask_login.utils import _create_identifier
 
+    with client.application.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
-        sess["_id"] = _create_identifier()
+        sess["_id"] = identifier
         sess.permanent = True
         sess["seen_at"] = (clock.now() if clock else datetime.now(UTC)).timestamp()
 
