@@ -326,7 +326,10 @@ class RecordVerifier:
                 if isinstance(entry, dict) and "choices" not in entry:
                     if not entry.keys() <= AUDITED_WRAPPER_KEYS or "ballot" not in entry:
                         raise InvalidRecord("audited entry must wrap a revealed ballot")
-                    tracker, _ = verify_audited(ctx, entry["ballot"])
+                    try:
+                        tracker, _ = verify_audited(ctx, entry["ballot"])
+                    except CryptoError as exc:
+                        raise exc.at("ballot") from None
                     if "tracker" in entry and entry["tracker"] != tracker:
                         raise InvalidRecord("tracker does not match the ballot", "tracker")
                     if "alias" in entry and entry["alias"] != entry["ballot"]["alias"]:
