@@ -39,7 +39,7 @@ def seed() -> None:
         session = app.extensions["portal_db"].new_session()
         printed = seed_demo(session, app.extensions["clock"], app.extensions["keys"])
         session.commit()
-    click.echo("\nDemo accounts (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"\nDemo accounts (password for all: {DEMO_PASSWORD}):")
     for row in printed:
         click.echo(f"  {row['role']:<18} {row['email']:<32} TOTP key {row['totp_secret']}")
     click.echo("  Current two-step code of a demo account: referendum-portal demo-code EMAIL")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEV_SECRET_MARKER = "dev-insecure-"
+DEV_SECRET_MARKER = "dev-insecure-"  # noqa: S105 - a prefix marking generated dev secrets
 
 
 class ConfigError(RuntimeError):

@@ -1,0 +1,50 @@
+"""``referendum-portal`` commands: migrate, seed (idempotent), audit verify, check, demo-code."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from portal.cli import main
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    return tmp_path
+
+
+def run(*args):
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result
+
+
+def test_migrate_seed_twice_and_verify(env):
+    assert run("migrate").exit_code == 0
+    first = run("seed")
+    assert first.exit_code == 0, first.output
+    assert "admin@demo.cvk.lv" in first.output and "161175-19997" in first.output
+    db = sqlite3.connect(env / "cli.sqlite3")
+    users = db.execute("select count(*) from users").fetchone()[0]
+    assert run("seed").exit_code == 0
+    assert db.execute("select count(*) from users").fetchone()[0] == users
+    assert run("check").exit_code == 0
+    result = run("audit", "verify")
+    assert result.exit_code == 0 and "OK" in result.output
+    code = run("demo-code", "admin@demo.cvk.lv")
+    assert code.exit_code == 0 and len(code.output.strip()) == 6
+    assert run("demo-code", "someone@else.lv").exit_code != 0
+
+
+def test_audit_verify_fails_on_tampering(env):
+    run("migrate")
+    run("seed")
+    db = sqlite3.connect(env / "cli.sqlite3")
+    db.execute("update audit_log set action='forged' where seq=3")
+    db.commit()
+    result = run("audit", "verify")
+    assert result.exit_code == 1
+    assert "audit entry 3" in result.output

@@ -1,0 +1,93 @@
+"""The hash-chained audit log detects edited, deleted and truncated entries."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, update
+
+from referendum_core import audit
+from referendum_core.audit import AuditEntry, AuditHead, verify_chain
+
+
+def _write(db_session, clock, n=5, actor=None):
+    entries = []
+    for i in range(n):
+        clock.advance(timedelta(seconds=1))
+        entries.append(audit.record(db_session, clock, actor, "test.event", object_type="Thing",
+                                    object_id=i, n=i))
+    db_session.flush()
+    return entries
+
+
+def test_chain_verifies(db_session, clock):
+    _write(db_session, clock)
+    checked, problem = verify_chain(db_session)
+    assert problem is None and checked >= 5
+
+
+def test_entries_link_to_their_predecessor(db_session, clock):
+    entries = _write(db_session, clock, 3)
+    assert entries[1].prev_hash == entries[0].entry_hash
+    assert entries[2].prev_hash == entries[1].entry_hash
+    assert entries[1].seq == entries[0].seq + 1
+
+
+def test_edited_entry_is_detected(db_session, clock):
+    entries = _write(db_session, clock)
+    db_session.execute(update(AuditEntry).where(AuditEntry.seq == entries[2].seq)
+                       .values(detail='{"n":99}'))
+    db_session.expire_all()
+    _, problem = verify_chain(db_session)
+    assert problem is not None and problem.seq == entries[2].seq
+    assert "changed" in problem.reason
+
+
+def test_edited_actor_or_time_is_detected(db_session, clock):
+    entries = _write(db_session, clock)
+    db_session.execute(update(AuditEntry).where(AuditEntry.seq == entries[1].seq)
+                       .values(actor_label="someone else"))
+    db_session.expire_all()
+    assert verify_chain(db_session)[1].seq == entries[1].seq
+
+
+def test_rehashed_edit_breaks_the_next_link(db_session, clock):
+    entries = _write(db_session, clock)
+    victim = db_session.get(AuditEntry, entries[1].seq)
+    victim.detail = '{"n":42}'
+    victim.entry_hash = audit.compute_hash(victim)
+    db_session.flush()
+    db_session.expire_all()
+    problem = verify_chain(db_session)[1]
+    assert problem.seq == entries[2].seq and "link" in problem.reason
+
+
+def test_deleted_entry_is_detected(db_session, clock):
+    entries = _write(db_session, clock)
+    db_session.execute(delete(AuditEntry).where(AuditEntry.seq == entries[3].seq))
+    db_session.expire_all()
+    problem = verify_chain(db_session)[1]
+    assert problem.seq == entries[3].seq and "missing" in problem.reason
+
+
+def test_truncated_end_is_detected(db_session, clock):
+    entries = _write(db_session, clock)
+    db_session.execute(delete(AuditEntry).where(AuditEntry.seq == entries[-1].seq))
+    db_session.expire_all()
+    problem = verify_chain(db_session)[1]
+    assert problem is not None and "missing" in problem.reason
+
+
+def test_head_tracks_last_entry(db_session, clock):
+    entries = _write(db_session, clock, 2)
+    head = db_session.get(AuditHead, 1)
+    assert head.last_seq == entries[-1].seq and head.last_hash == entries[-1].entry_hash
+
+
+def test_records_actor_object_and_context(db_session, clock, people):
+    user = people.cvk_officer()
+    entry = audit.record(db_session, clock, user, "case.viewed", obj=user,
+                         context=audit.AuditContext(ip="192.0.2.7"), note="x")
+    assert entry.actor_id == user.id and entry.object_type == "User"
+    assert entry.object_id == str(user.id) and entry.ip == "192.0.2.7"
+    assert entry.detail_dict == {"note": "x"}
+    assert entry.at == clock.now()
