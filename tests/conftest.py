@@ -230,3 +230,51 @@ def csrf_token_from(html: str) -> str:
         r'value="([^"]+)"[^>]*name="csrf_token"', html)
     assert match, "no CSRF token in page"
     return match.group(1)
+
+
+# Browser tests ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A portal served on 127.0.0.1 with the demo seeded (``tests.browser.LiveServer``)."""
+    from tests.browser import require_chromium, start_live_server
+
+    require_chromium()
+    yield from start_live_server(tmp_path_factory.mktemp("live"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture()
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="lv-LV", timezone_id="Europe/Riga")
+    context.set_default_timeout(15000)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    pg.console_errors = errors  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+
+
+@pytest.fixture()
+def phone_page(browser: Any) -> Iterator[Any]:
+    """A phone-sized page (observers at polling stations)."""
+    context = browser.new_context(locale="lv-LV", timezone_id="Europe/Riga",
+                                  viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    context.set_default_timeout(15000)
+    pg = context.new_page()
+    yield pg
+    context.close()
