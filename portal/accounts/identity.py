@@ -23,7 +23,6 @@ from referendum_core import audit
 from referendum_core.personal_code import InvalidPersonalCode
 
 log = logging.getLogger(__name__)
-_oauth = OAuth()
 
 
 def otp_enabled() -> bool:
@@ -45,21 +44,21 @@ def deliver_one_time_code(personal_code: str, code: str) -> None:
 
 
 def get_oidc_client() -> Any:
+    """The eID gateway client of this app (registered on first use from the configuration)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if "authlib.integrations.flask_client" not in app.extensions:
-        _oauth.init_app(app)
-    client = _oauth.create_client("eid")
-    if client is None:
+    oauth = app.extensions.get("portal_oauth")
+    if oauth is None:
         cfg = app.config
-        _oauth.register(
+        oauth = OAuth(app)
+        oauth.register(
             "eid",
             client_id=cfg["OIDC_CLIENT_ID"],
             client_secret=cfg["OIDC_CLIENT_SECRET"],
             server_metadata_url=cfg["OIDC_ISSUER"].rstrip("/") + "/.well-known/openid-configuration",
             client_kwargs={"scope": "openid profile"},
         )
-        client = _oauth.create_client("eid")
-    return client
+        app.extensions["portal_oauth"] = oauth
+    return oauth.create_client("eid")
 
 
 def finish_oidc() -> User | None:
