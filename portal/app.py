@@ -51,6 +51,9 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     app.extensions["calendar"] = WorkingDayCalendar()
     app.extensions["keys"] = Keys(cfg.DATA_KEY)
     Database().init_app(app)
+    from portal.messages.setup import init_messaging
+
+    init_messaging(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

@@ -72,6 +72,13 @@ class Config:
     OIDC_CLIENT_ID: str | None = None
     OIDC_CLIENT_SECRET: str | None = None
     OIDC_PERSONAL_CODE_CLAIM: str = "personal_code"
+    # Messaging (issue 4).
+    NOTIFY_UNREAD_AFTER_MINUTES: int = 15
+    MESSAGE_EDIT_WINDOW_MINUTES: int = 10
+    MAX_ATTACHMENT_BYTES: int = 10 * 1024 * 1024
+    # Socket.IO / Celery channel names on Redis (distinct per deployment or test run).
+    SOCKETIO_CHANNEL: str = "portal-socketio"
+    CELERY_QUEUE: str = "portal"
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -138,6 +145,11 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         OIDC_ISSUER=env.get("OIDC_ISSUER"),
         OIDC_CLIENT_ID=env.get("OIDC_CLIENT_ID"),
         OIDC_CLIENT_SECRET=env.get("OIDC_CLIENT_SECRET"),
+        NOTIFY_UNREAD_AFTER_MINUTES=int(env.get("NOTIFY_UNREAD_AFTER_MINUTES", "15")),
+        MESSAGE_EDIT_WINDOW_MINUTES=int(env.get("MESSAGE_EDIT_WINDOW_MINUTES", "10")),
+        MAX_ATTACHMENT_BYTES=int(env.get("MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024))),
+        SOCKETIO_CHANNEL=env.get("SOCKETIO_CHANNEL", "portal-socketio"),
+        CELERY_QUEUE=env.get("CELERY_QUEUE", "portal"),
     )
     if cfg.REDIS_URL:
         cfg.RATELIMIT_STORAGE_URI = cfg.REDIS_URL

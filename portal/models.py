@@ -1,6 +1,7 @@
 """Imports every mapped module so ``Base.metadata`` is complete (Alembic, tests, create_all)."""
 from __future__ import annotations
 
+from messaging import models as messaging_models  # noqa: F401
 from portal.accounts import models as accounts_models  # noqa: F401
 from referendum_core import audit as audit_models  # noqa: F401
 from referendum_core import organisation as organisation_models  # noqa: F401

@@ -1,0 +1,777 @@
+"""Every write of messaging, verb-named; reads that need decryption or access checks.
+
+Each function takes the session and the acting person, checks the rule, writes, audits and raises
+a ``messaging.exceptions`` error when refused (after auditing the refusal in the same session, so
+a caller that commits before answering keeps the record). Services flush; the caller commits.
+
+Search decrypts rather than keeping a blind index: a keyword index over ciphertext leaks which
+messages share words and needs per-thread keys anyway; the threads a person can read are few
+enough to scan (bounded by ``SEARCH_SCAN_LIMIT`` newest messages), and nothing searchable is
+ever written to the database.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import unicodedata
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from messaging import crypto, directory, rules, runtime
+from messaging.attachments import CheckedFile, inspect
+from messaging.exceptions import (
+    AttachmentRejected,
+    NotParticipant,
+    Refused,
+    ThreadClosed,
+    UnsafeContent,
+)
+from messaging.keyring import ThreadKeys
+from messaging.markdown import check_text
+from messaging.models import (
+    Attachment,
+    Message,
+    MessageRevision,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    ParticipantKind,
+    ReadState,
+    Thread,
+    ThreadParticipant,
+)
+from referendum_core import audit
+from referendum_core.audit import AuditContext
+from referendum_core.clock import Clock
+
+SEARCH_SCAN_LIMIT = 5000
+_MENTION = re.compile(r"(?<![\w@])@([\w.\-]{2,64})", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file handed to ``post_message``."""
+
+    filename: str
+    data: bytes
+
+
+# Helpers ---------------------------------------------------------------------------------
+
+def _keys(keys: ThreadKeys | None) -> ThreadKeys:
+    return keys or runtime.thread_keys()
+
+
+def _refuse(session: Session, clock: Clock, actor: Any, error: Refused, attempted: str, *,
+            thread: Thread | None = None, context: AuditContext | None = None,
+            **detail: Any) -> Refused:
+    """Audit a refusal and return the error for the caller to raise."""
+    audit.record(session, clock, actor, "messaging.refused", obj=thread,
+                 object_type="Thread" if thread is not None else None, context=context,
+                 attempted=attempted, reason=error.code, **detail)
+    return error
+
+
+def _aad(thread_id: int, purpose: str) -> bytes:
+    return crypto.associated_data(thread_id, purpose)
+
+
+def _check_text(session: Session, clock: Clock, actor: Any, text: str, attempted: str,
+                thread: Thread | None, context: AuditContext | None, limit: int) -> str:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise _refuse(session, clock, actor, Refused("empty_text"), attempted, thread=thread,
+                      context=context)
+    if len(text) > limit:
+        raise _refuse(session, clock, actor, Refused("text_too_long"), attempted, thread=thread,
+                      context=context, length=len(text))
+    try:
+        check_text(text)
+    except UnsafeContent as exc:
+        raise _refuse(session, clock, actor, exc, attempted, thread=thread, context=context,
+                      detail=str(exc)) from exc
+    return text
+
+
+def _check_uploads(session: Session, clock: Clock, actor: Any, uploads: Sequence[Upload],
+                   thread: Thread | None, context: AuditContext | None) -> list[CheckedFile]:
+    settings = runtime.settings()
+    if len(uploads) > settings.max_attachments:
+        raise _refuse(session, clock, actor, AttachmentRejected("too_many"), "post_message",
+                      thread=thread, context=context, count=len(uploads))
+    checked = []
+    for upload in uploads:
+        try:
+            checked.append(inspect(upload.data, upload.filename, settings.max_attachment_bytes))
+        except AttachmentRejected as exc:
+            raise _refuse(session, clock, actor, exc, "post_message", thread=thread,
+                          context=context, detail=str(exc), size=len(upload.data)) from exc
+    return checked
+
+
+# Reading -----------------------------------------------------------------------------------
+
+def is_participant(thread: Thread, user: Any) -> bool:
+    """Is ``user`` in ``thread`` (in person or through a membership group)?"""
+    return rules.is_participant(thread.participants, user)
+
+
+def access_thread(session: Session, clock: Clock, actor: Any, thread_id: int, *,
+                  context: AuditContext | None = None, attempted: str = "read") -> Thread:
+    """Load a thread for ``actor``.
+
+    Raises:
+        NotParticipant: no such thread, or ``actor`` is not in it (audited).
+    """
+    thread = session.get(Thread, thread_id)
+    if thread is None or not is_participant(thread, actor):
+        raise _refuse(session, clock, actor, NotParticipant(), attempted, thread=thread,
+                      context=context, thread_id=thread_id)
+    return thread
+
+
+def thread_for_case(session: Session, case_id: int) -> Thread | None:
+    """The thread of a case, if it has one."""
+    return session.scalars(select(Thread).where(Thread.case_id == case_id)).first()
+
+
+def threads_for(session: Session, user: Any, limit: int = 200) -> list[Thread]:
+    """The threads ``user`` is in, most recently active first."""
+    ids = select(ThreadParticipant.thread_id).where(
+        directory.participant_clause(ThreadParticipant, user))
+    return list(session.scalars(
+        select(Thread).where(Thread.id.in_(ids))
+        .order_by(func.coalesce(Thread.last_message_at, Thread.created_at).desc(), Thread.id.desc())
+        .limit(limit)))
+
+
+def subject_of(session: Session, thread: Thread, *, keys: ThreadKeys | None = None) -> str:
+    """The decrypted subject."""
+    key = _keys(keys).key_for(session, thread.id)
+    return crypto.open_text(key, thread.subject_enc, _aad(thread.id, "subject"))
+
+
+def text_of(session: Session, message: Message, *, keys: ThreadKeys | None = None) -> str:
+    """The decrypted current text of a message."""
+    key = _keys(keys).key_for(session, message.thread_id)
+    return crypto.open_text(key, message.body_enc, _aad(message.thread_id, "body"))
+
+
+def revision_texts(session: Session, message: Message, *, keys: ThreadKeys | None = None
+                   ) -> list[tuple[datetime, datetime, str]]:
+    """Earlier texts of a message: (written at, replaced at, text), oldest first."""
+    key = _keys(keys).key_for(session, message.thread_id)
+    aad = _aad(message.thread_id, "body")
+    return [(r.written_at, r.replaced_at, crypto.open_text(key, r.body_enc, aad))
+            for r in message.revisions]
+
+
+def attachment_name(session: Session, attachment: Attachment, thread_id: int, *,
+                    keys: ThreadKeys | None = None) -> str:
+    """The decrypted file name of an attachment."""
+    key = _keys(keys).key_for(session, thread_id)
+    return crypto.open_text(key, attachment.filename_enc, _aad(thread_id, "file-name"))
+
+
+def access_attachment(session: Session, clock: Clock, actor: Any, thread_id: int,
+                      attachment_id: int, *, context: AuditContext | None = None,
+                      keys: ThreadKeys | None = None) -> tuple[Attachment, str, bytes]:
+    """An attachment of a thread ``actor`` is in: (row, file name, content).
+
+    Raises:
+        NotParticipant: not in the thread, or the attachment is not in it (audited).
+    """
+    thread = access_thread(session, clock, actor, thread_id, context=context,
+                           attempted="download")
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.message.thread_id != thread.id:
+        raise _refuse(session, clock, actor, NotParticipant("attachment"), "download",
+                      thread=thread, context=context, attachment_id=attachment_id)
+    key = _keys(keys).key_for(session, thread.id)
+    data = crypto.open_sealed(key, attachment.blob_enc, _aad(thread.id, "file"))
+    return attachment, attachment_name(session, attachment, thread.id, keys=keys), data
+
+
+def messages_of(session: Session, thread: Thread, *, after_id: int = 0, limit: int = 500
+                ) -> list[Message]:
+    """Messages of a thread in order (``after_id`` for "newer than")."""
+    return list(session.scalars(
+        select(Message).where(Message.thread_id == thread.id, Message.id > after_id)
+        .order_by(Message.id).limit(limit)))
+
+
+def thread_user_ids(session: Session, thread: Thread) -> set[int]:
+    """Every active user who can read ``thread`` now (persons plus current group members)."""
+    ids: set[int] = set()
+    for p in thread.participants:
+        if p.user_id is not None:
+            ids.add(p.user_id)
+        elif p.commission_id is not None:
+            ids |= directory.group_member_ids(session, p.commission_id, p.role)
+    found = directory.people(session, ids)
+    return {uid for uid, person in found.items() if person.is_active}
+
+
+def unread_counts(session: Session, user: Any, thread_ids: Sequence[int]) -> dict[int, int]:
+    """Messages by others newer than what ``user`` has read, per thread."""
+    if not thread_ids:
+        return {}
+    read = dict(session.execute(select(ReadState.thread_id, ReadState.last_read_message_id).where(
+        ReadState.user_id == user.id, ReadState.thread_id.in_(thread_ids))).all())
+    counts: dict[int, int] = {}
+    for thread_id in thread_ids:
+        counts[thread_id] = session.scalar(select(func.count(Message.id)).where(
+            Message.thread_id == thread_id, Message.id > read.get(thread_id, 0),
+            or_(Message.author_id.is_(None), Message.author_id != user.id))) or 0
+    return counts
+
+
+def read_positions(session: Session, thread: Thread) -> dict[int, int]:
+    """user id → last message id read (read receipts)."""
+    return dict(session.execute(select(ReadState.user_id, ReadState.last_read_message_id)
+                                .where(ReadState.thread_id == thread.id)).all())
+
+
+# Threads -----------------------------------------------------------------------------------
+
+def _target_participant(session: Session, target: rules.Target) -> dict[str, Any]:
+    if target.kind == rules.TargetKind.CVK:
+        return {"kind": ParticipantKind.GROUP,
+                "commission_id": directory.cvk_commission(session).id,
+                "role": directory.CVK_OFFICER}
+    if target.kind == rules.TargetKind.COMMISSION:
+        commission = directory.municipal_commission(session, target.municipality_id or 0)
+        if commission is None:
+            raise Refused("unknown_commission")
+        return {"kind": ParticipantKind.GROUP, "commission_id": commission.id, "role": None}
+    return {"kind": ParticipantKind.PERSON, "user_id": target.user_id}
+
+
+def _add_participant_row(session: Session, clock: Clock, thread: Thread, added_by: Any,
+                         spec: dict[str, Any], keys: ThreadKeys) -> ThreadParticipant | None:
+    for existing in thread.participants:
+        if (existing.user_id == spec.get("user_id")
+                and existing.commission_id == spec.get("commission_id")
+                and existing.role == spec.get("role")):
+            return None
+    row = ThreadParticipant(thread=thread, added_at=clock.now(),
+                            added_by_id=getattr(added_by, "id", None), **spec)
+    session.add(row)
+    if row.user_id is not None:
+        person = directory.person(session, row.user_id)
+        if person is not None and person.pgp_public_key:
+            keys.add_person_key(session, clock, thread, person.pgp_public_key,
+                                person.pgp_fingerprint)
+    return row
+
+
+def _new_thread(session: Session, clock: Clock, actor: Any, subject: str, *,
+                case_id: int | None, municipality_id: int | None, keys: ThreadKeys) -> Thread:
+    thread = Thread(subject_enc=b"", case_id=case_id, municipality_id=municipality_id,
+                    created_by_id=getattr(actor, "id", None), created_at=clock.now())
+    session.add(thread)
+    session.flush()
+    key = keys.create(session, clock, thread)
+    thread.subject_enc = crypto.seal_text(key, subject, _aad(thread.id, "subject"))
+    return thread
+
+
+def create_thread(session: Session, clock: Clock, actor: Any, *, subject: str, text: str,
+                  targets: Sequence[rules.Target], uploads: Sequence[Upload] = (),
+                  municipality_id: int | None = None,
+                  voter_municipality_ids: Sequence[int] | None = None,
+                  context: AuditContext | None = None,
+                  keys: ThreadKeys | None = None) -> Thread:
+    """Start a thread with ``targets`` and its first message.
+
+    Raises:
+        Refused: ``not_allowed`` (the rules forbid a target), ``no_recipient``, ``empty_subject``,
+            text or attachment refusals (see ``post_message``). Each refusal is audited.
+    """
+    keys = _keys(keys)
+    settings = runtime.settings()
+    subject = " ".join((subject or "").split())
+    if not subject:
+        raise _refuse(session, clock, actor, Refused("empty_subject"), "create_thread",
+                      context=context)
+    if len(subject) > settings.max_subject_chars:
+        raise _refuse(session, clock, actor, Refused("subject_too_long"), "create_thread",
+                      context=context)
+    if not targets:
+        raise _refuse(session, clock, actor, Refused("no_recipient"), "create_thread",
+                      context=context)
+    starter = rules.standing_of(actor, voter_municipality_ids)
+    for target in targets:
+        if not rules.may_start_thread(starter, target) or target.user_id == actor.id:
+            raise _refuse(session, clock, actor, Refused("not_allowed"), "create_thread",
+                          context=context, target=str(target.kind),
+                          target_municipality_id=target.municipality_id,
+                          target_user_id=target.user_id)
+    try:
+        check_text(subject)
+    except UnsafeContent as exc:
+        raise _refuse(session, clock, actor, exc, "create_thread", context=context) from exc
+    text = _check_text(session, clock, actor, text, "create_thread", None, context,
+                       settings.max_text_chars)
+    checked = _check_uploads(session, clock, actor, uploads, None, context)
+    specs = []
+    for target in targets:
+        try:
+            specs.append(_target_participant(session, target))
+        except Refused as exc:
+            raise _refuse(session, clock, actor, exc, "create_thread", context=context) from exc
+    if municipality_id is None:
+        municipality_id = next((t.municipality_id for t in targets if t.municipality_id), None)
+
+    thread = _new_thread(session, clock, actor, subject, case_id=None,
+                         municipality_id=municipality_id, keys=keys)
+    _add_participant_row(session, clock, thread, actor,
+                         {"kind": ParticipantKind.PERSON, "user_id": actor.id}, keys)
+    for spec in specs:
+        _add_participant_row(session, clock, thread, actor, spec, keys)
+    session.flush()
+    audit.record(session, clock, actor, "messaging.thread_created", obj=thread, context=context,
+                 participants=[_spec_label(s) for s in specs])
+    _store_message(session, clock, actor, thread, text, None, list(zip(uploads, checked,
+                                                                        strict=True)), keys)
+    return thread
+
+
+def _spec_label(spec: dict[str, Any]) -> str:
+    if spec.get("user_id") is not None:
+        return f"user:{spec['user_id']}"
+    return f"group:{spec.get('commission_id')}:{spec.get('role') or '*'}"
+
+
+def open_case_thread(session: Session, clock: Clock, actor: Any, *, case_id: int, subject: str,
+                     municipality_id: int | None,
+                     participant_user_ids: Sequence[int] = (),
+                     keys: ThreadKeys | None = None) -> Thread:
+    """The thread of a case, created on first call (one per case; later calls add any new
+    ``participant_user_ids`` and return it). Participants: the CVK officers group, the municipal
+    commission of ``municipality_id`` and the given persons. Audited."""
+    keys = _keys(keys)
+    thread = thread_for_case(session, case_id)
+    created = thread is None
+    if thread is None:
+        subject = " ".join(subject.split())[: runtime.settings().max_subject_chars] or f"#{case_id}"
+        thread = _new_thread(session, clock, actor, subject, case_id=case_id,
+                             municipality_id=municipality_id, keys=keys)
+        _add_participant_row(session, clock, thread, actor, _target_participant(
+            session, rules.Target(rules.TargetKind.CVK)), keys)
+        if municipality_id is not None:
+            commission = directory.municipal_commission(session, municipality_id)
+            if commission is not None:
+                _add_participant_row(session, clock, thread, actor, {
+                    "kind": ParticipantKind.GROUP, "commission_id": commission.id,
+                    "role": None}, keys)
+    added = []
+    for user_id in participant_user_ids:
+        row = _add_participant_row(session, clock, thread, actor,
+                                   {"kind": ParticipantKind.PERSON, "user_id": user_id}, keys)
+        if row is not None:
+            added.append(user_id)
+    session.flush()
+    if created:
+        audit.record(session, clock, actor, "messaging.case_thread_opened", obj=thread,
+                     case_id=case_id, persons=added)
+    elif added:
+        audit.record(session, clock, actor, "messaging.participant_added", obj=thread,
+                     case_id=case_id, persons=added)
+    return thread
+
+
+def add_participant(session: Session, clock: Clock, actor: Any, thread_or_id: Thread | int,
+                    target: rules.Target, *, context: AuditContext | None = None,
+                    keys: ThreadKeys | None = None) -> ThreadParticipant | None:
+    """Bring a person or group into a thread (None if already in). Audited; adding a CVK
+    administrator is marked as such, since it is the only way an administrator reads a thread.
+
+    Raises:
+        NotParticipant: ``actor`` is not in the thread. Refused(``not_allowed``): the rules forbid.
+    """
+    keys = _keys(keys)
+    thread = _thread(session, thread_or_id)
+    if not is_participant(thread, actor):
+        raise _refuse(session, clock, actor, NotParticipant(), "add_participant", thread=thread,
+                      context=context)
+    if not rules.may_add_participant(rules.standing_of(actor), target):
+        raise _refuse(session, clock, actor, Refused("not_allowed"), "add_participant",
+                      thread=thread, context=context, target=str(target.kind))
+    try:
+        spec = _target_participant(session, target)
+    except Refused as exc:
+        raise _refuse(session, clock, actor, exc, "add_participant", thread=thread,
+                      context=context) from exc
+    row = _add_participant_row(session, clock, thread, actor, spec, keys)
+    if row is None:
+        return None
+    session.flush()
+    audit.record(session, clock, actor, "messaging.participant_added", obj=thread,
+                 context=context, participant=_spec_label(spec),
+                 is_cvk_admin=target.person.is_cvk_admin)
+    return row
+
+
+def close_thread(session: Session, clock: Clock, actor: Any, thread_or_id: Thread | int, *,
+                 context: AuditContext | None = None) -> Thread:
+    """Close a thread to new messages (officials in it). Audited.
+
+    Raises:
+        NotParticipant, Refused(``not_allowed``).
+    """
+    thread = _thread(session, thread_or_id)
+    member = is_participant(thread, actor)
+    if not member:
+        raise _refuse(session, clock, actor, NotParticipant(), "close_thread", thread=thread,
+                      context=context)
+    if not rules.may_close_thread(rules.standing_of(actor), is_participant=member):
+        raise _refuse(session, clock, actor, Refused("not_allowed"), "close_thread",
+                      thread=thread, context=context)
+    if thread.closed_at is None:
+        thread.closed_at = clock.now()
+        thread.closed_by_id = actor.id
+        session.flush()
+        audit.record(session, clock, actor, "messaging.thread_closed", obj=thread, context=context)
+    return thread
+
+
+def _thread(session: Session, thread_or_id: Thread | int) -> Thread:
+    if isinstance(thread_or_id, Thread):
+        return thread_or_id
+    thread = session.get(Thread, thread_or_id)
+    if thread is None:
+        raise NotParticipant("no such thread")
+    return thread
+
+
+# Messages ----------------------------------------------------------------------------------
+
+def _store_message(session: Session, clock: Clock, actor: Any, thread: Thread, text: str,
+                   reply_to_id: int | None, files: list[tuple[Upload, CheckedFile]],
+                   keys: ThreadKeys) -> Message:
+    key = keys.key_for(session, thread.id)
+    now = clock.now()
+    message = Message(thread_id=thread.id, author_id=getattr(actor, "id", None),
+                      reply_to_id=reply_to_id, created_at=now,
+                      body_enc=crypto.seal_text(key, text, _aad(thread.id, "body")))
+    session.add(message)
+    for upload, checked in files:
+        message.attachments.append(Attachment(
+            filename_enc=crypto.seal_text(key, checked.filename, _aad(thread.id, "file-name")),
+            content_type=checked.content_type, size=checked.size, created_at=now,
+            blob_enc=crypto.seal(key, upload.data, _aad(thread.id, "file"))))
+    thread.last_message_at = now
+    session.flush()
+    if actor is not None:
+        _advance_read(session, clock, actor.id, thread.id, message.id)
+    _queue_notifications(session, clock, thread, message, text)
+    audit.record(session, clock, actor, "messaging.message_posted", obj=thread,
+                 message_id=message.id, attachments=len(files), reply_to=reply_to_id)
+    runtime.publish("message.new", {"thread_id": thread.id, "message_id": message.id})
+    return message
+
+
+def post_message(session: Session, clock: Clock, actor: Any, thread_or_id: Thread | int,
+                 text: str, *, reply_to_id: int | None = None, uploads: Sequence[Upload] = (),
+                 context: AuditContext | None = None, keys: ThreadKeys | None = None) -> Message:
+    """Post a message (with attachments) to a thread ``actor`` is in.
+
+    Raises:
+        NotParticipant, ThreadClosed, UnsafeContent, AttachmentRejected, Refused (``empty_text``,
+        ``text_too_long``, ``bad_reply``). Nothing is stored when refused; the refusal is audited.
+    """
+    keys = _keys(keys)
+    thread = session.get(Thread, thread_or_id) if isinstance(thread_or_id, int) else thread_or_id
+    if thread is None or not is_participant(thread, actor):
+        raise _refuse(session, clock, actor, NotParticipant(), "post_message", thread=thread,
+                      context=context,
+                      thread_id=thread_or_id if isinstance(thread_or_id, int) else None)
+    if thread.is_closed:
+        raise _refuse(session, clock, actor, ThreadClosed(), "post_message", thread=thread,
+                      context=context)
+    text = _check_text(session, clock, actor, text, "post_message", thread, context,
+                       runtime.settings().max_text_chars)
+    if reply_to_id is not None:
+        parent = session.get(Message, reply_to_id)
+        if parent is None or parent.thread_id != thread.id:
+            raise _refuse(session, clock, actor, Refused("bad_reply"), "post_message",
+                          thread=thread, context=context)
+    checked = _check_uploads(session, clock, actor, uploads, thread, context)
+    return _store_message(session, clock, actor, thread, text, reply_to_id,
+                          list(zip(uploads, checked, strict=True)), keys)
+
+
+def post_system_message(session: Session, clock: Clock, thread_or_id: Thread | int, text: str,
+                        *, keys: ThreadKeys | None = None) -> Message:
+    """A message from the system (no author) — workflow notices such as case transitions.
+    Allowed in closed threads too (e.g. "the case was closed")."""
+    keys = _keys(keys)
+    thread = _thread(session, thread_or_id)
+    text = (text or "").strip()
+    if not text:
+        raise Refused("empty_text")
+    check_text(text)
+    return _store_message(session, clock, None, thread, text, None, [], keys)
+
+
+def edit_message(session: Session, clock: Clock, actor: Any, message_id: int, text: str, *,
+                 context: AuditContext | None = None, keys: ThreadKeys | None = None) -> Message:
+    """Change one's own message within the edit window; the old text is kept as a revision.
+
+    Raises:
+        NotParticipant, ThreadClosed, Refused(``not_author`` / ``edit_window_over``),
+        UnsafeContent, Refused(``empty_text``).
+    """
+    keys = _keys(keys)
+    message = session.get(Message, message_id)
+    thread = session.get(Thread, message.thread_id) if message is not None else None
+    if message is None or thread is None or not is_participant(thread, actor):
+        raise _refuse(session, clock, actor, NotParticipant(), "edit_message", thread=thread,
+                      context=context, message_id=message_id)
+    if message.author_id != actor.id:
+        raise _refuse(session, clock, actor, Refused("not_author"), "edit_message",
+                      thread=thread, context=context, message_id=message_id)
+    if thread.is_closed:
+        raise _refuse(session, clock, actor, ThreadClosed(), "edit_message", thread=thread,
+                      context=context, message_id=message_id)
+    now = clock.now()
+    if now - message.created_at > runtime.settings().edit_window:
+        raise _refuse(session, clock, actor, Refused("edit_window_over"), "edit_message",
+                      thread=thread, context=context, message_id=message_id)
+    text = _check_text(session, clock, actor, text, "edit_message", thread, context,
+                       runtime.settings().max_text_chars)
+    key = keys.key_for(session, thread.id)
+    session.add(MessageRevision(message_id=message.id, body_enc=message.body_enc,
+                                written_at=message.edited_at or message.created_at,
+                                replaced_at=now))
+    message.body_enc = crypto.seal_text(key, text, _aad(thread.id, "body"))
+    message.edited_at = now
+    session.flush()
+    session.expire(message, ["revisions"])
+    audit.record(session, clock, actor, "messaging.message_edited", obj=thread, context=context,
+                 message_id=message.id)
+    runtime.publish("message.edited", {"thread_id": thread.id, "message_id": message.id})
+    return message
+
+
+def _advance_read(session: Session, clock: Clock, user_id: int, thread_id: int,
+                  message_id: int) -> ReadState:
+    state = session.scalars(select(ReadState).where(ReadState.thread_id == thread_id,
+                                                    ReadState.user_id == user_id)).first()
+    if state is None:
+        state = ReadState(thread_id=thread_id, user_id=user_id, last_read_message_id=0,
+                          read_at=clock.now())
+        session.add(state)
+    if message_id > state.last_read_message_id:
+        state.last_read_message_id = message_id
+        state.read_at = clock.now()
+    return state
+
+
+def mark_read(session: Session, clock: Clock, actor: Any, thread_or_id: Thread | int,
+              up_to_message_id: int | None = None, *, context: AuditContext | None = None
+              ) -> ReadState:
+    """Record that ``actor`` has read a thread (up to a message, default: all). Pending
+    unread-notifications that are now read are cancelled.
+
+    Raises:
+        NotParticipant.
+    """
+    thread = session.get(Thread, thread_or_id) if isinstance(thread_or_id, int) else thread_or_id
+    if thread is None or not is_participant(thread, actor):
+        raise _refuse(session, clock, actor, NotParticipant(), "mark_read", thread=thread,
+                      context=context)
+    last = session.scalar(select(func.max(Message.id)).where(Message.thread_id == thread.id)) or 0
+    target = min(up_to_message_id, last) if up_to_message_id is not None else last
+    before = session.scalars(select(ReadState.last_read_message_id).where(
+        ReadState.thread_id == thread.id, ReadState.user_id == actor.id)).first() or 0
+    state = _advance_read(session, clock, actor.id, thread.id, target)
+    if state.last_read_message_id >= last:
+        for row in session.scalars(select(Notification).where(
+                Notification.user_id == actor.id, Notification.thread_id == thread.id,
+                Notification.status == NotificationStatus.PENDING)):
+            row.status = NotificationStatus.CANCELLED
+    session.flush()
+    if state.last_read_message_id > before:
+        runtime.publish("message.read", {"thread_id": thread.id, "user_id": actor.id,
+                                         "message_id": state.last_read_message_id})
+    return state
+
+
+def _queue_notifications(session: Session, clock: Clock, thread: Thread, message: Message,
+                         text: str) -> None:
+    settings = runtime.settings()
+    now = clock.now()
+    recipients = thread_user_ids(session, thread) - {message.author_id}
+    mentioned = _mentioned(session, recipients, text)
+    pending = {(n.user_id, n.kind) for n in session.scalars(select(Notification).where(
+        Notification.thread_id == thread.id, Notification.status == NotificationStatus.PENDING))}
+    for user_id in sorted(recipients):
+        kinds = [NotificationKind.UNREAD] + ([NotificationKind.MENTION]
+                                             if user_id in mentioned else [])
+        for kind in kinds:
+            if (user_id, kind) in pending:
+                continue
+            due = now if kind == NotificationKind.MENTION else now + settings.notify_unread_after
+            session.add(Notification(user_id=user_id, thread_id=thread.id, message_id=message.id,
+                                     kind=kind, status=NotificationStatus.PENDING,
+                                     created_at=now, next_attempt_at=due))
+
+
+def _mentioned(session: Session, user_ids: set[int], text: str) -> set[int]:
+    """Participants named as ``@name`` (e-mail local part, or display name without spaces)."""
+    words = {m.group(1).casefold().rstrip(".") for m in _MENTION.finditer(text)}
+    if not words:
+        return set()
+    found = set()
+    for uid, person in directory.people(session, user_ids).items():
+        handles = {person.display_name.replace(" ", "").casefold()}
+        if person.email:
+            handles.add(person.email.split("@", 1)[0].casefold())
+        if handles & words:
+            found.add(uid)
+    return found
+
+
+# Search and export ---------------------------------------------------------------------------
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A message that matched, with its decrypted text."""
+
+    thread: Thread
+    message: Message
+    text: str
+
+
+def search_messages(session: Session, actor: Any, query: str, *, limit: int = 50,
+                    keys: ThreadKeys | None = None) -> list[SearchHit]:
+    """Messages containing every word of ``query`` (case and diacritics ignored), newest first,
+    only in threads ``actor`` is in. Decrypt-and-search (see the module docstring)."""
+    keys = _keys(keys)
+    words = [_fold(w) for w in query.split() if w.strip()]
+    if not words:
+        return []
+    threads = {t.id: t for t in threads_for(session, actor, limit=1000)}
+    if not threads:
+        return []
+    hits: list[SearchHit] = []
+    candidates = session.scalars(select(Message).where(Message.thread_id.in_(list(threads)))
+                                 .order_by(Message.id.desc()).limit(SEARCH_SCAN_LIMIT))
+    for message in candidates:
+        text = text_of(session, message, keys=keys)
+        haystack = _fold(text)
+        if all(w in haystack for w in words):
+            hits.append(SearchHit(threads[message.thread_id], message, text))
+            if len(hits) >= limit:
+                break
+    return hits
+
+
+@dataclass(frozen=True)
+class ThreadExport:
+    """A signed export: ``archive`` (zip) and its detached armoured ``signature``."""
+
+    name: str
+    archive: bytes
+    signature: str
+    signer_fingerprint: str
+    public_key: str
+
+    def bundle(self) -> bytes:
+        """One zip to download: the archive, its ``.asc`` signature, the portal public key."""
+        out = io.BytesIO()
+        stamp = (1980, 1, 1, 0, 0, 0)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as outer:
+            for name, data in (
+                (f"{self.name}.zip", self.archive),
+                (f"{self.name}.zip.asc", self.signature.encode()),
+                ("portal-archive-key.asc", self.public_key.encode()),
+                ("README.txt", (
+                    "Verify: gpg --import portal-archive-key.asc && "
+                    f"gpg --verify {self.name}.zip.asc {self.name}.zip\n"
+                    f"Signing key fingerprint: {self.signer_fingerprint}\n").encode()),
+            ):
+                outer.writestr(zipfile.ZipInfo(name, stamp), data)
+        return out.getvalue()
+
+
+def export_thread(session: Session, clock: Clock, actor: Any, thread_id: int, *,
+                  context: AuditContext | None = None, keys: ThreadKeys | None = None
+                  ) -> ThreadExport:
+    """The whole thread (texts, revisions, attachments, participants) as a zip signed by the
+    portal key. Only participants may export. Audited.
+
+    Raises:
+        NotParticipant.
+    """
+    keys = _keys(keys)
+    thread = access_thread(session, clock, actor, thread_id, context=context, attempted="export")
+    data_key = keys.key_for(session, thread.id)
+    messages = messages_of(session, thread, limit=100_000)
+    authors = directory.people(session, {m.author_id for m in messages if m.author_id})
+    now = clock.now()
+    stamp = now.timetuple()[:6]
+    out = io.BytesIO()
+    records = []
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        transcript = [f"# {subject_of(session, thread, keys=keys)}", ""]
+        for message in messages:
+            text = text_of(session, message, keys=keys)
+            author = authors.get(message.author_id) if message.author_id else None
+            label = author.display_name if author else "system"
+            files = []
+            for attachment in message.attachments:
+                name = attachment_name(session, attachment, thread.id, keys=keys)
+                content = crypto.open_sealed(data_key, attachment.blob_enc,
+                                             _aad(thread.id, "file"))
+                path = f"attachments/{attachment.id}-{name}"
+                archive.writestr(zipfile.ZipInfo(path, stamp), content)
+                files.append({"id": attachment.id, "name": name, "path": path,
+                              "content_type": attachment.content_type, "size": attachment.size,
+                              "sha256": hashlib.sha256(content).hexdigest()})
+            records.append({
+                "id": message.id, "author": label, "author_id": message.author_id,
+                "created_at": message.created_at.isoformat(),
+                "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+                "reply_to": message.reply_to_id, "text": text, "attachments": files,
+                "revisions": [{"written_at": w.isoformat(), "replaced_at": r.isoformat(),
+                               "text": t} for w, r, t in revision_texts(session, message,
+                                                                          keys=keys)],
+            })
+            transcript += [f"## {label} — {message.created_at.isoformat()}", "", text, ""]
+        document = {
+            "format": "referendum-portal/thread-export/v1",
+            "thread_id": thread.id, "case_id": thread.case_id,
+            "subject": subject_of(session, thread, keys=keys),
+            "exported_at": now.isoformat(), "exported_by": actor.audit_label,
+            "closed_at": thread.closed_at.isoformat() if thread.closed_at else None,
+            "participants": [_spec_label({"user_id": p.user_id, "commission_id": p.commission_id,
+                                          "role": p.role}) for p in thread.participants],
+            "messages": records,
+        }
+        archive.writestr(zipfile.ZipInfo("thread.json", stamp),
+                         json.dumps(document, ensure_ascii=False, indent=2))
+        archive.writestr(zipfile.ZipInfo("transcript.md", stamp), "\n".join(transcript))
+    data = out.getvalue()
+    signature = keys.pgp.sign_detached(data)
+    audit.record(session, clock, actor, "messaging.thread_exported", obj=thread, context=context,
+                 sha256=hashlib.sha256(data).hexdigest(), messages=len(records))
+    return ThreadExport(name=f"thread-{thread.id}-{now.strftime('%Y%m%dT%H%M%SZ')}",
+                        archive=data, signature=signature,
+                        signer_fingerprint=keys.pgp.archive_fingerprint,
+                        public_key=keys.pgp.export_public_key())

@@ -1,0 +1,1 @@
+"""Secure messaging on the web: threads, live delivery, notifications (issue 4)."""

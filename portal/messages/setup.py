@@ -1,0 +1,43 @@
+"""Binding messaging to an app: settings, the OpenPGP home and the key service."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from flask import Flask
+
+from messaging import runtime
+from messaging.keyring import ThreadKeys
+from messaging.pgp import PGP
+
+_pgp_by_home: dict[str, PGP] = {}
+_lock = threading.Lock()
+
+
+def pgp_for(home: str) -> PGP:
+    """One ``PGP`` per GnuPG home and process (starting gpg costs a subprocess)."""
+    with _lock:
+        if home not in _pgp_by_home:
+            _pgp_by_home[home] = PGP(home)
+        return _pgp_by_home[home]
+
+
+def settings_from(config: dict) -> runtime.Settings:  # type: ignore[type-arg]
+    """Messaging settings from the app's configuration."""
+    return runtime.Settings(
+        edit_window=timedelta(minutes=config["MESSAGE_EDIT_WINDOW_MINUTES"]),
+        notify_unread_after=timedelta(minutes=config["NOTIFY_UNREAD_AFTER_MINUTES"]),
+        max_attachment_bytes=config["MAX_ATTACHMENT_BYTES"],
+        base_url=config["BASE_URL"],
+    )
+
+
+def init_messaging(app: Flask) -> None:
+    """Configure messaging for this process. Outside production a missing archive key is
+    generated (development and tests); production requires ``messaging init-keys``."""
+    pgp = pgp_for(app.config["PORTAL_GNUPGHOME"])
+    if app.config["ENV"] != "production":
+        pgp.ensure_archive_key()
+    keys = ThreadKeys(pgp)
+    app.extensions["messaging_keys"] = keys
+    runtime.configure(settings=settings_from(app.config), keys=keys)
