@@ -81,18 +81,39 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
+@click.option("--head", "head", default=None,
+              help="A head printed earlier by 'audit head' (SEQ:HASH) the log must still contain.")
+def audit_verify(head: str | None) -> None:
     """Check the whole audit chain; exit 1 at the first edited or deleted entry."""
     from referendum_core.audit import verify_chain
 
+    expected = None
+    if head:
+        try:
+            seq, digest = head.split(":", 1)
+            expected = (int(seq), digest.strip().lower())
+        except ValueError as exc:
+            raise click.BadParameter("expected SEQ:HASH") from exc
     app = _app()
     with app.app_context():
         session = app.extensions["portal_db"].new_session()
-        checked, problem = verify_chain(session)
+        checked, problem = verify_chain(session, expected_head=expected)
     if problem is not None:
         click.echo(f"FAILED after {checked} good entries: {problem}", err=True)
         sys.exit(1)
     click.echo(f"OK: {checked} entries verify")
+
+
+@audit.command("head")
+def audit_head() -> None:
+    """Print the chain head (SEQ:HASH) to copy out of the system for later comparison."""
+    from referendum_core.audit import current_head
+
+    app = _app()
+    with app.app_context():
+        session = app.extensions["portal_db"].new_session()
+        seq, digest = current_head(session)
+    click.echo(f"{seq}:{digest}")
 
 
 @main.command()

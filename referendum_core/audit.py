@@ -3,9 +3,10 @@
 Every entry's hash covers its content and the previous entry's hash, so editing or deleting any
 entry breaks the chain from that point on; ``verify_chain`` finds the first break. A single head
 row, locked while appending, serialises writers so the chain never forks under concurrency.
-An attacker able to rewrite the whole table *and* the head can forge a consistent chain: the
-head is therefore exported in signed form (see the portal's ``audit export-head``) so that
-outside copies anchor it.
+An attacker able to rewrite the whole table *and* the head can forge a consistent chain, so the
+head (``referendum-portal audit head``) should be copied out regularly — to observers, CVK's
+archive, a signed export — and ``verify_chain(..., expected_head=...)`` proves the log only grew
+since that copy.
 """
 from __future__ import annotations
 
@@ -147,11 +148,19 @@ class ChainProblem:
         return f"audit entry {self.seq}: {self.reason}"
 
 
-def verify_chain(session: Session, batch: int = 5000) -> tuple[int, ChainProblem | None]:
+def current_head(session: Session) -> tuple[int, str]:
+    """(last seq, last hash) — the value to copy out and compare later."""
+    head = session.get(AuditHead, 1)
+    return (head.last_seq, head.last_hash) if head is not None else (0, GENESIS)
+
+
+def verify_chain(session: Session, batch: int = 5000, expected_head: tuple[int, str] | None = None
+                 ) -> tuple[int, ChainProblem | None]:
     """Walk the whole chain; return (entries checked, first problem or None).
 
-    Detects edited entries (hash mismatch), deleted ones (gap in seq or broken link) and a
-    truncated end (head points past the last entry).
+    Detects edited entries (hash mismatch), deleted ones (gap in seq or broken link), a
+    truncated end (head points past the last entry) and, given an ``expected_head``
+    ``(seq, hash)`` copied out earlier, any rewrite of the history before it.
     """
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     last_seen = 0
@@ -168,10 +177,15 @@ def verify_chain(session: Session, batch: int = 5000) -> tuple[int, ChainProblem
                 return checked, ChainProblem(entry.seq, "link to previous entry broken")
             if compute_hash(entry) != entry.entry_hash:
                 return checked, ChainProblem(entry.seq, "content changed after it was written")
+            if expected_head is not None and entry.seq == expected_head[0] \
+                    and entry.entry_hash != expected_head[1]:
+                return checked, ChainProblem(entry.seq, "differs from the head copied out earlier")
             expected_prev, expected_seq = entry.entry_hash, entry.seq + 1
             checked += 1
             last_seen = entry.seq
         session.expunge_all()
+    if expected_head is not None and checked < expected_head[0]:
+        return checked, ChainProblem(checked + 1, "entries after this point are missing")
     head = session.get(AuditHead, 1)
     if head is not None and (head.last_seq != checked or head.last_hash != expected_prev):
         return checked, ChainProblem(checked + 1, "entries after this point are missing")

@@ -34,6 +34,9 @@ def test_migrate_seed_twice_and_verify(env):
     assert run("check").exit_code == 0
     result = run("audit", "verify")
     assert result.exit_code == 0 and "OK" in result.output
+    head = run("audit", "head").output.strip()
+    assert run("audit", "verify", "--head", head).exit_code == 0
+    assert run("audit", "verify", "--head", head.split(":")[0] + ":" + "0" * 64).exit_code == 1
     code = run("demo-code", "admin@demo.cvk.lv")
     assert code.exit_code == 0 and len(code.output.strip()) == 6
     assert run("demo-code", "someone@else.lv").exit_code != 0

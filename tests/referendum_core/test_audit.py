@@ -91,3 +91,35 @@ def test_records_actor_object_and_context(db_session, clock, people):
     assert entry.object_id == str(user.id) and entry.ip == "192.0.2.7"
     assert entry.detail_dict == {"note": "x"}
     assert entry.at == clock.now()
+
+
+def test_rewritten_history_is_caught_by_an_earlier_head_copy(db_session, clock):
+    _write(db_session, clock, 3)
+    head = audit.current_head(db_session)
+    # An attacker rewrites the whole log consistently (new hashes all the way to the head).
+    rows = list(db_session.query(AuditEntry).order_by(AuditEntry.seq))
+    prev = audit.GENESIS
+    for row in rows:
+        if row.seq == 1:
+            row.detail = '{"forged":true}'
+        row.prev_hash = prev
+        row.entry_hash = audit.compute_hash(row)
+        prev = row.entry_hash
+    head_row = db_session.get(AuditHead, 1)
+    head_row.last_hash = prev
+    db_session.flush()
+    assert verify_chain(db_session)[1] is None  # consistent on its own ...
+    problem = verify_chain(db_session, expected_head=head)[1]
+    assert problem is not None and problem.seq == head[0]  # ... but not with the copy
+
+
+def test_truncation_before_an_earlier_head_copy_is_caught(db_session, clock):
+    _write(db_session, clock, 3)
+    head = audit.current_head(db_session)
+    db_session.execute(delete(AuditEntry).where(AuditEntry.seq == head[0]))
+    head_row = db_session.get(AuditHead, 1)
+    head_row.last_seq = head[0] - 1
+    head_row.last_hash = db_session.get(AuditEntry, head[0] - 1).entry_hash
+    db_session.flush()
+    assert verify_chain(db_session)[1] is None
+    assert verify_chain(db_session, expected_head=head)[1] is not None
