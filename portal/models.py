@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from messaging import models as messaging_models  # noqa: F401
 from portal.accounts import models as accounts_models  # noqa: F401
+from portal.cases import models as case_token_models  # noqa: F401
 from referendum_core import audit as audit_models  # noqa: F401
 from referendum_core import organisation as organisation_models  # noqa: F401
+from referendum_core.cases import models as case_models  # noqa: F401
 from referendum_core.db import Base
 
 metadata = Base.metadata

@@ -1,0 +1,34 @@
+"""Domain exceptions raised by the case services; the web layer turns them into messages."""
+from __future__ import annotations
+
+
+class CaseError(Exception):
+    """Base class of every refusal by the case services."""
+
+
+class NotAllowed(CaseError):
+    """The actor may not do this to this case (role, party or municipality)."""
+
+
+class NotAccredited(NotAllowed):
+    """An observer filed a report for a polling station outside their accreditation."""
+
+
+class InvalidTransition(CaseError):
+    """The workflow has no such move from the case's current state."""
+
+
+class StaleCase(CaseError):
+    """The case changed since the actor loaded it (someone else moved it first)."""
+
+
+class InvalidPhoto(CaseError):
+    """An upload that is not an accepted image, or too large, or one too many."""
+
+
+class InvalidCaseData(CaseError):
+    """Input that does not fit the case type (unknown category, empty text, bad station)."""
+
+
+class UnknownCaseType(CaseError):
+    """No workflow is registered for this case type."""
