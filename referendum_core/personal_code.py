@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
@@ -62,7 +63,7 @@ class PersonalCodeProtector:
     secret: bytes
 
     def _derive(self, purpose: bytes) -> bytes:
-        return HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose).derive(self.secret)
+        return _derive_key(self.secret, purpose)
 
     def lookup_hash(self, code: str) -> str:
         """Deterministic keyed hash of a (validated) personal code."""
@@ -73,9 +74,18 @@ class PersonalCodeProtector:
     def encrypt(self, code: str) -> bytes:
         digits = normalise(code)
         nonce = os.urandom(12)
-        return nonce + AESGCM(self._derive(b"personal-code-enc-v1")).encrypt(
-            nonce, digits.encode(), b"personal-code")
+        return nonce + _aead(self.secret).encrypt(nonce, digits.encode(), b"personal-code")
 
     def decrypt(self, blob: bytes) -> str:
-        return AESGCM(self._derive(b"personal-code-enc-v1")).decrypt(
-            blob[:12], blob[12:], b"personal-code").decode()
+        return _aead(self.secret).decrypt(blob[:12], blob[12:], b"personal-code").decode()
+
+
+# Register imports hash and encrypt hundreds of thousands of codes: derive each key once.
+@lru_cache(maxsize=32)
+def _derive_key(secret: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose).derive(secret)
+
+
+@lru_cache(maxsize=8)
+def _aead(secret: bytes) -> AESGCM:
+    return AESGCM(_derive_key(secret, b"personal-code-enc-v1"))
