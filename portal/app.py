@@ -14,9 +14,18 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.accounts.labels import ROLE_LABELS
 from portal.accounts.services import Keys
+from portal.celery_app import init_celery
 from portal.config import PROJECT_ROOT, Config, from_env
 from portal.database import Database, get_session
-from portal.extensions import babel, csrf, limiter, login_manager, select_locale, select_timezone
+from portal.extensions import (
+    babel,
+    csrf,
+    limiter,
+    login_manager,
+    select_locale,
+    select_timezone,
+    socketio,
+)
 from portal.permissions import Permission, has_permission
 from portal.security import apply_security_headers
 from referendum_core.calendar import WorkingDayCalendar
@@ -54,6 +63,9 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.messages.setup import init_messaging
 
     init_messaging(app)
+    socketio.init_app(app, message_queue=cfg.REDIS_URL, channel=cfg.SOCKETIO_CHANNEL,
+                      async_mode="threading", manage_session=False)
+    init_celery(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -67,8 +79,10 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.admin.views import bp as admin_bp
     from portal.audit.views import bp as audit_bp
     from portal.main.views import bp as main_bp
+    from portal.messages import events as _message_events  # noqa: F401 - Socket.IO handlers
+    from portal.messages.views import bp as messages_bp
 
-    for blueprint in (main_bp, accounts_bp, audit_bp, admin_bp):
+    for blueprint in (main_bp, accounts_bp, audit_bp, admin_bp, messages_bp):
         app.register_blueprint(blueprint)
 
     _register_hooks(app)

@@ -6,12 +6,16 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
+from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 babel = Babel()
+# Live delivery (messaging). Bound in create_app; with REDIS_URL every portal process shares one
+# Redis message queue, so an emit on one process reaches clients connected to another.
+socketio = SocketIO()
 
 
 def select_locale() -> str:

@@ -1,0 +1,83 @@
+"""The Celery app. With ``REDIS_URL`` tasks go to Redis and a worker (plus beat) runs them:
+
+    celery -A portal.celery_app:celery worker -B
+
+Without it, ``.delay()`` runs the task eagerly in-process. Every task runs inside an app context
+and one transaction (``in_transaction``); tasks take ids, are idempotent and retry with back-off.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from celery import Celery, Task
+from flask import Flask
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_bound: dict[str, Flask] = {}
+
+
+def _flask_app() -> Flask:
+    app = _bound.get("app")
+    if app is None:  # a worker process: build the app from the environment
+        from portal.app import create_app
+
+        app = create_app()
+    return app
+
+
+class AppTask(Task):  # type: ignore[misc]
+    """Runs the task body inside the portal app's context."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with _flask_app().app_context():
+            return super().__call__(*args, **kwargs)
+
+
+celery = Celery("portal", task_cls=AppTask)
+celery.conf.update(
+    task_always_eager=True, task_eager_propagates=True, task_ignore_result=True,
+    broker_url="memory://", task_acks_late=True, worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+)
+
+
+def init_celery(app: Flask) -> Celery:
+    """Bind the Celery app to ``app``: Redis broker when ``REDIS_URL`` is set, else eager."""
+    _bound["app"] = app
+    redis_url = app.config.get("REDIS_URL")
+    celery.conf.update(
+        broker_url=redis_url or "memory://",
+        task_always_eager=not redis_url,
+        task_default_queue=app.config.get("CELERY_QUEUE", "portal"),
+        timezone="UTC",
+        beat_schedule={
+            "messaging-send-due-notifications": {
+                "task": "portal.messages.tasks.send_due_notifications",
+                "schedule": 60.0,
+            },
+        },
+    )
+    app.extensions["celery"] = celery
+    import portal.messages.tasks  # noqa: F401 - registers the messaging tasks
+
+    return celery
+
+
+def in_transaction(fn: Callable[[Session], T]) -> T:
+    """Run ``fn(session)`` in one transaction of the current app: commit, or roll back on error."""
+    from flask import current_app
+
+    session = current_app.extensions["portal_db"].new_session()
+    try:
+        result = fn(session)
+        session.commit()
+        return result
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()

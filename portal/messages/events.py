@@ -1,0 +1,126 @@
+"""Socket.IO handlers of messaging. A connection is accepted only with a signed-in Flask-Login
+session; a client joins a thread's room only when ``access_thread`` allows it (refusals audited).
+
+Server → client events (ids only; pages fetch the rendered message over HTTP):
+``message.new`` / ``message.edited`` {thread_id, message_id}, ``message.read`` {thread_id,
+user_id, message_id}, ``typing`` {thread_id, name}. Client → server: ``join`` {thread_id},
+``typing`` {thread_id}, ``read`` {thread_id, message_id}.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import has_app_context, request
+from flask_login import current_user
+from flask_socketio import join_room
+
+from messaging import runtime, services
+from messaging.exceptions import MessagingError, NotParticipant
+from messaging.models import Thread
+from portal.database import _close_session, commit, rollback
+from portal.extensions import socketio
+from portal.realtime import emit_after_commit, thread_room, user_room
+from portal.web import clock, db
+from referendum_core.audit import AuditContext
+
+
+def _context() -> AuditContext:
+    return AuditContext(ip=request.remote_addr)
+
+
+def _transactional(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """One transaction per event: commit (firing after-commit emits) or roll back, then close."""
+
+    @wraps(handler)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = handler(*args, **kwargs)
+        except Exception:
+            rollback()
+            _close_session(None)
+            raise
+        commit()
+        _close_session(None)
+        return result
+
+    return wrapped
+
+
+def _thread_id(data: Any) -> int | None:
+    try:
+        return int((data or {}).get("thread_id"))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+@socketio.on("connect")
+@_transactional
+def on_connect(_auth: Any = None) -> bool:
+    """Accept signed-in users only; each joins their own room (unread counters)."""
+    if not getattr(current_user, "is_authenticated", False) or not current_user.is_active:
+        return False
+    join_room(user_room(current_user.id))
+    return True
+
+
+@socketio.on("join")
+@_transactional
+def on_join(data: Any) -> dict[str, Any]:
+    """Join a thread's room if the user is in the thread; otherwise refuse (audited)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return {"ok": False, "error": "unauthenticated"}
+    thread_id = _thread_id(data)
+    try:
+        if thread_id is None:
+            raise NotParticipant("bad thread id")
+        services.access_thread(db(), clock(), current_user, thread_id, context=_context(),
+                               attempted="join_room")
+    except MessagingError as exc:
+        from portal.messages.views import reason_text
+
+        return {"ok": False, "error": reason_text(exc.code), "code": exc.code}
+    join_room(thread_room(thread_id))
+    return {"ok": True, "room": thread_room(thread_id)}
+
+
+@socketio.on("typing")
+@_transactional
+def on_typing(data: Any) -> None:
+    """Tell the other open pages of the thread that this person is typing."""
+    thread_id = _thread_id(data)
+    if thread_id is None or not getattr(current_user, "is_authenticated", False):
+        return
+    thread = db().get(Thread, thread_id)
+    if thread is None or not services.is_participant(thread, current_user):
+        return
+    socketio.emit("typing", {"thread_id": thread_id, "name": current_user.display_name,
+                             "user_id": current_user.id},
+                  to=thread_room(thread_id), skip_sid=request.sid)  # type: ignore[attr-defined]
+
+
+@socketio.on("read")
+@_transactional
+def on_read(data: Any) -> dict[str, Any]:
+    """Read receipt from an open page."""
+    thread_id = _thread_id(data)
+    if thread_id is None or not getattr(current_user, "is_authenticated", False):
+        return {"ok": False}
+    try:
+        message_id = int((data or {}).get("message_id") or 0) or None
+        services.mark_read(db(), clock(), current_user, thread_id, message_id,
+                           context=_context())
+    except (MessagingError, TypeError, ValueError):
+        return {"ok": False}
+    return {"ok": True}
+
+
+def _relay(event: str, payload: dict[str, Any]) -> None:
+    """Messaging events → Socket.IO, after the transaction commits."""
+    if not has_app_context() or "thread_id" not in payload:
+        return
+    emit_after_commit(event, payload, thread_room(int(payload["thread_id"])))
+
+
+runtime.subscribe(_relay)

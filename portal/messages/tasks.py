@@ -1,0 +1,50 @@
+"""Celery tasks of messaging: thin wrappers running ``messaging.tasks`` in an app context, one
+transaction per notification."""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+
+from messaging import tasks as domain
+from portal.celery_app import celery, in_transaction
+from portal.messages.mail import SMTPMailer
+
+log = logging.getLogger(__name__)
+
+
+def _deliver(notification_id: int) -> str:
+    app = current_app
+    mailer = SMTPMailer(app.config.get("MAIL_URL"))
+    return in_transaction(lambda session: domain.deliver_notification(
+        session, app.extensions["clock"], notification_id, mailer,
+        sender=app.config["MAIL_FROM"]))
+
+
+@celery.task(name="portal.messages.tasks.send_notification", bind=True, max_retries=5,
+             default_retry_delay=30)
+def send_notification(self, notification_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Send one outbox row if still owed (idempotent). A mail failure is recorded in the row
+    (its own back-off); an unexpected error (e.g. the database) is retried by Celery."""
+    try:
+        return _deliver(notification_id)
+    except Exception as exc:
+        if current_app.config.get("REDIS_URL"):
+            raise self.retry(exc=exc, countdown=30 * 2 ** self.request.retries) from exc
+        raise
+
+
+@celery.task(name="portal.messages.tasks.send_due_notifications")
+def send_due_notifications() -> dict[str, int]:
+    """Send every notification that is due (run by beat each minute, or the CLI)."""
+    app = current_app
+    ids = in_transaction(lambda session: domain.due_notification_ids(session, app.extensions["clock"]))
+    outcomes: dict[str, int] = {}
+    for notification_id in ids:
+        try:
+            outcome = _deliver(notification_id)
+        except Exception:
+            log.exception("notification %s could not be handled", notification_id)
+            outcome = "error"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes

@@ -1,0 +1,448 @@
+"""Messaging pages: thread list with unread counts, thread page, new thread, post / reply / edit,
+attachment download, search and signed export. Plain forms; ``js/messages.js`` adds live updates.
+
+Threads and attachments are loaded only through ``access_thread`` / ``access_attachment``, which
+check participation and audit refusals. Refusals keep their audit entry (``commit()`` before the
+4xx answer) and nothing else, because the services refuse before they write.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from messaging import directory, rules, runtime, services
+from messaging.exceptions import MessagingError, NotParticipant, Refused
+from messaging.markdown import plain_excerpt, render
+from messaging.models import Message, Thread
+from portal.database import commit
+from portal.messages.forms import ActionForm, AddParticipantForm, EditForm, NewThreadForm, PostForm
+from portal.web import audit_context, clock, db
+from referendum_core import audit
+from referendum_core.organisation import Municipality
+
+bp = Blueprint("messages", __name__, url_prefix="/messages")
+
+REASONS = {
+    "not_participant": _l("You are not a participant of this conversation."),
+    "thread_closed": _l("This conversation is closed and takes no new messages."),
+    "unsafe_content": _l("The text contains HTML or script, which is not allowed. Write plain "
+                         "text or Markdown."),
+    "empty_text": _l("Write a message first."),
+    "text_too_long": _l("The message is too long."),
+    "empty_subject": _l("Give the conversation a subject."),
+    "subject_too_long": _l("The subject is too long."),
+    "no_recipient": _l("Choose whom to write to."),
+    "not_allowed": _l("You cannot start a conversation with this recipient."),
+    "unknown_commission": _l("There is no such recipient."),
+    "unknown_person": _l("There is no active account with this e-mail address."),
+    "bad_reply": _l("The message you reply to is not in this conversation."),
+    "not_author": _l("Only the author can edit a message."),
+    "edit_window_over": _l("The time for editing this message is over."),
+    "too_large": _l("The file is too large."),
+    "upload_too_large": _l("The upload is too large; nothing was saved."),
+    "empty": _l("The file is empty."),
+    "type_not_allowed": _l("This type of file is not accepted. Attach PDF, PNG, JPEG, WebP, "
+                           "DOCX, XLSX, ODT or ODS files."),
+    "type_mismatch": _l("The file's content does not match its name (for example, a renamed "
+                        "file). Attach the real document."),
+    "damaged": _l("The file is damaged or incomplete."),
+    "zip_bomb": _l("The document unpacks to an unsafe size."),
+    "too_many": _l("Too many attachments in one message."),
+}
+STATUS = {"not_participant": 403, "thread_closed": 409, "too_large": 413,
+          "upload_too_large": 413}
+
+
+def reason_text(code: str) -> str:
+    """The translated sentence for a refusal code."""
+    return str(REASONS.get(code, _l("This action was refused.")))
+
+
+def _wants_json() -> bool:
+    return request.headers.get("X-Requested-With") == "fetch" or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def _refused(error: MessagingError, render_page: Any = None) -> Any:
+    """Keep the refusal's audit entry, then answer with the reason (JSON, page or flash)."""
+    commit()
+    code = getattr(error, "code", "refused")
+    status = STATUS.get(code, 400)
+    message = reason_text(code)
+    if _wants_json():
+        return jsonify({"error": message, "code": code, "status": status}), status
+    if render_page is not None:
+        return render_page(message, status)
+    return render_template("errors/error.html", code=status, message=message), status
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_err: RequestEntityTooLarge) -> Any:
+    """An upload over ``MAX_CONTENT_LENGTH`` is stopped by its declared length, before it is read;
+    the refusal is audited like any other."""
+    actor = current_user if current_user.is_authenticated else None
+    audit.record(db(), clock(), actor, "messaging.refused", context=audit_context(),
+                 attempted=request.endpoint or "upload", reason="upload_too_large",
+                 content_length=request.content_length)
+    return _refused(Refused("upload_too_large"))
+
+
+def access_thread(thread_id: int, attempted: str = "read") -> Thread:
+    """Load a thread the current user is in; otherwise audit and answer 403."""
+    try:
+        return services.access_thread(db(), clock(), current_user, thread_id,
+                                      context=audit_context(), attempted=attempted)
+    except NotParticipant:
+        commit()
+        abort(403)
+
+
+def _voter_municipalities(user: Any) -> set[int] | None:
+    """Where a voter may send an enquiry: their declared residence from the population register
+    when it is loaded; None (any commission) when the register does not know them."""
+    if not user.person_ref:
+        return None
+    try:
+        from referendum_core.register import find_person
+    except ImportError:  # pragma: no cover - register not installed
+        return None
+    record = find_person(db(), user.person_ref)
+    if record is None or record.residence_municipality_id is None:
+        return None
+    return {record.residence_municipality_id}
+
+
+def _target_choices(user: Any) -> list[tuple[str, str]]:
+    """Recipients the rules let ``user`` start a thread with (values for the select)."""
+    standing = rules.standing_of(user, _voter_municipalities(user))
+    choices: list[tuple[str, str]] = []
+    if rules.may_start_thread(standing, rules.Target(rules.TargetKind.CVK)):
+        choices.append(("cvk", gettext("Central Election Commission (officers)")))
+    locale = _locale()
+    for muni in db().scalars(select(Municipality).order_by(Municipality.name)):
+        if rules.may_start_thread(standing, rules.Target(rules.TargetKind.COMMISSION,
+                                                         municipality_id=muni.id)):
+            choices.append((f"commission:{muni.id}", gettext(
+                "Election commission of %(name)s", name=muni.display_name(locale))))
+    if standing.is_official or standing.observer_municipality_ids:
+        choices.append(("person", gettext("A person (enter the e-mail address)")))
+    return choices
+
+
+def _locale() -> str:
+    from portal.extensions import current_locale
+
+    return current_locale()
+
+
+def _target_from(value: str, email: str | None) -> rules.Target:
+    if value == "cvk":
+        return rules.Target(rules.TargetKind.CVK)
+    if value.startswith("commission:"):
+        return rules.Target(rules.TargetKind.COMMISSION, municipality_id=int(value.split(":")[1]))
+    if value == "person":
+        user_id = directory.user_id_by_email(db(), email or "")
+        if user_id is None:
+            raise Refused("unknown_person")
+        from portal.accounts.models import User
+
+        person = db().get(User, user_id)
+        return rules.Target(rules.TargetKind.PERSON, user_id=user_id,
+                            person=rules.standing_of(person))
+    raise Refused("no_recipient")
+
+
+def _uploads(field: Any) -> list[services.Upload]:
+    """The uploaded file, read at most one byte past the limit (a larger file is refused by the
+    service without being read further)."""
+    storage = field.data
+    if storage is None or not getattr(storage, "filename", ""):
+        return []
+    limit = runtime.settings().max_attachment_bytes
+    return [services.Upload(storage.filename, storage.stream.read(limit + 1))]
+
+
+# Pages -------------------------------------------------------------------------------------
+
+@bp.get("/")
+@login_required
+def index() -> Any:
+    threads = services.threads_for(db(), current_user)
+    unread = services.unread_counts(db(), current_user, [t.id for t in threads])
+    rows = [{"thread": t, "subject": services.subject_of(db(), t), "unread": unread.get(t.id, 0)}
+            for t in threads]
+    return render_template("messages/index.html", rows=rows,
+                           can_start=bool(_target_choices(current_user)))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new_thread() -> Any:
+    form = NewThreadForm()
+    form.recipient.choices = _target_choices(current_user)
+    if not form.recipient.choices:
+        abort(403)
+
+    def page(message: str | None = None, status: int = 200) -> Any:
+        return render_template("messages/new.html", form=form, error=message), status
+
+    if request.method == "GET" or not form.validate_on_submit():
+        return page(status=400 if request.method == "POST" else 200)
+    try:
+        target = _target_from(form.recipient.data, form.recipient_email.data)
+        thread = services.create_thread(
+            db(), clock(), current_user, subject=form.subject.data, text=form.text.data,
+            targets=[target], uploads=_uploads(form.attachment),
+            voter_municipality_ids=_voter_municipalities(current_user), context=audit_context())
+    except MessagingError as exc:
+        if exc.code == "unknown_person":
+            audit.record(db(), clock(), current_user, "messaging.refused",
+                         context=audit_context(), attempted="create_thread",
+                         reason="unknown_person")
+        return _refused(exc, page)
+    commit()
+    flash(gettext("Conversation started."), "success")
+    return redirect(url_for("messages.thread", thread_id=thread.id))
+
+
+def _message_views(thread: Thread, messages: list[Message]) -> list[dict[str, Any]]:
+    authors = directory.people(db(), {m.author_id for m in messages if m.author_id})
+    window = runtime.settings().edit_window
+    now = clock().now()
+    by_id = {m.id: m for m in messages}
+    views = []
+    for m in messages:
+        text = services.text_of(db(), m)
+        parent = by_id.get(m.reply_to_id) if m.reply_to_id else None
+        if m.reply_to_id and parent is None:
+            parent = db().get(Message, m.reply_to_id)
+        views.append({
+            "message": m,
+            "author": authors[m.author_id].display_name if m.author_id in authors else None,
+            "html": Markup(render(text)),  # noqa: S704 - markdown-it (html off) + nh3 sanitised
+            "reply_excerpt": plain_excerpt(services.text_of(db(), parent), 80) if parent else None,
+            "attachments": [(a, services.attachment_name(db(), a, thread.id))
+                            for a in m.attachments],
+            "can_edit": (m.author_id == current_user.id and not thread.is_closed
+                         and now - m.created_at <= window),
+            "revisions": len(m.revisions),
+        })
+    return views
+
+
+def _thread_page(thread: Thread, form: PostForm | None = None, error: str | None = None,
+                 status: int = 200) -> Any:
+    messages = services.messages_of(db(), thread)
+    read = services.read_positions(db(), thread)
+    names = directory.people(db(), set(read))
+    last_id = messages[-1].id if messages else 0
+    read_by = sorted(names[uid].display_name for uid, pos in read.items()
+                     if pos >= last_id and uid != current_user.id and uid in names)
+    add_form = AddParticipantForm()
+    add_form.recipient.choices = _target_choices(current_user)
+    return render_template(
+        "messages/thread.html", thread=thread, subject=services.subject_of(db(), thread),
+        messages=_message_views(thread, messages), form=form or PostForm(), error=error,
+        participants=_participant_labels(thread), read_by=read_by, add_form=add_form,
+        action_form=ActionForm(),
+        can_close=rules.may_close_thread(rules.standing_of(current_user), is_participant=True),
+    ), status
+
+
+def _participant_labels(thread: Thread) -> list[str]:
+    from referendum_core.organisation import Commission
+
+    labels = []
+    persons = directory.people(db(), {p.user_id for p in thread.participants if p.user_id})
+    for p in thread.participants:
+        if p.user_id is not None:
+            labels.append(persons[p.user_id].display_name if p.user_id in persons else "?")
+        else:
+            commission = db().get(Commission, p.commission_id)
+            name = commission.display_name(_locale()) if commission else "?"
+            labels.append(gettext("%(name)s (officers)", name=name)
+                          if p.role == directory.CVK_OFFICER else name)
+    return labels
+
+
+@bp.get("/<int:thread_id>")
+@login_required
+def thread(thread_id: int) -> Any:
+    found = access_thread(thread_id)
+    form = PostForm()
+    reply_to = request.args.get("reply_to", type=int)
+    if reply_to:
+        form.reply_to.data = str(reply_to)
+    services.mark_read(db(), clock(), current_user, found)
+    return _thread_page(found, form)
+
+
+@bp.post("/<int:thread_id>/post")
+@login_required
+def post(thread_id: int) -> Any:
+    form = PostForm()
+    if not form.validate_on_submit():
+        if _wants_json():
+            return jsonify({"error": reason_text("empty_text"), "code": "empty_text"}), 400
+        found = access_thread(thread_id, "post_message")
+        return _thread_page(found, form, reason_text("empty_text"), 400)
+    reply_to = int(form.reply_to.data) if (form.reply_to.data or "").isdigit() else None
+    try:
+        message = services.post_message(db(), clock(), current_user, thread_id, form.text.data,
+                                        reply_to_id=reply_to, uploads=_uploads(form.attachment),
+                                        context=audit_context())
+    except NotParticipant as exc:
+        return _refused(exc)
+    except MessagingError as exc:
+        found = db().get(Thread, thread_id)
+        return _refused(exc, lambda msg, status: _thread_page(found, form, msg, status))
+    commit()
+    if _wants_json():
+        return jsonify({"ok": True, "thread_id": thread_id, "message_id": message.id})
+    return redirect(url_for("messages.thread", thread_id=thread_id, _anchor=f"m{message.id}"))
+
+
+@bp.get("/<int:thread_id>/m/<int:message_id>")
+@login_required
+def message_fragment(thread_id: int, message_id: int) -> Any:
+    """One rendered message (live updates fetch it after a ``message.new`` event)."""
+    found = access_thread(thread_id)
+    message = db().get(Message, message_id)
+    if message is None or message.thread_id != found.id:
+        abort(404)
+    [view] = _message_views(found, [message])
+    return render_template("messages/_message.html", m=view, thread=found)
+
+
+@bp.route("/<int:thread_id>/m/<int:message_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(thread_id: int, message_id: int) -> Any:
+    found = access_thread(thread_id)
+    message = db().get(Message, message_id)
+    if message is None or message.thread_id != found.id:
+        abort(404)
+    form = EditForm()
+
+    def page(error: str | None = None, status: int = 200) -> Any:
+        return render_template("messages/edit.html", form=form, thread=found, message=message,
+                               error=error), status
+
+    if request.method == "GET":
+        form.text.data = services.text_of(db(), message)
+        return page()
+    if not form.validate_on_submit():
+        return page(reason_text("empty_text"), 400)
+    try:
+        services.edit_message(db(), clock(), current_user, message_id, form.text.data,
+                              context=audit_context())
+    except MessagingError as exc:
+        return _refused(exc, page)
+    commit()
+    flash(gettext("Message changed; the earlier text is kept in the record."), "success")
+    return redirect(url_for("messages.thread", thread_id=thread_id, _anchor=f"m{message_id}"))
+
+
+@bp.post("/<int:thread_id>/read")
+@login_required
+def mark_read(thread_id: int) -> Any:
+    found = access_thread(thread_id, "mark_read")
+    up_to = request.form.get("message_id", type=int)
+    state = services.mark_read(db(), clock(), current_user, found, up_to)
+    return jsonify({"ok": True, "last_read_message_id": state.last_read_message_id})
+
+
+@bp.post("/<int:thread_id>/close")
+@login_required
+def close(thread_id: int) -> Any:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.close_thread(db(), clock(), current_user, thread_id, context=audit_context())
+    except MessagingError as exc:
+        return _refused(exc)
+    flash(gettext("Conversation closed."), "success")
+    return redirect(url_for("messages.thread", thread_id=thread_id))
+
+
+@bp.post("/<int:thread_id>/participants")
+@login_required
+def add_participant(thread_id: int) -> Any:
+    found = access_thread(thread_id, "add_participant")
+    form = AddParticipantForm()
+    form.recipient.choices = _target_choices(current_user)
+    if not form.validate_on_submit():
+        return _thread_page(found, error=reason_text("no_recipient"), status=400)
+    try:
+        target = _target_from(form.recipient.data, form.recipient_email.data)
+        services.add_participant(db(), clock(), current_user, found, target,
+                                 context=audit_context())
+    except MessagingError as exc:
+        return _refused(exc, lambda msg, status: _thread_page(found, error=msg, status=status))
+    flash(gettext("Participant added."), "success")
+    return redirect(url_for("messages.thread", thread_id=thread_id))
+
+
+@bp.get("/<int:thread_id>/attachments/<int:attachment_id>")
+@login_required
+def attachment(thread_id: int, attachment_id: int) -> Any:
+    try:
+        row, name, data = services.access_attachment(db(), clock(), current_user, thread_id,
+                                                     attachment_id, context=audit_context())
+    except NotParticipant:
+        commit()
+        abort(403)
+    response = Response(data, mimetype=row.content_type)
+    response.headers["Content-Disposition"] = _disposition(name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+def _disposition(name: str) -> str:
+    from urllib.parse import quote
+
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+@bp.get("/search")
+@login_required
+def search() -> Any:
+    query = (request.args.get("q") or "").strip()[:200]
+    hits = services.search_messages(db(), current_user, query) if query else []
+    subjects = {h.thread.id: services.subject_of(db(), h.thread) for h in hits}
+    return render_template("messages/search.html", query=query, subjects=subjects,
+                           hits=[(h, plain_excerpt(h.text, 200)) for h in hits])
+
+
+@bp.get("/<int:thread_id>/export")
+@login_required
+def export(thread_id: int) -> Any:
+    try:
+        result = services.export_thread(db(), clock(), current_user, thread_id,
+                                        context=audit_context())
+    except NotParticipant:
+        commit()
+        abort(403)
+    response = Response(result.bundle(), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{result.name}-signed.zip"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
