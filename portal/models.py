@@ -5,9 +5,12 @@ from messaging import models as messaging_models  # noqa: F401
 from portal.accounts import models as accounts_models  # noqa: F401
 from portal.cases import models as case_token_models  # noqa: F401
 from referendum_core import audit as audit_models  # noqa: F401
+from referendum_core import etvr as etvr_models  # noqa: F401
+from referendum_core import initiatives as initiative_models  # noqa: F401
 from referendum_core import organisation as organisation_models  # noqa: F401
 from referendum_core import register as register_models  # noqa: F401
 from referendum_core import register_import as register_import_models  # noqa: F401
+from referendum_core import signatures as signature_models  # noqa: F401
 from referendum_core.cases import models as case_models  # noqa: F401
 from referendum_core.db import Base
 

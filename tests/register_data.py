@@ -81,3 +81,15 @@ def person_row(born: date, serial: int, *, atvk: str = "0023000", citizenship: s
                name: str | None = None) -> tuple[str, str, str, str, str]:
     return (code_for(born, serial), name or f"Persona {serial}", born.isoformat(), citizenship,
             atvk)
+
+
+def referendum_case(session: Session, clock: object, municipality: Municipality) -> int:
+    """A referendum case to mark voters in (opened through the case services)."""
+    from referendum_core.cases.models import CaseType
+    from referendum_core.cases.services import open_case
+    from referendum_core.signatures import _ensure_referendum_workflow
+
+    _ensure_referendum_workflow()
+    case = open_case(session, clock, None, case_type=CaseType.REFERENDUM,  # type: ignore[arg-type]
+                     title="Vai atbalstāt?", municipality_id=municipality.id)
+    return case.id

@@ -1,0 +1,387 @@
+"""Signatures for initiatives (Art. 4(1), 4(6), 11, 13, 26): online signing, in-person
+signatures registered by certified officials, closing at the deadline, and the commission's
+check that drops ineligible and duplicate signatures and opens the referendum case.
+
+A person signs once and one way only. A second online signature is refused (a UNIQUE
+constraint holds it under concurrency). When both an online and an in-person signature exist
+(e.g. registered by hand while the system was down, Art. 4(6)), the in-person one stays
+(Art. 13).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from referendum_core import audit
+from referendum_core.audit import Actor, AuditContext
+from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.cases import workflows
+from referendum_core.cases.models import Case, CaseType
+from referendum_core.cases.services import open_case, transition_case
+from referendum_core.cases.workflows import Party
+from referendum_core.clock import RIGA, Clock, to_riga
+from referendum_core.db import Base
+from referendum_core.initiatives import (
+    CHECK_WORKING_DAYS,
+    ORGANISER_TOLD_WORKING_DAYS,
+    REFERENDUM_WITHIN_MONTHS,
+    Initiative,
+    add_months,
+)
+from referendum_core.register import (
+    Eligibility,
+    LandOwnerRecord,
+    PersonRecord,
+    assess,
+    eligibility,
+    freeze_voter_list,
+)
+
+
+class Method(StrEnum):
+    ONLINE = "online"
+    IN_PERSON = "in_person"
+
+
+class CertifierType(StrEnum):
+    """Art. 4(1), 11(1): who may certify a signature given on paper."""
+
+    NOTARY = "notary"
+    RESIDENCE_OFFICE = "residence_office"
+    ORPHANS_COURT = "orphans_court"
+    ADMINISTRATION_HEAD = "administration_head"
+
+
+class CheckStatus(StrEnum):
+    VALID = "valid"
+    INELIGIBLE = "ineligible"
+    DUPLICATE = "duplicate"
+
+
+class Signature(Base):
+    """One signature of one person for one initiative, given one way."""
+
+    __tablename__ = "initiative_signatures"
+    __table_args__ = (UniqueConstraint("initiative_id", "person_ref", "method"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), index=True)
+    person_ref: Mapped[str] = mapped_column(String(64), index=True)
+    method: Mapped[str] = mapped_column(String(12))
+    signed_at: Mapped[datetime]
+    certifier_type: Mapped[str | None] = mapped_column(String(30))
+    certifier_name: Mapped[str | None] = mapped_column(String(200))
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    registered_at: Mapped[datetime]
+    # Set by the commission's check (Art. 13).
+    check_status: Mapped[str | None] = mapped_column(String(12))
+
+
+class SignatureError(Exception):
+    """Base class of refused signatures; ``code`` and ``article`` name the rule."""
+
+    code, article = "refused", ""
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(f"{self.code} ({self.article})")
+        self.params = params
+
+
+class CollectionClosed(SignatureError):
+    """Not (or no longer) collecting: before publication or after the 30 days."""
+
+    code, article = "collection_closed", "Art. 10(8)"
+
+
+class NotEligibleToSign(SignatureError):
+    code, article = "not_eligible", "Art. 7"
+
+    def __init__(self, status: Eligibility) -> None:
+        super().__init__(reasons=status.reasons)
+        self.eligibility = status
+
+
+class AlreadySigned(SignatureError):
+    code, article = "already_signed", "Art. 11(1)"
+
+    def __init__(self, existing: Signature) -> None:
+        super().__init__(method=existing.method, signed_at=existing.signed_at)
+        self.existing = existing
+
+
+class InvalidCertifier(SignatureError):
+    code, article = "invalid_certifier", "Art. 4(1)"
+
+
+def count_signatures(session: Session, initiative: Initiative) -> int:
+    """Signatures so far: each person once, whichever way they signed."""
+    return session.scalar(select(func.count(func.distinct(Signature.person_ref))).where(
+        Signature.initiative_id == initiative.id)) or 0
+
+
+def signatures_of(session: Session, initiative: Initiative, person_ref: str) -> list[Signature]:
+    """The person's signatures for the initiative (none, one, or online + in person)."""
+    return list(session.scalars(select(Signature).where(
+        Signature.initiative_id == initiative.id, Signature.person_ref == person_ref)
+        .order_by(Signature.id)))
+
+
+def _insert(session: Session, signature: Signature) -> Signature | None:
+    """Insert in a savepoint; ``None`` if the same person already signed that way."""
+    try:
+        with session.begin_nested():
+            session.add(signature)
+    except IntegrityError:
+        return None
+    return signature
+
+
+def sign_online(session: Session, clock: Clock, actor: Actor, initiative: Initiative,
+                person_ref: str, *, context: AuditContext | None = None) -> Signature:
+    """The signed-in voter signs the initiative online (the EP177 e-service equivalent).
+
+    Raises:
+        CollectionClosed: outside the collection period (Art. 10(8)).
+        NotEligibleToSign: not a voter of the municipality (Art. 7).
+        AlreadySigned: signed before, online or in person (Art. 11(1)).
+    """
+    now = clock.now()
+
+    def refuse(error: SignatureError) -> SignatureError:
+        audit.record(session, clock, actor, "signature.refused", obj=initiative,
+                     context=context, reason=error.code, method=str(Method.ONLINE))
+        return error
+
+    if not initiative.is_collecting(now):
+        raise refuse(CollectionClosed(ends_at=initiative.collection_ends_at))
+    status = eligibility(session, person_ref, initiative.municipality_id, to_riga(now).date())
+    if not status.is_eligible:
+        raise refuse(NotEligibleToSign(status))
+    existing = signatures_of(session, initiative, person_ref)
+    if existing:
+        raise refuse(AlreadySigned(existing[0]))
+    signature = _insert(session, Signature(
+        initiative_id=initiative.id, person_ref=person_ref, method=str(Method.ONLINE),
+        signed_at=now, registered_at=now, registered_by_id=getattr(actor, "id", None)))
+    if signature is None:  # a parallel request of the same person won
+        raise refuse(AlreadySigned(signatures_of(session, initiative, person_ref)[0]))
+    audit.record(session, clock, actor, "signature.signed_online", obj=initiative,
+                 context=context, signature_id=signature.id)
+    return signature
+
+
+def register_in_person(session: Session, clock: Clock, actor: Actor, initiative: Initiative,
+                       person_ref: str, *, certifier_type: CertifierType | str,
+                       certifier_name: str, signed_on: date,
+                       context: AuditContext | None = None) -> Signature:
+    """A certified official registers a signature given on paper (Art. 4(1), 11(1)); also the
+    manual registration when the systems failed (Art. 4(6)). An online signature of the same
+    person may exist: the check keeps this one and drops the online one (Art. 13).
+
+    Raises:
+        InvalidCertifier: not one of the certifiers of Art. 4(1) or no name.
+        CollectionClosed: signed outside the collection period, or registered after the check
+            began.
+        NotEligibleToSign: not a voter of the municipality (Art. 7).
+        AlreadySigned: an in-person signature of the person is already registered.
+    """
+    try:
+        certifier_type = CertifierType(certifier_type)
+    except ValueError:
+        raise InvalidCertifier() from None
+    certifier_name = " ".join((certifier_name or "").split())
+    if not certifier_name or len(certifier_name) > 200:
+        raise InvalidCertifier()
+    start, end = initiative.collection_starts_at, initiative.collection_ends_at
+    now = clock.now()
+    signed_at = min(datetime.combine(signed_on, time(12, 0), tzinfo=RIGA).astimezone(UTC), now)
+    if (start is None or end is None or initiative.case.state not in ("collecting", "collected")
+            or not to_riga(start).date() <= signed_on <= to_riga(end).date()
+            or signed_on > to_riga(now).date()):
+        audit.record(session, clock, actor, "signature.refused", obj=initiative,
+                     context=context, reason="collection_closed", method=str(Method.IN_PERSON))
+        raise CollectionClosed(ends_at=end)
+    status = eligibility(session, person_ref, initiative.municipality_id, signed_on)
+    if not status.is_eligible:
+        audit.record(session, clock, actor, "signature.refused", obj=initiative,
+                     context=context, reason="not_eligible", method=str(Method.IN_PERSON))
+        raise NotEligibleToSign(status)
+    signature = _insert(session, Signature(
+        initiative_id=initiative.id, person_ref=person_ref, method=str(Method.IN_PERSON),
+        signed_at=signed_at, registered_at=now, certifier_type=str(certifier_type),
+        certifier_name=certifier_name, registered_by_id=getattr(actor, "id", None)))
+    if signature is None:
+        existing = [s for s in signatures_of(session, initiative, person_ref)
+                    if s.method == Method.IN_PERSON]
+        raise AlreadySigned(existing[0])
+    audit.record(session, clock, actor, "signature.registered_in_person", obj=initiative,
+                 context=context, signature_id=signature.id, certifier=str(certifier_type))
+    return signature
+
+
+# Closing and the check ----------------------------------------------------------------------
+
+def close_due_collections(session: Session, clock: Clock, calendar: WorkingDayCalendar
+                          ) -> list[Initiative]:
+    """Close every collection whose 30 days have ended (Art. 10(8)), record the count the
+    organiser must be told within 3 working days (Art. 26) and start the commission's
+    20-working-day check period (Art. 13). Idempotent; returns the initiatives closed now."""
+    now = clock.now()
+    due = session.scalars(select(Initiative).join(Initiative.case).where(
+        Case.state == "collecting", Initiative.collection_ends_at <= now)).all()
+    for initiative in due:
+        transition_case(session, clock, None, initiative.case, "close_collection", None,
+                        parties={Party.SYSTEM}, calendar=calendar)
+        closed_day = to_riga(now).date()
+        initiative.closed_at = now
+        initiative.signatures_at_close = count_signatures(session, initiative)
+        initiative.organiser_told_by = calendar.add_working_days(
+            closed_day, ORGANISER_TOLD_WORKING_DAYS)
+        initiative.check_due_on = calendar.add_working_days(closed_day, CHECK_WORKING_DAYS)
+        audit.record(session, clock, None, "initiative.collection_closed", obj=initiative,
+                     signatures=initiative.signatures_at_close)
+    return list(due)
+
+
+@dataclass(frozen=True)
+class CheckProgress:
+    """How far the commission's check has come."""
+
+    checked: int
+    total: int
+    finished: bool
+    valid: int | None = None
+    reached: bool | None = None
+
+
+def check_signatures(session: Session, clock: Clock, calendar: WorkingDayCalendar,
+                     actor: Actor | None, initiative: Initiative, *, batch_size: int = 1000,
+                     max_batches: int | None = None, context: AuditContext | None = None
+                     ) -> CheckProgress:
+    """The commission's check (Art. 13), resumable: each call goes on where the last stopped
+    (progress in ``initiative.checked`` / ``check_total``), so a task may commit after each
+    batch and survive a restart. Each signature is checked against the Population and Land
+    Registers on the day it was given (Art. 7); an online signature of someone who also signed
+    in person is a duplicate (the in-person one stays). When done, the valid signatures are
+    counted against the threshold and, if reached, the referendum case opens (Art. 13(4)).
+
+    Raises:
+        WrongState: the collection is not closed yet.
+    """
+    from referendum_core.initiatives import WrongState
+
+    state = initiative.case.state
+    if state == "collected":
+        transition_case(session, clock, actor, initiative.case, "start_check", None,
+                        parties={Party.SYSTEM}, calendar=calendar, context=context)
+        initiative.check_total = session.scalar(select(func.count()).where(
+            Signature.initiative_id == initiative.id)) or 0
+        initiative.checked = 0
+        audit.record(session, clock, actor, "initiative.check_started", obj=initiative,
+                     context=context, total=initiative.check_total)
+    elif state != "checking":
+        if state in ("reached", "not_reached"):
+            return CheckProgress(initiative.checked, initiative.check_total, True,
+                                 initiative.valid_signatures, state == "reached")
+        raise WrongState(state=state)
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        batch = session.scalars(select(Signature).where(
+            Signature.initiative_id == initiative.id, Signature.check_status.is_(None))
+            .order_by(Signature.id).limit(batch_size)).all()
+        if not batch:
+            return _finish_check(session, clock, calendar, actor, initiative, context)
+        refs = {s.person_ref for s in batch}
+        people = {p.person_ref: p for p in session.scalars(
+            select(PersonRecord).where(PersonRecord.person_ref.in_(refs)))}
+        owners = set(session.scalars(select(LandOwnerRecord.person_ref).where(
+            LandOwnerRecord.person_ref.in_(refs),
+            LandOwnerRecord.municipality_id == initiative.municipality_id)))
+        in_person = set(session.scalars(select(Signature.person_ref).where(
+            Signature.initiative_id == initiative.id, Signature.person_ref.in_(refs),
+            Signature.method == Method.IN_PERSON)))
+        for signature in batch:
+            if signature.method == Method.ONLINE and signature.person_ref in in_person:
+                signature.check_status = CheckStatus.DUPLICATE
+                continue
+            status = assess(people.get(signature.person_ref), initiative.municipality_id,
+                            to_riga(signature.signed_at).date(),
+                            owns_land=signature.person_ref in owners)
+            signature.check_status = (CheckStatus.VALID if status.is_eligible
+                                      else CheckStatus.INELIGIBLE)
+        initiative.checked += len(batch)
+        session.flush()
+        batches += 1
+    return CheckProgress(initiative.checked, initiative.check_total, False)
+
+
+def _finish_check(session: Session, clock: Clock, calendar: WorkingDayCalendar,
+                  actor: Actor | None, initiative: Initiative, context: AuditContext | None
+                  ) -> CheckProgress:
+    counts = dict(session.execute(select(Signature.check_status, func.count()).where(
+        Signature.initiative_id == initiative.id).group_by(Signature.check_status)).all())
+    valid = counts.get(CheckStatus.VALID, 0)
+    reached = valid >= (initiative.signatures_needed or 0) > 0
+    initiative.valid_signatures = valid
+    initiative.check_finished_at = clock.now()
+    transition_case(session, clock, actor, initiative.case,
+                    "threshold_reached" if reached else "threshold_not_reached", None,
+                    parties={Party.SYSTEM}, calendar=calendar, context=context)
+    audit.record(session, clock, actor, "initiative.checked", obj=initiative, context=context,
+                 valid=valid, ineligible=counts.get(CheckStatus.INELIGIBLE, 0),
+                 duplicates=counts.get(CheckStatus.DUPLICATE, 0),
+                 needed=initiative.signatures_needed, reached=reached)
+    if reached:
+        open_referendum(session, clock, calendar, actor, initiative, context=context)
+    return CheckProgress(initiative.checked, initiative.check_total, True, valid, reached)
+
+
+def open_referendum(session: Session, clock: Clock, calendar: WorkingDayCalendar,
+                    actor: Actor | None, initiative: Initiative, *,
+                    context: AuditContext | None = None) -> Case:
+    """Open the referendum case of an initiative that reached its threshold, to be held no
+    later than 4 months after the decision (Art. 13(4)), and freeze its voter list on the
+    decision day (Art. 7(2)). Idempotent."""
+    if initiative.referendum_case_id is not None:
+        return session.get(Case, initiative.referendum_case_id)  # type: ignore[return-value]
+    _ensure_referendum_workflow()
+    today = to_riga(clock.now()).date()
+    case = open_case(session, clock, actor, case_type=CaseType.REFERENDUM,
+                     title=initiative.question[:200], summary=initiative.reasons[:2000],
+                     municipality_id=initiative.municipality_id,
+                     parent_case_id=initiative.case_id, calendar=calendar, context=context)
+    latest = add_months(today, REFERENDUM_WITHIN_MONTHS)
+    case.deadline_at = datetime.combine(latest, time.max, tzinfo=RIGA).astimezone(UTC)
+    case.deadline_basis = "Art. 13(4)"
+    initiative.referendum_case_id = case.id
+    initiative.referendum_due_on = latest
+    session.flush()
+    freeze_voter_list(session, clock, actor, initiative.municipality, today, case_id=case.id,
+                      context=context)
+    audit.record(session, clock, actor, "initiative.referendum_opened", obj=initiative,
+                 context=context, referendum_case_id=case.id, latest_day=latest.isoformat())
+    return case
+
+
+def _ensure_referendum_workflow() -> None:
+    """The referendum workflow belongs to the voting module (issue 7), which registers it when
+    imported. Until it exists, a minimal one keeps the initiative's outcome from being lost."""
+    if CaseType.REFERENDUM in workflows.REGISTRY:
+        return
+    w = workflows
+    workflows.register(w.Workflow(
+        case_type=CaseType.REFERENDUM, initial="scheduled",
+        states=(w.State("scheduled", w.Party.CHAIR), w.State("held", w.Party.CHAIR, is_final=True),
+                w.State("cancelled", w.Party.CHAIR, is_final=True)),
+        transitions=(
+            w.Transition("hold", ("scheduled",), "held", frozenset({w.Party.CHAIR})),
+            w.Transition("cancel", ("scheduled",), "cancelled", frozenset({w.Party.CHAIR}),
+                         requires_note=True),
+        ),
+    ))

@@ -1,0 +1,215 @@
+"""Initiatives: subjects (Art. 5), start windows (Art. 6), initiators (Art. 7(3), 8(2), 9),
+the municipality's decision and threshold (Art. 8(1), 10(4)-(6)), publication and collection
+(Art. 25(2), 10(8))."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.cases.workflows import REGISTRY
+from referendum_core.clock import to_riga
+from referendum_core.initiatives import (
+    INITIATIVE_WORKFLOW,
+    ApplicantNotEligible,
+    CouncilMajorityMissing,
+    CouncilOwnDismissal,
+    DismissalOutsideTerm,
+    Initiator,
+    InvalidSubject,
+    MissingBaseFigure,
+    MissingText,
+    OutsideStartWindow,
+    Subject,
+    WrongState,
+    decide_initiative,
+    publish_due_initiatives,
+    signatures_needed,
+    submit_initiative,
+)
+from tests.conftest import municipality
+from tests.register_data import add_person, code_for
+
+CAL = WorkingDayCalendar()
+TODAY = date(2026, 3, 2)  # the clock fixture's day (Monday)
+
+
+@pytest.fixture()
+def adazi(db_session):
+    muni = municipality(db_session)
+    muni.voters_at_last_election = 6001
+    muni.council_elected_on = date(2025, 6, 7)
+    return muni
+
+
+@pytest.fixture()
+def resident(db_session, keys, adazi, people):
+    code = code_for(date(1980, 1, 1), 1)
+    add_person(db_session, keys.personal_codes, code, born=date(1980, 1, 1), municipality=adazi)
+    return people.voter(code, "Ilze Ozola")
+
+
+def submit(db_session, clock, user, muni, **kw):
+    kw.setdefault("subject", Subject.STRATEGY)
+    kw.setdefault("basis_date", date(2026, 2, 1))
+    kw.setdefault("question", "Vai jūs atbalstāt stratēģijas grozījumu atcelšanu?")
+    kw.setdefault("reasons", "Grozījumi pieņemti bez sabiedriskās apspriešanas.")
+    return submit_initiative(db_session, clock, CAL, user, municipality=muni,
+                             person_ref=user.person_ref if user.person_ref else None, **kw)
+
+
+def test_workflow_is_registered_for_initiative_cases():
+    assert REGISTRY.get("initiative") is INITIATIVE_WORKFLOW
+
+
+def test_art7_3_resident_submits_and_a_case_opens(db_session, clock, resident, adazi):
+    initiative = submit(db_session, clock, resident, adazi)
+    assert initiative.case.type == "initiative" and initiative.case.state == "submitted"
+    # Art. 10(4): decision within 15 days after the Art. 6 window (2 months) ends.
+    assert initiative.decision_due_on == date(2026, 4, 16)
+    assert initiative.case.deadline_basis == "Art. 10(4)"
+
+
+def test_art5_subject_outside_the_closed_list_is_refused(db_session, clock, resident, adazi):
+    with pytest.raises(InvalidSubject):
+        submit(db_session, clock, resident, adazi, subject="budget")
+
+
+def test_art6_strategy_within_two_months_of_approval(db_session, clock, resident, adazi):
+    submit(db_session, clock, resident, adazi, basis_date=date(2026, 1, 2))
+    with pytest.raises(OutsideStartWindow):
+        submit(db_session, clock, resident, adazi, basis_date=date(2025, 12, 31))
+
+
+def test_art6_construction_within_one_month_of_publication(db_session, clock, resident, adazi):
+    submit(db_session, clock, resident, adazi, subject=Subject.CONSTRUCTION,
+           basis_date=date(2026, 2, 2))
+    with pytest.raises(OutsideStartWindow):
+        submit(db_session, clock, resident, adazi, subject=Subject.CONSTRUCTION,
+               basis_date=date(2026, 1, 30))
+    with pytest.raises(OutsideStartWindow):
+        submit(db_session, clock, resident, adazi, subject=Subject.CONSTRUCTION,
+               basis_date=None)
+
+
+def test_art6_no_dismissal_in_the_councils_first_year(db_session, clock, resident, adazi):
+    with pytest.raises(DismissalOutsideTerm):
+        submit(db_session, clock, resident, adazi, subject=Subject.DISMISSAL, basis_date=None)
+    clock.set(datetime(2026, 6, 8, 9, tzinfo=UTC))
+    assert submit(db_session, clock, resident, adazi, subject=Subject.DISMISSAL,
+                  basis_date=None).subject == "dismissal"
+
+
+def test_art6_no_dismissal_in_the_councils_last_year(db_session, clock, resident, adazi):
+    clock.set(datetime(2028, 6, 6, 9, tzinfo=UTC))
+    submit(db_session, clock, resident, adazi, subject=Subject.DISMISSAL, basis_date=None)
+    clock.set(datetime(2028, 6, 7, 9, tzinfo=UTC))
+    with pytest.raises(DismissalOutsideTerm):
+        submit(db_session, clock, resident, adazi, subject=Subject.DISMISSAL, basis_date=None)
+
+
+def test_art6_dismissal_needs_the_council_election_date(db_session, clock, resident, adazi):
+    adazi.council_elected_on = None
+    with pytest.raises(MissingBaseFigure):
+        submit(db_session, clock, resident, adazi, subject=Subject.DISMISSAL, basis_date=None)
+
+
+def test_art7_3_applicant_must_be_an_eligible_voter(db_session, clock, adazi, people, keys):
+    code = code_for(date(2010, 1, 1), 2)
+    add_person(db_session, keys.personal_codes, code, born=date(2010, 1, 1),
+               municipality=adazi)
+    with pytest.raises(ApplicantNotEligible):
+        submit(db_session, clock, people.voter(code, "Jauns"), adazi)
+    with pytest.raises(ApplicantNotEligible):
+        submit(db_session, clock, people.voter(code_for(date(1970, 1, 1), 3), "Svešs"), adazi)
+
+
+def test_art8_2_council_needs_two_thirds_of_all_councillors(db_session, clock, adazi, people):
+    chair = people.chair()
+    ok = submit(db_session, clock, chair, adazi, initiator=Initiator.COUNCIL,
+                council_votes_for=10, council_size=15)
+    assert ok.initiator == "council"
+    with pytest.raises(CouncilMajorityMissing):
+        submit(db_session, clock, chair, adazi, initiator=Initiator.COUNCIL,
+               council_votes_for=9, council_size=15)
+    with pytest.raises(CouncilMajorityMissing):
+        submit(db_session, clock, chair, adazi, initiator=Initiator.COUNCIL,
+               council_votes_for=16, council_size=15)
+
+
+def test_art9_council_never_initiates_its_own_dismissal(db_session, clock, adazi, people):
+    clock.set(datetime(2026, 9, 1, 9, tzinfo=UTC))
+    with pytest.raises(CouncilOwnDismissal):
+        submit(db_session, clock, people.chair(), adazi, initiator=Initiator.COUNCIL,
+               subject=Subject.DISMISSAL, council_votes_for=15, council_size=15)
+
+
+def test_empty_question_is_refused(db_session, clock, resident, adazi):
+    with pytest.raises(MissingText):
+        submit(db_session, clock, resident, adazi, question="   ")
+
+
+@pytest.mark.parametrize(("atvk", "subject", "base", "needed"), [
+    ("0001000", Subject.STRATEGY, 400001, 40001),   # Rīga 10 %, rounded up
+    ("0023000", Subject.CONSTRUCTION, 6001, 901),   # others 15 %, rounded up
+    ("0023000", Subject.DISMISSAL, 6001, 1801),     # dismissal 30 %, rounded up
+    ("0001000", Subject.DISMISSAL, 10, 3),
+])
+def test_art8_1_signature_threshold(db_session, atvk, subject, base, needed):
+    muni = municipality(db_session, atvk)
+    muni.voters_at_last_election = base
+    assert signatures_needed(subject, muni) == (needed, base)
+
+
+def test_art8_1_threshold_needs_the_base_figure(db_session):
+    muni = municipality(db_session)
+    muni.voters_at_last_election = None
+    with pytest.raises(MissingBaseFigure):
+        signatures_needed(Subject.STRATEGY, muni)
+
+
+def test_art10_decision_fixes_question_threshold_publication_and_collection(
+        db_session, clock, resident, adazi, people):
+    initiative = submit(db_session, clock, resident, adazi)
+    decide_initiative(db_session, clock, CAL, people.chair(), initiative, can=True,
+                      question="Vai atbalstāt grozījumu atcelšanu?")
+    assert initiative.case.state == "approved" and initiative.signatures_needed == 901
+    assert initiative.question == "Vai atbalstāt grozījumu atcelšanu?"
+    # Art. 25(2): the 3rd working day after the notices (sent on the decision day, Monday).
+    assert initiative.published_on == date(2026, 3, 5)
+    assert to_riga(initiative.collection_starts_at).date() == date(2026, 3, 5)
+    # Art. 10(8): 30 days of collection.
+    assert to_riga(initiative.collection_ends_at).date() == date(2026, 4, 4)
+    assert initiative.notices_due_on == date(2026, 3, 5)  # Art. 10(6)
+    with pytest.raises(WrongState):
+        decide_initiative(db_session, clock, CAL, people.chair(), initiative, can=False,
+                          note="x")
+
+
+def test_art25_2_publication_skips_holidays(db_session, clock, resident, adazi, people):
+    clock.set(datetime(2026, 4, 30, 9, tzinfo=UTC))  # Thursday; 1 and 4 May are holidays
+    initiative = submit(db_session, clock, resident, adazi, basis_date=date(2026, 3, 1))
+    decide_initiative(db_session, clock, CAL, people.chair(), initiative, can=True)
+    assert initiative.published_on == date(2026, 5, 7)  # 5, 6, 7 May
+
+
+def test_art10_refusal_needs_reasons_and_closes_the_case(db_session, clock, resident, adazi,
+                                                          people):
+    initiative = submit(db_session, clock, resident, adazi)
+    with pytest.raises(MissingText):
+        decide_initiative(db_session, clock, CAL, people.chair(), initiative, can=False)
+    decide_initiative(db_session, clock, CAL, people.chair(), initiative, can=False,
+                      note="Jautājums nav pašvaldības kompetencē.")
+    assert initiative.case.state == "refused" and not initiative.case.is_open
+
+
+def test_art25_2_collection_opens_on_the_publication_day(db_session, clock, resident, adazi,
+                                                         people):
+    initiative = submit(db_session, clock, resident, adazi)
+    decide_initiative(db_session, clock, CAL, people.chair(), initiative, can=True)
+    assert publish_due_initiatives(db_session, clock, CAL) == []
+    clock.set(datetime(2026, 3, 4, 22, 0, tzinfo=UTC))  # 00:00 on 5 March in Riga
+    assert publish_due_initiatives(db_session, clock, CAL) == [initiative]
+    assert initiative.case.state == "collecting" and initiative.is_collecting(clock.now())
+    assert initiative.days_left(clock.now()) == 31

@@ -1,0 +1,216 @@
+"""Signatures: online once, in person by certified officials (Art. 4(1), 11(1)), one way only
+and the in-person one stays (Art. 13), collection closes at the deadline (Art. 10(8), 26), the
+commission's check (Art. 13) and the referendum case within 4 months (Art. 13(4))."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.cases.models import Case
+from referendum_core.clock import to_riga
+from referendum_core.initiatives import (
+    Subject,
+    WrongState,
+    decide_initiative,
+    publish_due_initiatives,
+    submit_initiative,
+)
+from referendum_core.register import PersonRecord, voter_list_for
+from referendum_core.signatures import (
+    AlreadySigned,
+    CertifierType,
+    CheckStatus,
+    CollectionClosed,
+    InvalidCertifier,
+    NotEligibleToSign,
+    Signature,
+    check_signatures,
+    close_due_collections,
+    count_signatures,
+    register_in_person,
+    sign_online,
+)
+from tests.conftest import municipality
+from tests.register_data import add_land, add_person, code_for
+
+CAL = WorkingDayCalendar()
+OPEN = datetime(2026, 3, 5, 8, tzinfo=UTC)
+AFTER = datetime(2026, 4, 4, 21, 0, tzinfo=UTC)  # 00:00 on 5 April in Riga
+
+
+@pytest.fixture()
+def adazi(db_session):
+    muni = municipality(db_session)
+    muni.voters_at_last_election = 20  # 15 % -> 3 signatures needed
+    return muni
+
+
+@pytest.fixture()
+def voters(db_session, keys, adazi):
+    codes = [code_for(date(1970 + i, 1, 1), i) for i in range(6)]
+    for code in codes:
+        born = date(int("19" + code[4:6]), 1, 1)
+        add_person(db_session, keys.personal_codes, code, born=born, municipality=adazi)
+    return [keys.personal_codes.lookup_hash(c) for c in codes]
+
+
+@pytest.fixture()
+def initiative(db_session, clock, adazi, voters, people):
+    chair = people.chair()
+    item = submit_initiative(db_session, clock, CAL, chair, municipality=adazi,
+                             subject=Subject.STRATEGY, basis_date=date(2026, 2, 1),
+                             question="Vai atbalstāt?", reasons="Pamatojums.",
+                             initiator="council", council_votes_for=10, council_size=15)
+    decide_initiative(db_session, clock, CAL, chair, item, can=True)
+    clock.set(OPEN)
+    publish_due_initiatives(db_session, clock, CAL)
+    return item
+
+
+def test_art10_8_signing_before_publication_is_refused(db_session, clock, adazi, voters,
+                                                        people):
+    item = submit_initiative(db_session, clock, CAL, people.chair(), municipality=adazi,
+                             subject=Subject.STRATEGY, basis_date=date(2026, 2, 1),
+                             question="Q?", reasons="R.", initiator="council",
+                             council_votes_for=10, council_size=15)
+    decide_initiative(db_session, clock, CAL, people.chair(), item, can=True)
+    with pytest.raises(CollectionClosed):
+        sign_online(db_session, clock, None, item, voters[0])
+
+
+def test_art11_voter_signs_online_once(db_session, clock, initiative, voters):
+    sign_online(db_session, clock, None, initiative, voters[0])
+    assert count_signatures(db_session, initiative) == 1
+    with pytest.raises(AlreadySigned) as err:
+        sign_online(db_session, clock, None, initiative, voters[0])
+    assert err.value.existing.method == "online"
+    assert count_signatures(db_session, initiative) == 1
+
+
+def test_art7_ineligible_signer_is_refused(db_session, clock, keys, initiative, adazi):
+    minor = code_for(date(2010, 1, 1), 50)
+    add_person(db_session, keys.personal_codes, minor, born=date(2010, 1, 1),
+               municipality=adazi)
+    with pytest.raises(NotEligibleToSign) as err:
+        sign_online(db_session, clock, None, initiative, keys.personal_codes.lookup_hash(minor))
+    assert err.value.eligibility.reasons == ("under_age",)
+    with pytest.raises(NotEligibleToSign):
+        sign_online(db_session, clock, None, initiative, "0" * 64)
+
+
+def test_art10_8_signing_after_the_deadline_is_refused(db_session, clock, initiative, voters):
+    clock.set(AFTER - timedelta(seconds=1))
+    sign_online(db_session, clock, None, initiative, voters[0])
+    clock.set(AFTER)
+    with pytest.raises(CollectionClosed):
+        sign_online(db_session, clock, None, initiative, voters[1])
+
+
+def test_art4_1_in_person_signature_needs_a_certifier(db_session, clock, people, initiative,
+                                                     voters):
+    member = people.member()
+    with pytest.raises(InvalidCertifier):
+        register_in_person(db_session, clock, member, initiative, voters[0],
+                           certifier_type="neighbour", certifier_name="X",
+                           signed_on=date(2026, 3, 5))
+    with pytest.raises(InvalidCertifier):
+        register_in_person(db_session, clock, member, initiative, voters[0],
+                           certifier_type=CertifierType.NOTARY, certifier_name=" ",
+                           signed_on=date(2026, 3, 5))
+    for kind in CertifierType:
+        assert kind in {"notary", "residence_office", "orphans_court", "administration_head"}
+    signature = register_in_person(db_session, clock, member, initiative, voters[0],
+                                   certifier_type=CertifierType.ORPHANS_COURT,
+                                   certifier_name="Ādažu bāriņtiesa", signed_on=date(2026, 3, 5))
+    assert signature.method == "in_person" and signature.registered_by_id == member.id
+    with pytest.raises(AlreadySigned):
+        register_in_person(db_session, clock, member, initiative, voters[0],
+                           certifier_type=CertifierType.NOTARY, certifier_name="N",
+                           signed_on=date(2026, 3, 5))
+
+
+def test_art11_online_after_in_person_is_refused(db_session, clock, people, initiative, voters):
+    register_in_person(db_session, clock, people.member(), initiative, voters[0],
+                       certifier_type=CertifierType.NOTARY, certifier_name="Notāre",
+                       signed_on=date(2026, 3, 5))
+    with pytest.raises(AlreadySigned):
+        sign_online(db_session, clock, None, initiative, voters[0])
+
+
+def test_in_person_date_outside_the_collection_is_refused(db_session, clock, people, initiative,
+                                                          voters):
+    with pytest.raises(CollectionClosed):
+        register_in_person(db_session, clock, people.member(), initiative, voters[0],
+                           certifier_type=CertifierType.NOTARY, certifier_name="N",
+                           signed_on=date(2026, 3, 4))
+
+
+def test_art10_8_art26_collection_closes_by_itself(db_session, clock, initiative, voters):
+    sign_online(db_session, clock, None, initiative, voters[0])
+    assert close_due_collections(db_session, clock, CAL) == []
+    clock.set(AFTER)
+    assert close_due_collections(db_session, clock, CAL) == [initiative]
+    assert initiative.case.state == "collected" and initiative.signatures_at_close == 1
+    # Art. 26: organiser told within 3 working days; Art. 13: check within 20 working days.
+    assert initiative.organiser_told_by == date(2026, 4, 9)  # 6 April is Easter Monday
+    assert initiative.check_due_on == CAL.add_working_days(date(2026, 4, 5), 20)
+    assert close_due_collections(db_session, clock, CAL) == []
+
+
+def test_art13_check_drops_ineligible_and_duplicates_keeps_in_person_and_opens_referendum(
+        db_session, clock, keys, people, initiative, voters, adazi):
+    member = people.member()
+    for ref in voters[:4]:
+        sign_online(db_session, clock, None, initiative, ref)
+    # Systems failed: voter 0 also signed on paper, registered by hand (Art. 4(6)).
+    register_in_person(db_session, clock, member, initiative, voters[0],
+                       certifier_type=CertifierType.ADMINISTRATION_HEAD,
+                       certifier_name="Pagasta pārvaldes vadītājs", signed_on=date(2026, 3, 5))
+    # A land owner from elsewhere signs in person.
+    owner = code_for(date(1960, 2, 2), 77)
+    add_person(db_session, keys.personal_codes, owner, born=date(1960, 2, 2),
+               municipality=municipality(db_session, "0001000"))
+    add_land(db_session, keys.personal_codes, owner, municipality=adazi)
+    register_in_person(db_session, clock, member, initiative,
+                       keys.personal_codes.lookup_hash(owner),
+                       certifier_type=CertifierType.NOTARY, certifier_name="Notāre",
+                       signed_on=date(2026, 3, 5))
+    # Voter 3 turns out not to be a resident when the commission checks.
+    db_session.scalars(select(PersonRecord).where(PersonRecord.person_ref == voters[3])
+                       ).one().residence_municipality_id = None
+    with pytest.raises(WrongState):  # not before the collection closed
+        check_signatures(db_session, clock, CAL, member, initiative)
+    clock.set(AFTER)
+    close_due_collections(db_session, clock, CAL)
+    progress = check_signatures(db_session, clock, CAL, None, initiative, batch_size=2,
+                                max_batches=1)
+    assert (progress.checked, progress.total, progress.finished) == (2, 6, False)
+    assert initiative.case.state == "checking"
+    progress = check_signatures(db_session, clock, CAL, None, initiative, batch_size=2)
+    assert progress.finished and progress.valid == 4 and progress.reached
+    statuses = {(s.person_ref, s.method): s.check_status for s in db_session.scalars(
+        select(Signature).where(Signature.initiative_id == initiative.id))}
+    assert statuses[(voters[0], "online")] == CheckStatus.DUPLICATE
+    assert statuses[(voters[0], "in_person")] == CheckStatus.VALID
+    assert statuses[(voters[3], "online")] == CheckStatus.INELIGIBLE
+    assert initiative.case.state == "reached"
+    # Art. 13(4): the referendum case opens, held no later than 4 months out.
+    referendum = db_session.get(Case, initiative.referendum_case_id)
+    assert referendum.type == "referendum" and referendum.parent_case_id == initiative.case_id
+    assert referendum.deadline_basis == "Art. 13(4)"
+    assert to_riga(referendum.deadline_at).date() == date(2026, 8, 5)
+    assert voter_list_for(db_session, referendum.id) is not None  # Art. 7(2)
+    again = check_signatures(db_session, clock, CAL, None, initiative)
+    assert again.finished and again.reached
+
+
+def test_art13_threshold_not_reached_opens_no_referendum(db_session, clock, initiative, voters):
+    sign_online(db_session, clock, None, initiative, voters[0])
+    clock.set(AFTER)
+    close_due_collections(db_session, clock, CAL)
+    progress = check_signatures(db_session, clock, CAL, None, initiative)
+    assert progress.finished and not progress.reached
+    assert initiative.case.state == "not_reached" and initiative.referendum_case_id is None
