@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -166,8 +167,6 @@ def _context_from_manifest(m: Any) -> ElectionContext:
 
 @functools.lru_cache(maxsize=32)
 def _cached_context(canonical_manifest: bytes) -> ElectionContext:
-    import json
-
     return context_from_manifest(json.loads(canonical_manifest))
 
 

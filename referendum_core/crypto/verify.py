@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import group as g
-from .ballot import check_ballot, verify_audited
+from .ballot import verify_audited
 from .board import EMPTY_HEAD, board_head
-from .exceptions import CryptoError, InvalidEncoding, InvalidManifest, InvalidRecord
+from .board_check import Batch, batched, check_batch, check_batch_ctx, init_worker
+from .exceptions import CryptoError, InvalidEncoding, InvalidRecord
 from .jsonstream import iter_object
-from .manifest import ElectionContext, context_from_manifest, parse_utc
+from .manifest import ElectionContext, context_from_manifest
+from .summary import Summary, TrackerStatus
 from .tally import (
     Aggregate,
     aggregate,
@@ -43,162 +45,10 @@ REQUIRED_KEYS = (
     "excluded_aliases",
     "tally",
 )
-ENTRY_KEYS = frozenset({"seq", "alias", "tracker", "ballot", "cast_at"})
 AUDITED_WRAPPER_KEYS = frozenset({"alias", "tracker", "ballot", "seq", "audited_at", "cast_at"})
 TALLY_KEYS = frozenset({"counted", "aggregate", "decryptions", "result"})
-BATCH = 128
 
 BoardSource = Callable[[], Iterable[Any]]
-
-
-@dataclass
-class TrackerStatus:
-    """Where a voter's tracker was found and what became of that ballot."""
-
-    tracker: str
-    location: str = ""
-    alias: str = ""
-    status: str = "not found"  # counted | superseded | excluded | audited | not found
-
-
-@dataclass
-class Summary:
-    """What a valid record says."""
-
-    election_id: str
-    municipality: str
-    election_hash: str
-    trustees: int
-    ballots_on_board: int
-    audited: int
-    voters: int
-    superseded: int
-    excluded_aliases: int
-    excluded_on_board: int
-    counted: int
-    result: dict[str, int]
-    board_head: str
-    in_person: dict[str, Any] | None = None
-    tracker: TrackerStatus | None = None
-
-    def render(self) -> str:
-        """Human-readable summary."""
-        width = max(len(c) for c in self.result) if self.result else 0
-        lines = [
-            "Election record is VALID",
-            f"  election             {self.election_id} (municipality {self.municipality})",
-            f"  election hash        {self.election_hash}",
-            f"  trustees             {self.trustees}",
-            f"  ballots on board     {self.ballots_on_board}",
-            f"  voters (aliases)     {self.voters}",
-            f"  superseded (re-vote) {self.superseded}",
-            f"  excluded (in person) {self.excluded_on_board} on the board"
-            f" ({self.excluded_aliases} aliases listed)",
-            f"  audited (not cast)   {self.audited}",
-            f"  counted              {self.counted}",
-            "  online result:",
-        ]
-        lines += [f"    {c:<{width}}  {n}" for c, n in self.result.items()]
-        if self.in_person:
-            counts = self.in_person.get("counts", {})
-            lines.append("  in-person counts (from the commissions' protocols, not verified here):")
-            for c, n in self.result.items():
-                extra = counts.get(c, 0)
-                lines.append(f"    {c:<{width}}  {extra}   combined {n + extra}")
-        lines.append(f"  board head           {self.board_head}")
-        if self.tracker is not None:
-            t = self.tracker
-            if t.status == "not found":
-                lines.append(f"  tracker {t.tracker}: NOT FOUND")
-            else:
-                lines.append(f"  tracker {t.tracker}: found at {t.location} ({t.status})")
-        return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- per-entry checks
-
-
-def check_entry(ctx: ElectionContext, entry: Any) -> tuple[int, str, bytes, Any]:
-    """Checks of one board entry that need no other entry; locations relative to the entry.
-
-    Returns ``(seq, alias, tracker, CheckedBallot)``.
-
-    Raises:
-        CryptoError: the first failed check.
-    """
-    if not isinstance(entry, dict) or entry.keys() != ENTRY_KEYS:
-        raise InvalidRecord("board entry must have exactly seq, alias, tracker, ballot, cast_at")
-    seq, alias = entry["seq"], entry["alias"]
-    if type(seq) is not int:
-        raise InvalidEncoding("seq must be an integer", "seq")
-    if not isinstance(alias, str) or not alias:
-        raise InvalidEncoding("alias must be a non-empty string", "alias")
-    try:
-        tracker = g.parse_hex32(entry["tracker"], "tracker")
-    except CryptoError as exc:
-        raise exc.at("tracker") from None
-    try:
-        checked = check_ballot(ctx, alias, entry["ballot"])
-    except CryptoError as exc:
-        raise exc.at("ballot") from None
-    if checked.tracker != tracker:
-        raise InvalidRecord("tracker does not match the ballot", "tracker")
-    try:
-        cast_at = parse_utc(entry["cast_at"], "cast_at")
-    except InvalidManifest as exc:
-        raise InvalidRecord(exc.message, "cast_at") from None
-    if not ctx.opens_at <= cast_at <= ctx.closes_at:
-        raise InvalidRecord("cast outside the voting period", "cast_at")
-    return seq, alias, tracker, checked
-
-
-@dataclass
-class _Batch:
-    start: int
-    entries: list[tuple[int, str, bytes, tuple[bytes, ...]]]
-    agg: Aggregate
-    failure: CryptoError | None = None
-
-
-def _check_batch_ctx(ctx: ElectionContext, start: int, batch: list[Any]) -> _Batch:
-    out = _Batch(start, [], [])
-    cts = []
-    for j, entry in enumerate(batch):
-        try:
-            seq, alias, tracker, checked = check_entry(ctx, entry)
-        except CryptoError as exc:
-            out.failure = exc.at(f"board[{start + j}]")
-            break
-        out.entries.append((seq, alias, tracker, checked.alphas))
-        cts.append((checked.alphas, checked.betas))
-    out.agg = aggregate(cts)
-    return out
-
-
-_WORKER_CTX: ElectionContext | None = None
-
-
-def _init_worker(ctx: ElectionContext) -> None:
-    global _WORKER_CTX
-    _WORKER_CTX = ctx
-
-
-def _check_batch(start: int, batch: list[Any]) -> _Batch:
-    assert _WORKER_CTX is not None
-    return _check_batch_ctx(_WORKER_CTX, start, batch)
-
-
-def _batched(entries: Iterable[Any]) -> Iterator[tuple[int, list[Any]]]:
-    batch: list[Any] = []
-    start = 0
-    for e in entries:
-        batch.append(e)
-        if len(batch) == BATCH:
-            yield start, batch
-            start += len(batch)
-            batch = []
-    if batch:
-        yield start, batch
 
 
 # --------------------------------------------------------------------------- the verifier
@@ -257,21 +107,19 @@ class RecordVerifier:
 
     # ---- board
 
-    def _results(self, entries: Iterable[Any]) -> Iterator[_Batch]:
+    def _results(self, entries: Iterable[Any]) -> Iterator[Batch]:
         ctx = self._prepare()
         if self.jobs <= 1:
-            for start, batch in _batched(entries):
-                yield _check_batch_ctx(ctx, start, batch)
+            for start, batch in batched(entries):
+                yield check_batch_ctx(ctx, start, batch)
             return
         methods = multiprocessing.get_all_start_methods()
         mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        ex = ProcessPoolExecutor(
-            self.jobs, mp_context=mp, initializer=_init_worker, initargs=(ctx,)
-        )
-        window: deque[Future[_Batch]] = deque()
+        ex = ProcessPoolExecutor(self.jobs, mp_context=mp, initializer=init_worker, initargs=(ctx,))
+        window: deque[Future[Batch]] = deque()
         try:
-            for start, batch in _batched(entries):
-                window.append(ex.submit(_check_batch, start, batch))
+            for start, batch in batched(entries):
+                window.append(ex.submit(check_batch, start, batch))
                 if len(window) > 3 * self.jobs:
                     yield window.popleft().result()
             while window:

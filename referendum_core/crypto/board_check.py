@@ -1,0 +1,99 @@
+"""Checks of single board entries, run in worker processes by the record verifier."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from . import group as g
+from .ballot import check_ballot
+from .exceptions import CryptoError, InvalidEncoding, InvalidManifest, InvalidRecord
+from .manifest import ElectionContext, parse_utc
+from .tally import Aggregate, aggregate
+
+ENTRY_KEYS = frozenset({"seq", "alias", "tracker", "ballot", "cast_at"})
+BATCH = 128
+
+
+def check_entry(ctx: ElectionContext, entry: Any) -> tuple[int, str, bytes, Any]:
+    """Checks of one board entry that need no other entry; locations relative to the entry.
+
+    Returns ``(seq, alias, tracker, CheckedBallot)``.
+
+    Raises:
+        CryptoError: the first failed check.
+    """
+    if not isinstance(entry, dict) or entry.keys() != ENTRY_KEYS:
+        raise InvalidRecord("board entry must have exactly seq, alias, tracker, ballot, cast_at")
+    seq, alias = entry["seq"], entry["alias"]
+    if type(seq) is not int:
+        raise InvalidEncoding("seq must be an integer", "seq")
+    if not isinstance(alias, str) or not alias:
+        raise InvalidEncoding("alias must be a non-empty string", "alias")
+    try:
+        tracker = g.parse_hex32(entry["tracker"], "tracker")
+    except CryptoError as exc:
+        raise exc.at("tracker") from None
+    try:
+        checked = check_ballot(ctx, alias, entry["ballot"])
+    except CryptoError as exc:
+        raise exc.at("ballot") from None
+    if checked.tracker != tracker:
+        raise InvalidRecord("tracker does not match the ballot", "tracker")
+    try:
+        cast_at = parse_utc(entry["cast_at"], "cast_at")
+    except InvalidManifest as exc:
+        raise InvalidRecord(exc.message, "cast_at") from None
+    if not ctx.opens_at <= cast_at <= ctx.closes_at:
+        raise InvalidRecord("cast outside the voting period", "cast_at")
+    return seq, alias, tracker, checked
+
+
+@dataclass
+class Batch:
+    start: int
+    entries: list[tuple[int, str, bytes, tuple[bytes, ...]]]
+    agg: Aggregate
+    failure: CryptoError | None = None
+
+
+def check_batch_ctx(ctx: ElectionContext, start: int, batch: list[Any]) -> Batch:
+    out = Batch(start, [], [])
+    cts = []
+    for j, entry in enumerate(batch):
+        try:
+            seq, alias, tracker, checked = check_entry(ctx, entry)
+        except CryptoError as exc:
+            out.failure = exc.at(f"board[{start + j}]")
+            break
+        out.entries.append((seq, alias, tracker, checked.alphas))
+        cts.append((checked.alphas, checked.betas))
+    out.agg = aggregate(cts)
+    return out
+
+
+_WORKER_CTX: ElectionContext | None = None
+
+
+def init_worker(ctx: ElectionContext) -> None:
+    global _WORKER_CTX
+    _WORKER_CTX = ctx
+
+
+def check_batch(start: int, batch: list[Any]) -> Batch:
+    assert _WORKER_CTX is not None
+    return check_batch_ctx(_WORKER_CTX, start, batch)
+
+
+def batched(entries: Iterable[Any]) -> Iterator[tuple[int, list[Any]]]:
+    batch: list[Any] = []
+    start = 0
+    for e in entries:
+        batch.append(e)
+        if len(batch) == BATCH:
+            yield start, batch
+            start += len(batch)
+            batch = []
+    if batch:
+        yield start, batch
