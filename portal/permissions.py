@@ -49,26 +49,36 @@ class Permission(StrEnum):
     SIGN_INITIATIVE = "sign_initiative"
     SUBMIT_INITIATIVE = "submit_initiative"
     VOTE = "vote"
+    # Cases: act for the municipal commission on its cases / decide for it (chair) / act for
+    # CVK on cases addressed to it; issue API tokens for municipal systems.
+    HANDLE_COMMISSION_CASES = "handle_commission_cases"
+    DECIDE_CASES = "decide_cases"
+    HANDLE_CVK_CASES = "handle_cvk_cases"
+    MANAGE_SERVICE_TOKENS = "manage_service_tokens"
 
 
 P = Permission
 _COMMISSION = {
+    P.HANDLE_COMMISSION_CASES,
     P.VIEW_MUNICIPALITY, P.VIEW_CASES, P.WORK_CASES, P.MESSAGE_CVK, P.MESSAGE_COMMISSION,
     P.LOOKUP_VOTER, P.MARK_VOTED, P.REGISTER_SIGNATURES, P.ENTER_PROTOCOL, P.CONFIRM_PROTOCOL,
     P.VIEW_LIVE_TURNOUT, P.ACT_AS_TRUSTEE,
 }
 _CVK_OFFICER = {
+    P.HANDLE_CVK_CASES,
     P.VIEW_MUNICIPALITY, P.VIEW_CASES, P.WORK_CASES, P.EXPORT_CASES, P.VIEW_DASHBOARD,
     P.MESSAGE_CVK, P.MESSAGE_COMMISSION, P.MESSAGE_ANYONE, P.VIEW_LIVE_TURNOUT,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CVK_ADMIN: frozenset(_CVK_OFFICER | {
+        P.MANAGE_SERVICE_TOKENS,
         P.VIEW_AUDIT_LOG, P.MANAGE_USERS, P.MANAGE_ORGANISATIONS, P.MANAGE_POLLING_STATIONS,
         P.MANAGE_REFERENDUM, P.MANAGE_REGISTER,
     }),
     Role.CVK_OFFICER: frozenset(_CVK_OFFICER),
     Role.COMMISSION_CHAIR: frozenset(_COMMISSION | {
+        P.DECIDE_CASES,
         P.MANAGE_POLLING_STATIONS, P.MANAGE_REGISTER, P.DECIDE_INITIATIVE, P.MANAGE_REFERENDUM,
         P.APPROVE_RESULTS,
     }),

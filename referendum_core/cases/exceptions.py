@@ -30,5 +30,17 @@ class InvalidCaseData(CaseError):
     """Input that does not fit the case type (unknown category, empty text, bad station)."""
 
 
+class NoteRequired(InvalidCaseData):
+    """The move needs a note (a reason, an answer) and none was given."""
+
+
+class FilingPeriodOver(InvalidCaseData):
+    """A complaint filed after the law's period to contest (``article`` names it)."""
+
+    def __init__(self, article: str) -> None:
+        super().__init__(f"the period to contest ended ({article})")
+        self.article = article
+
+
 class UnknownCaseType(CaseError):
     """No workflow is registered for this case type."""

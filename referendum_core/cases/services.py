@@ -22,11 +22,13 @@ from referendum_core import audit
 from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases.exceptions import (
+    FilingPeriodOver,
     InvalidCaseData,
     InvalidPhoto,
     InvalidTransition,
     NotAccredited,
     NotAllowed,
+    NoteRequired,
     StaleCase,
 )
 from referendum_core.cases.models import (
@@ -361,7 +363,7 @@ def file_complaint(session: Session, clock: Clock, actor: Actor, *, municipality
         raise InvalidCaseData("the contested decision cannot be in the future")
     last = complaint_filing_deadline(cal, grounds_value, contested_on)
     if last is not None and clock.now() > last:
-        raise InvalidCaseData(f"the period to contest ended ({APPEAL_RULES[grounds_value].article})")
+        raise FilingPeriodOver(APPEAL_RULES[grounds_value].article)
     details = ComplaintDetails(grounds=grounds_value.value, applicant_kind=applicant.value,
                                contested=contested)
     return _open(session, clock, cal, actor, case_type=CaseType.COMPLAINT, title=contested[:200],
@@ -445,7 +447,9 @@ def transition_case(session: Session, clock: Clock, actor: Actor | None, case: C
     if not move.parties & frozenset(parties):
         _refuse(session, clock, actor, case, NotAllowed(f"{move.name} not allowed"),
                 "transition", context, transition=move.name, state=case.state)
-    note = _clean_text(note, "note", required=move.requires_note)
+    if move.requires_note and not (note or "").strip():
+        raise NoteRequired(f"{move.name} needs a note")
+    note = _clean_text(note, "note", required=False)
     source = case.state
     now = clock.now()
     with _changing(session, case):

@@ -1,0 +1,83 @@
+"""Who may see a case and which parties a person acts as for it.
+
+Access rule (decided for issue 5):
+
+* CVK officials see every case;
+* commission officials see the cases of their commission's municipality (a member of another
+  municipality's commission gets 404, so a case's existence is not disclosed);
+* everybody else (observers, voters, initiators) sees only the cases they filed. Observers do
+  not see other observers' reports even in their accredited municipality: reports name people
+  and places, and an observer's accreditation is to observe, not to read others' files.
+
+Views, the API and exports load cases only through ``access_case``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort
+from sqlalchemy.orm import Session
+
+from portal.permissions import Permission, Scope, has_permission, municipalities_for, require
+from referendum_core.cases.models import Case
+from referendum_core.cases.queries import Visibility
+from referendum_core.cases.workflows import Party
+
+
+def scope_of(case: Case) -> Scope:
+    return Scope(municipality_id=case.municipality_id, case_id=case.id)
+
+
+def parties_for(user: Any, case: Case) -> frozenset[Party]:
+    """The workflow parties ``user`` acts as for ``case``."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    scope = scope_of(case)
+    parties = set()
+    if case.created_by_id is not None and case.created_by_id == user.id:
+        parties.add(Party.REQUESTER)
+    if case.municipality_id is not None and has_permission(
+            user, Permission.HANDLE_COMMISSION_CASES, scope):
+        parties.add(Party.COMMISSION)
+        if has_permission(user, Permission.DECIDE_CASES, scope):
+            parties.add(Party.CHAIR)
+    if has_permission(user, Permission.HANDLE_CVK_CASES, scope):
+        parties.add(Party.CVK)
+    return frozenset(parties)
+
+
+def can_see(user: Any, case: Case, permission: Permission = Permission.VIEW_CASES) -> bool:
+    """May ``user`` see ``case`` (with ``permission`` in its scope, or as the one who filed it)?"""
+    if case.created_by_id is not None and case.created_by_id == getattr(user, "id", None) \
+            and permission == Permission.VIEW_CASES:
+        return True
+    return has_permission(user, permission, scope_of(case))
+
+
+def access_case(session: Session, user: Any, case_id: int,
+                permission: Permission = Permission.VIEW_CASES) -> Case:
+    """Load a case ``user`` may see; 401 when signed out, 404 when absent or not theirs."""
+    if not getattr(user, "is_authenticated", False):
+        require(permission, user=user)
+    case = session.get(Case, case_id)
+    if case is None or not can_see(user, case, permission):
+        abort(404)
+    return case
+
+
+def visibility_for(user: Any) -> Visibility:
+    """The part of the work queue ``user`` may list."""
+    municipalities = municipalities_for(user, Permission.VIEW_CASES)
+    return Visibility(None if municipalities is None else frozenset(municipalities),
+                      own_user_id=getattr(user, "id", None))
+
+
+def accreditation_check(user: Any) -> Any:
+    """``is_accredited(municipality_id)`` for an observer filing a report."""
+    return lambda municipality_id: has_permission(
+        user, Permission.FILE_OBSERVER_REPORT, Scope(municipality_id=municipality_id))
+
+
+def may_work(user: Any, case: Case) -> bool:
+    """Could ``user`` be assigned ``case`` (an official of its commission, or of CVK)?"""
+    return bool({Party.COMMISSION, Party.CVK} & parties_for(user, case))

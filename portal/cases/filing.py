@@ -1,0 +1,134 @@
+"""Filing pages: an observer's report (phone-first, camera input), a complaint or appeal, and a
+commission's query to CVK. Each files through a domain service and opens the case's thread."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal.cases import services as portal_services
+from portal.cases.access import accreditation_check
+from portal.cases.errors import message_for, status_for
+from portal.cases.forms import ComplaintForm, ObserverReportForm, QueryForm
+from portal.database import commit
+from portal.permissions import Permission, municipalities_for, require
+from portal.web import audit_context, calendar, clock, db
+from referendum_core.cases import services as case_services
+from referendum_core.cases.exceptions import CaseError
+from referendum_core.cases.workflows import Party
+from referendum_core.organisation import Municipality, PollingStation
+
+
+def _started(value: str | None) -> datetime | None:
+    """When the form was first shown (for the time-to-submit figure); junk is ignored."""
+    try:
+        return datetime.fromtimestamp(float(value or ""), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _now_stamp() -> str:
+    return f"{clock().now().timestamp():.0f}"
+
+
+def _municipality_choices(ids: set[int] | None) -> list[tuple[int, str]]:
+    stmt = select(Municipality).order_by(Municipality.name)
+    if ids is not None:
+        stmt = stmt.where(Municipality.id.in_(sorted(ids)))
+    return [(m.id, m.name) for m in db().scalars(stmt)]
+
+
+def _filed(case: Any) -> Any:
+    portal_services.open_thread(db(), clock(), current_user, case)
+    flash(gettext("Thank you. Your case %(ref)s has been filed.", ref=case.reference), "success")
+    return redirect(url_for("cases.case_page", case_id=case.id))
+
+
+def _refused(err: CaseError, template: str, form: Any) -> Any:
+    commit()  # keep the audit entry of the refusal (nothing else was written)
+    return render_template(template, form=form, error=message_for(err)), status_for(err)
+
+
+def report() -> Any:
+    """An observer files what they saw at a polling station (with photos from the phone)."""
+    require(Permission.FILE_OBSERVER_REPORT)
+    form = ObserverReportForm()
+    accredited = municipalities_for(current_user, Permission.FILE_OBSERVER_REPORT)
+    stmt = select(PollingStation).order_by(PollingStation.municipality_id, PollingStation.number)
+    if accredited is not None:
+        stmt = stmt.where(PollingStation.municipality_id.in_(sorted(accredited)))
+    form.polling_station_id.choices = [
+        (s.id, f"{s.number}. {s.name} — {s.address}") for s in db().scalars(stmt)]
+    if not form.is_submitted():
+        form.started.data = _now_stamp()
+        return render_template("cases/report.html", form=form)
+    if not form.validate():
+        return render_template("cases/report.html", form=form), 400
+    photos = [f.read() for f in (form.photos.data or []) if f and getattr(f, "filename", "")]
+    try:
+        case = case_services.file_observer_report(
+            db(), clock(), current_user, polling_station_id=form.polling_station_id.data,
+            category=form.category.data, severity=form.severity.data,
+            description=form.description.data, is_accredited=accreditation_check(current_user),
+            photos=photos, draft_started_at=_started(form.started.data), calendar=calendar(),
+            context=audit_context())
+    except CaseError as err:
+        return _refused(err, "cases/report.html", form)
+    return _filed(case)
+
+
+def complaint() -> Any:
+    """A voter, initiator or observer contests a commission decision or a count protocol."""
+    require(Permission.FILE_COMPLAINT)
+    form = ComplaintForm()
+    form.municipality_id.choices = _municipality_choices(None)
+    if not form.is_submitted():
+        form.started.data = _now_stamp()
+        return render_template("cases/complaint.html", form=form)
+    if not form.validate():
+        return render_template("cases/complaint.html", form=form), 400
+    try:
+        case = case_services.file_complaint(
+            db(), clock(), current_user, municipality_id=form.municipality_id.data,
+            grounds=form.grounds.data, applicant_kind=form.applicant_kind.data,
+            contested=form.contested.data, contested_on=form.contested_on.data,
+            summary=form.summary.data, draft_started_at=_started(form.started.data),
+            calendar=calendar(), context=audit_context())
+    except CaseError as err:
+        return _refused(err, "cases/complaint.html", form)
+    return _filed(case)
+
+
+def query() -> Any:
+    """A municipal commission asks CVK for methodological help."""
+    require(Permission.HANDLE_COMMISSION_CASES)
+    form = QueryForm()
+    own = municipalities_for(current_user, Permission.HANDLE_COMMISSION_CASES)
+    form.municipality_id.choices = _municipality_choices(own)
+    if not form.is_submitted():
+        form.started.data = _now_stamp()
+        return render_template("cases/query.html", form=form)
+    if not form.validate():
+        return render_template("cases/query.html", form=form), 400
+    parties = {Party.REQUESTER}
+    if own is None or form.municipality_id.data in own:
+        parties.add(Party.COMMISSION)
+    try:
+        case = case_services.ask_cvk(
+            db(), clock(), current_user, municipality_id=form.municipality_id.data,
+            title=form.title.data, question=form.question.data, parties=parties,
+            draft_started_at=_started(form.started.data), calendar=calendar(),
+            context=audit_context())
+    except CaseError as err:
+        return _refused(err, "cases/query.html", form)
+    return _filed(case)
+
+
+def register(bp: Blueprint) -> None:
+    """Add the filing pages to the cases blueprint."""
+    for rule, view in (("/report", report), ("/complaint", complaint), ("/query", query)):
+        bp.add_url_rule(rule, view.__name__, login_required(view), methods=["GET", "POST"])

@@ -1,0 +1,78 @@
+"""Case forms (Flask-WTF: every form carries a CSRF token)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, MultipleFileField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from portal.cases.labels import APPLICANTS, CATEGORIES, GROUNDS, SEVERITIES
+
+
+def _choices(table: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    return [(key, value) for key, value in table.items()]
+
+
+class ObserverReportForm(FlaskForm):
+    # Stations are offered from the observer's accreditation, but any number is accepted here
+    # so that the accreditation rule itself answers (and is audited) when it does not fit.
+    polling_station_id = SelectField(_l("Polling station"), coerce=int, validate_choice=False,
+                                     validators=[InputRequired()])
+    category = SelectField(_l("What is it about?"), choices=_choices(CATEGORIES),
+                           validators=[DataRequired()])
+    severity = SelectField(_l("How serious is it?"), choices=_choices(SEVERITIES),
+                           default="medium", validators=[DataRequired()])
+    description = TextAreaField(_l("What did you see?"),
+                                validators=[DataRequired(), Length(max=10_000)])
+    photos = MultipleFileField(_l("Photos (optional)"))
+    started = HiddenField()
+
+
+class ComplaintForm(FlaskForm):
+    municipality_id = SelectField(_l("Municipality"), coerce=int, validators=[InputRequired()])
+    grounds = SelectField(_l("What do you contest?"), choices=_choices(GROUNDS),
+                          validators=[DataRequired()])
+    applicant_kind = SelectField(_l("You are a"), choices=_choices(APPLICANTS),
+                                 validators=[DataRequired()])
+    contested = StringField(_l("The decision or protocol (title, number)"),
+                            validators=[DataRequired(), Length(max=300)])
+    contested_on = DateField(_l("Date of the decision or protocol"),
+                             validators=[DataRequired()])
+    summary = TextAreaField(_l("Why it is wrong and what you ask for"),
+                            validators=[DataRequired(), Length(max=10_000)])
+    started = HiddenField()
+
+
+class QueryForm(FlaskForm):
+    municipality_id = SelectField(_l("For the commission of"), coerce=int,
+                                  validators=[InputRequired()])
+    title = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
+    question = TextAreaField(_l("Question to CVK"),
+                             validators=[DataRequired(), Length(max=10_000)])
+    started = HiddenField()
+
+
+class TransitionForm(FlaskForm):
+    transition = HiddenField(validators=[DataRequired()])
+    version = IntegerField(validators=[InputRequired()])
+    note = TextAreaField(_l("Note (shown on the timeline)"), validators=[Length(max=10_000)])
+
+
+class CommentForm(FlaskForm):
+    text = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=10_000)])
+
+
+class AssignForm(FlaskForm):
+    assignee_id = SelectField(_l("Assign to"), coerce=int, validate_choice=False,
+                              validators=[InputRequired()])
+    version = IntegerField(validators=[InputRequired()])
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(_l("Add a photo"), validators=[DataRequired()])
+
+
+class SaveFilterForm(FlaskForm):
+    name = StringField(_l("Name for this filter"), validators=[DataRequired(), Length(max=80)])
+    query = HiddenField(validators=[Optional(), Length(max=1000)])

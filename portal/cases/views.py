@@ -1,0 +1,318 @@
+"""Case pages: work queues, the case page, filing (observer report, complaint, query to CVK),
+CSV export. Thin: every write is a service call; refusals become translated messages."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal.accounts.models import Membership, User
+from portal.cases import filing
+from portal.cases import services as portal_services
+from portal.cases.access import access_case, may_work, parties_for, visibility_for
+from portal.cases.diagram import build as build_diagram
+from portal.cases.errors import message_for, status_for
+from portal.cases.filters import filter_from_args, query_string
+from portal.cases.forms import AssignForm, CommentForm, PhotoForm, SaveFilterForm, TransitionForm
+from portal.cases.labels import CASE_TYPES, STATES, TRANSITIONS, label, template_helpers
+from portal.database import commit, rollback
+from portal.permissions import Permission, municipalities_for, permission_required, require
+from portal.web import audit_context, calendar, clock, db
+from referendum_core import audit
+from referendum_core.cases import queries
+from referendum_core.cases import services as case_services
+from referendum_core.cases.deadlines import countdown
+from referendum_core.cases.exceptions import CaseError, StaleCase
+from referendum_core.cases.models import Case, CasePhoto, SavedFilter
+from referendum_core.cases.workflows import REGISTRY, Party
+from referendum_core.clock import to_riga
+from referendum_core.organisation import Municipality
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+bp.context_processor(template_helpers)
+filing.register(bp)
+
+
+def _municipality_names(ids: set[int | None]) -> dict[int, str]:
+    wanted = sorted(i for i in ids if i is not None)
+    if not wanted:
+        return {}
+    rows = db().execute(select(Municipality.id, Municipality.name)
+                        .where(Municipality.id.in_(wanted)))
+    return {mid: name for mid, name in rows}
+
+
+@bp.get("")
+@login_required
+def queue() -> Any:
+    flt, sort = filter_from_args(request.args, current_user.id)
+    page = queries.list_cases(db(), flt, visibility_for(current_user), clock().now(), sort=sort,
+                              page=request.args.get("page", 1, type=int))
+    visible = municipalities_for(current_user, Permission.VIEW_CASES)
+    munis = db().scalars(select(Municipality).order_by(Municipality.name)
+                         if visible is None else
+                         select(Municipality).where(Municipality.id.in_(sorted(visible)))
+                         .order_by(Municipality.name)).all()
+    saved = db().scalars(select(SavedFilter).where(SavedFilter.user_id == current_user.id)
+                         .order_by(SavedFilter.name)).all()
+    return render_template(
+        "cases/queue.html", page=page, flt=flt, sort=sort, municipalities=munis, saved=saved,
+        names=_municipality_names({c.municipality_id for c in page.items}),
+        case_types=CASE_TYPES, states=STATES, label=label, now=clock().now(),
+        qs=lambda **kw: query_string(request.args, **kw),
+        save_form=SaveFilterForm(query=query_string(request.args, page=None)),
+        all_states=sorted({s.name for w in REGISTRY.all() for s in w.states}),
+    )
+
+
+@bp.post("/filters")
+@login_required
+def save_filter() -> Any:
+    form = SaveFilterForm()
+    if not form.validate_on_submit():
+        flash(gettext("Give the filter a name."), "error")
+        return redirect(url_for("cases.queue"))
+    try:
+        case_services.save_filter(db(), clock(), current_user, form.name.data,
+                                  form.query.data or "")
+    except CaseError:
+        flash(gettext("The filter could not be saved."), "error")
+        return redirect(url_for("cases.queue"))
+    flash(gettext("Filter saved."), "success")
+    return redirect(url_for("cases.queue") + "?" + (form.query.data or ""))
+
+
+@bp.post("/filters/<int:filter_id>/delete")
+@login_required
+def delete_filter(filter_id: int) -> Any:
+    try:
+        case_services.delete_filter(db(), current_user, filter_id)
+    except CaseError:
+        abort(404)
+    flash(gettext("Filter deleted."), "success")
+    return redirect(url_for("cases.queue"))
+
+
+def _csv_cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    # Spreadsheets run cells starting with these as formulas (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/export.csv")
+@permission_required(Permission.EXPORT_CASES)
+def export_csv() -> Any:
+    flt, _sort = filter_from_args(request.args, current_user.id)
+    visibility = visibility_for(current_user)
+    now = clock().now()
+    audit.record(db(), clock(), current_user, "case.exported", object_type="Case",
+                 context=audit_context(), query=request.query_string.decode()[:500])
+    commit()
+    session = db()
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["reference", "type", "state", "municipality_id", "polling_station_id",
+                         "title", "opened_at", "deadline_at", "deadline_basis", "closed_at",
+                         "assignee_id", "escalation_level", "overdue"])
+        for case in queries.iter_cases(session, flt, visibility, now):
+            writer.writerow([_csv_cell(v) for v in (
+                case.reference, case.type, case.state, case.municipality_id,
+                case.polling_station_id, case.title, case.opened_at.isoformat(),
+                case.deadline_at.isoformat() if case.deadline_at else "",
+                case.deadline_basis or "", case.closed_at.isoformat() if case.closed_at else "",
+                case.assignee_id or "", case.escalation_level,
+                int(bool(case.is_open and case.deadline_at and case.deadline_at < now)))])
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    stamp = to_riga(now).strftime("%Y%m%d-%H%M")
+    return Response(stream_with_context(rows()), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="cases-{stamp}.csv"'})
+
+
+def _assignees(case: Case) -> list[User]:
+    """Officials who may work on ``case`` (its commission's members and CVK officials)."""
+    people = db().scalars(select(User).join(Membership, Membership.user_id == User.id)
+                          .where(User.is_active.is_(True)).distinct()
+                          .order_by(User.display_name)).all()
+    return [p for p in people if may_work(p, case)]
+
+
+def render_case(case: Case, *, status: int = 200, error: str | None = None) -> Any:
+    """The case page (also re-rendered with an error after a refused action)."""
+    parties = parties_for(current_user, case)
+    workflow = REGISTRY.get(case.type)
+    allowed = workflow.allowed(case.state, parties)
+    now = clock().now()
+    assign_form = None
+    if parties & {Party.COMMISSION, Party.CVK} and case.is_open:
+        assign_form = AssignForm(version=case.version)
+        choices = [(0, gettext("Nobody"))] + [(u.id, u.display_name) for u in _assignees(case)]
+        assign_form.assignee_id.choices = choices
+        assign_form.assignee_id.data = case.assignee_id or 0
+    users = {u.id: u for u in db().scalars(select(User).where(User.id.in_(
+        [i for i in (case.assignee_id, case.created_by_id) if i is not None])))}
+    return render_template(
+        "cases/case.html", case=case, workflow=workflow, allowed=allowed,
+        diagram=build_diagram(workflow, case.state, {t.name for t in allowed}),
+        countdown=countdown(calendar(), now, case.deadline_at) if case.deadline_at else None,
+        court_countdown=(countdown(calendar(), now, case.complaint.court_deadline_at)
+                         if case.complaint and case.complaint.court_deadline_at else None),
+        transition_form=TransitionForm(version=case.version), comment_form=CommentForm(),
+        photo_form=PhotoForm() if parties and case.is_open else None, assign_form=assign_form,
+        thread_id=portal_services.thread_id_for(db(), case), parties=parties, users=users,
+        municipality=db().get(Municipality, case.municipality_id) if case.municipality_id
+        else None, error=error, label=label,
+    ), status
+
+
+def refused(case: Case | None, err: CaseError, action: str) -> tuple[str, int]:
+    """Undo a half-made change after a refusal, keep the audit of it, and say what happened."""
+    if isinstance(err, StaleCase) and isinstance(err.__cause__, Exception):
+        # The refusal came from the database (the row's version moved under us): nothing of
+        # this request may stay, but the refusal itself is audited.
+        rollback()
+        audit.record(db(), clock(), current_user, "case.refused", obj=case, object_type="Case",
+                     context=audit_context(), attempted=action, reason="StaleCase")
+    commit()  # keep the audit entry of the refusal; the domain refused before writing
+    if case is not None:
+        db().refresh(case)
+    return message_for(err), status_for(err)
+
+
+@bp.get("/<int:case_id>")
+@login_required
+def case_page(case_id: int) -> Any:
+    return render_case(access_case(db(), current_user, case_id))
+
+
+@bp.post("/<int:case_id>/transition")
+@login_required
+def transition(case_id: int) -> Any:
+    case = access_case(db(), current_user, case_id)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        return render_case(case, status=400, error=gettext(
+            "The request could not be understood. Check the form and try again."))
+    try:
+        move = case_services.transition_case(
+            db(), clock(), current_user, case, form.transition.data, form.version.data,
+            form.note.data or "", parties=parties_for(current_user, case), calendar=calendar(),
+            context=audit_context())
+    except CaseError as err:
+        message, status = refused(case, err, "transition")
+        return render_case(case, status=status, error=message)
+    portal_services.notify_in_thread(
+        db(), clock(), case, gettext("%(who)s: %(action)s → %(state)s",
+                                     who=current_user.display_name,
+                                     action=label_of_move(move.name),
+                                     state=label(STATES, case.state)))
+    flash(gettext("Done: %(state)s.", state=label(STATES, case.state)), "success")
+    return redirect(url_for("cases.case_page", case_id=case.id))
+
+
+def label_of_move(name: str) -> str:
+    return label(TRANSITIONS, name)
+
+
+@bp.post("/<int:case_id>/comment")
+@login_required
+def comment(case_id: int) -> Any:
+    case = access_case(db(), current_user, case_id)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return render_case(case, status=400, error=gettext("Write a comment first."))
+    try:
+        case_services.comment_on_case(db(), clock(), current_user, case, form.text.data,
+                                      parties=parties_for(current_user, case),
+                                      context=audit_context())
+    except CaseError as err:
+        message, status = refused(case, err, "comment")
+        return render_case(case, status=status, error=message)
+    flash(gettext("Comment added."), "success")
+    return redirect(url_for("cases.case_page", case_id=case.id) + "#timeline")
+
+
+@bp.post("/<int:case_id>/assign")
+@login_required
+def assign(case_id: int) -> Any:
+    case = access_case(db(), current_user, case_id)
+    form = AssignForm()
+    form.assignee_id.choices = []
+    if not form.validate_on_submit():
+        return render_case(case, status=400, error=gettext("Choose whom to assign."))
+    assignee = db().get(User, form.assignee_id.data) if form.assignee_id.data else None
+    if form.assignee_id.data and assignee is None:
+        return render_case(case, status=400, error=gettext("Choose whom to assign."))
+    try:
+        case_services.assign_case(
+            db(), clock(), current_user, case, assignee, parties=parties_for(current_user, case),
+            assignee_may_work=assignee is None or may_work(assignee, case),
+            expected_version=form.version.data, context=audit_context())
+    except CaseError as err:
+        message, status = refused(case, err, "assign")
+        return render_case(case, status=status, error=message)
+    flash(gettext("Assignment saved."), "success")
+    return redirect(url_for("cases.case_page", case_id=case.id))
+
+
+@bp.post("/<int:case_id>/photos")
+@login_required
+def add_photo(case_id: int) -> Any:
+    case = access_case(db(), current_user, case_id)
+    form = PhotoForm()
+    if not form.validate_on_submit():
+        return render_case(case, status=400, error=gettext("Choose a photo first."))
+    try:
+        case_services.add_photo(db(), clock(), current_user, case, form.photo.data.read(),
+                                parties=parties_for(current_user, case), context=audit_context())
+    except CaseError as err:
+        message, status = refused(case, err, "add_photo")
+        return render_case(case, status=status, error=message)
+    flash(gettext("Photo added."), "success")
+    return redirect(url_for("cases.case_page", case_id=case.id) + "#photos")
+
+
+@bp.get("/<int:case_id>/photos/<int:photo_id>")
+@login_required
+def photo(case_id: int, photo_id: int) -> Any:
+    case = access_case(db(), current_user, case_id)
+    found = db().get(CasePhoto, photo_id)
+    if found is None or found.case_id != case.id:
+        abort(404)
+    return Response(found.data, mimetype=found.content_type, headers={
+        "Content-Disposition": f'inline; filename="{case.reference}-{found.id}"',
+        "Cache-Control": "private, max-age=3600",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    })
+
+
+@bp.post("/<int:case_id>/thread")
+@login_required
+def open_thread(case_id: int) -> Any:
+    case = access_case(db(), current_user, case_id)
+    if not parties_for(current_user, case):
+        require(Permission.WORK_CASES)
+    thread = portal_services.open_thread(db(), clock(), current_user, case)
+    return redirect(url_for("messages.thread", thread_id=thread.id))
