@@ -135,3 +135,25 @@ class ThreadKeys:
             if len(self.pgp.unwrap_key(row.wrapped, crypto.KEY_BYTES)) != crypto.KEY_BYTES:
                 raise CryptoError(f"re-wrapped key of thread {thread_id} does not open")
         return count
+
+
+def rotate_archive_key(session: Session, clock: Clock, keys: ThreadKeys, *,
+                       delete_old: bool = False) -> tuple[str, str, int]:
+    """Create a new archive key, re-wrap every thread key under it, commit, and make it current.
+    Returns (old fingerprint, new fingerprint, threads re-wrapped). Audited.
+
+    The new key becomes current only after the database commit, so a failure leaves the old key
+    in charge and every thread readable.
+    """
+    from referendum_core import audit
+
+    old = keys.pgp.archive_fingerprint
+    new = keys.pgp.generate_archive_key(make_current=False)
+    count = keys.rotate(session, clock, new)
+    audit.record(session, clock, None, "messaging.archive_key_rotated", old_fingerprint=old,
+                 new_fingerprint=new, threads=count)
+    session.commit()
+    keys.pgp.set_archive_key(new)
+    if delete_old and old != new:
+        keys.pgp.delete_secret_key(old)
+    return old, new, count

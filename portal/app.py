@@ -65,6 +65,9 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     init_messaging(app)
     socketio.init_app(app, message_queue=cfg.REDIS_URL, channel=cfg.SOCKETIO_CHANNEL,
                       async_mode="threading", manage_session=False)
+    from portal.messages.events import register_handlers
+
+    register_handlers(socketio)
     init_celery(app)
 
     login_manager.init_app(app)
@@ -78,18 +81,11 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
     from portal.audit.views import bp as audit_bp
-    from portal.cases.api import bp as cases_api_bp
-    from portal.cases.dashboard import bp as case_dashboard_bp
-    from portal.cases.views import bp as cases_bp
     from portal.main.views import bp as main_bp
-    from portal.messages import events as _message_events  # noqa: F401 - Socket.IO handlers
     from portal.messages.views import bp as messages_bp
 
-    for blueprint in (main_bp, accounts_bp, audit_bp, admin_bp, messages_bp, cases_bp,
-                      case_dashboard_bp, cases_api_bp):
+    for blueprint in (main_bp, accounts_bp, audit_bp, admin_bp, messages_bp):
         app.register_blueprint(blueprint)
-    # The case API authenticates by bearer token only (no cookies), so CSRF does not apply.
-    csrf.exempt(cases_api_bp)
 
     _register_hooks(app)
     _register_error_handlers(app)

@@ -128,5 +128,11 @@ def check() -> None:
     click.echo(f"configuration OK ({app.config['ENV']}), database reachable")
 
 
+# Secure messaging: archive key, rotation, due notifications (portal.messages.cli).
+from portal.messages.cli import messaging_cli  # noqa: E402
+
+main.add_command(messaging_cli)
+
+
 if __name__ == "__main__":
     main()

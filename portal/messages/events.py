@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import has_app_context, request
 from flask_login import current_user
-from flask_socketio import join_room
+from flask_socketio import SocketIO, join_room
 
 from messaging import runtime, services
 from messaging.exceptions import MessagingError, NotParticipant
@@ -55,7 +55,6 @@ def _thread_id(data: Any) -> int | None:
         return None
 
 
-@socketio.on("connect")
 @_transactional
 def on_connect(_auth: Any = None) -> bool:
     """Accept signed-in users only; each joins their own room (unread counters)."""
@@ -65,7 +64,6 @@ def on_connect(_auth: Any = None) -> bool:
     return True
 
 
-@socketio.on("join")
 @_transactional
 def on_join(data: Any) -> dict[str, Any]:
     """Join a thread's room if the user is in the thread; otherwise refuse (audited)."""
@@ -85,7 +83,6 @@ def on_join(data: Any) -> dict[str, Any]:
     return {"ok": True, "room": thread_room(thread_id)}
 
 
-@socketio.on("typing")
 @_transactional
 def on_typing(data: Any) -> None:
     """Tell the other open pages of the thread that this person is typing."""
@@ -100,7 +97,6 @@ def on_typing(data: Any) -> None:
                   to=thread_room(thread_id), skip_sid=request.sid)  # type: ignore[attr-defined]
 
 
-@socketio.on("read")
 @_transactional
 def on_read(data: Any) -> dict[str, Any]:
     """Read receipt from an open page."""
@@ -123,4 +119,12 @@ def _relay(event: str, payload: dict[str, Any]) -> None:
     emit_after_commit(event, payload, thread_room(int(payload["thread_id"])))
 
 
-runtime.subscribe(_relay)
+HANDLERS = {"connect": on_connect, "join": on_join, "typing": on_typing, "read": on_read}
+
+
+def register_handlers(sio: SocketIO) -> None:
+    """Attach the handlers to ``sio``'s current server (call after every ``init_app``: a
+    decorator registers on the server existing at import time only)."""
+    for event, handler in HANDLERS.items():
+        sio.on_event(event, handler)
+    runtime.subscribe(_relay)
