@@ -81,10 +81,13 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
     from portal.audit.views import bp as audit_bp
+    from portal.initiatives.views import bp as initiatives_bp
     from portal.main.views import bp as main_bp
     from portal.messages.views import bp as messages_bp
+    from portal.register.views import bp as register_bp
 
-    for blueprint in (main_bp, accounts_bp, audit_bp, admin_bp, messages_bp):
+    for blueprint in (main_bp, accounts_bp, audit_bp, admin_bp, messages_bp, register_bp,
+                      initiatives_bp):
         app.register_blueprint(blueprint)
 
     _register_hooks(app)

@@ -1,0 +1,70 @@
+"""Initiative steps that reach outside the domain: notices through the messaging part.
+
+``referendum_core`` may not import ``messaging``; these wrappers call the domain and then post
+the notice in the case's thread (the applicant, the municipality's commission and CVK)."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from messaging import services as messaging
+from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.clock import Clock
+from referendum_core.initiatives import (
+    Initiative,
+    decide_initiative,
+    publish_due_initiatives,
+)
+from referendum_core.signatures import close_due_collections
+
+
+def notify(session: Session, clock: Clock, initiative: Initiative, text: str) -> None:
+    """Post a system notice in the initiative case's thread (opened on first use)."""
+    case = initiative.case
+    participants = [initiative.applicant_id] if initiative.applicant_id else []
+    thread = messaging.open_case_thread(
+        session, clock, None, case_id=case.id, subject=f"{case.reference}: {case.title}",
+        municipality_id=case.municipality_id, participant_user_ids=participants)
+    messaging.post_system_message(session, clock, thread, text)
+
+
+def decide(session: Session, clock: Clock, calendar: WorkingDayCalendar, actor: Any,
+           initiative: Initiative, **kwargs: Any) -> Initiative:
+    """Art. 10(4)-(6): decide and tell the applicants (the notice goes out at once)."""
+    decide_initiative(session, clock, calendar, actor, initiative, **kwargs)
+    if initiative.decision == "can":
+        notify(session, clock, initiative, (
+            f"Pašvaldība nolēma, ka referendumu var rīkot. Jautājums: „{initiative.question}”. "
+            f"Nepieciešami {initiative.signatures_needed} paraksti. Parakstu vākšana sākas "
+            f"{initiative.published_on:%d.%m.%Y} un ilgst 30 dienas."))
+    else:
+        notify(session, clock, initiative, "Pašvaldība nolēma, ka referendumu rīkot nevar.")
+    return initiative
+
+
+def run_due_steps(session: Session, clock: Clock, calendar: WorkingDayCalendar
+                  ) -> dict[str, int]:
+    """Publish initiatives whose day has come and close collections whose 30 days ended,
+    telling the organiser the count (Art. 26)."""
+    published = publish_due_initiatives(session, clock, calendar)
+    closed = close_due_collections(session, clock, calendar)
+    for initiative in closed:
+        notify(session, clock, initiative, (
+            f"Parakstu vākšana ir beigusies: savākti {initiative.signatures_at_close} paraksti "
+            f"(vajadzīgi {initiative.signatures_needed}). Vēlēšanu komisija parakstus pārbaudīs "
+            f"līdz {initiative.check_due_on:%d.%m.%Y}."))
+    return {"published": len(published), "closed": len(closed)}
+
+
+def tell_check_result(session: Session, clock: Clock, initiative: Initiative) -> None:
+    """The commission's decision after the check (Art. 13)."""
+    if initiative.referendum_case_id is not None and initiative.referendum_due_on is not None:
+        notify(session, clock, initiative, (
+            f"Pārbaude pabeigta: {initiative.valid_signatures} derīgi paraksti. Slieksnis "
+            f"sasniegts; referendums notiks ne vēlāk kā "
+            f"{initiative.referendum_due_on:%d.%m.%Y}."))
+    else:
+        notify(session, clock, initiative, (
+            f"Pārbaude pabeigta: {initiative.valid_signatures} derīgi paraksti; slieksnis "
+            f"({initiative.signatures_needed}) nav sasniegts."))

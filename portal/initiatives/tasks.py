@@ -1,0 +1,51 @@
+"""Celery tasks for initiatives: the commission's signature check (a progress bar reads
+``checked`` / ``check_total``) and the daily publication/closing step. Tasks take ids, commit
+after each batch and resume where they stopped, so a retry or restart is safe."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from portal.celery_app import celery, in_transaction
+from portal.initiatives import services
+from referendum_core.initiatives import get_initiative
+from referendum_core.signatures import check_signatures
+
+BATCH = 1000
+
+
+def _one_batch(initiative_id: int) -> bool:
+    app = current_app
+
+    def work(session: Any) -> bool:
+        initiative = get_initiative(session, initiative_id)
+        if initiative is None:
+            return True
+        before = initiative.case.state
+        progress = check_signatures(session, app.extensions["clock"],
+                                    app.extensions["calendar"], None, initiative,
+                                    batch_size=BATCH, max_batches=1)
+        if progress.finished and before in ("collected", "checking"):
+            # This call made the decision: tell the organiser and the commission once.
+            services.tell_check_result(session, app.extensions["clock"], initiative)
+        return progress.finished
+
+    return in_transaction(work)
+
+
+@celery.task(name="portal.initiatives.tasks.check_initiative_signatures")
+def check_initiative_signatures(initiative_id: int) -> int:
+    """Run the Art. 13 check to the end, one committed batch at a time; returns batches run."""
+    batches = 1
+    while not _one_batch(initiative_id):
+        batches += 1
+    return batches
+
+
+@celery.task(name="portal.initiatives.tasks.run_initiative_deadlines")
+def run_initiative_deadlines() -> dict[str, int]:
+    """Publish due initiatives and close ended collections (run by beat, or the CLI)."""
+    app = current_app
+    return in_transaction(lambda session: services.run_due_steps(
+        session, app.extensions["clock"], app.extensions["calendar"]))

@@ -1,0 +1,133 @@
+"""Register pages: importing extracts (with the report of problems by line) and the
+polling-station voter lookup. Personal codes travel only in POST bodies, never in URLs or
+logs."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal.database import commit
+from portal.permissions import Permission, Scope, municipalities_for, require
+from portal.register.forms import ImportForm, LookupForm
+from portal.web import audit_context, clock, db, keys
+from referendum_core import audit
+from referendum_core.cases.models import Case, CaseType
+from referendum_core.clock import to_riga
+from referendum_core.etvr import lookup_voter
+from referendum_core.organisation import Municipality
+from referendum_core.personal_code import InvalidPersonalCode
+from referendum_core.register_import import (
+    ImportRefused,
+    Problem,
+    RegisterImport,
+    import_register,
+)
+
+bp = Blueprint("register", __name__, url_prefix="/register")
+
+
+def problem_text(kind: str) -> str:
+    """A translated sentence for a row problem."""
+    texts = {
+        Problem.INVALID_CODE: gettext("the personal code is not valid"),
+        Problem.MISSING_FIELD: gettext("a required value is empty"),
+        Problem.WRONG_FIELDS: gettext("the row has the wrong number of columns or fields"),
+        Problem.INVALID_DATE: gettext("the date is not a valid past date (YYYY-MM-DD)"),
+        Problem.BIRTH_DATE_MISMATCH: gettext("the birth date does not match the personal code"),
+        Problem.INVALID_CITIZENSHIP: gettext("the citizenship is not a country code"),
+        Problem.UNKNOWN_MUNICIPALITY: gettext("the municipality code (ATVK) is unknown"),
+        Problem.OTHER_MUNICIPALITY: gettext("the row belongs to another municipality"),
+        Problem.INVALID_CADASTRAL: gettext("the cadastral number is not valid"),
+        Problem.NAME_TOO_LONG: gettext("the name is too long"),
+        Problem.NOT_JSON: gettext("the line is not valid JSON"),
+        Problem.DUPLICATE: gettext("the same row appears again (kept once)"),
+        Problem.CONTRADICTORY: gettext("another row says something different about the same "
+                                       "person (both skipped)"),
+    }
+    return texts.get(kind, kind)
+
+
+def refusal_text(err: ImportRefused) -> str:
+    if err.reason == "wrong_header":
+        return gettext("The file's header is wrong: missing %(missing)s; unexpected "
+                       "%(unexpected)s. Nothing was imported.",
+                       missing=", ".join(err.missing) or "-",
+                       unexpected=", ".join(err.unexpected) or "-")
+    if err.reason == "empty":
+        return gettext("The file is empty. Nothing was imported.")
+    if err.reason == "not_utf8":
+        return gettext("The file is not UTF-8 text. Nothing was imported.")
+    return gettext("The file is not valid %(format)s (line %(line)s). Nothing was imported.",
+                   format="JSON" if err.reason == "not_json" else "CSV", line=err.line or "?")
+
+
+def _municipalities(perm: Permission) -> list[Municipality]:
+    allowed = municipalities_for(current_user, perm)
+    query = select(Municipality).order_by(Municipality.name)
+    if allowed is not None:
+        query = query.where(Municipality.id.in_(allowed or {-1}))
+    return list(db().scalars(query))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_page() -> Any:
+    require(Permission.MANAGE_REGISTER)
+    form = ImportForm()
+    form.municipality_id.choices = [(m.id, m.name) for m in
+                                    _municipalities(Permission.MANAGE_REGISTER)]
+    report = history = None
+    status = 200
+    if form.validate_on_submit():
+        muni = db().get(Municipality, form.municipality_id.data)
+        require(Permission.MANAGE_REGISTER, Scope(muni.id if muni else None))
+        upload = form.upload.data
+        try:
+            history, report = import_register(
+                db(), clock(), current_user, keys().personal_codes, form.source.data,
+                upload.stream, file_format=form.file_format.data, mode=form.mode.data,
+                municipality=muni, filename=upload.filename, context=audit_context())
+        except ImportRefused as err:
+            commit()  # keep the audit entry of the refusal
+            form.upload.errors = [refusal_text(err)]
+            status = 422
+    recent = db().scalars(select(RegisterImport).order_by(RegisterImport.id.desc()).limit(10))
+    return render_template("register/import.html", form=form, report=report, history=history,
+                           recent=list(recent), problem_text=problem_text), status
+
+
+@bp.route("/lookup", methods=["GET", "POST"])
+@login_required
+def lookup() -> Any:
+    require(Permission.LOOKUP_VOTER)
+    allowed = municipalities_for(current_user, Permission.LOOKUP_VOTER)
+    query = select(Case).where(Case.type == CaseType.REFERENDUM, Case.is_open.is_(True))
+    if allowed is not None:
+        query = query.where(Case.municipality_id.in_(allowed or {-1}))
+    cases = list(db().scalars(query.order_by(Case.id.desc())))
+    form = LookupForm()
+    form.case_id.choices = [(c.id, f"{c.reference}: {c.title}") for c in cases]
+    result = None
+    status = 200
+    if form.validate_on_submit():
+        case = db().get(Case, form.case_id.data)
+        if case is None or case.type != CaseType.REFERENDUM:
+            abort(404)
+        require(Permission.LOOKUP_VOTER, Scope(case.municipality_id, case.id))
+        try:
+            result = lookup_voter(db(), keys().personal_codes, form.personal_code.data,
+                                  case_id=case.id, municipality_id=case.municipality_id,
+                                  on_day=to_riga(clock().now()).date())
+        except InvalidPersonalCode:
+            form.personal_code.errors = [gettext("The personal code is not valid.")]
+            status = 422
+        else:
+            audit.record(db(), clock(), current_user, "etvr.lookup", obj=case,
+                         context=audit_context(), voted=result.has_voted,
+                         eligible=result.eligibility.is_eligible)
+        form.personal_code.data = ""  # never echo the code back into the page
+    return render_template("register/lookup.html", form=form, result=result), status

@@ -1,0 +1,105 @@
+"""Initiative pages end to end through HTTP: a resident submits (Art. 7(3)), the chair
+decides (Art. 10), voters sign once (Art. 11), officials register in-person signatures
+(Art. 4(1)), the collection closes (Art. 10(8)) and the check opens the referendum (Art. 13)."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from referendum_core.initiatives import Initiative
+from tests.conftest import municipality
+from tests.register_data import add_person, code_for
+
+OPEN = datetime(2026, 3, 5, 8, tzinfo=UTC)
+
+
+def _voter(db_session, keys, people, muni, serial):
+    code = code_for(date(1970, 1, 1), serial)
+    add_person(db_session, keys.personal_codes, code, born=date(1970, 1, 1), municipality=muni)
+    return people.voter(code, f"Vēlētājs {serial}")
+
+
+def test_initiative_from_submission_to_referendum(app, login_as, people, db_session,
+                                                  keys, clock):
+    muni = municipality(db_session)
+    muni.voters_at_last_election = 10  # 15 % -> 2 signatures
+    resident = _voter(db_session, keys, people, muni, 1)
+    second = _voter(db_session, keys, people, muni, 2)
+    chair, member = people.chair(), people.member()
+
+    web = login_as(resident)
+    response = web.post("/initiatives/new", data={
+        "municipality_id": muni.id, "subject": "strategy", "basis_date": "2026-02-01",
+        "question": "Vai atbalstāt?", "reasons": "Tāpēc."})
+    assert response.status_code == 302
+    initiative = db_session.query(Initiative).one()
+    page = f"/initiatives/{initiative.id}"
+
+    web = login_as(chair)
+    assert web.post(f"{page}/decide", data={"decision": "can", "question": "Vai atbalstāt?",
+                                            "version": initiative.case.version}
+                    ).status_code == 302
+    clock.set(OPEN)
+    from portal.initiatives.tasks import run_initiative_deadlines
+
+    with app.app_context():
+        run_initiative_deadlines.delay()
+    web = login_as(resident)  # the clock moved: a fresh session
+    body = web.get(page).get_data(as_text=True)
+    assert "<progress" in body and 'max="2"' in body and "Atlikušas dienas" in body
+    assert web.post(f"{page}/sign").status_code == 302
+    assert 'data-testid="own-signature"' in web.get(page).get_data(as_text=True)
+    web.post(f"{page}/sign")
+    follow = web.get(page).get_data(as_text=True)
+    assert "jau ir parakstījusi" in follow
+
+    web = login_as(member)
+    response = web.post(f"{page}/signatures", data={
+        "personal_code": code_for(date(1970, 1, 1), 2), "certifier_type": "notary",
+        "certifier_name": "Notāre Liepa", "signed_on": "2026-03-05"})
+    assert response.status_code == 302
+    assert "1 no 2" not in web.get(page).get_data(as_text=True)
+
+    clock.set(datetime(2026, 4, 5, 9, tzinfo=UTC))
+    db_session.expire_all()
+    with app.app_context():
+        run_initiative_deadlines.delay()
+    web = login_as(chair)
+    assert web.post(f"{page}/check").status_code == 302
+    db_session.expire_all()
+    body = web.get(page).get_data(as_text=True)
+    assert 'data-testid="referendum-opened"' in body
+    assert "Derīgi paraksti: 2" in body
+    assert second.person_ref  # signed in person, counted once
+
+
+def test_ineligible_resident_cannot_submit(login_as, people, db_session):
+    muni = municipality(db_session)
+    web = login_as(people.voter(code_for(date(1970, 1, 1), 9), "Svešs"))
+    response = web.post("/initiatives/new", data={
+        "municipality_id": muni.id, "subject": "strategy", "basis_date": "2026-02-01",
+        "question": "Q?", "reasons": "R."})
+    assert response.status_code == 422
+    assert "Pieteikties var tikai" in response.get_data(as_text=True)
+
+
+def test_dismissal_in_the_first_year_is_refused(login_as, people, db_session, keys):
+    muni = municipality(db_session)
+    muni.council_elected_on = date(2025, 6, 7)
+    web = login_as(_voter(db_session, keys, people, muni, 3))
+    response = web.post("/initiatives/new", data={
+        "municipality_id": muni.id, "subject": "dismissal", "question": "Atlaist domi?",
+        "reasons": "R."})
+    assert response.status_code == 422
+    assert "pirmajā vai pēdējā" in response.get_data(as_text=True)
+
+
+def test_undecided_initiative_is_not_public(client, login_as, people, db_session, keys):
+    muni = municipality(db_session)
+    web = login_as(_voter(db_session, keys, people, muni, 4))
+    web.post("/initiatives/new", data={
+        "municipality_id": muni.id, "subject": "strategy", "basis_date": "2026-02-01",
+        "question": "Q?", "reasons": "R."})
+    initiative = db_session.query(Initiative).one()
+    assert web.get(f"/initiatives/{initiative.id}").status_code == 200
+    anonymous = client.application.test_client()
+    assert anonymous.get(f"/initiatives/{initiative.id}").status_code == 404
