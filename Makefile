@@ -38,7 +38,7 @@ seed: migrate
 	$(BIN)/referendum-portal seed
 
 run: seed
-	$(BIN)/referendum-portal serve
+	$(BIN)/referendum-portal serve --dev
 
 lint: install-test
 	$(BIN)/ruff check .

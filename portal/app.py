@@ -84,9 +84,10 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.initiatives.views import bp as initiatives_bp
     from portal.main.views import bp as main_bp
     from portal.messages.views import bp as messages_bp
+    from portal.ops.views import bp as ops_bp
     from portal.register.views import bp as register_bp
 
-    for blueprint in (main_bp, accounts_bp, audit_bp, admin_bp, messages_bp, register_bp,
+    for blueprint in (main_bp, accounts_bp, audit_bp, admin_bp, messages_bp, ops_bp, register_bp,
                       initiatives_bp):
         app.register_blueprint(blueprint)
 

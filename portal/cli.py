@@ -1,4 +1,4 @@
-"""``referendum-portal``: serve, migrate, seed, audit verify, check and demo helpers."""
+"""``referendum-portal``: migrate, seed, audit, demo helpers; serve, worker, beat, check."""
 from __future__ import annotations
 
 import sys
@@ -6,6 +6,7 @@ import sys
 import click
 
 from portal.config import from_env
+from portal.ops.cli import beat, check, serve, worker
 
 
 def _app():  # type: ignore[no-untyped-def]
@@ -65,16 +66,6 @@ def demo_code(email: str) -> None:
             raise click.ClickException(str(exc)) from exc
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", default=5000, type=int)
-def serve(host: str, port: int) -> None:
-    """Serve the portal (development server; see docs for production)."""
-    app = _app()
-    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C stops)")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
-
-
 @main.group()
 def audit() -> None:
     """The audit log."""
@@ -116,16 +107,9 @@ def audit_head() -> None:
     click.echo(f"{seq}:{digest}")
 
 
-@main.command()
-def check() -> None:
-    """Check configuration and database connectivity."""
-    from sqlalchemy import text
-
-    app = _app()
-    with app.app_context():
-        session = app.extensions["portal_db"].new_session()
-        session.execute(text("SELECT 1"))
-    click.echo(f"configuration OK ({app.config['ENV']}), database reachable")
+# The processes of a deployment (portal.ops.cli, docs/deploy.md).
+for _command in (serve, worker, beat, check):
+    main.add_command(_command)
 
 
 # Secure messaging: archive key, rotation, due notifications (portal.messages.cli).

@@ -79,6 +79,14 @@ class Config:
     # Socket.IO / Celery channel names on Redis (distinct per deployment or test run).
     SOCKETIO_CHANNEL: str = "portal-socketio"
     CELERY_QUEUE: str = "portal"
+    # Operations (issue 8, docs/deploy.md). LOG_FORMAT "json" | "text" | "" (leave logging alone).
+    LOG_FORMAT: str = ""
+    LOG_LEVEL: str = "INFO"
+    # /metrics: only these networks (empty = any address) and, when set, only with this token.
+    METRICS_ALLOW: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    METRICS_TOKEN: str | None = None
+    # /readyz fails (503) when no Celery worker answers; off by default (pages work without one).
+    READYZ_REQUIRE_WORKER: bool = False
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -150,6 +158,12 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         MAX_ATTACHMENT_BYTES=int(env.get("MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024))),
         SOCKETIO_CHANNEL=env.get("SOCKETIO_CHANNEL", "portal-socketio"),
         CELERY_QUEUE=env.get("CELERY_QUEUE", "portal"),
+        LOG_FORMAT=env.get("LOG_FORMAT", "json" if production else "text").strip().lower(),
+        LOG_LEVEL=env.get("LOG_LEVEL", "INFO").strip().upper(),
+        METRICS_ALLOW=tuple(n.strip() for n in env.get(
+            "METRICS_ALLOW", "127.0.0.1/32,::1/128").split(",") if n.strip()),
+        METRICS_TOKEN=env.get("METRICS_TOKEN") or None,
+        READYZ_REQUIRE_WORKER=_bool(env.get("READYZ_REQUIRE_WORKER"), False),
     )
     if cfg.REDIS_URL:
         cfg.RATELIMIT_STORAGE_URI = cfg.REDIS_URL

@@ -1,0 +1,71 @@
+"""gunicorn settings and hooks for ``referendum-portal serve`` (``-c python:portal.gunicorn_conf``).
+
+Binding, worker class and counts come from the command line; this module adds the parts that
+need code: JSON logs for gunicorn's own messages, and Prometheus multiprocess housekeeping
+(empty the metrics directory at start, drop a dead worker's live gauges, remove a directory
+``serve`` created itself at exit).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+OWNED_METRICS_DIR_ENV = "PORTAL_METRICS_DIR_OWNED"
+
+# Requests are logged by the portal itself (one JSON line with the request id); gunicorn's access
+# log would only repeat them without the id.
+accesslog = None
+errorlog = "-"
+# gunicorn 24+ opens a control socket at one fixed path per user: several portal processes on one
+# machine would fight over it, and the portal does not use it (systemd sends the signals).
+control_socket_disable = True
+# Let the proxy's X-Forwarded-* through to the app (ProxyFix decides what to trust); gunicorn
+# itself only listens on loopback or a private address behind nginx.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+if os.environ.get("LOG_FORMAT", "json" if os.environ.get("PORTAL_ENV") == "production"
+                  else "text").lower() == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "portal.logging.JsonFormatter"}},
+        "filters": {
+            "request_id": {"()": "portal.logging.RequestIdFilter"},
+            "personal_codes": {"()": "portal.logging.PersonalCodeFilter"},
+        },
+        "handlers": {
+            "json": {"class": "logging.StreamHandler", "formatter": "json",
+                     "filters": ["request_id", "personal_codes"], "stream": "ext://sys.stderr"},
+        },
+        "loggers": {
+            "gunicorn.error": {"handlers": ["json"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["json"], "level": "INFO", "propagate": False},
+        },
+    }
+
+
+def on_starting(server: Any) -> None:
+    """Start with an empty Prometheus multiprocess directory (old files would add up)."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker ended: its live gauges (socket connections) must stop counting."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from portal.metrics import mark_process_dead
+
+        mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    """Remove the metrics directory when ``serve`` created it for this run."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory and os.environ.get(OWNED_METRICS_DIR_ENV) == "1":
+        shutil.rmtree(directory, ignore_errors=True)

@@ -1,0 +1,156 @@
+"""Structured logs: one JSON object per line, each carrying the request id of its request.
+
+The request id comes from a well-formed ``X-Request-ID`` header (nginx sets one, see
+``docs/deploy/nginx.conf``) or is generated, and is returned in the response's ``X-Request-ID``.
+Inside a Celery task the task id stands in for it.
+
+Personal codes must never be logged. ``PersonalCodeFilter`` masks anything shaped like one in
+every line as a second line of defence (the first is not putting them in log calls).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import traceback
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+# A Latvian personal code: 6 + 5 digits, with or without the hyphen, not inside a longer number.
+PERSONAL_CODE_RE = re.compile(r"(?<![0-9])[0-9]{6}-?[0-9]{5}(?![0-9])")
+PERSONAL_CODE_MASK = "***********"
+_HANDLER_MARK = "_portal_handler"
+# Attributes every LogRecord has; anything else was passed in ``extra`` and goes into the line.
+_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {
+    "message", "asctime", "request_id"}
+
+
+def mask_personal_codes(text: str) -> str:
+    """``text`` with every personal-code-shaped number replaced by a mask."""
+    return PERSONAL_CODE_RE.sub(PERSONAL_CODE_MASK, text)
+
+
+def valid_request_id(value: str | None) -> str | None:
+    """``value`` when it is a safe request id (8-128 of ``A-Za-z0-9._:-``), else ``None``."""
+    if value and _REQUEST_ID_RE.match(value):
+        return value
+    return None
+
+
+def new_request_id() -> str:
+    """A fresh random request id."""
+    return uuid.uuid4().hex
+
+
+def current_request_id() -> str | None:
+    """The id of the request (or Celery task) being handled, if any."""
+    try:
+        from flask import g, has_request_context
+
+        if has_request_context():
+            return g.get("request_id")
+    except ImportError:  # pragma: no cover - flask is always installed with the portal
+        pass
+    task = sys.modules.get("celery")
+    if task is not None:
+        from celery import current_task
+
+        request = getattr(current_task, "request", None)
+        task_id = getattr(request, "id", None)
+        if task_id:
+            return str(task_id)
+    return None
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``record.request_id`` (``None`` outside a request or task)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", None):
+            record.request_id = current_request_id()
+        return True
+
+
+class PersonalCodeFilter(logging.Filter):
+    """Masks personal-code-shaped numbers in the message and its arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: keep the record as logging would
+            return True
+        masked = mask_personal_codes(message)
+        if masked != message or record.args:
+            record.msg, record.args = masked, None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time (UTC), level, logger, message, request id, extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+            "pid": record.process,
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                entry[key] = value if isinstance(value, int | float | bool | None) else str(value)
+        if record.exc_info:
+            entry["exc"] = "".join(traceback.format_exception(*record.exc_info))
+        elif record.exc_text:
+            entry["exc"] = record.exc_text
+        # The mask again over the whole line: tracebacks and extras can carry input too.
+        return mask_personal_codes(json.dumps(entry, ensure_ascii=False, default=str))
+
+
+class TextFormatter(logging.Formatter):
+    """Readable lines for development, with the request id and the same masking."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not hasattr(record, "request_id"):
+            record.request_id = None
+        return mask_personal_codes(super().format(record))
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the record (it may be replaced)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def make_handler(fmt: str = "json", stream: Any = None) -> logging.Handler:
+    """A stream handler with the portal's filters and the chosen format (``json`` or ``text``)."""
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.addFilter(PersonalCodeFilter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    setattr(handler, _HANDLER_MARK, True)
+    return handler
+
+
+def configure_logging(fmt: str = "json", level: str = "INFO", stream: Any = None) -> None:
+    """Send the root logger's records through one portal handler (idempotent per process)."""
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, _HANDLER_MARK, False):
+            root.removeHandler(existing)
+    root.addHandler(make_handler(fmt, stream))
+    root.setLevel(level.upper())

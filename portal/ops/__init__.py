@@ -1,0 +1,1 @@
+"""Operations: readiness checks, Prometheus metrics and per-request ids and logs."""

@@ -1,0 +1,169 @@
+"""``/readyz``, ``/metrics`` (and who may read it) and the request id of every response."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from portal import metrics
+from portal.logging import REQUEST_ID_HEADER
+
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/11"  # nothing listens on port 1
+
+
+def test_readyz_answers_each_check(client):
+    response = client.get("/readyz")
+    body = response.get_json()
+    assert response.status_code == 200, {k: v for k, v in body["checks"].items() if v["status"] == "fail"}
+    assert body["status"] == "ready"
+    assert set(body["checks"]) == {"database", "schema", "redis", "gpg", "celery"}
+    assert body["checks"]["database"]["status"] == "ok"
+    assert body["checks"]["schema"]["status"] == "ok"
+    # No REDIS_URL in tests: Redis and Celery are "not configured", which is not a failure.
+    assert body["checks"]["redis"]["status"] == "skip"
+    assert body["checks"]["celery"]["status"] == "skip"
+    assert body["checks"]["gpg"]["status"] in {"ok", "warn"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("stored, word", [
+    (["ce844ae6efb6"], "not applied"),  # behind: only the foundation migration
+    (["0123456789ab"], "does not know"),  # ahead: a revision from newer code
+])
+def test_readyz_fails_when_the_schema_differs(app, client, stored, word):
+    from sqlalchemy import text
+
+    # The check reads through the engine, not the test's transaction: change the table there.
+    engine = app.extensions["portal_db"].engine
+    with engine.begin() as conn:
+        saved = list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        conn.execute(text("DELETE FROM alembic_version"))
+        for revision in stored:
+            conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": revision})
+    try:
+        response = client.get("/readyz")
+        body = response.get_json()
+        assert response.status_code == 503
+        assert body["status"] == "not ready"
+        assert body["checks"]["schema"]["status"] == "fail"
+        assert word in body["checks"]["schema"]["detail"]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM alembic_version"))
+            for revision in saved:
+                conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": revision})
+
+
+class TestRedisDown:
+    """Redis unreachable: pages keep working, healthz says up, readyz says not ready."""
+
+    @pytest.fixture()
+    def app_overrides(self):
+        return {"REDIS_URL": UNREACHABLE_REDIS}
+
+    def test_pages_served_and_readyz_reports_redis(self, client):
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/").status_code == 200
+        response = client.get("/readyz")
+        body = response.get_json()
+        assert response.status_code == 503
+        assert body["checks"]["redis"]["status"] == "fail"
+        assert body["checks"]["redis"]["detail"].startswith("unreachable")
+        assert body["checks"]["database"]["status"] == "ok"
+        assert "127.0.0.1" not in response.get_data(as_text=True)  # no addresses leak
+
+
+@pytest.mark.redis
+class TestRedisUp:
+    @pytest.fixture()
+    def app_overrides(self):
+        url = os.environ.get("REDIS_URL")
+        if not url:
+            pytest.skip("REDIS_URL is not set (.ci/run sets it when Redis answers)")
+        # A database number of our own: no other engineer's Celery worker answers the ping there.
+        return {"REDIS_URL": re.sub(r"/\d+$", "", url) + "/11", "CELERY_QUEUE": "ops-test"}
+
+    def test_redis_ok_and_a_missing_worker_only_warns(self, client):
+        response = client.get("/readyz")
+        body = response.get_json()
+        assert body["checks"]["redis"]["status"] == "ok"
+        assert body["checks"]["celery"]["status"] == "warn", body
+        assert response.status_code == 200
+
+    def test_worker_required_makes_it_fail(self, app, client):
+        app.config["READYZ_REQUIRE_WORKER"] = True
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.get_json()["checks"]["celery"]["status"] == "fail"
+
+    def test_queue_depth_in_metrics(self, app, client):
+        import redis
+
+        r = redis.Redis.from_url(app.config["REDIS_URL"])
+        r.delete("ops-test")
+        r.rpush("ops-test", "a", "b", "c")
+        try:
+            text = client.get("/metrics").get_data(as_text=True)
+        finally:
+            r.delete("ops-test")
+            r.close()
+        assert 'portal_celery_queue_depth{queue="ops-test"} 3.0' in text
+
+
+def test_request_id_generated_or_kept(client):
+    generated = client.get("/healthz").headers[REQUEST_ID_HEADER]
+    assert re.fullmatch(r"[0-9a-f]{32}", generated)
+    kept = client.get("/healthz", headers={REQUEST_ID_HEADER: "nginx-5f0c1d2e3a4b"})
+    assert kept.headers[REQUEST_ID_HEADER] == "nginx-5f0c1d2e3a4b"
+    for bad in ("short", "has space in it", "x" * 200, "<script>alert(1)</script>"):
+        answered = client.get("/healthz", headers={REQUEST_ID_HEADER: bad}).headers[REQUEST_ID_HEADER]
+        assert answered != bad and re.fullmatch(r"[0-9a-f]{32}", answered)
+
+
+def test_request_id_on_error_pages(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert REQUEST_ID_HEADER in response.headers
+
+
+def test_metrics_count_requests_by_endpoint(client):
+    before = metrics.http_requests.labels(endpoint="main.healthz", method="GET",
+                                          status="200")._value.get()
+    client.get("/healthz")
+    client.get("/healthz")
+    client.get("/no-such-page")
+    text = client.get("/metrics").get_data(as_text=True)
+    after = metrics.http_requests.labels(endpoint="main.healthz", method="GET",
+                                         status="200")._value.get()
+    assert after == before + 2
+    assert 'portal_http_requests_total{endpoint="unmatched",method="GET",status="404"}' in text
+    assert "portal_http_request_duration_seconds_bucket" in text
+    assert "portal_socket_connections" in text
+    assert "portal_ballots_accepted_total" in text
+    assert 'portal_celery_queue_depth{queue="portal"} 0.0' in text
+    # No paths, ids or query strings as label values: only endpoint names.
+    assert "/no-such-page" not in text
+
+
+def test_metrics_refused_outside_the_allow_list(client):
+    response = client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"},
+                          headers={"Accept": "application/json"})
+    assert response.status_code == 403
+    assert "portal_http" not in response.get_data(as_text=True)
+
+
+class TestMetricsToken:
+    @pytest.fixture()
+    def app_overrides(self):
+        return {"METRICS_TOKEN": "t0ken-for-prometheus-0123456789", "METRICS_ALLOW": ()}
+
+    def test_bearer_token_required(self, client):
+        far = {"REMOTE_ADDR": "203.0.113.9"}
+        assert client.get("/metrics", environ_base=far).status_code == 403
+        wrong = {"Authorization": "Bearer nope"}
+        assert client.get("/metrics", environ_base=far, headers=wrong).status_code == 403
+        right = {"Authorization": "Bearer t0ken-for-prometheus-0123456789"}
+        response = client.get("/metrics", environ_base=far, headers=right)
+        assert response.status_code == 200
+        assert response.content_type.startswith("text/plain")
