@@ -47,6 +47,8 @@ celery.conf.update(
 
 def init_celery(app: Flask) -> Celery:
     """Bind the Celery app to ``app``: Redis broker when ``REDIS_URL`` is set, else eager."""
+    from portal.cases.tasks import BEAT_SCHEDULE as CASE_BEAT_SCHEDULE
+
     _bound["app"] = app
     redis_url = app.config.get("REDIS_URL")
     celery.conf.update(
@@ -59,9 +61,11 @@ def init_celery(app: Flask) -> Celery:
                 "task": "portal.messages.tasks.send_due_notifications",
                 "schedule": 60.0,
             },
+            **CASE_BEAT_SCHEDULE,
         },
     )
     app.extensions["celery"] = celery
+    import portal.cases.tasks  # noqa: F401 - registers the case escalation task
     import portal.messages.tasks  # noqa: F401 - registers the messaging tasks
 
     return celery
