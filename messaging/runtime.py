@@ -30,13 +30,19 @@ class Settings:
     notify_max_attempts: int = 8
 
 
-_state: dict[str, Any] = {"settings": Settings(), "keys": None}
+_state: dict[str, Any] = {"settings": Settings(), "keys": None, "provider": None}
+# Several apps in one process (tests, a live server thread) each bring their own settings and
+# keys: a provider returns the current app's pair, or None to fall back to the configured one.
+Provider = Callable[[], "tuple[Settings, ThreadKeys] | None"]
 Listener = Callable[[str, dict[str, Any]], None]
 _listeners: list[Listener] = []
 
 
-def configure(*, settings: Settings | None = None, keys: ThreadKeys | None = None) -> None:
-    """Set the process-wide settings and/or key service."""
+def configure(*, settings: Settings | None = None, keys: ThreadKeys | None = None,
+              provider: Provider | None = None) -> None:
+    """Set the process-wide settings and/or key service (and the per-app provider)."""
+    if provider is not None:
+        _state["provider"] = provider
     if settings is not None:
         _state["settings"] = settings
     if keys is not None:
@@ -44,8 +50,14 @@ def configure(*, settings: Settings | None = None, keys: ThreadKeys | None = Non
 
 
 def settings() -> Settings:
-    """The configured settings (defaults until configured)."""
-    return _state["settings"]
+    """The current app's settings, else the configured ones (defaults until configured)."""
+    current = _current()
+    return current[0] if current else _state["settings"]
+
+
+def _current() -> tuple[Settings, ThreadKeys] | None:
+    provider = _state["provider"]
+    return provider() if provider is not None else None
 
 
 def thread_keys() -> ThreadKeys:
@@ -54,7 +66,8 @@ def thread_keys() -> ThreadKeys:
     Raises:
         KeyNotFound: messaging has not been configured with a GnuPG home.
     """
-    keys = _state["keys"]
+    current = _current()
+    keys = current[1] if current else _state["keys"]
     if keys is None:
         raise KeyNotFound("messaging keys are not configured")
     return keys

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 
 from messaging import runtime
 from messaging.keyring import ThreadKeys
@@ -39,5 +39,17 @@ def init_messaging(app: Flask) -> None:
     if app.config["ENV"] != "production":
         pgp.ensure_archive_key()
     keys = ThreadKeys(pgp)
+    settings = settings_from(app.config)
     app.extensions["messaging_keys"] = keys
-    runtime.configure(settings=settings_from(app.config), keys=keys)
+    app.extensions["messaging_settings"] = settings
+    runtime.configure(settings=settings, keys=keys, provider=_current_app_messaging)
+
+
+def _current_app_messaging() -> tuple[runtime.Settings, ThreadKeys] | None:
+    """The running app's messaging settings and keys (None outside an app context)."""
+    if not has_app_context():
+        return None
+    ext = current_app.extensions
+    if "messaging_keys" not in ext:
+        return None
+    return ext["messaging_settings"], ext["messaging_keys"]

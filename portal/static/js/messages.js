@@ -9,7 +9,7 @@
   var list = document.getElementById("thread-list");
   if (!thread && !list) { return; }
 
-  var socket = window.io({ transports: ["websocket", "polling"], withCredentials: true });
+  var socket = window.io({ withCredentials: true });
 
   function fragmentUrl(messageId) {
     return thread.dataset.fragmentUrl.replace(/\/m\/0$/, "/m/" + messageId);
