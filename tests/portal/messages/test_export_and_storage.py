@@ -78,7 +78,7 @@ def test_database_holds_no_plaintext(app, db_session, clock, people):
             for value in row:
                 if value is None:
                     continue
-                data = value if isinstance(value, bytes) else str(value).encode()
+                data = bytes(value) if isinstance(value, bytes | memoryview) else str(value).encode()
                 scanned += 1
                 for needle in needles:
                     assert needle not in data, f"plaintext in {table}: {needle!r}"
