@@ -1,0 +1,177 @@
+"""Benchmark of the case work queues with 100 000 cases (issue 5).
+
+    python bench/bench_cases.py                          # 100 000 cases, temporary SQLite file
+    python bench/bench_cases.py --cases 20000 --runs 10  # quick
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench5 python bench/bench_cases.py
+
+Seeds cases across all municipalities (bulk insert, with "opened"/"closed" events so the
+dashboard has something to compute), then requests pages through the Flask app as a CVK
+officer and as a commission member and prints p50/p95 latency per page. The PostgreSQL
+database given by ``DATABASE_URL`` should be empty; it is migrated first. Timings are not
+asserted anywhere; this is for the README and for regressions.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pyotp  # noqa: E402
+from flask_login.utils import _create_identifier  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+import portal.models  # noqa: E402,F401 - every table on the metadata
+from portal.accounts import services as accounts  # noqa: E402
+from portal.accounts.models import Role  # noqa: E402
+from portal.app import create_app  # noqa: E402
+from portal.database import make_engine  # noqa: E402
+from portal.migrate import upgrade  # noqa: E402
+from referendum_core.cases.models import Case, CaseEvent  # noqa: E402
+from referendum_core.clock import FixedClock  # noqa: E402
+from referendum_core.organisation import (  # noqa: E402
+    CommissionKind,
+    Municipality,
+    get_commission,
+    sync_organisations,
+)
+
+NOW = datetime(2026, 6, 20, 12, 0, tzinfo=UTC)
+TYPES = [("observer_report", ["submitted", "triaged", "investigating", "resolved", "dismissed"]),
+         ("complaint", ["submitted", "under_review", "decided", "closed"]),
+         ("commission_query", ["submitted", "answered", "closed"])]
+FINAL = {"resolved", "dismissed", "closed"}
+
+
+def seed(url: str, count: int) -> tuple[str, str, int]:
+    """Bulk-insert ``count`` cases with events; returns (officer, member session ids, a case id)."""
+    engine = make_engine(url)
+    clock = FixedClock(NOW)
+    rng = random.Random(5)
+    with Session(engine) as session:
+        sync_organisations(session)
+        officer = accounts.create_user(session, clock, None, email="bench-officer@x.lv",
+                                       display_name="Officer", password="correct horse battery")
+        accounts.grant_membership(session, clock, None, officer, Role.CVK_OFFICER,
+                                  commission=get_commission(session, CommissionKind.CVK))
+        muni_ids = list(session.scalars(select(Municipality.id)))
+        adazi = session.scalars(select(Municipality).where(
+            Municipality.atvk_code == "0023000")).one()
+        member = accounts.create_user(session, clock, None, email="bench-member@x.lv",
+                                      display_name="Member", password="correct horse battery")
+        accounts.grant_membership(session, clock, None, member, Role.COMMISSION_MEMBER,
+                                  commission=get_commission(session, CommissionKind.MUNICIPAL,
+                                                            adazi.id))
+        for official in (officer, member):  # officials must have two-factor sign-in set up
+            secret = pyotp.random_base32()
+            accounts.enable_totp(session, clock, accounts.Keys("d" * 40), official, secret,
+                                 pyotp.TOTP(secret).at(clock.now()))
+        session.commit()
+        officer_id, member_id = officer.get_id(), member.get_id()
+        start_id = (session.scalar(select(Case.id).order_by(Case.id.desc())) or 0) + 1
+    started = time.perf_counter()
+    batch = 5000
+    with engine.begin() as conn:
+        for offset in range(0, count, batch):
+            cases, events = [], []
+            for n in range(offset, min(count, offset + batch)):
+                case_type, states = rng.choice(TYPES)
+                state = rng.choice(states)
+                opened = NOW - timedelta(minutes=rng.randint(0, 60 * 24 * 120))
+                closed = opened + timedelta(minutes=rng.randint(10, 60 * 24 * 10)) \
+                    if state in FINAL else None
+                deadline = opened + timedelta(days=rng.randint(1, 10))
+                cid = start_id + n
+                cases.append(dict(
+                    id=cid, type=case_type, state=state, is_open=state not in FINAL,
+                    municipality_id=rng.choice(muni_ids), title=f"Bench case {cid}",
+                    summary="", owner_party="commission", opened_at=opened,
+                    updated_at=closed or opened, closed_at=closed, deadline_at=deadline,
+                    deadline_basis="service level", escalation_level=0, version=1))
+                events.append(dict(case_id=cid, at=opened, kind="opened", actor_label="bench",
+                                   note="", data="{}", deadline_at=deadline))
+                if closed:
+                    events.append(dict(case_id=cid, at=closed, kind="closed",
+                                       actor_label="bench", note="", data="{}",
+                                       deadline_at=deadline))
+            conn.execute(insert(Case.__table__), cases)
+            conn.execute(insert(CaseEvent.__table__), events)
+    print(f"seeded {count} cases in {time.perf_counter() - started:.1f} s")
+    engine.dispose()
+    return officer_id, member_id, start_id + count // 2
+
+
+def measure(client, path: str, runs: int) -> tuple[float, float]:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(path)
+        timings.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{path}: HTTP {response.status_code}")
+    timings.sort()
+    return statistics.median(timings), timings[max(0, int(len(timings) * 0.95) - 1)]
+
+
+def signed_in(app, session_id: str):
+    client = app.test_client()
+    with app.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = session_id
+        sess["_fresh"] = True
+        sess["_id"] = identifier
+        sess.permanent = True
+        sess["seen_at"] = NOW.timestamp()
+    return client
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--db", default=os.environ.get("DATABASE_URL"))
+    args = parser.parse_args()
+    tmp = None
+    url = args.db
+    if not url:
+        tmp = tempfile.TemporaryDirectory(prefix="bench-cases-")
+        url = f"sqlite:///{tmp.name}/bench.sqlite3"
+    upgrade(url)
+    officer_id, member_id, case_id = seed(url, args.cases)
+    app = create_app({"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "b" * 40,
+                      "DATA_KEY": "d" * 40, "WTF_CSRF_ENABLED": False, "REDIS_URL": None,
+                      "RATELIMIT_ENABLED": False, "SESSION_IDLE_MINUTES": 10_000},
+                     clock=FixedClock(NOW))
+    officer, member = signed_in(app, officer_id), signed_in(app, member_id)
+    pages = [
+        ("CVK: all cases, newest", officer, "/cases"),
+        ("CVK: observer reports, open, by deadline", officer,
+         "/cases?type=observer_report&status=open&sort=deadline"),
+        ("CVK: past deadline", officer, "/cases?overdue=1"),
+        ("CVK: page 500", officer, "/cases?page=500"),
+        ("commission: own municipality", member, "/cases"),
+        ("commission: submitted, unassigned", member, "/cases?state=submitted&assignee=none"),
+        ("CVK: case page", officer, f"/cases/{case_id}"),
+        ("CVK: dashboard", officer, "/cases/dashboard"),
+    ]
+    print(f"{'page':45} {'p50 ms':>8} {'p95 ms':>8}   ({args.runs} runs, {app.extensions['portal_db'].engine.dialect.name})")
+    for name, client, path in pages:
+        runs = max(3, args.runs // 5) if "dashboard" in path else args.runs
+        p50, p95 = measure(client, path, runs)
+        print(f"{name:45} {p50:8.1f} {p95:8.1f}")
+    app.extensions["portal_db"].engine.dispose()
+    if tmp is not None:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
