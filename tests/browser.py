@@ -61,7 +61,8 @@ def start_live_server(tmp_dir: Path, **overrides: Any) -> Iterator[LiveServer]:
     upgrade(url)
     settings = {"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": TEST_SECRET,
                 "DATA_KEY": TEST_DATA_KEY, "RATELIMIT_ENABLED": False,
-                "OTP_SHOW_CODE_ON_SCREEN": True, "REDIS_URL": None}
+                "OTP_SHOW_CODE_ON_SCREEN": True, "REDIS_URL": None,
+                "PORTAL_GNUPGHOME": str(tmp_dir / "gnupg")}
     settings.update(overrides)
     app = create_app(settings, clock=SystemClock())
     with app.app_context():

@@ -106,6 +106,30 @@ def make_test_app(database_url: str, clock: FixedClock, **overrides: Any) -> Any
     return create_app(settings, clock=clock)
 
 
+@pytest.fixture(scope="session")
+def gnupg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The portal's GnuPG home with its archive key, generated once per test session."""
+    from messaging.pgp import PGP
+
+    home = tmp_path_factory.getbasetemp() / "portal-gnupg"
+    pgp = PGP(home)
+    pgp.ensure_archive_key()
+    yield home
+    pgp.stop_agent()
+
+
+@pytest.fixture(scope="session")
+def user_gnupg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, str]]:
+    """A participant's own GnuPG home: (home, fingerprint, armoured public key)."""
+    from messaging.pgp import PGP
+
+    home = tmp_path_factory.getbasetemp() / "user-gnupg"
+    pgp = PGP(home)
+    fpr = pgp.generate_archive_key("Līga Liepa", "liga@example.lv")
+    yield home, fpr, pgp.export_public_key(fpr)
+    pgp.stop_agent()
+
+
 @pytest.fixture()
 def app_overrides() -> dict[str, Any]:
     """Override in a test module to change settings (e.g. enable CSRF or rate limits)."""
@@ -113,9 +137,10 @@ def app_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture()
-def app(database_url: str, connection: Any, clock: FixedClock, app_overrides: dict[str, Any]
-        ) -> Iterator[Any]:
-    application = make_test_app(database_url, clock, **app_overrides)
+def app(database_url: str, connection: Any, clock: FixedClock, app_overrides: dict[str, Any],
+        gnupg_home: Any) -> Iterator[Any]:
+    settings = {"PORTAL_GNUPGHOME": str(gnupg_home), **app_overrides}
+    application = make_test_app(database_url, clock, **settings)
     database = application.extensions["portal_db"]
     database.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
     yield application
