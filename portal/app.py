@@ -81,15 +81,20 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
     from portal.audit.views import bp as audit_bp
+    from portal.cases.api import bp as cases_api_bp
+    from portal.cases.dashboard import bp as case_dashboard_bp
+    from portal.cases.views import bp as cases_bp
     from portal.initiatives.views import bp as initiatives_bp
     from portal.main.views import bp as main_bp
     from portal.messages.views import bp as messages_bp
     from portal.ops.views import bp as ops_bp
     from portal.register.views import bp as register_bp
 
-    for blueprint in (main_bp, accounts_bp, audit_bp, admin_bp, messages_bp, ops_bp, register_bp,
-                      initiatives_bp):
+    for blueprint in (main_bp, accounts_bp, audit_bp, admin_bp, messages_bp, ops_bp, cases_bp,
+                      case_dashboard_bp, cases_api_bp, register_bp, initiatives_bp):
         app.register_blueprint(blueprint)
+    # The case API authenticates by bearer token only (no cookies), so CSRF does not apply.
+    csrf.exempt(cases_api_bp)
 
     _register_hooks(app)
     _register_error_handlers(app)
