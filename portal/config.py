@@ -60,6 +60,8 @@ class Config:
     RATELIMIT_STORAGE_URI: str = "memory://"
     RATELIMIT_ENABLED: bool = True
     RATELIMIT_HEADERS_ENABLED: bool = True
+    # Redis down: count attempts per process instead of failing every sign-in (docs/deploy.md).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED: bool = True
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_LOCKOUT_MINUTES: int = 15
     BABEL_DEFAULT_LOCALE: str = "lv"

@@ -39,6 +39,8 @@ if os.environ.get("LOG_FORMAT", "json" if os.environ.get("PORTAL_ENV") == "produ
             "json": {"class": "logging.StreamHandler", "formatter": "json",
                      "filters": ["request_id", "personal_codes"], "stream": "ext://sys.stderr"},
         },
+        # gunicorn merges this dict shallowly over its defaults: name the root logger too.
+        "root": {"handlers": ["json"], "level": "INFO"},
         "loggers": {
             "gunicorn.error": {"handlers": ["json"], "level": "INFO", "propagate": False},
             "gunicorn.access": {"handlers": ["json"], "level": "INFO", "propagate": False},

@@ -19,6 +19,7 @@ instance) needs its own, emptied directory.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from prometheus_client import (
@@ -97,7 +98,7 @@ class QueueDepthCollector:
         self.redis_url, self.queue = redis_url, queue
 
     def collect(self) -> Any:
-        """Yield the ``portal_celery_queue_depth`` gauge (absent when Redis does not answer)."""
+        """Yield the queue depth and heartbeat age gauges (absent when Redis does not answer)."""
         family = GaugeMetricFamily("portal_celery_queue_depth",
                                    "Tasks waiting in the Celery queue on Redis.", labels=["queue"])
         if self.redis_url:
@@ -107,13 +108,22 @@ class QueueDepthCollector:
                                           socket_connect_timeout=1)
             try:
                 family.add_metric([self.queue], float(client.llen(self.queue)))
+                beat = client.get(f"portal:heartbeat:{self.queue}")
             except redis.RedisError:
                 return
             finally:
                 client.close()
+            yield family
+            if beat is not None:
+                age = GaugeMetricFamily(
+                    "portal_celery_heartbeat_age_seconds",
+                    "Seconds since a worker last ran the heartbeat task that beat queues "
+                    "every minute (beat, broker and workers all working).", labels=["queue"])
+                age.add_metric([self.queue], max(0.0, time.time() - float(beat)))
+                yield age
         else:
             family.add_metric([self.queue], 0.0)
-        yield family
+            yield family
 
 
 def exposition(redis_url: str | None, queue: str) -> tuple[bytes, str]:

@@ -133,7 +133,8 @@ def worker(concurrency: int, pool: str, celery_args: tuple[str, ...]) -> None:
 def beat(schedule_file: str | None) -> None:
     """Run Celery beat (periodic tasks). Run exactly one in the whole deployment."""
     celery, app = _celery_app()
-    path = Path(schedule_file or Path(app.instance_path) / "celerybeat-schedule")
+    instance = os.environ.get("PORTAL_INSTANCE") or app.instance_path
+    path = Path(schedule_file or Path(instance) / "celerybeat-schedule")
     path.parent.mkdir(parents=True, exist_ok=True)
     celery.start(["beat", f"--schedule={path}",
                   f"--loglevel={app.config.get('LOG_LEVEL', 'INFO')}"])

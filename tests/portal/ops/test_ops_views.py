@@ -167,3 +167,27 @@ class TestMetricsToken:
         response = client.get("/metrics", environ_base=far, headers=right)
         assert response.status_code == 200
         assert response.content_type.startswith("text/plain")
+
+
+@pytest.mark.redis
+def test_heartbeat_age_in_metrics(app, client):
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("REDIS_URL is not set (.ci/run sets it when Redis answers)")
+    import redis
+
+    from portal.ops.tasks import heartbeat, heartbeat_key
+
+    app.config["REDIS_URL"] = re.sub(r"/\d+$", "", os.environ["REDIS_URL"]) + "/11"
+    app.config["CELERY_QUEUE"] = "ops-heartbeat-test"
+    with app.app_context():
+        heartbeat.run()
+    r = redis.Redis.from_url(app.config["REDIS_URL"])
+    try:
+        assert r.get(heartbeat_key("ops-heartbeat-test")) is not None
+        text = client.get("/metrics").get_data(as_text=True)
+    finally:
+        r.delete(heartbeat_key("ops-heartbeat-test"))
+        r.close()
+    line = next(row for row in text.splitlines()
+                if row.startswith('portal_celery_heartbeat_age_seconds{queue="ops-heartbeat-test"}'))
+    assert 0.0 <= float(line.split()[-1]) < 60
