@@ -1,0 +1,62 @@
+"""Referendum voting (issue 7): set-up, online early voting with verifiable encrypted ballots,
+polling stations, the tally, protocols and results. Pure domain: no Flask, no portal.
+
+The public services are re-exported here; models live in ``models``.
+"""
+from referendum_core.voting.casting import (
+    CastReceipt,
+    alias_for,
+    cast_ballot,
+    check_may_vote_online,
+    is_on_list,
+    record_audited_ballot,
+)
+from referendum_core.voting.counting import (
+    PollsStillOpen,
+    accept_trustee_share,
+    close_polls,
+    compute_result,
+)
+from referendum_core.voting.preparation import (
+    add_trustee_key,
+    choose_trustees,
+    open_voting,
+    setup_referendum,
+)
+from referendum_core.voting.results import (
+    approve_results,
+    live_turnout,
+    protocols_document,
+    write_election_record,
+)
+from referendum_core.voting.stations import (
+    confirm_protocol,
+    enter_protocol,
+    mark_in_person,
+    reconcile_envelopes,
+)
+
+__all__ = [
+    "CastReceipt",
+    "PollsStillOpen",
+    "accept_trustee_share",
+    "add_trustee_key",
+    "alias_for",
+    "approve_results",
+    "cast_ballot",
+    "check_may_vote_online",
+    "choose_trustees",
+    "close_polls",
+    "compute_result",
+    "confirm_protocol",
+    "enter_protocol",
+    "is_on_list",
+    "live_turnout",
+    "mark_in_person",
+    "open_voting",
+    "protocols_document",
+    "reconcile_envelopes",
+    "record_audited_ballot",
+    "setup_referendum",
+    "write_election_record",
+]

@@ -1,0 +1,260 @@
+"""Online voting (Art. 15, 20(5); spec sections 5-6): the voter's alias, casting a ballot onto
+the bulletin board and publishing a Benaloh-audited ballot.
+
+Casting checks everything that can be checked without a lock first (window, voter list, no
+in-person vote, the ballot's proofs), then takes a row lock on the referendum, stores the
+ballot's alphas (UNIQUE: a replay is refused atomically) and appends the board entry with the
+next ``seq`` and head. Two casts by the same voter at the same moment therefore give two board
+entries one after the other, and the later one counts (Art. 20(5)).
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from referendum_core import audit
+from referendum_core.audit import Actor, AuditContext
+from referendum_core.clock import Clock
+from referendum_core.crypto import CryptoError, board_head, verify_audited, verify_ballot
+from referendum_core.crypto.ballot import ballot_alphas
+from referendum_core.etvr import Channel, EtvrMark
+from referendum_core.register import on_voter_list, voter_list_for
+from referendum_core.voting.exceptions import (
+    BallotRefused,
+    NotOnVoterList,
+    OnlineVotingNotAvailable,
+    OutsideVotingWindow,
+    VotedInPerson,
+    WrongStage,
+)
+from referendum_core.voting.models import (
+    AuditedBallot,
+    BallotAlpha,
+    BoardEntry,
+    Referendum,
+    RegistrationEnvelope,
+    Stage,
+    VoterAlias,
+)
+from referendum_core.voting.rules import rfc3339
+
+MAX_BALLOT_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class CastReceipt:
+    """What the voter is shown after casting."""
+
+    seq: int
+    tracker: str
+    cast_at: str
+    board_head: str
+
+
+def is_on_list(session: Session, referendum: Referendum, person_ref: str | None) -> bool:
+    """Is the person on the referendum's frozen voter list (Art. 7(2))?"""
+    if not person_ref:
+        return False
+    voter_list = voter_list_for(session, referendum.case_id)
+    return voter_list is not None and on_voter_list(session, voter_list, person_ref)
+
+
+def in_person_vote(session: Session, referendum: Referendum,
+                   person_ref: str) -> tuple[str, Any] | None:
+    """Where and when the person voted in person (ETVR mark or registration envelope)."""
+    mark = session.scalars(select(EtvrMark).where(
+        EtvrMark.case_id == referendum.case_id, EtvrMark.person_ref == person_ref,
+        EtvrMark.channel == Channel.POLLING_STATION)).first()
+    if mark is not None:
+        return mark.where, mark.marked_at
+    envelope = session.scalars(select(RegistrationEnvelope).where(
+        RegistrationEnvelope.referendum_id == referendum.id,
+        RegistrationEnvelope.person_ref == person_ref)).first()
+    if envelope is not None:
+        return str(envelope.polling_station_id), envelope.recorded_at
+    return None
+
+
+def find_alias(session: Session, referendum: Referendum, person_ref: str) -> str | None:
+    """The voter's alias, if one was made."""
+    return session.scalar(select(VoterAlias.alias).where(
+        VoterAlias.referendum_id == referendum.id, VoterAlias.person_ref == person_ref))
+
+
+def alias_for(session: Session, clock: Clock, referendum: Referendum, person_ref: str) -> str:
+    """The voter's alias in this referendum, made on first use (random, 128 bits)."""
+    alias = find_alias(session, referendum, person_ref)
+    if alias is not None:
+        return alias
+    row = VoterAlias(referendum_id=referendum.id, person_ref=person_ref,
+                     alias="v-" + secrets.token_hex(16), created_at=clock.now())
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # made at the same moment by another request of the same voter
+        alias = find_alias(session, referendum, person_ref)
+        if alias is None:
+            raise
+        return alias
+    return row.alias
+
+
+def check_may_vote_online(session: Session, clock: Clock, referendum: Referendum,
+                          person_ref: str | None) -> None:
+    """Everything about the voter and the time that online voting requires.
+
+    Raises:
+        OnlineVotingNotAvailable (Art. 15(2)), WrongStage, OutsideVotingWindow (Art. 15(1)),
+        NotOnVoterList (Art. 7), VotedInPerson (Art. 20(5)).
+    """
+    if not referendum.has_online_voting:
+        raise OnlineVotingNotAvailable()
+    if referendum.stage != Stage.VOTING:
+        raise WrongStage("voting is not open", stage=referendum.stage)
+    now = clock.now()
+    assert referendum.online_opens_at is not None and referendum.online_closes_at is not None
+    if not referendum.online_opens_at <= now < referendum.online_closes_at:
+        raise OutsideVotingWindow(opens_at=referendum.online_opens_at,
+                                  closes_at=referendum.online_closes_at)
+    if not is_on_list(session, referendum, person_ref):
+        raise NotOnVoterList()
+    assert person_ref is not None
+    voted = in_person_vote(session, referendum, person_ref)
+    if voted is not None:
+        raise VotedInPerson(*voted)
+
+
+def _parse(ballot_json: str | bytes | dict[str, Any]) -> Any:
+    if isinstance(ballot_json, dict):
+        return ballot_json
+    if len(ballot_json) > MAX_BALLOT_BYTES:
+        raise BallotRefused("too_large", "", "the ballot is too large")
+    try:
+        return json.loads(ballot_json)
+    except ValueError:
+        raise BallotRefused("not_json", "", "the ballot is not JSON") from None
+
+
+def _reason(exc: CryptoError) -> str:
+    if exc.location == "election_hash":
+        return "other_election"
+    if "replay" in exc.message:
+        return "replay"
+    if exc.location == "alias":
+        return "alias"
+    return "proof" if "proof" in exc.location or type(exc).__name__ == "InvalidProof" \
+        else "malformed"
+
+
+def _alpha_taken(session: Session, referendum: Referendum, alpha: bytes) -> bool:
+    return session.scalar(select(exists().where(
+        BallotAlpha.referendum_id == referendum.id, BallotAlpha.alpha == alpha.hex()))) or False
+
+
+def _refuse(session: Session, clock: Clock, actor: Actor | None, referendum: Referendum,
+            error: BallotRefused, context: AuditContext | None, action: str) -> None:
+    audit.record(session, clock, actor, action, obj=referendum, context=context,
+                 reason=error.reason, location=error.location)
+    raise error
+
+
+def lock_referendum(session: Session, referendum: Referendum) -> Referendum:
+    """Re-read the referendum row with ``SELECT … FOR UPDATE`` (serialises the board)."""
+    locked = session.scalars(select(Referendum).where(Referendum.id == referendum.id)
+                             .with_for_update().execution_options(populate_existing=True)).one()
+    return locked
+
+
+def _claim_alphas(session: Session, referendum: Referendum, alphas: list[bytes]) -> bool:
+    try:
+        with session.begin_nested():
+            session.add_all([BallotAlpha(referendum_id=referendum.id, alpha=a.hex())
+                             for a in alphas])
+    except IntegrityError:
+        return False
+    return True
+
+
+def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Referendum,
+                ballot_json: str | bytes | dict[str, Any],
+                context: AuditContext | None = None) -> CastReceipt:
+    """Accept an encrypted ballot onto the bulletin board (spec sections 5-6). A later ballot
+    of the same voter supersedes the earlier one (Art. 20(5)); the server never sees the choice.
+
+    Raises:
+        OnlineVotingNotAvailable, WrongStage, OutsideVotingWindow, NotOnVoterList,
+        VotedInPerson: see ``check_may_vote_online``.
+        BallotRefused: not JSON, for another election, wrong alias, a failed proof, a replay.
+    """
+    person_ref = getattr(voter, "person_ref", None)
+    check_may_vote_online(session, clock, referendum, person_ref)
+    assert person_ref is not None and referendum.manifest is not None
+    ballot = _parse(ballot_json)
+    alias = alias_for(session, clock, referendum, person_ref)
+    try:
+        tracker = verify_ballot(referendum.manifest_dict or {}, alias, ballot,
+                                is_replay=lambda a: _alpha_taken(session, referendum, a))
+    except CryptoError as exc:
+        _refuse(session, clock, voter, referendum,
+                BallotRefused(_reason(exc), exc.location, exc.message), context,
+                "voting.ballot_refused")
+    locked = lock_referendum(session, referendum)
+    if locked.stage != Stage.VOTING:  # polls closed while we were checking
+        raise WrongStage("voting is not open", stage=locked.stage)
+    if not _claim_alphas(session, locked, ballot_alphas(ballot)):
+        _refuse(session, clock, voter, locked,
+                BallotRefused("replay", "choices", "alpha already on the board (replay)"),
+                context, "voting.ballot_refused")
+    now = clock.now().replace(microsecond=0)
+    head = board_head(bytes.fromhex(locked.board_head), bytes.fromhex(tracker)).hex()
+    entry = BoardEntry(referendum_id=locked.id, seq=locked.board_seq + 1, alias=alias,
+                       tracker=tracker, ballot=json.dumps(ballot, separators=(",", ":")),
+                       cast_at=now, head=head)
+    session.add(entry)
+    locked.board_seq = entry.seq
+    locked.board_head = head
+    session.flush()
+    # No alias, seq or tracker here: the audit log must not link a person to a board entry.
+    audit.record(session, clock, voter, "voting.ballot_cast", obj=locked, context=context)
+    return CastReceipt(seq=entry.seq, tracker=tracker, cast_at=rfc3339(now), board_head=head)
+
+
+def record_audited_ballot(session: Session, clock: Clock, voter: Actor, referendum: Referendum,
+                          revealed_json: str | bytes | dict[str, Any],
+                          context: AuditContext | None = None) -> AuditedBallot:
+    """Publish a Benaloh-revealed ballot (spec section 5): checked, listed as audited, never
+    counted; its alphas are reserved so it can never be cast afterwards.
+
+    Raises:
+        the refusals of ``check_may_vote_online``; BallotRefused: the opening does not match,
+        the alias is not the voter's, or the ballot was already cast/audited.
+    """
+    person_ref = getattr(voter, "person_ref", None)
+    check_may_vote_online(session, clock, referendum, person_ref)
+    assert person_ref is not None
+    revealed = _parse(revealed_json)
+    alias = alias_for(session, clock, referendum, person_ref)
+    if not isinstance(revealed, dict) or revealed.get("alias") != alias:
+        raise BallotRefused("alias", "alias", "the ballot is not for this voter")
+    try:
+        tracker, _plaintext = verify_audited(referendum.manifest_dict or {}, revealed)
+    except CryptoError as exc:
+        _refuse(session, clock, voter, referendum,
+                BallotRefused(_reason(exc), exc.location, exc.message), context,
+                "voting.audit_refused")
+    if not _claim_alphas(session, referendum, ballot_alphas(revealed)):
+        raise BallotRefused("replay", "choices", "this ballot was already cast or audited")
+    row = AuditedBallot(referendum_id=referendum.id, alias=alias, tracker=tracker,
+                        ballot=json.dumps(revealed, separators=(",", ":")),
+                        audited_at=clock.now().replace(microsecond=0))
+    session.add(row)
+    session.flush()
+    audit.record(session, clock, voter, "voting.ballot_audited", obj=referendum,
+                 context=context)
+    return row

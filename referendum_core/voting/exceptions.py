@@ -1,0 +1,126 @@
+"""Refusals of the voting services. Each names the rule (``code``) and, where one applies, the
+article, so the portal can show a translated sentence and tests can say which rule held."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+
+class VotingError(Exception):
+    """Base class of every refusal by the voting services."""
+
+    code = "refused"
+    article = ""
+
+    def __init__(self, message: str = "", **params: Any) -> None:
+        super().__init__(message or f"{self.code} ({self.article})")
+        self.params = params
+
+
+class InvalidSetup(VotingError):
+    """The referendum's set-up data breaks a rule (day not a Saturday, empty question …)."""
+
+    code = "invalid_setup"
+
+
+class WrongStage(VotingError):
+    """The action does not fit the referendum's stage (e.g. a key after the manifest froze)."""
+
+    code = "wrong_stage"
+
+
+class NotATrustee(VotingError):
+    """The person is not a trustee of this referendum (or not in the internet commission)."""
+
+    code = "not_a_trustee"
+    article = "Art. 20(6)"
+
+
+class TrusteeKeyRefused(VotingError):
+    """A trustee's public key or its proof of knowledge does not verify."""
+
+    code = "trustee_key_refused"
+
+
+class OnlineVotingNotAvailable(VotingError):
+    """A dismissal referendum has no online voting."""
+
+    code = "no_online_voting"
+    article = "Art. 15(2)"
+
+
+class OutsideVotingWindow(VotingError):
+    """Online voting is only Monday-Wednesday before referendum day."""
+
+    code = "outside_online_window"
+    article = "Art. 15(1)"
+
+
+class OutsidePollingHours(VotingError):
+    """Polling stations are open 07:00-20:00 Riga time on referendum day."""
+
+    code = "outside_polling_hours"
+    article = "Art. 16(1)"
+
+
+class NotOnVoterList(VotingError):
+    """The person is not on the referendum's voter list."""
+
+    code = "not_on_voter_list"
+    article = "Art. 7"
+
+
+class VotedInPerson(VotingError):
+    """The voter already voted at a polling station; online voting is closed to them."""
+
+    code = "voted_in_person"
+    article = "Art. 20(5)"
+
+    def __init__(self, where: str, when: datetime) -> None:
+        super().__init__(f"voted in person at {where} on {when.isoformat()}", where=where,
+                         when=when)
+        self.where, self.when = where, when
+
+
+class BallotRefused(VotingError):
+    """The ballot failed a check of the election-record contract (section 5)."""
+
+    code = "ballot_refused"
+
+    def __init__(self, reason: str, location: str = "", message: str = "") -> None:
+        super().__init__(message or f"{reason} at {location or '(ballot)'}", reason=reason,
+                         location=location)
+        self.reason, self.location = reason, location
+
+
+class ShareRefused(VotingError):
+    """A trustee's partial decryption does not verify (or is for another tally)."""
+
+    code = "share_refused"
+    article = "Art. 20(6)"
+
+    def __init__(self, message: str, location: str = "") -> None:
+        super().__init__(message, location=location)
+        self.location = location
+
+
+class ProtocolRefused(VotingError):
+    """A polling-station protocol does not add up, or is confirmed by the member who entered it."""
+
+    code = "protocol_refused"
+    article = "Art. 20(9)"
+
+    def __init__(self, reason: str, **params: Any) -> None:
+        super().__init__(reason, **params)
+        self.reason = reason
+
+
+class ResultsNotReady(VotingError):
+    """Results cannot be approved yet (tally incomplete or protocols unconfirmed)."""
+
+    code = "results_not_ready"
+    article = "Art. 20(9)-(10)"
+
+    def __init__(self, reason: str, **params: Any) -> None:
+        super().__init__(reason, **params)
+        self.reason = reason

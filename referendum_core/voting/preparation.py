@@ -1,0 +1,275 @@
+"""Setting a referendum's vote up: the question, the days and windows (Art. 15-16), the
+trustees from the internet polling-station commission and their keys, and opening the vote,
+which freezes the manifest (spec section 4): nothing in it changes afterwards."""
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from referendum_core import audit
+from referendum_core.audit import Actor, AuditContext
+from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.cases.models import Case, CaseType
+from referendum_core.cases.services import open_case, transition_case
+from referendum_core.cases.workflows import Party
+from referendum_core.clock import Clock, to_riga
+from referendum_core.crypto import CryptoError, build_manifest, verify_trustee_key
+from referendum_core.crypto.group import canonical
+from referendum_core.crypto.manifest import election_hash
+from referendum_core.initiatives import Subject
+from referendum_core.organisation import Commission, CommissionKind, Municipality
+from referendum_core.register import freeze_voter_list, voter_list_for
+from referendum_core.voting import rules
+from referendum_core.voting.exceptions import (
+    InvalidSetup,
+    NotATrustee,
+    TrusteeKeyRefused,
+    WrongStage,
+)
+from referendum_core.voting.models import NO, YES, Referendum, Stage, Trustee
+from referendum_core.voting.workflow import ensure_registered
+
+MAX_QUESTION = 2000
+CHOICES = [
+    {"id": YES, "text": {"lv": "Par", "en": "For"}},
+    {"id": NO, "text": {"lv": "Pret", "en": "Against"}},
+]
+
+
+def move_case(session: Session, clock: Clock, calendar: WorkingDayCalendar | None,
+              actor: Actor | None, referendum: Referendum, transition: str,
+              context: AuditContext | None = None) -> None:
+    """Move the referendum's case along its workflow (the portal checked the permission)."""
+    transition_case(session, clock, actor, referendum.case, transition, None,
+                    parties={Party.SYSTEM, Party.CHAIR}, calendar=calendar, context=context)
+
+
+def setup_referendum(session: Session, clock: Clock, calendar: WorkingDayCalendar,
+                     actor: Actor | None, *, municipality: Municipality, subject: str,
+                     question_lv: str, question_en: str, referendum_day: date,
+                     case: Case | None = None, decision_day: date | None = None,
+                     context: AuditContext | None = None) -> Referendum:
+    """Set up the vote of a referendum case (opened here when ``case`` is None, e.g. a council
+    initiative): the question fixed by the decision, referendum day (a Saturday, Art. 16(1)),
+    the online window Monday-Wednesday before it (none for a dismissal, Art. 15) and polling
+    hours 07:00-20:00. The case's voter list is frozen on the decision day if it is not yet.
+
+    Raises:
+        InvalidSetup: unknown subject, empty or over-long question, day not a Saturday or not in
+            the future, a case of another type/municipality or already set up.
+    """
+    ensure_registered()
+    try:
+        subject = Subject(subject).value
+    except ValueError:
+        raise InvalidSetup("unknown subject", field="subject") from None
+    question_lv, question_en = (question_lv or "").strip(), (question_en or "").strip()
+    if not question_lv or not question_en:
+        raise InvalidSetup("the question is needed in Latvian and English", field="question")
+    if len(question_lv) > MAX_QUESTION or len(question_en) > MAX_QUESTION:
+        raise InvalidSetup("the question is too long", field="question")
+    if not rules.is_saturday(referendum_day):
+        raise InvalidSetup("referendum day must be a Saturday (Art. 16(1))",
+                           field="referendum_day")
+    now = clock.now()
+    today = to_riga(now).date()
+    window = rules.online_window(referendum_day, subject)
+    first_vote = window[0] if window else rules.polling_hours(referendum_day)[0]
+    if first_vote <= now:
+        raise InvalidSetup("voting would already have started", field="referendum_day")
+    if case is None:
+        case = open_case(session, clock, actor, case_type=CaseType.REFERENDUM,
+                         title=question_lv[:200], municipality_id=municipality.id,
+                         calendar=calendar, context=context)
+    elif case.type != CaseType.REFERENDUM or case.municipality_id != municipality.id:
+        raise InvalidSetup("the case is not a referendum of this municipality", field="case")
+    elif case.state != "scheduled":
+        raise InvalidSetup("the referendum case is no longer scheduled", field="case")
+    if session.scalar(select(Referendum.id).where(Referendum.case_id == case.id)) is not None:
+        raise InvalidSetup("this referendum is already set up", field="case")
+    polls_open, polls_close = rules.polling_hours(referendum_day)
+    referendum = Referendum(
+        case=case, municipality_id=municipality.id, subject=subject, question_lv=question_lv,
+        question_en=question_en, decision_day=decision_day or today,
+        referendum_day=referendum_day, online_opens_at=window[0] if window else None,
+        online_closes_at=window[1] if window else None, polls_open_at=polls_open,
+        polls_close_at=polls_close, election_id=str(uuid.uuid4()), stage=Stage.SETUP,
+        results_due_at=rules.announcement_deadline(calendar, referendum_day),
+        created_at=now, created_by_id=getattr(actor, "id", None))
+    session.add(referendum)
+    session.flush()
+    if voter_list_for(session, case.id) is None:
+        freeze_voter_list(session, clock, actor, municipality, referendum.decision_day,
+                          case_id=case.id, context=context)
+    audit.record(session, clock, actor, "voting.set_up", obj=referendum, context=context,
+                 case_id=case.id, subject=subject, referendum_day=referendum_day.isoformat(),
+                 online=window is not None)
+    return referendum
+
+
+def _require_stage(referendum: Referendum, *stages: Stage) -> None:
+    if referendum.stage not in stages:
+        raise WrongStage(f"not possible at stage {referendum.stage}", stage=referendum.stage)
+
+
+def is_internet_commission_member(actor: Any) -> bool:
+    """Does the person hold a role in the internet polling-station commission?"""
+    return any(m.commission is not None and m.commission.kind == CommissionKind.INTERNET
+               for m in getattr(actor, "memberships", ()))
+
+
+def choose_trustees(session: Session, clock: Clock, actor: Actor | None,
+                    referendum: Referendum, users: Iterable[Any],
+                    context: AuditContext | None = None) -> list[Trustee]:
+    """Choose the trustees (Art. 20(6): the internet polling-station commission counts online
+    votes); positions follow the given order. Replaces an earlier choice while no key is in.
+
+    Raises:
+        WrongStage: voting already opened, or a trustee already uploaded a key.
+        NotATrustee: someone is not a member of the internet polling-station commission.
+        InvalidSetup: nobody, or someone twice.
+    """
+    _require_stage(referendum, Stage.SETUP)
+    if not referendum.has_online_voting:
+        raise InvalidSetup("a dismissal referendum has no online voting (Art. 15(2))",
+                           field="trustees")
+    chosen = list(users)
+    if not chosen or len({u.id for u in chosen}) != len(chosen):
+        raise InvalidSetup("choose at least one trustee, each once", field="trustees")
+    for user in chosen:
+        if not is_internet_commission_member(user):
+            raise NotATrustee("not a member of the internet polling-station commission",
+                              user_id=user.id)
+    existing = list(referendum.trustees)
+    if any(t.public_key for t in existing):
+        raise WrongStage("a trustee already uploaded a key", stage=referendum.stage)
+    for t in existing:
+        session.delete(t)
+    session.flush()
+    trustees = [Trustee(referendum=referendum, user_id=u.id, position=i)
+                for i, u in enumerate(chosen)]
+    session.add_all(trustees)
+    session.flush()
+    session.expire(referendum, ["trustees"])
+    audit.record(session, clock, actor, "voting.trustees_chosen", obj=referendum,
+                 context=context, trustees=[u.id for u in chosen])
+    return trustees
+
+
+def trustee_of(session: Session, referendum: Referendum, actor: Any) -> Trustee:
+    """The actor's trustee row in this referendum.
+
+    Raises:
+        NotATrustee: the actor is not one of its trustees.
+    """
+    trustee = session.scalars(select(Trustee).where(
+        Trustee.referendum_id == referendum.id,
+        Trustee.user_id == getattr(actor, "id", None))).first()
+    if trustee is None:
+        raise NotATrustee("not a trustee of this referendum")
+    return trustee
+
+
+def add_trustee_key(session: Session, clock: Clock, actor: Actor, referendum: Referendum,
+                    public_json: str | dict[str, Any],
+                    context: AuditContext | None = None) -> Trustee:
+    """A trustee uploads the public part printed by ``referendum-trustee keygen``; the proof of
+    knowledge is checked against this election's id (spec section 3).
+
+    Raises:
+        NotATrustee, WrongStage (manifest frozen), TrusteeKeyRefused (bad JSON, failed proof,
+        another election, a key another trustee already uses).
+    """
+    trustee = trustee_of(session, referendum, actor)
+    _require_stage(referendum, Stage.SETUP)
+    try:
+        public = json.loads(public_json) if isinstance(public_json, str | bytes) else public_json
+    except ValueError:
+        raise TrusteeKeyRefused("not JSON", location="") from None
+    try:
+        key = verify_trustee_key(referendum.election_id, public)
+    except CryptoError as exc:
+        audit.record(session, clock, actor, "voting.trustee_key_refused", obj=referendum,
+                     context=context, location=exc.location, reason=type(exc).__name__)
+        raise TrusteeKeyRefused(exc.message, location=exc.location) from None
+    others = [t.public_key for t in referendum.trustees if t.id != trustee.id]
+    if key.hex() in others:
+        raise TrusteeKeyRefused("another trustee already uses this key", location="public_key")
+    trustee.public_json = canonical(public).decode()
+    trustee.public_key = key.hex()
+    trustee.key_uploaded_at = clock.now()
+    session.flush()
+    audit.record(session, clock, actor, "voting.trustee_key_added", obj=referendum,
+                 context=context, position=trustee.position, public_key=key.hex())
+    return trustee
+
+
+def manifest_for(referendum: Referendum, municipality_code: str) -> dict[str, Any]:
+    """The manifest (spec section 4) from the set-up and the trustees' published keys.
+
+    Raises:
+        CryptoError: a stored trustee key no longer verifies (cannot happen for checked keys).
+    """
+    assert referendum.online_opens_at is not None and referendum.online_closes_at is not None
+    question = {
+        "id": "q1",
+        "text": {"lv": referendum.question_lv, "en": referendum.question_en},
+        "choices": CHOICES,
+        "min_choices": 1,
+        "max_choices": 1,
+    }
+    return build_manifest(
+        election_id=referendum.election_id, municipality=municipality_code, question=question,
+        opens_at=rules.rfc3339(referendum.online_opens_at),
+        closes_at=rules.rfc3339(referendum.online_closes_at), revoting=True,
+        trustees=[json.loads(t.public_json or "{}") for t in referendum.trustees])
+
+
+def open_voting(session: Session, clock: Clock, calendar: WorkingDayCalendar | None,
+                actor: Actor | None, referendum: Referendum,
+                context: AuditContext | None = None) -> Referendum:
+    """Open the vote: the manifest is frozen (canonical JSON + election hash); from now on the
+    set-up, the trustees and their keys cannot change.
+
+    Raises:
+        WrongStage: already open; InvalidSetup: a trustee's key is missing, no trustee, or the
+        online window (or, for a dismissal, polling day) is already over.
+    """
+    _require_stage(referendum, Stage.SETUP)
+    now = clock.now()
+    if referendum.has_online_voting:
+        assert referendum.online_closes_at is not None
+        if now >= referendum.online_closes_at:
+            raise InvalidSetup("the online voting period is already over", field="stage")
+        trustees = list(referendum.trustees)
+        if not trustees:
+            raise InvalidSetup("choose the trustees first", field="trustees")
+        missing = [t.position for t in trustees if not t.public_key]
+        if missing:
+            raise InvalidSetup("a trustee's key is missing", field="trustees", missing=missing)
+        municipality = session.get(Municipality, referendum.municipality_id)
+        assert municipality is not None
+        manifest = manifest_for(referendum, municipality.atvk_code)
+        referendum.manifest = canonical(manifest).decode()
+        referendum.election_hash = election_hash(manifest).hex()
+    elif now >= referendum.polls_close_at:
+        raise InvalidSetup("polling day is already over", field="stage")
+    referendum.frozen_at = now
+    referendum.stage = Stage.VOTING
+    session.flush()
+    move_case(session, clock, calendar, actor, referendum, "open_voting", context)
+    audit.record(session, clock, actor, "voting.opened", obj=referendum, context=context,
+                 election_hash=referendum.election_hash)
+    return referendum
+
+
+def internet_commission(session: Session) -> Commission | None:
+    """The internet polling-station commission (trustees are chosen from it)."""
+    return session.scalars(select(Commission).where(
+        Commission.kind == CommissionKind.INTERNET)).first()

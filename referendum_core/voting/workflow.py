@@ -1,0 +1,61 @@
+"""The referendum case workflow (registered into the case registry when imported).
+
+``scheduled`` is where the initiative module opens a referendum case (Art. 13(4)); the voting
+services move it along: voting opens (manifest frozen), polls close (counting starts and the
+3-working-day announcement deadline runs, Art. 20(9)-(10), 21), the commission approves and
+announces the result.
+"""
+from __future__ import annotations
+
+from referendum_core.cases.models import CaseType
+from referendum_core.cases.workflows import (
+    REGISTRY,
+    Party,
+    State,
+    Transition,
+    Workflow,
+    register,
+)
+
+C, CH, V, S = Party.COMMISSION, Party.CHAIR, Party.CVK, Party.SYSTEM
+ANNOUNCEMENT_BASIS = "Art. 20(9)-(10), 21"
+
+REFERENDUM_WORKFLOW = Workflow(
+    case_type=CaseType.REFERENDUM,
+    initial="scheduled",
+    states=(
+        State("scheduled", CH),
+        State("voting", C, escalates=False),
+        # The deadline is set by ``close_polls`` from referendum day (not from the move).
+        State("counting", C),
+        State("announced", CH, is_final=True),
+        State("cancelled", CH, is_final=True),
+    ),
+    transitions=(
+        Transition("open_voting", ("scheduled",), "voting", frozenset({CH, V, S})),
+        Transition("close_polls", ("voting",), "counting", frozenset({C, CH, V, S})),
+        Transition("approve_results", ("counting",), "announced", frozenset({CH})),
+        Transition("cancel", ("scheduled",), "cancelled", frozenset({CH, V}),
+                   requires_note=True),
+    ),
+)
+
+
+def ensure_registered() -> Workflow:
+    """Register the referendum workflow (once).
+
+    Raises:
+        ValueError: another module registered a different referendum workflow first.
+    """
+    if CaseType.REFERENDUM in REGISTRY and REGISTRY.get(CaseType.REFERENDUM) is not \
+            REFERENDUM_WORKFLOW:
+        existing = REGISTRY.get(CaseType.REFERENDUM)
+        # The initiative module's interim declaration (scheduled/held/cancelled) is replaced:
+        # it exists only so an initiative's outcome is not lost before this module loads.
+        if {s.name for s in existing.states} == {"scheduled", "held", "cancelled"}:
+            REGISTRY._workflows[CaseType.REFERENDUM] = REFERENDUM_WORKFLOW  # noqa: SLF001
+            return REFERENDUM_WORKFLOW
+    return register(REFERENDUM_WORKFLOW)
+
+
+ensure_registered()

@@ -1,0 +1,85 @@
+"""The law's voting rules as pure functions (Art. 15, 16(1), 20(9)-(10), 21, 22)."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.clock import to_riga
+from referendum_core.voting.rules import (
+    announcement_deadline,
+    assess_validity,
+    is_saturday,
+    online_window,
+    polling_hours,
+    rfc3339,
+)
+
+DAY = date(2026, 3, 14)
+
+
+def test_art16_1_referendum_day_is_a_saturday():
+    assert is_saturday(DAY)
+    assert not is_saturday(date(2026, 3, 13))
+
+
+def test_art15_1_online_window_is_monday_to_wednesday_around_the_clock():
+    opens, closes = online_window(DAY, "strategy")
+    assert to_riga(opens).isoformat() == "2026-03-09T00:00:00+02:00"  # Monday 00:00
+    assert to_riga(closes).isoformat() == "2026-03-12T00:00:00+02:00"  # end of Wednesday
+    assert opens == datetime(2026, 3, 8, 22, 0, tzinfo=UTC)
+
+
+def test_art15_2_no_online_window_for_a_dismissal():
+    assert online_window(DAY, "dismissal") is None
+
+
+def test_art16_1_polls_open_7_to_20_riga_time_also_in_summer_time():
+    opens, closes = polling_hours(date(2026, 6, 13))
+    assert (to_riga(opens).hour, to_riga(closes).hour) == (7, 20)
+    assert opens.hour == 4  # UTC+3 in summer
+
+
+def test_art21_results_announced_within_three_working_days():
+    # Saturday 14 March -> Mon 16, Tue 17, Wed 18.
+    assert to_riga(announcement_deadline(WorkingDayCalendar(), DAY)).date() == date(2026, 3, 18)
+    # Easter Monday 6 April 2026 is a holiday: Saturday 4 April -> Tue 7, Wed 8, Thu 9.
+    assert to_riga(announcement_deadline(WorkingDayCalendar(), date(2026, 4, 4))).date() == \
+        date(2026, 4, 9)
+
+
+def test_rfc3339_is_utc_whole_seconds():
+    assert rfc3339(datetime(2026, 3, 9, 12, 0, 1, 999, tzinfo=UTC)) == "2026-03-09T12:00:01Z"
+
+
+def test_art22_1_turnout_must_reach_one_third_of_last_election_voters():
+    below = assess_validity("strategy", participants=33, votes_for=30, votes_against=3,
+                            voters_base=100, participants_base=60)
+    assert (below.is_valid, below.is_passed, below.quorum) == (False, False, 34)
+    at = assess_validity("construction", participants=34, votes_for=18, votes_against=16,
+                         voters_base=100, participants_base=60)
+    assert (at.is_valid, at.is_passed) == (True, True)
+
+
+def test_art22_2_passed_needs_more_than_half_of_participants_par():
+    # Invalid ballots count as participants: 17 of 34 is not more than half.
+    half = assess_validity("strategy", participants=34, votes_for=17, votes_against=15,
+                           voters_base=100, participants_base=60)
+    assert (half.is_valid, half.is_passed) == (True, False)
+
+
+def test_art22_3_dismissal_needs_majority_and_two_thirds_of_last_participants():
+    enough = assess_validity("dismissal", participants=50, votes_for=40, votes_against=10,
+                             voters_base=100, participants_base=60)
+    assert (enough.is_passed, enough.for_needed) == (True, 40)
+    short = assess_validity("dismissal", participants=50, votes_for=39, votes_against=11,
+                            voters_base=100, participants_base=60)
+    assert short.is_passed is False
+    no_majority = assess_validity("dismissal", participants=100, votes_for=45, votes_against=55,
+                                  voters_base=200, participants_base=60)
+    assert no_majority.is_passed is False
+
+
+def test_art22_missing_base_figure_is_not_valid():
+    result = assess_validity("strategy", participants=10, votes_for=10, votes_against=0,
+                             voters_base=None, participants_base=None)
+    assert (result.is_valid, result.is_passed) == (False, False)
