@@ -8,15 +8,16 @@ and one transaction (``in_transaction``); tasks take ids, are idempotent and ret
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from celery import Celery, Task
 from flask import Flask
-from sqlalchemy.orm import Session
+
+from portal.database import in_transaction
+
+__all__ = ["celery", "in_transaction", "init_celery"]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 _bound: dict[str, Flask] = {}
 
 
@@ -69,19 +70,3 @@ def init_celery(app: Flask) -> Celery:
     import portal.messages.tasks  # noqa: F401 - registers the messaging tasks
 
     return celery
-
-
-def in_transaction(fn: Callable[[Session], T]) -> T:
-    """Run ``fn(session)`` in one transaction of the current app: commit, or roll back on error."""
-    from flask import current_app
-
-    session = current_app.extensions["portal_db"].new_session()
-    try:
-        result = fn(session)
-        session.commit()
-        return result
-    except Exception:
-        session.rollback()
-        raise
-    finally:
-        session.close()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context
 from sqlalchemy import create_engine, event
@@ -16,6 +17,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# Side effects queued by code running inside ``in_transaction`` (tasks, CLI), outside a request.
+_task_callbacks: ContextVar[list[Callable[[], None]] | None] = ContextVar("_task_callbacks",
+                                                                         default=None)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -85,8 +90,39 @@ def on_commit(callback: Callable[[], None]) -> None:
     if has_request_context():
         get_session()
         g.on_commit.append(callback)
-    else:
+        return
+    pending = _task_callbacks.get()
+    if pending is not None:
+        pending.append(callback)
+    else:  # no transaction boundary in sight: the caller has already committed
         callback()
+
+
+def _fire(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # a failed side effect must not undo a committed change
+            log.exception("after-commit callback failed")
+
+
+def in_transaction(fn: Callable[[Session], T]) -> T:
+    """Run ``fn(session)`` in one transaction of the current app (a task or a command): commit
+    and then fire the side effects it queued with ``on_commit``, or roll back and fire none."""
+    session = get_db().new_session()
+    token = _task_callbacks.set([])
+    try:
+        result = fn(session)
+        session.commit()
+        callbacks = _task_callbacks.get() or []
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        _task_callbacks.reset(token)
+        session.close()
+    _fire(callbacks)
+    return result
 
 
 def commit() -> None:
@@ -96,11 +132,7 @@ def commit() -> None:
         return
     session.commit()
     callbacks, g.on_commit = g.on_commit, []
-    for callback in callbacks:
-        try:
-            callback()
-        except Exception:  # a failed side effect must not undo a committed change
-            log.exception("after-commit callback failed")
+    _fire(callbacks)
 
 
 def rollback() -> None:

@@ -92,3 +92,47 @@ def test_unexpected_error_gives_friendly_500_and_rolls_back(app, client):
     response = client.get("/boom-test")
     assert response.status_code == 500
     assert "Nekas netika saglabāts" in response.get_data(as_text=True)
+
+
+def test_side_effects_of_a_task_fire_only_after_its_commit(app):
+    from portal.database import in_transaction, on_commit
+
+    fired = []
+    with app.app_context():
+        def work(session):
+            on_commit(lambda: fired.append("sent"))
+            assert fired == []
+            return 1
+
+        assert in_transaction(work) == 1
+        assert fired == ["sent"]
+
+        def failing(session):
+            on_commit(lambda: fired.append("never"))
+            raise RuntimeError("rolled back")
+
+        with pytest.raises(RuntimeError):
+            in_transaction(failing)
+    assert fired == ["sent"]
+
+
+def test_side_effects_of_a_request_wait_for_commit_and_vanish_on_error(app, client):
+    from flask import abort
+
+    from portal.database import on_commit
+
+    fired = []
+
+    @app.get("/side-effect-ok")
+    def ok():
+        on_commit(lambda: fired.append("ok"))
+        return "fine"
+
+    @app.get("/side-effect-refused")
+    def refused():
+        on_commit(lambda: fired.append("refused"))
+        abort(403)
+
+    assert client.get("/side-effect-ok").status_code == 200
+    assert client.get("/side-effect-refused").status_code == 403
+    assert fired == ["ok"]
