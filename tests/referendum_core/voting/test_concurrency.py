@@ -1,0 +1,150 @@
+"""Two casts by the same voter at the same moment, on two real database connections: both land
+on the board one after the other (one entry per cast, heads chained) and the later counts
+(Art. 20(5)); a replay racing the original is stored once. Re-run on PostgreSQL in CI."""
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import User
+from referendum_core.cases.models import Case, CaseEvent
+from referendum_core.crypto import encrypt_ballot
+from referendum_core.crypto.board import EMPTY_HEAD, chain_heads
+from referendum_core.etvr import EtvrMark
+from referendum_core.organisation import Commission, PollingStation
+from referendum_core.register import PersonRecord, VoterList, VoterListEntry
+from referendum_core.voting import alias_for, cast_ballot
+from referendum_core.voting.counting import counted_seqs
+from referendum_core.voting.exceptions import BallotRefused
+from referendum_core.voting.models import (
+    AuditedBallot,
+    BallotAlpha,
+    BoardEntry,
+    PollingStationProtocol,
+    Referendum,
+    RegistrationEnvelope,
+    Result,
+    Trustee,
+    TrusteeShare,
+    VoterAlias,
+)
+from tests.voting_support import NO_VOTE, ONLINE_MONDAY, YES_VOTE, build_scenario
+
+ATVK = "0055000"  # Varakļānu novads: no other test uses it
+
+
+@pytest.fixture()
+def committed(engine, keys, clock):
+    with Session(engine) as session:
+        s = build_scenario(session, clock, keys, atvk=ATVK, prefix="conc-", station_number=877)
+        session.commit()
+        ids = {"referendum": s.referendum.id, "case": s.referendum.case_id,
+               "voter": s.voters[0].id, "users": [u.id for u in
+                                                    (s.chair, *s.members, *s.trustees, *s.voters)],
+               "refs": [v.person_ref for v in s.voters], "station": s.station.id,
+               "manifest": s.referendum.manifest_dict}
+    yield ids
+    with Session(engine) as session:
+        rid = ids["referendum"]
+        for model in (BoardEntry, BallotAlpha, AuditedBallot, VoterAlias, RegistrationEnvelope,
+                      PollingStationProtocol, TrusteeShare, Result, Trustee):
+            session.execute(delete(model).where(model.referendum_id == rid))
+        session.execute(delete(Referendum).where(Referendum.id == rid))
+        session.execute(delete(EtvrMark).where(EtvrMark.case_id == ids["case"]))
+        lists = select(VoterList.id).where(VoterList.case_id == ids["case"])
+        session.execute(delete(VoterListEntry).where(VoterListEntry.voter_list_id.in_(lists)))
+        session.execute(delete(VoterList).where(VoterList.case_id == ids["case"]))
+        session.execute(delete(CaseEvent).where(CaseEvent.case_id == ids["case"]))
+        session.execute(delete(Case).where(Case.id == ids["case"]))
+        session.execute(delete(PersonRecord).where(PersonRecord.person_ref.in_(ids["refs"])))
+        session.execute(delete(Commission).where(Commission.polling_station_id == ids["station"]))
+        session.execute(delete(PollingStation).where(PollingStation.id == ids["station"]))
+        for user in session.scalars(select(User).where(User.id.in_(ids["users"]))):
+            session.delete(user)
+        session.commit()
+
+
+def _in_transaction(engine: Any, work: Callable[[Session], Any], attempts: int = 20) -> Any:
+    """Run ``work`` in its own transaction, retrying when SQLite reports its database lock (as
+    the web layer does); PostgreSQL waits on the row lock instead."""
+    for attempt in range(attempts):
+        with Session(engine) as session:
+            try:
+                result = work(session)
+                session.commit()
+                return result
+            except OperationalError:
+                session.rollback()
+                if attempt == attempts - 1:
+                    raise
+    return None
+
+
+def _race(engine, clock, committed, ballots):
+    barrier = threading.Barrier(len(ballots))
+    outcomes: list[Any] = []
+
+    def cast(ballot: dict[str, Any]) -> None:
+        def work(session: Session) -> Any:
+            voter = session.get(User, committed["voter"])
+            referendum = session.get(Referendum, committed["referendum"])
+            return cast_ballot(session, clock, voter, referendum, json.dumps(ballot))
+
+        barrier.wait()
+        try:
+            outcomes.append(_in_transaction(engine, work))
+        except BallotRefused as err:
+            outcomes.append(err)
+
+    threads = [threading.Thread(target=cast, args=(b,)) for b in ballots]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return outcomes
+
+
+def _alias(engine, clock, committed) -> str:
+    def work(session: Session) -> str:
+        return alias_for(session, clock, session.get(Referendum, committed["referendum"]),
+                         session.get(User, committed["voter"]).person_ref)
+
+    return _in_transaction(engine, work)
+
+
+def test_art20_5_two_concurrent_casts_by_one_voter_both_land_and_the_last_counts(
+        engine, clock, committed):
+    clock.set(ONLINE_MONDAY)
+    alias = _alias(engine, clock, committed)
+    ballots = [encrypt_ballot(committed["manifest"], alias, v).ballot for v in (YES_VOTE, NO_VOTE)]
+    outcomes = _race(engine, clock, committed, ballots)
+    assert sorted(r.seq for r in outcomes) == [1, 2]
+    with Session(engine) as session:
+        referendum = session.get(Referendum, committed["referendum"])
+        entries = list(session.scalars(select(BoardEntry).where(
+            BoardEntry.referendum_id == referendum.id).order_by(BoardEntry.seq)))
+        assert [e.seq for e in entries] == [1, 2] and {e.alias for e in entries} == {alias}
+        head = chain_heads([bytes.fromhex(e.tracker) for e in entries], EMPTY_HEAD).hex()
+        assert referendum.board_head == head == entries[-1].head
+        assert referendum.board_seq == 2
+        assert counted_seqs(session, referendum, []) == [2]
+
+
+def test_a_replay_racing_the_original_is_stored_once(engine, clock, committed):
+    clock.set(ONLINE_MONDAY)
+    alias = _alias(engine, clock, committed)
+    ballot = encrypt_ballot(committed["manifest"], alias, YES_VOTE).ballot
+    outcomes = _race(engine, clock, committed, [ballot, ballot])
+    refused = [o for o in outcomes if isinstance(o, BallotRefused)]
+    assert len(refused) == 1 and refused[0].reason == "replay"
+    with Session(engine) as session:
+        entries = list(session.scalars(select(BoardEntry).where(
+            BoardEntry.referendum_id == committed["referendum"])))
+        assert len(entries) == 1
