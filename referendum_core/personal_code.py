@@ -67,12 +67,18 @@ class PersonalCodeProtector:
 
     def lookup_hash(self, code: str) -> str:
         """Deterministic keyed hash of a (validated) personal code."""
-        digits = normalise(code)
+        return self.lookup_hash_normalised(normalise(code))
+
+    def lookup_hash_normalised(self, digits: str) -> str:
+        """``lookup_hash`` of the 11 digits ``normalise`` returned (bulk imports validate once)."""
         return hmac.new(self._derive(b"personal-code-lookup-v1"), digits.encode(),
                         hashlib.sha256).hexdigest()
 
     def encrypt(self, code: str) -> bytes:
-        digits = normalise(code)
+        return self.encrypt_normalised(normalise(code))
+
+    def encrypt_normalised(self, digits: str) -> bytes:
+        """``encrypt`` of the 11 digits ``normalise`` returned."""
         nonce = os.urandom(12)
         return nonce + _aead(self.secret).encrypt(nonce, digits.encode(), b"personal-code")
 

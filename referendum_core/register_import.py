@@ -432,9 +432,9 @@ def _validate(ctx: _Context, row: dict[str, str]) -> tuple[str, dict[str, Any]]:
         digits = normalise(raw_code)
     except InvalidPersonalCode:
         raise _RowError(Problem.INVALID_CODE, "personal_code") from None
-    ref = ctx.protector.lookup_hash(digits)
+    ref = ctx.protector.lookup_hash_normalised(digits)
     try:
-        return ref, _validate_rest(ctx, digits, row)
+        return ref, {**_validate_rest(ctx, digits, row), "digits": digits}
     except _RowError as err:
         err.ref = ref  # type: ignore[attr-defined]
         raise
@@ -602,7 +602,7 @@ def _stage(session: Session, ctx: _Context, key: str, rows: Iterator[tuple[int, 
                               "cadastral_number": None, "row_hash": None})
         else:
             staged = {"import_key": key, "line": line, "status": "ok", "person_ref": ref,
-                      "code_enc": row["personal_code"], "name": None, "birth_date": None,
+                      "code_enc": values.pop("digits"), "name": None, "birth_date": None,
                       "citizenship": None, "municipality_id": None, "cadastral_number": None}
             staged.update(values)
             batch.append(staged)
@@ -632,7 +632,7 @@ def _flush_batch(session: Session, ctx: _Context, batch: list[dict[str, Any]]) -
 
     for row in batch:
         if row["status"] == "ok" and not is_known(row):
-            row["code_enc"] = ctx.protector.encrypt(row["code_enc"])
+            row["code_enc"] = ctx.protector.encrypt_normalised(row["code_enc"])
         else:
             row["code_enc"] = None
     session.execute(insert(StagedRow), batch)

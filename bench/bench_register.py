@@ -1,0 +1,151 @@
+"""Benchmarks of the voter register import and initiative signing (issue 6).
+
+    python bench/bench_register.py                        # 500 000 rows, 2 000 signatures, SQLite
+    python bench/bench_register.py --rows 50000 --signatures 500        # quick
+    python bench/bench_register.py --db postgresql://postgres@127.0.0.1:5432/bench6
+
+Prints import rows/second for a first import and a re-import (a diff with 1 % changed,
+1 % removed, 1 % new rows), the process's peak memory (ru_maxrss) and online signatures per
+second. The database is migrated from empty (SQLite: a temporary file). Timings are not
+asserted anywhere; this is for the README and for regressions.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+from stdnum.lv.pvn import calc_check_digit_pers  # noqa: E402
+
+import portal.models  # noqa: E402,F401 - every table on the metadata
+from portal.database import make_engine  # noqa: E402
+from portal.migrate import upgrade  # noqa: E402
+from referendum_core.calendar import WorkingDayCalendar  # noqa: E402
+from referendum_core.clock import FixedClock  # noqa: E402
+from referendum_core.initiatives import (  # noqa: E402
+    Initiator,
+    Subject,
+    decide_initiative,
+    publish_due_initiatives,
+    submit_initiative,
+)
+from referendum_core.organisation import Municipality, sync_organisations  # noqa: E402
+from referendum_core.personal_code import PersonalCodeProtector  # noqa: E402
+from referendum_core.register_import import (  # noqa: E402
+    FileFormat,
+    ImportMode,
+    RegisterSource,
+    import_register,
+)
+from referendum_core.signatures import sign_online  # noqa: E402
+
+ATVK = "0023000"
+
+
+def code(n: int) -> str:
+    """A valid personal code: old format for most, new ``32…`` format for every tenth."""
+    if n % 10 == 0:
+        body = f"32{n:08d}"
+    else:
+        born = date(1940, 1, 1) + timedelta(days=n % 20000)
+        # (birth day, serial) is unique for the first 20 million n.
+        body = f"{born:%d%m%y}{1 if born.year < 2000 else 2}{(n // 20000) % 1000:03d}"
+    return body + calc_check_digit_pers(body)
+
+
+def born_of(n: int) -> str:
+    return (date(1940, 1, 1) + timedelta(days=n % 20000)).isoformat()
+
+
+def write_extract(path: Path, rows: int, *, shift: int = 0) -> None:
+    """Rows 0..rows-1; with ``shift`` the first 1 % is renamed, 1 % dropped, 1 % added."""
+    pct = max(1, rows // 100)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["personal_code", "name", "birth_date", "citizenship", "municipality"])
+        for n in range(rows + (pct if shift else 0)):
+            if shift and pct <= n < 2 * pct:
+                continue  # removed
+            name = f"Persona {n}" + (" (mainīts)" if shift and n < pct else "")
+            writer.writerow([code(n), name, born_of(n), "LV", ATVK])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=500_000)
+    parser.add_argument("--signatures", type=int, default=2000)
+    parser.add_argument("--db", default=None, help="database URL (default: a SQLite temp file)")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-register-"))
+    url = args.db or f"sqlite:///{tmp / 'bench.sqlite3'}"
+    if not url.startswith("sqlite"):
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    protector = PersonalCodeProtector(b"bench-data-key-" + b"x" * 32)
+    clock = FixedClock(datetime(2026, 3, 2, 10, tzinfo=UTC))
+    calendar = WorkingDayCalendar()
+    with Session(engine) as session:
+        sync_organisations(session)
+        session.commit()
+
+    first, second = tmp / "first.csv", tmp / "second.csv"
+    write_extract(first, args.rows)
+    write_extract(second, args.rows, shift=1)
+    print(f"rows: {args.rows}  database: {engine.dialect.name}")
+    for label, path in (("first import", first), ("re-import (diff)", second)):
+        with Session(engine) as session:
+            muni = session.query(Municipality).filter_by(atvk_code=ATVK).one()
+            started = time.perf_counter()
+            with path.open("rb") as handle:
+                _, report = import_register(
+                    session, clock, None, protector, RegisterSource.POPULATION, handle,
+                    file_format=FileFormat.CSV, mode=ImportMode.CONTINUE, municipality=muni)
+            session.commit()
+            elapsed = time.perf_counter() - started
+        print(f"{label:18s} {report.rows_read / elapsed:10.0f} rows/s  {elapsed:6.1f} s  "
+              f"inserted {report.inserted} updated {report.updated} removed {report.removed} "
+              f"unchanged {report.unchanged} problems {report.problem_count}")
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"peak memory (ru_maxrss): {peak_kib / 1024:.0f} MiB")
+
+    with Session(engine) as session:
+        muni = session.query(Municipality).filter_by(atvk_code=ATVK).one()
+        muni.voters_at_last_election = args.rows
+        initiative = submit_initiative(
+            session, clock, calendar, None, municipality=muni, subject=Subject.STRATEGY,
+            question="Vai atbalstāt?", reasons="Bench.", basis_date=date(2026, 2, 1),
+            initiator=Initiator.COUNCIL, council_votes_for=10, council_size=15)
+        decide_initiative(session, clock, calendar, None, initiative, can=True)
+        clock.set(datetime(2026, 3, 5, 8, tzinfo=UTC))
+        publish_due_initiatives(session, clock, calendar)
+        session.commit()
+        refs = [protector.lookup_hash(code(n)) for n in range(3 * max(1, args.rows // 100),
+                                                              args.rows)][: args.signatures]
+        started = time.perf_counter()
+        for ref in refs:
+            sign_online(session, clock, None, initiative, ref)
+            session.commit()  # one transaction per signature, as in the web request
+        elapsed = time.perf_counter() - started
+    print(f"online signing      {len(refs) / elapsed:10.0f} signatures/s  ({len(refs)} signed, "
+          f"one commit each)")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
