@@ -20,7 +20,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from referendum_core import audit
 from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
-from referendum_core.cases import workflows
 from referendum_core.cases.models import Case, CaseType
 from referendum_core.cases.services import open_case, transition_case
 from referendum_core.cases.workflows import Party
@@ -370,18 +369,7 @@ def open_referendum(session: Session, clock: Clock, calendar: WorkingDayCalendar
 
 
 def _ensure_referendum_workflow() -> None:
-    """The referendum workflow belongs to the voting module (issue 7), which registers it when
-    imported. Until it exists, a minimal one keeps the initiative's outcome from being lost."""
-    if CaseType.REFERENDUM in workflows.REGISTRY:
-        return
-    w = workflows
-    workflows.register(w.Workflow(
-        case_type=CaseType.REFERENDUM, initial="scheduled",
-        states=(w.State("scheduled", w.Party.CHAIR), w.State("held", w.Party.CHAIR, is_final=True),
-                w.State("cancelled", w.Party.CHAIR, is_final=True)),
-        transitions=(
-            w.Transition("hold", ("scheduled",), "held", frozenset({w.Party.CHAIR})),
-            w.Transition("cancel", ("scheduled",), "cancelled", frozenset({w.Party.CHAIR}),
-                         requires_note=True),
-        ),
-    ))
+    """The referendum workflow belongs to the voting module, which registers it on import."""
+    from referendum_core.voting.workflow import ensure_registered
+
+    ensure_registered()
