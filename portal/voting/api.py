@@ -1,0 +1,118 @@
+"""JSON endpoints the voting page's script calls. Under ``/api/`` so errors come back as JSON;
+CSRF-protected (the script sends the token in ``X-CSRFToken``). The server never sees a choice:
+only encrypted ballots, and openings of ballots the voter chose to audit (never cast)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.exc import OperationalError
+
+from portal import metrics
+from portal.database import commit, on_commit
+from portal.permissions import Permission
+from portal.voting.access import access_referendum, can, get_referendum
+from portal.voting.texts import refusal_text
+from portal.web import audit_context, clock, db
+from referendum_core.voting import (
+    alias_for,
+    cast_ballot,
+    check_may_vote_online,
+    live_turnout,
+    record_audited_ballot,
+)
+from referendum_core.voting.casting import MAX_BALLOT_BYTES
+from referendum_core.voting.exceptions import BallotRefused, VotingError
+
+LOCK_RETRIES = 5
+
+bp = Blueprint("voting_api", __name__, url_prefix="/api/voting")
+
+
+def _refused(err: VotingError, status: int = 422) -> Any:
+    body: dict[str, Any] = {"error": refusal_text(err), "code": err.code, "status": status}
+    if isinstance(err, BallotRefused):
+        body["location"] = err.location
+    return jsonify(body), status
+
+
+def _body() -> Any:
+    if request.content_length is not None and request.content_length > MAX_BALLOT_BYTES:
+        raise BallotRefused("too_large", "", "the ballot is too large")
+    data = request.get_data(cache=False, as_text=True)
+    if len(data) > MAX_BALLOT_BYTES:
+        raise BallotRefused("too_large", "", "the ballot is too large")
+    return data
+
+
+@bp.get("/<int:referendum_id>/election")
+@login_required
+def election(referendum_id: int) -> Any:
+    """What the browser needs to encrypt: the frozen manifest, its hash and the voter's alias."""
+    referendum = access_referendum(referendum_id, Permission.VOTE)
+    try:
+        check_may_vote_online(db(), clock(), referendum, current_user.person_ref)
+    except VotingError as err:
+        return _refused(err, 403)
+    alias = alias_for(db(), clock(), referendum, current_user.person_ref)
+    return jsonify({"election_hash": referendum.election_hash,
+                    "manifest": referendum.manifest_dict, "alias": alias})
+
+
+@bp.post("/<int:referendum_id>/ballots")
+@login_required
+def cast(referendum_id: int) -> Any:
+    """Cast an encrypted ballot; answers the tracker and where to look it up."""
+    referendum = access_referendum(referendum_id, Permission.VOTE)
+    try:
+        body = _body()
+        for attempt in range(LOCK_RETRIES):
+            try:
+                receipt = cast_ballot(db(), clock(), current_user, referendum, body,
+                                      context=audit_context())
+                break
+            except OperationalError:  # SQLite's database lock; PostgreSQL waits instead
+                db().rollback()
+                if attempt == LOCK_RETRIES - 1:
+                    raise
+                referendum = access_referendum(referendum_id, Permission.VOTE)
+    except VotingError as err:
+        commit()  # keep the audit entry of the refusal (nothing else was written)
+        metrics.ballot_refused(getattr(err, "reason", err.code))
+        return _refused(err)
+    on_commit(metrics.ballot_accepted)
+    return jsonify({"tracker": receipt.tracker, "seq": receipt.seq, "cast_at": receipt.cast_at,
+                    "board_head": receipt.board_head,
+                    "receipt_url": url_for("voting.board", referendum_id=referendum.id,
+                                           tracker=receipt.tracker, cast=1)}), 201
+
+
+@bp.post("/<int:referendum_id>/audits")
+@login_required
+def audit_ballot(referendum_id: int) -> Any:
+    """Publish a Benaloh-audited ballot (checked; never counted, never castable)."""
+    referendum = access_referendum(referendum_id, Permission.VOTE)
+    try:
+        row = record_audited_ballot(db(), clock(), current_user, referendum, _body(),
+                                    context=audit_context())
+    except VotingError as err:
+        commit()
+        return _refused(err)
+    return jsonify({"tracker": row.tracker,
+                    "board_url": url_for("voting.board", referendum_id=referendum.id,
+                                         tracker=row.tracker)}), 201
+
+
+@bp.get("/<int:referendum_id>/turnout")
+def turnout(referendum_id: int) -> Any:
+    """Live turnout (never choices) and the board head. The head is public; the figures are
+    for those who may follow turnout (observers, commissions, CVK)."""
+    referendum = get_referendum(referendum_id)
+    body: dict[str, Any] = {"board_seq": referendum.board_seq,
+                            "board_head": referendum.board_head, "stage": referendum.stage}
+    if can(Permission.VIEW_LIVE_TURNOUT, referendum):
+        t = live_turnout(db(), referendum)
+        body.update(eligible=t.eligible, online_voters=t.online_voters, in_person=t.in_person,
+                    participants=t.participants)
+    return jsonify(body)

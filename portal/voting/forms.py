@@ -1,0 +1,78 @@
+"""Forms of the voting pages (Flask-WTF: every POST carries the CSRF token)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+SUBJECTS = [
+    ("strategy", _l("Sustainable development strategy or its amendments")),
+    ("construction", _l("A new public building or an object needing an environmental impact "
+                        "assessment")),
+    ("dismissal", _l("Dismissal of the council")),
+]
+
+
+class SetupForm(FlaskForm):
+    case_id = SelectField(_l("Referendum case"), coerce=int, validators=[InputRequired()])
+    municipality_id = SelectField(_l("Municipality"), coerce=int, validators=[DataRequired()])
+    subject = SelectField(_l("Subject (Art. 5)"), choices=SUBJECTS, validators=[DataRequired()])
+    question_lv = TextAreaField(_l("Question in Latvian"),
+                                validators=[DataRequired(), Length(max=2000)])
+    question_en = TextAreaField(_l("Question in English"),
+                                validators=[DataRequired(), Length(max=2000)])
+    referendum_day = DateField(_l("Referendum day (a Saturday)"), validators=[DataRequired()])
+
+
+class TrusteesForm(FlaskForm):
+    trustees = SelectMultipleField(_l("Trustees (members of the internet polling-station "
+                                      "commission)"), coerce=int, validators=[DataRequired()])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes the referendum's stage (open, close, reconcile, approve)."""
+
+
+class StationForm(FlaskForm):
+    station_id = SelectField(_l("Polling station"), coerce=int, validators=[DataRequired()])
+    personal_code = StringField(_l("Personal code"),
+                                validators=[DataRequired(), Length(min=11, max=13)])
+    envelope_mode = BooleanField(_l("The voter register (ETVR) is unreachable: record the vote "
+                                    "on a registration envelope"))
+    action = SelectField(choices=[("lookup", "lookup"), ("mark", "mark")], default="lookup",
+                         validators=[DataRequired()])
+
+
+class KeyForm(FlaskForm):
+    public_json = TextAreaField(_l("Public key (the JSON printed by referendum-trustee keygen)"),
+                                validators=[Optional(), Length(max=20000)])
+    upload = FileField(_l("…or the JSON file"))
+
+
+class ShareForm(FlaskForm):
+    partial_json = TextAreaField(_l("Partial decryption (the JSON file written by "
+                                    "referendum-trustee decrypt)"),
+                                 validators=[Optional(), Length(max=200000)])
+    upload = FileField(_l("…or the file"))
+
+
+def _count(label: str) -> IntegerField:
+    return IntegerField(label, validators=[InputRequired(), NumberRange(min=0, max=10_000_000)])
+
+
+class ProtocolForm(FlaskForm):
+    station_id = SelectField(_l("Polling station"), coerce=int, validators=[DataRequired()])
+    ballots_issued = _count(_l("Ballots issued"))
+    votes_for = _count(_l("Votes for (par)"))
+    votes_against = _count(_l("Votes against (pret)"))
+    invalid = _count(_l("Invalid ballots"))

@@ -1,0 +1,323 @@
+"""Officials' pages: setting a referendum up (commission), trustees' keys and partial
+decryptions, the polling-station page, protocols with a second member's confirmation, closing
+the polls and approving the results."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal.accounts.models import Membership, User
+from portal.database import commit
+from portal.permissions import Permission, Scope, municipalities_for, require
+from portal.voting.access import access_referendum, access_station, can, stations
+from portal.voting.forms import (
+    ActionForm,
+    KeyForm,
+    ProtocolForm,
+    SetupForm,
+    ShareForm,
+    StationForm,
+    TrusteesForm,
+)
+from portal.voting.protocol_pdf import build_protocol_pdf, sign
+from portal.voting.texts import refusal_text
+from portal.web import audit_context, calendar, clock, db, keys
+from referendum_core.cases.models import Case, CaseType
+from referendum_core.clock import to_riga
+from referendum_core.etvr import AlreadyVoted, EtvrError, lookup_voter
+from referendum_core.organisation import Municipality
+from referendum_core.personal_code import InvalidPersonalCode
+from referendum_core.voting import (
+    accept_trustee_share,
+    add_trustee_key,
+    approve_results,
+    choose_trustees,
+    close_polls,
+    confirm_protocol,
+    enter_protocol,
+    mark_in_person,
+    open_voting,
+    reconcile_envelopes,
+    setup_referendum,
+)
+from referendum_core.voting.exceptions import VotingError
+from referendum_core.voting.models import PollingStationProtocol, Referendum, TrusteeShare
+from referendum_core.voting.preparation import internet_commission
+from referendum_core.voting.results import live_turnout, protocols_of
+from referendum_core.voting.stations import has_online_ballot
+
+bp = Blueprint("voting_admin", __name__, url_prefix="/voting")
+
+
+def _refuse(err: Exception, template: str, status: int = 422, **ctx: Any) -> Any:
+    commit()  # keep the audit entry of the refusal
+    flash(refusal_text(err), "error")
+    return render_template(template, **ctx), status
+
+
+# Set-up --------------------------------------------------------------------------------------
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> Any:
+    """Set up the vote of a referendum case (or of a new council referendum)."""
+    require(Permission.MANAGE_REFERENDUM)
+    allowed = municipalities_for(current_user, Permission.MANAGE_REFERENDUM)
+    munis = select(Municipality).order_by(Municipality.name)
+    cases = select(Case).where(Case.type == CaseType.REFERENDUM, Case.state == "scheduled",
+                               Case.id.not_in(select(Referendum.case_id)))
+    if allowed is not None:
+        munis = munis.where(Municipality.id.in_(allowed or {-1}))
+        cases = cases.where(Case.municipality_id.in_(allowed or {-1}))
+    form = SetupForm()
+    form.municipality_id.choices = [(m.id, m.name) for m in db().scalars(munis)]
+    form.case_id.choices = [(0, gettext("A new referendum decided by the council"))] + [
+        (c.id, f"{c.reference}: {c.title}") for c in db().scalars(cases.order_by(Case.id))]
+    if form.validate_on_submit():
+        muni = db().get(Municipality, form.municipality_id.data)
+        require(Permission.MANAGE_REFERENDUM, Scope(muni.id if muni else None))
+        case = db().get(Case, form.case_id.data) if form.case_id.data else None
+        try:
+            referendum = setup_referendum(
+                db(), clock(), calendar(), current_user, municipality=muni,
+                subject=form.subject.data, question_lv=form.question_lv.data,
+                question_en=form.question_en.data, referendum_day=form.referendum_day.data,
+                case=case, context=audit_context())
+        except VotingError as err:
+            return _refuse(err, "voting/new.html", form=form)
+        flash(gettext("The referendum is set up. Choose the trustees next."), "success")
+        return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
+    return render_template("voting/new.html", form=form), 422 if form.errors else 200
+
+
+def _internet_members() -> list[User]:
+    commission = internet_commission(db())
+    if commission is None:
+        return []
+    return list(db().scalars(select(User).join(Membership, Membership.user_id == User.id).where(
+        Membership.commission_id == commission.id).order_by(User.display_name).distinct()))
+
+
+@bp.get("/<int:referendum_id>/manage")
+@login_required
+def manage(referendum_id: int) -> Any:
+    """The commission's page for one referendum: stage, trustees, actions, protocols."""
+    referendum = access_referendum(referendum_id, Permission.MANAGE_REFERENDUM)
+    trustees_form = TrusteesForm()
+    trustees_form.trustees.choices = [(u.id, u.display_name) for u in _internet_members()]
+    trustees_form.trustees.data = [t.user_id for t in referendum.trustees]
+    users = {u.id: u for u in db().scalars(select(User).where(
+        User.id.in_([t.user_id for t in referendum.trustees] or [-1])))}
+    return render_template(
+        "voting/manage.html", referendum=referendum, trustees_form=trustees_form,
+        action_form=ActionForm(), users=users, protocols=protocols_of(db(), referendum),
+        stations=stations(referendum), turnout=live_turnout(db(), referendum),
+        can_approve=can(Permission.APPROVE_RESULTS, referendum),
+        now=clock().now())
+
+
+@bp.post("/<int:referendum_id>/trustees")
+@login_required
+def trustees(referendum_id: int) -> Any:
+    referendum = access_referendum(referendum_id, Permission.MANAGE_REFERENDUM)
+    form = TrusteesForm()
+    form.trustees.choices = [(u.id, u.display_name) for u in _internet_members()]
+    if not form.validate_on_submit():
+        abort(400)
+    chosen = [db().get(User, i) for i in form.trustees.data]
+    try:
+        choose_trustees(db(), clock(), current_user, referendum, chosen, context=audit_context())
+    except VotingError as err:
+        commit()
+        flash(refusal_text(err), "error")
+    else:
+        flash(gettext("Trustees chosen. Each uploads their public key."), "success")
+    return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
+
+
+STAGE_ACTIONS = {
+    "open": (Permission.MANAGE_REFERENDUM, _l("The vote is open; the manifest is frozen.")),
+    "close": (Permission.MANAGE_REFERENDUM, _l("The polls are closed and the board is frozen.")),
+    "reconcile": (Permission.MANAGE_REFERENDUM,
+                  _l("Registration envelopes checked against the voter register.")),
+    "approve": (Permission.APPROVE_RESULTS, _l("The results are approved and published.")),
+}
+
+
+@bp.post("/<int:referendum_id>/<any(open, close, reconcile, approve):action>")
+@login_required
+def stage_action(referendum_id: int, action: str) -> Any:
+    """Open the vote, close the polls, reconcile envelopes or approve the results."""
+    permission, done = STAGE_ACTIONS[action]
+    referendum = access_referendum(referendum_id, permission)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        if action == "open":
+            open_voting(db(), clock(), calendar(), current_user, referendum,
+                        context=audit_context())
+        elif action == "close":
+            close_polls(db(), clock(), calendar(), current_user, referendum,
+                        context=audit_context())
+        elif action == "reconcile":
+            reconcile_envelopes(db(), clock(), current_user, referendum, context=audit_context())
+        else:
+            result = approve_results(db(), clock(), calendar(), current_user, referendum,
+                                     context=audit_context())
+            with force_locale("lv"):
+                result.protocol_pdf = build_protocol_pdf(db(), referendum, result,
+                                                         result.approved_at)
+            result.protocol_signature = sign(result.protocol_pdf)
+    except (VotingError, EtvrError) as err:
+        commit()
+        flash(refusal_text(err), "error")
+    else:
+        flash(str(done), "success")
+    if action == "approve" and referendum.stage == "approved":
+        return redirect(url_for("voting.results", referendum_id=referendum.id))
+    return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
+
+
+# Polling stations ----------------------------------------------------------------------------
+
+@bp.route("/<int:referendum_id>/station", methods=["GET", "POST"])
+@login_required
+def station(referendum_id: int) -> Any:
+    """A station commission member looks a voter up by personal code (POST only) and marks
+    them as voted; a refusal says where and when the voter already voted."""
+    referendum = access_referendum(referendum_id, Permission.MARK_VOTED)
+    form = StationForm()
+    form.station_id.choices = [(s.id, f"{s.number}. {s.name}") for s in stations(referendum)]
+    outcome: dict[str, Any] = {}
+    status = 200
+    if form.validate_on_submit():
+        chosen = access_station(referendum, form.station_id.data)
+        code = form.personal_code.data
+        form.personal_code.data = ""  # never echo the code back into the page
+        try:
+            if form.action.data == "mark":
+                done = mark_in_person(db(), clock(), current_user, referendum, chosen, code,
+                                      keys().personal_codes,
+                                      envelope_mode=form.envelope_mode.data,
+                                      context=audit_context())
+                outcome = {"marked": done}
+            else:
+                found = lookup_voter(db(), keys().personal_codes, code,
+                                     case_id=referendum.case_id,
+                                     municipality_id=referendum.municipality_id,
+                                     on_day=to_riga(clock().now()).date())
+                outcome = {"lookup": found, "online": has_online_ballot(
+                    db(), referendum, found.person_ref)}
+        except InvalidPersonalCode:
+            form.personal_code.errors = [gettext("The personal code is not valid.")]
+            status = 422
+        except AlreadyVoted as err:
+            commit()
+            outcome, status = {"refused": refusal_text(err)}, 409
+        except VotingError as err:
+            commit()
+            outcome, status = {"refused": refusal_text(err)}, 422
+    elif form.is_submitted():
+        status = 422
+    return render_template("voting/station.html", referendum=referendum, form=form,
+                           outcome=outcome), status
+
+
+# Trustees ------------------------------------------------------------------------------------
+
+def _upload_text(text: str | None, upload: Any) -> str:
+    if upload is not None and getattr(upload, "filename", ""):
+        return upload.read(300_000).decode("utf-8", "replace")
+    return text or ""
+
+
+@bp.route("/<int:referendum_id>/trustee", methods=["GET", "POST"])
+@login_required
+def trustee(referendum_id: int) -> Any:
+    """A trustee's page: upload the public key (before voting opens), then, after the polls
+    close, download the record for ``referendum-trustee decrypt`` and upload the result."""
+    referendum = access_referendum(referendum_id, Permission.ACT_AS_TRUSTEE)
+    mine = next((t for t in referendum.trustees if t.user_id == current_user.id), None)
+    if mine is None:
+        abort(403)
+    key_form, share_form = KeyForm(prefix="key"), ShareForm(prefix="share")
+    status = 200
+    try:
+        if key_form.validate_on_submit() and (key_form.public_json.data
+                                              or key_form.upload.data):
+            add_trustee_key(db(), clock(), current_user, referendum,
+                            _upload_text(key_form.public_json.data, key_form.upload.data),
+                            context=audit_context())
+            flash(gettext("Your public key is accepted."), "success")
+            return redirect(url_for("voting_admin.trustee", referendum_id=referendum.id))
+        if share_form.validate_on_submit() and (share_form.partial_json.data
+                                                or share_form.upload.data):
+            accept_trustee_share(db(), clock(), current_user, referendum,
+                                 _upload_text(share_form.partial_json.data,
+                                              share_form.upload.data), context=audit_context())
+            flash(gettext("Your partial decryption is accepted."), "success")
+            return redirect(url_for("voting_admin.trustee", referendum_id=referendum.id))
+    except VotingError as err:
+        commit()
+        flash(refusal_text(err), "error")
+        status = 422
+    share = db().scalars(select(TrusteeShare).where(
+        TrusteeShare.referendum_id == referendum.id,
+        TrusteeShare.trustee_position == mine.position)).first()
+    return render_template("voting/trustee.html", referendum=referendum, mine=mine,
+                           key_form=key_form, share_form=share_form, share=share), status
+
+
+# Protocols -----------------------------------------------------------------------------------
+
+@bp.route("/<int:referendum_id>/protocols", methods=["GET", "POST"])
+@login_required
+def protocols(referendum_id: int) -> Any:
+    """Station protocols: one member enters, a second confirms."""
+    referendum = access_referendum(referendum_id, Permission.ENTER_PROTOCOL)
+    form = ProtocolForm()
+    form.station_id.choices = [(s.id, f"{s.number}. {s.name}") for s in stations(referendum)]
+    status = 200
+    if form.validate_on_submit():
+        chosen = access_station(referendum, form.station_id.data)
+        try:
+            enter_protocol(db(), clock(), current_user, referendum, chosen,
+                           ballots_issued=form.ballots_issued.data,
+                           votes_for=form.votes_for.data, votes_against=form.votes_against.data,
+                           invalid=form.invalid.data, context=audit_context())
+        except VotingError as err:
+            commit()
+            flash(refusal_text(err), "error")
+            status = 422
+        else:
+            flash(gettext("Protocol entered. A second commission member must confirm it."),
+                  "success")
+            return redirect(url_for("voting_admin.protocols", referendum_id=referendum.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template("voting/protocols.html", referendum=referendum, form=form,
+                           protocols=protocols_of(db(), referendum), action_form=ActionForm(),
+                           can_confirm=can(Permission.CONFIRM_PROTOCOL, referendum)), status
+
+
+@bp.post("/<int:referendum_id>/protocols/<int:protocol_id>/confirm")
+@login_required
+def confirm(referendum_id: int, protocol_id: int) -> Any:
+    referendum = access_referendum(referendum_id, Permission.CONFIRM_PROTOCOL)
+    protocol = db().get(PollingStationProtocol, protocol_id)
+    if protocol is None or protocol.referendum_id != referendum.id or \
+            not ActionForm().validate_on_submit():
+        abort(404)
+    try:
+        confirm_protocol(db(), clock(), current_user, protocol, context=audit_context())
+    except VotingError as err:
+        commit()
+        flash(refusal_text(err), "error")
+    else:
+        flash(gettext("Protocol confirmed."), "success")
+    return redirect(url_for("voting_admin.protocols", referendum_id=referendum.id))

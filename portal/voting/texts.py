@@ -1,0 +1,121 @@
+"""Translated sentences for the voting services' refusals (one place, shared by pages and the
+JSON API)."""
+from __future__ import annotations
+
+from flask_babel import format_datetime, gettext
+
+from referendum_core.etvr import AlreadyVoted
+from referendum_core.organisation import PollingStation
+from referendum_core.voting.counting import PollsStillOpen
+from referendum_core.voting.exceptions import (
+    BallotRefused,
+    InvalidSetup,
+    NotATrustee,
+    NotOnVoterList,
+    OnlineVotingNotAvailable,
+    OutsidePollingHours,
+    OutsideVotingWindow,
+    ProtocolRefused,
+    ResultsNotReady,
+    ShareRefused,
+    TrusteeKeyRefused,
+    VotedInPerson,
+    VotingError,
+    WrongStage,
+)
+
+BALLOT_REASONS = {
+    "other_election": lambda: gettext("The ballot was made for another referendum."),
+    "replay": lambda: gettext("This encrypted ballot was already used. Encrypt your choice "
+                              "again and cast the new ballot."),
+    "alias": lambda: gettext("The ballot was not made for you. Reload the page and try again."),
+    "not_json": lambda: gettext("The ballot could not be read."),
+    "too_large": lambda: gettext("The ballot could not be read."),
+}
+PROTOCOL_REASONS = {
+    "does_not_add_up": lambda: gettext("The protocol does not add up: votes for, votes against "
+                                       "and invalid ballots must together equal the ballots "
+                                       "issued."),
+    "more_than_voters": lambda: gettext("More ballots than voters registered at this polling "
+                                        "station."),
+    "not_a_count": lambda: gettext("Enter whole numbers of zero or more."),
+    "already_confirmed": lambda: gettext("This protocol is already confirmed and cannot be "
+                                         "changed."),
+    "same_member": lambda: gettext("A second commission member must confirm the protocol; you "
+                                   "entered it."),
+}
+
+
+def station_label(station_id: int | str | None) -> str:
+    """``No. 801 (Skola)`` for a station id, ``online`` for an online mark."""
+    from portal.web import db
+
+    if station_id in (None, "online"):
+        return gettext("online")
+    station = db().get(PollingStation, int(station_id))
+    if station is None:
+        return str(station_id)
+    return gettext("polling station No. %(number)s (%(name)s)", number=station.number,
+                   name=station.name)
+
+
+def already_voted_text(err: AlreadyVoted) -> str:
+    """Where and when the voter was already marked."""
+    return gettext("Already voted: %(where)s, %(when)s.",
+                   where=station_label(err.mark.polling_station_id or "online"),
+                   when=format_datetime(err.mark.marked_at, "medium"))
+
+
+def refusal_text(err: Exception) -> str:
+    """A translated sentence for a refusal of the voting services."""
+    if isinstance(err, AlreadyVoted):
+        return already_voted_text(err)
+    if isinstance(err, VotedInPerson):
+        return gettext("You already voted in person (%(where)s, %(when)s); online voting is "
+                       "closed to you.", where=station_label(err.where),
+                       when=format_datetime(err.when, "medium"))
+    if isinstance(err, OnlineVotingNotAvailable):
+        return gettext("There is no online voting in a referendum on dismissing the council "
+                       "(Art. 15(2)). Vote at a polling station on referendum day.")
+    if isinstance(err, OutsideVotingWindow):
+        return gettext("Online voting is open from Monday to Wednesday before referendum day, "
+                       "around the clock (Art. 15(1)).")
+    if isinstance(err, OutsidePollingHours):
+        return gettext("Polling stations are open from 07:00 to 20:00 on referendum day "
+                       "(Art. 16(1)).")
+    if isinstance(err, NotOnVoterList):
+        return gettext("This person is not on the voter list of this referendum (Art. 7).")
+    if isinstance(err, BallotRefused):
+        text = BALLOT_REASONS.get(err.reason)
+        return text() if text else gettext(
+            "The encrypted ballot failed a check (%(location)s) and was not accepted.",
+            location=err.location or "-")
+    if isinstance(err, ProtocolRefused):
+        text = PROTOCOL_REASONS.get(err.reason)
+        return text() if text else gettext("The protocol was not accepted.")
+    if isinstance(err, ShareRefused):
+        return gettext("The partial decryption was refused: %(reason)s (%(location)s).",
+                       reason=str(err), location=err.location or "-")
+    if isinstance(err, TrusteeKeyRefused):
+        return gettext("The public key was refused: its proof does not verify for this "
+                       "referendum (%(location)s).", location=err.params.get("location") or "-")
+    if isinstance(err, NotATrustee):
+        return gettext("Only trustees chosen from the internet polling-station commission may "
+                       "do this.")
+    if isinstance(err, ResultsNotReady):
+        if err.reason == "protocols_missing":
+            return gettext("Protocols of these polling stations are missing or unconfirmed: "
+                           "%(stations)s.", stations=", ".join(
+                               str(n) for n in err.params.get("stations", [])))
+        return gettext("Registration envelopes are not yet checked against the voter "
+                       "register.")
+    if isinstance(err, InvalidSetup):
+        return gettext("The set-up was not accepted: %(reason)s.", reason=str(err))
+    if isinstance(err, PollsStillOpen):
+        return gettext("Online votes are counted only after the polls close at 20:00 "
+                       "(Art. 20(1)).")
+    if isinstance(err, WrongStage):
+        return gettext("This is not possible at the referendum's current stage.")
+    if isinstance(err, VotingError):
+        return gettext("The request was refused.")
+    return gettext("The request was refused.")

@@ -1,0 +1,167 @@
+"""Public and voter pages: the list of referendums, the voting page, the bulletin board with
+tracker look-up and QR code, the results page and the downloadable record and protocols."""
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import segno
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal.permissions import Permission
+from portal.voting.access import can, get_referendum
+from portal.voting.charts import result_rows
+from portal.web import clock, db
+from referendum_core.clock import to_riga
+from referendum_core.register import voter_list_for
+from referendum_core.voting.casting import find_alias, in_person_vote, is_on_list
+from referendum_core.voting.models import AuditedBallot, BoardEntry, Referendum, Stage
+from referendum_core.voting.results import (
+    live_turnout,
+    protocols_document,
+    result_of,
+    write_election_record,
+)
+
+bp = Blueprint("voting", __name__, url_prefix="/voting")
+TRACKER = re.compile(r"^[0-9a-f]{64}$")
+BOARD_PAGE = 50
+
+
+@bp.get("/")
+def index() -> Any:
+    """Every referendum set up in the portal, newest first."""
+    referendums = list(db().scalars(select(Referendum).order_by(Referendum.referendum_day.desc(),
+                                                                Referendum.id.desc())))
+    return render_template("voting/index.html", referendums=referendums)
+
+
+def _online_state(referendum: Referendum) -> str:
+    if not referendum.has_online_voting:
+        return "none"
+    now = clock().now()
+    if referendum.stage == Stage.SETUP or now < (referendum.online_opens_at or now):
+        return "before"
+    if referendum.stage == Stage.VOTING and now < (referendum.online_closes_at or now):
+        return "open"
+    return "after"
+
+
+@bp.get("/<int:referendum_id>")
+def vote(referendum_id: int) -> Any:
+    """The voting page: the question in Latvian or English, the voter's status, and (while
+    online voting is open) the choice, encrypted in the browser."""
+    referendum = get_referendum(referendum_id)
+    state = _online_state(referendum)
+    voter: dict[str, Any] = {}
+    ref = getattr(current_user, "person_ref", None) if current_user.is_authenticated else None
+    if ref:
+        voter["on_list"] = is_on_list(db(), referendum, ref)
+        voter["in_person"] = in_person_vote(db(), referendum, ref)
+        alias = find_alias(db(), referendum, ref)
+        voter["online_ballots"] = db().scalar(select(func.count()).select_from(BoardEntry).where(
+            BoardEntry.referendum_id == referendum.id, BoardEntry.alias == alias)) if alias else 0
+    return render_template("voting/vote.html", referendum=referendum, state=state, voter=voter,
+                           can_vote=bool(ref) and voter.get("on_list")
+                           and not voter.get("in_person") and state == "open")
+
+
+def _qr_svg(url: str) -> str:
+    return segno.make(url, error="m").svg_inline(
+        scale=4, title=gettext("QR code of the link to your ballot on the bulletin board"))
+
+
+@bp.get("/<int:referendum_id>/board")
+def board(referendum_id: int) -> Any:
+    """The public bulletin board: its head, a tracker look-up (with a QR code of the link)
+    and the latest entries. The head only ever grows; observers keep copies."""
+    referendum = get_referendum(referendum_id)
+    tracker = (request.args.get("tracker") or "").strip().lower()
+    found = audited = None
+    qr = None
+    invalid = bool(tracker) and not TRACKER.match(tracker)
+    if tracker and not invalid:
+        found = db().scalars(select(BoardEntry).where(
+            BoardEntry.referendum_id == referendum.id, BoardEntry.tracker == tracker)).first()
+        audited = db().scalars(select(AuditedBallot).where(
+            AuditedBallot.referendum_id == referendum.id,
+            AuditedBallot.tracker == tracker)).first()
+        if found is not None or audited is not None:
+            qr = _qr_svg(url_for("voting.board", referendum_id=referendum.id, tracker=tracker,
+                                 _external=True))
+    before = request.args.get("before", type=int)
+    query = select(BoardEntry).where(BoardEntry.referendum_id == referendum.id)
+    if before:
+        query = query.where(BoardEntry.seq < before)
+    entries = list(db().scalars(query.order_by(BoardEntry.seq.desc()).limit(BOARD_PAGE)))
+    audits = list(db().scalars(select(AuditedBallot).where(
+        AuditedBallot.referendum_id == referendum.id).order_by(AuditedBallot.id.desc())
+        .limit(BOARD_PAGE)))
+    return render_template("voting/board.html", referendum=referendum, tracker=tracker,
+                           invalid=invalid, found=found, audited=audited, qr=qr,
+                           just_cast=request.args.get("cast") == "1", entries=entries,
+                           audits=audits, older=entries[-1].seq if len(entries) == BOARD_PAGE
+                           and entries[-1].seq > 1 else None), 422 if invalid else 200
+
+
+@bp.get("/<int:referendum_id>/results")
+def results(referendum_id: int) -> Any:
+    """The public results: turnout against the Art. 22 base, validity, outcome, charts per
+    polling station and online, and the downloads. Live turnout for observers until then."""
+    referendum = get_referendum(referendum_id)
+    result = result_of(db(), referendum)
+    rows = result_rows(db(), referendum, result, gettext("Online"),
+                       gettext("No. %(number)s %(name)s")) if result else []
+    turnout = (live_turnout(db(), referendum) if result is None
+               and can(Permission.VIEW_LIVE_TURNOUT, referendum) else None)
+    voter_list = voter_list_for(db(), referendum.case_id)
+    return render_template("voting/results.html", referendum=referendum, result=result,
+                           rows=rows, turnout=turnout, voter_list=voter_list,
+                           municipality=referendum.municipality)
+
+
+@bp.get("/<int:referendum_id>/record.json")
+def record(referendum_id: int) -> Any:
+    """The election record (spec section 8) as it stands; ``referendum-verify`` checks it."""
+    referendum = get_referendum(referendum_id)
+    if referendum.manifest is None:
+        abort(404)
+    out = io.StringIO()
+    write_election_record(db(), referendum, out)
+    stamp = to_riga(clock().now()).strftime("%Y%m%d-%H%M")
+    return Response(out.getvalue(), mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="election-record-{referendum.id}-'
+                               f'{stamp}.json"'})
+
+
+@bp.get("/<int:referendum_id>/protocols.json")
+def protocols(referendum_id: int) -> Any:
+    """The confirmed station protocols; SHA-256 of these bytes is the record's
+    ``in_person.protocol_sha256``."""
+    referendum = get_referendum(referendum_id)
+    if result_of(db(), referendum) is None:
+        abort(404)
+    return Response(protocols_document(db(), referendum), mimetype="application/json")
+
+
+@bp.get("/<int:referendum_id>/results-protocol.pdf")
+def protocol_pdf(referendum_id: int) -> Any:
+    """The results protocol (PDF) made when the results were approved."""
+    result = result_of(db(), get_referendum(referendum_id))
+    if result is None or result.protocol_pdf is None:
+        abort(404)
+    return Response(result.protocol_pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="results-protocol-{referendum_id}.pdf"'})
+
+
+@bp.get("/<int:referendum_id>/results-protocol.pdf.asc")
+def protocol_signature(referendum_id: int) -> Any:
+    """The portal's detached OpenPGP signature of the results protocol."""
+    result = result_of(db(), get_referendum(referendum_id))
+    if result is None or not result.protocol_signature:
+        abort(404)
+    return Response(result.protocol_signature, mimetype="application/pgp-signature")
