@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from referendum_core import audit
 from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.cases.handling import transition_case
+from referendum_core.cases.lifecycle import add_event
 from referendum_core.cases.models import Case, EventKind
-from referendum_core.cases.services import add_event, transition_case
 from referendum_core.cases.workflows import REGISTRY, Party
 from referendum_core.clock import Clock, to_riga
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from referendum_core.audit import AuditEntry, verify_chain
 from referendum_core.calendar import WorkingDayCalendar
-from referendum_core.cases import services
+from referendum_core.cases import filing, services
 from referendum_core.cases.exceptions import (
     CaseError,
     InvalidCaseData,
@@ -87,7 +87,7 @@ def test_report_photos_must_be_images_within_limits(db_session, clock, people, p
 
 
 def test_oversized_photo_is_refused(db_session, clock, people, monkeypatch):
-    monkeypatch.setattr(services, "MAX_PHOTO_BYTES", 100)
+    monkeypatch.setattr(filing, "MAX_PHOTO_BYTES", 100)
     with pytest.raises(InvalidPhoto, match="too large"):
         report(db_session, clock, people.observer(), photos=[PNG + b"\0" * 200])
 
