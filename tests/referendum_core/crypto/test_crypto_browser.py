@@ -58,38 +58,23 @@ class Handler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def page() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+def page(browser: Any) -> Iterator[Any]:
+    """ballot.js and libsodium loaded in Chromium (the session's browser from tests/conftest.py)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     errors: list[str] = []
+    context = browser.new_context()
     try:
-        with sync_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ],
-            )
-            pg = browser.new_page()
-            pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            pg.on("pageerror", lambda e: errors.append(str(e)))
-            pg.goto(f"http://127.0.0.1:{server.server_port}/test.html")
-            pg.evaluate("() => RefBallot.ready")
-            yield pg
-            assert not [e for e in errors if "Content Security Policy" in e], errors
-            browser.close()
+        pg = context.new_page()
+        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.goto(f"http://127.0.0.1:{server.server_port}/test.html")
+        pg.evaluate("() => RefBallot.ready")
+        yield pg
+        assert not [e for e in errors if "Content Security Policy" in e], errors
     finally:
+        context.close()
         server.shutdown()
         server.server_close()
 
