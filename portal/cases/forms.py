@@ -4,8 +4,17 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.cases.labels import APPLICANTS, CATEGORIES, GROUNDS, SEVERITIES
 
@@ -76,3 +85,17 @@ class PhotoForm(FlaskForm):
 class SaveFilterForm(FlaskForm):
     name = StringField(_l("Name for this filter"), validators=[DataRequired(), Length(max=80)])
     query = HiddenField(validators=[Optional(), Length(max=1000)])
+
+
+class IssueTokenForm(FlaskForm):
+    name = StringField(_l("Name of the system using it"),
+                       validators=[DataRequired(), Length(max=100)])
+    owner_email = StringField(_l("Acts as (e-mail address of the account)"),
+                              validators=[DataRequired(), Length(max=254)])
+    scopes = SelectMultipleField(_l("Allowed"), choices=[
+        ("cases:read", _l("Read cases")), ("cases:write", _l("Create and change cases"))],
+        default=["cases:read"], option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
+
+
+class RevokeTokenForm(FlaskForm):
+    """Only the CSRF token: the token to revoke is in the URL."""

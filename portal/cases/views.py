@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.accounts.models import Membership, User
-from portal.cases import filing
+from portal.cases import filing, token_views
 from portal.cases import services as portal_services
 from portal.cases.access import access_case, may_work, parties_for, visibility_for
 from portal.cases.diagram import build as build_diagram
@@ -47,6 +47,7 @@ from referendum_core.organisation import Municipality
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 bp.context_processor(template_helpers)
 filing.register(bp)
+token_views.register(bp)
 
 
 def _municipality_names(ids: set[int | None]) -> dict[int, str]:
