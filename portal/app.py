@@ -26,6 +26,7 @@ from portal.extensions import (
     select_timezone,
     socketio,
 )
+from portal.navigation import MAIN_NAV, TASKS, links_for
 from portal.permissions import Permission, has_permission
 from portal.security import apply_security_headers
 from referendum_core.calendar import WorkingDayCalendar
@@ -203,6 +204,8 @@ def _register_template_helpers(app: Flask) -> None:
             "can": lambda perm, **scope: _can(perm, **scope),
             "current_locale": g.get("locale", "lv"),
             "role_names": ROLE_LABELS,
+            "main_nav": links_for(current_user, MAIN_NAV),
+            "tasks": links_for(current_user, TASKS),
         }
 
     def _can(perm: Permission, municipality_id: int | None = None, case_id: int | None = None) -> bool:
