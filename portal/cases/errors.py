@@ -5,6 +5,7 @@ from flask_babel import gettext
 
 from referendum_core.cases.exceptions import (
     CaseError,
+    DeadlineSetByLaw,
     FilingPeriodOver,
     InvalidCaseData,
     InvalidPhoto,
@@ -25,6 +26,9 @@ def message_for(err: CaseError) -> str:
     if isinstance(err, NotAccredited):
         return gettext("You are not accredited as an observer in that municipality, so you "
                        "cannot report from this polling station.")
+    if isinstance(err, DeadlineSetByLaw):
+        return gettext("This deadline is set by law (%(article)s) and cannot be moved by anyone.",
+                       article=err.basis)
     if isinstance(err, NotAllowed):
         return gettext("You may not do this on this case.")
     if isinstance(err, InvalidTransition):

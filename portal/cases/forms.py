@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
     DateField,
+    DateTimeLocalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -76,6 +77,13 @@ class AssignForm(FlaskForm):
     assignee_id = SelectField(_l("Assign to"), coerce=int, validate_choice=False,
                               validators=[InputRequired()])
     version = IntegerField(validators=[InputRequired()])
+
+
+class DeadlineForm(FlaskForm):
+    deadline = DateTimeLocalField(_l("New deadline (Riga time)"), format="%Y-%m-%dT%H:%M",
+                                  validators=[InputRequired()])
+    reason = TextAreaField(_l("Why it changes (shown on the timeline)"),
+                           validators=[DataRequired(), Length(max=10_000)])
 
 
 class PhotoForm(FlaskForm):

@@ -29,7 +29,14 @@ from portal.cases.access import access_case, may_work, parties_for, visibility_f
 from portal.cases.diagram import build as build_diagram
 from portal.cases.errors import message_for, status_for
 from portal.cases.filters import filter_from_args, query_string
-from portal.cases.forms import AssignForm, CommentForm, PhotoForm, SaveFilterForm, TransitionForm
+from portal.cases.forms import (
+    AssignForm,
+    CommentForm,
+    DeadlineForm,
+    PhotoForm,
+    SaveFilterForm,
+    TransitionForm,
+)
 from portal.cases.labels import CASE_TYPES, STATES, TRANSITIONS, label, template_helpers
 from portal.database import commit, rollback
 from portal.permissions import Permission, municipalities_for, permission_required, require
@@ -41,7 +48,7 @@ from referendum_core.cases.deadlines import countdown
 from referendum_core.cases.exceptions import CaseError, StaleCase
 from referendum_core.cases.models import Case, CasePhoto, SavedFilter
 from referendum_core.cases.workflows import REGISTRY, Party
-from referendum_core.clock import to_riga
+from referendum_core.clock import RIGA, to_riga
 from referendum_core.organisation import Municipality
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -160,7 +167,21 @@ def _assignees(case: Case) -> list[User]:
     return [p for p in people if may_work(p, case)]
 
 
-def render_case(case: Case, *, status: int = 200, error: str | None = None) -> Any:
+def _deadline_form(case: Case, parties: frozenset[Party],
+                   form: DeadlineForm | None = None) -> DeadlineForm | None:
+    """The form to move a service-level deadline, for a chair or CVK on an open case."""
+    if not case.is_open or not case_services.DEADLINE_MOVERS & parties:
+        return None
+    if form is None:
+        form = DeadlineForm(formdata=None)
+        if case.deadline_at is not None:
+            form.deadline.data = to_riga(case.deadline_at).replace(tzinfo=None, second=0,
+                                                                   microsecond=0)
+    return form
+
+
+def render_case(case: Case, *, status: int = 200, error: str | None = None,
+                deadline_form: DeadlineForm | None = None) -> Any:
     """The case page (also re-rendered with an error after a refused action)."""
     parties = parties_for(current_user, case)
     workflow = REGISTRY.get(case.type)
@@ -182,6 +203,8 @@ def render_case(case: Case, *, status: int = 200, error: str | None = None) -> A
                          if case.complaint and case.complaint.court_deadline_at else None),
         transition_form=TransitionForm(version=case.version), comment_form=CommentForm(),
         photo_form=PhotoForm() if parties and case.is_open else None, assign_form=assign_form,
+        deadline_form=_deadline_form(case, parties, deadline_form),
+        deadline_movable=case_services.deadline_is_movable(case),
         thread_id=portal_services.thread_id_for(db(), case), parties=parties, users=users,
         municipality=db().get(Municipality, case.municipality_id) if case.municipality_id
         else None, error=error, label=label,
@@ -276,6 +299,27 @@ def assign(case_id: int) -> Any:
         return render_case(case, status=status, error=message)
     flash(gettext("Assignment saved."), "success")
     return redirect(url_for("cases.case_page", case_id=case.id))
+
+
+@bp.post("/<int:case_id>/deadline")
+@login_required
+def change_deadline(case_id: int) -> Any:
+    """Move a service-level deadline (chair or CVK); a deadline set by law is refused, visibly."""
+    case = access_case(db(), current_user, case_id)
+    form = DeadlineForm()
+    if not form.validate_on_submit():
+        return render_case(case, status=400, deadline_form=form, error=gettext(
+            "Give the new deadline as a date and time, and the reason for the change."))
+    new_deadline = form.deadline.data.replace(tzinfo=RIGA)
+    try:
+        case_services.change_deadline(db(), clock(), current_user, case, new_deadline,
+                                      form.reason.data or "", parties=parties_for(current_user, case),
+                                      context=audit_context())
+    except CaseError as err:
+        message, status = refused(case, err, "change_deadline")
+        return render_case(case, status=status, error=message, deadline_form=form)
+    flash(gettext("Deadline changed."), "success")
+    return redirect(url_for("cases.case_page", case_id=case.id) + "#deadline")
 
 
 @bp.post("/<int:case_id>/photos")

@@ -14,6 +14,14 @@ class NotAccredited(NotAllowed):
     """An observer filed a report for a polling station outside their accreditation."""
 
 
+class DeadlineSetByLaw(NotAllowed):
+    """The deadline comes from an article of the law (``basis``): nobody may move it."""
+
+    def __init__(self, basis: str) -> None:
+        super().__init__(f"deadline set by law ({basis})")
+        self.basis = basis
+
+
 class InvalidTransition(CaseError):
     """The workflow has no such move from the case's current state."""
 

@@ -14,6 +14,7 @@ from referendum_core import audit
 from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases.exceptions import (
+    DeadlineSetByLaw,
     InvalidCaseData,
     InvalidTransition,
     NotAllowed,
@@ -189,6 +190,11 @@ def add_photo(session: Session, clock: Clock, actor: Actor, case: Case, data: by
     return photo
 
 
+def deadline_is_movable(case: Case) -> bool:
+    """Is ``case``'s deadline a service level (movable), not one set by an article of the law?"""
+    return case.is_open and case.deadline_basis in (None, SERVICE_LEVEL)
+
+
 def change_deadline(session: Session, clock: Clock, actor: Actor, case: Case,
                     new_deadline: datetime, reason: str, *, parties: Parties,
                     context: AuditContext | None = None) -> None:
@@ -196,14 +202,15 @@ def change_deadline(session: Session, clock: Clock, actor: Actor, case: Case,
     of the law cannot be moved by anyone.
 
     Raises:
-        NotAllowed: not a chair/CVK, or the deadline comes from the law.
+        NotAllowed: not a chair/CVK.
+        DeadlineSetByLaw: the deadline comes from an article of the law.
         InvalidCaseData: no reason, or a deadline in the past.
     """
     if not DEADLINE_MOVERS & frozenset(parties):
         refuse(session, clock, actor, case, NotAllowed("only a chair or CVK"),
                "change_deadline", context)
     if case.deadline_basis not in (None, SERVICE_LEVEL):
-        refuse(session, clock, actor, case, NotAllowed("deadline set by law"),
+        refuse(session, clock, actor, case, DeadlineSetByLaw(case.deadline_basis or ""),
                "change_deadline", context, basis=case.deadline_basis)
     reason = clean_text(reason, "reason")
     if new_deadline <= clock.now():
