@@ -47,8 +47,11 @@ class LiveServer:
         return pyotp.TOTP(self.totp_secrets[email]).now()
 
 
-def start_live_server(tmp_dir: Path, **overrides: Any) -> Iterator[LiveServer]:
-    """Migrate and seed a fresh SQLite file, serve the portal on a free port in a thread."""
+def start_live_server(tmp_dir: Path, clock: Any = None, **overrides: Any) -> Iterator[LiveServer]:
+    """Migrate and seed a fresh SQLite file, serve the portal on a free port in a thread.
+
+    ``clock`` (default: the system clock) lets a test move the server's time, e.g. a
+    ``FixedClock`` shared with the test."""
     from werkzeug.serving import make_server
 
     from portal.app import create_app
@@ -64,7 +67,7 @@ def start_live_server(tmp_dir: Path, **overrides: Any) -> Iterator[LiveServer]:
                 "OTP_SHOW_CODE_ON_SCREEN": True, "REDIS_URL": None,
                 "PORTAL_GNUPGHOME": str(tmp_dir / "gnupg")}
     settings.update(overrides)
-    app = create_app(settings, clock=SystemClock())
+    app = create_app(settings, clock=clock or SystemClock())
     with app.app_context():
         session = app.extensions["portal_db"].new_session()
         printed = seed_demo(session, app.extensions["clock"], app.extensions["keys"])

@@ -1,0 +1,339 @@
+"""A whole referendum in Chromium: the chair sets it up, trustees upload keys made with the
+trustee tool, three voters vote online (one audits first, one re-votes; one on a phone, one with
+the keyboard only), one of them then votes at a polling station, the polls close, the trustees
+decrypt with ``referendum-trustee``, two members enter and confirm the protocols, the chair
+approves, and the downloaded record passes ``referendum-verify`` with the expected numbers.
+axe-core finds no serious or critical problem on the voting and results pages."""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+
+from referendum_core.clock import FixedClock
+from referendum_core.crypto.trustee_cli import main as trustee_main
+from referendum_core.crypto.verify_cli import main as verify_main
+from tests.browser import CHROMIUM_ARGS, LiveServer, check_a11y, require_chromium
+from tests.register_data import code_for
+from tests.voting_support import riga
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+DAY = date(2026, 3, 14)
+BORN = date(1971, 2, 3)
+VOTERS = {name: code_for(BORN, n) for n, name in ((611, "Anna"), (612, "Beāte"), (613, "Cēsis"))}
+QUESTION_LV = "Vai atbalstāt Ādažu attīstības stratēģijas grozījumus?"
+PASSPHRASE = "trustee passphrase long enough"
+
+
+@pytest.fixture(scope="module")
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, clock: FixedClock) -> Iterator[LiveServer]:
+    """A live portal on our clock, with a second Ādaži member, two trustees from the internet
+    commission and three voters in the population register (Ādaži residents)."""
+    require_chromium()
+    from portal.accounts import services
+    from portal.accounts.models import Role
+    from referendum_core.organisation import CommissionKind, Municipality, get_commission
+    from tests.browser import start_live_server
+    from tests.register_data import add_person
+
+    server = start_live_server(tmp_path_factory.mktemp("voting-live"), clock=clock)
+    live = next(server)
+    app = live.app
+    session = app.extensions["portal_db"].new_session()
+    keys = app.extensions["keys"]
+    adazi = session.query(Municipality).filter_by(atvk_code="0023000").one()
+    adazi.voters_at_last_election, adazi.participants_at_last_election = 9, 6
+    for name, code in VOTERS.items():
+        add_person(session, keys.personal_codes, code, born=BORN, municipality=adazi, name=name)
+    extra = (("member2.adazi@demo.cvk.lv", "Otra Locekle", get_commission(
+        session, CommissionKind.MUNICIPAL, adazi.id)),
+             ("trustee1@demo.cvk.lv", "Pirmais Pilnvarotais", get_commission(
+                 session, CommissionKind.INTERNET)),
+             ("trustee2@demo.cvk.lv", "Otrais Pilnvarotais", get_commission(
+                 session, CommissionKind.INTERNET)))
+    for email, name, commission in extra:
+        user = services.create_user(session, clock, None, email=email, display_name=name,
+                                    password=live.demo_password)
+        services.grant_membership(session, clock, None, user, Role.COMMISSION_MEMBER,
+                                  commission=commission)
+        secret = pyotp.random_base32()
+        services.enable_totp(session, clock, keys, user, secret,
+                             pyotp.TOTP(secret).at(clock.now()))
+        live.totp_secrets[email] = secret
+    session.commit()
+    session.close()
+    yield live
+    with contextlib.suppress(StopIteration):
+        next(server)
+
+
+@pytest.fixture(scope="module")
+def browser_instance() -> Iterator[Any]:
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                      args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+class Actors:
+    """Opens a fresh browser context per person and step, signed in at the server's time."""
+
+    def __init__(self, browser: Any, live: LiveServer, clock: FixedClock) -> None:
+        self.browser, self.live, self.clock = browser, live, clock
+        self.contexts: list[Any] = []
+
+    def _page(self, phone: bool = False) -> Any:
+        options: dict[str, Any] = {"locale": "lv-LV", "timezone_id": "Europe/Riga",
+                                   "accept_downloads": True}
+        if phone:
+            options.update(viewport={"width": 390, "height": 844}, is_mobile=True,
+                           has_touch=True, device_scale_factor=2)
+        context = self.browser.new_context(**options)
+        context.set_default_timeout(30000)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.console_errors = []
+        page.on("console", lambda msg: page.console_errors.append(msg.text)
+                if msg.type == "error" else None)
+        return page
+
+    def official(self, email: str) -> Any:
+        self.clock.advance(timedelta(seconds=31))  # a new TOTP step for every sign-in
+        page = self._page()
+        page.goto(f"{self.live.url}/login")
+        page.get_by_label("E-pasta adrese").fill(email)
+        page.get_by_label("Parole").fill(self.live.demo_password)
+        page.get_by_role("button", name="Turpināt").click()
+        code = pyotp.TOTP(self.live.totp_secrets[email]).at(self.clock.now())
+        page.get_by_label("Kods no autentifikācijas lietotnes vai rezerves kods").fill(code)
+        page.get_by_role("button", name="Pieteikties").last.click()
+        page.wait_for_load_state()
+        return page
+
+    def voter(self, name: str, phone: bool = False) -> Any:
+        page = self._page(phone)
+        page.goto(f"{self.live.url}/voter/login")
+        page.get_by_label("Personas kods").fill(VOTERS[name])
+        page.get_by_role("button", name="Sūtīt man kodu").click()
+        notice = page.get_by_role("status").inner_text()
+        code = "".join(ch for ch in notice.split("ir", 1)[1] if ch.isdigit())[:6]
+        page.get_by_label("Saņemtais kods").fill(code)
+        page.get_by_role("button", name="Pieteikties").last.click()
+        page.wait_for_load_state()
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+        self.contexts = []
+
+
+def _submit(page: Any, name: str) -> None:
+    page.get_by_role("button", name=name).click()
+    page.wait_for_load_state()
+
+
+def _keygen(tmp: Path, election_id: str, name: str) -> tuple[Path, str]:
+    secret = tmp / f"{name}.secret.json"
+    passphrase = tmp / "passphrase"
+    passphrase.write_text(PASSPHRASE)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert trustee_main(["--passphrase-file", str(passphrase), "keygen", "--election-id",
+                             election_id, "--name", name, "--out", str(secret),
+                             "--kdf-memory-mib", "64"]) == 0
+    return secret, out.getvalue()
+
+
+def _vote(page: Any, live: LiveServer, referendum_id: int, label: str) -> str:
+    page.goto(f"{live.url}/voting/{referendum_id}")
+    page.get_by_text("Gatavs.").wait_for()
+    page.get_by_label(label).check()
+    page.get_by_role("button", name="Šifrēt un nodot manu balsi").click()
+    page.get_by_test_id("receipt").wait_for()
+    tracker = page.get_by_test_id("receipt-tracker").inner_text().strip()
+    assert page.locator("figure.qr svg").count() == 1
+    return tracker
+
+
+def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_path):
+    actors = Actors(browser_instance, live, clock)
+    # 1. Set-up by the chair of the Ādaži election commission.
+    chair = actors.official("chair.adazi@demo.cvk.lv")
+    chair.goto(f"{live.url}/voting/new")
+    chair.get_by_label("Referenduma lieta").select_option("0")
+    chair.get_by_label("Pašvaldība").select_option(label="Ādažu novads")
+    chair.get_by_label("Jautājuma temats (5. pants)").select_option("strategy")
+    chair.get_by_label("Jautājums latviski").fill(QUESTION_LV)
+    chair.get_by_label("Jautājums angliski").fill("Do you support the strategy amendments?")
+    chair.get_by_label("Referenduma diena (sestdiena)").fill(DAY.isoformat())
+    _submit(chair, "Sagatavot")
+    election_id = chair.get_by_test_id("election-id").inner_text().strip()
+    referendum_id = int(chair.url.rstrip("/").split("/")[-2])
+    chair.get_by_label("Pilnvarotie (interneta vēlēšanu iecirkņa komisijas locekļi)") \
+        .select_option(label=["Pirmais Pilnvarotais", "Otrais Pilnvarotais"])
+    _submit(chair, "Izvēlēties pilnvarotos")
+    # 2. Trustees make their keys with the trustee tool and upload the public part.
+    secrets = {}
+    for email, name in (("trustee1@demo.cvk.lv", "Pirmais"), ("trustee2@demo.cvk.lv", "Otrais")):
+        secret, public = _keygen(tmp_path, election_id, name)
+        secrets[email] = secret
+        page = actors.official(email)
+        page.goto(f"{live.url}/voting/{referendum_id}/trustee")
+        page.get_by_label("Publiskā atslēga (JSON, ko izdrukā referendum-trustee keygen)") \
+            .fill(public)
+        _submit(page, "Augšupielādēt publisko atslēgu")
+        assert page.get_by_test_id("key-status").is_visible()
+    chair = actors.official("chair.adazi@demo.cvk.lv")
+    chair.goto(f"{live.url}/voting/{referendum_id}/manage")
+    _submit(chair, "Atvērt balsošanu")
+    assert chair.get_by_test_id("stage").inner_text() == "notiek balsošana"
+    actors.close()
+
+    # 3. Online voting on Monday. Anna votes for on a phone.
+    clock.set(riga(date(2026, 3, 9), 9))
+    anna = actors.voter("Anna", phone=True)
+    anna.goto(f"{live.url}/voting/{referendum_id}")
+    anna.get_by_text("Gatavs.").wait_for()
+    assert check_a11y(anna) == []
+    box = anna.get_by_role("button", name="Šifrēt un nodot manu balsi").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    anna_tracker = _vote(anna, live, referendum_id, "Par")
+    # Beāte audits an encryption first, then votes against.
+    beate = actors.voter("Beāte")
+    beate.goto(f"{live.url}/voting/{referendum_id}")
+    beate.get_by_text("Gatavs.").wait_for()
+    beate.get_by_label("Par").check()
+    beate.get_by_role("button", name="Vispirms pārbaudīt šifrēšanu (nav obligāti)").click()
+    beate.get_by_test_id("audit-result").wait_for()
+    assert beate.locator("#audit-choice").inner_text() == "Par"
+    audited_tracker = beate.locator("#audit-tracker").inner_text().strip()
+    beate_tracker = _vote(beate, live, referendum_id, "Pret")
+    assert audited_tracker != beate_tracker
+    # Cēsis votes against with the keyboard only, then changes the vote to for.
+    cesis = actors.voter("Cēsis")
+    cesis.goto(f"{live.url}/voting/{referendum_id}")
+    cesis.get_by_text("Gatavs.").wait_for()
+    cesis.get_by_label("Pret").focus()
+    cesis.keyboard.press("Space")
+    cesis.keyboard.press("Tab")  # out of the radio group to the cast button
+    assert cesis.evaluate("document.activeElement.id") == "cast-button"
+    cesis.keyboard.press("Enter")
+    cesis.get_by_test_id("receipt").wait_for()
+    clock.advance(timedelta(minutes=20))  # within the session's idle limit
+    cesis.goto(f"{live.url}/voting/{referendum_id}")
+    assert cesis.get_by_test_id("revote-notice").is_visible()
+    cesis_tracker = _vote(cesis, live, referendum_id, "Par")
+    # Anyone can find a tracker on the public board.
+    board = actors._page()
+    board.goto(f"{live.url}/voting/{referendum_id}/board")
+    board.get_by_label("Izsekošanas kods (64 rakstzīmes)").fill(beate_tracker)
+    _submit(board, "Meklēt")
+    assert "Nr. 2" in board.get_by_test_id("lookup-result").inner_text()
+    assert board.get_by_test_id("board-count").inner_text() == "4"
+    assert all(not p.console_errors for p in (anna, beate, cesis, board))
+    actors.close()
+
+    # 4. Referendum day: Anna votes at polling station 1, which cancels her online vote.
+    clock.set(riga(DAY, 10))
+    member = actors.official("member.adazi@demo.cvk.lv")
+    member.goto(f"{live.url}/voting/{referendum_id}/station")
+    member.get_by_label("Vēlēšanu iecirknis").select_option(label="1. Ādažu vidusskola")
+    member.get_by_label("Personas kods").fill(VOTERS["Anna"])
+    _submit(member, "Atzīmēt kā nobalsojušu")
+    assert "20. panta piektā daļa" in member.get_by_test_id("station-result").inner_text()
+    member.get_by_label("Vēlēšanu iecirknis").select_option(label="2. Carnikavas pamatskola")
+    member.get_by_label("Personas kods").fill(VOTERS["Anna"])
+    _submit(member, "Atzīmēt kā nobalsojušu")
+    refusal = member.get_by_test_id("station-result").inner_text()
+    assert "Ādažu vidusskola" in refusal and "Jau nobalsojis" in refusal
+    actors.close()
+
+    # 5. The polls close at 20:00; trustees decrypt the tally with referendum-trustee.
+    clock.set(riga(DAY, 20, 5))
+    chair = actors.official("chair.adazi@demo.cvk.lv")
+    chair.goto(f"{live.url}/voting/{referendum_id}/manage")
+    _submit(chair, "Slēgt iecirkņus")
+    assert chair.get_by_test_id("stage").inner_text() == "iecirkņi slēgti, notiek skaitīšana"
+    for email, secret in secrets.items():
+        page = actors.official(email)
+        page.goto(f"{live.url}/voting/{referendum_id}/trustee")
+        with page.expect_download() as download:
+            page.get_by_test_id("trustee-record").click()
+        record = tmp_path / f"record-{email}.json"
+        download.value.save_as(record)
+        partial = tmp_path / f"partial-{email}.json"
+        assert trustee_main(["--passphrase-file", str(tmp_path / "passphrase"), "decrypt",
+                             "--secret", str(secret), "--tally", str(record),
+                             "--out", str(partial)]) == 0
+        page.get_by_label("Daļējā atšifrēšana (JSON fails, ko uzraksta referendum-trustee "
+                          "decrypt)").fill(partial.read_text())
+        _submit(page, "Augšupielādēt daļējo atšifrēšanu")
+        assert page.get_by_test_id("share-status").is_visible()
+
+    # 6. Protocols: one member enters, the second confirms.
+    member = actors.official("member.adazi@demo.cvk.lv")
+    member.goto(f"{live.url}/voting/{referendum_id}/protocols")
+    for station, figures in (("1. Ādažu vidusskola", (1, 1, 0, 0)),
+                             ("2. Carnikavas pamatskola", (0, 0, 0, 0))):
+        member.get_by_label("Vēlēšanu iecirknis").select_option(label=station)
+        for label, value in zip(("Izsniegtās vēlēšanu zīmes", "Balsis par", "Balsis pret",
+                                 "Nederīgās vēlēšanu zīmes"), figures, strict=True):
+            member.get_by_label(label).fill(str(value))
+        _submit(member, "Ievadīt protokolu")
+    assert member.get_by_role("button", name="Apstiprināt").count() == 0  # not their own
+    second = actors.official("member2.adazi@demo.cvk.lv")
+    second.goto(f"{live.url}/voting/{referendum_id}/protocols")
+    for _ in range(2):
+        second.get_by_role("button", name="Apstiprināt").first.click()
+        second.wait_for_load_state()
+    assert second.get_by_test_id("protocols").inner_text().count("apstiprināts") == 2
+
+    # 7. The chair approves; the public results page and the record.
+    chair = actors.official("chair.adazi@demo.cvk.lv")
+    chair.goto(f"{live.url}/voting/{referendum_id}/manage")
+    _submit(chair, "Apstiprināt un publicēt rezultātus")
+    results = actors._page()
+    results.goto(f"{live.url}/voting/{referendum_id}/results")
+    assert "Priekšlikums ir pieņemts." in results.get_by_test_id("outcome").inner_text()
+    assert results.get_by_test_id("participants").inner_text() == "3"
+    assert results.get_by_test_id("votes-for").inner_text() == "2"
+    assert results.get_by_test_id("votes-against").inner_text() == "1"
+    assert results.locator("svg.bars").count() == 1
+    assert check_a11y(results) == []
+    with results.expect_download() as download:
+        results.get_by_test_id("record-link").click()
+    record = tmp_path / "final-record.json"
+    download.value.save_as(record)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert verify_main([str(record), "--jobs", "1", "--tracker", cesis_tracker]) == 0
+    summary = out.getvalue()
+    for line in ("ballots on board     4", "superseded (re-vote) 1",
+                 "excluded (in person) 1 on the board", "audited (not cast)   1",
+                 "counted              2", "    yes  1\n    no   1\n",
+                 "yes  1   combined 2", "no   0   combined 1", "(counted)"):
+        assert line in summary, (line, summary)
+    data = json.loads(record.read_text())
+    assert anna_tracker in {e["tracker"] for e in data["board"]}
+    assert results.console_errors == []
+    actors.close()
