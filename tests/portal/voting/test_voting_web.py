@@ -181,3 +181,29 @@ def test_whole_flow_after_close_trustees_protocols_approval_results(
     summary = verify_record(public.get(f"/voting/{ref.id}/record.json").get_json())
     assert summary.result == {"yes": 2, "no": 1} and summary.counted == 3
     assert summary.in_person["ballots_issued"] == 0
+
+
+def test_observers_see_live_turnout_but_never_choices(login_as, scenario, clock, db_session,
+                                                      people, app):
+    ref, voter = scenario.referendum, scenario.voters[0]
+    cast_ballot(db_session, clock, voter, ref, scenario.ballot(voter, YES_VOTE))
+    observer = login_as(people.observer())
+    html = observer.get(f"/voting/{ref.id}/results").get_data(as_text=True)
+    assert 'data-testid="live-turnout"' in html
+    live = observer.get(f"/api/voting/{ref.id}/turnout").get_json()
+    assert (live["online_voters"], live["in_person"], live["eligible"]) == (1, 0, 4)
+    assert live["board_head"] == ref.board_head and "yes" not in json.dumps(live)
+    public = app.test_client().get(f"/api/voting/{ref.id}/turnout").get_json()
+    assert "online_voters" not in public and public["board_seq"] == 1
+
+
+def test_dismissal_voting_page_says_there_is_no_online_voting(login_as, db_session, clock,
+                                                              keys):
+    s = build_scenario(db_session, clock, keys, subject="dismissal", atvk="0001000",
+                       station_number=812)
+    clock.set(ONLINE_MONDAY)
+    client = login_as(s.voters[0])
+    html = client.get(f"/voting/{s.referendum.id}").get_data(as_text=True)
+    assert 'id="ballot"' not in html and "15. panta otrā daļa" in html
+    answer = client.get(f"/api/voting/{s.referendum.id}/election")
+    assert answer.status_code == 403 and answer.get_json()["code"] == "no_online_voting"
