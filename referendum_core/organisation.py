@@ -120,12 +120,15 @@ def sync_organisations(session: Session) -> dict[str, int]:
             created["municipalities"] += 1
         else:
             muni.name, muni.name_en, muni.kind = row["name"], row["name_en"], MunicipalityKind(row["kind"])
-        if muni.id not in commissions:
-            session.add(Commission(
-                kind=CommissionKind.MUNICIPAL, municipality_id=muni.id,
-                name=f"{muni.name} vēlēšanu komisija", name_en=f"{muni.name_en} election commission",
-            ))
+        name = f"{row['genitive']} vēlēšanu komisija"
+        name_en = f"{muni.name_en} election commission"
+        commission = commissions.get(muni.id)
+        if commission is None:
+            session.add(Commission(kind=CommissionKind.MUNICIPAL, municipality_id=muni.id,
+                                   name=name, name_en=name_en))
             created["commissions"] += 1
+        else:
+            commission.name, commission.name_en = name, name_en
     for kind, name, name_en in (
         (CommissionKind.CVK, "Centrālā vēlēšanu komisija", "Central Election Commission"),
         (CommissionKind.INTERNET, "Interneta vēlēšanu iecirkņa komisija",

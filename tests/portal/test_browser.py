@@ -51,7 +51,7 @@ def test_commission_member_sees_only_their_navigation_and_is_refused_audit(page,
     sign_in_official(page, live_server, "member.adazi@demo.cvk.lv")
     nav = page.get_by_role("navigation", name="Galvenā navigācija")
     assert nav.get_by_role("link", name="Audita žurnāls").count() == 0
-    assert "Ādažu novads" in page.get_by_test_id("roles").inner_text()
+    assert "Ādažu novada vēlēšanu komisija" in page.get_by_test_id("roles").inner_text()
     response = page.goto(live_server.url + "/audit/")
     assert response.status == 403
     assert page.get_by_role("heading", name="Jums nav piekļuves šai lapai.").is_visible()

@@ -117,7 +117,7 @@ def test_navigation_adapts_to_role(client, people, login_as):
     login_as(people.member())
     html = client.get("/").get_data(as_text=True)
     assert "/audit/" not in html and "/admin/users" not in html
-    assert "Komisijas loceklis" in html and "Ādažu novads" in html
+    assert "Komisijas loceklis" in html and "Ādažu novada vēlēšanu komisija" in html
     client.post("/logout")
     login_as(people.cvk_admin())
     html = client.get("/").get_data(as_text=True)
