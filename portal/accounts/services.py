@@ -169,6 +169,20 @@ def sign_out_everywhere(session: Session, clock: Clock, user: User,
     audit.record(session, clock, user, "logout.everywhere", obj=user, context=context)
 
 
+def change_own_password(session: Session, clock: Clock, user: User, current: str, new: str,
+                        context: AuditContext | None = None) -> None:
+    """A person changes their password, proving the current one; other sessions end.
+
+    Raises:
+        InvalidCredentials: the current password is wrong (audited).
+        WeakPassword: the new password is too short.
+    """
+    if not _check_password(user.password_hash, current):
+        audit.record(session, clock, user, "password.change_refused", obj=user, context=context)
+        raise InvalidCredentials()
+    set_password(session, clock, user, user, new, context)
+
+
 def set_password(session: Session, clock: Clock, actor: User, user: User, password: str,
                  context: AuditContext | None = None) -> None:
     user.password_hash = hash_password(password)

@@ -192,15 +192,12 @@ def regenerate_recovery_codes() -> Any:
 def account() -> Any:
     form = ChangePasswordForm()
     if current_user.password_hash and form.validate_on_submit():
-        ok = services._check_password(current_user.password_hash, form.current.data)
-        if not ok:
-            form.current.errors.append(gettext("The current password is wrong."))
-            audit.record(db(), clock(), current_user, "password.change_refused", obj=current_user,
-                         context=audit_context())
-            return _refuse("accounts/account.html", 400, form=form)
         try:
-            services.set_password(db(), clock(), current_user, current_user, form.new.data,
-                                  audit_context())
+            services.change_own_password(db(), clock(), current_user, form.current.data,
+                                         form.new.data, audit_context())
+        except services.InvalidCredentials:
+            form.current.errors.append(gettext("The current password is wrong."))
+            return _refuse("accounts/account.html", 400, form=form)
         except services.WeakPassword:
             form.new.errors.append(gettext("The password must have at least %(min)s characters.",
                                            min=services.MIN_PASSWORD_LENGTH))
