@@ -168,6 +168,11 @@ def main() -> None:
         runs = max(3, args.runs // 5) if "dashboard" in path else args.runs
         p50, p95 = measure(client, path, runs)
         print(f"{name:45} {p50:8.1f} {p95:8.1f}")
+    # The dashboard keeps its figures briefly (CASE_DASHBOARD_CACHE_SECONDS); this is the cost
+    # of computing them, paid by the first request after each period.
+    app.extensions["case_dashboard_cache"].ttl = 0
+    p50, p95 = measure(officer, "/cases/dashboard", max(3, args.runs // 5))
+    print(f"{'CVK: dashboard, figures recomputed':45} {p50:8.1f} {p95:8.1f}")
     app.extensions["portal_db"].engine.dispose()
     if tmp is not None:
         tmp.cleanup()

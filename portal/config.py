@@ -78,6 +78,8 @@ class Config:
     NOTIFY_UNREAD_AFTER_MINUTES: int = 15
     MESSAGE_EDIT_WINDOW_MINUTES: int = 10
     MAX_ATTACHMENT_BYTES: int = 10 * 1024 * 1024
+    # Cases (issue 5): service-level figures are reused for this long per scope (0 = never).
+    CASE_DASHBOARD_CACHE_SECONDS: int = 30
     # Socket.IO / Celery channel names on Redis (distinct per deployment or test run).
     SOCKETIO_CHANNEL: str = "portal-socketio"
     CELERY_QUEUE: str = "portal"
@@ -158,6 +160,7 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         NOTIFY_UNREAD_AFTER_MINUTES=int(env.get("NOTIFY_UNREAD_AFTER_MINUTES", "15")),
         MESSAGE_EDIT_WINDOW_MINUTES=int(env.get("MESSAGE_EDIT_WINDOW_MINUTES", "10")),
         MAX_ATTACHMENT_BYTES=int(env.get("MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024))),
+        CASE_DASHBOARD_CACHE_SECONDS=int(env.get("CASE_DASHBOARD_CACHE_SECONDS", "30")),
         SOCKETIO_CHANNEL=env.get("SOCKETIO_CHANNEL", "portal-socketio"),
         CELERY_QUEUE=env.get("CELERY_QUEUE", "portal"),
         LOG_FORMAT=env.get("LOG_FORMAT", "json" if production else "text").strip().lower(),

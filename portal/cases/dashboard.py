@@ -1,15 +1,25 @@
 """CVK service-level dashboard: figures computed in SQL from case events (``metrics``), drawn as
-server-rendered SVG bar charts; every bar links to the filtered case list behind it."""
+server-rendered SVG bar charts; every bar links to the filtered case list behind it.
+
+The figures of one scope (the municipalities the viewer may see) are kept for
+``CASE_DASHBOARD_CACHE_SECONDS`` in this process: they aggregate every case, and several
+officials opening the page within seconds of each other need not recompute them. Pages still
+render per request (language, links), and the page says when its figures were computed.
+"""
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, current_app, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from portal.cases.labels import CASE_TYPES, label, template_helpers
 from portal.permissions import Permission, municipalities_for, permission_required
@@ -64,6 +74,80 @@ class Chart:
         return self
 
 
+@dataclass(frozen=True)
+class Figures:
+    """Everything the dashboard shows, computed at ``computed_at`` from the case events."""
+
+    computed_at: datetime
+    fulfil: list[metrics.Durations]
+    by_municipality: list[metrics.Durations]
+    municipality_names: dict[int, str]
+    submit: list[metrics.Durations]
+    shares: list[metrics.Share]
+    overdue: list[metrics.Overdue]
+    totals: dict[str, int]
+
+
+def compute_figures(session: Session, now: datetime, scope: frozenset[int] | None) -> Figures:
+    """Run the service-level queries for the municipalities in ``scope`` (None = all)."""
+    by_muni = sorted(metrics.time_to_fulfil(session, by="municipality", municipality_ids=scope),
+                     key=lambda d: -d.count)[:12]
+    names = dict(session.execute(select(Municipality.id, Municipality.name).where(
+        Municipality.id.in_([d.group for d in by_muni if d.group is not None]))).all())
+    return Figures(
+        computed_at=now,
+        fulfil=metrics.time_to_fulfil(session, municipality_ids=scope),
+        by_municipality=by_muni, municipality_names=names,
+        submit=metrics.time_to_submit(session, municipality_ids=scope),
+        shares=metrics.first_time_right(session, municipality_ids=scope),
+        overdue=metrics.past_deadline(session, now, municipality_ids=scope),
+        totals=metrics.totals(session, now, municipality_ids=scope),
+    )
+
+
+class FiguresCache:
+    """Figures per scope for ``ttl`` seconds of this process's time (and of the portal clock,
+    so moving the clock in tests or demos also refreshes them). Thread-safe; small."""
+
+    MAX_ENTRIES = 64
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._entries: dict[Any, tuple[float, Figures]] = {}
+
+    def get(self, session: Session, now: datetime, scope: frozenset[int] | None) -> Figures:
+        """Cached figures for ``scope``, or freshly computed ones."""
+        if self.ttl <= 0:
+            return compute_figures(session, now, scope)
+        key = (scope, int(now.timestamp() // self.ttl))
+        moment = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and hit[0] > moment:
+            return hit[1]
+        figures = compute_figures(session, now, scope)
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries = {k: v for k, v in self._entries.items() if v[0] > moment}
+            self._entries[key] = (moment + self.ttl, figures)
+        return figures
+
+    def clear(self) -> None:
+        """Forget every cached figure."""
+        with self._lock:
+            self._entries.clear()
+
+
+def figures_cache() -> FiguresCache:
+    """This app's cache (one per app, so test apps never share figures)."""
+    cache = current_app.extensions.get("case_dashboard_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault("case_dashboard_cache", FiguresCache(
+            float(current_app.config.get("CASE_DASHBOARD_CACHE_SECONDS", 30))))
+    return cache
+
+
 def _cases(**args: Any) -> str:
     return url_for("cases.queue") + "?" + urlencode([(k, v) for k, v in args.items()
                                                     if v is not None])
@@ -78,15 +162,9 @@ def _hours(seconds: float) -> str:
 def dashboard() -> Any:
     visible = municipalities_for(current_user, Permission.VIEW_DASHBOARD)
     scope = None if visible is None else frozenset(visible)
-    session, now = db(), clock().now()
-    fulfil = metrics.time_to_fulfil(session, municipality_ids=scope)
-    by_muni = sorted(metrics.time_to_fulfil(session, by="municipality", municipality_ids=scope),
-                     key=lambda d: -d.count)[:12]
-    names = dict(session.execute(select(Municipality.id, Municipality.name).where(
-        Municipality.id.in_([d.group for d in by_muni if d.group is not None]))).all())
-    submit = metrics.time_to_submit(session, municipality_ids=scope)
-    shares = metrics.first_time_right(session, municipality_ids=scope)
-    overdue = metrics.past_deadline(session, now, municipality_ids=scope)
+    figures = figures_cache().get(db(), clock().now(), scope)
+    fulfil, by_muni, names = figures.fulfil, figures.by_municipality, figures.municipality_names
+    submit, shares, overdue = figures.submit, figures.shares, figures.overdue
     charts = [
         Chart("fulfil-type", gettext("Time to fulfil (opened → closed): median and 90th "
                                      "percentile, hours"), [
@@ -117,5 +195,5 @@ def dashboard() -> Any:
                  _cases(type=o.group, status="closed"), "bar-secondary")]) for o in overdue]),
     ]
     return render_template("cases/dashboard.html", charts=[c.layout() for c in charts],
-                           totals=metrics.totals(session, now, municipality_ids=scope),
+                           totals=figures.totals, computed_at=figures.computed_at,
                            label_w=LABEL_W, bar_h=BAR_H, bar_area=BAR_W)
