@@ -27,6 +27,7 @@ from portal.extensions import (
     socketio,
 )
 from portal.navigation import MAIN_NAV, TASKS, links_for
+from portal.ops.runtime import socketio_async_mode
 from portal.permissions import Permission, has_permission
 from portal.security import apply_security_headers
 from referendum_core.calendar import WorkingDayCalendar
@@ -64,8 +65,11 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.messages.setup import init_messaging
 
     init_messaging(app)
+    # The SocketIO object is shared by every app of the process: forget the Redis queue manager
+    # an earlier app made, or an app without REDIS_URL would publish to that one.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(app, message_queue=cfg.REDIS_URL, channel=cfg.SOCKETIO_CHANNEL,
-                      async_mode="threading", manage_session=False)
+                      async_mode=socketio_async_mode(), manage_session=False)
     from portal.messages.events import register_handlers
 
     register_handlers(socketio)

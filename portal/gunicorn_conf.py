@@ -39,11 +39,13 @@ if os.environ.get("LOG_FORMAT", "json" if os.environ.get("PORTAL_ENV") == "produ
             "json": {"class": "logging.StreamHandler", "formatter": "json",
                      "filters": ["request_id", "personal_codes"], "stream": "ext://sys.stderr"},
         },
-        # gunicorn merges this dict shallowly over its defaults: name the root logger too.
-        "root": {"handlers": ["json"], "level": "INFO"},
+        # gunicorn merges this dict shallowly over its defaults, so the root logger is named
+        # here; the portal app adds its own JSON handler to it when a worker loads the app.
+        "root": {"handlers": [], "level": "INFO"},
         "loggers": {
             "gunicorn.error": {"handlers": ["json"], "level": "INFO", "propagate": False},
-            "gunicorn.access": {"handlers": ["json"], "level": "INFO", "propagate": False},
+            # The portal logs each request itself, with its request id.
+            "gunicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
         },
     }
 

@@ -74,6 +74,22 @@ class TestRedisDown:
         assert "127.0.0.1" not in response.get_data(as_text=True)  # no addresses leak
 
 
+class TestSignInWithRedisDown:
+    """Rate-limit counters live in Redis; when it is down they fall back to this process
+    instead of failing every sign-in with a 500."""
+
+    @pytest.fixture()
+    def app_overrides(self):
+        return {"REDIS_URL": UNREACHABLE_REDIS, "RATELIMIT_ENABLED": True,
+                "RATELIMIT_STORAGE_URI": UNREACHABLE_REDIS}
+
+    def test_sign_in_answers_and_limits_still_count(self, client):
+        statuses = [client.post("/login", data={"email": "a@example.lv", "password": "x"})
+                    .status_code for _ in range(11)]
+        assert 500 not in statuses
+        assert statuses[0] == 401 and statuses[-1] == 429  # 10 per minute, counted in memory
+
+
 @pytest.mark.redis
 class TestRedisUp:
     @pytest.fixture()

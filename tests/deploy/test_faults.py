@@ -1,0 +1,239 @@
+"""Faults on this machine's services, bounded and without disturbing them for others:
+
+- PostgreSQL unreachable (a TCP relay in front of it is cut, as a restart would): requests get
+  the friendly error page, /readyz says 503, and everything recovers by itself when it is back;
+- a portal worker SIGKILLed in the middle of a writing request: nothing of it is committed, the
+  audit chain still verifies and gunicorn serves again.
+
+Redis unreachable is in ``tests/portal/ops/test_ops_views.py::TestRedisDown`` (no server needed).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import TEST_DATA_KEY, TEST_SECRET
+from tests.deploy.conftest import PROJECT_ROOT, free_port, get_ok, wait_for
+
+pytestmark = [pytest.mark.uses_db, pytest.mark.postgres, pytest.mark.slow,
+              pytest.mark.timeout(180)]
+
+
+class Relay:
+    """A TCP relay 127.0.0.1:<port> → PostgreSQL that can be cut (every connection closed,
+    nothing listening) and restored on the same port."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = free_port()
+        self._listener: socket.socket | None = None
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def up(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            try:  # wakes the accept() of the other thread (close alone would not)
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()
+            self._sockets.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            with self._lock:
+                self._sockets.update((client, server))
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def test_postgresql_unreachable_then_back(processes, make_database, clock):
+    from portal.app import create_app
+    from portal.migrate import upgrade
+
+    url = make_database("portal_fault")
+    upgrade(url)
+    parts = make_url(url)
+    relay = Relay((parts.host or "127.0.0.1", parts.port or 5432))
+    relay.up()
+    try:
+        app = create_app({
+            "ENV": "testing", "TESTING": True, "DATABASE_URL": parts.set(host="127.0.0.1", port=relay.port)
+            .render_as_string(hide_password=False),
+            "SECRET_KEY": TEST_SECRET, "DATA_KEY": TEST_DATA_KEY, "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False, "REDIS_URL": None,
+            "PORTAL_GNUPGHOME": str(processes.directory / "gnupg")}, clock=clock)
+        client = app.test_client()
+        sign_in = {"email": "nobody@example.lv", "password": "wrong password"}
+        assert client.post("/login", data=sign_in).status_code == 401  # the database answered
+        assert client.get("/readyz").status_code == 200
+
+        relay.down()  # PostgreSQL goes away (pooled connections are cut too)
+        failed = client.post("/login", data=sign_in)
+        assert failed.status_code == 500
+        page = failed.get_data(as_text=True)
+        assert "Nekas netika saglabāts" in page or "Nothing was saved" in page  # friendly page
+        assert "Traceback" not in page and "psycopg" not in page and "OperationalError" not in page
+        json_answer = client.get("/api/anything", headers={"Accept": "application/json"})
+        assert json_answer.status_code in (404, 500)
+        assert "Traceback" not in json_answer.get_data(as_text=True)
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.get_json()["checks"]["database"]["status"] == "fail"
+        assert client.get("/healthz").status_code == 200
+
+        relay.up()  # back: the next requests work without any restart
+        assert client.post("/login", data=sign_in).status_code == 401
+        assert client.get("/readyz").status_code == 200
+        app.extensions["portal_db"].engine.dispose()
+    finally:
+        relay.down()
+
+
+SLOW_APP = '''
+"""Test-only WSGI app: the portal plus one slow, writing route (tests/deploy/test_faults.py)."""
+import os
+import time
+from pathlib import Path
+
+from portal.accounts import services
+from portal.app import create_app
+from portal.extensions import csrf
+from portal.web import clock, db
+
+app = create_app()
+
+
+@app.post("/_test/slow-write")
+def slow_write():
+    user = services.create_user(db(), clock(), None, email="half-written@example.lv",
+                                display_name="Half Written", password="a long enough password")
+    db().flush()  # the rows and their audit entries are in PostgreSQL, not yet committed
+    Path(os.environ["SLOW_MARKER"]).write_text(str(os.getpid()))
+    time.sleep(60)
+    return {"id": user.id}
+
+
+csrf.exempt(slow_write)
+'''
+
+
+def test_worker_killed_mid_request_leaves_no_partial_write(processes, make_database, tmp_path):
+    from portal.ops.cli import gunicorn_argv
+
+    url = make_database("portal_kill")
+    processes.env["DATABASE_URL"] = url
+    assert processes.run("migrate").returncode == 0
+    module_dir = tmp_path / "slowapp"
+    module_dir.mkdir()
+    (module_dir / "portal_slow_app.py").write_text(SLOW_APP)
+    marker = tmp_path / "marker"
+    port = free_port()
+    argv = gunicorn_argv(host="127.0.0.1", port=port, workers=1, worker_class="gevent",
+                         threads=1, worker_connections=100, timeout=120)
+    argv[-1] = "portal_slow_app:app"
+    web = processes.start("slow", argv, env={
+        "SLOW_MARKER": str(marker),
+        "PYTHONPATH": os.pathsep.join([str(module_dir), str(PROJECT_ROOT)])})
+    base = f"http://127.0.0.1:{port}"
+    wait_for(lambda: get_ok(f"{base}/healthz"), 60, "the portal", web.output, proc=web)
+    engine = create_engine(url)
+    database = make_url(url).database
+    try:
+        outcome: dict[str, object] = {}
+
+        def _request() -> None:
+            try:
+                outcome["response"] = requests.post(f"{base}/_test/slow-write", timeout=60)
+            except requests.RequestException as exc:
+                outcome["error"] = exc
+
+        caller = threading.Thread(target=_request, daemon=True)
+        caller.start()
+        pid = int(wait_for(lambda: marker.exists() and marker.read_text(), 30,
+                           "the slow request to write", web.output, proc=web))
+        with engine.connect() as conn:
+            pending = conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = :db "
+                "AND state = 'idle in transaction'"), {"db": database}).scalar()
+            assert pending >= 1  # the write is flushed and waiting for its commit
+        os.kill(pid, signal.SIGKILL)
+        caller.join(timeout=30)
+        assert not caller.is_alive()
+        response = outcome.get("response")
+        assert response is None or response.status_code >= 500  # never a success
+
+        def _no_open_transaction() -> bool:
+            with engine.connect() as conn:
+                return conn.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = :db "
+                    "AND state = 'idle in transaction'"), {"db": database}).scalar() == 0
+
+        wait_for(_no_open_transaction, 30, "PostgreSQL to roll the killed transaction back")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM users WHERE email = "
+                                     "'half-written@example.lv'")).scalar() == 0
+        verified = processes.run("audit", "verify")
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        # gunicorn's master started a new worker: the process serves again.
+        wait_for(lambda: get_ok(f"{base}/healthz"), 60, "a new worker", web.output, proc=web)
+        assert web.popen.poll() is None
+    finally:
+        engine.dispose()
+        processes.stop_all()
+
+
+def test_relay_helper_is_bounded():
+    """The relay refuses connections while down (so the fault test really cuts PostgreSQL)."""
+    relay = Relay(("127.0.0.1", 9))
+    relay.up()
+    relay.down()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", relay.port), timeout=2)
