@@ -133,7 +133,10 @@ def test_two_portal_processes_worker_beat_postgresql_redis(processes, make_datab
             assert proc.popen.poll() is None, f"{proc.name} exited:\n{proc.output()[-3000:]}"
     finally:
         processes.stop_all()
-        r.delete(queue, f"portal:heartbeat:{queue}")
+        r.delete(queue, f"portal:heartbeat:{queue}", f"_kombu.binding.{queue}",
+                 f"_kombu.binding_permanent.{queue}")
+        for key in r.scan_iter("LIMITS:*"):  # our Redis database: only our sign-in counters
+            r.delete(key)
         r.close()
 
 
