@@ -1,0 +1,72 @@
+"""Fresh officials (with their own TOTP secrets), cases and threads on the shared live server, so
+browser tests of cases and messaging need not sign in the demo accounts other browser tests use
+(a TOTP time-step is accepted once per account)."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import pyotp
+from sqlalchemy import select
+
+from tests.browser import LiveServer
+
+
+@dataclass(frozen=True)
+class LiveOfficial:
+    email: str
+    user_id: int
+
+
+def add_official(live: LiveServer, role: str, atvk: str | None = None) -> LiveOfficial:
+    """Create a signed-up official (``role`` a ``Role`` value) on ``live``; sign in with
+    ``tests.browser.sign_in_official``."""
+    from portal.accounts import services as accounts
+    from portal.accounts.models import Role
+    from referendum_core.organisation import (
+        CommissionKind,
+        Municipality,
+        get_commission,
+    )
+
+    app = live.app
+    email = f"{role}.{secrets.token_hex(4)}@a11y.example.lv"
+    with app.app_context():
+        session = app.extensions["portal_db"].new_session()
+        clock, keys = app.extensions["clock"], app.extensions["keys"]
+        try:
+            user = accounts.create_user(session, clock, None, email=email,
+                                        display_name=f"Tests {role.replace('_', ' ').title()}",
+                                        password=live.demo_password)
+            if atvk is None:
+                commission = get_commission(session, CommissionKind.CVK)
+            else:
+                muni = session.scalars(select(Municipality).where(
+                    Municipality.atvk_code == atvk)).one()
+                commission = get_commission(session, CommissionKind.MUNICIPAL, muni.id)
+            accounts.grant_membership(session, clock, None, user, Role(role),
+                                      commission=commission)
+            secret = pyotp.random_base32()
+            accounts.enable_totp(session, clock, keys, user, secret,
+                                 pyotp.TOTP(secret).at(clock.now()))
+            user.totp_last_step = int(clock.now().timestamp() // 30) - 2
+            session.commit()
+            user_id = user.id
+        finally:
+            session.close()
+    live.totp_secrets[email] = secret
+    return LiveOfficial(email, user_id)
+
+
+def in_live_app(live: LiveServer, work: Any) -> Any:
+    """Run ``work(session, clock)`` in the live app's context and commit."""
+    app = live.app
+    with app.app_context():
+        session = app.extensions["portal_db"].new_session()
+        try:
+            result = work(session, app.extensions["clock"])
+            session.commit()
+            return result
+        finally:
+            session.close()
