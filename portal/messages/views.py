@@ -66,7 +66,7 @@ REASONS = {
     "zip_bomb": _l("The document unpacks to an unsafe size."),
     "too_many": _l("Too many attachments in one message."),
 }
-STATUS = {"not_participant": 403, "thread_closed": 409, "too_large": 413,
+STATUS = {"not_participant": 403, "not_author": 403, "thread_closed": 409, "too_large": 413,
           "upload_too_large": 413}
 
 
@@ -247,14 +247,19 @@ def _message_views(thread: Thread, messages: list[Message]) -> list[dict[str, An
     return views
 
 
+def _read_by(thread: Thread, last_id: int) -> list[str]:
+    """Names of the others who have read ``thread`` up to message ``last_id`` (read receipts)."""
+    read = services.read_positions(db(), thread)
+    names = directory.people(db(), set(read))
+    return sorted(names[uid].display_name for uid, pos in read.items()
+                  if pos >= last_id and uid != current_user.id and uid in names)
+
+
 def _thread_page(thread: Thread, form: PostForm | None = None, error: str | None = None,
                  status: int = 200) -> Any:
     messages = services.messages_of(db(), thread)
-    read = services.read_positions(db(), thread)
-    names = directory.people(db(), set(read))
     last_id = messages[-1].id if messages else 0
-    read_by = sorted(names[uid].display_name for uid, pos in read.items()
-                     if pos >= last_id and uid != current_user.id and uid in names)
+    read_by = _read_by(thread, last_id)
     add_form = AddParticipantForm()
     add_form.recipient.choices = _target_choices(current_user)
     return render_template(
@@ -331,6 +336,35 @@ def message_fragment(thread_id: int, message_id: int) -> Any:
     return render_template("messages/_message.html", m=view, thread=found)
 
 
+@bp.get("/<int:thread_id>/read-by")
+@login_required
+def read_by(thread_id: int) -> Any:
+    """The "Read by" line for the thread's latest message (live pages fetch it after a
+    ``message.read`` event, which carries ids only)."""
+    found = access_thread(thread_id)
+    last = services.messages_of(db(), found, after_id=request.args.get("after", 0, type=int))
+    last_id = last[-1].id if last else request.args.get("after", 0, type=int)
+    names = _read_by(found, last_id)
+    text = gettext("Read by: %(names)s", names=", ".join(names)) if names else ""
+    return jsonify({"names": names, "text": text, "message_id": last_id})
+
+
+@bp.get("/<int:thread_id>/m/<int:message_id>/history")
+@login_required
+def history(thread_id: int, message_id: int) -> Any:
+    """Earlier versions of an edited message, newest first, for the thread's participants."""
+    found = access_thread(thread_id)
+    message = db().get(Message, message_id)
+    if message is None or message.thread_id != found.id:
+        abort(404)
+    [view] = _message_views(found, [message])
+    versions = [{"written_at": written, "replaced_at": replaced,
+                 "html": Markup(render(text))}  # noqa: S704 - sanitised as in the thread
+                for written, replaced, text in reversed(services.revision_texts(db(), message))]
+    return render_template("messages/history.html", thread=found, m=view, versions=versions,
+                           subject=services.subject_of(db(), found))
+
+
 @bp.route("/<int:thread_id>/m/<int:message_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(thread_id: int, message_id: int) -> Any:
@@ -338,6 +372,8 @@ def edit(thread_id: int, message_id: int) -> Any:
     message = db().get(Message, message_id)
     if message is None or message.thread_id != found.id:
         abort(404)
+    if request.method == "GET" and message.author_id != current_user.id:
+        abort(403)  # only the author may edit (the service refuses a POST, audited)
     form = EditForm()
 
     def page(error: str | None = None, status: int = 200) -> Any:
