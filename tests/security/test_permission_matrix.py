@@ -137,6 +137,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "messages.thread"): THREAD,
     ("POST", "messages.post"): THREAD,
     ("GET", "messages.message_fragment"): THREAD,
+    ("GET", "messages.history"): THREAD,
+    ("GET", "messages.read_by"): THREAD,
     ("GET", "messages.edit"): R({"member"}),  # only the author (tested below too)
     ("POST", "messages.edit"): R({"member"}),
     ("POST", "messages.mark_read"): THREAD,
