@@ -24,7 +24,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from messaging import directory, rules, runtime, services
@@ -342,8 +342,7 @@ def read_by(thread_id: int) -> Any:
     """The "Read by" line for the thread's latest message (live pages fetch it after a
     ``message.read`` event, which carries ids only)."""
     found = access_thread(thread_id)
-    last = services.messages_of(db(), found, after_id=request.args.get("after", 0, type=int))
-    last_id = last[-1].id if last else request.args.get("after", 0, type=int)
+    last_id = db().scalar(select(func.max(Message.id)).where(Message.thread_id == found.id)) or 0
     names = _read_by(found, last_id)
     text = gettext("Read by: %(names)s", names=", ".join(names)) if names else ""
     return jsonify({"names": names, "text": text, "message_id": last_id})

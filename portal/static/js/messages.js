@@ -63,15 +63,33 @@
     });
     socket.on("message.new", function (ev) {
       if (ev.thread_id !== threadId) { return; }
-      upsertMessage(ev.message_id).then(sendRead);
+      upsertMessage(ev.message_id).then(sendRead).then(refreshReadBy);
     });
     socket.on("message.edited", function (ev) {
       if (ev.thread_id === threadId) { upsertMessage(ev.message_id); }
     });
+    // "Read by" for the latest message: events carry ids only, so the names come over HTTP
+    // through the same access check as the page (debounced: receipts arrive in bursts).
+    var readByTimer = null;
+    function refreshReadBy() {
+      if (!readByEl || !thread.dataset.readByUrl) { return; }
+      clearTimeout(readByTimer);
+      readByTimer = setTimeout(function () {
+        fetch(thread.dataset.readByUrl, { credentials: "same-origin",
+          headers: { "X-Requested-With": "fetch", "Accept": "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (body) {
+            if (!body) { return; }
+            readByEl.textContent = body.text;
+            readByEl.dataset.messageId = String(body.message_id);
+          });
+      }, 150);
+    }
     socket.on("message.read", function (ev) {
       if (ev.thread_id !== threadId || !readByEl) { return; }
       readers[ev.user_id] = ev.message_id;
       readByEl.dataset.lastReader = String(ev.user_id);
+      refreshReadBy();
     });
     socket.on("typing", function (ev) {
       if (ev.thread_id !== threadId || !typingEl) { return; }
