@@ -19,7 +19,8 @@ from flask_socketio import SocketIO, join_room
 from messaging import runtime, services
 from messaging.exceptions import MessagingError, NotParticipant
 from messaging.models import Thread
-from portal.database import _close_session, commit, rollback
+from portal import metrics
+from portal.database import _close_session, commit, on_commit, rollback
 from portal.extensions import socketio
 from portal.realtime import emit_after_commit, thread_room, user_room
 from portal.web import clock, db
@@ -61,7 +62,13 @@ def on_connect(_auth: Any = None) -> bool:
     if not getattr(current_user, "is_authenticated", False) or not current_user.is_active:
         return False
     join_room(user_room(current_user.id))
+    metrics.socket_connected()
     return True
+
+
+def on_disconnect(*_reason: Any) -> None:
+    """A connection that ``on_connect`` accepted went away (refused ones never reach here)."""
+    metrics.socket_disconnected()
 
 
 @_transactional
@@ -117,9 +124,12 @@ def _relay(event: str, payload: dict[str, Any]) -> None:
     if not has_app_context() or "thread_id" not in payload:
         return
     emit_after_commit(event, payload, thread_room(int(payload["thread_id"])))
+    if event == "message.new":  # one delivery to the thread's open pages, counted after commit
+        on_commit(lambda: metrics.message_delivered("socketio"))
 
 
-HANDLERS = {"connect": on_connect, "join": on_join, "typing": on_typing, "read": on_read}
+HANDLERS = {"connect": on_connect, "disconnect": on_disconnect, "join": on_join,
+            "typing": on_typing, "read": on_read}
 
 
 def register_handlers(sio: SocketIO) -> None:

@@ -7,6 +7,7 @@ import logging
 from flask import current_app
 
 from messaging import tasks as domain
+from portal import metrics
 from portal.celery_app import celery, in_transaction
 from portal.messages.mail import SMTPMailer
 
@@ -16,9 +17,12 @@ log = logging.getLogger(__name__)
 def _deliver(notification_id: int) -> str:
     app = current_app
     mailer = SMTPMailer(app.config.get("MAIL_URL"))
-    return in_transaction(lambda session: domain.deliver_notification(
+    outcome = in_transaction(lambda session: domain.deliver_notification(
         session, app.extensions["clock"], notification_id, mailer,
         sender=app.config["MAIL_FROM"]))
+    if outcome == "sent":  # in_transaction returned: the row saying so is committed
+        metrics.message_delivered("mail")
+    return outcome
 
 
 @celery.task(name="portal.messages.tasks.send_notification", bind=True, max_retries=5,

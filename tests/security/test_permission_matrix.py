@@ -185,6 +185,8 @@ BY_CHOICE: dict[tuple[str, str, str], frozenset[str]] = {
 # Socket.IO events (server handlers), as the roles that get through.
 EXPECTED_EVENTS: dict[str, frozenset[str]] = {
     "connect": SIGNED_IN,
+    # Only connections ``connect`` accepted end here (it lowers the connection gauge).
+    "disconnect": SIGNED_IN,
     "join": THREAD,
     "typing": THREAD,
     "read": THREAD,
