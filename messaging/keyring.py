@@ -93,16 +93,39 @@ class ThreadKeys:
             return cached
         rows = session.scalars(select(ThreadKey).where(ThreadKey.thread_id == thread_id,
                                                        ThreadKey.purpose == ARCHIVE)).all()
+        key = self._unwrap(rows)
+        if key is None:
+            raise KeyNotFound(f"no archive key here opens the data key of thread {thread_id}")
+        self._remember(thread_id, key)
+        return key
+
+    def preload(self, session: Session, thread_ids: Iterable[int]) -> None:
+        """Unwrap the data keys of ``thread_ids`` not cached yet, reading their wrapped copies in
+        one query (a list of threads then costs one query, not one per thread). Keys that
+        cannot be opened are left for ``key_for`` to report."""
+        with self._lock:
+            missing = sorted({t for t in thread_ids if t not in self._cache})
+        if not missing:
+            return
+        by_thread: dict[int, list[ThreadKey]] = {}
+        for row in session.scalars(select(ThreadKey).where(ThreadKey.thread_id.in_(missing),
+                                                           ThreadKey.purpose == ARCHIVE)):
+            by_thread.setdefault(row.thread_id, []).append(row)
+        for thread_id, rows in by_thread.items():
+            key = self._unwrap(rows)
+            if key is not None:
+                self._remember(thread_id, key)
+
+    def _unwrap(self, rows: Iterable[ThreadKey]) -> bytes | None:
+        """The data key from the newest archive-wrapped copy this GnuPG home can open."""
         for row in sorted(rows, key=lambda r: r.id, reverse=True):
             if not self.pgp.has_secret_key(row.fingerprint):
                 continue
             try:
-                key = self.pgp.unwrap_key(row.wrapped, crypto.KEY_BYTES)
+                return self.pgp.unwrap_key(row.wrapped, crypto.KEY_BYTES)
             except PGPError:
                 continue
-            self._remember(thread_id, key)
-            return key
-        raise KeyNotFound(f"no archive key here opens the data key of thread {thread_id}")
+        return None
 
     def rotate(self, session: Session, clock: Clock, new_fingerprint: str) -> int:
         """Re-wrap every thread's data key to ``new_fingerprint`` and drop the archive-wrapped

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from messaging import crypto, directory, rules, runtime
 from messaging.attachments import CheckedFile, inspect
@@ -159,6 +159,14 @@ def subject_of(session: Session, thread: Thread, *, keys: ThreadKeys | None = No
     return crypto.open_text(key, thread.subject_enc, _aad(thread.id, "subject"))
 
 
+def subjects_of(session: Session, threads: Sequence[Thread], *,
+                keys: ThreadKeys | None = None) -> dict[int, str]:
+    """Decrypted subjects of ``threads`` by id (their data keys fetched in one query)."""
+    keys = _keys(keys)
+    keys.preload(session, [t.id for t in threads])
+    return {t.id: subject_of(session, t, keys=keys) for t in threads}
+
+
 def text_of(session: Session, message: Message, *, keys: ThreadKeys | None = None) -> str:
     """The decrypted current text of a message."""
     key = _keys(keys).key_for(session, message.thread_id)
@@ -221,16 +229,20 @@ def thread_user_ids(session: Session, thread: Thread) -> set[int]:
 
 
 def unread_counts(session: Session, user: Any, thread_ids: Sequence[int]) -> dict[int, int]:
-    """Messages by others newer than what ``user`` has read, per thread."""
+    """Messages by others newer than what ``user`` has read, per thread (one grouped query,
+    however many threads the list shows)."""
     if not thread_ids:
         return {}
-    read = dict(session.execute(select(ReadState.thread_id, ReadState.last_read_message_id).where(
-        ReadState.user_id == user.id, ReadState.thread_id.in_(thread_ids))).all())
-    counts: dict[int, int] = {}
-    for thread_id in thread_ids:
-        counts[thread_id] = session.scalar(select(func.count(Message.id)).where(
-            Message.thread_id == thread_id, Message.id > read.get(thread_id, 0),
-            or_(Message.author_id.is_(None), Message.author_id != user.id))) or 0
+    read = aliased(ReadState)
+    rows = session.execute(
+        select(Message.thread_id, func.count(Message.id))
+        .outerjoin(read, and_(read.thread_id == Message.thread_id, read.user_id == user.id))
+        .where(Message.thread_id.in_(list(thread_ids)),
+               Message.id > func.coalesce(read.last_read_message_id, 0),
+               or_(Message.author_id.is_(None), Message.author_id != user.id))
+        .group_by(Message.thread_id))
+    counts = dict.fromkeys(thread_ids, 0)
+    counts.update({thread_id: int(n) for thread_id, n in rows})
     return counts
 
 

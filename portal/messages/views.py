@@ -186,7 +186,8 @@ def _uploads(field: Any) -> list[services.Upload]:
 def index() -> Any:
     threads = services.threads_for(db(), current_user)
     unread = services.unread_counts(db(), current_user, [t.id for t in threads])
-    rows = [{"thread": t, "subject": services.subject_of(db(), t), "unread": unread.get(t.id, 0)}
+    subjects = services.subjects_of(db(), threads)
+    rows = [{"thread": t, "subject": subjects[t.id], "unread": unread.get(t.id, 0)}
             for t in threads]
     return render_template("messages/index.html", rows=rows,
                            can_start=bool(_target_choices(current_user)))
@@ -463,7 +464,7 @@ def _disposition(name: str) -> str:
 def search() -> Any:
     query = (request.args.get("q") or "").strip()[:200]
     hits = services.search_messages(db(), current_user, query) if query else []
-    subjects = {h.thread.id: services.subject_of(db(), h.thread) for h in hits}
+    subjects = services.subjects_of(db(), list({h.thread.id: h.thread for h in hits}.values()))
     return render_template("messages/search.html", query=query, subjects=subjects,
                            hits=[(h, plain_excerpt(h.text, 200)) for h in hits])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from messaging import services
 from messaging.exceptions import NotParticipant, Refused, ThreadClosed, UnsafeContent
@@ -157,3 +157,44 @@ def test_search_only_in_own_threads(db_session, clock, people):
     hits = services.search_messages(db_session, member, "adazu IECIRKNIS")
     assert [h.text for h in hits] == ["Ādažu iecirknis Nr. 2"]
     assert services.search_messages(db_session, outsider, "iecirknis") == []
+
+
+class _Statements:
+    """Counts the SQL statements a block sends (a ``before_cursor_execute`` listener)."""
+
+    def __init__(self, session):
+        self.engine = session.get_bind().engine
+        self.count = 0
+
+    def _seen(self, conn, cursor, statement, parameters, context, executemany):
+        self.count += 1
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+def test_unread_counts_take_one_query_however_many_threads(db_session, clock, people):
+    member, officer = people.member(), people.cvk_officer()
+    threads = [services.create_thread(db_session, clock, member, subject=f"Jautājums {n}",
+                                      text="Sveiki", targets=[Target(TargetKind.CVK)])
+               for n in range(6)]
+    services.mark_read(db_session, clock, officer, threads[0])
+    services.post_message(db_session, clock, member, threads[1].id, "Vēl viens")
+    services.post_message(db_session, clock, officer, threads[2].id, "Atbilde")
+    db_session.flush()
+    ids = [t.id for t in threads]
+    with _Statements(db_session) as few:
+        services.unread_counts(db_session, officer, ids[:2])
+    with _Statements(db_session) as many:
+        counts = services.unread_counts(db_session, officer, ids)
+    assert few.count == many.count == 1
+    # Own messages never count; read ones neither; threads without unread say 0.
+    # (Posting "Atbilde" read thread 2 up to the officer's own message.)
+    assert counts == {ids[0]: 0, ids[1]: 2, ids[2]: 0, ids[3]: 1, ids[4]: 1, ids[5]: 1}
+    assert services.unread_counts(db_session, member, ids) == {
+        ids[0]: 0, ids[1]: 0, ids[2]: 1, ids[3]: 0, ids[4]: 0, ids[5]: 0}
+    assert services.unread_counts(db_session, officer, []) == {}
