@@ -80,6 +80,9 @@ class Config:
     MAX_ATTACHMENT_BYTES: int = 10 * 1024 * 1024
     # Cases (issue 5): service-level figures are reused for this long per scope (0 = never).
     CASE_DASHBOARD_CACHE_SECONDS: int = 30
+    # Voting (issue 7): home-voting requests (Art. 19) close at this Riga time on referendum
+    # day. The law names no cut-off: open rule, default 12:00.
+    HOME_VOTING_CUTOFF: str = "12:00"
     # Socket.IO / Celery channel names on Redis (distinct per deployment or test run).
     SOCKETIO_CHANNEL: str = "portal-socketio"
     CELERY_QUEUE: str = "portal"
@@ -161,6 +164,7 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         MESSAGE_EDIT_WINDOW_MINUTES=int(env.get("MESSAGE_EDIT_WINDOW_MINUTES", "10")),
         MAX_ATTACHMENT_BYTES=int(env.get("MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024))),
         CASE_DASHBOARD_CACHE_SECONDS=int(env.get("CASE_DASHBOARD_CACHE_SECONDS", "30")),
+        HOME_VOTING_CUTOFF=env.get("HOME_VOTING_CUTOFF", "12:00"),
         SOCKETIO_CHANNEL=env.get("SOCKETIO_CHANNEL", "portal-socketio"),
         CELERY_QUEUE=env.get("CELERY_QUEUE", "portal"),
         LOG_FORMAT=env.get("LOG_FORMAT", "json" if production else "text").strip().lower(),

@@ -30,6 +30,11 @@ STATES = {
     "closed": _l("Closed"),
     "withdrawn": _l("Withdrawn"),
     "answered": _l("Answered"),
+    # Home voting (declared in referendum_core.voting.home_voting).
+    "requested": _l("Requested"),
+    "accepted": _l("Accepted"),
+    "refused": _l("Refused"),
+    "visited": _l("Ballot taken to the voter"),
 }
 TRANSITIONS = {
     "triage": _l("Triage"),
@@ -48,6 +53,9 @@ TRANSITIONS = {
     "answer": _l("Answer"),
     "follow_up": _l("Ask a follow-up question"),
     "close": _l("Close"),
+    "accept": _l("Accept"),
+    "refuse": _l("Refuse"),
+    "visit": _l("Record the visit"),
 }
 EVENTS = {
     "opened": _l("Filed"),

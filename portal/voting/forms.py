@@ -76,3 +76,27 @@ class ProtocolForm(FlaskForm):
     votes_for = _count(_l("Votes for (par)"))
     votes_against = _count(_l("Votes against (pret)"))
     invalid = _count(_l("Invalid ballots"))
+
+
+class HomeVotingForm(FlaskForm):
+    """A voter's written request for home voting (Art. 19)."""
+
+    station_id = SelectField(_l("Polling station"), coerce=int, validators=[DataRequired()])
+    address = StringField(_l("Address where the commission brings the ballot"),
+                          validators=[DataRequired(), Length(max=300)])
+    reason = TextAreaField(_l("Why you cannot come to the polling station"),
+                           validators=[DataRequired(), Length(max=2000)])
+
+
+class HomeVotingEntryForm(HomeVotingForm):
+    """A commission member enters a voter's written request on the voter's behalf."""
+
+    personal_code = StringField(_l("The voter's personal code"),
+                                validators=[DataRequired(), Length(min=11, max=13)])
+
+
+class HomeVotingDecisionForm(FlaskForm):
+    """Accept, refuse (with a reason) or record the visit of a home-voting request."""
+
+    note = TextAreaField(_l("Reason (needed to refuse)"),
+                         validators=[Optional(), Length(max=2000)])

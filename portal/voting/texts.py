@@ -2,13 +2,14 @@
 JSON API)."""
 from __future__ import annotations
 
-from flask_babel import format_datetime, gettext
+from flask_babel import format_datetime, format_time, gettext
 
 from referendum_core.etvr import AlreadyVoted
 from referendum_core.organisation import PollingStation
 from referendum_core.voting.counting import PollsStillOpen
 from referendum_core.voting.exceptions import (
     BallotRefused,
+    HomeVotingRefused,
     InvalidSetup,
     NotATrustee,
     NotOnVoterList,
@@ -43,6 +44,22 @@ PROTOCOL_REASONS = {
                                          "changed."),
     "same_member": lambda: gettext("A second commission member must confirm the protocol; you "
                                    "entered it."),
+}
+
+HOME_VOTING_REASONS = {
+    "after_cutoff": lambda err: gettext(
+        "Home-voting requests are accepted until %(when)s on referendum day (Art. 19).",
+        when=format_time(err.params["cutoff_at"], "short")),
+    "already_requested": lambda err: gettext("A home-voting request of this voter is already "
+                                             "open or done."),
+    "address_required": lambda err: gettext("Write the address where the commission should "
+                                            "bring the ballot."),
+    "reason_required": lambda err: gettext("Write why the voter cannot come to the polling "
+                                           "station."),
+    "too_long": lambda err: gettext("The text is too long."),
+    "not_accepted": lambda err: gettext("Accept the request before recording the visit."),
+    "wrong_station": lambda err: gettext("The polling station is not in this municipality."),
+    "not_home_voting": lambda err: gettext("This is not a home-voting request."),
 }
 
 
@@ -90,6 +107,9 @@ def refusal_text(err: Exception) -> str:
         return text() if text else gettext(
             "The encrypted ballot failed a check (%(location)s) and was not accepted.",
             location=err.location or "-")
+    if isinstance(err, HomeVotingRefused):
+        text = HOME_VOTING_REASONS.get(err.reason)
+        return text(err) if text else gettext("The home-voting request was refused.")
     if isinstance(err, ProtocolRefused):
         text = PROTOCOL_REASONS.get(err.reason)
         return text() if text else gettext("The protocol was not accepted.")

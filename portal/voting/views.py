@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from portal.permissions import Permission
 from portal.voting.access import can, get_referendum
 from portal.voting.charts import result_rows
+from portal.voting.home_voting import bp as home_voting_bp
 from portal.web import clock, db
 from referendum_core.clock import to_riga
 from referendum_core.register import voter_list_for
@@ -28,6 +29,7 @@ from referendum_core.voting.results import (
 )
 
 bp = Blueprint("voting", __name__, url_prefix="/voting")
+bp.register_blueprint(home_voting_bp)
 TRACKER = re.compile(r"^[0-9a-f]{64}$")
 BOARD_PAGE = 50
 

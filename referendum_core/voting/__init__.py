@@ -17,6 +17,12 @@ from referendum_core.voting.counting import (
     close_polls,
     compute_result,
 )
+from referendum_core.voting.home_voting import (
+    HOME_VOTING_WORKFLOW,
+    decide_home_voting,
+    record_home_vote,
+    request_home_voting,
+)
 from referendum_core.voting.preparation import (
     add_trustee_key,
     choose_trustees,
@@ -37,6 +43,7 @@ from referendum_core.voting.stations import (
 )
 
 __all__ = [
+    "HOME_VOTING_WORKFLOW",
     "CastReceipt",
     "PollsStillOpen",
     "accept_trustee_share",
@@ -49,6 +56,7 @@ __all__ = [
     "close_polls",
     "compute_result",
     "confirm_protocol",
+    "decide_home_voting",
     "enter_protocol",
     "is_on_list",
     "live_turnout",
@@ -57,6 +65,8 @@ __all__ = [
     "protocols_document",
     "reconcile_envelopes",
     "record_audited_ballot",
+    "record_home_vote",
+    "request_home_voting",
     "setup_referendum",
     "write_election_record",
 ]

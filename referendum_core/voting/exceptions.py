@@ -124,3 +124,16 @@ class ResultsNotReady(VotingError):
     def __init__(self, reason: str, **params: Any) -> None:
         super().__init__(reason, **params)
         self.reason = reason
+
+
+class HomeVotingRefused(VotingError):
+    """A home-voting request (Art. 19) or its handling breaks a rule: ``after_cutoff``,
+    ``already_requested``, ``address_required``, ``reason_required``, ``too_long``,
+    ``not_home_voting``, ``wrong_station``."""
+
+    code = "home_voting_refused"
+    article = "Art. 19"
+
+    def __init__(self, reason: str, **params: Any) -> None:
+        super().__init__(reason, **params)
+        self.reason = reason

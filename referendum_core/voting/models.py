@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -274,3 +275,24 @@ class Result(Base):
     # The results protocol (PDF) and its detached OpenPGP signature, made by the portal.
     protocol_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     protocol_signature: Mapped[str | None] = mapped_column(Text)
+
+
+class HomeVotingRequest(Base):
+    """The details of a home-voting case (Art. 19): whose request, to which station, where the
+    commission goes and why. The voter is known by ``person_ref`` only (no personal code)."""
+
+    __tablename__ = "voting_home_requests"
+    __table_args__ = (Index("ix_voting_home_requests_ref_person", "referendum_id", "person_ref"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    referendum_id: Mapped[int] = mapped_column(ForeignKey("voting_referendums.id"))
+    person_ref: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    # True when a commission member entered the written request on the voter's behalf.
+    entered_by_commission: Mapped[bool] = mapped_column(Boolean, default=False)
+    requested_at: Mapped[datetime]
+    visited_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship()

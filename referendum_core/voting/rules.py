@@ -16,6 +16,9 @@ POLLS_CLOSE = time(20, 0)
 ONLINE_FIRST_DAY_BEFORE = 5  # Saturday - 5 = Monday
 ONLINE_LAST_DAY_BEFORE = 3  # Saturday - 3 = Wednesday
 ANNOUNCE_WITHIN_WORKING_DAYS = 3  # Art. 20(9)-(10), 21
+# Art. 19: home voting on written request. The law gives no cut-off for requests; open rule,
+# default 12:00 Riga time on referendum day (configurable: HOME_VOTING_CUTOFF).
+HOME_VOTING_CUTOFF = time(12, 0)
 DISMISSAL = "dismissal"
 
 
@@ -41,6 +44,12 @@ def online_window(referendum_day: date, subject: str) -> tuple[datetime, datetim
 def polling_hours(referendum_day: date) -> tuple[datetime, datetime]:
     """Art. 16(1): 07:00-20:00 Riga time on referendum day, as UTC."""
     return _riga(referendum_day, POLLS_OPEN), _riga(referendum_day, POLLS_CLOSE)
+
+
+def home_voting_cutoff(referendum_day: date, at: time = HOME_VOTING_CUTOFF) -> datetime:
+    """Art. 19 (*open* rule): the last moment a home-voting request is accepted, ``at`` Riga
+    time on referendum day (default 12:00), as UTC."""
+    return _riga(referendum_day, at)
 
 
 def announcement_deadline(calendar: WorkingDayCalendar, referendum_day: date) -> datetime:

@@ -107,7 +107,21 @@ def mark_in_person(session: Session, clock: Clock, actor: Actor, referendum: Ref
         audit.record(session, clock, actor, "voting.in_person_refused", obj=referendum,
                      context=context, station=station.id, reason="not_on_voter_list")
         raise NotOnVoterList()
-    ref = status.person_ref
+    return mark_person(session, clock, actor, referendum, station, status.person_ref,
+                       envelope_mode=envelope_mode, etvr_mark=etvr_mark, context=context)
+
+
+def mark_person(session: Session, clock: Clock, actor: Actor, referendum: Referendum,
+                station: PollingStation, ref: str, *, envelope_mode: bool = False,
+                etvr_mark: EtvrMarker = mark_voted,
+                context: AuditContext | None = None) -> InPersonOutcome:
+    """Mark an eligible voter (known by ``person_ref``) as having voted at ``station``: the
+    ETVR mark (or a registration envelope when it is unreachable) that ``mark_in_person`` and
+    home voting (Art. 19) share. The caller checked eligibility and polling hours.
+
+    Raises:
+        AlreadyVoted: the ETVR mark says where and when; VotedInPerson: an envelope elsewhere.
+    """
     envelope = _envelope_of(session, referendum, ref)
     if envelope is not None:
         audit.record(session, clock, actor, "voting.in_person_refused", obj=referendum,
