@@ -25,6 +25,7 @@ _WORDS = {
         "secret_intro": "Nelasītās ziņas sarakstē „{subject}”:\n{link}\n",
         "system": "Sistēma",
         "mention": "Jūs pieminēja ziņā.",
+        "mention_subject": "Jūs pieminēja referendumu portālā",
     },
     "en": {
         "subject": "New message in the referendum portal",
@@ -35,6 +36,7 @@ _WORDS = {
         "secret_intro": "Unread messages in the thread \"{subject}\":\n{link}\n",
         "system": "System",
         "mention": "You were mentioned in a message.",
+        "mention_subject": "You were mentioned in the referendum portal",
     },
 }
 
@@ -64,11 +66,13 @@ def _base(person: Person, sender: str, now: datetime, subject: str) -> EmailMess
     return mail
 
 
-def plain_notice(person: Person, *, sender: str, link: str, now: datetime) -> EmailMessage:
-    """The notice without any message text."""
+def plain_notice(person: Person, *, sender: str, link: str, now: datetime,
+                 mentioned: bool = False) -> EmailMessage:
+    """The notice without any message text (saying so when the person was mentioned)."""
     w = words(person.locale)
-    mail = _base(person, sender, now, w["subject"])
-    mail.set_content(w["plain"].format(link=link))
+    mail = _base(person, sender, now, w["mention_subject"] if mentioned else w["subject"])
+    body = w["plain"].format(link=link)
+    mail.set_content(w["mention"] + "\n\n" + body if mentioned else body)
     return mail
 
 

@@ -103,9 +103,11 @@ def deliver_notification(session: Session, clock: Clock, notification_id: int, m
                                     mentioned=row.kind == NotificationKind.MENTION, now=now)
             encrypted = True
         except PGPError:
-            mail = plain_notice(person, sender=sender, link=link, now=now)
+            mail = plain_notice(person, sender=sender, link=link, now=now,
+                            mentioned=row.kind == NotificationKind.MENTION)
     else:
-        mail = plain_notice(person, sender=sender, link=link, now=now)
+        mail = plain_notice(person, sender=sender, link=link, now=now,
+                            mentioned=row.kind == NotificationKind.MENTION)
     row.attempts += 1
     try:
         mailer(mail)

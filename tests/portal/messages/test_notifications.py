@@ -126,3 +126,29 @@ def test_smtp_down_loses_nothing(app, db_session, clock, people):
     finally:
         controller.stop()
     assert [m["To"] for m in handler.mails] == [officer.email]
+
+
+def test_mention_posted_through_the_page_is_mailed_at_once(app, client, login_as, db_session,
+                                                           clock, people, inbox):
+    member, officer, other = people.member(), people.cvk_officer(), people.cvk_officer()
+    thread = services.create_thread(db_session, clock, member, subject="Iecirknis",
+                                    text="Sākums", targets=[Target(TargetKind.CVK)])
+    db_session.commit()
+    handle = officer.email.split("@", 1)[0]
+    text = f"@{handle}, lūdzu paskatieties protokolu Nr. 9"
+    login_as(member)
+    response = client.post(f"/messages/{thread.id}/post", data={"text": text})
+    assert response.status_code == 302
+    # The mention is due at once; the unread reminders only after the delay.
+    assert _run_due(app).get("sent") == 1
+    [mail] = inbox.mails
+    assert mail["To"] == officer.email
+    assert mail["Subject"] == "Jūs pieminēja referendumu portālā"
+    body = mail.get_content()
+    assert "Jūs pieminēja ziņā." in body and f"/messages/{thread.id}" in body
+    assert "protokolu Nr. 9" not in mail.as_string()  # never the text in a plain e-mail
+    assert _run_due(app) == {}  # sent once
+    clock.advance(timedelta(minutes=16))
+    _run_due(app)
+    assert sorted(m["To"] for m in inbox.mails[1:]) == sorted([officer.email, other.email])
+    assert not any("pieminēja" in m.get_content() for m in inbox.mails[1:])
