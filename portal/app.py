@@ -73,6 +73,9 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.messages.events import register_handlers
 
     register_handlers(socketio)
+    from portal.voting.events import register_handlers as register_voting_handlers
+
+    register_voting_handlers(socketio)
     init_celery(app)
 
     login_manager.init_app(app)

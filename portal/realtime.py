@@ -25,13 +25,16 @@ def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-def emit_now(event: str, payload: dict[str, Any], room: str) -> None:
+def emit_now(event: str, payload: dict[str, Any], room: str,
+             namespace: str | None = None) -> None:
     """Emit immediately (from code already past its commit)."""
     if getattr(socketio, "server", None) is None:
         return
-    socketio.emit(event, payload, to=room)
+    socketio.emit(event, payload, to=room, namespace=namespace)
 
 
-def emit_after_commit(event: str, payload: dict[str, Any], room: str) -> None:
-    """Emit ``event`` to ``room`` once the current transaction has committed."""
-    on_commit(lambda: emit_now(event, payload, room))
+def emit_after_commit(event: str, payload: dict[str, Any], room: str,
+                      namespace: str | None = None) -> None:
+    """Emit ``event`` to ``room`` (in ``namespace``, default ``/``) once the current
+    transaction has committed."""
+    on_commit(lambda: emit_now(event, payload, room, namespace))

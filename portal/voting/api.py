@@ -13,6 +13,7 @@ from portal import metrics
 from portal.database import commit, on_commit
 from portal.permissions import Permission
 from portal.voting.access import access_referendum, can, get_referendum
+from portal.voting.live import push_live
 from portal.voting.texts import refusal_text
 from portal.web import audit_context, clock, db
 from referendum_core.voting import (
@@ -82,6 +83,7 @@ def cast(referendum_id: int) -> Any:
         metrics.ballot_refused(getattr(err, "reason", err.code))
         return _refused(err)
     on_commit(metrics.ballot_accepted)
+    push_live(referendum)
     return jsonify({"tracker": receipt.tracker, "seq": receipt.seq, "cast_at": receipt.cast_at,
                     "board_head": receipt.board_head,
                     "receipt_url": url_for("voting.board", referendum_id=referendum.id,

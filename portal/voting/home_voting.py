@@ -21,6 +21,7 @@ from portal.database import commit
 from portal.permissions import Permission
 from portal.voting.access import access_referendum, stations
 from portal.voting.forms import HomeVotingDecisionForm, HomeVotingEntryForm, HomeVotingForm
+from portal.voting.live import push_live
 from portal.voting.texts import refusal_text
 from portal.web import audit_context, calendar, clock, db, keys
 from referendum_core.cases.exceptions import CaseError
@@ -144,6 +145,7 @@ def decide(referendum_id: int, case_id: int, action: str) -> Any:
             if outcome.by_envelope:
                 done = gettext("Recorded on a registration envelope; it will be checked "
                                "against the voter register.")
+            push_live(referendum)
         else:
             decide_home_voting(db(), clock(), current_user, case, accept=action == "accept",
                                note=form.note.data or "", parties=parties_for(current_user, case),

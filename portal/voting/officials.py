@@ -24,6 +24,7 @@ from portal.voting.forms import (
     StationForm,
     TrusteesForm,
 )
+from portal.voting.live import push_live
 from portal.voting.protocol_pdf import build_protocol_pdf, sign
 from portal.voting.texts import refusal_text
 from portal.web import audit_context, calendar, clock, db, keys
@@ -178,6 +179,7 @@ def stage_action(referendum_id: int, action: str) -> Any:
         flash(refusal_text(err), "error")
     else:
         flash(str(done), "success")
+        push_live(referendum, force=True)
     if action == "approve" and referendum.stage == "approved":
         return redirect(url_for("voting.results", referendum_id=referendum.id))
     return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
@@ -206,6 +208,7 @@ def station(referendum_id: int) -> Any:
                                       envelope_mode=form.envelope_mode.data,
                                       context=audit_context())
                 outcome = {"marked": done}
+                push_live(referendum)
             else:
                 found = lookup_voter(db(), keys().personal_codes, code,
                                      case_id=referendum.case_id,

@@ -147,3 +147,58 @@
       say(texts.loadFailed + " " + err.message);
     });
 })();
+
+/*
+ * Live turnout and board head on the results and bulletin-board pages (progressive
+ * enhancement: without JS the page shows the figures as of its loading). Joins the
+ * referendum's rooms over Socket.IO (namespace /voting) and writes the pushed figures into the
+ * elements marked data-live="<name>". Pushes are debounced on the server, so shortly after
+ * each one the figures are fetched once more over HTTP (same access rule as the page).
+ */
+(function () {
+  "use strict";
+
+  var live = document.getElementById("live");
+  if (!live || typeof window.io !== "function") {
+    return;
+  }
+  var referendumId = Number(live.dataset.referendumId);
+  var refreshTimer = null;
+
+  function show(figures) {
+    if (!figures || Number(figures.referendum_id || referendumId) !== referendumId) {
+      return;
+    }
+    var fields = live.querySelectorAll("[data-live]");
+    for (var i = 0; i < fields.length; i += 1) {
+      var name = fields[i].dataset.live;
+      if (Object.prototype.hasOwnProperty.call(figures, name)) {
+        fields[i].textContent = String(figures[name]);
+      }
+    }
+  }
+
+  function refreshSoon() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(function () {
+      fetch(live.dataset.turnoutUrl, { credentials: "same-origin" })
+        .then(function (response) {
+          return response.ok ? response.json() : null;
+        })
+        .then(show)
+        .catch(function () {});
+    }, 1500);
+  }
+
+  function received(figures) {
+    show(figures);
+    refreshSoon();
+  }
+
+  var socket = window.io("/voting", { withCredentials: true });
+  socket.on("connect", function () {
+    socket.emit("join", { referendum_id: referendumId });
+  });
+  socket.on("referendum.head", received);
+  socket.on("referendum.turnout", received);
+})();
