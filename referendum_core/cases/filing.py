@@ -5,6 +5,7 @@ through ``lifecycle.open_new`` and audits; refusals that matter are audited too.
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -64,6 +65,11 @@ ALLOWED_PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image
                                  "image/heif"})
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 MAX_PHOTOS_PER_CASE = 6
+# A few hundred bytes can declare a 20000x20000 image that would take gigabytes to decode in
+# the browsers of the officials opening the case: refuse more pixels than a phone camera makes.
+MAX_PHOTO_PIXELS = 50_000_000
+_JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE,
+                       0xCF})
 
 
 # --- photos --------------------------------------------------------------------------------
@@ -82,7 +88,52 @@ def sniff_photo(data: bytes) -> str:
     mime = kind.mime if kind is not None else None
     if mime not in ALLOWED_PHOTO_TYPES:
         raise InvalidPhoto("not an image")
+    size = image_size(data, mime)
+    if size is not None and not (0 < size[0] * size[1] <= MAX_PHOTO_PIXELS):
+        raise InvalidPhoto("image dimensions out of range")
     return mime
+
+
+def image_size(data: bytes, mime: str) -> tuple[int, int] | None:
+    """(width, height) declared by a PNG, JPEG or WebP header; ``None`` when not readable
+    (HEIC/HEIF, or a header this reader does not know)."""
+    try:
+        if mime == "image/png" and data[12:16] == b"IHDR":
+            width, height = struct.unpack(">II", data[16:24])
+            return width, height
+        if mime == "image/jpeg":
+            return _jpeg_size(data)
+        if mime == "image/webp":
+            chunk = data[12:16]
+            if chunk == b"VP8X":
+                return (int.from_bytes(data[24:27], "little") + 1,
+                        int.from_bytes(data[27:30], "little") + 1)
+            if chunk == b"VP8L":
+                bits = int.from_bytes(data[21:25], "little")
+                return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+            if chunk == b"VP8 ":
+                width, height = struct.unpack("<HH", data[26:30])
+                return width & 0x3FFF, height & 0x3FFF
+    except (struct.error, IndexError):
+        return (0, 0)
+    return None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    pos = 2
+    while pos + 9 < len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        if marker in _JPEG_SOF:
+            height, width = struct.unpack(">HH", data[pos + 5:pos + 9])
+            return width, height
+        pos += 2 + length
+    return None
 
 
 def attach_photo(case: Case, clock: Clock, actor: Actor | None, data: bytes) -> CasePhoto:
