@@ -1,5 +1,6 @@
 """Translated sentences for the voting services' refusals (one place, shared by pages and the
-JSON API)."""
+JSON API). Domain exceptions carry a stable ``reason`` code; their English message is for logs
+and never reaches a page."""
 from __future__ import annotations
 
 from flask_babel import format_datetime, format_time, gettext
@@ -46,6 +47,52 @@ PROTOCOL_REASONS = {
                                    "entered it."),
 }
 
+SETUP_REASONS = {
+    "unknown_subject": lambda err: gettext("Choose one of the subjects the law allows "
+                                           "(Art. 5)."),
+    "question_missing": lambda err: gettext("Write the question in Latvian and in English."),
+    "question_too_long": lambda err: gettext("The question is too long (at most 2000 "
+                                             "characters)."),
+    "not_saturday": lambda err: gettext("Referendum day must be a Saturday (Art. 16(1))."),
+    "already_started": lambda err: gettext("Voting on that day would already have started; "
+                                           "choose a later Saturday."),
+    "wrong_case": lambda err: gettext("The chosen case is not a referendum of this "
+                                      "municipality."),
+    "case_not_scheduled": lambda err: gettext("The referendum case is no longer scheduled."),
+    "already_set_up": lambda err: gettext("This referendum is already set up."),
+    "no_online_voting": lambda err: gettext("A referendum on dismissing the council has no "
+                                            "online voting, so it has no trustees "
+                                            "(Art. 15(2))."),
+    "trustees_invalid": lambda err: gettext("Choose at least one trustee, each only once."),
+    "online_over": lambda err: gettext("The online voting period is already over."),
+    "no_trustees": lambda err: gettext("Choose the trustees first."),
+    "key_missing": lambda err: gettext("Not every trustee has uploaded a public key yet."),
+    "polling_day_over": lambda err: gettext("Polling day is already over."),
+}
+KEY_REASONS = {
+    "not_json": lambda err: gettext("The public key was refused: the file is not the JSON "
+                                    "printed by referendum-trustee keygen."),
+    "proof": lambda err: gettext("The public key was refused: its proof does not verify for "
+                                 "this referendum (%(location)s).",
+                                 location=err.params.get("location") or "-"),
+    "duplicate_key": lambda err: gettext("The public key was refused: another trustee already "
+                                         "uses this key."),
+}
+SHARE_REASONS = {
+    "not_json": lambda err: gettext("The partial decryption was refused: the file is not "
+                                    "JSON."),
+    "not_a_partial": lambda err: gettext("The partial decryption was refused: it is not a file "
+                                         "written by referendum-trustee decrypt."),
+    "other_election": lambda err: gettext("The partial decryption was refused: it was made for "
+                                          "another referendum."),
+    "wrong_key": lambda err: gettext("The partial decryption was refused: it was made with "
+                                     "another trustee's key."),
+    "other_tally": lambda err: gettext("The partial decryption was refused: it was made for "
+                                       "another tally. Download the record again."),
+    "proof": lambda err: gettext("The partial decryption was refused: its proof does not "
+                                 "verify (%(location)s).", location=err.location or "-"),
+    "already_in": lambda err: gettext("Your partial decryption is already accepted."),
+}
 HOME_VOTING_REASONS = {
     "after_cutoff": lambda err: gettext(
         "Home-voting requests are accepted until %(when)s on referendum day (Art. 19).",
@@ -114,11 +161,9 @@ def refusal_text(err: Exception) -> str:
         text = PROTOCOL_REASONS.get(err.reason)
         return text() if text else gettext("The protocol was not accepted.")
     if isinstance(err, ShareRefused):
-        return gettext("The partial decryption was refused: %(reason)s (%(location)s).",
-                       reason=str(err), location=err.location or "-")
+        return SHARE_REASONS.get(err.reason, SHARE_REASONS["proof"])(err)
     if isinstance(err, TrusteeKeyRefused):
-        return gettext("The public key was refused: its proof does not verify for this "
-                       "referendum (%(location)s).", location=err.params.get("location") or "-")
+        return KEY_REASONS.get(err.reason, KEY_REASONS["proof"])(err)
     if isinstance(err, NotATrustee):
         return gettext("Only trustees chosen from the internet polling-station commission may "
                        "do this.")
@@ -130,7 +175,8 @@ def refusal_text(err: Exception) -> str:
         return gettext("Registration envelopes are not yet checked against the voter "
                        "register.")
     if isinstance(err, InvalidSetup):
-        return gettext("The set-up was not accepted: %(reason)s.", reason=str(err))
+        text = SETUP_REASONS.get(err.reason)
+        return text(err) if text else gettext("The set-up was not accepted.")
     if isinstance(err, PollsStillOpen):
         return gettext("Online votes are counted only after the polls close at 20:00 "
                        "(Art. 20(1)).")

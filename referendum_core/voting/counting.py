@@ -137,10 +137,10 @@ def _share_payload(partial: Any) -> Any:
         try:
             partial = json.loads(partial)
         except ValueError:
-            raise ShareRefused("not JSON") from None
+            raise ShareRefused("not JSON", reason="not_json") from None
     if isinstance(partial, dict) and "shares" in partial:
         return partial
-    raise ShareRefused("not a partial decryption from referendum-trustee")
+    raise ShareRefused("not a partial decryption from referendum-trustee", reason="not_a_partial")
 
 
 def accept_trustee_share(session: Session, clock: Clock, actor: Actor, referendum: Referendum,
@@ -160,12 +160,12 @@ def accept_trustee_share(session: Session, clock: Clock, actor: Actor, referendu
     partial = _share_payload(partial_json)
     problem = None
     if partial.get("election_hash") != referendum.election_hash:
-        problem = ShareRefused("for another election", "election_hash")
+        problem = ShareRefused("for another election", "election_hash", "other_election")
     elif "public_key" in partial and partial["public_key"] != trustee.public_key:
-        problem = ShareRefused("made with another trustee's key", "public_key")
+        problem = ShareRefused("made with another trustee's key", "public_key", "wrong_key")
     elif "aggregate" in partial and partial["aggregate"] != json.loads(referendum.aggregate
                                                                        or "[]"):
-        problem = ShareRefused("for another tally", "aggregate")
+        problem = ShareRefused("for another tally", "aggregate", "other_tally")
     ctx = context_from_manifest(referendum.manifest_dict)
     agg = aggregate_from_json(json.loads(referendum.aggregate or "[]"), ctx.n_choices)
     if problem is None:
@@ -181,7 +181,7 @@ def accept_trustee_share(session: Session, clock: Clock, actor: Actor, referendu
     if session.scalar(select(TrusteeShare.id).where(
             TrusteeShare.referendum_id == referendum.id,
             TrusteeShare.trustee_position == trustee.position)) is not None:
-        raise ShareRefused("this trustee's share is already in")
+        raise ShareRefused("this trustee's share is already in", reason="already_in")
     share = TrusteeShare(referendum_id=referendum.id, trustee_position=trustee.position,
                          shares=json.dumps(partial["shares"], separators=(",", ":")),
                          uploaded_by_id=actor.id, uploaded_at=clock.now())

@@ -15,12 +15,18 @@ class VotingError(Exception):
     def __init__(self, message: str = "", **params: Any) -> None:
         super().__init__(message or f"{self.code} ({self.article})")
         self.params = params
+        # A stable code for the portal's translated sentence (the message is for logs).
+        self.reason: str = str(params.get("reason") or self.code)
 
 
 class InvalidSetup(VotingError):
     """The referendum's set-up data breaks a rule (day not a Saturday, empty question …)."""
 
     code = "invalid_setup"
+    REASONS = ("unknown_subject", "question_missing", "question_too_long", "not_saturday",
+               "already_started", "wrong_case", "case_not_scheduled", "already_set_up",
+               "no_online_voting", "trustees_invalid", "online_over", "no_trustees",
+               "key_missing", "polling_day_over")
 
 
 class WrongStage(VotingError):
@@ -40,6 +46,7 @@ class TrusteeKeyRefused(VotingError):
     """A trustee's public key or its proof of knowledge does not verify."""
 
     code = "trustee_key_refused"
+    REASONS = ("not_json", "proof", "duplicate_key")
 
 
 class OnlineVotingNotAvailable(VotingError):
@@ -98,9 +105,11 @@ class ShareRefused(VotingError):
 
     code = "share_refused"
     article = "Art. 20(6)"
+    REASONS = ("not_json", "not_a_partial", "other_election", "wrong_key", "other_tally",
+               "proof", "already_in")
 
-    def __init__(self, message: str, location: str = "") -> None:
-        super().__init__(message, location=location)
+    def __init__(self, message: str, location: str = "", reason: str = "proof") -> None:
+        super().__init__(message, location=location, reason=reason)
         self.location = location
 
 
@@ -129,10 +138,12 @@ class ResultsNotReady(VotingError):
 class HomeVotingRefused(VotingError):
     """A home-voting request (Art. 19) or its handling breaks a rule: ``after_cutoff``,
     ``already_requested``, ``address_required``, ``reason_required``, ``too_long``,
-    ``not_home_voting``, ``wrong_station``."""
+    ``not_home_voting``, ``wrong_station``, ``not_accepted``."""
 
     code = "home_voting_refused"
     article = "Art. 19"
+    REASONS = ("after_cutoff", "already_requested", "address_required", "reason_required",
+               "too_long", "not_home_voting", "wrong_station", "not_accepted")
 
     def __init__(self, reason: str, **params: Any) -> None:
         super().__init__(reason, **params)

@@ -68,31 +68,37 @@ def setup_referendum(session: Session, clock: Clock, calendar: WorkingDayCalenda
     try:
         subject = Subject(subject).value
     except ValueError:
-        raise InvalidSetup("unknown subject", field="subject") from None
+        raise InvalidSetup("unknown subject", field="subject", reason="unknown_subject") from None
     question_lv, question_en = (question_lv or "").strip(), (question_en or "").strip()
     if not question_lv or not question_en:
-        raise InvalidSetup("the question is needed in Latvian and English", field="question")
+        raise InvalidSetup("the question is needed in Latvian and English", field="question",
+                           reason="question_missing")
     if len(question_lv) > MAX_QUESTION or len(question_en) > MAX_QUESTION:
-        raise InvalidSetup("the question is too long", field="question")
+        raise InvalidSetup("the question is too long", field="question",
+                           reason="question_too_long")
     if not rules.is_saturday(referendum_day):
         raise InvalidSetup("referendum day must be a Saturday (Art. 16(1))",
-                           field="referendum_day")
+                           field="referendum_day", reason="not_saturday")
     now = clock.now()
     today = to_riga(now).date()
     window = rules.online_window(referendum_day, subject)
     first_vote = window[0] if window else rules.polling_hours(referendum_day)[0]
     if first_vote <= now:
-        raise InvalidSetup("voting would already have started", field="referendum_day")
+        raise InvalidSetup("voting would already have started", field="referendum_day",
+                           reason="already_started")
     if case is None:
         case = open_case(session, clock, actor, case_type=CaseType.REFERENDUM,
                          title=question_lv[:200], municipality_id=municipality.id,
                          calendar=calendar, context=context)
     elif case.type != CaseType.REFERENDUM or case.municipality_id != municipality.id:
-        raise InvalidSetup("the case is not a referendum of this municipality", field="case")
+        raise InvalidSetup("the case is not a referendum of this municipality", field="case",
+                           reason="wrong_case")
     elif case.state != "scheduled":
-        raise InvalidSetup("the referendum case is no longer scheduled", field="case")
+        raise InvalidSetup("the referendum case is no longer scheduled", field="case",
+                           reason="case_not_scheduled")
     if session.scalar(select(Referendum.id).where(Referendum.case_id == case.id)) is not None:
-        raise InvalidSetup("this referendum is already set up", field="case")
+        raise InvalidSetup("this referendum is already set up", field="case",
+                           reason="already_set_up")
     polls_open, polls_close = rules.polling_hours(referendum_day)
     referendum = Referendum(
         case=case, municipality_id=municipality.id, subject=subject, question_lv=question_lv,
@@ -138,10 +144,11 @@ def choose_trustees(session: Session, clock: Clock, actor: Actor | None,
     _require_stage(referendum, Stage.SETUP)
     if not referendum.has_online_voting:
         raise InvalidSetup("a dismissal referendum has no online voting (Art. 15(2))",
-                           field="trustees")
+                           field="trustees", reason="no_online_voting")
     chosen = list(users)
     if not chosen or len({u.id for u in chosen}) != len(chosen):
-        raise InvalidSetup("choose at least one trustee, each once", field="trustees")
+        raise InvalidSetup("choose at least one trustee, each once", field="trustees",
+                           reason="trustees_invalid")
     for user in chosen:
         if not is_internet_commission_member(user):
             raise NotATrustee("not a member of the internet polling-station commission",
@@ -191,16 +198,17 @@ def add_trustee_key(session: Session, clock: Clock, actor: Actor, referendum: Re
     try:
         public = json.loads(public_json) if isinstance(public_json, str | bytes) else public_json
     except ValueError:
-        raise TrusteeKeyRefused("not JSON", location="") from None
+        raise TrusteeKeyRefused("not JSON", location="", reason="not_json") from None
     try:
         key = verify_trustee_key(referendum.election_id, public)
     except CryptoError as exc:
         audit.record(session, clock, actor, "voting.trustee_key_refused", obj=referendum,
                      context=context, location=exc.location, reason=type(exc).__name__)
-        raise TrusteeKeyRefused(exc.message, location=exc.location) from None
+        raise TrusteeKeyRefused(exc.message, location=exc.location, reason="proof") from None
     others = [t.public_key for t in referendum.trustees if t.id != trustee.id]
     if key.hex() in others:
-        raise TrusteeKeyRefused("another trustee already uses this key", location="public_key")
+        raise TrusteeKeyRefused("another trustee already uses this key", location="public_key",
+                                reason="duplicate_key")
     trustee.public_json = canonical(public).decode()
     trustee.public_key = key.hex()
     trustee.key_uploaded_at = clock.now()
@@ -246,20 +254,24 @@ def open_voting(session: Session, clock: Clock, calendar: WorkingDayCalendar | N
     if referendum.has_online_voting:
         assert referendum.online_closes_at is not None
         if now >= referendum.online_closes_at:
-            raise InvalidSetup("the online voting period is already over", field="stage")
+            raise InvalidSetup("the online voting period is already over", field="stage",
+                               reason="online_over")
         trustees = list(referendum.trustees)
         if not trustees:
-            raise InvalidSetup("choose the trustees first", field="trustees")
+            raise InvalidSetup("choose the trustees first", field="trustees",
+                               reason="no_trustees")
         missing = [t.position for t in trustees if not t.public_key]
         if missing:
-            raise InvalidSetup("a trustee's key is missing", field="trustees", missing=missing)
+            raise InvalidSetup("a trustee's key is missing", field="trustees", missing=missing,
+                               reason="key_missing")
         municipality = session.get(Municipality, referendum.municipality_id)
         assert municipality is not None
         manifest = manifest_for(referendum, municipality.atvk_code)
         referendum.manifest = canonical(manifest).decode()
         referendum.election_hash = election_hash(manifest).hex()
     elif now >= referendum.polls_close_at:
-        raise InvalidSetup("polling day is already over", field="stage")
+        raise InvalidSetup("polling day is already over", field="stage",
+                           reason="polling_day_over")
     referendum.frozen_at = now
     referendum.stage = Stage.VOTING
     session.flush()

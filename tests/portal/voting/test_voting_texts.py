@@ -1,0 +1,77 @@
+"""Every refusal of the voting services reaches people as a translated sentence: each domain
+reason code has a text, and no English domain message leaks into a Latvian page."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from flask_babel import gettext
+
+from portal.voting import texts
+from referendum_core.organisation import Municipality
+from referendum_core.voting.exceptions import (
+    HomeVotingRefused,
+    InvalidSetup,
+    ShareRefused,
+    TrusteeKeyRefused,
+)
+from tests.voting_support import build_scenario
+
+CASES = [
+    (InvalidSetup, texts.SETUP_REASONS),
+    (TrusteeKeyRefused, texts.KEY_REASONS),
+    (ShareRefused, texts.SHARE_REASONS),
+    (HomeVotingRefused, texts.HOME_VOTING_REASONS),
+]
+
+
+def _make(cls, reason):
+    english = f"an English message about {reason}"
+    if cls is ShareRefused:
+        return ShareRefused(english, "shares[0]", reason), english
+    if cls is HomeVotingRefused:
+        return HomeVotingRefused(reason, cutoff_at=datetime(2026, 3, 14, 10, 0, tzinfo=UTC)), \
+            reason
+    return cls(english, reason=reason, location="pok"), english
+
+
+@pytest.mark.parametrize(("cls", "table"), CASES, ids=lambda v: getattr(v, "__name__", ""))
+def test_every_reason_code_has_a_latvian_sentence(app, cls, table):
+    assert set(table) == set(cls.REASONS)
+    with app.test_request_context():
+        generic = {gettext("The request was refused."), gettext("The set-up was not accepted."),
+                   gettext("The home-voting request was refused.")}
+        for reason in cls.REASONS:
+            err, english = _make(cls, reason)
+            text = texts.refusal_text(err)
+            assert text and text not in generic, reason
+            assert english not in text and reason not in text, text
+
+
+def test_setup_refusal_is_latvian_on_the_page(login_as, people, municipality_id):
+    client = login_as(people.chair())
+    answer = client.post("/voting/new", data={
+        "case_id": 0, "municipality_id": municipality_id, "subject": "strategy",
+        "question_lv": "Vai?", "question_en": "Do you?",
+        "referendum_day": "2026-03-13"})  # a Friday
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert "Referenduma dienai jābūt sestdienai (16. panta pirmā daļa)." in html
+    assert "must be a Saturday" not in html
+
+
+def test_trustee_key_refusal_is_latvian_on_the_page(login_as, db_session, clock, keys):
+    s = build_scenario(db_session, clock, keys, open_now=False)
+    for trustee in s.referendum.trustees:
+        trustee.public_key = trustee.public_json = None
+    db_session.commit()
+    client = login_as(s.trustees[0])
+    answer = client.post(f"/voting/{s.referendum.id}/trustee",
+                         data={"key-public_json": "{not json"})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "fails nav JSON" in html and "not JSON" not in html
+
+
+@pytest.fixture()
+def municipality_id(db_session):
+    return db_session.query(Municipality).filter_by(atvk_code="0023000").one().id
