@@ -3,10 +3,12 @@ CSRF-protected (the script sends the token in ``X-CSRFToken``). The server never
 only encrypted ballots, and openings of ballots the voter chose to audit (never cast)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, abort, jsonify, request, url_for
+from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
 from portal import metrics
@@ -31,6 +33,19 @@ LOCK_RETRIES = 5
 bp = Blueprint("voting_api", __name__, url_prefix="/api/voting")
 
 
+def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Like ``login_required``, but a missing or expired session answers 401 JSON (the portal's
+    error handler for ``/api/``) instead of redirecting a script to the sign-in page."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            abort(401)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def _refused(err: VotingError, status: int = 422) -> Any:
     body: dict[str, Any] = {"error": refusal_text(err), "code": err.code, "status": status}
     if isinstance(err, BallotRefused):
@@ -48,7 +63,7 @@ def _body() -> Any:
 
 
 @bp.get("/<int:referendum_id>/election")
-@login_required
+@signed_in
 def election(referendum_id: int) -> Any:
     """What the browser needs to encrypt: the frozen manifest, its hash and the voter's alias."""
     referendum = access_referendum(referendum_id, Permission.VOTE)
@@ -62,7 +77,7 @@ def election(referendum_id: int) -> Any:
 
 
 @bp.post("/<int:referendum_id>/ballots")
-@login_required
+@signed_in
 def cast(referendum_id: int) -> Any:
     """Cast an encrypted ballot; answers the tracker and where to look it up."""
     referendum = access_referendum(referendum_id, Permission.VOTE)
@@ -91,7 +106,7 @@ def cast(referendum_id: int) -> Any:
 
 
 @bp.post("/<int:referendum_id>/audits")
-@login_required
+@signed_in
 def audit_ballot(referendum_id: int) -> Any:
     """Publish a Benaloh-audited ballot (checked; never counted, never castable)."""
     referendum = access_referendum(referendum_id, Permission.VOTE)
