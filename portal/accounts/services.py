@@ -150,8 +150,9 @@ def authenticate(session: Session, clock: Clock, email: str, password: str,
         raise InvalidCredentials()
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = _hasher.hash(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    if not user.has_two_factor:  # otherwise the count goes on until the second factor passes
+        user.failed_logins = 0
+        user.locked_until = None
     return user
 
 
@@ -159,6 +160,8 @@ def complete_login(session: Session, clock: Clock, user: User, method: str,
                    context: AuditContext | None = None) -> None:
     """Record a finished sign-in (after the second factor, where one is needed)."""
     user.last_login_at = clock.now()
+    user.failed_logins = 0
+    user.locked_until = None
     audit.record(session, clock, user, "login.success", obj=user, context=context, method=method)
 
 
@@ -236,13 +239,21 @@ def enable_totp(session: Session, clock: Clock, keys: Keys, user: User, secret: 
 
 
 def verify_second_factor(session: Session, clock: Clock, keys: Keys, user: User, code: str,
-                         context: AuditContext | None = None) -> str:
+                         context: AuditContext | None = None, *, max_failures: int = 5,
+                         lockout: timedelta = timedelta(minutes=15)) -> str:
     """Accept a TOTP code (each time-step once) or an unused recovery code; returns the method.
 
+    Wrong codes count towards the same lockout as wrong passwords, so someone who has the
+    password cannot try the million six-digit codes from many addresses.
+
     Raises:
-        InvalidTwoFactorCode: wrong, expired or replayed code.
+        InvalidTwoFactorCode: wrong, expired or replayed code, or the account is locked.
     """
+    now = clock.now()
     if user.totp_secret_enc is None:
+        raise InvalidTwoFactorCode()
+    if user.locked_until is not None and user.locked_until > now:
+        audit.record(session, clock, user, "2fa.refused_locked", obj=user, context=context)
         raise InvalidTwoFactorCode()
     secret = keys.open(TOTP_PURPOSE, user.totp_secret_enc).decode()
     step = _matching_step(secret, code, clock.now().timestamp())
@@ -260,6 +271,11 @@ def verify_second_factor(session: Session, clock: Clock, keys: Keys, user: User,
                 return "recovery_code"
     audit.record(session, clock, user, "2fa.failed", obj=user, context=context,
                  replay=step is not None)
+    user.failed_logins += 1
+    if user.failed_logins >= max_failures:
+        user.locked_until = now + lockout
+        user.failed_logins = 0
+        audit.record(session, clock, user, "login.locked", obj=user, context=context)
     raise InvalidTwoFactorCode()
 
 

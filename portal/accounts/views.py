@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import segno
+from cryptography.exceptions import InvalidTag
 from flask import (
     Blueprint,
     abort,
@@ -122,8 +123,10 @@ def two_factor() -> Any:
     form = TwoFactorForm()
     if form.validate_on_submit():
         try:
-            method = services.verify_second_factor(db(), clock(), keys(), user, form.code.data,
-                                                   audit_context())
+            method = services.verify_second_factor(
+                db(), clock(), keys(), user, form.code.data, audit_context(),
+                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                lockout=timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]))
         except services.InvalidTwoFactorCode:
             form.code.errors.append(gettext("The code is wrong, expired or already used."))
             return _refuse("accounts/two_factor.html", 401, form=form)
@@ -251,7 +254,8 @@ def voter_login() -> Any:
             return render_template("accounts/voter_login.html", form=form,
                                    oidc=oidc_enabled(), otp=otp_enabled()), 400
         code = services.issue_one_time_code(db(), clock(), keys(), digits)
-        session["voter_code_for"] = digits
+        # The session cookie is signed, not encrypted: keep the personal code in it sealed.
+        session["voter_code_for"] = keys().personal_codes.encrypt(digits).hex()
         from portal.accounts.identity import deliver_one_time_code
 
         deliver_one_time_code(digits, code)
@@ -261,10 +265,20 @@ def voter_login() -> Any:
                            otp=otp_enabled()), status
 
 
+def _sealed_code(value: str | None) -> str | None:
+    """The personal code sealed into the session by ``voter_login`` (``None`` if unreadable)."""
+    if not value:
+        return None
+    try:
+        return keys().personal_codes.decrypt(bytes.fromhex(value))
+    except (ValueError, InvalidTag):
+        return None
+
+
 @bp.route("/voter/code", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def voter_code() -> Any:
-    digits = session.get("voter_code_for")
+    digits = _sealed_code(session.get("voter_code_for"))
     if not digits or not otp_enabled():
         return redirect(url_for("accounts.voter_login"))
     form = VoterCodeForm()
