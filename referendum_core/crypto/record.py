@@ -9,7 +9,7 @@ which lets the verifier stream it in a single pass.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -172,11 +172,13 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
-def write_record(record: dict[str, Any], fp: IO[str]) -> None:
-    """Write a record: manifest first, then one board / audited entry per line.
+def iter_record(record: dict[str, Any]) -> Iterator[str]:
+    """The text of a record in pieces, in the order :func:`write_record` writes it: manifest
+    first, then one board / audited entry per line. ``board`` may be any iterable (e.g. rows
+    read from a database as the pieces are consumed), so a record can be streamed.
 
     Raises:
-        InvalidRecord: a required key is missing.
+        InvalidRecord: a required key is missing (on the first piece).
     """
     missing = [k for k in RECORD_KEY_ORDER[:-2] if k not in record]
     if missing:
@@ -184,27 +186,35 @@ def write_record(record: dict[str, Any], fp: IO[str]) -> None:
     keys = [k for k in RECORD_KEY_ORDER if k in record] + sorted(
         k for k in record if k not in RECORD_KEY_ORDER
     )
-    fp.write("{\n")
+    yield "{\n"
     for n, key in enumerate(keys):
         sep = ",\n" if n + 1 < len(keys) else "\n"
         value = record[key]
         if key in ("board", "audited") and value:
-            fp.write(f"{_dumps(key)}:[\n")
-            _write_lines(value, fp)
-            fp.write("]" + sep)
+            yield f"{_dumps(key)}:[\n"
+            yield from _iter_lines(value)
+            yield "]" + sep
         else:
-            fp.write(f"{_dumps(key)}:{_dumps(value)}{sep}")
-    fp.write("}\n")
+            yield f"{_dumps(key)}:{_dumps(value)}{sep}"
+    yield "}\n"
 
 
-def _write_lines(items: Iterable[Any], fp: IO[str]) -> None:
+def write_record(record: dict[str, Any], fp: IO[str]) -> None:
+    """Write a record: manifest first, then one board / audited entry per line.
+
+    Raises:
+        InvalidRecord: a required key is missing.
+    """
+    for piece in iter_record(record):
+        fp.write(piece)
+
+
+def _iter_lines(items: Iterable[Any]) -> Iterator[str]:
     first = True
     for item in items:
-        if not first:
-            fp.write(",\n")
-        fp.write(_dumps(item))
+        yield _dumps(item) if first else ",\n" + _dumps(item)
         first = False
-    fp.write("\n")
+    yield "\n"
 
 
 def trustee_index(context: ElectionContext, public_key: g.Point) -> int:

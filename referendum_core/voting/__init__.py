@@ -31,6 +31,7 @@ from referendum_core.voting.preparation import (
 )
 from referendum_core.voting.results import (
     approve_results,
+    iter_election_record,
     live_turnout,
     protocols_document,
     write_election_record,
@@ -59,6 +60,7 @@ __all__ = [
     "decide_home_voting",
     "enter_protocol",
     "is_on_list",
+    "iter_election_record",
     "live_turnout",
     "mark_in_person",
     "open_voting",

@@ -59,14 +59,17 @@ def excluded_aliases(session: Session, referendum: Referendum) -> list[str]:
     return list(session.scalars(query))
 
 
-def iter_board(session: Session, referendum: Referendum, batch: int = 1000
-               ) -> Iterator[BoardEntry]:
-    """Board entries in ``seq`` order, fetched in batches."""
+def iter_board(session: Session, referendum: Referendum, batch: int = 1000,
+               up_to: int | None = None) -> Iterator[BoardEntry]:
+    """Board entries in ``seq`` order, fetched in batches; only ``seq <= up_to`` when given
+    (a snapshot that matches a head read earlier while the board still grows)."""
     last = 0
     while True:
-        rows = list(session.scalars(select(BoardEntry).where(
-            BoardEntry.referendum_id == referendum.id, BoardEntry.seq > last)
-            .order_by(BoardEntry.seq).limit(batch)))
+        query = select(BoardEntry).where(BoardEntry.referendum_id == referendum.id,
+                                         BoardEntry.seq > last)
+        if up_to is not None:
+            query = query.where(BoardEntry.seq <= up_to)
+        rows = list(session.scalars(query.order_by(BoardEntry.seq).limit(batch)))
         if not rows:
             return
         yield from rows

@@ -17,7 +17,7 @@ from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.clock import Clock
 from referendum_core.crypto.group import canonical
-from referendum_core.crypto.record import write_record
+from referendum_core.crypto.record import iter_record
 from referendum_core.etvr import Channel, EtvrMark
 from referendum_core.organisation import Municipality, PollingStation
 from referendum_core.register import voter_list_for
@@ -160,8 +160,9 @@ def live_turnout(session: Session, referendum: Referendum) -> Turnout:
 
 # The election record -------------------------------------------------------------------------
 
-def _board(session: Session, referendum: Referendum) -> Iterator[dict[str, Any]]:
-    for e in iter_board(session, referendum):
+def _board(session: Session, referendum: Referendum,
+           up_to: int) -> Iterator[dict[str, Any]]:
+    for e in iter_board(session, referendum, up_to=up_to):
         yield {"seq": e.seq, "alias": e.alias, "tracker": e.tracker,
                "ballot": json.loads(e.ballot), "cast_at": rfc3339(e.cast_at)}
 
@@ -196,10 +197,13 @@ def in_person_section(session: Session, referendum: Referendum) -> dict[str, Any
             "invalid": result.in_person_invalid, "protocol_sha256": result.protocol_sha256}
 
 
-def write_election_record(session: Session, referendum: Referendum, fp: IO[str]) -> None:
-    """Write the election record (spec section 8), one board entry per line. Before the polls
-    close the board is still growing; before the tally there is no ``tally`` section (what the
-    trustees pass to ``referendum-trustee decrypt``).
+def iter_election_record(session: Session, referendum: Referendum) -> Iterator[str]:
+    """The election record (spec section 8) as text pieces, for streaming: everything but the
+    board is read now (a consistent snapshot: the board head and the number of entries it
+    covers), the board entries one per line as the pieces are consumed, through
+    ``crypto.record.iter_record`` (the one serialiser). Before the polls close the board is
+    still growing; before the tally there is no ``tally`` section (what the trustees pass to
+    ``referendum-trustee decrypt``).
 
     Raises:
         WrongStage: the referendum has no online vote (no manifest).
@@ -209,7 +213,7 @@ def write_election_record(session: Session, referendum: Referendum, fp: IO[str])
     record: dict[str, Any] = {
         "manifest": referendum.manifest_dict,
         "election_hash": referendum.election_hash,
-        "board": _board(session, referendum),
+        "board": _board(session, referendum, up_to=referendum.board_seq),
         "board_head": referendum.board_head,
         "audited": _audited(session, referendum),
         "excluded_aliases": referendum.excluded_list,
@@ -220,4 +224,14 @@ def write_election_record(session: Session, referendum: Referendum, fp: IO[str])
     in_person = in_person_section(session, referendum)
     if in_person is not None:
         record["in_person"] = in_person
-    write_record(record, fp)
+    return iter_record(record)
+
+
+def write_election_record(session: Session, referendum: Referendum, fp: IO[str]) -> None:
+    """Write the election record (spec section 8), one board entry per line.
+
+    Raises:
+        WrongStage: the referendum has no online vote (no manifest).
+    """
+    for piece in iter_election_record(session, referendum):
+        fp.write(piece)
