@@ -13,9 +13,8 @@ Create Date: 2026-11-29 07:00:00.000000
   ``ix_case_events_kind_case``: the service-level figures join "opened"/"closed" events by
   kind and case and read only ``at``/``deadline_at``, all from the index.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '563abfe3db9a'
 down_revision = 'fdd4db87aea7'
