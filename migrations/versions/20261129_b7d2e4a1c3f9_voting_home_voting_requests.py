@@ -4,10 +4,10 @@ Revision ID: b7d2e4a1c3f9
 Revises: ee74ceab5923
 Create Date: 2026-11-29 14:00:00.000000
 """
-from alembic import op
 import sqlalchemy as sa
-import referendum_core.db
+from alembic import op
 
+import referendum_core.db
 
 revision = 'b7d2e4a1c3f9'
 down_revision = 'ee74ceab5923'

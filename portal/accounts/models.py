@@ -116,8 +116,8 @@ class Membership(Base):
     commission_id: Mapped[int | None] = mapped_column(ForeignKey("commissions.id"), index=True)
     # Observers: the municipality they are accredited to ...
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"), index=True)
-    # ... or a single referendum (case id; the FK arrives with the case tables).
-    case_id: Mapped[int | None] = mapped_column(index=True)
+    # ... or a single referendum (its case).
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
 

@@ -55,12 +55,17 @@ def test_observer_accredited_to_municipality(people, munis):
 def test_observer_accredited_to_one_referendum(db_session, clock):
     from portal.accounts import services
     from portal.accounts.models import Role
+    from referendum_core.cases.models import CaseType
+    from referendum_core.cases.services import open_case
 
+    # Membership.case_id references cases, so the referendum's case must exist.
+    case = open_case(db_session, clock, None, case_type=CaseType.COMMISSION_QUERY,
+                     title="Referendums", municipality_id=None)
     user = services.create_user(db_session, clock, None, email="o@example.lv", display_name="O",
                                 password="long enough password")
-    services.grant_membership(db_session, clock, None, user, Role.OBSERVER, case_id=42)
-    assert has_permission(user, Permission.VIEW_LIVE_TURNOUT, Scope(case_id=42))
-    assert not has_permission(user, Permission.VIEW_LIVE_TURNOUT, Scope(case_id=43))
+    services.grant_membership(db_session, clock, None, user, Role.OBSERVER, case_id=case.id)
+    assert has_permission(user, Permission.VIEW_LIVE_TURNOUT, Scope(case_id=case.id))
+    assert not has_permission(user, Permission.VIEW_LIVE_TURNOUT, Scope(case_id=case.id + 1))
     assert not has_permission(user, Permission.VIEW_LIVE_TURNOUT, Scope(municipality_id=1))
 
 
