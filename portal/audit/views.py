@@ -45,7 +45,7 @@ def index() -> Any:
     if (until := _parse_day(args.get("until"), end=True)) is not None:
         query = query.where(AuditEntry.at <= until)
     try:
-        page = max(1, int(args.get("page", 1)))
+        page = min(max(1, int(args.get("page", 1))), 10**9)  # an OFFSET the database takes
     except ValueError:
         page = 1
     total = db().scalar(select(func.count()).select_from(query.subquery())) or 0

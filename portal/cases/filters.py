@@ -7,8 +7,14 @@ from urllib.parse import urlencode
 from referendum_core.cases.queries import SORTS, CaseFilter
 
 
+def _is_id(value: str) -> bool:
+    """Digits that fit a database id (a longer number overflows the column: 500, not "none")."""
+    value = value.strip()
+    return value.isdigit() and value.isascii() and len(value) <= 18
+
+
 def _ints(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.strip().isdigit()][:50]
+    return [int(v) for v in values if _is_id(v)][:50]
 
 
 def filter_from_args(args: Any, user_id: int | None) -> tuple[CaseFilter, str]:
@@ -24,7 +30,7 @@ def filter_from_args(args: Any, user_id: int | None) -> tuple[CaseFilter, str]:
         flt.assignee_id = user_id
     elif assignee == "none":
         flt.unassigned = True
-    elif assignee.isdigit():
+    elif _is_id(assignee):
         flt.assignee_id = int(assignee)
     status = args.get("status", "")
     if status in ("open", "closed"):
