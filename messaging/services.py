@@ -1,29 +1,19 @@
-"""Every write of messaging, verb-named; reads that need decryption or access checks.
+"""Every write of messaging, verb-named (reads are in ``messaging.reading``, search and export
+in ``messaging.export``; their names are re-exported here for callers).
 
 Each function takes the session and the acting person, checks the rule, writes, audits and raises
 a ``messaging.exceptions`` error when refused (after auditing the refusal in the same session, so
 a caller that commits before answering keeps the record). Services flush; the caller commits.
-
-Search decrypts rather than keeping a blind index: a keyword index over ciphertext leaks which
-messages share words and needs per-thread keys anyway; the threads a person can read are few
-enough to scan (bounded by ``SEARCH_SCAN_LIMIT`` newest messages), and nothing searchable is
-ever written to the database.
 """
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import re
-import unicodedata
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from messaging import crypto, directory, rules, runtime
 from messaging.attachments import CheckedFile, inspect
@@ -33,6 +23,13 @@ from messaging.exceptions import (
     Refused,
     ThreadClosed,
     UnsafeContent,
+)
+from messaging.export import (
+    SEARCH_SCAN_LIMIT,
+    SearchHit,
+    ThreadExport,
+    export_thread,
+    search_messages,
 )
 from messaging.keyring import ThreadKeys
 from messaging.markdown import check_text
@@ -48,11 +45,30 @@ from messaging.models import (
     Thread,
     ThreadParticipant,
 )
+from messaging.reading import (
+    _aad,
+    _keys,
+    _refuse,
+    _spec_label,
+    access_attachment,
+    access_thread,
+    attachment_name,
+    is_participant,
+    messages_of,
+    read_positions,
+    revision_texts,
+    subject_of,
+    subjects_of,
+    text_of,
+    thread_for_case,
+    thread_user_ids,
+    threads_for,
+    unread_counts,
+)
 from referendum_core import audit
 from referendum_core.audit import AuditContext
 from referendum_core.clock import Clock
 
-SEARCH_SCAN_LIMIT = 5000
 _MENTION = re.compile(r"(?<![\w@])@([\w.\-]{2,64})", re.UNICODE)
 
 
@@ -64,25 +80,7 @@ class Upload:
     data: bytes
 
 
-# Helpers ---------------------------------------------------------------------------------
-
-def _keys(keys: ThreadKeys | None) -> ThreadKeys:
-    return keys or runtime.thread_keys()
-
-
-def _refuse(session: Session, clock: Clock, actor: Any, error: Refused, attempted: str, *,
-            thread: Thread | None = None, context: AuditContext | None = None,
-            **detail: Any) -> Refused:
-    """Audit a refusal and return the error for the caller to raise."""
-    audit.record(session, clock, actor, "messaging.refused", obj=thread,
-                 object_type="Thread" if thread is not None else None, context=context,
-                 attempted=attempted, reason=error.code, **detail)
-    return error
-
-
-def _aad(thread_id: int, purpose: str) -> bytes:
-    return crypto.associated_data(thread_id, purpose)
-
+# Checks ----------------------------------------------------------------------------------
 
 def _check_text(session: Session, clock: Clock, actor: Any, text: str, attempted: str,
                 thread: Thread | None, context: AuditContext | None, limit: int) -> str:
@@ -115,141 +113,6 @@ def _check_uploads(session: Session, clock: Clock, actor: Any, uploads: Sequence
             raise _refuse(session, clock, actor, exc, "post_message", thread=thread,
                           context=context, detail=str(exc), size=len(upload.data)) from exc
     return checked
-
-
-# Reading -----------------------------------------------------------------------------------
-
-def is_participant(thread: Thread, user: Any) -> bool:
-    """Is ``user`` in ``thread`` (in person or through a membership group)?"""
-    return rules.is_participant(thread.participants, user)
-
-
-def access_thread(session: Session, clock: Clock, actor: Any, thread_id: int, *,
-                  context: AuditContext | None = None, attempted: str = "read") -> Thread:
-    """Load a thread for ``actor``.
-
-    Raises:
-        NotParticipant: no such thread, or ``actor`` is not in it (audited).
-    """
-    thread = session.get(Thread, thread_id)
-    if thread is None or not is_participant(thread, actor):
-        raise _refuse(session, clock, actor, NotParticipant(), attempted, thread=thread,
-                      context=context, thread_id=thread_id)
-    return thread
-
-
-def thread_for_case(session: Session, case_id: int) -> Thread | None:
-    """The thread of a case, if it has one."""
-    return session.scalars(select(Thread).where(Thread.case_id == case_id)).first()
-
-
-def threads_for(session: Session, user: Any, limit: int = 200) -> list[Thread]:
-    """The threads ``user`` is in, most recently active first."""
-    ids = select(ThreadParticipant.thread_id).where(
-        directory.participant_clause(ThreadParticipant, user))
-    return list(session.scalars(
-        select(Thread).where(Thread.id.in_(ids))
-        .order_by(func.coalesce(Thread.last_message_at, Thread.created_at).desc(), Thread.id.desc())
-        .limit(limit)))
-
-
-def subject_of(session: Session, thread: Thread, *, keys: ThreadKeys | None = None) -> str:
-    """The decrypted subject."""
-    key = _keys(keys).key_for(session, thread.id)
-    return crypto.open_text(key, thread.subject_enc, _aad(thread.id, "subject"))
-
-
-def subjects_of(session: Session, threads: Sequence[Thread], *,
-                keys: ThreadKeys | None = None) -> dict[int, str]:
-    """Decrypted subjects of ``threads`` by id (their data keys fetched in one query)."""
-    keys = _keys(keys)
-    keys.preload(session, [t.id for t in threads])
-    return {t.id: subject_of(session, t, keys=keys) for t in threads}
-
-
-def text_of(session: Session, message: Message, *, keys: ThreadKeys | None = None) -> str:
-    """The decrypted current text of a message."""
-    key = _keys(keys).key_for(session, message.thread_id)
-    return crypto.open_text(key, message.body_enc, _aad(message.thread_id, "body"))
-
-
-def revision_texts(session: Session, message: Message, *, keys: ThreadKeys | None = None
-                   ) -> list[tuple[datetime, datetime, str]]:
-    """Earlier texts of a message: (written at, replaced at, text), oldest first."""
-    key = _keys(keys).key_for(session, message.thread_id)
-    aad = _aad(message.thread_id, "body")
-    return [(r.written_at, r.replaced_at, crypto.open_text(key, r.body_enc, aad))
-            for r in message.revisions]
-
-
-def attachment_name(session: Session, attachment: Attachment, thread_id: int, *,
-                    keys: ThreadKeys | None = None) -> str:
-    """The decrypted file name of an attachment."""
-    key = _keys(keys).key_for(session, thread_id)
-    return crypto.open_text(key, attachment.filename_enc, _aad(thread_id, "file-name"))
-
-
-def access_attachment(session: Session, clock: Clock, actor: Any, thread_id: int,
-                      attachment_id: int, *, context: AuditContext | None = None,
-                      keys: ThreadKeys | None = None) -> tuple[Attachment, str, bytes]:
-    """An attachment of a thread ``actor`` is in: (row, file name, content).
-
-    Raises:
-        NotParticipant: not in the thread, or the attachment is not in it (audited).
-    """
-    thread = access_thread(session, clock, actor, thread_id, context=context,
-                           attempted="download")
-    attachment = session.get(Attachment, attachment_id)
-    if attachment is None or attachment.message.thread_id != thread.id:
-        raise _refuse(session, clock, actor, NotParticipant("attachment"), "download",
-                      thread=thread, context=context, attachment_id=attachment_id)
-    key = _keys(keys).key_for(session, thread.id)
-    data = crypto.open_sealed(key, attachment.blob_enc, _aad(thread.id, "file"))
-    return attachment, attachment_name(session, attachment, thread.id, keys=keys), data
-
-
-def messages_of(session: Session, thread: Thread, *, after_id: int = 0, limit: int = 500
-                ) -> list[Message]:
-    """Messages of a thread in order (``after_id`` for "newer than")."""
-    return list(session.scalars(
-        select(Message).where(Message.thread_id == thread.id, Message.id > after_id)
-        .order_by(Message.id).limit(limit)))
-
-
-def thread_user_ids(session: Session, thread: Thread) -> set[int]:
-    """Every active user who can read ``thread`` now (persons plus current group members)."""
-    ids: set[int] = set()
-    for p in thread.participants:
-        if p.user_id is not None:
-            ids.add(p.user_id)
-        elif p.commission_id is not None:
-            ids |= directory.group_member_ids(session, p.commission_id, p.role)
-    found = directory.people(session, ids)
-    return {uid for uid, person in found.items() if person.is_active}
-
-
-def unread_counts(session: Session, user: Any, thread_ids: Sequence[int]) -> dict[int, int]:
-    """Messages by others newer than what ``user`` has read, per thread (one grouped query,
-    however many threads the list shows)."""
-    if not thread_ids:
-        return {}
-    read = aliased(ReadState)
-    rows = session.execute(
-        select(Message.thread_id, func.count(Message.id))
-        .outerjoin(read, and_(read.thread_id == Message.thread_id, read.user_id == user.id))
-        .where(Message.thread_id.in_(list(thread_ids)),
-               Message.id > func.coalesce(read.last_read_message_id, 0),
-               or_(Message.author_id.is_(None), Message.author_id != user.id))
-        .group_by(Message.thread_id))
-    counts = dict.fromkeys(thread_ids, 0)
-    counts.update({thread_id: int(n) for thread_id, n in rows})
-    return counts
-
-
-def read_positions(session: Session, thread: Thread) -> dict[int, int]:
-    """user id → last message id read (read receipts)."""
-    return dict(session.execute(select(ReadState.user_id, ReadState.last_read_message_id)
-                                .where(ReadState.thread_id == thread.id)).all())
 
 
 # Threads -----------------------------------------------------------------------------------
@@ -355,12 +218,6 @@ def create_thread(session: Session, clock: Clock, actor: Any, *, subject: str, t
     _store_message(session, clock, actor, thread, text, None, list(zip(uploads, checked,
                                                                         strict=True)), keys)
     return thread
-
-
-def _spec_label(spec: dict[str, Any]) -> str:
-    if spec.get("user_id") is not None:
-        return f"user:{spec['user_id']}"
-    return f"group:{spec.get('commission_id')}:{spec.get('role') or '*'}"
 
 
 def open_case_thread(session: Session, clock: Clock, actor: Any, *, case_id: int, subject: str,
@@ -654,136 +511,33 @@ def _mentioned(session: Session, user_ids: set[int], text: str) -> set[int]:
     return found
 
 
-# Search and export ---------------------------------------------------------------------------
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """A message that matched, with its decrypted text."""
-
-    thread: Thread
-    message: Message
-    text: str
-
-
-def search_messages(session: Session, actor: Any, query: str, *, limit: int = 50,
-                    keys: ThreadKeys | None = None) -> list[SearchHit]:
-    """Messages containing every word of ``query`` (case and diacritics ignored), newest first,
-    only in threads ``actor`` is in. Decrypt-and-search (see the module docstring)."""
-    keys = _keys(keys)
-    words = [_fold(w) for w in query.split() if w.strip()]
-    if not words:
-        return []
-    threads = {t.id: t for t in threads_for(session, actor, limit=1000)}
-    if not threads:
-        return []
-    hits: list[SearchHit] = []
-    candidates = session.scalars(select(Message).where(Message.thread_id.in_(list(threads)))
-                                 .order_by(Message.id.desc()).limit(SEARCH_SCAN_LIMIT))
-    for message in candidates:
-        text = text_of(session, message, keys=keys)
-        haystack = _fold(text)
-        if all(w in haystack for w in words):
-            hits.append(SearchHit(threads[message.thread_id], message, text))
-            if len(hits) >= limit:
-                break
-    return hits
-
-
-@dataclass(frozen=True)
-class ThreadExport:
-    """A signed export: ``archive`` (zip) and its detached armoured ``signature``."""
-
-    name: str
-    archive: bytes
-    signature: str
-    signer_fingerprint: str
-    public_key: str
-
-    def bundle(self) -> bytes:
-        """One zip to download: the archive, its ``.asc`` signature, the portal public key."""
-        out = io.BytesIO()
-        stamp = (1980, 1, 1, 0, 0, 0)
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as outer:
-            for name, data in (
-                (f"{self.name}.zip", self.archive),
-                (f"{self.name}.zip.asc", self.signature.encode()),
-                ("portal-archive-key.asc", self.public_key.encode()),
-                ("README.txt", (
-                    "Verify: gpg --import portal-archive-key.asc && "
-                    f"gpg --verify {self.name}.zip.asc {self.name}.zip\n"
-                    f"Signing key fingerprint: {self.signer_fingerprint}\n").encode()),
-            ):
-                outer.writestr(zipfile.ZipInfo(name, stamp), data)
-        return out.getvalue()
-
-
-def export_thread(session: Session, clock: Clock, actor: Any, thread_id: int, *,
-                  context: AuditContext | None = None, keys: ThreadKeys | None = None
-                  ) -> ThreadExport:
-    """The whole thread (texts, revisions, attachments, participants) as a zip signed by the
-    portal key. Only participants may export. Audited.
-
-    Raises:
-        NotParticipant.
-    """
-    keys = _keys(keys)
-    thread = access_thread(session, clock, actor, thread_id, context=context, attempted="export")
-    data_key = keys.key_for(session, thread.id)
-    messages = messages_of(session, thread, limit=100_000)
-    authors = directory.people(session, {m.author_id for m in messages if m.author_id})
-    now = clock.now()
-    stamp = now.timetuple()[:6]
-    out = io.BytesIO()
-    records = []
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        transcript = [f"# {subject_of(session, thread, keys=keys)}", ""]
-        for message in messages:
-            text = text_of(session, message, keys=keys)
-            author = authors.get(message.author_id) if message.author_id else None
-            label = author.display_name if author else "system"
-            files = []
-            for attachment in message.attachments:
-                name = attachment_name(session, attachment, thread.id, keys=keys)
-                content = crypto.open_sealed(data_key, attachment.blob_enc,
-                                             _aad(thread.id, "file"))
-                path = f"attachments/{attachment.id}-{name}"
-                archive.writestr(zipfile.ZipInfo(path, stamp), content)
-                files.append({"id": attachment.id, "name": name, "path": path,
-                              "content_type": attachment.content_type, "size": attachment.size,
-                              "sha256": hashlib.sha256(content).hexdigest()})
-            records.append({
-                "id": message.id, "author": label, "author_id": message.author_id,
-                "created_at": message.created_at.isoformat(),
-                "edited_at": message.edited_at.isoformat() if message.edited_at else None,
-                "reply_to": message.reply_to_id, "text": text, "attachments": files,
-                "revisions": [{"written_at": w.isoformat(), "replaced_at": r.isoformat(),
-                               "text": t} for w, r, t in revision_texts(session, message,
-                                                                          keys=keys)],
-            })
-            transcript += [f"## {label} — {message.created_at.isoformat()}", "", text, ""]
-        document = {
-            "format": "referendum-portal/thread-export/v1",
-            "thread_id": thread.id, "case_id": thread.case_id,
-            "subject": subject_of(session, thread, keys=keys),
-            "exported_at": now.isoformat(), "exported_by": actor.audit_label,
-            "closed_at": thread.closed_at.isoformat() if thread.closed_at else None,
-            "participants": [_spec_label({"user_id": p.user_id, "commission_id": p.commission_id,
-                                          "role": p.role}) for p in thread.participants],
-            "messages": records,
-        }
-        archive.writestr(zipfile.ZipInfo("thread.json", stamp),
-                         json.dumps(document, ensure_ascii=False, indent=2))
-        archive.writestr(zipfile.ZipInfo("transcript.md", stamp), "\n".join(transcript))
-    data = out.getvalue()
-    signature = keys.pgp.sign_detached(data)
-    audit.record(session, clock, actor, "messaging.thread_exported", obj=thread, context=context,
-                 sha256=hashlib.sha256(data).hexdigest(), messages=len(records))
-    return ThreadExport(name=f"thread-{thread.id}-{now.strftime('%Y%m%dT%H%M%SZ')}",
-                        archive=data, signature=signature,
-                        signer_fingerprint=keys.pgp.archive_fingerprint,
-                        public_key=keys.pgp.export_public_key())
+__all__ = [
+    "SEARCH_SCAN_LIMIT",
+    "SearchHit",
+    "ThreadExport",
+    "Upload",
+    "access_attachment",
+    "access_thread",
+    "add_participant",
+    "attachment_name",
+    "close_thread",
+    "create_thread",
+    "edit_message",
+    "export_thread",
+    "is_participant",
+    "mark_read",
+    "messages_of",
+    "open_case_thread",
+    "post_message",
+    "post_system_message",
+    "read_positions",
+    "revision_texts",
+    "search_messages",
+    "subject_of",
+    "subjects_of",
+    "text_of",
+    "thread_for_case",
+    "thread_user_ids",
+    "threads_for",
+    "unread_counts",
+]
