@@ -13,7 +13,7 @@ revision = '124033473216'
 down_revision = 'f345a0b9c1ea'
 branch_labels = None
 # The tables refer to cases (issue 5's migration).
-depends_on = 'fdd4db87aea7'
+depends_on = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,7 @@
 """messaging: threads, messages, attachments, keys, outbox
 
 Revision ID: 9ad60aa5d5bc
-Revises: ce844ae6efb6 (depends on the cases revision fdd4db87aea7 for the cases FK)
+Revises: 563abfe3db9a
 Create Date: 2026-11-29 05:57:32.470815
 """
 from alembic import op
@@ -10,10 +10,10 @@ import referendum_core.db
 
 
 revision = '9ad60aa5d5bc'
-down_revision = 'ce844ae6efb6'
+down_revision = '563abfe3db9a'
 branch_labels = None
 # message_threads.case_id references cases.id.
-depends_on = 'fdd4db87aea7'
+depends_on = None
 
 
 def upgrade() -> None:

@@ -13,7 +13,7 @@ revision = 'b7d2e4a1c3f9'
 down_revision = 'ee74ceab5923'
 branch_labels = None
 # The case tables and their latest indexes come first (home-voting requests are cases).
-depends_on = ('563abfe3db9a',)
+depends_on = None
 
 
 def upgrade() -> None:

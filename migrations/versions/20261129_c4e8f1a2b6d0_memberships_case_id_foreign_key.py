@@ -11,7 +11,7 @@ revision = 'c4e8f1a2b6d0'
 # After the latest voting revision, which itself comes after the latest cases revision.
 down_revision = 'b7d2e4a1c3f9'
 branch_labels = None
-depends_on = ('563abfe3db9a',)
+depends_on = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,7 @@
 """voting referendums board protocols results
 
 Revision ID: ee74ceab5923
-Revises: ce844ae6efb6
+Revises: 124033473216
 Create Date: 2026-11-29 06:09:06.073842
 """
 from alembic import op
@@ -10,10 +10,10 @@ import referendum_core.db
 
 
 revision = 'ee74ceab5923'
-down_revision = 'ce844ae6efb6'
+down_revision = '124033473216'
 branch_labels = None
 # voting_referendums.case_id references cases (created by the cases migration).
-depends_on = ('fdd4db87aea7',)
+depends_on = None
 
 
 def upgrade() -> None:

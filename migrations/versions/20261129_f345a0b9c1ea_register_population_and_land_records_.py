@@ -1,7 +1,7 @@
 """register: population and land records, voter lists, imports
 
 Revision ID: f345a0b9c1ea
-Revises: ce844ae6efb6
+Revises: 9ad60aa5d5bc
 Create Date: 2026-11-29 05:56:38.456584
 """
 from alembic import op
@@ -10,7 +10,7 @@ import referendum_core.db
 
 
 revision = 'f345a0b9c1ea'
-down_revision = 'ce844ae6efb6'
+down_revision = '9ad60aa5d5bc'
 branch_labels = None
 depends_on = None
 
