@@ -29,7 +29,7 @@ from portal.extensions import (
 from portal.navigation import MAIN_NAV, TASKS, links_for
 from portal.ops.runtime import socketio_async_mode
 from portal.permissions import Permission, has_permission
-from portal.security import apply_security_headers
+from portal.security import DatabaseIdConverter, apply_security_headers
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.clock import Clock, SystemClock
 
@@ -52,6 +52,7 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
         static_folder=str(PROJECT_ROOT / "portal" / "static"),
         instance_path=str(PROJECT_ROOT / "instance"),
     )
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.config.update(cfg.as_flask())
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "portal" / "translations")
     app.config["RATELIMIT_STORAGE_URI"] = cfg.RATELIMIT_STORAGE_URI

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Response
+from werkzeug.routing import IntegerConverter
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -31,3 +32,13 @@ def apply_security_headers(response: Response, *, production: bool) -> Response:
     if response.mimetype == "text/html":
         headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:…>`` in URLs, bounded to what a database id column holds: a longer number is a
+    404 like any other unknown id, not an overflow (a 500) in the driver."""
+
+    def __init__(self, map: object, fixed_digits: int = 0, min: int | None = 0,  # noqa: A002
+                 max: int | None = 2**63 - 1, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max,  # type: ignore[arg-type]
+                         signed=signed)

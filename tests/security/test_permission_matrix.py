@@ -169,6 +169,12 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "voting_admin.station"): ADA_COMMISSION,
     ("GET", "voting_admin.protocols"): ADA_COMMISSION,
     ("POST", "voting_admin.protocols"): ADA_COMMISSION,
+    ("GET", "voting.home_voting.request_form"): R({"voter"}),
+    ("POST", "voting.home_voting.request_form"): R({"voter"}),
+    ("GET", "voting.home_voting.requests"): ADA_COMMISSION,
+    ("POST", "voting.home_voting.requests"): ADA_COMMISSION,
+    # The fixture case is an observer report, not a home-voting request: 404 for the commission.
+    ("POST", "voting.home_voting.decide"): NOBODY,
     # No protocol exists while voting is open: 404 for the commission, 403 for the rest.
     ("POST", "voting_admin.confirm"): NOBODY,
     # Only the referendum's trustees (members of the internet commission).

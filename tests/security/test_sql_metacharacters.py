@@ -64,3 +64,24 @@ def test_audit_log_pages_past_the_first(app, db_session, clock, people, login_as
     client = login_as(admin)
     assert client.get("/audit/").status_code == 200
     assert client.get("/audit/", query_string={"page": "2"}).status_code == 200
+
+
+def test_ids_too_large_for_the_database_are_404_not_500(app, db_session, clock, keys, people,
+                                                        connection):
+    from tests.security.matrix_support import routes, urls_for
+
+    world = build_world(app, db_session, clock, keys, people)
+    huge = {k: (10**30 if isinstance(v, int) else v) for k, v in world.values.items()}
+    client = client_for(app, world.users["admin"], clock)
+    bearer = client_for(app, None, clock, token=world.service_token)
+    for method, _endpoint, rule in routes(app):
+        if not any(isinstance(world.values.get(a), int) for a in rule.arguments):
+            continue
+        for url in urls_for(rule, huge):
+            savepoint = connection.begin_nested()
+            try:
+                who = bearer if url.startswith("/api/v1/") else client
+                assert who.open(url, method=method).status_code == 404, url
+            finally:
+                if savepoint.is_active:
+                    savepoint.rollback()
