@@ -251,6 +251,7 @@ def voter_login() -> Any:
         except InvalidPersonalCode:
             form.personal_code.errors.append(gettext(
                 "This is not a valid personal code. Check the digits and try again."))
+            form.personal_code.data = ""  # never echo a personal code back into a page
             return render_template("accounts/voter_login.html", form=form,
                                    oidc=oidc_enabled(), otp=otp_enabled()), 400
         code = services.issue_one_time_code(db(), clock(), keys(), digits)
@@ -261,6 +262,7 @@ def voter_login() -> Any:
         deliver_one_time_code(digits, code)
         return redirect(url_for("accounts.voter_code"))
     status = 400 if request.method == "POST" else 200
+    form.personal_code.data = ""
     return render_template("accounts/voter_login.html", form=form, oidc=oidc_enabled(),
                            otp=otp_enabled()), status
 
