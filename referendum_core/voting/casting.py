@@ -14,7 +14,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,8 +24,9 @@ from referendum_core.audit import Actor, AuditContext
 from referendum_core.clock import Clock
 from referendum_core.crypto import CryptoError, board_head, verify_audited, verify_ballot
 from referendum_core.crypto.ballot import ballot_alphas
+from referendum_core.crypto.manifest import ElectionContext, context_from_manifest
 from referendum_core.etvr import Channel, EtvrMark
-from referendum_core.register import on_voter_list, voter_list_for
+from referendum_core.register import VoterList, VoterListEntry, on_voter_list, voter_list_for
 from referendum_core.voting.exceptions import (
     BallotRefused,
     NotOnVoterList,
@@ -113,6 +115,13 @@ def check_may_vote_online(session: Session, clock: Clock, referendum: Referendum
         OnlineVotingNotAvailable (Art. 15(2)), WrongStage, OutsideVotingWindow (Art. 15(1)),
         NotOnVoterList (Art. 7), VotedInPerson (Art. 20(5)).
     """
+    _check_online_voter(session, clock, referendum, person_ref)
+
+
+def _check_online_voter(session: Session, clock: Clock, referendum: Referendum,
+                        person_ref: str | None) -> str | None:
+    """``check_may_vote_online`` in one round trip to the database (the list, both kinds of
+    in-person vote and the voter's alias are asked together); returns the alias, if made."""
     if not referendum.has_online_voting:
         raise OnlineVotingNotAvailable()
     if referendum.stage != Stage.VOTING:
@@ -122,12 +131,28 @@ def check_may_vote_online(session: Session, clock: Clock, referendum: Referendum
     if not referendum.online_opens_at <= now < referendum.online_closes_at:
         raise OutsideVotingWindow(opens_at=referendum.online_opens_at,
                                   closes_at=referendum.online_closes_at)
-    if not is_on_list(session, referendum, person_ref):
+    if not person_ref:
         raise NotOnVoterList()
-    assert person_ref is not None
-    voted = in_person_vote(session, referendum, person_ref)
-    if voted is not None:
+    listed = exists().where(VoterListEntry.voter_list_id == VoterList.id,
+                            VoterList.case_id == referendum.case_id,
+                            VoterList.purpose == "referendum",
+                            VoterListEntry.person_ref == person_ref)
+    marked = exists().where(EtvrMark.case_id == referendum.case_id,
+                            EtvrMark.person_ref == person_ref,
+                            EtvrMark.channel == Channel.POLLING_STATION)
+    enveloped = exists().where(RegistrationEnvelope.referendum_id == referendum.id,
+                               RegistrationEnvelope.person_ref == person_ref)
+    alias = (select(VoterAlias.alias).where(VoterAlias.referendum_id == referendum.id,
+                                            VoterAlias.person_ref == person_ref)
+             .scalar_subquery())
+    row = session.execute(select(listed, or_(marked, enveloped), alias)).one()
+    if not row[0]:
+        raise NotOnVoterList()
+    if row[1]:
+        voted = in_person_vote(session, referendum, person_ref)
+        assert voted is not None
         raise VotedInPerson(*voted)
+    return row[2]
 
 
 def _parse(ballot_json: str | bytes | dict[str, Any]) -> Any:
@@ -152,11 +177,6 @@ def _reason(exc: CryptoError) -> str:
         else "malformed"
 
 
-def _alpha_taken(session: Session, referendum: Referendum, alpha: bytes) -> bool:
-    return session.scalar(select(exists().where(
-        BallotAlpha.referendum_id == referendum.id, BallotAlpha.alpha == alpha.hex()))) or False
-
-
 def _refuse(session: Session, clock: Clock, actor: Actor | None, referendum: Referendum,
             error: BallotRefused, context: AuditContext | None, action: str) -> None:
     audit.record(session, clock, actor, action, obj=referendum, context=context,
@@ -165,20 +185,58 @@ def _refuse(session: Session, clock: Clock, actor: Actor | None, referendum: Ref
 
 
 def lock_referendum(session: Session, referendum: Referendum) -> Referendum:
-    """Re-read the referendum row with ``SELECT … FOR UPDATE`` (serialises the board)."""
+    """Re-read the referendum row with ``SELECT … FOR NO KEY UPDATE`` (serialises the board).
+
+    ``NO KEY``: rows referencing the referendum (claimed alphas, aliases) take a key-share lock
+    on it for their foreign key; a plain ``FOR UPDATE`` would conflict with those and two casts
+    holding one each would deadlock."""
     locked = session.scalars(select(Referendum).where(Referendum.id == referendum.id)
-                             .with_for_update().execution_options(populate_existing=True)).one()
+                             .with_for_update(key_share=True)
+                             .execution_options(populate_existing=True)).one()
     return locked
 
 
 def _claim_alphas(session: Session, referendum: Referendum, alphas: list[bytes]) -> bool:
+    """Reserve the ballot's alphas (UNIQUE per referendum) in one statement; ``False`` — with
+    nothing left reserved — when any was already taken (a replay), however close the race."""
+    wanted = [a.hex() for a in alphas]
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        claimed = session.scalars(
+            insert(BallotAlpha).values([{"referendum_id": referendum.id, "alpha": a}
+                                        for a in wanted])
+            .on_conflict_do_nothing(index_elements=["referendum_id", "alpha"])
+            .returning(BallotAlpha.alpha)).all()
+        if len(claimed) == len(wanted):
+            return True
+        if claimed:  # the ballot is refused: give back what this statement took
+            session.execute(delete(BallotAlpha).where(and_(
+                BallotAlpha.referendum_id == referendum.id, BallotAlpha.alpha.in_(claimed))))
+        return False
     try:
         with session.begin_nested():
-            session.add_all([BallotAlpha(referendum_id=referendum.id, alpha=a.hex())
-                             for a in alphas])
+            session.add_all([BallotAlpha(referendum_id=referendum.id, alpha=a) for a in wanted])
     except IntegrityError:
         return False
     return True
+
+
+_contexts: dict[tuple[int, str], ElectionContext] = {}
+
+
+def election_context(referendum: Referendum) -> ElectionContext:
+    """The referendum's validated election context, parsed once per process: the manifest is
+    frozen with its hash when voting opens, so (id, election hash) names it for good."""
+    assert referendum.manifest is not None and referendum.election_hash is not None
+    key = (referendum.id, referendum.election_hash)
+    context = _contexts.get(key)
+    if context is None:
+        context = context_from_manifest(json.loads(referendum.manifest))
+        if len(_contexts) > 64:
+            _contexts.clear()
+        _contexts[key] = context
+    return context
 
 
 def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Referendum,
@@ -193,24 +251,26 @@ def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Refere
         BallotRefused: not JSON, for another election, wrong alias, a failed proof, a replay.
     """
     person_ref = getattr(voter, "person_ref", None)
-    check_may_vote_online(session, clock, referendum, person_ref)
+    alias = _check_online_voter(session, clock, referendum, person_ref)
     assert person_ref is not None and referendum.manifest is not None
     ballot = _parse(ballot_json)
-    alias = alias_for(session, clock, referendum, person_ref)
+    if alias is None:
+        alias = alias_for(session, clock, referendum, person_ref)
     try:
-        tracker = verify_ballot(referendum.manifest_dict or {}, alias, ballot,
-                                is_replay=lambda a: _alpha_taken(session, referendum, a))
+        tracker = verify_ballot(election_context(referendum), alias, ballot)
     except CryptoError as exc:
         _refuse(session, clock, voter, referendum,
                 BallotRefused(_reason(exc), exc.location, exc.message), context,
                 "voting.ballot_refused")
+    # The UNIQUE alphas refuse a replay atomically, so they are claimed before the board lock:
+    # the lock is then held only for appending to the board and the audit log.
+    if not _claim_alphas(session, referendum, ballot_alphas(ballot)):
+        _refuse(session, clock, voter, referendum,
+                BallotRefused("replay", "choices", "alpha already on the board (replay)"),
+                context, "voting.ballot_refused")
     locked = lock_referendum(session, referendum)
     if locked.stage != Stage.VOTING:  # polls closed while we were checking
         raise WrongStage("voting is not open", stage=locked.stage)
-    if not _claim_alphas(session, locked, ballot_alphas(ballot)):
-        _refuse(session, clock, voter, locked,
-                BallotRefused("replay", "choices", "alpha already on the board (replay)"),
-                context, "voting.ballot_refused")
     now = clock.now().replace(microsecond=0)
     head = board_head(bytes.fromhex(locked.board_head), bytes.fromhex(tracker)).hex()
     entry = BoardEntry(referendum_id=locked.id, seq=locked.board_seq + 1, alias=alias,

@@ -148,3 +148,43 @@ def test_a_replay_racing_the_original_is_stored_once(engine, clock, committed):
         entries = list(session.scalars(select(BoardEntry).where(
             BoardEntry.referendum_id == committed["referendum"])))
         assert len(entries) == 1
+
+
+def test_claimed_alphas_do_not_deadlock_the_board_lock(engine, committed):
+    """Casts claim their alphas before the board lock. A claim's foreign key takes a key-share
+    lock on the referendum row, so the board lock must be ``FOR NO KEY UPDATE``: with ``FOR
+    UPDATE`` two casts holding one claim each would wait for each other (a deadlock)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row-lock modes: PostgreSQL only (SQLite locks the whole database)")
+    from sqlalchemy import text
+
+    from referendum_core.voting.casting import _claim_alphas, lock_referendum
+
+    first, second = Session(engine), Session(engine)
+    try:
+        mine = first.get(Referendum, committed["referendum"])
+        theirs = second.get(Referendum, committed["referendum"])
+        assert _claim_alphas(first, mine, [b"\x01" * 32])
+        assert _claim_alphas(second, theirs, [b"\x02" * 32])
+        first.execute(text("SET LOCAL lock_timeout = '2s'"))
+        assert lock_referendum(first, mine).id == mine.id  # not blocked by the other claim
+    finally:
+        first.rollback()
+        second.rollback()
+        first.close()
+        second.close()
+
+
+def test_a_partly_replayed_ballot_leaves_none_of_its_alphas_claimed(engine, committed):
+    """One alpha already on the board: the claim fails and gives back the ones it took."""
+    from referendum_core.voting.casting import _claim_alphas
+
+    with Session(engine) as session:
+        referendum = session.get(Referendum, committed["referendum"])
+        taken, fresh = b"\x03" * 32, b"\x04" * 32
+        assert _claim_alphas(session, referendum, [taken])
+        assert not _claim_alphas(session, referendum, [fresh, taken])
+        left = set(session.scalars(select(BallotAlpha.alpha).where(
+            BallotAlpha.referendum_id == referendum.id)))
+        assert left == {taken.hex()}
+        session.rollback()
