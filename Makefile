@@ -56,7 +56,7 @@ test: install-test
 	else echo "DATABASE_URL not set: PostgreSQL pass skipped"; fi
 
 bench: install-test
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -79,16 +80,14 @@ def write_extract(path: Path, rows: int, *, shift: int = 0) -> None:
             writer.writerow([code(n), name, born_of(n), "LV", ATVK])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=500_000)
-    parser.add_argument("--signatures", type=int, default=2000)
-    parser.add_argument("--db", default=None, help="database URL (default: a SQLite temp file)")
-    args = parser.parse_args()
-
+def run(rows: int, signatures: int, db: str | None = None, *, echo: bool = False
+        ) -> dict[str, float]:
+    """Import ``rows`` (first import, then a re-import diff), then sign ``signatures`` times;
+    returns rows/s of each import, the process's peak memory (MiB) and signatures/s. ``db``
+    should be empty or throw-away (PostgreSQL: its public schema is recreated)."""
+    say = print if echo else (lambda *_a, **_k: None)
     tmp = Path(tempfile.mkdtemp(prefix="bench-register-"))
-    url = args.db or f"sqlite:///{tmp / 'bench.sqlite3'}"
+    url = db or f"sqlite:///{tmp / 'bench.sqlite3'}"
     if not url.startswith("sqlite"):
         engine = make_engine(url)
         with engine.begin() as conn:
@@ -105,10 +104,12 @@ def main() -> None:
         session.commit()
 
     first, second = tmp / "first.csv", tmp / "second.csv"
-    write_extract(first, args.rows)
-    write_extract(second, args.rows, shift=1)
-    print(f"rows: {args.rows}  database: {engine.dialect.name}")
-    for label, path in (("first import", first), ("re-import (diff)", second)):
+    write_extract(first, rows)
+    write_extract(second, rows, shift=1)
+    figures: dict[str, float] = {}
+    say(f"rows: {rows}  database: {engine.dialect.name}")
+    for key, label, path in (("first", "first import", first),
+                             ("reimport", "re-import (diff)", second)):
         with Session(engine) as session:
             muni = session.query(Municipality).filter_by(atvk_code=ATVK).one()
             started = time.perf_counter()
@@ -118,15 +119,17 @@ def main() -> None:
                     file_format=FileFormat.CSV, mode=ImportMode.CONTINUE, municipality=muni)
             session.commit()
             elapsed = time.perf_counter() - started
-        print(f"{label:18s} {report.rows_read / elapsed:10.0f} rows/s  {elapsed:6.1f} s  "
-              f"inserted {report.inserted} updated {report.updated} removed {report.removed} "
-              f"unchanged {report.unchanged} problems {report.problem_count}")
+        figures[f"{key}_rows_per_s"] = report.rows_read / elapsed
+        say(f"{label:18s} {report.rows_read / elapsed:10.0f} rows/s  {elapsed:6.1f} s  "
+            f"inserted {report.inserted} updated {report.updated} removed {report.removed} "
+            f"unchanged {report.unchanged} problems {report.problem_count}")
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"peak memory (ru_maxrss): {peak_kib / 1024:.0f} MiB")
+    figures["peak_mib"] = peak_kib / 1024
+    say(f"peak memory (ru_maxrss): {peak_kib / 1024:.0f} MiB")
 
     with Session(engine) as session:
         muni = session.query(Municipality).filter_by(atvk_code=ATVK).one()
-        muni.voters_at_last_election = args.rows
+        muni.voters_at_last_election = rows
         initiative = submit_initiative(
             session, clock, calendar, None, municipality=muni, subject=Subject.STRATEGY,
             question="Vai atbalstāt?", reasons="Bench.", basis_date=date(2026, 2, 1),
@@ -135,16 +138,29 @@ def main() -> None:
         clock.set(datetime(2026, 3, 5, 8, tzinfo=UTC))
         publish_due_initiatives(session, clock, calendar)
         session.commit()
-        refs = [protector.lookup_hash(code(n)) for n in range(3 * max(1, args.rows // 100),
-                                                              args.rows)][: args.signatures]
+        refs = [protector.lookup_hash(code(n)) for n in range(3 * max(1, rows // 100),
+                                                              rows)][:signatures]
         started = time.perf_counter()
         for ref in refs:
             sign_online(session, clock, None, initiative, ref)
             session.commit()  # one transaction per signature, as in the web request
         elapsed = time.perf_counter() - started
-    print(f"online signing      {len(refs) / elapsed:10.0f} signatures/s  ({len(refs)} signed, "
-          f"one commit each)")
+    figures["signatures_per_s"] = len(refs) / elapsed if refs else 0.0
+    say(f"online signing      {figures['signatures_per_s']:10.0f} signatures/s  "
+        f"({len(refs)} signed, one commit each)")
     engine.dispose()
+    shutil.rmtree(tmp, ignore_errors=True)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=500_000)
+    parser.add_argument("--signatures", type=int, default=2000)
+    parser.add_argument("--db", default=None, help="database URL (default: a SQLite temp file)")
+    args = parser.parse_args()
+    run(args.rows, args.signatures, args.db, echo=True)
 
 
 if __name__ == "__main__":

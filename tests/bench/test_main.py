@@ -1,0 +1,66 @@
+"""``make bench`` keeps working: the command runs (dry run), the table renders medians and
+targets, and regenerating ``results.md`` keeps the notes written around the table."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from bench.__main__ import (
+    BEGIN,
+    END,
+    FULL,
+    QUICK,
+    main,
+    median_of,
+    render,
+    rows_for,
+    write_results,
+)
+from tests.deploy.conftest import PROJECT_ROOT
+
+
+def test_quick_dry_run_names_the_machine_and_every_benchmark():
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--dry-run"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "nproc" in done.stdout and "loadavg" in done.stdout
+    assert "crypto, register, cases, cast, delivery" in done.stdout
+
+
+def test_unknown_benchmark_is_refused(capsys):
+    try:
+        main(["--only", "nonsense", "--dry-run"])
+    except SystemExit as exc:
+        assert exc.code == 2
+    assert "unknown benchmark" in capsys.readouterr().err
+
+
+def test_medians_spread_targets_and_reasons_in_the_table():
+    runs = [{"pool_open_accepted_per_s": v, "pool_open_p99_ms": p, "statuses": "{}"}
+            for v, p in ((310.0, 120.0), (290.0, 400.0), (305.0, 90.0))]
+    assert median_of(runs, "pool_open_accepted_per_s") == (305.0, 290.0, 310.0)
+    assert median_of(runs, "statuses") is None  # text is not a figure
+    table = render(rows_for(FULL), {"cast": runs, "delivery": "skipped: no Redis"})
+    accepted = next(line for line in table.splitlines() if "accepted at 300/s" in line
+                    and "ballot pool" in line)
+    assert "305 ballots/s" in accepted.replace(".0 ", " ") and "≥ 300/s" in accepted
+    assert accepted.endswith("| yes |")
+    p99 = next(line for line in table.splitlines() if "ballot pool (sync workers): p99 "
+               "latency at that rate" in line)
+    assert "120.0 ms" in p99 and "3: 90.0 – 400.0" in p99 and p99.endswith("| yes |")
+    assert "| delivery | — | skipped: no Redis |" in table
+    assert "tally of 1,000,000 ballots" in "\n".join(r.label for r in rows_for(FULL))
+    assert all("1,000,000" not in r.label for r in rows_for(QUICK))
+
+
+def test_regenerating_keeps_the_notes_around_the_table(tmp_path):
+    results = tmp_path / "results.md"
+    write_results("first table", results)
+    text = results.read_text()
+    assert BEGIN in text and END in text and "first table" in text
+    results.write_text(text + "\n## What bounds it\n\nnotes\n")
+    write_results("second table", results)
+    text = results.read_text()
+    assert "second table" in text and "first table" not in text
+    assert text.rstrip().endswith("notes")
