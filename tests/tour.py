@@ -132,9 +132,11 @@ class Tour:
         assert "/voter" not in page.url, f"voter {index} was not signed in: {page.url}"
 
 
-def start_tour(tmp_dir: Path, *, objects: bool = True) -> Iterator[Tour]:
+def start_tour(tmp_dir: Path, *, objects: bool = True, referendum: bool = True
+               ) -> Iterator[Tour]:
     """Serve the portal on a clock at ``START`` with the tour's people (and, with ``objects``,
-    one object of every kind); stop it afterwards."""
+    a case, a thread and two initiatives; with ``referendum``, the referendum opened for
+    voting); stop it afterwards."""
     require_chromium()
     clock = FixedClock(START)
     server = start_live_server(tmp_dir, clock=clock, SESSION_IDLE_MINUTES=60 * 24 * 60)
@@ -142,8 +144,9 @@ def start_tour(tmp_dir: Path, *, objects: bool = True) -> Iterator[Tour]:
     tour = Tour(live, clock)
     try:
         tour.work(lambda s, c, k: _add_people(tour, s, c, k))
-        if objects:
+        if referendum:
             tour.work(lambda s, c, k: _add_referendum(tour, s, c, k, open_it=True))
+        if objects:
             tour.work(lambda s, c, k: _add_case_thread_initiatives(tour, s, c, k))
         yield tour
     finally:
