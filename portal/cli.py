@@ -117,6 +117,11 @@ from portal.messages.cli import messaging_cli  # noqa: E402
 
 main.add_command(messaging_cli)
 
+# Retention of personal data (portal.retention; the daily Celery beat task does the same).
+from portal.retention_cli import retention_cli  # noqa: E402
+
+main.add_command(retention_cli)
+
 
 if __name__ == "__main__":
     main()

@@ -94,6 +94,21 @@ class Config:
     METRICS_TOKEN: str | None = None
     # /readyz fails (503) when no Celery worker answers; off by default (pages work without one).
     READYZ_REQUIRE_WORKER: bool = False
+    # Retention (issue 9, SECURITY.md "Retention"): personal data is deleted this long after the
+    # work it served is final, by the daily task or `referendum-portal retention run`.
+    # Signatures: after the initiative's final state; covers the Art. 13(6)-(7) appeals and the
+    # referendum that follows within 4 months (Art. 13(4)).
+    SIGNATURE_RETENTION_DAYS: int = 365
+    # Voter sign-in codes, after use or expiry (they sign no one in by then).
+    ONE_TIME_CODE_RETENTION_HOURS: int = 24
+    # Settled notification outbox rows (sent, cancelled, failed); pending rows are never deleted.
+    NOTIFICATION_RETENTION_DAYS: int = 30
+    # Register import history (report by line, file name) and leftover staging rows.
+    REGISTER_IMPORT_RETENTION_DAYS: int = 90
+    # Home-voting address and reason (health), after the results are approved (Art. 20(7), 31).
+    HOME_VOTING_RETENTION_DAYS: int = 90
+    # ETVR marks and registration envelopes (who voted where), after the results are approved.
+    VOTER_MARK_RETENTION_DAYS: int = 365
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -173,6 +188,12 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
             "METRICS_ALLOW", "127.0.0.1/32,::1/128").split(",") if n.strip()),
         METRICS_TOKEN=env.get("METRICS_TOKEN") or None,
         READYZ_REQUIRE_WORKER=_bool(env.get("READYZ_REQUIRE_WORKER"), False),
+        SIGNATURE_RETENTION_DAYS=int(env.get("SIGNATURE_RETENTION_DAYS", "365")),
+        ONE_TIME_CODE_RETENTION_HOURS=int(env.get("ONE_TIME_CODE_RETENTION_HOURS", "24")),
+        NOTIFICATION_RETENTION_DAYS=int(env.get("NOTIFICATION_RETENTION_DAYS", "30")),
+        REGISTER_IMPORT_RETENTION_DAYS=int(env.get("REGISTER_IMPORT_RETENTION_DAYS", "90")),
+        HOME_VOTING_RETENTION_DAYS=int(env.get("HOME_VOTING_RETENTION_DAYS", "90")),
+        VOTER_MARK_RETENTION_DAYS=int(env.get("VOTER_MARK_RETENTION_DAYS", "365")),
     )
     if cfg.REDIS_URL:
         cfg.RATELIMIT_STORAGE_URI = cfg.REDIS_URL
