@@ -120,9 +120,12 @@ def show(initiative_id: int) -> Any:
     own = []
     if current_user.is_authenticated and current_user.person_ref:
         own = signatures_of(db(), initiative, current_user.person_ref)
+    # Once the retention period has passed the signatures are deleted (portal.retention); the
+    # count recorded when the collection closed stays.
+    count = max(count_signatures(db(), initiative), initiative.signatures_at_close or 0)
     return render_template(
         "initiatives/show.html", initiative=initiative, now=clock().now(),
-        count=count_signatures(db(), initiative), own=own, empty=EmptyForm(),
+        count=count, own=own, empty=EmptyForm(),
         decide_form=DecideForm(question=initiative.question, version=initiative.case.version)
         if has_permission(current_user, Permission.DECIDE_INITIATIVE, scope) else None,
         person_form=InPersonSignatureForm()

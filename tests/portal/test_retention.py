@@ -141,3 +141,36 @@ def test_cli_refuses_a_negative_period(env, monkeypatch):
     result = CliRunner().invoke(main, ["retention", "run"])
     assert result.exit_code != 0
     assert "must not be negative" in result.output
+
+
+def test_initiative_page_keeps_the_count_after_its_signatures_are_purged(app, client, db_session,
+                                                                        clock):
+    from datetime import date
+
+    from referendum_core.cases.models import Case, CaseType
+    from referendum_core.initiatives import Initiative
+    from referendum_core.signatures import Signature
+    from tests.conftest import municipality
+
+    now = clock.now()
+    case = Case(type=CaseType.INITIATIVE, state="not_reached", title="Vai?", is_open=False,
+                municipality_id=municipality(db_session).id, opened_at=now - 500 * 24 * HOUR,
+                updated_at=now, closed_at=now - 400 * 24 * HOUR)
+    db_session.add(case)
+    db_session.flush()
+    item = Initiative(case_id=case.id, municipality_id=case.municipality_id, subject="strategy",
+                      initiator="residents", question="Vai atbalstāt parku?", reasons="Tāpēc.",
+                      submitted_at=case.opened_at, decision_due_on=date(2025, 1, 1),
+                      decision="can", signatures_needed=50, signatures_at_close=7,
+                      valid_signatures=6)
+    db_session.add(item)
+    db_session.flush()
+    for i in range(7):
+        db_session.add(Signature(initiative_id=item.id, person_ref=f"{i:064d}", method="online",
+                                 signed_at=case.opened_at, registered_at=case.opened_at))
+    db_session.commit()
+    with app.app_context():
+        assert run_retention_now()["signatures"] == {"signatures": 7}
+    page = client.get(f"/initiatives/{item.id}")
+    assert page.status_code == 200
+    assert 'value="7"' in page.get_data(as_text=True)
