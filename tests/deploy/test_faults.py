@@ -5,7 +5,8 @@
 - a portal worker SIGKILLed in the middle of a writing request: nothing of it is committed, the
   audit chain still verifies and gunicorn serves again.
 
-Redis unreachable is in ``tests/portal/ops/test_ops_views.py::TestRedisDown`` (no server needed).
+Redis unreachable: ``tests/portal/ops/test_ops_views.py::TestRedisDown`` (in process) and
+``tests/deploy/test_redis_and_kill_faults.py`` (the deployment, Redis cut mid-run).
 """
 from __future__ import annotations
 
@@ -20,78 +21,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import TEST_DATA_KEY, TEST_SECRET
-from tests.deploy.conftest import PROJECT_ROOT, free_port, get_ok, wait_for
+from tests.deploy.conftest import PROJECT_ROOT, Relay, free_port, get_ok, wait_for
 
 pytestmark = [pytest.mark.uses_db, pytest.mark.postgres, pytest.mark.slow,
               pytest.mark.timeout(180)]
-
-
-class Relay:
-    """A TCP relay 127.0.0.1:<port> → PostgreSQL that can be cut (every connection closed,
-    nothing listening) and restored on the same port."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.port = free_port()
-        self._listener: socket.socket | None = None
-        self._sockets: set[socket.socket] = set()
-        self._lock = threading.Lock()
-
-    def up(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(16)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def down(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            try:  # wakes the accept() of the other thread (close alone would not)
-                listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            listener.close()
-        with self._lock:
-            for sock in self._sockets:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                sock.close()
-            self._sockets.clear()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                server = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            server.settimeout(None)
-            with self._lock:
-                self._sockets.update((client, server))
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 def test_postgresql_unreachable_then_back(processes, make_database, clock):
