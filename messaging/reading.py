@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from messaging import crypto, directory, rules, runtime
 from messaging.exceptions import NotParticipant, Refused
@@ -137,6 +137,20 @@ def messages_of(session: Session, thread: Thread, *, after_id: int = 0, limit: i
     return list(session.scalars(
         select(Message).where(Message.thread_id == thread.id, Message.id > after_id)
         .order_by(Message.id).limit(limit)))
+
+
+def recent_messages(session: Session, thread: Thread, *, before_id: int | None = None,
+                    limit: int = 50) -> tuple[list[Message], bool]:
+    """The newest ``limit`` messages (older than ``before_id``) in order, with their attachments
+    and revisions loaded in the same round trips; and whether earlier ones exist."""
+    query = select(Message).where(Message.thread_id == thread.id)
+    if before_id is not None:
+        query = query.where(Message.id < before_id)
+    rows = list(session.scalars(
+        query.options(selectinload(Message.attachments), selectinload(Message.revisions))
+        .order_by(Message.id.desc()).limit(limit + 1)))
+    has_earlier = len(rows) > limit
+    return list(reversed(rows[:limit])), has_earlier
 
 
 def thread_user_ids(session: Session, thread: Thread) -> set[int]:

@@ -141,6 +141,11 @@ def app(database_url: str, connection: Any, clock: FixedClock, app_overrides: di
         gnupg_home: Any) -> Iterator[Any]:
     settings = {"PORTAL_GNUPGHOME": str(gnupg_home), **app_overrides}
     application = make_test_app(database_url, clock, **settings)
+    if application.config.get("RATELIMIT_ENABLED"):
+        from portal.extensions import limiter
+
+        with application.app_context():
+            limiter.reset()  # counters live in process memory: start every test from zero
     database = application.extensions["portal_db"]
     database.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
     yield application

@@ -25,7 +25,7 @@ from typing import Any
 import pyotp
 
 from referendum_core.clock import FixedClock
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, require_chromium, start_live_server
+from tests.browser import LiveServer, require_chromium, start_live_server
 from tests.register_data import add_person, code_for
 from tests.voting_support import riga
 
@@ -356,17 +356,3 @@ def new_context(browser: Any, *, phone: bool = False, storage_state: Any = None)
     context = browser.new_context(**options)
     context.set_default_timeout(20000)
     return context
-
-
-def launch_browser() -> Iterator[Any]:
-    """Debian's Chromium through Playwright (a module-scoped fixture's body)."""
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                      args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()

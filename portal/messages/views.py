@@ -256,9 +256,14 @@ def _read_by(thread: Thread, last_id: int) -> list[str]:
                   if pos >= last_id and uid != current_user.id and uid in names)
 
 
+THREAD_PAGE_SIZE = 50
+
+
 def _thread_page(thread: Thread, form: PostForm | None = None, error: str | None = None,
                  status: int = 200) -> Any:
-    messages = services.messages_of(db(), thread)
+    before = request.args.get("before", type=int)
+    messages, has_earlier = services.recent_messages(db(), thread, before_id=before,
+                                                     limit=THREAD_PAGE_SIZE)
     last_id = messages[-1].id if messages else 0
     read_by = _read_by(thread, last_id)
     add_form = AddParticipantForm()
@@ -266,6 +271,9 @@ def _thread_page(thread: Thread, form: PostForm | None = None, error: str | None
     return render_template(
         "messages/thread.html", thread=thread, subject=services.subject_of(db(), thread),
         messages=_message_views(thread, messages), form=form or PostForm(), error=error,
+        earlier_url=(url_for("messages.thread", thread_id=thread.id, before=messages[0].id)
+                     if has_earlier and messages else None),
+        newer_url=url_for("messages.thread", thread_id=thread.id) if before else None,
         participants=_participant_labels(thread), read_by=read_by, add_form=add_form,
         action_form=ActionForm(),
         can_close=rules.may_close_thread(rules.standing_of(current_user), is_participant=True),

@@ -25,7 +25,6 @@ from tests.tour import (
     Tour,
     cast_online,
     close_and_tally,
-    launch_browser,
     new_context,
     protocols_and_approve,
     publish_initiatives,
@@ -64,8 +63,9 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tour]:
 
 
 @pytest.fixture(scope="module")
-def browser_instance() -> Iterator[Any]:
-    yield from launch_browser()
+def browser_instance(browser: Any) -> Any:
+    """The session's Chromium (one sync Playwright per process: tests/conftest.py)."""
+    return browser
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,6 @@ from tests.tour import (
     TRUSTEE_PASSPHRASE,
     VOTER_CODES,
     Tour,
-    launch_browser,
     new_context,
     publish_initiatives,
     start_tour,
@@ -43,8 +42,9 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tour]:
 
 
 @pytest.fixture(scope="module")
-def browser_instance() -> Iterator[Any]:
-    yield from launch_browser()
+def browser_instance(browser: Any) -> Any:
+    """The session's Chromium (one sync Playwright per process: tests/conftest.py)."""
+    return browser
 
 
 class People:

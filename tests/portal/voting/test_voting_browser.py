@@ -20,7 +20,7 @@ import pytest
 from referendum_core.clock import FixedClock
 from referendum_core.crypto.trustee_cli import main as trustee_main
 from referendum_core.crypto.verify_cli import main as verify_main
-from tests.browser import CHROMIUM_ARGS, LiveServer, check_a11y, require_chromium
+from tests.browser import LiveServer, check_a11y, require_chromium
 from tests.register_data import code_for
 from tests.voting_support import riga
 
@@ -81,17 +81,9 @@ def live(tmp_path_factory: pytest.TempPathFactory, clock: FixedClock) -> Iterato
 
 
 @pytest.fixture(scope="module")
-def browser_instance() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser import CHROMIUM
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                      args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+def browser_instance(browser: Any) -> Any:
+    """The session's Chromium (one sync Playwright per process: tests/conftest.py)."""
+    return browser
 
 
 class Actors:
