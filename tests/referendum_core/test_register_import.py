@@ -361,3 +361,26 @@ def test_random_files_apply_fully_or_not_at_all(db_session, run, protector, init
             assert after == expected | kept
     finally:
         nested.rollback()
+
+
+# The fast personal-code check agrees with python-stdnum -------------------------------------
+
+def _verdict(check, text):
+    try:
+        return check(text)
+    except ri.InvalidPersonalCode:
+        return "invalid"
+
+
+@settings(max_examples=400, deadline=None)
+@given(digits=st.text(alphabet="0123456789", min_size=10, max_size=12),
+       form=st.sampled_from(["plain", "dash", "spaced", "prefixed"]))
+def test_fast_code_check_agrees_with_normalise(digits, form):
+    text = {"plain": digits, "dash": f"{digits[:6]}-{digits[6:]}",
+            "spaced": f" {digits} ", "prefixed": f"LV{digits}"}[form]
+    assert _verdict(ri._normalise_code, text) == _verdict(normalise, text)
+
+
+@pytest.mark.parametrize("code", ["161175-19997", "16117519997", "328673-00679", " 161175-19997"])
+def test_fast_code_check_accepts_valid_codes(code):
+    assert ri._normalise_code(code) == normalise(code)
