@@ -57,6 +57,8 @@ class Config:
     WTF_CSRF_ENABLED: bool = True
     WTF_CSRF_TIME_LIMIT: int | None = 3600 * 12
     MAX_CONTENT_LENGTH: int = 25 * 1024 * 1024
+    # /register/import alone takes register extracts (500 000 rows are ~30 MB).
+    REGISTER_IMPORT_MAX_BYTES: int = 512 * 1024 * 1024
     RATELIMIT_STORAGE_URI: str = "memory://"
     RATELIMIT_ENABLED: bool = True
     RATELIMIT_HEADERS_ENABLED: bool = True
@@ -178,6 +180,8 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         NOTIFY_UNREAD_AFTER_MINUTES=int(env.get("NOTIFY_UNREAD_AFTER_MINUTES", "15")),
         MESSAGE_EDIT_WINDOW_MINUTES=int(env.get("MESSAGE_EDIT_WINDOW_MINUTES", "10")),
         MAX_ATTACHMENT_BYTES=int(env.get("MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024))),
+        REGISTER_IMPORT_MAX_BYTES=int(env.get("REGISTER_IMPORT_MAX_BYTES",
+                                              str(512 * 1024 * 1024))),
         CASE_DASHBOARD_CACHE_SECONDS=int(env.get("CASE_DASHBOARD_CACHE_SECONDS", "30")),
         HOME_VOTING_CUTOFF=env.get("HOME_VOTING_CUTOFF", "12:00"),
         SOCKETIO_CHANNEL=env.get("SOCKETIO_CHANNEL", "portal-socketio"),

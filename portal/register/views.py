@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.database import commit
+from portal.extensions import csrf
 from portal.permissions import Permission, Scope, municipalities_for, require
 from portal.register.forms import ImportForm, LookupForm
 from portal.web import audit_context, clock, db, keys
@@ -28,6 +29,15 @@ from referendum_core.register_import import (
 )
 
 bp = Blueprint("register", __name__, url_prefix="/register")
+
+
+@bp.before_request
+def _allow_large_extracts() -> None:
+    """Register extracts are far larger than the portal's global upload limit: the import page
+    alone accepts up to REGISTER_IMPORT_MAX_BYTES. Werkzeug spools an upload of more than
+    500 KiB to a temporary file, and the import reads it as a stream, so memory stays bounded."""
+    if request.endpoint == "register.import_page":
+        request.max_content_length = current_app.config["REGISTER_IMPORT_MAX_BYTES"]
 
 
 def problem_text(kind: str) -> str:
@@ -73,7 +83,10 @@ def _municipalities(perm: Permission) -> list[Municipality]:
     return list(db().scalars(query))
 
 
+# The app-wide CSRF check reads the form before this blueprint can raise the size limit; the
+# import form (a FlaskForm) checks its CSRF token itself when it is validated.
 @bp.route("/import", methods=["GET", "POST"])
+@csrf.exempt
 @login_required
 def import_page() -> Any:
     require(Permission.MANAGE_REGISTER)
