@@ -187,9 +187,10 @@ def _refuse(session: Session, clock: Clock, actor: Actor | None, referendum: Ref
 def lock_referendum(session: Session, referendum: Referendum) -> Referendum:
     """Re-read the referendum row with ``SELECT … FOR NO KEY UPDATE`` (serialises the board).
 
-    ``NO KEY``: rows referencing the referendum (claimed alphas, aliases) take a key-share lock
-    on it for their foreign key; a plain ``FOR UPDATE`` would conflict with those and two casts
-    holding one each would deadlock."""
+    ``NO KEY``: rows referencing the referendum (claimed alphas, voters' aliases made on the
+    voting page) take a key-share lock on it for their foreign key; a plain ``FOR UPDATE``
+    would wait for every such insert to commit (and deadlock with one holding its key-share
+    lock while waiting for the board)."""
     locked = session.scalars(select(Referendum).where(Referendum.id == referendum.id)
                              .with_for_update(key_share=True)
                              .execution_options(populate_existing=True)).one()
@@ -262,15 +263,16 @@ def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Refere
         _refuse(session, clock, voter, referendum,
                 BallotRefused(_reason(exc), exc.location, exc.message), context,
                 "voting.ballot_refused")
-    # The UNIQUE alphas refuse a replay atomically, so they are claimed before the board lock:
-    # the lock is then held only for appending to the board and the audit log.
-    if not _claim_alphas(session, referendum, ballot_alphas(ballot)):
-        _refuse(session, clock, voter, referendum,
-                BallotRefused("replay", "choices", "alpha already on the board (replay)"),
-                context, "voting.ballot_refused")
     locked = lock_referendum(session, referendum)
     if locked.stage != Stage.VOTING:  # polls closed while we were checking
         raise WrongStage("voting is not open", stage=locked.stage)
+    # Claimed under the lock, in one statement: claimed before it, every waiting cast would
+    # hold a key-share lock on the referendum row, and PostgreSQL updates a row share-locked
+    # by many transactions through multixacts (costly on the hottest row of the election).
+    if not _claim_alphas(session, locked, ballot_alphas(ballot)):
+        _refuse(session, clock, voter, locked,
+                BallotRefused("replay", "choices", "alpha already on the board (replay)"),
+                context, "voting.ballot_refused")
     now = clock.now().replace(microsecond=0)
     head = board_head(bytes.fromhex(locked.board_head), bytes.fromhex(tracker)).hex()
     entry = BoardEntry(referendum_id=locked.id, seq=locked.board_seq + 1, alias=alias,

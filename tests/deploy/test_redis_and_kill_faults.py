@@ -125,6 +125,7 @@ class Listener:
         self.ws.close()
 
 
+@pytest.mark.redis
 def test_redis_stopping_mid_run(processes, make_database, pg_url, redis_url):
     """Pages, ballots and messages keep working without Redis; live updates and the owed
     notification e-mails resume when it is back."""
