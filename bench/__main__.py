@@ -221,8 +221,8 @@ def rows_for(sizes: Sizes) -> list[Row]:
         Row("cast", "HTTP throughput (pool, saturated) / bare verification rate",
             "pool_ratio_http_to_bare", "", digits=3),
         Row("cast", "load client CPU per cast", "pool_client_cpu_ms_per_ballot", "ms", digits=2),
-        Row("cast", "machine CPU busy during the open-loop run (pool)", "pool_machine_busy_open",
-            "of 2 cores", digits=2),
+        Row("cast", "machine CPU busy during the open-loop run (pool), share of all CPUs",
+            "pool_machine_busy_open", "", digits=2),
         Row("delivery", f"message delivery p50 ({sizes.threads * sizes.per_thread} clients, "
             f"{sizes.message_rate:.0f} msg/s)", "delivery_p50_ms", "ms"),
         Row("delivery", "message delivery p99", "delivery_p99_ms", "ms", "< 100 ms",
