@@ -49,6 +49,7 @@ celery.conf.update(
 def init_celery(app: Flask) -> Celery:
     """Bind the Celery app to ``app``: Redis broker when ``REDIS_URL`` is set, else eager."""
     from portal.cases.tasks import BEAT_SCHEDULE as CASE_BEAT_SCHEDULE
+    from portal.initiatives.tasks import BEAT_SCHEDULE as INITIATIVE_BEAT_SCHEDULE
     from portal.retention import BEAT_SCHEDULE as RETENTION_BEAT_SCHEDULE
 
     _bound["app"] = app
@@ -64,6 +65,7 @@ def init_celery(app: Flask) -> Celery:
                 "schedule": 60.0,
             },
             **CASE_BEAT_SCHEDULE,
+            **INITIATIVE_BEAT_SCHEDULE,
             **RETENTION_BEAT_SCHEDULE,
         },
     )

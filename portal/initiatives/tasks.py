@@ -13,6 +13,12 @@ from referendum_core.initiatives import get_initiative
 from referendum_core.signatures import check_signatures
 
 BATCH = 1000
+# Publication (3rd working day) and the end of a 30-day collection come by themselves: beat runs
+# the step every few minutes (``referendum-portal initiatives run-deadlines`` for cron).
+BEAT_SCHEDULE = {
+    "initiatives-run-deadlines": {
+        "task": "portal.initiatives.tasks.run_initiative_deadlines", "schedule": 300.0},
+}
 
 
 def _one_batch(initiative_id: int) -> bool:
