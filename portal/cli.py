@@ -122,6 +122,13 @@ from portal.retention_cli import retention_cli  # noqa: E402
 
 main.add_command(retention_cli)
 
+# The voter register import and the initiatives' deadline step (portal.register, .initiatives).
+from portal.initiatives.cli import initiatives_cli  # noqa: E402
+from portal.register.cli import register_cli  # noqa: E402
+
+main.add_command(register_cli)
+main.add_command(initiatives_cli)
+
 
 if __name__ == "__main__":
     main()
