@@ -1,0 +1,198 @@
+"""An initiative in Chromium, on a movable clock: a resident submits it (Art. 7(3), 10(1)), the
+commission chair decides "can" (Art. 10(4)-(6)), it is published on the 3rd working day
+(Art. 25(2)), both demo voters sign online and a second signature is refused (Art. 11(1)), the
+collection closes after 30 days (Art. 10(8)), the commission's check reaches the threshold and
+opens the referendum case (Art. 13). axe-core finds no serious or critical problem on the
+initiative pages."""
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyotp
+import pytest
+
+from referendum_core.clock import FixedClock
+from tests.browser import LiveServer, check_a11y, require_chromium
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ANNA, JANIS = "161175-19997", "328673-00679"  # the demo voters (portal/seed.py)
+QUESTION = "Vai atbalstāt Ādažu ilgtspējīgas attīstības stratēģijas grozījumus?"
+
+
+@pytest.fixture(scope="module")
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, clock: FixedClock) -> Iterator[LiveServer]:
+    """The demo on our clock; Ādaži's base figure is 10 voters (15 % -> 2 signatures) and the
+    two demo voters are Ādaži residents in the Population Register (imported as an extract)."""
+    require_chromium()
+    from portal.database import in_transaction
+    from referendum_core.organisation import Municipality
+    from referendum_core.register_import import import_register
+    from tests.browser import start_live_server
+
+    server = start_live_server(tmp_path_factory.mktemp("initiative-live"), clock=clock)
+    live = next(server)
+    app = live.app
+    extract = ("personal_code,name,birth_date,citizenship,municipality\n"
+               f"{ANNA},Anna Bērziņa,1975-11-16,LV,0023000\n"
+               f"{JANIS},Jānis Kalniņš,1986-03-28,LV,0023000\n").encode()
+
+    def prepare(session: Any) -> None:
+        adazi = session.query(Municipality).filter_by(atvk_code="0023000").one()
+        adazi.voters_at_last_election = 10
+        _, report = import_register(session, clock, None, app.extensions["keys"].personal_codes,
+                                    "population", io.BytesIO(extract), file_format="csv",
+                                    mode="abort", municipality=adazi, filename="demo.csv")
+        assert report.applied and report.inserted == 2
+
+    with app.app_context():
+        in_transaction(prepare)
+    yield live
+    with contextlib.suppress(StopIteration):
+        next(server)
+
+
+def run_deadlines(live: LiveServer, clock: FixedClock) -> dict[str, int]:
+    """What Celery beat does every few minutes (portal.initiatives.tasks)."""
+    from portal.database import in_transaction
+    from portal.initiatives import services
+
+    with live.app.app_context():
+        return in_transaction(lambda session: services.run_due_steps(
+            session, clock, live.app.extensions["calendar"]))
+
+
+class People:
+    """A fresh browser context per person, signed in at the server's time."""
+
+    def __init__(self, browser: Any, live: LiveServer, clock: FixedClock) -> None:
+        self.browser, self.live, self.clock = browser, live, clock
+        self.contexts: list[Any] = []
+
+    def _page(self) -> Any:
+        context = self.browser.new_context(locale="lv-LV", timezone_id="Europe/Riga")
+        context.set_default_timeout(30000)
+        self.contexts.append(context)
+        return context.new_page()
+
+    def voter(self, code: str) -> Any:
+        page = self._page()
+        page.goto(f"{self.live.url}/voter/login")
+        page.get_by_label("Personas kods").fill(code)
+        page.get_by_role("button", name="Sūtīt man kodu").click()
+        notice = page.get_by_role("status").inner_text()
+        one_time = "".join(ch for ch in notice.split("ir", 1)[1] if ch.isdigit())[:6]
+        page.get_by_label("Saņemtais kods").fill(one_time)
+        page.get_by_role("button", name="Pieteikties").last.click()
+        page.wait_for_load_state()
+        return page
+
+    def official(self, email: str) -> Any:
+        self.clock.advance(timedelta(seconds=31))  # a fresh TOTP step for every sign-in
+        page = self._page()
+        page.goto(f"{self.live.url}/login")
+        page.get_by_label("E-pasta adrese").fill(email)
+        page.get_by_label("Parole").fill(self.live.demo_password)
+        page.get_by_role("button", name="Turpināt").click()
+        code = pyotp.TOTP(self.live.totp_secrets[email]).at(self.clock.now())
+        page.get_by_label("Kods no autentifikācijas lietotnes vai rezerves kods").fill(code)
+        page.get_by_role("button", name="Pieteikties").last.click()
+        page.wait_for_load_state()
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture()
+def people(browser: Any, live: LiveServer, clock: FixedClock) -> Iterator[People]:
+    crowd = People(browser, live, clock)
+    yield crowd
+    crowd.close()
+
+
+def test_resident_initiative_to_referendum(live, clock, people):
+    from referendum_core.initiatives import Initiative
+
+    # A resident submits the initiative.
+    anna = people.voter(ANNA)
+    anna.goto(f"{live.url}/initiatives/")
+    anna.get_by_role("link", name="Uzsākt iniciatīvu").click()
+    assert check_a11y(anna) == []
+    anna.get_by_label("Pašvaldība").select_option(label="Ādažu novads")
+    anna.get_by_label("Temats").select_option("strategy")
+    anna.get_by_label("Stratēģijas apstiprināšanas vai lēmuma publicēšanas datums").fill(
+        "2026-02-01")
+    anna.get_by_label("Jautājums").fill(QUESTION)
+    anna.get_by_label("Pamatojums").fill("Stratēģija jāpapildina ar sabiedrības viedokli.")
+    anna.get_by_role("button", name="Iesniegt iniciatīvu").click()
+    assert anna.get_by_role("heading", name=QUESTION).is_visible()
+    initiative_url = anna.url
+
+    # The commission chair decides "can" (15 % of 10 voters: 2 signatures).
+    chair = people.official("chair.adazi@demo.cvk.lv")
+    chair.goto(initiative_url)
+    assert check_a11y(chair) == []
+    chair.get_by_label("Lēmums").select_option("can")
+    chair.get_by_role("button", name="Reģistrēt lēmumu").click()
+    assert chair.get_by_test_id("signature-count").get_attribute("max") == "2"
+
+    # Published on the 3rd working day: the collection opens.
+    with live.app.app_context():
+        session = live.app.extensions["portal_db"].new_session()
+        starts, ends = session.query(Initiative.collection_starts_at,
+                                     Initiative.collection_ends_at).one()
+        session.close()
+    clock.set(starts + timedelta(minutes=5))
+    assert run_deadlines(live, clock)["published"] == 1
+
+    # Anna signs (signed in anew: days have passed); the same form sent again from a second
+    # tab is refused with a clear message.
+    anna = people.voter(ANNA)
+    anna.goto(initiative_url)
+    second_tab = anna.context.new_page()
+    second_tab.goto(initiative_url)
+    anna.get_by_role("button", name="Parakstīt šo iniciatīvu").click()
+    assert anna.get_by_text("Paldies! Jūsu paraksts ir reģistrēts.").is_visible()
+    assert anna.get_by_test_id("own-signature").is_visible()
+    assert check_a11y(anna) == []
+    second_tab.get_by_role("button", name="Parakstīt šo iniciatīvu").click()
+    assert second_tab.get_by_text(
+        "Šī persona jau ir parakstījusi šo iniciatīvu; persona parakstās vienu reizi un tikai "
+        "vienā veidā.").is_visible()
+    assert second_tab.get_by_test_id("signature-count").get_attribute("value") == "1"
+
+    # Jānis signs: the threshold (2) is reached.
+    janis = people.voter(JANIS)
+    janis.goto(initiative_url)
+    janis.get_by_role("button", name="Parakstīt šo iniciatīvu").click()
+    assert janis.get_by_test_id("own-signature").is_visible()
+    progress = janis.get_by_test_id("signature-count")
+    assert progress.get_attribute("value") == progress.get_attribute("max") == "2"
+
+    # The 30 days end: the collection closes by itself; the commission checks.
+    clock.set(ends + timedelta(minutes=1))
+    assert run_deadlines(live, clock)["closed"] == 1
+    chair = people.official("chair.adazi@demo.cvk.lv")
+    chair.goto(initiative_url)
+    chair.get_by_role("button", name="Pārbaudīt parakstus").click()
+    chair.goto(initiative_url)
+    assert "2" in chair.get_by_test_id("valid-signatures").inner_text()
+    assert chair.get_by_test_id("referendum-opened").is_visible()
+    assert check_a11y(chair) == []
+    with live.app.app_context():
+        session = live.app.extensions["portal_db"].new_session()
+        initiative = session.query(Initiative).one()
+        assert initiative.case.state == "reached"
+        assert initiative.referendum_case_id is not None
+        session.close()
