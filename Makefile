@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TESTSTAMP := $(VENV)/.installed-test
 PIP := $(BIN)/python -m pip -q --disable-pip-version-check
 
-.PHONY: run test install install-test translations compile-translations migrate seed serve lint bench clean
+.PHONY: guide run test install install-test translations compile-translations migrate seed serve lint bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -54,6 +54,10 @@ test: install-test
 	  echo "== database tests again on $$DATABASE_URL =="; \
 	  PORTAL_TEST_DATABASE_URL="$$DATABASE_URL" $(BIN)/pytest -m "uses_db and not browser" $(PYTEST_ARGS); \
 	else echo "DATABASE_URL not set: PostgreSQL pass skipped"; fi
+
+# Re-take the user guide's screenshots (docs/guide/img) from the current portal.
+guide: install-test
+	GUIDE_SCREENSHOTS=write $(BIN)/pytest -q tests/guide
 
 bench: install-test
 	$(BIN)/python -m bench $(BENCH_ARGS)
