@@ -26,6 +26,7 @@ from .board_check import Batch, batched, check_batch, check_batch_ctx, init_work
 from .exceptions import CryptoError, InvalidEncoding, InvalidRecord
 from .jsonstream import iter_object
 from .manifest import ElectionContext, context_from_manifest
+from .seen_store import SeenStore, merged_ascending
 from .summary import Summary, TrackerStatus
 from .tally import (
     Aggregate,
@@ -69,12 +70,16 @@ class RecordVerifier:
     n_audited: int = 0
     head: bytes = EMPTY_HEAD
     seq0: int = 1
-    last: dict[str, int] = field(default_factory=dict)
-    superseded: set[int] = field(default_factory=set)
-    alphas: set[bytes] = field(default_factory=set)
+    store: SeenStore = field(default_factory=SeenStore)
     agg_all: Aggregate = field(default_factory=list)
     tracker_status: TrackerStatus | None = None
     tracker_index: int | None = None
+
+    def __enter__(self) -> RecordVerifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.store.close()
 
     def _prepare(self) -> ElectionContext:
         if self.ctx is None:
@@ -132,7 +137,9 @@ class RecordVerifier:
             raise InvalidRecord("board must be a list", "board")
         ctx = self._prepare()
         want = self.tracker
+        store = self.store
         for res in self._results(entries):
+            store.begin()
             for j, (seq, alias, tracker, alphas) in enumerate(res.entries):
                 i = res.start + j
                 if i == 0:
@@ -141,26 +148,27 @@ class RecordVerifier:
                     self.seq0 = seq
                 elif seq != self.seq0 + i:
                     raise InvalidRecord(f"seq must be {self.seq0 + i}", f"board[{i}].seq")
-                prev = self.last.get(alias)
-                if prev is not None:
-                    if not ctx.revoting:
-                        raise InvalidRecord(
-                            "second ballot of an alias without re-voting", f"board[{i}].alias"
-                        )
-                    self.superseded.add(prev)
-                self.last[alias] = i
-                fresh = set(alphas)
+                prev = store.last_of(alias)
+                if prev is not None and not ctx.revoting:
+                    raise InvalidRecord(
+                        "second ballot of an alias without re-voting", f"board[{i}].alias"
+                    )
+                # The same alpha twice within one ballot is not a replay (spec decision).
+                first_seen: dict[bytes, int] = {}
                 for k, a in enumerate(alphas):
-                    if a in self.alphas:
+                    first_seen.setdefault(a, k)
+                for a, k in sorted(first_seen.items(), key=lambda item: item[1]):
+                    if not store.add_alpha(a):
                         raise InvalidRecord(
                             "alpha already on the board (replay)",
                             f"board[{i}].ballot.choices[{k}].alpha",
                         )
-                self.alphas |= fresh
+                store.set_last(alias, i, prev)
                 self.head = board_head(self.head, tracker)
                 if want is not None and tracker.hex() == want and self.tracker_index is None:
                     self.tracker_index = i
                     self.tracker_status = TrackerStatus(want, f"board[{i}]", alias)
+            store.commit()
             if res.failure is not None:
                 raise res.failure
             self.agg_all = combine_aggregates([self.agg_all, res.agg])
@@ -228,10 +236,11 @@ class RecordVerifier:
             if not isinstance(a, str):
                 raise InvalidEncoding("alias must be a string", f"excluded_aliases[{i}]")
         excluded_set = set(excluded)
-        excluded_positions = {self.last[a] for a in excluded_set if a in self.last}
-        uncounted = self.superseded | excluded_positions
-        counted = len(self.last) - len(excluded_positions)
-        agg = self._counted_aggregate(board_source, uncounted, counted)
+        excluded_positions = {
+            p for p in (self.store.last_of(a) for a in excluded_set) if p is not None
+        }
+        counted = self.store.aliases - len(excluded_positions)
+        agg = self._counted_aggregate(board_source, excluded_positions, counted)
         return ctx, agg, counted, excluded_set, excluded_positions
 
     def finish(self, board_source: BoardSource, audited_source: BoardSource) -> Summary:
@@ -251,7 +260,7 @@ class RecordVerifier:
             i = self.tracker_index
             self.tracker_status.status = (
                 "superseded"
-                if i in self.superseded
+                if self.store.is_superseded(i)
                 else "excluded"
                 if i in excluded_positions
                 else "counted"
@@ -263,8 +272,8 @@ class RecordVerifier:
             trustees=len(ctx.trustee_keys),
             ballots_on_board=self.n_board,
             audited=self.n_audited,
-            voters=len(self.last),
-            superseded=len(self.superseded),
+            voters=self.store.aliases,
+            superseded=self.store.superseded,
             excluded_aliases=len(excluded_set),
             excluded_on_board=len(excluded_positions),
             counted=counted,
@@ -279,23 +288,26 @@ class RecordVerifier:
         )
 
     def _counted_aggregate(
-        self, board_source: BoardSource, uncounted: set[int], counted: int
+        self, board_source: BoardSource, excluded_positions: set[int], counted: int
     ) -> Aggregate:
         if counted == 0:
             return []
-        if not uncounted:
+        if not excluded_positions and not self.store.superseded:
             return self.agg_all
-        remove = []
-        for i, entry in enumerate(board_source()):
-            if i in uncounted:
-                chs = entry["ballot"]["choices"]
-                remove.append(
-                    (
-                        [bytes.fromhex(c["alpha"]) for c in chs],
-                        [bytes.fromhex(c["beta"]) for c in chs],
-                    )
-                )
-        removed = aggregate(remove)
+        uncounted = merged_ascending(self.store.superseded_positions(), sorted(excluded_positions))
+
+        def removed_ballots() -> Iterator[tuple[list[bytes], list[bytes]]]:
+            wanted = next(uncounted, None)
+            for i, entry in enumerate(board_source()):
+                if wanted is None:
+                    return
+                if i == wanted:
+                    chs = entry["ballot"]["choices"]
+                    yield ([bytes.fromhex(c["alpha"]) for c in chs],
+                           [bytes.fromhex(c["beta"]) for c in chs])
+                    wanted = next(uncounted, None)
+
+        removed = aggregate(removed_ballots())
         return [
             (g.sub(a, ra), g.sub(s, rs))
             for (a, s), (ra, rs) in zip(self.agg_all, removed, strict=True)
@@ -401,11 +413,11 @@ def verify_record_file(path: str, *, jobs: int = 1, tracker: str | None = None) 
         CryptoError: the first failure, with its location.
         OSError: the file cannot be read.
     """
-    v = RecordVerifier(jobs=jobs, tracker=tracker)
-    with open(path, encoding="utf-8") as fp:
-        for key, value in iter_object(fp, STREAM_KEYS):
-            v.feed(key, value)
-    return v.finish(lambda: _stream_key(path, "board"), lambda: _stream_key(path, "audited"))
+    with RecordVerifier(jobs=jobs, tracker=tracker) as v:
+        with open(path, encoding="utf-8") as fp:
+            for key, value in iter_object(fp, STREAM_KEYS):
+                v.feed(key, value)
+        return v.finish(lambda: _stream_key(path, "board"), lambda: _stream_key(path, "audited"))
 
 
 def verify_record(record: Any, *, jobs: int = 1, tracker: str | None = None) -> Summary:
@@ -416,12 +428,12 @@ def verify_record(record: Any, *, jobs: int = 1, tracker: str | None = None) -> 
     """
     if not isinstance(record, dict):
         raise InvalidRecord("record must be a JSON object")
-    v = RecordVerifier(jobs=jobs, tracker=tracker)
-    for key, value in record.items():
-        if key in STREAM_KEYS and not isinstance(value, list):
-            raise InvalidRecord(f"{key} must be a list", key)
-        v.feed(key, value)
-    return v.finish(lambda: record.get("board", []), lambda: record.get("audited", []))
+    with RecordVerifier(jobs=jobs, tracker=tracker) as v:
+        for key, value in record.items():
+            if key in STREAM_KEYS and not isinstance(value, list):
+                raise InvalidRecord(f"{key} must be a list", key)
+            v.feed(key, value)
+        return v.finish(lambda: record.get("board", []), lambda: record.get("audited", []))
 
 
 def counted_aggregate_file(path: str, *, jobs: int = 1) -> tuple[ElectionContext, Aggregate, int]:
@@ -431,11 +443,11 @@ def counted_aggregate_file(path: str, *, jobs: int = 1) -> tuple[ElectionContext
     Raises:
         CryptoError: the first failure, with its location.
     """
-    v = RecordVerifier(jobs=jobs)
-    with open(path, encoding="utf-8") as fp:
-        for key, value in iter_object(fp, STREAM_KEYS):
-            v.feed(key, value)
-    ctx, agg, counted, _, _ = v.board_phase(
-        lambda: _stream_key(path, "board"), lambda: _stream_key(path, "audited")
-    )
-    return ctx, agg, counted
+    with RecordVerifier(jobs=jobs) as v:
+        with open(path, encoding="utf-8") as fp:
+            for key, value in iter_object(fp, STREAM_KEYS):
+                v.feed(key, value)
+        ctx, agg, counted, _, _ = v.board_phase(
+            lambda: _stream_key(path, "board"), lambda: _stream_key(path, "audited")
+        )
+        return ctx, agg, counted
