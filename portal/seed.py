@@ -23,6 +23,13 @@ from referendum_core.organisation import (
 DEMO_PASSWORD = "demo-parole-2026"  # noqa: S105 - a documented demo credential, never used in production
 DEMO_DOMAIN = "demo.cvk.lv"
 DEMO_VOTERS = (("161175-19997", "Anna Bērziņa"), ("328673-00679", "Jānis Kalniņš"))
+# The demo voters' Population Register extract: residents of Ādažu novads, so they may sign
+# initiatives and vote there (Art. 7).
+DEMO_REGISTER_EXTRACT = (
+    "personal_code,name,birth_date,citizenship,municipality\n"
+    "161175-19997,Anna Bērziņa,1975-11-16,LV,0023000\n"
+    "328673-00679,Jānis Kalniņš,1986-03-28,LV,0023000\n"
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,7 @@ def seed_demo(session: Session, clock: Clock, keys: Keys) -> list[dict[str, str]
         printed.append({"email": acct.email, "role": str(acct.role), "totp_secret": secret or "-"})
     for code, name in DEMO_VOTERS:
         services.find_or_create_voter(session, clock, keys, code, name)
+    _seed_register(session, clock, keys, munis["0023000"])
     session.flush()
     return printed
 
@@ -110,3 +118,18 @@ def demo_totp_code(session: Session, keys: Keys, clock: Clock, email: str) -> st
     secret = keys.open(services.TOTP_PURPOSE, user.totp_secret_enc).decode()
     return pyotp.TOTP(secret).at(clock.now())
 
+
+def _seed_register(session: Session, clock: Clock, keys: Keys, municipality: Municipality) -> None:
+    """The demo voters in the Population Register (a diff import: unchanged on re-runs)."""
+    import io
+
+    from referendum_core.register import PersonRecord
+    from referendum_core.register_import import import_register
+
+    refs = [keys.personal_codes.lookup_hash(code) for code, _ in DEMO_VOTERS]
+    if session.scalar(select(PersonRecord.person_ref).where(PersonRecord.person_ref.in_(refs))
+                      .limit(1)) is not None:
+        return
+    import_register(session, clock, None, keys.personal_codes, "population",
+                    io.BytesIO(DEMO_REGISTER_EXTRACT.encode()), file_format="csv", mode="abort",
+                    municipality=municipality, filename="demo-register.csv")
