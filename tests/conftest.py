@@ -141,7 +141,8 @@ def app(database_url: str, connection: Any, clock: FixedClock, app_overrides: di
         gnupg_home: Any) -> Iterator[Any]:
     settings = {"PORTAL_GNUPGHOME": str(gnupg_home), **app_overrides}
     application = make_test_app(database_url, clock, **settings)
-    if application.config.get("RATELIMIT_ENABLED"):
+    if application.config.get("RATELIMIT_ENABLED") and str(
+            application.config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory"):
         from portal.extensions import limiter
 
         with application.app_context():
