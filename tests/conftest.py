@@ -100,6 +100,9 @@ def make_test_app(database_url: str, clock: FixedClock, **overrides: Any) -> Any
         "ENV": "testing", "TESTING": True, "DATABASE_URL": database_url,
         "SECRET_KEY": TEST_SECRET, "DATA_KEY": TEST_DATA_KEY, "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False, "OTP_SHOW_CODE_ON_SCREEN": True, "REDIS_URL": None,
+        # Counters in process memory, never in a shared Redis (CI sets REDIS_URL): each test
+        # starts from zero and reruns do not inherit earlier runs' counts.
+        "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
     }
     settings.update(overrides)
