@@ -9,15 +9,16 @@ Redis, as in ``docs/deploy.md``.
   per second in total (open loop, round robin over the threads) and the latency is measured
   from sending the POST to each participant receiving ``message.new`` (through the Redis
   queue when the poster's and the reader's processes differ). A receipt missing two seconds
-  after the last POST counts as lost.
+  after the last POST was answered counts as lost.
 - **connections**: ``connections`` WebSockets opened (at most 100 handshakes at a time) and
   held ``hold`` seconds, answering Engine.IO pings; how many stayed open, and what the
   servers' ``portal_socket_connections`` gauge says.
 
 The load runs in a process of its own: a raw Engine.IO/Socket.IO text-protocol client on
-``websockets`` (asyncio, all connections in one event loop) — a few tens of microseconds per
-received frame, against python-socketio's client's ~100 µs — and the HTTP client of
-``bench.cast``. Its CPU seconds are reported.
+``websockets`` (asyncio, all connections in one event loop, no python-socketio client object
+per connection) and the HTTP client of ``bench.cast``. Its CPU is reported per received
+message, everything included (the POSTs, every connection's pings): about 130 µs on this
+machine, some 7 % of one core at 1 000 clients and 50 messages/s.
 """
 from __future__ import annotations
 
@@ -132,17 +133,18 @@ class SocketClient:
                     raise RuntimeError(f"join refused: {frame[:120]}")
                 return
 
-    async def listen(self, receipts: dict[int, list[float]] | None, until: float) -> None:
-        """Answer pings and note when each ``message.new`` arrives, until ``until``."""
+    async def listen(self, receipts: dict[int, list[float]] | None, until: list[float]) -> None:
+        """Answer pings and note when each ``message.new`` arrives, until ``until[0]`` (which
+        the caller may move while listening)."""
         import websockets
 
         loop = asyncio.get_running_loop()
         pattern = re.compile(r'"message_id":\s*(\d+)')
-        while (left := until - loop.time()) > 0:
+        while (left := until[0] - loop.time()) > 0:
             try:
-                frame = await asyncio.wait_for(self.ws.recv(), left)
+                frame = await asyncio.wait_for(self.ws.recv(), min(left, 1.0))
             except TimeoutError:
-                return
+                continue
             except websockets.ConnectionClosed:
                 self.closed_early = True
                 return
@@ -198,7 +200,9 @@ async def _latency_load(spec: dict[str, Any]) -> dict[str, Any]:
     statuses: dict[int, int] = {}
     statuses_seen: dict[int, str] = {}  # the first answer of each refused status
     start = loop.time() + 0.5
-    end = start + seconds + 2.0
+    # Listen until two seconds after the last POST was answered (moved below); a receipt
+    # missing then counts as lost.
+    end = [start + seconds + spec["timeout"]]
     listeners = [asyncio.create_task(c.listen(receipts, end)) for c in clients
                  if not c.closed_early]
     posters = []
@@ -231,6 +235,7 @@ async def _latency_load(spec: dict[str, Any]) -> dict[str, Any]:
 
     cpu = time.process_time()
     await asyncio.gather(*(post_thread(i) for i in range(len(posters))))
+    end[0] = loop.time() + 2.0
     await asyncio.gather(*listeners)
     cpu = time.process_time() - cpu
     latencies: list[float] = []
@@ -273,7 +278,7 @@ async def _connections_load(spec: dict[str, Any]) -> dict[str, Any]:
     started = loop.time()
     failures = await _connect_all(clients, [None] * count)
     connect_s = loop.time() - started
-    until = loop.time() + hold
+    until = [loop.time() + hold]
     await asyncio.gather(*(c.listen(None, until) for c in clients if not c.closed_early))
     dropped = sum(1 for c in clients if c.closed_early) - failures
     gauge = 0.0
