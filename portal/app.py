@@ -5,10 +5,11 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, g, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime, gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -16,7 +17,7 @@ from portal.accounts.labels import ROLE_LABELS
 from portal.accounts.services import Keys
 from portal.celery_app import init_celery
 from portal.config import PROJECT_ROOT, Config, from_env
-from portal.database import Database, get_session
+from portal.database import Database, get_session, rollback
 from portal.extensions import (
     babel,
     csrf,
@@ -131,6 +132,13 @@ def _load_user(token: str) -> Any:
 
 def _register_hooks(app: Flask) -> None:
     @app.before_request
+    def _refuse_nul_bytes() -> None:
+        # No text field anywhere may hold NUL (PostgreSQL refuses it; nothing legitimate sends it).
+        if "\x00" in request.path or any("\x00" in k or "\x00" in v
+                                            for k, v in request.args.items(multi=True)):
+            abort(400)
+
+    @app.before_request
     def _session_expiry() -> Any:
         g.locale = select_locale()
         if request.endpoint in ("static", "main.healthz"):
@@ -193,6 +201,14 @@ def _register_error_handlers(app: Flask) -> None:
             return redirect(url_for("accounts.login", next=request.full_path
                                     if request.method == "GET" else None))
         return render_error(code)
+
+    @app.errorhandler(DataError)
+    def _data_error(err: DataError) -> Any:
+        # A value the database cannot hold (a NUL byte, a number out of range): bad input,
+        # answered as such; the request's transaction is rolled back by the 4xx status.
+        log.info("refused input the database cannot store on %s %s", request.method, request.path)
+        rollback()
+        return render_error(400)
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Any:

@@ -136,3 +136,12 @@ def test_side_effects_of_a_request_wait_for_commit_and_vanish_on_error(app, clie
     assert client.get("/side-effect-ok").status_code == 200
     assert client.get("/side-effect-refused").status_code == 403
     assert fired == ["ok"]
+
+
+def test_nul_bytes_and_unstorable_values_are_bad_input_not_errors(client, people, login_as):
+    """PostgreSQL refuses NUL in text; found by the PostgreSQL pass of the security tests."""
+    login_as(people.cvk_admin())
+    response = client.get("/audit/", query_string={"action": "a\x00b"})
+    assert response.status_code == 400
+    assert "Pieprasījumu neizdevās saprast" in response.get_data(as_text=True)
+    assert client.get("/audit/").status_code == 200
