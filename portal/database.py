@@ -156,3 +156,23 @@ def _close_session(_exc: BaseException | None) -> None:
     if session is not None:
         session.rollback()
         session.close()
+
+
+def transactional(handler: Callable[..., T]) -> Callable[..., T]:
+    """One transaction per Socket.IO event (no request cycle commits for it): commit, firing
+    the after-commit side effects, or roll back; then close the session."""
+    from functools import wraps
+
+    @wraps(handler)
+    def wrapped(*args: Any, **kwargs: Any) -> T:
+        try:
+            result = handler(*args, **kwargs)
+        except Exception:
+            rollback()
+            _close_session(None)
+            raise
+        commit()
+        _close_session(None)
+        return result
+
+    return wrapped

@@ -38,3 +38,11 @@ def emit_after_commit(event: str, payload: dict[str, Any], room: str,
     """Emit ``event`` to ``room`` (in ``namespace``, default ``/``) once the current
     transaction has committed."""
     on_commit(lambda: emit_now(event, payload, room, namespace))
+
+
+def int_field(data: Any, key: str) -> int | None:
+    """``data[key]`` of an event payload as an int, or None when absent or malformed."""
+    try:
+        return int((data or {}).get(key))
+    except (TypeError, ValueError, AttributeError):
+        return None

@@ -8,8 +8,6 @@ user_id, message_id}, ``typing`` {thread_id, name}. Client → server: ``join`` 
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from flask import has_app_context, request
@@ -20,9 +18,9 @@ from messaging import runtime, services
 from messaging.exceptions import MessagingError, NotParticipant
 from messaging.models import Thread
 from portal import metrics
-from portal.database import _close_session, commit, on_commit, rollback
+from portal.database import on_commit, transactional
 from portal.extensions import socketio
-from portal.realtime import emit_after_commit, thread_room, user_room
+from portal.realtime import emit_after_commit, int_field, thread_room, user_room
 from portal.web import clock, db
 from referendum_core.audit import AuditContext
 
@@ -31,32 +29,7 @@ def _context() -> AuditContext:
     return AuditContext(ip=request.remote_addr)
 
 
-def _transactional(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """One transaction per event: commit (firing after-commit emits) or roll back, then close."""
-
-    @wraps(handler)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        try:
-            result = handler(*args, **kwargs)
-        except Exception:
-            rollback()
-            _close_session(None)
-            raise
-        commit()
-        _close_session(None)
-        return result
-
-    return wrapped
-
-
-def _thread_id(data: Any) -> int | None:
-    try:
-        return int((data or {}).get("thread_id"))
-    except (TypeError, ValueError, AttributeError):
-        return None
-
-
-@_transactional
+@transactional
 def on_connect(_auth: Any = None) -> bool:
     """Accept signed-in users only; each joins their own room (unread counters)."""
     if not getattr(current_user, "is_authenticated", False) or not current_user.is_active:
@@ -71,12 +44,12 @@ def on_disconnect(*_reason: Any) -> None:
     metrics.socket_disconnected()
 
 
-@_transactional
+@transactional
 def on_join(data: Any) -> dict[str, Any]:
     """Join a thread's room if the user is in the thread; otherwise refuse (audited)."""
     if not getattr(current_user, "is_authenticated", False):
         return {"ok": False, "error": "unauthenticated"}
-    thread_id = _thread_id(data)
+    thread_id = int_field(data, "thread_id")
     try:
         if thread_id is None:
             raise NotParticipant("bad thread id")
@@ -90,10 +63,10 @@ def on_join(data: Any) -> dict[str, Any]:
     return {"ok": True, "room": thread_room(thread_id)}
 
 
-@_transactional
+@transactional
 def on_typing(data: Any) -> None:
     """Tell the other open pages of the thread that this person is typing."""
-    thread_id = _thread_id(data)
+    thread_id = int_field(data, "thread_id")
     if thread_id is None or not getattr(current_user, "is_authenticated", False):
         return
     thread = db().get(Thread, thread_id)
@@ -104,10 +77,10 @@ def on_typing(data: Any) -> None:
                   to=thread_room(thread_id), skip_sid=request.sid)  # type: ignore[attr-defined]
 
 
-@_transactional
+@transactional
 def on_read(data: Any) -> dict[str, Any]:
     """Read receipt from an open page."""
-    thread_id = _thread_id(data)
+    thread_id = int_field(data, "thread_id")
     if thread_id is None or not getattr(current_user, "is_authenticated", False):
         return {"ok": False}
     try:
