@@ -123,3 +123,28 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=5)
+
+
+def free_port() -> int:
+    """A free loopback port for a portal process."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def open_page(browser: Any, app: Any, who: str, url: str) -> tuple[Any, Any, list[str]]:
+    """A signed-in page of ``who`` on ``url`` once its live connection is up:
+    (context, page, console errors)."""
+    context = browser.new_context(locale="lv-LV", timezone_id="Europe/Riga",
+                                  user_agent=USER_AGENT)
+    context.set_default_timeout(15000)
+    context.add_cookies([{"name": "portal_session", "domain": "127.0.0.1", "path": "/",
+                          "value": session_cookie(app, who)}])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(url)
+    page.wait_for_selector('#thread[data-live="1"]', state="attached")
+    return context, page, errors

@@ -2,8 +2,6 @@
 page reads the thread, without reloading. The portal runs in its own process (Socket.IO)."""
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from tests.portal.messages import live_server
@@ -11,40 +9,20 @@ from tests.portal.messages import live_server
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _page(browser, app, who, url):  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale="lv-LV", timezone_id="Europe/Riga",
-                                  user_agent=live_server.USER_AGENT)
-    context.set_default_timeout(15000)
-    context.add_cookies([{"name": "portal_session", "domain": "127.0.0.1", "path": "/",
-                          "value": live_server.session_cookie(app, who)}])
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(url)
-    page.wait_for_selector('#thread[data-live="1"]', state="attached")
-    return context, page, errors
-
-
 def test_read_by_updates_live_when_the_other_page_reads(browser, tmp_path, gnupg_home):
     db_url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
     app, ids = live_server.prepare(db_url, gnupg_home)
-    port = _port()
+    port = live_server.free_port()
     env = live_server.environment(db_url, gnupg_home, tmp_path / "instance")
     process = live_server.start(port, env, tmp_path / "portal.log")
     try:
         url = f"http://127.0.0.1:{port}/messages/{ids['thread']}"
-        member_ctx, member, member_errors = _page(browser, app, "member", url)
+        member_ctx, member, member_errors = live_server.open_page(browser, app, "member", url)
         member.evaluate("window.__notReloaded = true")
         read_by = member.get_by_test_id("read-by")
         assert "Pēteris Ozols" not in read_by.inner_text()
         # The officer opens the thread (reading it): the member's page says so, live.
-        officer_ctx, officer, officer_errors = _page(browser, app, "officer", url)
+        officer_ctx, officer, officer_errors = live_server.open_page(browser, app, "officer", url)
         member.wait_for_selector("#read-by:has-text('Izlasījuši: Pēteris Ozols')")
         # A new message by the member is unread at first, then read by the officer's open page.
         member.get_by_label("Jūsu ziņa").fill("Vai saņēmāt protokolu?")
