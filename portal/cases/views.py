@@ -71,7 +71,8 @@ def _municipality_names(ids: set[int | None]) -> dict[int, str]:
 def queue() -> Any:
     flt, sort = filter_from_args(request.args, current_user.id)
     page = queries.list_cases(db(), flt, visibility_for(current_user), clock().now(), sort=sort,
-                              page=request.args.get("page", 1, type=int))
+                              page=request.args.get("page", 1, type=int),
+                              count_limit=queries.COUNT_LIMIT)
     visible = municipalities_for(current_user, Permission.VIEW_CASES)
     munis = db().scalars(select(Municipality).order_by(Municipality.name)
                          if visible is None else

@@ -21,6 +21,14 @@ SORTS = {
     "updated": (Case.updated_at.desc(), Case.id.desc()),
 }
 MAX_PER_PAGE = 100
+# A work queue counts its cases exactly up to this many and past it says "more than": an exact
+# count reads every matching case's index entry on every request (100 000 for CVK's queue).
+COUNT_LIMIT = 10_000
+# From this many cases in, a page is found by walking the queue's ids alone (an index-only
+# scan on PostgreSQL) and reading only the page's rows, not every row it skips.
+DEFERRED_OFFSET = 1_000
+# LIMIT takes a 32-bit integer on PostgreSQL; a page number from the URL may be anything.
+_MAX_ROWS = 2**31 - 2
 RESUBMISSION_KINDS = (EventKind.RETURNED_TO_REQUESTER.value, EventKind.RESUBMITTED.value)
 
 
@@ -73,20 +81,23 @@ class CaseFilter:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a work queue."""
+    """One page of a work queue. ``total`` is the number of matching cases, or, when
+    ``total_is_exact`` is false, a number of cases that more than match."""
 
     items: list[Case]
     page: int
     per_page: int
     total: int
+    total_is_exact: bool = True
 
     @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+    def pages(self) -> int | None:
+        """How many pages there are (``None`` when the total is not known exactly)."""
+        return max(1, -(-self.total // self.per_page)) if self.total_is_exact else None
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return not self.total_is_exact or self.page * self.per_page < self.total
 
     @property
     def has_prev(self) -> bool:
@@ -134,18 +145,55 @@ def filtered(stmt: Select[Any], flt: CaseFilter, visibility: Visibility,
 
 
 def list_cases(session: Session, flt: CaseFilter, visibility: Visibility, now: datetime, *,
-               sort: str = "newest", page: int = 1, per_page: int = 50) -> Page:
-    """A page of the cases ``visibility`` allows that match ``flt``."""
+               sort: str = "newest", page: int = 1, per_page: int = 50,
+               count_limit: int | None = COUNT_LIMIT) -> Page:
+    """A page of the cases ``visibility`` allows that match ``flt``; a page past the end is
+    the last page.
+
+    Cases are counted exactly up to ``count_limit`` (``None``: always exactly). A page lying
+    beyond ``count_limit`` is not counted to: it is read with one row more, which tells
+    whether another page follows (and, on the last page, the exact total)."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     order = SORTS.get(sort, SORTS["newest"])
-    total = session.scalar(filtered(select(func.count(Case.id)), flt, visibility, now)) or 0
-    pages = max(1, -(-total // per_page))
-    page = max(1, min(page, pages))
-    items = session.scalars(
-        filtered(select(Case), flt, visibility, now).order_by(*order)
-        .offset((page - 1) * per_page).limit(per_page)
-    ).all()
-    return Page(list(items), page, per_page, total)
+    page = max(1, min(page, _MAX_ROWS // per_page))
+    offset = (page - 1) * per_page
+    if count_limit is None or offset < count_limit:
+        total = _count(session, flt, visibility, now, count_limit)
+        if count_limit is not None and total > count_limit:
+            items = _rows(session, flt, visibility, now, order, offset, per_page)
+            return Page(items, page, per_page, count_limit, total_is_exact=False)
+    else:
+        items = _rows(session, flt, visibility, now, order, offset, per_page + 1)
+        if len(items) > per_page:
+            return Page(items[:per_page], page, per_page, offset + per_page,
+                        total_is_exact=False)
+        if items:
+            return Page(items, page, per_page, offset + len(items))
+        total = _count(session, flt, visibility, now, None)  # past the end: find the last page
+    page = max(1, min(page, -(-total // per_page)))
+    items = _rows(session, flt, visibility, now, order, (page - 1) * per_page, per_page)
+    return Page(items, page, per_page, total)
+
+
+def _count(session: Session, flt: CaseFilter, visibility: Visibility, now: datetime,
+           limit: int | None) -> int:
+    """How many cases match, counting no further than ``limit`` + 1."""
+    matching = filtered(select(Case.id), flt, visibility, now)
+    if limit is not None:
+        matching = matching.limit(limit + 1)
+    return session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+
+
+def _rows(session: Session, flt: CaseFilter, visibility: Visibility, now: datetime,
+          order: tuple[Any, ...], offset: int, limit: int) -> list[Case]:
+    """``limit`` matching cases in ``order`` after skipping ``offset``. A deep page skips ids
+    only (in the queue's index) and then reads the rows of the page it found."""
+    if offset < DEFERRED_OFFSET:
+        stmt = filtered(select(Case), flt, visibility, now).order_by(*order)
+        return list(session.scalars(stmt.offset(offset).limit(limit)))
+    ids = (filtered(select(Case.id), flt, visibility, now).order_by(*order)
+           .offset(offset).limit(limit).subquery())
+    return list(session.scalars(select(Case).join(ids, Case.id == ids.c.id).order_by(*order)))
 
 
 def iter_cases(session: Session, flt: CaseFilter, visibility: Visibility, now: datetime, *,
