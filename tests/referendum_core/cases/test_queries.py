@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event
 
 from referendum_core.cases import queries, services
+from referendum_core.cases.models import Case
 from referendum_core.cases.queries import CaseFilter, Visibility
 from tests.case_factories import COMMISSION, report
 
@@ -78,3 +79,74 @@ def test_deadline_sort_puts_cases_without_a_deadline_last_and_overdue_filters(
                              parties=COMMISSION)
     assert queries.list_cases(db_session, CaseFilter(overdue=True), ALL,
                               early.deadline_at + timedelta(seconds=1)).total == 0
+
+
+def _cases(session, clock, count):
+    """``count`` open reports, three at each opening time (so ties fall to the id) with
+    deadlines repeating every four, and every fifth without a deadline."""
+    rows = []
+    for n in range(count):
+        at = clock.now() - timedelta(hours=n // 3)
+        rows.append(Case(type="observer_report", state="submitted", is_open=True,
+                         title=f"Case {n}", summary="", opened_at=at, updated_at=at,
+                         deadline_at=None if n % 5 == 4 else at + timedelta(days=n % 4)))
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+@pytest.mark.parametrize("sort", sorted(queries.SORTS))
+def test_every_page_holds_the_cases_of_the_full_listing_in_order(db_session, clock, sort,
+                                                                 monkeypatch):
+    _cases(db_session, clock, 23)
+    full = queries.list_cases(db_session, CaseFilter(), ALL, clock.now(), sort=sort,
+                              per_page=100, count_limit=None)
+    assert full.total_is_exact and full.total <= 100
+    expected = [c.id for c in full.items]
+    # Pages from the second on skip ids in the index and then read their own rows.
+    monkeypatch.setattr(queries, "DEFERRED_OFFSET", 4)
+    seen, number = [], 1
+    while True:
+        page = queries.list_cases(db_session, CaseFilter(), ALL, clock.now(), sort=sort,
+                                  page=number, per_page=4, count_limit=6)
+        assert page.page == number
+        seen += [c.id for c in page.items]
+        if not page.has_next:
+            break
+        number += 1
+    assert seen == expected
+    assert page.total_is_exact and page.total == len(expected) and page.pages == number
+
+
+def test_the_count_stops_at_the_limit_and_says_more_than(db_session, clock):
+    _cases(db_session, clock, 12)
+    everything = queries.list_cases(db_session, CaseFilter(), ALL, clock.now(), per_page=4,
+                                    count_limit=None)
+    first = queries.list_cases(db_session, CaseFilter(), ALL, clock.now(), per_page=4,
+                               count_limit=5)
+    assert everything.total_is_exact and everything.total >= 12
+    assert (first.total, first.total_is_exact, first.pages, first.has_next) == (5, False, None,
+                                                                                 True)
+    assert [c.id for c in first.items] == [c.id for c in everything.items]
+    # Few enough matches are counted exactly, whatever the limit.
+    few = queries.list_cases(db_session, CaseFilter(case_ids=[c.id for c in everything.items]),
+                             ALL, clock.now(), per_page=4, count_limit=5)
+    assert (few.total, few.total_is_exact, few.pages, few.has_next) == (4, True, 1, False)
+
+
+def test_a_page_past_the_end_is_the_last_page(db_session, clock, monkeypatch):
+    monkeypatch.setattr(queries, "DEFERRED_OFFSET", 4)
+    _cases(db_session, clock, 10)
+    everything = queries.list_cases(db_session, CaseFilter(), ALL, clock.now(), per_page=100,
+                                    count_limit=None)
+    last_page = -(-everything.total // 4)
+    for limit in (None, 5, 1000):
+        page = queries.list_cases(db_session, CaseFilter(), ALL, clock.now(), page=99,
+                                  per_page=4, count_limit=limit)
+        assert (page.page, page.total, page.total_is_exact) == (last_page, everything.total, True)
+        assert [c.id for c in page.items] == [c.id for c in everything.items][
+            (last_page - 1) * 4:]
+    # Any page number from a URL, however large, is a page (LIMIT/OFFSET stay 32-bit).
+    huge = queries.list_cases(db_session, CaseFilter(), ALL, clock.now(), page=10**12,
+                              per_page=4)
+    assert (huge.page, huge.total) == (last_page, everything.total)
