@@ -10,6 +10,7 @@ from flask_babel import format_datetime, gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
+from sqlalchemy.orm import lazyload
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -35,6 +36,7 @@ from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
+SEEN_AT_STEP = 60  # seconds: how often a session's last-seen time is rewritten
 
 
 def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
@@ -124,7 +126,9 @@ def _load_user(token: str) -> Any:
         user_id, epoch = (int(part) for part in token.split(":", 1))
     except ValueError:
         return None
-    user = get_session().get(User, user_id)
+    # Memberships load on first use: a voter's requests never need them (their rights are
+    # personal), an official's first permission check loads them in one query.
+    user = get_session().get(User, user_id, options=[lazyload(User.memberships)])
     if user is None or not user.is_active or user.session_epoch != epoch:
         return None
     return user
@@ -157,7 +161,10 @@ def _register_hooks(app: Flask) -> None:
                 return None
             return redirect(url_for("accounts.login", next=request.full_path
                                     if request.method == "GET" else None))
-        session["seen_at"] = now
+        if now - last >= SEEN_AT_STEP or "seen_at" not in session:
+            # Rewritten at most once a minute: re-signing and re-sending the cookie on every
+            # request costs more than a minute's precision in a 30-minute idle limit is worth.
+            session["seen_at"] = now
         return None
 
     @app.after_request

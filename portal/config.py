@@ -54,6 +54,9 @@ class Config:
     # Idle and absolute limits of a signed-in session.
     SESSION_IDLE_MINUTES: int = 30
     PERMANENT_SESSION_LIFETIME: timedelta = timedelta(hours=12)
+    # The cookie is re-sent only when the session changes (its last-seen time at most once a
+    # minute, see portal.app), not re-signed on every request.
+    SESSION_REFRESH_EACH_REQUEST: bool = False
     WTF_CSRF_ENABLED: bool = True
     WTF_CSRF_TIME_LIMIT: int | None = 3600 * 12
     MAX_CONTENT_LENGTH: int = 25 * 1024 * 1024

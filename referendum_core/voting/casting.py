@@ -14,10 +14,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import and_, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from referendum_core import audit
 from referendum_core.audit import Actor, AuditContext
@@ -118,6 +119,30 @@ def check_may_vote_online(session: Session, clock: Clock, referendum: Referendum
     _check_online_voter(session, clock, referendum, person_ref)
 
 
+def _voter_check() -> Any:
+    """The voter's list entry, in-person votes and alias in one statement (built once)."""
+    case_id, referendum_id = bindparam("case_id"), bindparam("referendum_id")
+    person_ref = bindparam("person_ref")
+    listed = exists().where(VoterListEntry.voter_list_id == VoterList.id,
+                            VoterList.case_id == case_id,
+                            VoterList.purpose == "referendum",
+                            VoterListEntry.person_ref == person_ref)
+    marked = exists().where(EtvrMark.case_id == case_id,
+                            EtvrMark.person_ref == person_ref,
+                            EtvrMark.channel == Channel.POLLING_STATION)
+    enveloped = exists().where(RegistrationEnvelope.referendum_id == referendum_id,
+                               RegistrationEnvelope.person_ref == person_ref)
+    alias = (select(VoterAlias.alias).where(VoterAlias.referendum_id == referendum_id,
+                                            VoterAlias.person_ref == person_ref)
+             .scalar_subquery())
+    return select(listed, or_(marked, enveloped), alias)
+
+
+# The hot path's statements are built once (constructing SQLAlchemy statements per request
+# costs more CPU than running them).
+_VOTER_CHECK = _voter_check()
+
+
 def _check_online_voter(session: Session, clock: Clock, referendum: Referendum,
                         person_ref: str | None) -> str | None:
     """``check_may_vote_online`` in one round trip to the database (the list, both kinds of
@@ -133,19 +158,9 @@ def _check_online_voter(session: Session, clock: Clock, referendum: Referendum,
                                   closes_at=referendum.online_closes_at)
     if not person_ref:
         raise NotOnVoterList()
-    listed = exists().where(VoterListEntry.voter_list_id == VoterList.id,
-                            VoterList.case_id == referendum.case_id,
-                            VoterList.purpose == "referendum",
-                            VoterListEntry.person_ref == person_ref)
-    marked = exists().where(EtvrMark.case_id == referendum.case_id,
-                            EtvrMark.person_ref == person_ref,
-                            EtvrMark.channel == Channel.POLLING_STATION)
-    enveloped = exists().where(RegistrationEnvelope.referendum_id == referendum.id,
-                               RegistrationEnvelope.person_ref == person_ref)
-    alias = (select(VoterAlias.alias).where(VoterAlias.referendum_id == referendum.id,
-                                            VoterAlias.person_ref == person_ref)
-             .scalar_subquery())
-    row = session.execute(select(listed, or_(marked, enveloped), alias)).one()
+    row = session.connection().execute(_VOTER_CHECK, {
+        "case_id": referendum.case_id, "referendum_id": referendum.id,
+        "person_ref": person_ref}).one()
     if not row[0]:
         raise NotOnVoterList()
     if row[1]:
@@ -197,18 +212,35 @@ def lock_referendum(session: Session, referendum: Referendum) -> Referendum:
     return locked
 
 
+_claims: dict[tuple[str, int], Any] = {}
+
+
+def _claim_statement(dialect: str, count: int) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING alpha`` for ``count`` alphas (built once
+    per dialect and count)."""
+    statement = _claims.get((dialect, count))
+    if statement is None:
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        rid = bindparam("referendum_id")
+        statement = (insert_(BallotAlpha)
+                     .values([{"referendum_id": rid, "alpha": bindparam(f"alpha_{i}")}
+                              for i in range(count)])
+                     .on_conflict_do_nothing(index_elements=["referendum_id", "alpha"])
+                     .returning(BallotAlpha.alpha))
+        _claims[(dialect, count)] = statement
+    return statement
+
+
 def _claim_alphas(session: Session, referendum: Referendum, alphas: list[bytes]) -> bool:
     """Reserve the ballot's alphas (UNIQUE per referendum) in one statement; ``False`` — with
     nothing left reserved — when any was already taken (a replay), however close the race."""
     wanted = [a.hex() for a in alphas]
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        claimed = session.scalars(
-            insert(BallotAlpha).values([{"referendum_id": referendum.id, "alpha": a}
-                                        for a in wanted])
-            .on_conflict_do_nothing(index_elements=["referendum_id", "alpha"])
-            .returning(BallotAlpha.alpha)).all()
+        params: dict[str, Any] = {f"alpha_{i}": a for i, a in enumerate(wanted)}
+        params["referendum_id"] = referendum.id
+        claimed = session.connection().scalars(_claim_statement(dialect, len(wanted)),
+                                               params).all()
         if len(claimed) == len(wanted):
             return True
         if claimed:  # the ballot is refused: give back what this statement took
@@ -221,6 +253,42 @@ def _claim_alphas(session: Session, referendum: Referendum, alphas: list[bytes])
     except IntegrityError:
         return False
     return True
+
+
+
+_LOCK_BOARD = (select(Referendum.stage, Referendum.board_seq, Referendum.board_head)
+               .where(Referendum.id == bindparam("referendum_id"))
+               .with_for_update(key_share=True))
+_APPEND = insert(BoardEntry).values(
+    {name: bindparam(name) for name in ("referendum_id", "seq", "alias", "tracker", "ballot",
+                                        "cast_at", "head")})
+_ADVANCE = (update(Referendum).where(Referendum.id == bindparam("referendum_id"))
+            .values(board_seq=bindparam("seq"), board_head=bindparam("head")))
+# On PostgreSQL the insert rides on the update as a data-modifying CTE: one round trip.
+_APPEND_AND_ADVANCE = _ADVANCE.add_cte(_APPEND.cte("board_entry"))
+
+
+def _lock_board(session: Session, referendum: Referendum) -> tuple[Stage, int, str]:
+    """Lock the referendum row as ``lock_referendum`` does, reading only what the board
+    needs: (stage, last seq, head)."""
+    row = session.connection().execute(_LOCK_BOARD, {"referendum_id": referendum.id}).one()
+    return row.stage, row.board_seq, row.board_head
+
+
+def _append_to_board(session: Session, referendum: Referendum, entry: dict[str, Any]) -> None:
+    """Insert the board entry and advance the referendum's seq and head — on PostgreSQL in one
+    statement (the insert as a data-modifying CTE of the update), while the row is locked."""
+    # Core execution (``session.connection()``): given parameters, the ORM would run these as
+    # its bulk insert/update by primary key instead.
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_APPEND_AND_ADVANCE, entry)
+    else:
+        connection.execute(_APPEND, entry)
+        connection.execute(_ADVANCE, entry)
+    # The loaded referendum shows the new head (live pushes read it) without being dirtied.
+    set_committed_value(referendum, "board_seq", entry["seq"])
+    set_committed_value(referendum, "board_head", entry["head"])
 
 
 _contexts: dict[tuple[int, str], ElectionContext] = {}
@@ -263,28 +331,27 @@ def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Refere
         _refuse(session, clock, voter, referendum,
                 BallotRefused(_reason(exc), exc.location, exc.message), context,
                 "voting.ballot_refused")
-    locked = lock_referendum(session, referendum)
-    if locked.stage != Stage.VOTING:  # polls closed while we were checking
-        raise WrongStage("voting is not open", stage=locked.stage)
+    stage, seq, prev_head = _lock_board(session, referendum)
+    if stage != Stage.VOTING:  # polls closed while we were checking
+        raise WrongStage("voting is not open", stage=stage)
     # Claimed under the lock, in one statement: claimed before it, every waiting cast would
     # hold a key-share lock on the referendum row, and PostgreSQL updates a row share-locked
     # by many transactions through multixacts (costly on the hottest row of the election).
-    if not _claim_alphas(session, locked, ballot_alphas(ballot)):
-        _refuse(session, clock, voter, locked,
+    if not _claim_alphas(session, referendum, ballot_alphas(ballot)):
+        _refuse(session, clock, voter, referendum,
                 BallotRefused("replay", "choices", "alpha already on the board (replay)"),
                 context, "voting.ballot_refused")
     now = clock.now().replace(microsecond=0)
-    head = board_head(bytes.fromhex(locked.board_head), bytes.fromhex(tracker)).hex()
-    entry = BoardEntry(referendum_id=locked.id, seq=locked.board_seq + 1, alias=alias,
-                       tracker=tracker, ballot=json.dumps(ballot, separators=(",", ":")),
-                       cast_at=now, head=head)
-    session.add(entry)
-    locked.board_seq = entry.seq
-    locked.board_head = head
-    session.flush()
-    # No alias, seq or tracker here: the audit log must not link a person to a board entry.
-    audit.record(session, clock, voter, "voting.ballot_cast", obj=locked, context=context)
-    return CastReceipt(seq=entry.seq, tracker=tracker, cast_at=rfc3339(now), board_head=head)
+    seq += 1
+    head = board_head(bytes.fromhex(prev_head), bytes.fromhex(tracker)).hex()
+    _append_to_board(session, referendum, {
+        "referendum_id": referendum.id, "seq": seq, "alias": alias, "tracker": tracker,
+        "ballot": json.dumps(ballot, separators=(",", ":")), "cast_at": now, "head": head})
+    # An accepted ballot is recorded by the board itself (a public hash chain) and not in the
+    # audit log: an audit entry naming the voter, timed to the second like the board entry,
+    # would link a person to their alias and encrypted ballot, which only the alias table may.
+    # Refusals, which leave nothing on the board, are audited (``_refuse``).
+    return CastReceipt(seq=seq, tracker=tracker, cast_at=rfc3339(now), board_head=head)
 
 
 def record_audited_ballot(session: Session, clock: Clock, voter: Actor, referendum: Referendum,
