@@ -210,3 +210,24 @@ def test_malformed_login_form_is_a_clear_400(client):
     assert response.status_code == 400
     response = client.post("/login", data={"email": "a@b.lv" * 100, "password": "x" * 5000})
     assert response.status_code == 400
+
+
+def test_activity_keeps_the_session_alive_though_last_seen_is_rewritten_once_a_minute(
+        client, people, login_as, clock):
+    user = people.cvk_officer()
+    login_as(user)
+    assert client.get("/account").status_code == 200  # the page's form token joins the session
+    with client.session_transaction() as sess:
+        first_seen = sess["seen_at"]
+    clock.advance(timedelta(seconds=30))
+    answer = client.get("/account")
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers  # nothing changed: the cookie is not re-sent
+    with client.session_transaction() as sess:
+        assert sess["seen_at"] == first_seen
+    clock.advance(timedelta(minutes=20))
+    assert client.get("/account").status_code == 200  # rewritten now
+    clock.advance(timedelta(minutes=20))  # 40 minutes after sign-in, 20 after last activity
+    assert client.get("/account").status_code == 200
+    clock.advance(timedelta(minutes=31))
+    assert client.get("/account").status_code == 302

@@ -175,3 +175,21 @@ def test_benaloh_audited_ballot_is_published_and_can_never_be_cast(db_session, c
     assert err.value.reason == "alias"
     assert db_session.scalar(select(func.count()).select_from(AuditedBallot)) == 1
     assert _entries(db_session, ref) == []
+
+
+def test_accepted_ballot_leaves_no_audit_entry_but_a_refusal_does(db_session, clock, scenario):
+    """The board records accepted ballots; an audit entry naming the voter at the second of
+    casting would link them to their board entry. Refusals leave nothing on the board and are
+    audited."""
+    from referendum_core.audit import AuditEntry
+
+    ref, voter = scenario.referendum, scenario.voters[0]
+    before = db_session.scalar(select(func.count()).select_from(AuditEntry))
+    cast_ballot(db_session, clock, voter, ref, json.dumps(scenario.ballot(voter, YES_VOTE)))
+    assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == before
+    tampered = scenario.ballot(voter, YES_VOTE)
+    tampered["election_hash"] = "00" * 32
+    with pytest.raises(BallotRefused):
+        cast_ballot(db_session, clock, voter, ref, json.dumps(tampered))
+    refusal = db_session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    assert refusal.action == "voting.ballot_refused" and refusal.actor_id == voter.id
