@@ -58,6 +58,8 @@ class Case(Base):
         Index("ix_cases_assignee_state", "assignee_id", "state"),
         Index("ix_cases_open_deadline", "is_open", "deadline_at"),
         Index("ix_cases_opened_id", "opened_at", "id"),
+        # "Recently changed" queues: the page comes in index order, not by sorting every case.
+        Index("ix_cases_updated_id", "updated_at", "id"),
         # A type's open cases by deadline, no deadline last: the expression is the queue's
         # first sort key, so the page comes in index order (see ``queries.SORTS``).
         Index("ix_cases_type_open_deadline", "type", "is_open", text("(deadline_at IS NULL)"),

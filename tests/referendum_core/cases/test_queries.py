@@ -59,6 +59,14 @@ def test_overdue_newest_first_walks_the_opened_index(db_session, clock, people, 
     assert "ix_cases_open_opened" in page_plan and "TEMP B-TREE" not in page_plan
 
 
+def test_recently_changed_walks_the_updated_index(db_session, clock, people, sqlite_only):
+    report(db_session, clock, people.observer())
+    plans = _plans(db_session, lambda: queries.list_cases(db_session, CaseFilter(), ALL,
+                                                          clock.now(), sort="updated"))
+    [page_plan] = [p for sql, p in plans if "ORDER BY" in sql]
+    assert "ix_cases_updated_id" in page_plan and "TEMP B-TREE" not in page_plan
+
+
 def test_deadline_sort_puts_cases_without_a_deadline_last_and_overdue_filters(
         db_session, clock, people):
     member = people.member()
