@@ -64,6 +64,10 @@ class Case(Base):
         # first sort key, so the page comes in index order (see ``queries.SORTS``).
         Index("ix_cases_type_open_deadline", "type", "is_open", text("(deadline_at IS NULL)"),
               "deadline_at", "id"),
+        # Any queue, and open or overdue queues, by deadline (no deadline last), in index order.
+        Index("ix_cases_deadline_order", text("(deadline_at IS NULL)"), "deadline_at", "id"),
+        Index("ix_cases_open_deadline_order", "is_open", text("(deadline_at IS NULL)"),
+              "deadline_at", "id"),
         # Open / overdue queues newest or oldest first; the overdue test reads deadline_at here.
         Index("ix_cases_open_opened", "is_open", "opened_at", "id", "deadline_at"),
     )

@@ -158,3 +158,15 @@ def test_a_page_past_the_end_is_the_last_page(db_session, clock, monkeypatch):
     huge = queries.list_cases(db_session, CaseFilter(), ALL, clock.now(), page=10**12,
                               per_page=4)
     assert (huge.page, huge.total) == (last_page, everything.total)
+
+
+@pytest.mark.parametrize("flt", [CaseFilter(), CaseFilter(is_open=True),
+                                 CaseFilter(is_open=True, unassigned=True),
+                                 CaseFilter(overdue=True)], ids=["all", "open", "unassigned",
+                                                                 "overdue"])
+def test_queues_by_deadline_come_in_index_order(db_session, clock, people, sqlite_only, flt):
+    report(db_session, clock, people.observer())
+    plans = _plans(db_session, lambda: queries.list_cases(db_session, flt, ALL, clock.now(),
+                                                          sort="deadline"))
+    [page_plan] = [p for sql, p in plans if "ORDER BY" in sql]
+    assert "deadline_order" in page_plan and "TEMP B-TREE" not in page_plan, page_plan
