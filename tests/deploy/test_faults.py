@@ -70,6 +70,43 @@ def test_postgresql_unreachable_then_back(processes, make_database, clock):
         relay.down()
 
 
+
+def test_idle_pooled_connection_cut_by_a_restart_is_replaced_before_use(make_database,
+                                                                        monkeypatch):
+    """No ``pool_pre_ping`` round trip on every request: a pooled connection is pinged only
+    after sitting idle (``IDLE_PING_SECONDS``), and one that died meanwhile — its backend
+    ended, as a PostgreSQL restart ends them all — is replaced unseen."""
+    import portal.database
+    from portal.database import make_engine
+
+    url = make_database("portal_idle_ping")
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+
+    def backend_of_pooled_connection() -> int:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+    def end_backend(pid: int) -> None:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    try:
+        # In steady use (checked in a moment ago): no ping, so a dead connection is noticed
+        # by the statement, which fails once and invalidates the pool.
+        end_backend(backend_of_pooled_connection())
+        with pytest.raises(Exception, match="terminat|closed|connection"):
+            backend_of_pooled_connection()
+        # After an idle spell: pinged at checkout, replaced, and the request never knows.
+        monkeypatch.setattr(portal.database, "IDLE_PING_SECONDS", 0.0)
+        first = backend_of_pooled_connection()
+        end_backend(first)
+        assert backend_of_pooled_connection() != first
+    finally:
+        engine.dispose()
+        admin.dispose()
+
+
 SLOW_APP = '''
 """Test-only WSGI app: the portal plus one slow, writing route (tests/deploy/test_faults.py)."""
 import os
