@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -243,9 +243,7 @@ def _claim_alphas(session: Session, referendum: Referendum, alphas: list[bytes])
                                                params).all()
         if len(claimed) == len(wanted):
             return True
-        if claimed:  # the ballot is refused: give back what this statement took
-            session.execute(delete(BallotAlpha).where(and_(
-                BallotAlpha.referendum_id == referendum.id, BallotAlpha.alpha.in_(claimed))))
+        _give_back(session, referendum, list(claimed))  # refused: give back what it took
         return False
     try:
         with session.begin_nested():
@@ -264,8 +262,6 @@ _APPEND = insert(BoardEntry).values(
                                         "cast_at", "head")})
 _ADVANCE = (update(Referendum).where(Referendum.id == bindparam("referendum_id"))
             .values(board_seq=bindparam("seq"), board_head=bindparam("head")))
-# On PostgreSQL the insert rides on the update as a data-modifying CTE: one round trip.
-_APPEND_AND_ADVANCE = _ADVANCE.add_cte(_APPEND.cte("board_entry"))
 
 
 def _lock_board(session: Session, referendum: Referendum) -> tuple[Stage, int, str]:
@@ -275,20 +271,68 @@ def _lock_board(session: Session, referendum: Referendum) -> tuple[Stage, int, s
     return row.stage, row.board_seq, row.board_head
 
 
-def _append_to_board(session: Session, referendum: Referendum, entry: dict[str, Any]) -> None:
-    """Insert the board entry and advance the referendum's seq and head — on PostgreSQL in one
-    statement (the insert as a data-modifying CTE of the update), while the row is locked."""
+def _record_on_board(session: Session, referendum: Referendum, alphas: list[str],
+                     entry: dict[str, Any]) -> bool:
+    """Claim the ballot's alphas, insert its board entry and advance the referendum's seq and
+    head, while the referendum row is locked; ``False`` — nothing written — when an alpha was
+    already taken (a replay). On PostgreSQL all of it is one statement (one round trip while
+    the board is locked); elsewhere three."""
     # Core execution (``session.connection()``): given parameters, the ORM would run these as
     # its bulk insert/update by primary key instead.
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(_APPEND_AND_ADVANCE, entry)
+        claimed = connection.execute(_record_statement(len(alphas)), {
+            **entry, **{f"alpha_{i}": a for i, a in enumerate(alphas)},
+            "wanted": len(alphas)}).scalar_one()
+        if len(claimed) != len(alphas):
+            _give_back(session, referendum, claimed)
+            return False
     else:
+        if not _claim_alphas(session, referendum, [bytes.fromhex(a) for a in alphas]):
+            return False
         connection.execute(_APPEND, entry)
         connection.execute(_ADVANCE, entry)
     # The loaded referendum shows the new head (live pushes read it) without being dirtied.
     set_committed_value(referendum, "board_seq", entry["seq"])
     set_committed_value(referendum, "board_head", entry["head"])
+    return True
+
+
+def _give_back(session: Session, referendum: Referendum, claimed: list[str]) -> None:
+    """Release alphas a refused ballot's statement reserved (the others belong to the ballot
+    it replays)."""
+    if claimed:
+        session.execute(delete(BallotAlpha).where(and_(
+            BallotAlpha.referendum_id == referendum.id, BallotAlpha.alpha.in_(claimed))))
+
+
+_records: dict[int, Any] = {}
+
+
+def _record_statement(count: int) -> Any:
+    """PostgreSQL: claim ``count`` alphas, and only if all were free insert the board entry
+    and advance the head — data-modifying CTEs of one statement, answering the alphas it
+    claimed (built once per count)."""
+    statement = _records.get(count)
+    if statement is None:
+        values = ", ".join(f"(:referendum_id, :alpha_{i})" for i in range(count))
+        statement = text(f"""
+            WITH claimed AS (
+                INSERT INTO {BallotAlpha.__tablename__} (referendum_id, alpha) VALUES {values}
+                ON CONFLICT (referendum_id, alpha) DO NOTHING RETURNING alpha),
+            entry AS (
+                INSERT INTO {BoardEntry.__tablename__}
+                    (referendum_id, seq, alias, tracker, ballot, cast_at, head)
+                SELECT :referendum_id, :seq, :alias, :tracker, :ballot, :cast_at, :head
+                WHERE (SELECT count(*) FROM claimed) = :wanted
+                RETURNING seq),
+            advanced AS (
+                UPDATE {Referendum.__tablename__} SET board_seq = :seq, board_head = :head
+                WHERE id = :referendum_id AND EXISTS (SELECT 1 FROM entry))
+            SELECT ARRAY(SELECT alpha FROM claimed)""").bindparams(  # noqa: S608 - names only
+            bindparam("cast_at", type_=BoardEntry.__table__.c.cast_at.type))
+        _records[count] = statement
+    return statement
 
 
 _contexts: dict[tuple[int, str], ElectionContext] = {}
@@ -334,19 +378,19 @@ def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Refere
     stage, seq, prev_head = _lock_board(session, referendum)
     if stage != Stage.VOTING:  # polls closed while we were checking
         raise WrongStage("voting is not open", stage=stage)
-    # Claimed under the lock, in one statement: claimed before it, every waiting cast would
-    # hold a key-share lock on the referendum row, and PostgreSQL updates a row share-locked
-    # by many transactions through multixacts (costly on the hottest row of the election).
-    if not _claim_alphas(session, referendum, ballot_alphas(ballot)):
-        _refuse(session, clock, voter, referendum,
-                BallotRefused("replay", "choices", "alpha already on the board (replay)"),
-                context, "voting.ballot_refused")
     now = clock.now().replace(microsecond=0)
     seq += 1
     head = board_head(bytes.fromhex(prev_head), bytes.fromhex(tracker)).hex()
-    _append_to_board(session, referendum, {
-        "referendum_id": referendum.id, "seq": seq, "alias": alias, "tracker": tracker,
-        "ballot": json.dumps(ballot, separators=(",", ":")), "cast_at": now, "head": head})
+    entry = {"referendum_id": referendum.id, "seq": seq, "alias": alias, "tracker": tracker,
+             "ballot": json.dumps(ballot, separators=(",", ":")), "cast_at": now, "head": head}
+    # The alphas are claimed under the lock: claimed before it, every waiting cast would hold
+    # a key-share lock on the referendum row, and PostgreSQL updates a row share-locked by
+    # many transactions through multixacts (costly on the hottest row of the election).
+    if not _record_on_board(session, referendum, [a.hex() for a in ballot_alphas(ballot)],
+                            entry):
+        _refuse(session, clock, voter, referendum,
+                BallotRefused("replay", "choices", "alpha already on the board (replay)"),
+                context, "voting.ballot_refused")
     # An accepted ballot is recorded by the board itself (a public hash chain) and not in the
     # audit log: an audit entry naming the voter, timed to the second like the board entry,
     # would link a person to their alias and encrypted ballot, which only the alias table may.

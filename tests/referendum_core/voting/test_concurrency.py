@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -187,4 +188,31 @@ def test_a_partly_replayed_ballot_leaves_none_of_its_alphas_claimed(engine, comm
         left = set(session.scalars(select(BallotAlpha.alpha).where(
             BallotAlpha.referendum_id == referendum.id)))
         assert left == {taken.hex()}
+        session.rollback()
+
+
+def test_a_partly_replayed_ballot_writes_nothing_to_the_board(engine, committed):
+    """The cast's one write (claim, board entry, head — one statement on PostgreSQL): with one
+    alpha already taken, no entry, no new head and none of its own alphas stay claimed."""
+    from referendum_core.voting.casting import _claim_alphas, _lock_board, _record_on_board
+
+    with Session(engine) as session:
+        referendum = session.get(Referendum, committed["referendum"])
+        taken, fresh = ("05" * 32), ("06" * 32)
+        assert _claim_alphas(session, referendum, [bytes.fromhex(taken)])
+        stage, seq, head = _lock_board(session, referendum)
+        entry = {"referendum_id": referendum.id, "seq": seq + 1, "alias": "v-x",
+                 "tracker": "07" * 32, "ballot": "{}", "cast_at": datetime(2026, 3, 9, tzinfo=UTC),
+                 "head": "08" * 32}
+        assert not _record_on_board(session, referendum, [fresh, taken], entry)
+        assert _lock_board(session, referendum) == (stage, seq, head)
+        assert session.scalar(select(func.count()).select_from(BoardEntry).where(
+            BoardEntry.referendum_id == referendum.id)) == seq
+        left = set(session.scalars(select(BallotAlpha.alpha).where(
+            BallotAlpha.referendum_id == referendum.id)))
+        assert fresh not in left and taken in left
+        # and with both free, all three writes land together
+        assert _record_on_board(session, referendum, [fresh, "09" * 32], entry)
+        assert _lock_board(session, referendum) == (stage, seq + 1, "08" * 32)
+        assert referendum.board_seq == seq + 1
         session.rollback()
