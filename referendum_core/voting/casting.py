@@ -14,7 +14,18 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, insert, or_, select, text, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -260,8 +271,13 @@ _LOCK_BOARD = (select(Referendum.stage, Referendum.board_seq, Referendum.board_h
 _APPEND = insert(BoardEntry).values(
     {name: bindparam(name) for name in ("referendum_id", "seq", "alias", "tracker", "ballot",
                                         "cast_at", "head")})
+# Run before the entry is inserted: a first ballot of its alias adds an online voter.
 _ADVANCE = (update(Referendum).where(Referendum.id == bindparam("referendum_id"))
-            .values(board_seq=bindparam("seq"), board_head=bindparam("head")))
+            .values(board_seq=bindparam("seq"), board_head=bindparam("head"),
+                    online_voters=Referendum.online_voters + case(
+                        (exists().where(BoardEntry.referendum_id == bindparam("referendum_id"),
+                                        BoardEntry.alias == bindparam("alias")), 0), else_=1))
+            .returning(Referendum.online_voters))
 
 
 def _lock_board(session: Session, referendum: Referendum) -> tuple[Stage, int, str]:
@@ -281,20 +297,21 @@ def _record_on_board(session: Session, referendum: Referendum, alphas: list[str]
     # its bulk insert/update by primary key instead.
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        claimed = connection.execute(_record_statement(len(alphas)), {
+        claimed, online_voters = connection.execute(_record_statement(len(alphas)), {
             **entry, **{f"alpha_{i}": a for i, a in enumerate(alphas)},
-            "wanted": len(alphas)}).scalar_one()
+            "wanted": len(alphas)}).one()
         if len(claimed) != len(alphas):
             _give_back(session, referendum, claimed)
             return False
     else:
         if not _claim_alphas(session, referendum, [bytes.fromhex(a) for a in alphas]):
             return False
+        online_voters = connection.execute(_ADVANCE, entry).scalar_one()
         connection.execute(_APPEND, entry)
-        connection.execute(_ADVANCE, entry)
     # The loaded referendum shows the new head (live pushes read it) without being dirtied.
     set_committed_value(referendum, "board_seq", entry["seq"])
     set_committed_value(referendum, "board_head", entry["head"])
+    set_committed_value(referendum, "online_voters", online_voters)
     return True
 
 
@@ -311,8 +328,9 @@ _records: dict[int, Any] = {}
 
 def _record_statement(count: int) -> Any:
     """PostgreSQL: claim ``count`` alphas, and only if all were free insert the board entry
-    and advance the head — data-modifying CTEs of one statement, answering the alphas it
-    claimed (built once per count)."""
+    and advance the head and the online voters — data-modifying CTEs of one statement, which
+    all see the board as it was before it (so "first ballot of this alias" is right); answers
+    the alphas it claimed and the new number of online voters (built once per count)."""
     statement = _records.get(count)
     if statement is None:
         values = ", ".join(f"(:referendum_id, :alpha_{i})" for i in range(count))
@@ -327,9 +345,14 @@ def _record_statement(count: int) -> Any:
                 WHERE (SELECT count(*) FROM claimed) = :wanted
                 RETURNING seq),
             advanced AS (
-                UPDATE {Referendum.__tablename__} SET board_seq = :seq, board_head = :head
-                WHERE id = :referendum_id AND EXISTS (SELECT 1 FROM entry))
-            SELECT ARRAY(SELECT alpha FROM claimed)""").bindparams(  # noqa: S608 - names only
+                UPDATE {Referendum.__tablename__} SET board_seq = :seq, board_head = :head,
+                    online_voters = online_voters + CASE WHEN EXISTS (
+                        SELECT 1 FROM {BoardEntry.__tablename__}
+                        WHERE referendum_id = :referendum_id AND alias = :alias)
+                        THEN 0 ELSE 1 END
+                WHERE id = :referendum_id AND EXISTS (SELECT 1 FROM entry)
+                RETURNING online_voters)
+            SELECT ARRAY(SELECT alpha FROM claimed), (SELECT online_voters FROM advanced)""").bindparams(  # noqa: S608 - names only
             bindparam("cast_at", type_=BoardEntry.__table__.c.cast_at.type))
         _records[count] = statement
     return statement

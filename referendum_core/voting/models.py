@@ -71,6 +71,9 @@ class Referendum(Base):
     # The board's chain, advanced under a row lock on this row.
     board_seq: Mapped[int] = mapped_column(default=0)
     board_head: Mapped[str] = mapped_column(String(64), default=ZERO_HEAD)
+    # Distinct aliases on the board (voters with an online ballot), advanced with the head:
+    # live turnout reads it instead of counting the board on every push and page fetch.
+    online_voters: Mapped[int] = mapped_column(default=0, server_default="0")
     # Filled when polls close (Art. 20(1), (4)-(6)).
     closed_at: Mapped[datetime | None]
     excluded_aliases: Mapped[str] = mapped_column(Text, default="[]")

@@ -27,7 +27,6 @@ from referendum_core.voting.models import (
     NO,
     YES,
     AuditedBallot,
-    BoardEntry,
     PollingStationProtocol,
     Referendum,
     RegistrationEnvelope,
@@ -144,9 +143,8 @@ class Turnout:
 def live_turnout(session: Session, referendum: Referendum) -> Turnout:
     """Turnout so far (online voters whose ballot still counts plus in-person voters)."""
     voter_list = voter_list_for(session, referendum.case_id)
-    online = session.scalar(select(func.count(func.distinct(BoardEntry.alias))).where(
-        BoardEntry.referendum_id == referendum.id)) or 0
-    online -= len(excluded_aliases(session, referendum))
+    # Distinct aliases on the board, counted as ballots are cast (``Referendum.online_voters``).
+    online = referendum.online_voters - len(excluded_aliases(session, referendum))
     marks = session.scalar(select(func.count()).select_from(EtvrMark).where(
         EtvrMark.case_id == referendum.case_id,
         EtvrMark.channel == Channel.POLLING_STATION)) or 0

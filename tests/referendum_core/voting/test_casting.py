@@ -193,3 +193,20 @@ def test_accepted_ballot_leaves_no_audit_entry_but_a_refusal_does(db_session, cl
         cast_ballot(db_session, clock, voter, ref, json.dumps(tampered))
     refusal = db_session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
     assert refusal.action == "voting.ballot_refused" and refusal.actor_id == voter.id
+
+
+def test_online_voters_are_counted_as_ballots_are_cast(db_session, clock, scenario):
+    """Art. 20(5): a re-vote replaces the voter's ballot, so it adds a board entry but not an
+    online voter. The counter advanced by each cast matches the board's distinct aliases."""
+    from referendum_core.voting.results import live_turnout
+
+    ref = scenario.referendum
+    first, second = scenario.voters[0], scenario.voters[1]
+    for voter, vote in ((first, YES_VOTE), (first, NO_VOTE), (second, YES_VOTE)):
+        cast_ballot(db_session, clock, voter, ref, json.dumps(scenario.ballot(voter, vote)))
+    assert ref.board_seq == 3 and ref.online_voters == 2
+    db_session.expire(ref)
+    distinct = db_session.scalar(select(func.count(func.distinct(BoardEntry.alias))).where(
+        BoardEntry.referendum_id == ref.id))
+    assert ref.online_voters == distinct == 2
+    assert live_turnout(db_session, ref).online_voters == 2
