@@ -30,6 +30,9 @@ class ThreadKeys:
         self._cache: OrderedDict[int, bytes] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        # Fingerprints whose secret key has opened a data key here: a thread key not cached yet
+        # then costs one gpg run (decrypt), not two (listing the secret keys first as well).
+        self._opens: set[str] = set()
 
     def _remember(self, thread_id: int, key: bytes) -> None:
         with self._lock:
@@ -42,6 +45,7 @@ class ThreadKeys:
         """Drop every cached data key (after a rotation, or in tests)."""
         with self._lock:
             self._cache.clear()
+            self._opens.clear()
 
     def create(self, session: Session, clock: Clock, thread: Thread,
                person_keys: Iterable[tuple[str, str]] = ()) -> bytes:
@@ -119,12 +123,15 @@ class ThreadKeys:
     def _unwrap(self, rows: Iterable[ThreadKey]) -> bytes | None:
         """The data key from the newest archive-wrapped copy this GnuPG home can open."""
         for row in sorted(rows, key=lambda r: r.id, reverse=True):
-            if not self.pgp.has_secret_key(row.fingerprint):
+            if row.fingerprint not in self._opens and not self.pgp.has_secret_key(row.fingerprint):
                 continue
             try:
-                return self.pgp.unwrap_key(row.wrapped, crypto.KEY_BYTES)
+                key = self.pgp.unwrap_key(row.wrapped, crypto.KEY_BYTES)
             except PGPError:
+                self._opens.discard(row.fingerprint)
                 continue
+            self._opens.add(row.fingerprint)
+            return key
         return None
 
     def rotate(self, session: Session, clock: Clock, new_fingerprint: str) -> int:
