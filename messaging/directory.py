@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import Select, Table, and_, or_, select, union
 from sqlalchemy.orm import Session
 
 from referendum_core.db import Base
@@ -84,6 +84,31 @@ def group_member_ids(session: Session, commission_id: int, role: str | None) -> 
     if role is not None:
         query = query.where(memberships.c.role == role)
     return set(session.scalars(query))
+
+
+def readers_select(participants: Table, thread_id: Any) -> Select[tuple[int]]:
+    """The ids of the active users who read the thread ``thread_id`` (a value or a
+    ``bindparam``), in one statement however many groups take part: the persons among its
+    ``participants`` rows (the ``thread_participants`` table, handed in because this module
+    knows people, not threads) and the members of its groups — every role of the commission,
+    or the group's one role — CVK administrators excepted as in ``group_member_ids``."""
+    memberships, users = _table("memberships"), _table("users")
+    persons = select(participants.c.user_id).where(participants.c.thread_id == thread_id,
+                                                   participants.c.user_id.is_not(None))
+    members = (
+        select(memberships.c.user_id)
+        .join(participants, and_(participants.c.commission_id == memberships.c.commission_id,
+                                 or_(participants.c.role.is_(None),
+                                     participants.c.role == memberships.c.role)))
+        .where(participants.c.thread_id == thread_id, participants.c.user_id.is_(None),
+               memberships.c.role != CVK_ADMIN))
+    return select(users.c.id).where(users.c.is_active.is_(True),
+                                    users.c.id.in_(union(persons, members)))
+
+
+def users_table() -> Table:
+    """The ``users`` table (for statements built on ``readers_select``)."""
+    return _table("users")
 
 
 def cvk_commission(session: Session) -> Commission:

@@ -2,12 +2,13 @@
 unread counts and read receipts. Loading a thread always goes through ``access_thread``."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import Integer, and_, bindparam, func, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from messaging import crypto, directory, rules, runtime
 from messaging.exceptions import NotParticipant, Refused
@@ -47,6 +48,14 @@ def is_participant(thread: Thread, user: Any) -> bool:
     return rules.is_participant(thread.participants, user)
 
 
+_WITH_PARTICIPANTS = (joinedload(Thread.participants),)
+
+
+def load_thread(session: Session, thread_id: int) -> Thread | None:
+    """A thread with its participants, in one statement (the access check needs them)."""
+    return session.get(Thread, thread_id, options=_WITH_PARTICIPANTS)
+
+
 def access_thread(session: Session, clock: Clock, actor: Any, thread_id: int, *,
                   context: AuditContext | None = None, attempted: str = "read") -> Thread:
     """Load a thread for ``actor``.
@@ -54,7 +63,7 @@ def access_thread(session: Session, clock: Clock, actor: Any, thread_id: int, *,
     Raises:
         NotParticipant: no such thread, or ``actor`` is not in it (audited).
     """
-    thread = session.get(Thread, thread_id)
+    thread = load_thread(session, thread_id)
     if thread is None or not is_participant(thread, actor):
         raise _refuse(session, clock, actor, NotParticipant(), attempted, thread=thread,
                       context=context, thread_id=thread_id)
@@ -153,16 +162,17 @@ def recent_messages(session: Session, thread: Thread, *, before_id: int | None =
     return list(reversed(rows[:limit])), has_earlier
 
 
+@functools.cache
+def readers_select() -> Any:
+    """``directory.readers_select`` of the thread ``:thread_id``, built once per process."""
+    return directory.readers_select(ThreadParticipant.__table__,
+                                    bindparam("thread_id", type_=Integer))
+
+
 def thread_user_ids(session: Session, thread: Thread) -> set[int]:
-    """Every active user who can read ``thread`` now (persons plus current group members)."""
-    ids: set[int] = set()
-    for p in thread.participants:
-        if p.user_id is not None:
-            ids.add(p.user_id)
-        elif p.commission_id is not None:
-            ids |= directory.group_member_ids(session, p.commission_id, p.role)
-    found = directory.people(session, ids)
-    return {uid for uid, person in found.items() if person.is_active}
+    """Every active user who can read ``thread`` now (persons plus current group members), in
+    one query however many groups take part."""
+    return set(session.scalars(readers_select(), {"thread_id": thread.id}))
 
 
 def unread_counts(session: Session, user: Any, thread_ids: Sequence[int]) -> dict[int, int]:

@@ -120,11 +120,14 @@ def is_participant(participants: Iterable[Any], user: Any) -> bool:
     """Is ``user`` one of ``participants`` (rows with ``user_id``/``commission_id``/``role``)?"""
     if user is None or not getattr(user, "is_active", False):
         return False
+    participants = list(participants)
+    # Person rows first: someone added by name is found without loading their memberships
+    # (a query per request on the post and read paths).
+    if any(p.user_id is not None and p.user_id == user.id for p in participants):
+        return True
     groups = membership_groups(user)
     for p in participants:
         if p.user_id is not None:
-            if p.user_id == user.id:
-                return True
             continue
         for commission_id, role in groups:
             if p.commission_id == commission_id and (p.role is None or p.role == role):

@@ -7,12 +7,13 @@ a caller that commits before answering keeps the record). Services flush; the ca
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from messaging import crypto, directory, rules, runtime
@@ -54,8 +55,10 @@ from messaging.reading import (
     access_thread,
     attachment_name,
     is_participant,
+    load_thread,
     messages_of,
     read_positions,
+    readers_select,
     recent_messages,
     revision_texts,
     subject_of,
@@ -317,7 +320,7 @@ def close_thread(session: Session, clock: Clock, actor: Any, thread_or_id: Threa
 def _thread(session: Session, thread_or_id: Thread | int) -> Thread:
     if isinstance(thread_or_id, Thread):
         return thread_or_id
-    thread = session.get(Thread, thread_or_id)
+    thread = load_thread(session, thread_or_id)
     if thread is None:
         raise NotParticipant("no such thread")
     return thread
@@ -342,7 +345,7 @@ def _store_message(session: Session, clock: Clock, actor: Any, thread: Thread, t
     thread.last_message_at = now
     session.flush()
     if actor is not None:
-        _advance_read(session, clock, actor.id, thread.id, message.id)
+        _read_own_message(session, clock, actor.id, thread.id, message.id)
     _queue_notifications(session, clock, thread, message, text)
     audit.record(session, clock, actor, "messaging.message_posted", obj=thread,
                  message_id=message.id, attachments=len(files), reply_to=reply_to_id)
@@ -360,7 +363,7 @@ def post_message(session: Session, clock: Clock, actor: Any, thread_or_id: Threa
         ``text_too_long``, ``bad_reply``). Nothing is stored when refused; the refusal is audited.
     """
     keys = _keys(keys)
-    thread = session.get(Thread, thread_or_id) if isinstance(thread_or_id, int) else thread_or_id
+    thread = load_thread(session, thread_or_id) if isinstance(thread_or_id, int) else thread_or_id
     if thread is None or not is_participant(thread, actor):
         raise _refuse(session, clock, actor, NotParticipant(), "post_message", thread=thread,
                       context=context,
@@ -403,7 +406,7 @@ def edit_message(session: Session, clock: Clock, actor: Any, message_id: int, te
     """
     keys = _keys(keys)
     message = session.get(Message, message_id)
-    thread = session.get(Thread, message.thread_id) if message is not None else None
+    thread = load_thread(session, message.thread_id) if message is not None else None
     if message is None or thread is None or not is_participant(thread, actor):
         raise _refuse(session, clock, actor, NotParticipant(), "edit_message", thread=thread,
                       context=context, message_id=message_id)
@@ -434,9 +437,10 @@ def edit_message(session: Session, clock: Clock, actor: Any, message_id: int, te
 
 
 def _advance_read(session: Session, clock: Clock, user_id: int, thread_id: int,
-                  message_id: int) -> ReadState:
-    state = session.scalars(select(ReadState).where(ReadState.thread_id == thread_id,
-                                                    ReadState.user_id == user_id)).first()
+                  message_id: int, state: ReadState | None = None) -> ReadState:
+    if state is None:
+        state = session.scalars(select(ReadState).where(ReadState.thread_id == thread_id,
+                                                        ReadState.user_id == user_id)).first()
     if state is None:
         state = ReadState(thread_id=thread_id, user_id=user_id, last_read_message_id=0,
                           read_at=clock.now())
@@ -445,6 +449,30 @@ def _advance_read(session: Session, clock: Clock, user_id: int, thread_id: int,
         state.last_read_message_id = message_id
         state.read_at = clock.now()
     return state
+
+
+@functools.cache
+def _read_own_statement() -> Any:
+    """Move a read position forward (built once; run through Core, no ORM bookkeeping)."""
+    table = ReadState.__table__
+    return (update(table)
+            .where(table.c.thread_id == bindparam("thread"), table.c.user_id == bindparam("user"),
+                   table.c.last_read_message_id < bindparam("message"))
+            .values(last_read_message_id=bindparam("message"), read_at=bindparam("at")))
+
+
+def _read_own_message(session: Session, clock: Clock, user_id: int, thread_id: int,
+                      message_id: int) -> None:
+    """The author has read their own message: one UPDATE when they have a read position
+    already (every post after their first), else the position is created."""
+    moved = session.execute(_read_own_statement(), {
+        "thread": thread_id, "user": user_id, "message": message_id, "at": clock.now()})
+    if moved.rowcount == 0:  # type: ignore[attr-defined]
+        _advance_read(session, clock, user_id, thread_id, message_id)
+        return
+    for obj in list(session.identity_map.values()):  # a position loaded earlier is now stale
+        if isinstance(obj, ReadState) and obj.thread_id == thread_id and obj.user_id == user_id:
+            session.expire(obj)
 
 
 def mark_read(session: Session, clock: Clock, actor: Any, thread_or_id: Thread | int,
@@ -456,20 +484,27 @@ def mark_read(session: Session, clock: Clock, actor: Any, thread_or_id: Thread |
     Raises:
         NotParticipant.
     """
-    thread = session.get(Thread, thread_or_id) if isinstance(thread_or_id, int) else thread_or_id
+    thread = load_thread(session, thread_or_id) if isinstance(thread_or_id, int) else thread_or_id
     if thread is None or not is_participant(thread, actor):
         raise _refuse(session, clock, actor, NotParticipant(), "mark_read", thread=thread,
                       context=context)
     last = session.scalar(select(func.max(Message.id)).where(Message.thread_id == thread.id)) or 0
     target = min(up_to_message_id, last) if up_to_message_id is not None else last
-    before = session.scalars(select(ReadState.last_read_message_id).where(
-        ReadState.thread_id == thread.id, ReadState.user_id == actor.id)).first() or 0
-    state = _advance_read(session, clock, actor.id, thread.id, target)
+    state = session.scalars(select(ReadState).where(ReadState.thread_id == thread.id,
+                                                    ReadState.user_id == actor.id)).first()
+    before = state.last_read_message_id if state is not None else 0
+    if state is None:
+        state = ReadState(thread_id=thread.id, user_id=actor.id, last_read_message_id=0,
+                          read_at=clock.now())
+        session.add(state)
+    _advance_read(session, clock, actor.id, thread.id, target, state)
     if state.last_read_message_id >= last:
-        for row in session.scalars(select(Notification).where(
-                Notification.user_id == actor.id, Notification.thread_id == thread.id,
-                Notification.status == NotificationStatus.PENDING)):
-            row.status = NotificationStatus.CANCELLED
+        session.execute(
+            update(Notification)
+            .where(Notification.user_id == actor.id, Notification.thread_id == thread.id,
+                   Notification.status == NotificationStatus.PENDING)
+            .values(status=NotificationStatus.CANCELLED)
+            .execution_options(synchronize_session="evaluate"))
     session.flush()
     if state.last_read_message_id > before:
         runtime.publish("message.read", {"thread_id": thread.id, "user_id": actor.id,
@@ -479,34 +514,66 @@ def mark_read(session: Session, clock: Clock, actor: Any, thread_or_id: Thread |
 
 def _queue_notifications(session: Session, clock: Clock, thread: Thread, message: Message,
                          text: str) -> None:
-    settings = runtime.settings()
+    """An unread notice for every reader but the author who has none pending for the thread
+    (one ``INSERT … SELECT``, the same however many readers; in a busy thread it inserts
+    nothing), and a mention notice for those named with ``@``."""
     now = clock.now()
-    recipients = thread_user_ids(session, thread) - {message.author_id}
-    mentioned = _mentioned(session, recipients, text)
-    pending = {(n.user_id, n.kind) for n in session.scalars(select(Notification).where(
-        Notification.thread_id == thread.id, Notification.status == NotificationStatus.PENDING))}
-    for user_id in sorted(recipients):
-        kinds = [NotificationKind.UNREAD] + ([NotificationKind.MENTION]
-                                             if user_id in mentioned else [])
-        for kind in kinds:
-            if (user_id, kind) in pending:
-                continue
-            due = now if kind == NotificationKind.MENTION else now + settings.notify_unread_after
-            session.add(Notification(user_id=user_id, thread_id=thread.id, message_id=message.id,
-                                     kind=kind, status=NotificationStatus.PENDING,
-                                     created_at=now, next_attempt_at=due))
-
-
-def _mentioned(session: Session, user_ids: set[int], text: str) -> set[int]:
-    """Participants named as ``@name`` (e-mail local part, or display name without spaces)."""
+    params = {"thread_id": thread.id, "message_id": message.id, "author_id": message.author_id,
+              "now": now}
+    session.execute(_notify_statement(False), {
+        **params, "kind": NotificationKind.UNREAD.value,
+        "due": now + runtime.settings().notify_unread_after})
     words = {m.group(1).casefold().rstrip(".") for m in _MENTION.finditer(text)}
-    if not words:
-        return set()
+    if words:
+        mentioned = _mentioned(session, thread, message.author_id, words)
+        if mentioned:
+            session.execute(_notify_statement(True), {
+                **params, "kind": NotificationKind.MENTION.value, "due": now,
+                "only": sorted(mentioned)})
+
+
+@functools.cache
+def _notify_statement(only_some: bool) -> Any:
+    """``INSERT … SELECT`` of outbox rows of ``:kind`` for the thread's readers but the author
+    (or those of them in ``:only``) who have none pending for the thread yet: one pending row
+    per user, thread and kind, so a burst of messages makes one e-mail. Built once."""
+    users = directory.users_table()
+    outbox = Notification.__table__
+    pending = outbox.alias("pending")
+    columns = outbox.c
+    thread_id = bindparam("thread_id", type_=columns.thread_id.type)
+    kind = bindparam("kind", type_=columns.kind.type)
+    already = select(pending.c.id).where(
+        pending.c.user_id == users.c.id, pending.c.thread_id == thread_id,
+        pending.c.kind == kind, pending.c.status == NotificationStatus.PENDING.value)
+    rows = readers_select().with_only_columns(
+        users.c.id, thread_id, bindparam("message_id", type_=columns.message_id.type), kind,
+        literal(NotificationStatus.PENDING.value, columns.status.type),
+        bindparam("now", type_=columns.created_at.type),
+        bindparam("due", type_=columns.next_attempt_at.type),
+        literal(0, columns.attempts.type),
+    ).where(users.c.id.is_distinct_from(bindparam("author_id", type_=Integer)),
+            ~already.exists())
+    if only_some:
+        rows = rows.where(users.c.id.in_(bindparam("only", expanding=True)))
+    return insert(outbox).from_select(
+        ["user_id", "thread_id", "message_id", "kind", "status", "created_at", "next_attempt_at",
+         "attempts"], rows)
+
+
+def _mentioned(session: Session, thread: Thread, author_id: int | None,
+               words: set[str]) -> set[int]:
+    """Readers (but the author) named as ``@name`` (e-mail local part, or display name
+    without spaces)."""
+    users = directory.users_table()
+    readers = readers_select().with_only_columns(users.c.id, users.c.display_name, users.c.email)
     found = set()
-    for uid, person in directory.people(session, user_ids).items():
-        handles = {person.display_name.replace(" ", "").casefold()}
-        if person.email:
-            handles.add(person.email.split("@", 1)[0].casefold())
+    for uid, display_name, email in session.execute(readers, {"thread_id": thread.id}):
+        if uid == author_id:
+            continue
+        handles = {display_name.replace(" ", "").casefold()}
+        if email:
+            handles.add(email.split("@", 1)[0].casefold())
         if handles & words:
             found.add(uid)
     return found
@@ -526,6 +593,7 @@ __all__ = [
     "edit_message",
     "export_thread",
     "is_participant",
+    "load_thread",
     "mark_read",
     "messages_of",
     "open_case_thread",
