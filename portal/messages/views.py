@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from messaging import directory, rules, runtime, services
@@ -333,12 +334,17 @@ def post(thread_id: int) -> Any:
     return redirect(url_for("messages.thread", thread_id=thread_id, _anchor=f"m{message.id}"))
 
 
+_WITH_PARTS = (joinedload(Message.attachments), joinedload(Message.revisions))
+
+
 @bp.get("/<int:thread_id>/m/<int:message_id>")
 @login_required
 def message_fragment(thread_id: int, message_id: int) -> Any:
-    """One rendered message (live updates fetch it after a ``message.new`` event)."""
+    """One rendered message (live updates fetch it after a ``message.new`` event: every open
+    page of the thread asks, so the message comes with its attachments and revisions in one
+    statement)."""
     found = access_thread(thread_id)
-    message = db().get(Message, message_id)
+    message = db().get(Message, message_id, options=_WITH_PARTS)
     if message is None or message.thread_id != found.id:
         abort(404)
     [view] = _message_views(found, [message])
