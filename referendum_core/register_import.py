@@ -37,8 +37,6 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
-    any_,
-    bindparam,
     delete,
     exists,
     func,
@@ -569,12 +567,13 @@ def import_register(session: Session, clock: Clock, actor: Actor | None,
                    municipalities={atvk: muni_id for atvk, muni_id in session.execute(
                        select(Municipality.atvk_code, Municipality.id))})
     key = uuid.uuid4().hex
-    with _larger_page_cache(session):
+    with _import_settings(session):
         savepoint = session.begin_nested()
         try:
             staged_ok = 0
             if first is not None:
                 staged_ok = _stage(session, ctx, key, _chain(first, rows), report, batch_size)
+            _analyze(session, source)
             staged_ok -= _mark_repeats(session, key, source, report)
             has_errors = any(p.kind not in WARNINGS for p in report.problems) or (
                 report.problem_count > len(report.problems))
@@ -612,11 +611,31 @@ def import_register(session: Session, clock: Clock, actor: Actor | None,
 
 
 @contextmanager
-def _larger_page_cache(session: Session) -> Iterator[None]:
-    """SQLite keeps only 2 MiB of pages per connection by default: staging and diffing hundreds
-    of thousands of rows through that spills pages over and over. The import's connection gets
-    a bounded, larger cache while it runs (PostgreSQL has its own shared buffers)."""
+def _import_settings(session: Session) -> Iterator[None]:
+    """Settings of the importing connection while one import runs.
+
+    SQLite keeps only 2 MiB of pages per connection by default: staging and diffing hundreds
+    of thousands of rows through that spills pages over and over, so the connection gets a
+    bounded, larger cache (PostgreSQL has its own shared buffers).
+
+    PostgreSQL plans every statement afresh (``plan_cache_mode = force_custom_plan``, for this
+    transaction only). psycopg prepares a statement once it has run five times on a (pooled)
+    connection, and after five more runs the server may keep one generic plan for it, made with
+    whatever the tables held then. A per-batch look-up of the register ran that way with a plan
+    made while the register was empty: a sequential scan testing every record against the
+    5,000-element array parameter one element at a time (a constant array is hashed), 8 s per
+    batch instead of 17 ms, until autovacuum happened to invalidate the plan. The diff's
+    statements repeat on a pooled connection import after import in the same way.
+    """
     conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        previous = conn.exec_driver_sql("SELECT current_setting('plan_cache_mode')").scalar()
+        conn.execute(select(func.set_config("plan_cache_mode", "force_custom_plan", True)))
+        yield
+        # Only on success: the setting is transaction-local, and after an error the caller may
+        # already have rolled the transaction back.
+        conn.execute(select(func.set_config("plan_cache_mode", previous, True)))
+        return
     if conn.dialect.name != "sqlite":
         yield
         return
@@ -626,6 +645,25 @@ def _larger_page_cache(session: Session) -> Iterator[None]:
         yield
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size = {previous}")
+
+
+def _analyze(session: Session, source: RegisterSource) -> None:
+    """Fresh PostgreSQL statistics of the staging table and the register before the diff is
+    planned.
+
+    Autovacuum only ever sees the staging table empty (every import empties it before
+    committing) or filled by an earlier import under another key, and the register right after
+    a large first import not yet at all: the planner then expects a handful of rows and joins
+    them row by row. Sampling takes tens of milliseconds (and is rolled back with an undone
+    import).
+    ``SKIP_LOCKED``: the lock ANALYZE takes is held to the end of the transaction, so an import
+    running at the same time (or autovacuum) is not waited for; it keeps the older statistics.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        target = PersonRecord if source == RegisterSource.POPULATION else LandOwnerRecord
+        conn.exec_driver_sql(f"ANALYZE (SKIP_LOCKED) {StagedRow.__tablename__}, "
+                             f"{target.__tablename__}")
 
 
 def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
@@ -671,50 +709,16 @@ def _stage(session: Session, ctx: _Context, key: str, rows: Iterator[tuple[int, 
 _STAGED_COLUMNS = ("import_key", "line", "status", "person_ref", "code_enc", "name",
                    "birth_date", "citizenship", "municipality_id", "cadastral_number", "row_hash")
 _STAGED_GETTER = itemgetter(*_STAGED_COLUMNS)
-# Payload an unchanged Population Register row does not need staged: the diff compares hashes.
-_POPULATION_PAYLOAD = ("name", "birth_date", "citizenship", "municipality_id")
 
 
 def _flush_batch(session: Session, ctx: _Context, batch: list[dict[str, Any]]) -> None:
-    """Stage one batch with a single multi-row insert (Core, not ORM objects).
-
-    Only codes of records the register does not hold yet are encrypted (AES-GCM is the
-    costliest step per row); a person whose row hash is unchanged is staged without payload,
-    since the diff leaves that record alone.
-    """
-    refs = [r["person_ref"] for r in batch if r["status"] == "ok"]
-    population = ctx.source == RegisterSource.POPULATION
-    known: dict[Any, str] = {}
-    if refs and population:
-        known = {ref: row_hash for ref, row_hash in session.execute(select(
-            PersonRecord.person_ref, PersonRecord.row_hash).where(
-            _one_of(session, PersonRecord.person_ref, refs)))}
-    elif refs:
-        known = {(ref, number): row_hash for ref, number, row_hash in session.execute(select(
-            LandOwnerRecord.person_ref, LandOwnerRecord.cadastral_number,
-            LandOwnerRecord.row_hash).where(
-            _one_of(session, LandOwnerRecord.person_ref, refs)))}
+    """Stage one batch in a single round trip (Core, not ORM objects), every valid row with its
+    encrypted code: no look-up of the register per batch (see ``_apply``)."""
     encrypt = ctx.protector.encrypt_normalised
     for row in batch:
-        digits, row["code_enc"] = row.pop("digits", None), None
-        if row["status"] != "ok":
-            continue
-        current = known.get(row["person_ref"] if population
-                            else (row["person_ref"], row["cadastral_number"]))
-        if current is None:
-            row["code_enc"] = encrypt(digits)
-        elif population and current == row["row_hash"]:
-            for name in _POPULATION_PAYLOAD:
-                row[name] = None
+        digits = row.pop("digits", None)
+        row["code_enc"] = encrypt(digits) if row["status"] == "ok" else None
     _insert_staged(session, batch)
-
-
-def _one_of(session: Session, column: Any, values: list[str]) -> Any:
-    """``column IN (values)``; on PostgreSQL ``= ANY(array)``: one parameter, which the planner
-    hashes, where thousands of separate parameters were compared one by one per row."""
-    if session.connection().dialect.name == "postgresql":
-        return column == any_(bindparam("values", values, type_=postgresql.ARRAY(Text)))
-    return column.in_(values)
 
 
 def _insert_staged(session: Session, batch: list[dict[str, Any]]) -> None:
@@ -853,14 +857,14 @@ def _apply(session: Session, clock: Clock, key: str, source: RegisterSource,
     removed = conn.execute(
         delete(target).where(*scope, ~kept).execution_options(preserve_rowcount=True))
     report.removed = max(removed.rowcount or 0, 0)
-    # Only rows whose code was encrypted can be new (the register did not hold them when staged).
-    new_rows = select(*picked).where(*ok, StagedRow.code_enc.is_not(None))
-    unique_cols = [c.name for c in same_cols]
+    # New records: ON CONFLICT rather than an anti-join, which could be planned as a nested loop
+    # scanning the register once per staged row, the register growing as the statement inserts
+    # (PostgreSQL estimates an empty table at plan time as empty, e.g. at a first import); it
+    # also keeps a record another import added meanwhile.
+    new_rows = select(*picked).where(*ok)
     if conn.dialect.name in _UPSERT_INSERTS:
-        # ON CONFLICT rather than an anti-join: no plan depends on the (fresh, unanalysed)
-        # staging table's statistics, and a record another import added meanwhile is kept.
         statement: Any = (_UPSERT_INSERTS[conn.dialect.name](target).from_select(cols, new_rows)
-                          .on_conflict_do_nothing(index_elements=unique_cols))
+                          .on_conflict_do_nothing(index_elements=[c.name for c in same_cols]))
     else:
         statement = insert(target).from_select(cols, new_rows.where(~exists().where(*same)))
     inserted = conn.execute(statement.execution_options(preserve_rowcount=True))

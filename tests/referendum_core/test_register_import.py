@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from referendum_core import register_import as ri
 from referendum_core.audit import AuditEntry
@@ -308,6 +308,63 @@ def test_failure_while_applying_leaves_register_unchanged(db_session, run, adazi
     db_session.expire_all()
     assert {(p.person_ref, p.name, p.residence_municipality_id)
             for p in persons(db_session).values()} == before
+
+
+# Statements and plans -------------------------------------------------------------------------
+
+def _statements_of(db_session, action):
+    """``action()``'s result and the SQL statements it sent, staging inserts (one per batch, by
+    design) left out."""
+    seen = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if not statement.startswith("INSERT INTO register_import_staging"):
+            seen.append(statement)
+
+    engine = db_session.get_bind().engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        result = action()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return result, seen
+
+
+def test_reimport_statements_do_not_grow_with_the_rows(db_session, run, adazi):
+    """The diff is set-based: no look-up of the register per batch (batches of 2 here)."""
+    counts = []
+    for first, size in ((0, 6), (100, 18)):  # the second pass also removes the first's people
+        people = [person_row(BORN, first + i) for i in range(size)]
+        run(csv_bytes(people), muni=adazi, batch_size=2)
+        changed = [people[0][:1] + ("Mainīts",) + people[0][2:], *people[2:],
+                   person_row(BORN, first + 99)]
+        (_, report), statements = _statements_of(
+            db_session, lambda changed=changed: run(csv_bytes(changed), muni=adazi, batch_size=2))
+        assert (report.inserted, report.updated, report.removed) == (1, 1, 1)
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+
+
+def test_import_plans_every_statement_afresh_on_postgresql(db_session, run, adazi):
+    """psycopg prepares repeated statements; PostgreSQL may then keep a generic plan made when
+    the register was empty (a per-batch look-up took 8 s instead of 17 ms that way). The import
+    forces custom plans for its own statements and restores the setting afterwards."""
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("plan caching is PostgreSQL's")
+    seen = []
+
+    def record(_conn, cursor, statement, *_args):
+        if statement.startswith("UPDATE register_persons"):
+            seen.append(cursor.connection.execute("SHOW plan_cache_mode").fetchone()[0])
+
+    engine = db_session.get_bind().engine
+    event.listen(engine, "after_cursor_execute", record)
+    try:
+        run(csv_bytes([person_row(BORN, i) for i in range(3)]), muni=adazi)
+    finally:
+        event.remove(engine, "after_cursor_execute", record)
+    assert seen == ["force_custom_plan"]
+    assert db_session.execute(text("SHOW plan_cache_mode")).scalar() == "auto"
 
 
 # Random files never half-apply --------------------------------------------------------------
