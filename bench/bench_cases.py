@@ -145,7 +145,7 @@ def signed_in(app, session_id: str):
         sess["_fresh"] = True
         sess["_id"] = identifier
         sess.permanent = True
-        sess["seen_at"] = NOW.timestamp()
+        sess["seen_at"] = sess["signed_in_at"] = NOW.timestamp()
     return client
 
 

@@ -153,7 +153,11 @@ def _register_hooks(app: Flask) -> None:
         now = clock.now().timestamp()
         last = session.get("seen_at", now)
         idle_limit = app.config["SESSION_IDLE_MINUTES"] * 60
-        if now - last > idle_limit:
+        # The absolute limit: however active, a sign-in lasts PERMANENT_SESSION_LIFETIME (the
+        # cookie's own expiry slides with activity, so it is checked here).
+        signed_in_at = session.setdefault("signed_in_at", last)
+        absolute_limit = app.permanent_session_lifetime.total_seconds()
+        if now - last > idle_limit or now - signed_in_at > absolute_limit:
             logout_user()
             session.clear()
             session["flash_expired"] = True

@@ -246,7 +246,8 @@ def login(client: Any, user: User, clock: FixedClock | None = None) -> None:
         sess["_fresh"] = True
         sess["_id"] = identifier
         sess.permanent = True
-        sess["seen_at"] = (clock.now() if clock else datetime.now(UTC)).timestamp()
+        sess["seen_at"] = sess["signed_in_at"] = (
+            clock.now() if clock else datetime.now(UTC)).timestamp()
 
 
 @pytest.fixture()

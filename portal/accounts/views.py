@@ -59,7 +59,7 @@ def _start_session(user: User, method: str) -> Any:
         session["lang"] = lang
     login_user(user)
     session.permanent = True
-    session["seen_at"] = clock().now().timestamp()
+    session["seen_at"] = session["signed_in_at"] = clock().now().timestamp()
     return redirect(safe_next(target, url_for("main.index")))
 
 

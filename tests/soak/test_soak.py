@@ -210,7 +210,7 @@ def _cookie(app: Any, user: Any) -> tuple[str, str]:
         g.pop("_login_user", None)
         login_user(user, fresh=True)
         session.permanent = True
-        session["seen_at"] = time.time()
+        session["seen_at"] = session["signed_in_at"] = time.time()
         token = generate_csrf()
         cookie = app.session_interface.get_signing_serializer(app).dumps(dict(session))
     return cookie, token

@@ -231,3 +231,17 @@ def test_activity_keeps_the_session_alive_though_last_seen_is_rewritten_once_a_m
     assert client.get("/account").status_code == 200
     clock.advance(timedelta(minutes=31))
     assert client.get("/account").status_code == 302
+
+
+def test_a_sign_in_ends_after_the_absolute_limit_however_active(client, people, login_as,
+                                                                clock):
+    """PERMANENT_SESSION_LIFETIME (12 hours) caps a sign-in even when it is never idle: the
+    cookie's own expiry slides with activity, so the portal checks the sign-in time."""
+    user = people.cvk_officer()
+    login_as(user)
+    for _ in range(12 * 3):  # every 20 minutes for 12 hours: never idle for 30
+        assert client.get("/account").status_code == 200
+        clock.advance(timedelta(minutes=20))
+    clock.advance(timedelta(minutes=1))  # 12 h 1 min after signing in, 21 min after the last
+    answer = client.get("/account")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]

@@ -27,7 +27,7 @@ def _sign_in(app, client, user, clock):
         sess["_fresh"] = True
         sess["_id"] = identifier
         sess.permanent = True
-        sess["seen_at"] = clock.now().timestamp()
+        sess["seen_at"] = sess["signed_in_at"] = clock.now().timestamp()
 
 
 def _events(sock, name):
