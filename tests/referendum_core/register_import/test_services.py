@@ -23,6 +23,7 @@ from referendum_core.register_import import (
     RegisterSource,
     StagedRow,
     import_register,
+    services,
 )
 from tests.conftest import municipality
 from tests.register_data import (
@@ -296,13 +297,13 @@ def test_failure_while_applying_leaves_register_unchanged(db_session, run, adazi
     run(csv_bytes([person_row(BORN, 1)]), muni=adazi)
     before = {(p.person_ref, p.name, p.residence_municipality_id)
               for p in persons(db_session).values()}
-    original = ri._apply
+    original = services.apply_diff
 
     def exploding(session, *args):
         original(session, *args)  # everything written ...
         raise RuntimeError("disk full")  # ... then a failure before the end
 
-    monkeypatch.setattr(ri, "_apply", exploding)
+    monkeypatch.setattr(services, "apply_diff", exploding)
     with pytest.raises(RuntimeError):
         run(csv_bytes([person_row(BORN, 2)]), muni=adazi)
     db_session.expire_all()
@@ -418,26 +419,3 @@ def test_random_files_apply_fully_or_not_at_all(db_session, run, protector, init
             assert after == expected | kept
     finally:
         nested.rollback()
-
-
-# The fast personal-code check agrees with python-stdnum -------------------------------------
-
-def _verdict(check, text):
-    try:
-        return check(text)
-    except ri.InvalidPersonalCode:
-        return "invalid"
-
-
-@settings(max_examples=400, deadline=None)
-@given(digits=st.text(alphabet="0123456789", min_size=10, max_size=12),
-       form=st.sampled_from(["plain", "dash", "spaced", "prefixed"]))
-def test_fast_code_check_agrees_with_normalise(digits, form):
-    text = {"plain": digits, "dash": f"{digits[:6]}-{digits[6:]}",
-            "spaced": f" {digits} ", "prefixed": f"LV{digits}"}[form]
-    assert _verdict(ri._normalise_code, text) == _verdict(normalise, text)
-
-
-@pytest.mark.parametrize("code", ["161175-19997", "16117519997", "328673-00679", " 161175-19997"])
-def test_fast_code_check_accepts_valid_codes(code):
-    assert ri._normalise_code(code) == normalise(code)

@@ -1,0 +1,15 @@
+"""Why a whole file is refused before anything is written."""
+from __future__ import annotations
+
+
+class ImportRefused(Exception):
+    """The file cannot be imported at all (wrong header, unreadable, empty); nothing written.
+
+    ``reason`` is one of ``wrong_header``, ``empty``, ``not_utf8``, ``not_json``;
+    ``missing`` / ``unexpected`` list the header problems.
+    """
+
+    def __init__(self, reason: str, *, missing: tuple[str, ...] = (),
+                 unexpected: tuple[str, ...] = (), line: int | None = None) -> None:
+        super().__init__(f"register import refused: {reason}")
+        self.reason, self.missing, self.unexpected, self.line = reason, missing, unexpected, line
