@@ -1,4 +1,4 @@
-"""Why a whole file is refused before anything is written."""
+"""Why a whole file is refused: nothing of it is applied."""
 from __future__ import annotations
 
 
