@@ -16,7 +16,6 @@ from flask_socketio import SocketIO, join_room
 
 from messaging import runtime, services
 from messaging.exceptions import MessagingError, NotParticipant
-from messaging.models import Thread
 from portal import metrics
 from portal.database import on_commit, transactional
 from portal.extensions import socketio
@@ -69,7 +68,7 @@ def on_typing(data: Any) -> None:
     thread_id = int_field(data, "thread_id")
     if thread_id is None or not getattr(current_user, "is_authenticated", False):
         return
-    thread = db().get(Thread, thread_id)
+    thread = services.load_thread(db(), thread_id)
     if thread is None or not services.is_participant(thread, current_user):
         return
     socketio.emit("typing", {"thread_id": thread_id, "name": current_user.display_name,
