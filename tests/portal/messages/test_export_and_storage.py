@@ -57,14 +57,14 @@ def test_database_holds_no_plaintext(app, db_session, clock, people):
     member, officer = people.member(), people.cvk_officer()
     thread = services.create_thread(db_session, clock, member, subject=SUBJECT, text=SECRET,
                                     targets=[Target(TargetKind.CVK)],
-                                    uploads=[services.Upload("seifs-3141.pdf", PDF)])
+                                    uploads=[services.Upload("seifs-qwzx.pdf", PDF)])
     message = services.post_message(db_session, clock, officer, thread, SECRET + " (atbilde)")
     services.edit_message(db_session, clock, officer, message.id, "labots: " + SECRET)
     services.search_messages(db_session, officer, "seifā")
     services.export_thread(db_session, clock, officer, thread.id)
     db_session.flush()
     # The texts, the subject, the file name and the file's content.
-    needles = [s.encode() for s in (SECRET, SUBJECT, "seifs-3141.pdf", "3141")] + [PDF[:40]]
+    needles = [s.encode() for s in (SECRET, SUBJECT, "seifs-qwzx.pdf", "seifs-qwzx")] + [PDF[:40]]
     connection = db_session.connection()
     inspector = inspect(connection)
     scanned = 0
