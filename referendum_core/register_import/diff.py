@@ -2,9 +2,11 @@
 new), planned with fresh statistics."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, literal, or_, select, update
+from sqlalchemy import Connection, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,6 +33,19 @@ def refresh_statistics(session: Session, source: RegisterSource) -> None:
         target = PersonRecord if source == RegisterSource.POPULATION else LandOwnerRecord
         conn.exec_driver_sql(f"ANALYZE (SKIP_LOCKED) {StagedRow.__tablename__}, "
                              f"{target.__tablename__}")
+
+
+@contextmanager
+def _without_nested_loops(conn: Connection) -> Iterator[None]:
+    """PostgreSQL plans the next statements without nested-loop joins (transaction-local,
+    restored afterwards); other databases as usual."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    previous = conn.execute(select(func.current_setting("enable_nestloop"))).scalar()
+    conn.execute(select(func.set_config("enable_nestloop", "off", True)))
+    yield
+    conn.execute(select(func.set_config("enable_nestloop", previous, True)))
 
 
 # INSERT ... ON CONFLICT DO NOTHING, per dialect (both have a unique constraint to name).
@@ -85,17 +100,22 @@ def apply_diff(session: Session, clock: Clock, key: str, source: RegisterSource,
     removed = conn.execute(
         delete(target).where(*scope, ~kept).execution_options(preserve_rowcount=True))
     report.removed = max(removed.rowcount or 0, 0)
-    # New records: ON CONFLICT rather than an anti-join, which could be planned as a nested loop
-    # scanning the register once per staged row, the register growing as the statement inserts
-    # (PostgreSQL estimates an empty table at plan time as empty, e.g. at a first import); it
-    # also keeps a record another import added meanwhile.
+    # New records. ON CONFLICT keeps a record another import added meanwhile. On PostgreSQL the
+    # staged people the register already holds are left out by an anti-join first (probing the
+    # unique index for each of them is most of a re-import's insert), hashed: as a nested loop
+    # it could scan the register once per staged row while the statement makes it grow (an
+    # empty register is estimated empty, as at a first import).
     new_rows = select(*picked).where(*ok)
-    if conn.dialect.name in _UPSERT_INSERTS:
-        statement: Any = (_UPSERT_INSERTS[conn.dialect.name](target).from_select(cols, new_rows)
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        new_rows = new_rows.where(~exists().where(*same))
+    if dialect in _UPSERT_INSERTS:
+        statement: Any = (_UPSERT_INSERTS[dialect](target).from_select(cols, new_rows)
                           .on_conflict_do_nothing(index_elements=[c.name for c in same_cols]))
     else:
         statement = insert(target).from_select(cols, new_rows.where(~exists().where(*same)))
-    inserted = conn.execute(statement.execution_options(preserve_rowcount=True))
+    with _without_nested_loops(conn):
+        inserted = conn.execute(statement.execution_options(preserve_rowcount=True))
     report.inserted = max(inserted.rowcount or 0, 0)
     report.unchanged = ok_count - report.inserted - report.updated
     session.expire_all()

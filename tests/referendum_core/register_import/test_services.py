@@ -349,14 +349,18 @@ def test_reimport_statements_do_not_grow_with_the_rows(db_session, run, adazi):
 def test_import_plans_every_statement_afresh_on_postgresql(db_session, run, adazi):
     """psycopg prepares repeated statements; PostgreSQL may then keep a generic plan made when
     the register was empty (a per-batch look-up took 8 s instead of 17 ms that way). The import
-    forces custom plans for its own statements and restores the setting afterwards."""
+    forces custom plans for its own statements, inserts new records without nested loops (no
+    rescans of the growing register) and restores both settings afterwards."""
     if db_session.get_bind().dialect.name != "postgresql":
         pytest.skip("plan caching is PostgreSQL's")
-    seen = []
+    seen = {}
 
     def record(_conn, cursor, statement, *_args):
-        if statement.startswith("UPDATE register_persons"):
-            seen.append(cursor.connection.execute("SHOW plan_cache_mode").fetchone()[0])
+        for table in ("UPDATE register_persons", "INSERT INTO register_persons"):
+            if statement.startswith(table):
+                seen[table] = tuple(cursor.connection.execute(
+                    "SELECT current_setting('plan_cache_mode'), current_setting('enable_nestloop')"
+                ).fetchone())
 
     engine = db_session.get_bind().engine
     event.listen(engine, "after_cursor_execute", record)
@@ -364,8 +368,11 @@ def test_import_plans_every_statement_afresh_on_postgresql(db_session, run, adaz
         run(csv_bytes([person_row(BORN, i) for i in range(3)]), muni=adazi)
     finally:
         event.remove(engine, "after_cursor_execute", record)
-    assert seen == ["force_custom_plan"]
-    assert db_session.execute(text("SHOW plan_cache_mode")).scalar() == "auto"
+    assert seen == {"UPDATE register_persons": ("force_custom_plan", "on"),
+                    "INSERT INTO register_persons": ("force_custom_plan", "off")}
+    assert db_session.execute(text(
+        "SELECT current_setting('plan_cache_mode'), current_setting('enable_nestloop')")
+    ).one() == ("auto", "on")
 
 
 # Random files never half-apply --------------------------------------------------------------
