@@ -164,15 +164,16 @@ def recent_messages(session: Session, thread: Thread, *, before_id: int | None =
 
 @functools.cache
 def readers_select() -> Any:
-    """``directory.readers_select`` of the thread ``:thread_id``, built once per process."""
+    """``directory.readers_select`` of the thread ``:p_thread``, built once per process (the
+    parameter is not named after a column: an UPDATE would take such a value as one to set)."""
     return directory.readers_select(ThreadParticipant.__table__,
-                                    bindparam("thread_id", type_=Integer))
+                                    bindparam("p_thread", type_=Integer))
 
 
 def thread_user_ids(session: Session, thread: Thread) -> set[int]:
     """Every active user who can read ``thread`` now (persons plus current group members), in
     one query however many groups take part."""
-    return set(session.scalars(readers_select(), {"thread_id": thread.id}))
+    return set(session.scalars(readers_select(), {"p_thread": thread.id}))
 
 
 def unread_counts(session: Session, user: Any, thread_ids: Sequence[int]) -> dict[int, int]:

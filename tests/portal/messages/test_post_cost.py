@@ -4,6 +4,8 @@ readers' unread notices inserted in one ``INSERT … SELECT`` rather than looked
 one by one, and no membership look-up for someone taking part in person."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import event, select, update
 
 from messaging import services
@@ -12,6 +14,7 @@ from messaging.models import (
     NotificationKind,
     NotificationStatus,
     ParticipantKind,
+    Thread,
     ThreadParticipant,
 )
 from messaging.rules import Target, TargetKind
@@ -72,20 +75,28 @@ def test_a_post_runs_the_same_statements_for_3_and_12_participants(client, login
     for size, (thread, others) in threads.items():
         _post(client, db_session, thread.id, "pirmā")  # the first request of a thread warms up
         _nothing_pending(db_session, thread.id)
+        clock.advance(timedelta(minutes=5))  # each post moves the thread's last activity
         owed, _ = _post(client, db_session, thread.id, "visi saņem paziņojumu")
         assert _pending(db_session, thread.id) == sorted(u.id for u in others)
-        again, _ = _post(client, db_session, thread.id, "neviens jauns paziņojums")
+        clock.advance(timedelta(minutes=5))
+        again, last_id = _post(client, db_session, thread.id, "neviens jauns paziņojums")
         assert _pending(db_session, thread.id) == sorted(u.id for u in others)
+        # The same writes: the thread's last activity and the poster's read position moved.
+        db_session.expire_all()
+        assert db_session.get(Thread, thread.id).last_message_at == clock.now()
+        assert services.read_positions(db_session, thread)[officer.id] == last_id
         assert len(owed) == len(again), "\n".join(s[:100] for s in owed)
         counts[size] = owed
         # One INSERT … SELECT for every reader's notice; no look-up of the participants' rows
         # or memberships (the poster takes part in person), no per-reader statement.
-        assert sum(s.startswith("INSERT INTO notification_outbox") for s in owed) == 1
-        assert not any("FROM memberships" in s and not s.startswith("INSERT") for s in owed)
+        assert sum("INSERT INTO notification_outbox" in s for s in owed) == 1
+        assert not any("FROM memberships" in s and "INSERT INTO" not in s for s in owed)
     assert len(counts[3]) == len(counts[12]), (counts[3], counts[12])
     # user, thread with participants, message, thread's last activity, poster's read position,
-    # notices, then the audit entry (head lock, entry, head)
-    assert len(counts[12]) <= 9, counts[12]
+    # notices (these three in one statement on PostgreSQL), then the audit entry (head lock,
+    # entry, head)
+    postgresql = db_session.get_bind().dialect.name == "postgresql"
+    assert len(counts[12]) <= (7 if postgresql else 9), counts[12]
 
 
 def test_group_readers_get_notices_in_one_statement(client, login_as, db_session, clock, people):
@@ -108,7 +119,7 @@ def test_group_readers_get_notices_in_one_statement(client, login_as, db_session
     readers = sorted(u.id for u in (chair, member))
     assert _pending(db_session, thread.id) == readers
     assert _pending(db_session, thread.id, NotificationKind.MENTION) == [member.id]
-    assert sum(s.startswith("INSERT INTO notification_outbox") for s in seen) == 2  # + mention
+    assert sum("INSERT INTO notification_outbox" in s for s in seen) == 2  # + mention
     assert services.thread_user_ids(db_session, thread) == {officer.id, *readers}
     assert retired.id not in readers and outsider.id not in readers
 
