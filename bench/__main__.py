@@ -201,7 +201,7 @@ def rows_for(sizes: Sizes) -> list[Row]:
         target = "p95 < 50 ms" if "dashboard" not in page else ""
         rows.append(Row("cases", f"{page} ({sizes.cases:,} cases), p95", f"{page} p95", "ms",
                         target, (lambda v: v < 50) if target else None))
-    for shape, name in (("pool", "ballot pool (sync workers)"), ("gevent", "gevent processes")):
+    for shape, name in (("pool", "ballot pool (3 × 2 threads)"), ("gevent", "gevent processes")):
         p = f"{shape}_"
         rows += [
             Row("cast", f"cast, {name}: accepted at {sizes.cast_rate:.0f}/s offered "
@@ -219,6 +219,8 @@ def rows_for(sizes: Sizes) -> list[Row]:
                 p + "open_refused", "casts", digits=0),
             Row("cast", f"cast, {name}: server CPU per ballot", p + "server_cpu_ms_per_ballot",
                 "ms", digits=2),
+            Row("cast", f"cast, {name}: PostgreSQL CPU per ballot",
+                p + "database_cpu_ms_per_ballot", "ms", digits=2),
         ]
     wanted = min(5000, sizes.connections)
     rows += [

@@ -276,20 +276,20 @@ def run(*, server_url: str, redis: str | None, voters: int = 200, rate: float = 
         bare = bare_verification_rate(election.manifest, 300)
         for _ in range(repetitions):
             ballots = encrypt_all(election, per_voter, jobs)
-            figures.append(_repetition(portal, election, ballots, rate, seconds,
+            figures.append(_repetition(portal, database, election, ballots, rate, seconds,
                                        closed_seconds, bare))
     return figures
 
 
-def _repetition(portal: harness.Portal, election: Election, ballots: list[list[bytes]],
-                rate: float, seconds: float, closed_seconds: float, bare: float
-                ) -> dict[str, float]:
+def _repetition(portal: harness.Portal, database: str, election: Election,
+                ballots: list[list[bytes]], rate: float, seconds: float, closed_seconds: float,
+                bare: float) -> dict[str, float]:
     voters = make_voters(election, portal.cast_ports or portal.ports, ballots)
     time.sleep(1.0)  # let the encryption pool's processes go away
     busy0, all0 = harness.machine_busy()
-    server0 = portal.cpu_seconds()
+    server0, db0 = portal.cpu_seconds(), harness.database_cpu_seconds(database)
     opened = asyncio.run(_open_loop(voters, rate, seconds))
-    server1 = portal.cpu_seconds()
+    server1, db1 = portal.cpu_seconds(), harness.database_cpu_seconds(database)
     busy1, all1 = harness.machine_busy()
     closed = asyncio.run(_closed_loop(voters, closed_seconds))
     server2 = portal.cpu_seconds()
@@ -310,6 +310,7 @@ def _repetition(portal: harness.Portal, election: Election, ballots: list[list[b
         "client_cpu_ms_per_ballot": 1000 * (opened.client_cpu_s + closed.client_cpu_s)
         / max(1, opened.sent + sum(closed.statuses.values())),
         "server_cpu_ms_per_ballot": 1000 * (server1 - server0) / max(1, opened.sent),
+        "database_cpu_ms_per_ballot": 1000 * (db1 - db0) / max(1, opened.sent),
         "server_cpu_ms_per_ballot_saturated": 1000 * (server2 - server1)
         / max(1, sum(closed.statuses.values())),
         "machine_busy_open": (busy1 - busy0) / max(1.0, all1 - all0),

@@ -167,6 +167,29 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / _clock_ticks()
 
 
+def database_cpu_seconds(database_url: str) -> float:
+    """User + system CPU seconds of PostgreSQL's live backends serving ``database_url``'s
+    database (its processes are titled ``postgres: … <database> …``); readable when the
+    server runs on this machine, else 0."""
+    from sqlalchemy.engine import make_url
+
+    name = make_url(database_url).database or ""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not title.startswith("postgres:") or f" {name} " not in title:
+                continue
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / _clock_ticks()
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) jiffies of all CPUs from /proc/stat, to measure utilisation over a span."""
     parts = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
