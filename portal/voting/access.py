@@ -8,6 +8,7 @@ from sqlalchemy import select
 from portal.permissions import Permission, Scope, has_permission, require
 from portal.web import db
 from referendum_core.organisation import PollingStation
+from referendum_core.voting.casting import VoterStanding, load_for_casting
 from referendum_core.voting.models import Referendum
 
 
@@ -29,6 +30,16 @@ def access_referendum(referendum_id: int, permission: Permission) -> Referendum:
     referendum = get_referendum(referendum_id)
     require(permission, scope_of(referendum))
     return referendum
+
+
+def access_referendum_to_cast(referendum_id: int) -> tuple[Referendum, VoterStanding]:
+    """``access_referendum(…, VOTE)`` for the cast, with the signed-in voter's standing read
+    in the same round trip (``load_for_casting``)."""
+    found = load_for_casting(db(), referendum_id, getattr(current_user, "person_ref", None))
+    if found is None:
+        abort(404)
+    require(Permission.VOTE, scope_of(found[0]))
+    return found
 
 
 def can(permission: Permission, referendum: Referendum) -> bool:

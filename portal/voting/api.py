@@ -14,7 +14,12 @@ from sqlalchemy.exc import OperationalError
 from portal import metrics
 from portal.database import commit, on_commit
 from portal.permissions import Permission
-from portal.voting.access import access_referendum, can, get_referendum
+from portal.voting.access import (
+    access_referendum,
+    access_referendum_to_cast,
+    can,
+    get_referendum,
+)
 from portal.voting.live import push_live
 from portal.voting.texts import refusal_text
 from portal.web import audit_context, clock, db
@@ -80,19 +85,19 @@ def election(referendum_id: int) -> Any:
 @signed_in
 def cast(referendum_id: int) -> Any:
     """Cast an encrypted ballot; answers the tracker and where to look it up."""
-    referendum = access_referendum(referendum_id, Permission.VOTE)
+    referendum, standing = access_referendum_to_cast(referendum_id)
     try:
         body = _body()
         for attempt in range(LOCK_RETRIES):
             try:
                 receipt = cast_ballot(db(), clock(), current_user, referendum, body,
-                                      context=audit_context())
+                                      context=audit_context(), standing=standing)
                 break
             except OperationalError:  # SQLite's database lock; PostgreSQL waits instead
                 db().rollback()
                 if attempt == LOCK_RETRIES - 1:
                     raise
-                referendum = access_referendum(referendum_id, Permission.VOTE)
+                referendum, standing = access_referendum_to_cast(referendum_id)
     except VotingError as err:
         commit()  # keep the audit entry of the refusal (nothing else was written)
         metrics.ballot_refused(getattr(err, "reason", err.code))

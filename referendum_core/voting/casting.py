@@ -130,10 +130,18 @@ def check_may_vote_online(session: Session, clock: Clock, referendum: Referendum
     _check_online_voter(session, clock, referendum, person_ref)
 
 
-def _voter_check() -> Any:
-    """The voter's list entry, in-person votes and alias in one statement (built once)."""
-    case_id, referendum_id = bindparam("case_id"), bindparam("referendum_id")
-    person_ref = bindparam("person_ref")
+@dataclass(frozen=True)
+class VoterStanding:
+    """What the database says of one person in one referendum: on its voter list, voted in
+    person (ETVR mark at a station or a registration envelope), their alias if made."""
+
+    listed: bool
+    voted_in_person: bool
+    alias: str | None
+
+
+def _standing_columns(case_id: Any, referendum_id: Any, person_ref: Any) -> tuple[Any, ...]:
+    """The three ``VoterStanding`` facts as column expressions (one statement)."""
     listed = exists().where(VoterListEntry.voter_list_id == VoterList.id,
                             VoterList.case_id == case_id,
                             VoterList.purpose == "referendum",
@@ -146,18 +154,35 @@ def _voter_check() -> Any:
     alias = (select(VoterAlias.alias).where(VoterAlias.referendum_id == referendum_id,
                                             VoterAlias.person_ref == person_ref)
              .scalar_subquery())
-    return select(listed, or_(marked, enveloped), alias)
+    return listed, or_(marked, enveloped), alias
 
 
 # The hot path's statements are built once (constructing SQLAlchemy statements per request
 # costs more CPU than running them).
-_VOTER_CHECK = _voter_check()
+_VOTER_CHECK = select(*_standing_columns(bindparam("case_id"), bindparam("referendum_id"),
+                                         bindparam("person_ref")))
+_FOR_CASTING = (select(Referendum, *_standing_columns(Referendum.case_id, Referendum.id,
+                                                      bindparam("person_ref")))
+                .where(Referendum.id == bindparam("referendum_id")))
+
+
+def load_for_casting(session: Session, referendum_id: int, person_ref: str | None
+                     ) -> tuple[Referendum, VoterStanding] | None:
+    """The referendum and the person's standing in it, in one round trip (the cast's first
+    statement after the sign-in); ``None`` when there is no such referendum."""
+    row = session.execute(_FOR_CASTING, {"referendum_id": referendum_id,
+                                         "person_ref": person_ref}).first()
+    if row is None:
+        return None
+    return row[0], VoterStanding(bool(row[1]), bool(row[2]), row[3])
 
 
 def _check_online_voter(session: Session, clock: Clock, referendum: Referendum,
-                        person_ref: str | None) -> str | None:
+                        person_ref: str | None, standing: VoterStanding | None = None
+                        ) -> str | None:
     """``check_may_vote_online`` in one round trip to the database (the list, both kinds of
-    in-person vote and the voter's alias are asked together); returns the alias, if made."""
+    in-person vote and the voter's alias are asked together), or none when ``standing`` was
+    read with the referendum (``load_for_casting``); returns the alias, if made."""
     if not referendum.has_online_voting:
         raise OnlineVotingNotAvailable()
     if referendum.stage != Stage.VOTING:
@@ -169,16 +194,18 @@ def _check_online_voter(session: Session, clock: Clock, referendum: Referendum,
                                   closes_at=referendum.online_closes_at)
     if not person_ref:
         raise NotOnVoterList()
-    row = session.connection().execute(_VOTER_CHECK, {
-        "case_id": referendum.case_id, "referendum_id": referendum.id,
-        "person_ref": person_ref}).one()
-    if not row[0]:
+    if standing is None:
+        row = session.connection().execute(_VOTER_CHECK, {
+            "case_id": referendum.case_id, "referendum_id": referendum.id,
+            "person_ref": person_ref}).one()
+        standing = VoterStanding(bool(row[0]), bool(row[1]), row[2])
+    if not standing.listed:
         raise NotOnVoterList()
-    if row[1]:
+    if standing.voted_in_person:
         voted = in_person_vote(session, referendum, person_ref)
         assert voted is not None
         raise VotedInPerson(*voted)
-    return row[2]
+    return standing.alias
 
 
 def _parse(ballot_json: str | bytes | dict[str, Any]) -> Any:
@@ -377,7 +404,8 @@ def election_context(referendum: Referendum) -> ElectionContext:
 
 def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Referendum,
                 ballot_json: str | bytes | dict[str, Any],
-                context: AuditContext | None = None) -> CastReceipt:
+                context: AuditContext | None = None,
+                standing: VoterStanding | None = None) -> CastReceipt:
     """Accept an encrypted ballot onto the bulletin board (spec sections 5-6). A later ballot
     of the same voter supersedes the earlier one (Art. 20(5)); the server never sees the choice.
 
@@ -387,7 +415,7 @@ def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Refere
         BallotRefused: not JSON, for another election, wrong alias, a failed proof, a replay.
     """
     person_ref = getattr(voter, "person_ref", None)
-    alias = _check_online_voter(session, clock, referendum, person_ref)
+    alias = _check_online_voter(session, clock, referendum, person_ref, standing)
     assert person_ref is not None and referendum.manifest is not None
     ballot = _parse(ballot_json)
     if alias is None:

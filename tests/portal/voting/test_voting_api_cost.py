@@ -53,8 +53,32 @@ def test_a_cast_runs_the_same_few_statements_however_full_the_board(app, login_a
         _cast(login_as(voter), db_session, ref, scenario.ballot(voter, NO_VOTE))
     later = _cast(login_as(later_voter), db_session, ref, scenario.ballot(later_voter, NO_VOTE))
     assert len(first) == len(later), "\n".join(s[:90] for s in first)
-    # user, referendum, voter check, board lock, then alphas + board entry + head in one
-    # statement on PostgreSQL (three on SQLite)
-    assert len(later) <= (5 if db_session.get_bind().dialect.name == "postgresql" else 7), later
+    # user, referendum with the voter's standing, board lock, then alphas + board entry + head
+    # (+ online voters) in one statement on PostgreSQL (three on SQLite)
+    assert len(later) <= (4 if db_session.get_bind().dialect.name == "postgresql" else 6), later
     assert not any("audit_" in s for s in later)  # the board is the record of accepted ballots
     assert not any("FROM memberships" in s for s in later)  # a voter's rights are personal
+
+
+def test_the_standing_read_with_the_referendum_still_refuses_as_the_law_says(
+        login_as, scenario, people, db_session, clock):
+    """The cast reads the voter's standing with the referendum (one statement); the refusals
+    are unchanged: Art. 7 (not on the voter list) and Art. 20(5) (voted in person)."""
+    from referendum_core.etvr import mark_voted
+
+    ref = scenario.referendum
+    outsider = login_as(people.voter("010101-10006", "Ārpus Saraksta"))
+    answer = outsider.post(f"/api/voting/{ref.id}/ballots",
+                           data=json.dumps(scenario.ballot(scenario.voters[0], YES_VOTE)),
+                           content_type="application/json")
+    assert answer.status_code == 422 and answer.get_json()["code"] == "not_on_voter_list"
+    voter = scenario.voters[1]
+    ballot = scenario.ballot(voter, YES_VOTE)
+    mark_voted(db_session, clock, scenario.members[0], ref.case_id, voter.person_ref,
+               polling_station=scenario.station)
+    db_session.commit()
+    answer = login_as(voter).post(f"/api/voting/{ref.id}/ballots", data=json.dumps(ballot),
+                                  content_type="application/json")
+    assert answer.status_code == 422 and answer.get_json()["code"] == "voted_in_person"
+    db_session.refresh(ref)
+    assert ref.board_seq == 0
