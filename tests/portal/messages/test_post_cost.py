@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from messaging import services
 from messaging.models import (
@@ -20,24 +20,14 @@ from messaging.models import (
 from messaging.rules import Target, TargetKind
 from portal.accounts import services as accounts
 from referendum_core.organisation import CommissionKind, Municipality, get_commission
+from tests.statements import captured_statements
 
 
 def _post(client, db_session, thread_id, text):
     """POST as the live page does; the statements it sent (the test's savepoints left out)."""
-    bind = db_session.get_bind()
-    engine = getattr(bind, "engine", bind)
-    seen: list[str] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):
-            seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with captured_statements(db_session) as seen:
         answer = client.post(f"/messages/{thread_id}/post", data={"text": text},
                              headers={"X-Requested-With": "fetch", "Accept": "application/json"})
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
     assert answer.status_code == 200, answer.get_data(as_text=True)
     return seen, answer.get_json()["message_id"]
 

@@ -6,30 +6,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from messaging import services
 from messaging.models import Notification, NotificationStatus
 from messaging.rules import Target, TargetKind
+from tests.statements import captured_statements
 
 PDF = (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\nxref\n0 1\n0000000000 65535 f \n"
        b"startxref\n0\n%%EOF\n")
 
 
 def _statements(client, db_session, method, path, **kwargs):
-    bind = db_session.get_bind()
-    engine = getattr(bind, "engine", bind)
-    seen: list[str] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):
-            seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with captured_statements(db_session) as seen:
         answer = getattr(client, method)(path, **kwargs)
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
     assert answer.status_code == 200, answer.get_data(as_text=True)
     return seen, answer
 

@@ -5,17 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
-
-from tests.voting_support import ONLINE_MONDAY, YES_VOTE, build_scenario
-
-
-@pytest.fixture()
-def scenario(db_session, clock, keys):
-    s = build_scenario(db_session, clock, keys)
-    clock.set(ONLINE_MONDAY)
-    db_session.commit()
-    return s
+from tests.voting_support import YES_VOTE
 
 
 def _assert_401_json(answer):

@@ -6,35 +6,14 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
-from sqlalchemy import event
-
-from tests.voting_support import NO_VOTE, ONLINE_MONDAY, YES_VOTE, build_scenario
-
-
-@pytest.fixture()
-def scenario(db_session, clock, keys):
-    s = build_scenario(db_session, clock, keys)
-    clock.set(ONLINE_MONDAY)
-    db_session.commit()
-    return s
+from tests.statements import captured_statements
+from tests.voting_support import NO_VOTE, YES_VOTE
 
 
 def _cast(client, db_session, referendum, ballot):
-    bind = db_session.get_bind()
-    engine = getattr(bind, "engine", bind)
-    seen: list[str] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):  # the test's own
-            seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with captured_statements(db_session) as seen:
         answer = client.post(f"/api/voting/{referendum.id}/ballots", data=json.dumps(ballot),
                              content_type="application/json")
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
     assert answer.status_code == 201, answer.get_data(as_text=True)
     return seen
 

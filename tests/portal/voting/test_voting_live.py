@@ -6,24 +6,14 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
-
 from portal.extensions import socketio
 from portal.voting import live
 from referendum_core.voting.models import BoardEntry
-from tests.voting_support import ONLINE_MONDAY, POLLS_OPEN, YES_VOTE, build_scenario
+from tests.voting_support import POLLS_OPEN, YES_VOTE
 
 NS = "/voting"
 TURNOUT_KEYS = {"referendum_id", "board_seq", "board_head", "stage", "eligible",
                 "online_voters", "in_person", "participants"}
-
-
-@pytest.fixture()
-def scenario(db_session, clock, keys):
-    s = build_scenario(db_session, clock, keys)
-    clock.set(ONLINE_MONDAY)
-    db_session.commit()
-    return s
 
 
 def _socket(app, flask_client, referendum_id):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from referendum_core.crypto.ballot import audit_opening
@@ -21,14 +20,6 @@ from tests.voting_support import (
     YES_VOTE,
     build_scenario,
 )
-
-
-@pytest.fixture()
-def scenario(db_session, clock, keys):
-    s = build_scenario(db_session, clock, keys)
-    clock.set(ONLINE_MONDAY)
-    db_session.commit()
-    return s
 
 
 def test_anonymous_visitor_sees_the_question_and_a_sign_in_link(client, scenario):
