@@ -26,16 +26,6 @@ DAY = date(2026, 3, 2)
 
 
 @pytest.fixture()
-def protector(keys):
-    return keys.personal_codes
-
-
-@pytest.fixture()
-def adazi(db_session):
-    return municipality(db_session)
-
-
-@pytest.fixture()
 def riga(db_session):
     return municipality(db_session, "0001000")
 

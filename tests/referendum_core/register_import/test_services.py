@@ -40,16 +40,6 @@ BORN = date(1980, 1, 1)
 
 
 @pytest.fixture()
-def protector(keys):
-    return keys.personal_codes
-
-
-@pytest.fixture()
-def adazi(db_session):
-    return municipality(db_session)
-
-
-@pytest.fixture()
 def run(db_session, clock, protector, people):
     actor = people.chair()
 
