@@ -9,8 +9,8 @@ observer's report, a message thread and two initiatives (one awaiting the decisi
 collecting signatures). ``Tour.sign_in`` signs a role in as a person would (password, then the
 TOTP code of the server's time); voters use the one-time code the demo shows on screen.
 
-Sessions outlive the clock's jumps between stages (idle limit raised), so a test signs each
-role in once per module.
+Sessions outlive the clock's jumps between stages (idle and absolute limits raised), so a test
+signs each role in once per module.
 """
 from __future__ import annotations
 
@@ -139,7 +139,8 @@ def start_tour(tmp_dir: Path, *, objects: bool = True, referendum: bool = True
     voting); stop it afterwards."""
     require_chromium()
     clock = FixedClock(START)
-    server = start_live_server(tmp_dir, clock=clock, SESSION_IDLE_MINUTES=60 * 24 * 60)
+    server = start_live_server(tmp_dir, clock=clock, SESSION_IDLE_MINUTES=60 * 24 * 60,
+                               PERMANENT_SESSION_LIFETIME=timedelta(days=60))
     live = next(server)
     tour = Tour(live, clock)
     try:

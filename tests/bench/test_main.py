@@ -46,7 +46,7 @@ def test_medians_spread_targets_and_reasons_in_the_table():
                     and "ballot pool" in line)
     assert "305 ballots/s" in accepted.replace(".0 ", " ") and "≥ 300/s" in accepted
     assert accepted.endswith("| yes |")
-    p99 = next(line for line in table.splitlines() if "ballot pool (sync workers): p99 "
+    p99 = next(line for line in table.splitlines() if "ballot pool (3 × 2 threads): p99 "
                "latency at that rate" in line)
     assert "120.0 ms" in p99 and "3: 90.0 – 400.0" in p99 and p99.endswith("| yes |")
     assert "| delivery | — | skipped: no Redis |" in table
