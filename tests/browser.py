@@ -2,7 +2,8 @@
 driving Debian's Chromium, and axe-core accessibility checks.
 
 Fixtures are defined in ``tests/conftest.py`` (``live_server``, ``browser``, ``page``); this module
-holds the helpers they use and the helpers tests call (``sign_in_official``, ``check_a11y``).
+holds the helpers they use and the helpers tests call (``Actors``, ``sign_in_official``,
+``sign_in_voter``, ``check_a11y``).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -43,8 +45,9 @@ class LiveServer:
     totp_secrets: dict[str, str] = field(default_factory=dict)
     demo_password: str = ""
 
-    def totp(self, email: str) -> str:
-        return pyotp.TOTP(self.totp_secrets[email]).now()
+    def totp(self, email: str, at: datetime | None = None) -> str:
+        totp = pyotp.TOTP(self.totp_secrets[email])
+        return totp.now() if at is None else totp.at(at)
 
 
 def start_live_server(tmp_dir: Path, clock: Any = None, **overrides: Any) -> Iterator[LiveServer]:
@@ -87,14 +90,73 @@ def start_live_server(tmp_dir: Path, clock: Any = None, **overrides: Any) -> Ite
         app.extensions["portal_db"].engine.dispose()
 
 
-def sign_in_official(page: Any, live: LiveServer, email: str) -> None:
-    """Password step then the TOTP step, as a person would."""
+class Actors:
+    """A fresh browser context per person, signed in as a person would at the server's time.
+    With a ``FixedClock`` the clock moves 31 s before each official's sign-in: a TOTP code is
+    refused the second time (replay), so every sign-in needs a step of its own."""
+
+    def __init__(self, browser: Any, live: LiveServer, clock: Any) -> None:
+        self.browser, self.live, self.clock = browser, live, clock
+        self.contexts: list[Any] = []
+
+    def page(self, phone: bool = False) -> Any:
+        """A new page in a context of its own (Latvian, Riga time, downloads allowed); its
+        console errors are collected in ``page.console_errors``."""
+        options: dict[str, Any] = {"locale": "lv-LV", "timezone_id": "Europe/Riga",
+                                   "accept_downloads": True}
+        if phone:
+            options.update(viewport={"width": 390, "height": 844}, is_mobile=True,
+                           has_touch=True, device_scale_factor=2)
+        context = self.browser.new_context(**options)
+        context.set_default_timeout(30000)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.console_errors = []
+        page.on("console", lambda msg: page.console_errors.append(msg.text)
+                if msg.type == "error" else None)
+        return page
+
+    def official(self, email: str) -> Any:
+        self.clock.advance(timedelta(seconds=31))
+        page = self.page()
+        sign_in_official(page, self.live, email, at=self.clock.now())
+        return page
+
+    def voter(self, personal_code: str, phone: bool = False) -> Any:
+        page = self.page(phone)
+        sign_in_voter(page, self.live, personal_code)
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+def sign_in_voter(page: Any, live: LiveServer, personal_code: str) -> None:
+    """A resident signs in with the personal code and the one-time code the demo shows on
+    screen (its stand-in for the text message)."""
+    page.goto(f"{live.url}/voter/login")
+    page.get_by_label("Personas kods").fill(personal_code)
+    page.get_by_role("button", name="Sūtīt man kodu").click()
+    notice = page.get_by_role("status").inner_text()
+    page.get_by_label("Saņemtais kods").fill(
+        "".join(ch for ch in notice.split("ir", 1)[1] if ch.isdigit())[:6])
+    page.get_by_role("button", name="Pieteikties").last.click()
+    page.wait_for_load_state()
+
+
+def sign_in_official(page: Any, live: LiveServer, email: str, *,
+                     at: datetime | None = None) -> None:
+    """Password step then the TOTP step, as a person would; the code is the one for ``at``
+    (the server's time when it runs on a test clock; default: now)."""
     page.goto(f"{live.url}/login")
     page.get_by_label("E-pasta adrese").fill(email)
     page.get_by_label("Parole").fill(live.demo_password)
     page.get_by_role("button", name="Turpināt").click()
-    page.get_by_label("Kods no autentifikācijas lietotnes vai rezerves kods").fill(live.totp(email))
+    page.get_by_label("Kods no autentifikācijas lietotnes vai rezerves kods").fill(
+        live.totp(email, at))
     page.get_by_role("button", name="Pieteikties").last.click()
+    page.wait_for_load_state()
 
 
 def check_a11y(page: Any, *, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:

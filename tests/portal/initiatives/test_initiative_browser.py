@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pyotp
 import pytest
 
 from referendum_core.clock import FixedClock
-from tests.browser import LiveServer, check_a11y, require_chromium
+from tests.browser import Actors, LiveServer, check_a11y, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -72,52 +71,9 @@ def run_deadlines(live: LiveServer, clock: FixedClock) -> dict[str, int]:
             session, clock, live.app.extensions["calendar"]))
 
 
-class People:
-    """A fresh browser context per person, signed in at the server's time."""
-
-    def __init__(self, browser: Any, live: LiveServer, clock: FixedClock) -> None:
-        self.browser, self.live, self.clock = browser, live, clock
-        self.contexts: list[Any] = []
-
-    def _page(self) -> Any:
-        context = self.browser.new_context(locale="lv-LV", timezone_id="Europe/Riga")
-        context.set_default_timeout(30000)
-        self.contexts.append(context)
-        return context.new_page()
-
-    def voter(self, code: str) -> Any:
-        page = self._page()
-        page.goto(f"{self.live.url}/voter/login")
-        page.get_by_label("Personas kods").fill(code)
-        page.get_by_role("button", name="Sūtīt man kodu").click()
-        notice = page.get_by_role("status").inner_text()
-        one_time = "".join(ch for ch in notice.split("ir", 1)[1] if ch.isdigit())[:6]
-        page.get_by_label("Saņemtais kods").fill(one_time)
-        page.get_by_role("button", name="Pieteikties").last.click()
-        page.wait_for_load_state()
-        return page
-
-    def official(self, email: str) -> Any:
-        self.clock.advance(timedelta(seconds=31))  # a fresh TOTP step for every sign-in
-        page = self._page()
-        page.goto(f"{self.live.url}/login")
-        page.get_by_label("E-pasta adrese").fill(email)
-        page.get_by_label("Parole").fill(self.live.demo_password)
-        page.get_by_role("button", name="Turpināt").click()
-        code = pyotp.TOTP(self.live.totp_secrets[email]).at(self.clock.now())
-        page.get_by_label("Kods no autentifikācijas lietotnes vai rezerves kods").fill(code)
-        page.get_by_role("button", name="Pieteikties").last.click()
-        page.wait_for_load_state()
-        return page
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-
-
 @pytest.fixture()
-def people(browser: Any, live: LiveServer, clock: FixedClock) -> Iterator[People]:
-    crowd = People(browser, live, clock)
+def people(browser: Any, live: LiveServer, clock: FixedClock) -> Iterator[Actors]:
+    crowd = Actors(browser, live, clock)
     yield crowd
     crowd.close()
 

@@ -20,7 +20,7 @@ import pytest
 from referendum_core.clock import FixedClock
 from referendum_core.crypto.trustee_cli import main as trustee_main
 from referendum_core.crypto.verify_cli import main as verify_main
-from tests.browser import LiveServer, check_a11y, require_chromium
+from tests.browser import Actors, LiveServer, check_a11y, require_chromium
 from tests.register_data import code_for
 from tests.voting_support import riga
 
@@ -84,59 +84,6 @@ def live(tmp_path_factory: pytest.TempPathFactory, clock: FixedClock) -> Iterato
 def browser_instance(browser: Any) -> Any:
     """The session's Chromium (one sync Playwright per process: tests/conftest.py)."""
     return browser
-
-
-class Actors:
-    """Opens a fresh browser context per person and step, signed in at the server's time."""
-
-    def __init__(self, browser: Any, live: LiveServer, clock: FixedClock) -> None:
-        self.browser, self.live, self.clock = browser, live, clock
-        self.contexts: list[Any] = []
-
-    def _page(self, phone: bool = False) -> Any:
-        options: dict[str, Any] = {"locale": "lv-LV", "timezone_id": "Europe/Riga",
-                                   "accept_downloads": True}
-        if phone:
-            options.update(viewport={"width": 390, "height": 844}, is_mobile=True,
-                           has_touch=True, device_scale_factor=2)
-        context = self.browser.new_context(**options)
-        context.set_default_timeout(30000)
-        self.contexts.append(context)
-        page = context.new_page()
-        page.console_errors = []
-        page.on("console", lambda msg: page.console_errors.append(msg.text)
-                if msg.type == "error" else None)
-        return page
-
-    def official(self, email: str) -> Any:
-        self.clock.advance(timedelta(seconds=31))  # a new TOTP step for every sign-in
-        page = self._page()
-        page.goto(f"{self.live.url}/login")
-        page.get_by_label("E-pasta adrese").fill(email)
-        page.get_by_label("Parole").fill(self.live.demo_password)
-        page.get_by_role("button", name="Turpināt").click()
-        code = pyotp.TOTP(self.live.totp_secrets[email]).at(self.clock.now())
-        page.get_by_label("Kods no autentifikācijas lietotnes vai rezerves kods").fill(code)
-        page.get_by_role("button", name="Pieteikties").last.click()
-        page.wait_for_load_state()
-        return page
-
-    def voter(self, name: str, phone: bool = False) -> Any:
-        page = self._page(phone)
-        page.goto(f"{self.live.url}/voter/login")
-        page.get_by_label("Personas kods").fill(VOTERS[name])
-        page.get_by_role("button", name="Sūtīt man kodu").click()
-        notice = page.get_by_role("status").inner_text()
-        code = "".join(ch for ch in notice.split("ir", 1)[1] if ch.isdigit())[:6]
-        page.get_by_label("Saņemtais kods").fill(code)
-        page.get_by_role("button", name="Pieteikties").last.click()
-        page.wait_for_load_state()
-        return page
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-        self.contexts = []
 
 
 def _submit(page: Any, name: str) -> None:
@@ -203,7 +150,7 @@ def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_pa
 
     # 3. Online voting on Monday. Anna votes for on a phone.
     clock.set(riga(date(2026, 3, 9), 9))
-    anna = actors.voter("Anna", phone=True)
+    anna = actors.voter(VOTERS["Anna"], phone=True)
     anna.goto(f"{live.url}/voting/{referendum_id}")
     anna.get_by_text("Gatavs.").wait_for()
     assert check_a11y(anna) == []
@@ -211,7 +158,7 @@ def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_pa
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
     anna_tracker = _vote(anna, live, referendum_id, "Par")
     # Beāte audits an encryption first, then votes against.
-    beate = actors.voter("Beāte")
+    beate = actors.voter(VOTERS["Beāte"])
     beate.goto(f"{live.url}/voting/{referendum_id}")
     beate.get_by_text("Gatavs.").wait_for()
     beate.get_by_label("Par").check()
@@ -222,7 +169,7 @@ def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_pa
     beate_tracker = _vote(beate, live, referendum_id, "Pret")
     assert audited_tracker != beate_tracker
     # Cēsis votes against with the keyboard only, then changes the vote to for.
-    cesis = actors.voter("Cēsis")
+    cesis = actors.voter(VOTERS["Cēsis"])
     cesis.goto(f"{live.url}/voting/{referendum_id}")
     cesis.get_by_text("Gatavs.").wait_for()
     cesis.get_by_label("Pret").focus()
@@ -236,7 +183,7 @@ def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_pa
     assert cesis.get_by_test_id("revote-notice").is_visible()
     cesis_tracker = _vote(cesis, live, referendum_id, "Par")
     # Anyone can find a tracker on the public board.
-    board = actors._page()
+    board = actors.page()
     board.goto(f"{live.url}/voting/{referendum_id}/board")
     board.get_by_label("Izsekošanas kods (64 rakstzīmes)").fill(beate_tracker)
     _submit(board, "Meklēt")
@@ -304,7 +251,7 @@ def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_pa
     chair = actors.official("chair.adazi@demo.cvk.lv")
     chair.goto(f"{live.url}/voting/{referendum_id}/manage")
     _submit(chair, "Apstiprināt un publicēt rezultātus")
-    results = actors._page()
+    results = actors.page()
     results.goto(f"{live.url}/voting/{referendum_id}/results")
     assert "Priekšlikums ir pieņemts." in results.get_by_test_id("outcome").inner_text()
     assert results.get_by_test_id("participants").inner_text() == "3"
