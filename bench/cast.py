@@ -341,9 +341,7 @@ def main() -> int:
                        rate=args.rate, seconds=args.seconds, closed_seconds=args.closed_seconds,
                        repetitions=args.repetitions, serve_args=tuple(args.serve_arg),
                        cast_pool=tuple(args.cast_pool.split()) if args.cast_pool else None):
-        for key, value in figures.items():
-            print(f"{key:38} {value:>12.2f}" if isinstance(value, float) else f"{key:38} {value}")
-        print()
+        harness.print_figures(figures)
     return 0
 
 

@@ -383,9 +383,7 @@ def main() -> int:
                        per_thread=args.per_thread, rate=args.rate, seconds=args.seconds,
                        connections=args.connections, hold=args.hold,
                        repetitions=args.repetitions):
-        for key, value in figures.items():
-            print(f"{key:30} {value:>12.2f}" if isinstance(value, float) else f"{key:30} {value}")
-        print()
+        harness.print_figures(figures)
     return 0
 
 

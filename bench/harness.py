@@ -151,19 +151,24 @@ def _clock_ticks() -> int:
     return os.sysconf("SC_CLK_TCK")
 
 
+def _process_cpu(entry: Path) -> tuple[list[str], int] | None:
+    """(the fields of ``/proc/<pid>/stat`` after the command, user + system clock ticks), or
+    ``None`` when the process has gone."""
+    try:
+        stat = (entry / "stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()
+    return fields, int(fields[11]) + int(fields[12])  # utime, stime
+
+
 def group_cpu_seconds(pgid: int) -> float:
     """User + system CPU seconds of every live process in process group ``pgid``."""
     total = 0
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[2]) == pgid:  # field 5 of stat: process group
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+        found = _process_cpu(entry) if entry.name.isdigit() else None
+        if found is not None and int(found[0][2]) == pgid:  # field 5 of stat: process group
+            total += found[1]
     return total / _clock_ticks()
 
 
@@ -180,14 +185,21 @@ def database_cpu_seconds(database_url: str) -> float:
             continue
         try:
             title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if not title.startswith("postgres:") or f" {name} " not in title:
-                continue
-            stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        total += int(fields[11]) + int(fields[12])
+        found = _process_cpu(entry) if title.startswith("postgres:") and f" {name} " in title \
+            else None
+        if found is not None:
+            total += found[1]
     return total / _clock_ticks()
+
+
+def print_figures(figures: dict[str, Any], width: int = 38) -> None:
+    """One repetition's figures, a line each (the benchmarks' own command lines)."""
+    for key, value in figures.items():
+        shown = f"{value:>12.2f}" if isinstance(value, float) else str(value)
+        print(f"{key:{width}} {shown}")
+    print()
 
 
 def machine_busy() -> tuple[float, float]:
@@ -305,14 +317,14 @@ def bench_app(database: str, gnupg_home: str | None = None) -> Any:
     return create_app(config)
 
 
-def signed_in_cookie(app: Any, user: Any) -> tuple[str, str]:
-    """(session cookie value, CSRF token) of ``user`` signed in from 127.0.0.1 with the
-    benchmark's User-Agent, as the sign-in flow would have left them."""
+def signed_in_cookie(app: Any, user: Any, user_agent: str = USER_AGENT) -> tuple[str, str]:
+    """(session cookie value, CSRF token) of ``user`` signed in from 127.0.0.1 with
+    ``user_agent`` (the load client's), as the sign-in flow would have left them."""
     from flask import g, session
     from flask_login import login_user
     from flask_wtf.csrf import generate_csrf
 
-    with app.test_request_context(headers={"User-Agent": USER_AGENT},
+    with app.test_request_context(headers={"User-Agent": user_agent},
                                   environ_base={"REMOTE_ADDR": "127.0.0.1"}):
         # Within an outer app context `g` outlives this request: forget the previous user's.
         g.pop("csrf_token", None)

@@ -1,6 +1,7 @@
 """The application factory."""
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime
 from typing import Any
@@ -118,6 +119,13 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     return app
 
 
+@functools.cache
+def _user_load_options() -> list[Any]:
+    from portal.accounts.models import User
+
+    return [lazyload(User.memberships)]
+
+
 @login_manager.user_loader
 def _load_user(token: str) -> Any:
     from portal.accounts.models import User
@@ -128,7 +136,7 @@ def _load_user(token: str) -> Any:
         return None
     # Memberships load on first use: a voter's requests never need them (their rights are
     # personal), an official's first permission check loads them in one query.
-    user = get_session().get(User, user_id, options=[lazyload(User.memberships)])
+    user = get_session().get(User, user_id, options=_user_load_options())
     if user is None or not user.is_active or user.session_epoch != epoch:
         return None
     return user

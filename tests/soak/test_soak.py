@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 import requests
 
+from bench.harness import signed_in_cookie
 from tests.deploy.conftest import free_port, get_ok, portal_command, wait_for
 
 pytestmark = [pytest.mark.uses_db, pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow,
@@ -188,32 +189,15 @@ def _set_up(env: dict[str, str]) -> World:
                                          text="Sākam.", targets=[Target(TargetKind.CVK)])
         officer = services.find_user_by_email(session, "officer@demo.cvk.lv")
         session.commit()
-        world = World(referendum.id, thread.id, station.id,
-                      [_cookie(app, v) for v in s.voters],
-                      [_cookie(app, s.chair), _cookie(app, officer)],
-                      [_cookie(app, o) for o in observers], referendum.manifest_dict or {},
-                      aliases)
+        def cookie(user: Any) -> tuple[str, str]:
+            return signed_in_cookie(app, user, USER_AGENT)
+
+        world = World(referendum.id, thread.id, station.id, [cookie(v) for v in s.voters],
+                      [cookie(s.chair), cookie(officer)], [cookie(o) for o in observers],
+                      referendum.manifest_dict or {}, aliases)
         session.close()
     app.extensions["portal_db"].engine.dispose()
     return world
-
-
-def _cookie(app: Any, user: Any) -> tuple[str, str]:
-    """(session cookie, CSRF token) of ``user`` signed in from 127.0.0.1 with our User-Agent."""
-    from flask import g, session
-    from flask_login import login_user
-    from flask_wtf.csrf import generate_csrf
-
-    with app.test_request_context(headers={"User-Agent": USER_AGENT},
-                                  environ_base={"REMOTE_ADDR": "127.0.0.1"}):
-        g.pop("csrf_token", None)
-        g.pop("_login_user", None)
-        login_user(user, fresh=True)
-        session.permanent = True
-        session["seen_at"] = session["signed_in_at"] = time.time()
-        token = generate_csrf()
-        cookie = app.session_interface.get_signing_serializer(app).dumps(dict(session))
-    return cookie, token
 
 
 def _encrypt_for(job: tuple[dict[str, Any], str, int]) -> list[str]:
