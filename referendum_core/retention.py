@@ -23,7 +23,7 @@ The periods run from the moment the law's steps are over:
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,6 +77,15 @@ def delete_in_batches(session: Session, id_column: InstrumentedAttribute[Any],
                       ) -> int:
     """Delete the rows of ``id_column``'s table matching ``where``, ``batch_size`` ids at a time
     (short locks, bounded memory); with ``dry_run`` only count them. Returns the number."""
+    return _in_batches(session, id_column, where, batch_size, dry_run, delete)
+
+
+def _in_batches(session: Session, id_column: InstrumentedAttribute[Any],
+                where: tuple[ColumnElement[bool], ...], batch_size: int, dry_run: bool,
+                statement: Callable[[Any], Any]) -> int:
+    """Run ``statement(table)`` (a DELETE or an UPDATE) on the rows matching ``where``,
+    ``batch_size`` ids at a time; the rows must leave ``where`` once done. With ``dry_run``
+    only count them. Returns the number."""
     table = id_column.class_
     if dry_run:
         return session.scalar(select(func.count()).select_from(table).where(*where)) or 0
@@ -86,7 +95,7 @@ def delete_in_batches(session: Session, id_column: InstrumentedAttribute[Any],
                                    .limit(batch_size)))
         if not ids:
             return total
-        session.execute(delete(table).where(id_column.in_(ids))
+        session.execute(statement(table).where(id_column.in_(ids))
                         .execution_options(synchronize_session=False))
         session.flush()
         total += len(ids)
@@ -156,19 +165,8 @@ def _blank(session: Session, id_column: InstrumentedAttribute[Any],
            where: tuple[ColumnElement[bool], ...], values: dict[str, str],
            policy: RetentionPolicy, dry_run: bool) -> int:
     """Set ``values`` on the matching rows in batches (the rows leave ``where`` once blank)."""
-    table = id_column.class_
-    if dry_run:
-        return session.scalar(select(func.count()).select_from(table).where(*where)) or 0
-    total = 0
-    while True:
-        ids = list(session.scalars(select(id_column).where(*where).order_by(id_column)
-                                   .limit(policy.batch_size)))
-        if not ids:
-            return total
-        session.execute(update(table).where(id_column.in_(ids)).values(**values)
-                        .execution_options(synchronize_session=False))
-        session.flush()
-        total += len(ids)
+    return _in_batches(session, id_column, where, policy.batch_size, dry_run,
+                       lambda table: update(table).values(**values))
 
 
 def purge_voter_marks(session: Session, clock: Clock, policy: RetentionPolicy, *,
