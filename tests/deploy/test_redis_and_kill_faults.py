@@ -36,6 +36,7 @@ from tests.deploy.conftest import (
     PROJECT_ROOT,
     Relay,
     free_port,
+    free_ports,
     get_ok,
     portal_command,
     wait_for,
@@ -142,7 +143,7 @@ def test_redis_stopping_mid_run(processes, make_database, pg_url, redis_url):
     try:
         _deployment_env(processes, database, relayed, MAIL_URL=f"smtp://127.0.0.1:{mail_port}",
                         NOTIFY_UNREAD_AFTER_MINUTES="0")
-        ports = [free_port(), free_port()]
+        ports = free_ports(2)
         webs = [processes.start(f"portal-{p}", [*portal_command(), "serve", "--port", str(p)])
                 for p in ports]
         worker = processes.start("worker", [*portal_command(), "worker", "--concurrency", "1"])

@@ -32,7 +32,7 @@ import pytest
 import requests
 
 from bench.harness import signed_in_cookie
-from tests.deploy.conftest import free_port, get_ok, portal_command, wait_for
+from tests.deploy.conftest import free_ports, get_ok, portal_command, wait_for
 
 pytestmark = [pytest.mark.uses_db, pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow,
               pytest.mark.timeout(int(float(os.environ.get("SOAK_SECONDS", "60"))) + 900)]
@@ -98,7 +98,7 @@ def test_soak_two_portal_processes_postgresql_redis(processes, make_database, so
         world = _set_up(processes.env)
         ballots = _encrypt(world, per_voter=int(seconds * VOTER_THREADS * VOTER_RATE
                                                 / VOTERS) + 3)
-        ports = [free_port(), free_port()]
+        ports = free_ports(2)
         webs = [processes.start(f"portal-{port}", [*portal_command(), "serve", "--port",
                                                    str(port)]) for port in ports]
         bases = [f"http://127.0.0.1:{port}" for port in ports]
