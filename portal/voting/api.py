@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
@@ -22,6 +23,7 @@ from portal.voting.access import (
 )
 from portal.voting.live import push_live
 from portal.voting.texts import refusal_text
+from portal.voting.views import TRACKER
 from portal.web import audit_context, clock, db
 from referendum_core.voting import (
     alias_for,
@@ -30,7 +32,12 @@ from referendum_core.voting import (
     live_turnout,
     record_audited_ballot,
 )
-from referendum_core.voting.casting import MAX_BALLOT_BYTES
+from referendum_core.voting.casting import (
+    MAX_BALLOT_BYTES,
+    CastReceipt,
+    find_on_board,
+    receipt_of,
+)
 from referendum_core.voting.exceptions import BallotRefused, VotingError
 
 LOCK_RETRIES = 5
@@ -54,7 +61,7 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
 def _refused(err: VotingError, status: int = 422) -> Any:
     body: dict[str, Any] = {"error": refusal_text(err), "code": err.code, "status": status}
     if isinstance(err, BallotRefused):
-        body["location"] = err.location
+        body["reason"], body["location"] = err.reason, err.location
     return jsonify(body), status
 
 
@@ -104,10 +111,31 @@ def cast(referendum_id: int) -> Any:
         return _refused(err)
     on_commit(metrics.ballot_accepted)
     push_live(referendum)
-    return jsonify({"tracker": receipt.tracker, "seq": receipt.seq, "cast_at": receipt.cast_at,
-                    "board_head": receipt.board_head,
-                    "receipt_url": url_for("voting.board", referendum_id=referendum.id,
-                                           tracker=receipt.tracker, cast=1)}), 201
+    return jsonify(_receipt_body(referendum.id, receipt)), 201
+
+
+@bp.get("/<int:referendum_id>/board/<tracker>")
+def board_entry(referendum_id: int, tracker: str) -> Any:
+    """Is a tracker on the bulletin board? Public, like the board page. The voting page asks
+    when a cast's answer was lost (connection cut, gateway error) or refused as a replay of its
+    own resend: if the ballot is there, the voter gets its receipt instead of an error."""
+    referendum = get_referendum(referendum_id)
+    if not TRACKER.match(tracker):
+        return jsonify({"error": gettext("A tracker has 64 characters 0-9 and a-f."),
+                        "status": 422}), 422
+    entry = find_on_board(db(), referendum.id, tracker)
+    if entry is None:
+        return jsonify({"error": gettext("This tracker is not on the board."),
+                        "status": 404}), 404
+    return jsonify(_receipt_body(referendum.id, receipt_of(entry)))
+
+
+def _receipt_body(referendum_id: int, receipt: CastReceipt) -> dict[str, Any]:
+    """What the voting page shows and where it sends the voter: the receipt."""
+    return {"tracker": receipt.tracker, "seq": receipt.seq, "cast_at": receipt.cast_at,
+            "board_head": receipt.board_head,
+            "receipt_url": url_for("voting.board", referendum_id=referendum_id,
+                                   tracker=receipt.tracker, cast=1)}
 
 
 @bp.post("/<int:referendum_id>/audits")

@@ -27,7 +27,12 @@ from portal.voting.home_voting import bp as home_voting_bp
 from portal.web import clock, db
 from referendum_core.clock import to_riga
 from referendum_core.register import voter_list_for
-from referendum_core.voting.casting import find_alias, in_person_vote, is_on_list
+from referendum_core.voting.casting import (
+    find_alias,
+    find_on_board,
+    in_person_vote,
+    is_on_list,
+)
 from referendum_core.voting.models import AuditedBallot, BoardEntry, Referendum, Stage
 from referendum_core.voting.results import (
     iter_election_record,
@@ -96,8 +101,7 @@ def board(referendum_id: int) -> Any:
     qr = None
     invalid = bool(tracker) and not TRACKER.match(tracker)
     if tracker and not invalid:
-        found = db().scalars(select(BoardEntry).where(
-            BoardEntry.referendum_id == referendum.id, BoardEntry.tracker == tracker)).first()
+        found = find_on_board(db(), referendum.id, tracker)
         audited = db().scalars(select(AuditedBallot).where(
             AuditedBallot.referendum_id == referendum.id,
             AuditedBallot.tracker == tracker)).first()

@@ -71,6 +71,18 @@ class CastReceipt:
     board_head: str
 
 
+def find_on_board(session: Session, referendum_id: int, tracker: str) -> BoardEntry | None:
+    """The board entry with this tracker, if the ballot was accepted (the board is public)."""
+    return session.scalars(select(BoardEntry).where(
+        BoardEntry.referendum_id == referendum_id, BoardEntry.tracker == tracker)).first()
+
+
+def receipt_of(entry: BoardEntry) -> CastReceipt:
+    """The receipt of an accepted ballot, as its cast answered it (the head after it)."""
+    return CastReceipt(seq=entry.seq, tracker=entry.tracker, cast_at=rfc3339(entry.cast_at),
+                       board_head=entry.head)
+
+
 def is_on_list(session: Session, referendum: Referendum, person_ref: str | None) -> bool:
     """Is the person on the referendum's frozen voter list (Art. 7(2))?"""
     if not person_ref:

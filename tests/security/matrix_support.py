@@ -19,9 +19,10 @@ from portal.cases.tokens import issue_service_token
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases.saved_filters import save_filter
 from referendum_core.initiatives import decide_initiative, submit_initiative
+from referendum_core.voting import cast_ballot
 from tests.case_factories import PNG, report, station
 from tests.conftest import login, municipality
-from tests.voting_support import build_scenario
+from tests.voting_support import ONLINE_MONDAY, YES_VOTE, build_scenario
 
 ROLES = ("anonymous", "voter", "observer", "member", "member_other", "chair", "officer", "admin")
 AUTHENTICATED = frozenset(ROLES) - {"anonymous"}
@@ -69,6 +70,12 @@ def build_world(app: Flask, session: Any, clock: Any, keys: Any, people: Any) ->
     saved = save_filter(session, clock, member, "Mani", "state:submitted")
     token_row, token = issue_service_token(session, clock, admin, chair, "matrica",
                                            ["cases:read", "cases:write"])
+    # A ballot on the bulletin board (another voter's), for the public tracker look-up.
+    before = clock.now()
+    clock.set(ONLINE_MONDAY)
+    receipt = cast_ballot(session, clock, scenario.voters[1], scenario.referendum,
+                          scenario.ballot(scenario.voters[1], YES_VOTE))
+    clock.set(before)
     session.flush()
     users: dict[str, User | None] = {
         "anonymous": None, "voter": voter, "observer": observer, "member": member,
@@ -79,7 +86,7 @@ def build_world(app: Flask, session: Any, clock: Any, keys: Any, people: Any) ->
         "membership_id": member_other.memberships[0].id, "user_id": member_other.id,
         "filter_id": saved.id, "token_id": token_row.id, "initiative_id": initiative.id,
         "referendum_id": scenario.referendum.id, "protocol_id": 1, "code": "en",
-        "filename": "favicon.svg",
+        "filename": "favicon.svg", "tracker": receipt.tracker,
     }
     session.commit()
     return World(users, values, token, extra={"scenario": scenario, "case": case,

@@ -157,6 +157,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "voting.protocol_pdf"): NOBODY,
     ("GET", "voting.protocol_signature"): NOBODY,
     ("GET", "voting_api.turnout"): PUBLIC,  # figures only for VIEW_LIVE_TURNOUT (tested below)
+    ("GET", "voting_api.board_entry"): PUBLIC,  # a tracker on the public bulletin board
     ("GET", "voting_api.election"): R({"voter"}),
     ("POST", "voting_api.cast"): R({"voter"}),
     ("POST", "voting_api.audit_ballot"): R({"voter"}),

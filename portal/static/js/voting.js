@@ -36,22 +36,54 @@
     auditButton.disabled = value || !election;
   }
 
+  // A cast whose answer is lost (connection cut, proxy error, server busy) may or may not have
+  // reached the board. The page never guesses: it looks the tracker up on the public board,
+  // and otherwise resends the *same* encrypted ballot, which the server can store only once (a
+  // resend of a stored ballot is refused as a replay, spec section 5). Waits in seconds; a
+  // Retry-After from the server takes precedence.
+  var RETRY_DELAYS = [2, 4, 8];
+  var pending = null; // {key, encrypted}: the ballot being cast, kept until it is confirmed
+
+  function request(url, options) {
+    return fetch(url, options).then(function (response) {
+      var retryAfter = parseInt(response.headers.get("Retry-After") || "", 10);
+      return response.json().then(
+        function (data) {
+          return { status: response.status, ok: response.ok, data: data, retryAfter: retryAfter };
+        },
+        function () {
+          // Not JSON: an error page of a proxy or gateway, never the portal's answer.
+          return { status: response.status, ok: false, data: null, retryAfter: retryAfter };
+        }
+      );
+    });
+  }
+
   function post(url, body) {
-    return fetch(url, {
+    return request(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": section.dataset.csrf },
       body: JSON.stringify(body),
-    }).then(function (response) {
-      return response.json().then(function (data) {
-        if (!response.ok) {
-          var err = new Error(data.error || String(response.status));
-          err.data = data;
-          throw err;
-        }
-        return data;
-      });
     });
+  }
+
+  function failure(answer) {
+    var err = new Error(answer.data && answer.data.error ? answer.data.error : texts.unreachable);
+    err.data = answer.data;
+    return err;
+  }
+
+  function lookUp(tracker) {
+    var url = section.dataset.boardEntryUrl.replace("TRACKER", tracker);
+    return request(url, { credentials: "same-origin" }).then(
+      function (answer) {
+        return answer.ok && answer.data && answer.data.tracker === tracker ? answer.data : null;
+      },
+      function () {
+        return null;
+      }
+    );
   }
 
   function encrypt() {
@@ -68,29 +100,85 @@
     );
   }
 
+  function confirmed(receipt) {
+    pending = null;
+    say(texts.cast);
+    window.location.assign(receipt.receipt_url);
+  }
+
+  function refused(message) {
+    pending = null; // a refused ballot is never resent: the next cast encrypts afresh
+    say(texts.failed + " " + message);
+    setBusy(false);
+  }
+
+  function unsure(encrypted, attempt, retryAfter) {
+    lookUp(encrypted.tracker).then(function (receipt) {
+      if (receipt) {
+        confirmed(receipt);
+        return;
+      }
+      if (attempt >= RETRY_DELAYS.length) {
+        // Kept: casting again (same choice) resends this very ballot.
+        say(texts.unconfirmed);
+        setBusy(false);
+        return;
+      }
+      var delay = retryAfter > 0 ? Math.min(retryAfter, 60) : RETRY_DELAYS[attempt];
+      say(texts.retrying.replace("{seconds}", String(delay)));
+      setTimeout(function () {
+        send(encrypted, attempt + 1);
+      }, delay * 1000);
+    });
+  }
+
+  function send(encrypted, attempt) {
+    say(attempt ? texts.resending : texts.sending);
+    post(section.dataset.castUrl, encrypted.ballot).then(
+      function (answer) {
+        if (answer.ok && answer.data) {
+          if (answer.data.tracker !== encrypted.tracker) {
+            refused("tracker mismatch");
+            return;
+          }
+          confirmed(answer.data);
+        } else if (answer.data && answer.data.reason === "replay") {
+          // An earlier send of this ballot got through after all (or it was audited).
+          lookUp(encrypted.tracker).then(function (receipt) {
+            if (receipt) {
+              confirmed(receipt);
+            } else {
+              refused(answer.data.error);
+            }
+          });
+        } else if (answer.data && answer.status < 500 && answer.status !== 429) {
+          refused(answer.data.error);
+        } else {
+          unsure(encrypted, attempt, answer.retryAfter);
+        }
+      },
+      function () {
+        unsure(encrypted, attempt, 0);
+      }
+    );
+  }
+
   function cast(event) {
     event.preventDefault();
     if (busy) {
       return;
     }
-    var encrypted = encrypt();
-    if (!encrypted) {
-      return;
+    var plaintext = choice();
+    var key = plaintext ? plaintext.join(",") : null;
+    if (!pending || pending.key !== key) {
+      var encrypted = encrypt();
+      if (!encrypted) {
+        return;
+      }
+      pending = { key: key, encrypted: encrypted };
     }
     setBusy(true);
-    say(texts.sending);
-    post(section.dataset.castUrl, encrypted.ballot)
-      .then(function (data) {
-        if (data.tracker !== encrypted.tracker) {
-          throw new Error("tracker mismatch");
-        }
-        say(texts.cast);
-        window.location.assign(data.receipt_url);
-      })
-      .catch(function (err) {
-        say(texts.failed + " " + err.message);
-        setBusy(false);
-      });
+    send(pending.encrypted, 0);
   }
 
   function audit() {
@@ -109,7 +197,11 @@
       revealed
     );
     post(section.dataset.auditUrl, revealed)
-      .then(function (data) {
+      .then(function (answer) {
+        if (!answer.ok || !answer.data) {
+          throw failure(answer);
+        }
+        var data = answer.data;
         document.getElementById("audit-choice").textContent =
           checked.plaintext[0] === 1 ? texts.yes : texts.no;
         document.getElementById("audit-tracker").textContent = data.tracker;

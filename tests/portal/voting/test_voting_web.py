@@ -66,6 +66,32 @@ def test_cast_through_the_api_and_find_the_tracker_on_the_board(login_as, scenar
     assert bad.status_code == 422
 
 
+def test_a_lost_answer_is_recovered_from_the_public_board(client, login_as, scenario):
+    """The voting page's recovery when a cast's answer never arrived: it resends the same
+    encrypted ballot (refused as a replay: spec section 5) and looks its tracker up on the
+    public board, which gives the receipt the cast would have given; nothing is stored twice."""
+    ref, voter = scenario.referendum, scenario.voters[0]
+    voter_client = login_as(voter)
+    ballot = scenario.encrypted(voter, YES_VOTE)
+    lookup = f"/api/voting/{ref.id}/board/{ballot.tracker}"
+    missing = client.get(lookup)
+    assert missing.status_code == 404
+    assert missing.get_json()["error"] == "Šī izsekošanas koda dēlī nav."
+    cast = voter_client.post(f"/api/voting/{ref.id}/ballots", data=json.dumps(ballot.ballot),
+                             content_type="application/json")
+    assert cast.status_code == 201
+    resent = voter_client.post(f"/api/voting/{ref.id}/ballots", data=json.dumps(ballot.ballot),
+                               content_type="application/json")
+    assert resent.status_code == 422
+    assert (resent.get_json()["reason"], resent.get_json()["location"]) == ("replay", "choices")
+    found = client.get(lookup)  # public: anyone may look a tracker up, as on the board page
+    assert found.status_code == 200 and found.get_json() == cast.get_json()
+    assert client.get(f"/api/voting/{ref.id}/board/{ballot.tracker.upper()}").status_code == 422
+    assert client.get(f"/api/voting/{ref.id}/board/xyz").get_json()["status"] == 422
+    assert client.get(f"/api/voting/{ref.id + 999}/board/{ballot.tracker}").status_code == 404
+    assert client.get(f"/api/voting/{ref.id}/turnout").get_json()["board_seq"] == 1
+
+
 def test_audit_then_cast_through_the_api(login_as, scenario):
     ref, voter = scenario.referendum, scenario.voters[1]
     client = login_as(voter)
