@@ -251,7 +251,10 @@ def portal(database: str, redis: str | None, *, processes: int = 2,
         "PORTAL_GNUPGHOME": str(work / "gnupg"), "SECRET_KEY": BENCH_SECRET,
         "DATA_KEY": BENCH_DATA_KEY, "LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1",
         "DATABASE_URL": database, "CELERY_QUEUE": f"bench-{suffix}",
-        "SOCKETIO_CHANNEL": f"bench-socketio-{suffix}", **(extra_env or {})})
+        "SOCKETIO_CHANNEL": f"bench-socketio-{suffix}",
+        # Each synthetic voter casts dozens of times a minute: the per-voter limit is checked
+        # on every cast (its cost is measured) but not reached.
+        "VOTER_BALLOT_RATE_LIMIT": "100000 per minute", **(extra_env or {})})
     if redis:
         env["REDIS_URL"] = redis
     procs = Processes(work, env)

@@ -67,6 +67,9 @@ class Config:
     RATELIMIT_HEADERS_ENABLED: bool = True
     # Redis down: count attempts per process instead of failing every sign-in (docs/deploy.md).
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED: bool = True
+    # Ballot casts and audits per signed-in voter (portal.voting.api). Load tests, where a few
+    # synthetic voters cast far more often than people do, raise it.
+    VOTER_BALLOT_RATE_LIMIT: str = "20 per 10 minutes; 100 per day"
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_LOCKOUT_MINUTES: int = 15
     BABEL_DEFAULT_LOCALE: str = "lv"
@@ -187,6 +190,8 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
                                               str(512 * 1024 * 1024))),
         CASE_DASHBOARD_CACHE_SECONDS=int(env.get("CASE_DASHBOARD_CACHE_SECONDS", "30")),
         HOME_VOTING_CUTOFF=env.get("HOME_VOTING_CUTOFF", "12:00"),
+        VOTER_BALLOT_RATE_LIMIT=env.get("VOTER_BALLOT_RATE_LIMIT",
+                                        "20 per 10 minutes; 100 per day"),
         SOCKETIO_CHANNEL=env.get("SOCKETIO_CHANNEL", "portal-socketio"),
         CELERY_QUEUE=env.get("CELERY_QUEUE", "portal"),
         LOG_FORMAT=env.get("LOG_FORMAT", "json" if production else "text").strip().lower(),

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
 from portal import metrics
 from portal.database import commit, on_commit
+from portal.extensions import limiter
 from portal.permissions import Permission
 from portal.voting.access import (
     access_referendum,
@@ -41,6 +42,24 @@ from referendum_core.voting.casting import (
 from referendum_core.voting.exceptions import BallotRefused, VotingError
 
 LOCK_RETRIES = 5
+
+
+def _voter_ballot_limit() -> str:
+    """Casts and audits per signed-in voter (``VOTER_BALLOT_RATE_LIMIT``), not per address: a
+    school or a mobile carrier puts many voters behind one. A ballot costs milliseconds of proof
+    checks and a refusal an audit entry; a person casts a handful of times (re-votes, the
+    page's own resends after a lost answer)."""
+    return str(current_app.config["VOTER_BALLOT_RATE_LIMIT"])
+
+
+def _voter_key() -> str:
+    if current_user.is_authenticated:
+        return f"voter:{current_user.id}"
+    return f"address:{request.remote_addr}"
+
+
+_ballot_limit = limiter.shared_limit(_voter_ballot_limit, scope="voting-ballots",
+                                     key_func=_voter_key)
 
 bp = Blueprint("voting_api", __name__, url_prefix="/api/voting")
 
@@ -89,6 +108,7 @@ def election(referendum_id: int) -> Any:
 
 
 @bp.post("/<int:referendum_id>/ballots")
+@_ballot_limit
 @signed_in
 def cast(referendum_id: int) -> Any:
     """Cast an encrypted ballot; answers the tracker and where to look it up."""
@@ -139,6 +159,7 @@ def _receipt_body(referendum_id: int, receipt: CastReceipt) -> dict[str, Any]:
 
 
 @bp.post("/<int:referendum_id>/audits")
+@_ballot_limit
 @signed_in
 def audit_ballot(referendum_id: int) -> Any:
     """Publish a Benaloh-audited ballot (checked; never counted, never castable)."""

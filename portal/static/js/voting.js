@@ -151,8 +151,8 @@
               refused(answer.data.error);
             }
           });
-        } else if (answer.data && answer.status < 500 && answer.status !== 429) {
-          refused(answer.data.error);
+        } else if (answer.data && answer.status < 500) {
+          refused(answer.data.error); // the portal's own answer, a rate limit's included
         } else {
           unsure(encrypted, attempt, answer.retryAfter);
         }

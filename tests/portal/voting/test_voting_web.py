@@ -66,12 +66,12 @@ def test_cast_through_the_api_and_find_the_tracker_on_the_board(login_as, scenar
     assert bad.status_code == 422
 
 
-def test_a_lost_answer_is_recovered_from_the_public_board(client, login_as, scenario):
+def test_a_lost_answer_is_recovered_from_the_public_board(app, login_as, scenario):
     """The voting page's recovery when a cast's answer never arrived: it resends the same
     encrypted ballot (refused as a replay: spec section 5) and looks its tracker up on the
     public board, which gives the receipt the cast would have given; nothing is stored twice."""
     ref, voter = scenario.referendum, scenario.voters[0]
-    voter_client = login_as(voter)
+    voter_client, client = login_as(voter), app.test_client()  # the look-up is public
     ballot = scenario.encrypted(voter, YES_VOTE)
     lookup = f"/api/voting/{ref.id}/board/{ballot.tracker}"
     missing = client.get(lookup)
