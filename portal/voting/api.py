@@ -3,8 +3,6 @@ CSRF-protected (the script sends the token in ``X-CSRFToken``). The server never
 only encrypted ballots, and openings of ballots the voter chose to audit (never cast)."""
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -12,9 +10,6 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from limits import parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy.exc import OperationalError
 
 from portal import metrics
@@ -26,6 +21,7 @@ from portal.voting.access import (
     can,
     get_referendum,
 )
+from portal.voting.ballot_limits import BallotCounts
 from portal.voting.live import push_live
 from portal.voting.texts import refusal_text
 from portal.voting.views import TRACKER
@@ -49,20 +45,15 @@ LOCK_RETRIES = 5
 
 
 def _ballot_limited(view: Callable[..., Any]) -> Callable[..., Any]:
-    """At most ``VOTER_BALLOT_RATE_LIMIT`` casts and audits (together) per signed-in voter; 429
-    with ``Retry-After`` beyond it. Per voter, not per address: a school or a mobile carrier
-    puts many voters behind one. A ballot costs milliseconds of proof checks and a refusal an
-    audit entry; a person casts a handful of times (re-votes, the page's own resends).
-
-    Counted in each process's memory with the ``limits`` library (Flask-Limiter's engine): on
-    Redis the count cost ~1 ms of CPU per cast (measured), a tenth of the whole cast, and a
-    flooding voter still gets at most the limit times the number of processes serving ballots.
-    """
+    """At most ``VOTER_BALLOT_RATE_LIMIT`` casts and audits together per signed-in voter
+    (``portal.voting.ballot_limits``); beyond it 429 with ``Retry-After``, nothing checked."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_app.config.get("RATELIMIT_ENABLED"):
-            wait = _ballot_wait(f"voter:{current_user.id}")
+            counts: BallotCounts = current_app.extensions["voting_ballot_counts"]
+            wait = counts.hit(f"voter:{current_user.id}",
+                              current_app.config["VOTER_BALLOT_RATE_LIMIT"])
             if wait is not None:
                 metrics.ballot_refused("rate_limited")
                 response = jsonify({"error": gettext(
@@ -74,20 +65,9 @@ def _ballot_limited(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _ballot_wait(key: str) -> int | None:
-    """Count one ballot for ``key``: ``None`` while within every limit, else the seconds until
-    the window that is full starts again."""
-    counter = current_app.extensions["voting_ballot_limits"]
-    for item in parse_many(current_app.config["VOTER_BALLOT_RATE_LIMIT"]):
-        if not counter.hit(item, "voting-ballots", key):
-            reset = counter.get_window_stats(item, "voting-ballots", key).reset_time
-            return max(1, math.ceil(reset - time.time()))
-    return None
-
-
 bp = Blueprint("voting_api", __name__, url_prefix="/api/voting")
-bp.record_once(lambda state: state.app.extensions.setdefault(
-    "voting_ballot_limits", FixedWindowRateLimiter(MemoryStorage())))
+bp.record_once(lambda state: state.app.extensions.setdefault("voting_ballot_counts",
+                                                            BallotCounts()))
 
 
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
