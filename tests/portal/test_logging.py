@@ -12,6 +12,7 @@ from portal.logging import (
     configure_logging,
     make_handler,
     mask_personal_codes,
+    new_request_id,
     valid_request_id,
 )
 
@@ -88,6 +89,25 @@ def test_every_line_of_a_request_carries_its_request_id(app, client, captured):
     assert access_line["status"] == 200 and access_line["method"] == "GET"
     assert access_line["path"] == "/_log-test" and access_line["endpoint"] == "_log_test"
     assert isinstance(access_line["duration_ms"], float)
+
+
+def test_generated_request_ids_are_never_masked(monkeypatch):
+    """A hex id with eleven digits in a row looks like a personal code to the mask; the
+    generator draws again rather than hand out an id the logs would not show as it is."""
+    import uuid
+
+    from portal import logging as portal_logging
+
+    drawn = iter([uuid.UUID("cb78900299974c0ab1cdfa2521907bb1"),  # 78900299974: masked
+                  uuid.UUID("0123456789abcdef0123456789abcdef")])
+    monkeypatch.setattr(portal_logging.uuid, "uuid4", lambda: next(drawn))
+    assert mask_personal_codes("cb78900299974c0ab1cdfa2521907bb1") != \
+        "cb78900299974c0ab1cdfa2521907bb1"
+    assert new_request_id() == "0123456789abcdef0123456789abcdef"
+    monkeypatch.undo()
+    for _ in range(2000):
+        generated = new_request_id()
+        assert mask_personal_codes(generated) == generated and valid_request_id(generated)
 
 
 def test_request_id_validation():
