@@ -43,7 +43,7 @@ def valid_request_id(value: str | None) -> str | None:
 
 def new_request_id() -> str:
     """A fresh random request id, never one the personal-code mask would change: about one in
-    40 random hex ids holds eleven digits in a row, and a masked id no longer matches the one
+    45 random hex ids holds eleven digits in a row, and a masked id no longer matches the one
     the response returned (it failed a CI run of the deployment test that way)."""
     while True:
         candidate = uuid.uuid4().hex
