@@ -5,8 +5,9 @@ portal processes (gunicorn), Redis, each ballot's proofs verified by the server.
 
 Set-up (not timed): a referendum with ``voters`` people on its list, trustees and an open vote;
 every ballot encrypted in advance (a process pool), each voter's sign-in cookie and CSRF token
-forged with the deployment's keys; then every voter casts twice to warm the servers up. Then two load shapes, each from ``voters`` keep-alive
-connections (one per voter, spread over the two processes as nginx's ``ip_hash`` would):
+forged with the deployment's keys; then every voter casts twice to warm the servers up. Then
+two load shapes, each from ``voters`` keep-alive connections (one per voter, spread over the two
+processes as nginx's ``ip_hash`` would):
 
 - **open loop** at ``rate`` ballots/s (voter ``v`` casts at ``start + (v + k·voters) / rate``):
   accepted ballots/s and p50/p99 latency measured from each ballot's *scheduled* time, so a

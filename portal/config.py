@@ -67,8 +67,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED: bool = True
     # Redis down: count attempts per process instead of failing every sign-in (docs/deploy.md).
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED: bool = True
-    # Ballot casts and audits per signed-in voter (portal.voting.api). Load tests, where a few
-    # synthetic voters cast far more often than people do, raise it.
+    # Ballot casts and audits per signed-in voter (portal.voting.ballot_limits). Load tests,
+    # where a few synthetic voters cast far more often than people do, raise it.
     VOTER_BALLOT_RATE_LIMIT: str = "20 per 10 minutes; 100 per day"
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_LOCKOUT_MINUTES: int = 15
