@@ -35,20 +35,27 @@ def mask_personal_codes(text: str) -> str:
 
 
 def valid_request_id(value: str | None) -> str | None:
-    """``value`` when it is a safe request id (8-128 of ``A-Za-z0-9._:-``), else ``None``."""
-    if value and _REQUEST_ID_RE.match(value):
+    """``value`` when it is a safe request id (8-128 of ``A-Za-z0-9._:-``, nothing shaped like a
+    personal code, since log lines carry the id unmasked), else ``None``."""
+    if value and _REQUEST_ID_RE.match(value) and not PERSONAL_CODE_RE.search(value):
         return value
     return None
 
 
 def new_request_id() -> str:
-    """A fresh random request id, never one the personal-code mask would change: about one in
-    45 random hex ids holds eleven digits in a row, and a masked id no longer matches the one
-    the response returned (it failed a CI run of the deployment test that way)."""
-    while True:
-        candidate = uuid.uuid4().hex
-        if not PERSONAL_CODE_RE.search(candidate):
-            return candidate
+    """A fresh random request id."""
+    return uuid.uuid4().hex
+
+
+# Where the request id goes while a line is masked: the id is put back afterwards, unmasked.
+# It comes only from ``valid_request_id``, ``new_request_id`` or a Celery task id, never from
+# personal data; masked, about one random hex id in 45 (eleven digits in a row) no longer
+# matched the id the response returned (a CI run of the deployment test failed that way).
+_REQUEST_ID_SLOT = "@@request-id@@"
+
+
+def _mask_all_but_request_id(line: str, slot: str, request_id: str) -> str:
+    return mask_personal_codes(line).replace(slot, request_id, 1)
 
 
 def current_request_id() -> str | None:
@@ -103,7 +110,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
-            "request_id": getattr(record, "request_id", None),
+            "request_id": _REQUEST_ID_SLOT,
             "pid": record.process,
         }
         for key, value in vars(record).items():
@@ -114,7 +121,9 @@ class JsonFormatter(logging.Formatter):
         elif record.exc_text:
             entry["exc"] = record.exc_text
         # The mask again over the whole line: tracebacks and extras can carry input too.
-        return mask_personal_codes(json.dumps(entry, ensure_ascii=False, default=str))
+        return _mask_all_but_request_id(
+            json.dumps(entry, ensure_ascii=False, default=str), json.dumps(_REQUEST_ID_SLOT),
+            json.dumps(getattr(record, "request_id", None)))
 
 
 class TextFormatter(logging.Formatter):
@@ -124,9 +133,13 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        if not hasattr(record, "request_id"):
-            record.request_id = None
-        return mask_personal_codes(super().format(record))
+        request_id = getattr(record, "request_id", None)
+        record.request_id = _REQUEST_ID_SLOT
+        try:
+            return _mask_all_but_request_id(super().format(record), _REQUEST_ID_SLOT,
+                                            str(request_id))
+        finally:
+            record.request_id = request_id
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
