@@ -131,42 +131,35 @@ def verify_range(
     public_key: g.Point,
     values: Sequence[int],
     proof: Any,
-) -> tuple[bool, bool]:
-    """Check a range proof. ``alpha``/``beta`` may be unvalidated: libsodium checks them inside
-    every scalar multiplication, and the result tells whether that happened for each.
+) -> None:
+    """Check a range proof. ``alpha``, ``beta`` and ``public_key`` must already be valid group
+    elements (the caller checks received points with :func:`group.is_valid_point`).
 
-    Returns ``(alpha_checked, beta_checked)``.
+    Every commitment ``A_j = z_j·B − c_j·alpha`` and ``C_j = z_j·Y − c_j·beta + (c_j·v_j)·B``
+    comes from one multi-scalar multiplication over ``alpha``, ``beta`` and ``Y``.
 
     Raises:
         InvalidProof: location relative to the proof (``[j].challenge`` …, or empty).
-        InvalidPoint: location ``alpha`` or ``beta``.
     """
     cs, zs = _parse_proof(proof, len(values))
-    commitments: list[bytes] = []
-    alpha_checked = beta_checked = False
+    rows: list[g.MsmRow] = []
     for c, z, v in zip(cs, zs, values, strict=True):
-        try:
-            ca = g.mul(c, alpha)
-        except InvalidPoint:
-            raise InvalidPoint("not a valid group element", "alpha") from None
-        alpha_checked = alpha_checked or c != g.ZERO
-        if v == 0:
-            try:
-                cb = g.mul(c, beta)
-            except InvalidPoint:
-                raise InvalidPoint("not a valid group element", "beta") from None
-            beta_checked = beta_checked or c != g.ZERO
-        else:
-            try:
-                cb = g.mul(c, g.sub(beta, g.small_multiple(v)))
-            except InvalidPoint:
-                raise InvalidPoint("not a valid group element", "beta") from None
-        commitments.append(g.sub(g.base_mul(z), ca))
-        commitments.append(g.sub(g.mul(z, public_key), cb))
+        neg_c = g.s_neg(c)
+        rows.append((z, (neg_c, g.ZERO, g.ZERO)))
+        rows.append((_times_small(c, v), (g.ZERO, neg_c, z)))
+    commitments = g.msm((alpha, beta, public_key), rows)
     expected = g.hash_to_scalar(tag, election_hash, alias, label, alpha, beta, *commitments)
     if g.s_sum(cs) != expected:
         raise InvalidProof("challenges do not sum to the hash")
-    return alpha_checked, beta_checked
+
+
+def _times_small(c: g.Scalar, v: int) -> g.Scalar:
+    """``v·c mod L`` for a small non-negative ``v`` (the proofs' ``c_j·v_j``)."""
+    if v == 0:
+        return g.ZERO
+    if v == 1:
+        return c
+    return g.s_mul(c, g.scalar_from_int(v))
 
 
 # --------------------------------------------------------------------------- encryption
@@ -275,17 +268,14 @@ def check_ballot(
             b = g.parse_point_raw(ch["beta"])
         except CryptoError as exc:
             raise exc.at(f"{where}.beta") from None
+        if not g.is_valid_point(a):
+            raise InvalidPoint("not a valid group element", f"{where}.alpha")
+        if not g.is_valid_point(b):
+            raise InvalidPoint("not a valid group element", f"{where}.beta")
         try:
-            a_ok, b_ok = verify_range(CHOICE_TAG, eh, alias, str(k), a, b, y, (0, 1), ch["proof"])
-        except InvalidPoint as exc:
-            raise exc.at(where) from None
+            verify_range(CHOICE_TAG, eh, alias, str(k), a, b, y, (0, 1), ch["proof"])
         except CryptoError as exc:
             raise exc.at(f"{where}.proof") from None
-        # Only when a challenge is zero did libsodium not already validate the point.
-        if not a_ok and not g.is_valid_point(a):
-            raise InvalidPoint("not a valid group element", f"{where}.alpha")
-        if not b_ok and not g.is_valid_point(b):
-            raise InvalidPoint("not a valid group element", f"{where}.beta")
         alphas.append(a)
         betas.append(b)
     try:

@@ -268,8 +268,9 @@ def test_structural_mutations_are_refused(change: Any) -> None:
 
 
 def test_zero_simulated_challenge_still_validates_points() -> None:
-    """A prover may pick a simulated challenge of 0; libsodium then never sees beta in c_0·beta,
-    so the verifier must validate it explicitly (and still accept an honest ballot)."""
+    """A prover may pick a simulated challenge of 0, so that ``c_0·beta`` never touches beta:
+    an honest proof like that verifies, and a ballot whose beta is not a group element is
+    refused at that beta whatever its proof says (points are checked before any proof)."""
     from referendum_core.crypto.ballot import CHOICE_TAG, prove_range, verify_range
 
     r = g.random_scalar()
@@ -280,8 +281,15 @@ def test_zero_simulated_challenge_still_validates_points() -> None:
         CHOICE_TAG, CTX.election_hash, ALIAS, "0", alpha, beta, y, [0, 1], 1, r, lambda: next(draws)
     )
     assert proof[0]["challenge"] == "00" * 32
-    checked = verify_range(CHOICE_TAG, CTX.election_hash, ALIAS, "0", alpha, beta, y, [0, 1], proof)
-    assert checked == (True, False)
+    verify_range(CHOICE_TAG, CTX.election_hash, ALIAS, "0", alpha, beta, y, [0, 1], proof)
+
+    b = copy.deepcopy(VALID["ballot"])
+    # On the curve, canonical, but outside the main subgroup (B plus a point of order 8).
+    b["choices"][0]["beta"] = g.add(g.BASE, bytes.fromhex(SMALL_ORDER[4])).hex()
+    b["choices"][0]["proof"][0]["challenge"] = "00" * 32
+    with pytest.raises(InvalidPoint) as err:
+        verify_ballot(CTX, ALIAS, b)
+    assert err.value.location == "choices[0].beta"
 
 
 @pytest.mark.parametrize(
