@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import (
     and_,
     bindparam,
-    case,
     delete,
     exists,
     insert,
@@ -36,6 +35,7 @@ from referendum_core.audit import Actor, AuditContext
 from referendum_core.clock import Clock
 from referendum_core.crypto import CryptoError, board_head, verify_audited, verify_ballot
 from referendum_core.crypto.ballot import ballot_alphas
+from referendum_core.crypto.group import frame
 from referendum_core.crypto.manifest import ElectionContext, context_from_manifest
 from referendum_core.etvr import Channel, EtvrMark
 from referendum_core.register import VoterList, VoterListEntry, on_voter_list, voter_list_for
@@ -310,12 +310,15 @@ _LOCK_BOARD = (select(Referendum.stage, Referendum.board_seq, Referendum.board_h
 _APPEND = insert(BoardEntry).values(
     {name: bindparam(name) for name in ("referendum_id", "seq", "alias", "tracker", "ballot",
                                         "cast_at", "head")})
-# Run before the entry is inserted: a first ballot of its alias adds an online voter.
+# (Parameters named unlike the columns: SQLAlchemy reserves those names in an UPDATE.)
+_COUNT_BALLOT = (update(VoterAlias)
+                 .where(VoterAlias.referendum_id == bindparam("of_referendum"),
+                        VoterAlias.alias == bindparam("of_alias"))
+                 .values(ballots=VoterAlias.ballots + 1)
+                 .returning(VoterAlias.ballots))
 _ADVANCE = (update(Referendum).where(Referendum.id == bindparam("referendum_id"))
             .values(board_seq=bindparam("seq"), board_head=bindparam("head"),
-                    online_voters=Referendum.online_voters + case(
-                        (exists().where(BoardEntry.referendum_id == bindparam("referendum_id"),
-                                        BoardEntry.alias == bindparam("alias")), 0), else_=1))
+                    online_voters=Referendum.online_voters + bindparam("new_voter"))
             .returning(Referendum.online_voters))
 
 
@@ -327,31 +330,52 @@ def _lock_board(session: Session, referendum: Referendum) -> tuple[Stage, int, s
 
 
 def _record_on_board(session: Session, referendum: Referendum, alphas: list[str],
-                     entry: dict[str, Any]) -> bool:
-    """Claim the ballot's alphas, insert its board entry and advance the referendum's seq and
-    head, while the referendum row is locked; ``False`` — nothing written — when an alpha was
-    already taken (a replay). On PostgreSQL all of it is one statement (one round trip while
-    the board is locked); elsewhere three."""
+                     entry: dict[str, Any]) -> tuple[int, str] | None:
+    """Claim the ballot's alphas, lock the board, append the entry as the next ``seq`` with the
+    next head, and count the alias's ballot (its first adds an online voter); answers
+    ``(seq, head)``, or ``None`` — nothing written — when an alpha was already taken (a replay).
+
+    On PostgreSQL all of it is one statement, which takes the board's lock itself and computes
+    the head in SQL (``_record_statement``): one round trip, and the lock is held only from
+    that statement to the commit. Elsewhere the board is locked first and the head computed
+    here.
+
+    Raises:
+        WrongStage: the polls closed while the ballot was being checked.
+    """
     # Core execution (``session.connection()``): given parameters, the ORM would run these as
     # its bulk insert/update by primary key instead.
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        claimed, online_voters = connection.execute(_record_statement(len(alphas)), {
-            **entry, **{f"alpha_{i}": a for i, a in enumerate(alphas)},
-            "wanted": len(alphas)}).one()
+        claimed, seq, head, online_voters = connection.execute(
+            _record_statement(len(alphas)),
+            {**entry, **{f"alpha_{i}": a for i, a in enumerate(alphas)},
+             "wanted": len(alphas), "voting": Stage.VOTING.value}).one()
         if len(claimed) != len(alphas):
             _give_back(session, referendum, claimed)
-            return False
+            return None
+        if seq is None:  # the referendum's stage is no longer voting
+            stage = session.scalar(select(Referendum.stage)
+                                   .where(Referendum.id == referendum.id))
+            raise WrongStage("voting is not open", stage=stage)
     else:
+        stage, seq, prev_head = _lock_board(session, referendum)
+        if stage != Stage.VOTING:
+            raise WrongStage("voting is not open", stage=stage)
         if not _claim_alphas(session, referendum, [bytes.fromhex(a) for a in alphas]):
-            return False
-        online_voters = connection.execute(_ADVANCE, entry).scalar_one()
-        connection.execute(_APPEND, entry)
+            return None
+        seq += 1
+        head = board_head(bytes.fromhex(prev_head), bytes.fromhex(entry["tracker"])).hex()
+        ballots = connection.execute(_COUNT_BALLOT, {
+            "of_referendum": entry["referendum_id"], "of_alias": entry["alias"]}).scalar_one()
+        online_voters = connection.execute(_ADVANCE, {
+            **entry, "seq": seq, "head": head, "new_voter": int(ballots == 1)}).scalar_one()
+        connection.execute(_APPEND, {**entry, "seq": seq, "head": head})
     # The loaded referendum shows the new head (live pushes read it) without being dirtied.
-    set_committed_value(referendum, "board_seq", entry["seq"])
-    set_committed_value(referendum, "board_head", entry["head"])
+    set_committed_value(referendum, "board_seq", seq)
+    set_committed_value(referendum, "board_head", head)
     set_committed_value(referendum, "online_voters", online_voters)
-    return True
+    return seq, head
 
 
 def _give_back(session: Session, referendum: Referendum, claimed: list[str]) -> None:
@@ -364,12 +388,29 @@ def _give_back(session: Session, referendum: Referendum, claimed: list[str]) -> 
 
 _records: dict[int, Any] = {}
 
+#: ``frame("board-v1")`` and the frame prefix of a 32-byte hash (spec section 6), in hex.
+_BOARD_TAG = frame(b"board-v1").hex()
+_FRAME_32 = (32).to_bytes(4, "big").hex()
+
 
 def _record_statement(count: int) -> Any:
-    """PostgreSQL: claim ``count`` alphas, and only if all were free insert the board entry
-    and advance the head and the online voters — data-modifying CTEs of one statement, which
-    all see the board as it was before it (so "first ballot of this alias" is right); answers
-    the alphas it claimed and the new number of online voters (built once per count)."""
+    """PostgreSQL: the whole of ``_record_on_board`` as data-modifying CTEs of one statement
+    (built once per number of alphas):
+
+    1. claim the alphas (``ON CONFLICT DO NOTHING``);
+    2. only if all were free, count the alias's ballot (``UPDATE … RETURNING``);
+    3. and (still only then) advance the referendum, if it is still voting: ``seq + 1``, the head
+       ``SHA-256(frame("board-v1") ‖ frame(head) ‖ frame(tracker))`` and, for the alias's first
+       ballot, the online voters. This ``UPDATE`` is the board's lock: a cast that waits for it
+       re-evaluates ``board_seq`` and ``board_head`` on the newest row (PostgreSQL's
+       EvalPlanQual), so the chain never forks. The alias count in step 2 is an ``UPDATE`` for
+       the same reason: an ``EXISTS`` over the board would be read in the statement's
+       snapshot, blind to a ballot of the same alias committed while this one waited;
+    4. insert the board entry with the seq and head that step 3 returned.
+
+    Answers the alphas it claimed, then the new seq, head and online voters (NULL when nothing
+    was appended).
+    """
     statement = _records.get(count)
     if statement is None:
         values = ", ".join(f"(:referendum_id, :alpha_{i})" for i in range(count))
@@ -377,21 +418,32 @@ def _record_statement(count: int) -> Any:
             WITH claimed AS (
                 INSERT INTO {BallotAlpha.__tablename__} (referendum_id, alpha) VALUES {values}
                 ON CONFLICT (referendum_id, alpha) DO NOTHING RETURNING alpha),
+            counted AS (
+                UPDATE {VoterAlias.__tablename__} SET ballots = ballots + 1
+                WHERE referendum_id = :referendum_id AND alias = :alias
+                  AND (SELECT count(*) FROM claimed) = :wanted
+                RETURNING ballots),
+            advanced AS (
+                UPDATE {Referendum.__tablename__} SET
+                    board_seq = board_seq + 1,
+                    board_head = encode(sha256(
+                        decode('{_BOARD_TAG}{_FRAME_32}', 'hex') || decode(board_head, 'hex')
+                        || decode('{_FRAME_32}', 'hex') || decode(:tracker, 'hex')), 'hex'),
+                    online_voters = online_voters
+                        + CASE WHEN (SELECT ballots FROM counted) = 1 THEN 1 ELSE 0 END
+                WHERE id = :referendum_id AND stage = :voting
+                  AND (SELECT count(*) FROM claimed) = :wanted
+                RETURNING board_seq, board_head, online_voters),
             entry AS (
                 INSERT INTO {BoardEntry.__tablename__}
                     (referendum_id, seq, alias, tracker, ballot, cast_at, head)
-                SELECT :referendum_id, :seq, :alias, :tracker, :ballot, :cast_at, :head
-                WHERE (SELECT count(*) FROM claimed) = :wanted
-                RETURNING seq),
-            advanced AS (
-                UPDATE {Referendum.__tablename__} SET board_seq = :seq, board_head = :head,
-                    online_voters = online_voters + CASE WHEN EXISTS (
-                        SELECT 1 FROM {BoardEntry.__tablename__}
-                        WHERE referendum_id = :referendum_id AND alias = :alias)
-                        THEN 0 ELSE 1 END
-                WHERE id = :referendum_id AND EXISTS (SELECT 1 FROM entry)
-                RETURNING online_voters)
-            SELECT ARRAY(SELECT alpha FROM claimed), (SELECT online_voters FROM advanced)""").bindparams(  # noqa: S608 - names only
+                SELECT :referendum_id, board_seq, :alias, :tracker, :ballot, :cast_at,
+                       board_head
+                FROM advanced
+                RETURNING seq)
+            SELECT ARRAY(SELECT alpha FROM claimed), (SELECT seq FROM entry),
+                   (SELECT board_head FROM advanced),
+                   (SELECT online_voters FROM advanced)""").bindparams(  # noqa: S608 - names only
             bindparam("cast_at", type_=BoardEntry.__table__.c.cast_at.type))
         _records[count] = statement
     return statement
@@ -426,6 +478,10 @@ def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Refere
         VotedInPerson: see ``check_may_vote_online``.
         BallotRefused: not JSON, for another election, wrong alias, a failed proof, a replay.
     """
+    # The time of arrival, taken before the voting window is checked, so that ``cast_at`` is
+    # always inside it. Casts waiting for the board may be appended a moment out of arrival
+    # order: ``seq`` is the board's order, ``cast_at`` when the ballot came (to the second).
+    now = clock.now().replace(microsecond=0)
     person_ref = getattr(voter, "person_ref", None)
     alias = _check_online_voter(session, clock, referendum, person_ref, standing)
     assert person_ref is not None and referendum.manifest is not None
@@ -438,22 +494,19 @@ def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Refere
         _refuse(session, clock, voter, referendum,
                 BallotRefused(_reason(exc), exc.location, exc.message), context,
                 "voting.ballot_refused")
-    stage, seq, prev_head = _lock_board(session, referendum)
-    if stage != Stage.VOTING:  # polls closed while we were checking
-        raise WrongStage("voting is not open", stage=stage)
-    now = clock.now().replace(microsecond=0)
-    seq += 1
-    head = board_head(bytes.fromhex(prev_head), bytes.fromhex(tracker)).hex()
-    entry = {"referendum_id": referendum.id, "seq": seq, "alias": alias, "tracker": tracker,
-             "ballot": json.dumps(ballot, separators=(",", ":")), "cast_at": now, "head": head}
-    # The alphas are claimed under the lock: claimed before it, every waiting cast would hold
-    # a key-share lock on the referendum row, and PostgreSQL updates a row share-locked by
-    # many transactions through multixacts (costly on the hottest row of the election).
-    if not _record_on_board(session, referendum, [a.hex() for a in ballot_alphas(ballot)],
-                            entry):
+    entry = {"referendum_id": referendum.id, "alias": alias, "tracker": tracker,
+             "ballot": json.dumps(ballot, separators=(",", ":")), "cast_at": now}
+    # The alphas are claimed under the lock (or, on PostgreSQL, in the statement that takes
+    # it): claimed before it, every waiting cast would hold a key-share lock on the referendum
+    # row, and PostgreSQL updates a row share-locked by many transactions through multixacts
+    # (costly on the hottest row of the election).
+    placed = _record_on_board(session, referendum, [a.hex() for a in ballot_alphas(ballot)],
+                              entry)
+    if placed is None:
         _refuse(session, clock, voter, referendum,
                 BallotRefused("replay", "choices", "alpha already on the board (replay)"),
                 context, "voting.ballot_refused")
+    seq, head = placed
     # An accepted ballot is recorded by the board itself (a public hash chain) and not in the
     # audit log: an audit entry naming the voter, timed to the second like the board entry,
     # would link a person to their alias and encrypted ballot, which only the alias table may.

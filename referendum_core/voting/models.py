@@ -144,6 +144,9 @@ class VoterAlias(Base):
     person_ref: Mapped[str] = mapped_column(String(64))
     alias: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime]
+    #: Ballots of this alias on the board, advanced in the cast's own statement: the first one
+    #: adds an online voter (``Referendum.online_voters``).
+    ballots: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class BoardEntry(Base):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -136,6 +136,57 @@ def test_art20_5_two_concurrent_casts_by_one_voter_both_land_and_the_last_counts
         assert referendum.board_head == head == entries[-1].head
         assert referendum.board_seq == 2
         assert counted_seqs(session, referendum, []) == [2]
+        # one voter however many ballots: the alias's count is advanced in the cast's statement
+        assert referendum.online_voters == 1
+        assert session.scalar(select(VoterAlias.ballots).where(VoterAlias.alias == alias)) == 2
+
+
+def test_many_voters_casting_at_once_chain_one_board_and_count_each_voter_once(
+        engine, clock, committed):
+    """Every voter of the scenario casts twice, all at the same moment: one unbroken chain of
+    heads (computed in SQL on PostgreSQL), and online voters = distinct aliases."""
+    clock.set(ONLINE_MONDAY)
+
+    def aliases(session: Session) -> list[tuple[int, str]]:
+        referendum = session.get(Referendum, committed["referendum"])
+        voters = session.scalars(select(User).where(User.person_ref.in_(committed["refs"])))
+        return [(v.id, alias_for(session, clock, referendum, v.person_ref)) for v in voters]
+
+    made = _in_transaction(engine, aliases)
+    assert len(made) >= 2
+    work_items = [(uid, encrypt_ballot(committed["manifest"], alias, vote).ballot)
+                  for uid, alias in made for vote in (YES_VOTE, NO_VOTE)]
+    barrier = threading.Barrier(len(work_items))
+    outcomes: list[Any] = []
+
+    def cast(uid: int, ballot: dict[str, Any]) -> None:
+        def work(session: Session) -> Any:
+            return cast_ballot(session, clock, session.get(User, uid),
+                               session.get(Referendum, committed["referendum"]),
+                               json.dumps(ballot))
+
+        barrier.wait()
+        outcomes.append(_in_transaction(engine, work))
+
+    threads = [threading.Thread(target=cast, args=item) for item in work_items]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(r.seq for r in outcomes) == list(range(1, len(work_items) + 1))
+    with Session(engine) as session:
+        referendum = session.get(Referendum, committed["referendum"])
+        entries = list(session.scalars(select(BoardEntry).where(
+            BoardEntry.referendum_id == referendum.id).order_by(BoardEntry.seq)))
+        heads = [e.head for e in entries]
+        for n in range(1, len(entries) + 1):
+            assert heads[n - 1] == chain_heads(
+                [bytes.fromhex(e.tracker) for e in entries[:n]], EMPTY_HEAD).hex()
+        assert referendum.board_head == heads[-1]
+        assert {r.board_head for r in outcomes} == set(heads)
+        assert referendum.online_voters == len(made)
+        assert set(session.scalars(select(VoterAlias.ballots).where(
+            VoterAlias.referendum_id == referendum.id))) == {2}
 
 
 def test_a_replay_racing_the_original_is_stored_once(engine, clock, committed):
@@ -191,28 +242,51 @@ def test_a_partly_replayed_ballot_leaves_none_of_its_alphas_claimed(engine, comm
         session.rollback()
 
 
-def test_a_partly_replayed_ballot_writes_nothing_to_the_board(engine, committed):
+def test_a_partly_replayed_ballot_writes_nothing_to_the_board(engine, clock, committed):
     """The cast's one write (claim, board entry, head — one statement on PostgreSQL): with one
     alpha already taken, no entry, no new head and none of its own alphas stay claimed."""
+    from referendum_core.crypto import board_head
     from referendum_core.voting.casting import _claim_alphas, _lock_board, _record_on_board
 
     with Session(engine) as session:
         referendum = session.get(Referendum, committed["referendum"])
+        alias = alias_for(session, clock, referendum, committed["refs"][0])
         taken, fresh = ("05" * 32), ("06" * 32)
         assert _claim_alphas(session, referendum, [bytes.fromhex(taken)])
         stage, seq, head = _lock_board(session, referendum)
-        entry = {"referendum_id": referendum.id, "seq": seq + 1, "alias": "v-x",
-                 "tracker": "07" * 32, "ballot": "{}", "cast_at": datetime(2026, 3, 9, tzinfo=UTC),
-                 "head": "08" * 32}
-        assert not _record_on_board(session, referendum, [fresh, taken], entry)
+        entry = {"referendum_id": referendum.id, "alias": alias, "tracker": "07" * 32,
+                 "ballot": "{}", "cast_at": datetime(2026, 3, 9, tzinfo=UTC)}
+        assert _record_on_board(session, referendum, [fresh, taken], entry) is None
         assert _lock_board(session, referendum) == (stage, seq, head)
         assert session.scalar(select(func.count()).select_from(BoardEntry).where(
             BoardEntry.referendum_id == referendum.id)) == seq
         left = set(session.scalars(select(BallotAlpha.alpha).where(
             BallotAlpha.referendum_id == referendum.id)))
         assert fresh not in left and taken in left
-        # and with both free, all three writes land together
-        assert _record_on_board(session, referendum, [fresh, "09" * 32], entry)
-        assert _lock_board(session, referendum) == (stage, seq + 1, "08" * 32)
-        assert referendum.board_seq == seq + 1
+        assert session.scalar(select(VoterAlias.ballots).where(VoterAlias.alias == alias)) == 0
+        # and with both free, all the writes land together, the head chained as spec §6 says
+        expected = board_head(bytes.fromhex(head), bytes.fromhex("07" * 32)).hex()
+        assert _record_on_board(session, referendum, [fresh, "09" * 32], entry) == (
+            seq + 1, expected)
+        assert _lock_board(session, referendum) == (stage, seq + 1, expected)
+        assert referendum.board_seq == seq + 1 and referendum.online_voters == 1
+        assert session.scalar(select(BoardEntry.head).where(
+            BoardEntry.referendum_id == referendum.id, BoardEntry.seq == seq + 1)) == expected
+        session.rollback()
+
+
+def test_a_ballot_checked_as_the_polls_close_is_not_appended(engine, clock, committed):
+    """Stage changed between the ballot's check and its write: WrongStage, nothing written."""
+    from referendum_core.voting.casting import _record_on_board
+    from referendum_core.voting.exceptions import WrongStage
+
+    with Session(engine) as session:
+        referendum = session.get(Referendum, committed["referendum"])
+        alias = alias_for(session, clock, referendum, committed["refs"][0])
+        session.execute(update(Referendum).where(Referendum.id == referendum.id)
+                        .values(stage="counting"))
+        entry = {"referendum_id": referendum.id, "alias": alias, "tracker": "0a" * 32,
+                 "ballot": "{}", "cast_at": datetime(2026, 3, 9, tzinfo=UTC)}
+        with pytest.raises(WrongStage):
+            _record_on_board(session, referendum, ["0b" * 32], entry)
         session.rollback()
