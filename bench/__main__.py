@@ -234,6 +234,8 @@ def rows_for(sizes: Sizes) -> list[Row]:
         Row("delivery", "message delivery p99", "delivery_p99_ms", "ms", "< 100 ms",
             lambda v: v < 100),
         Row("delivery", "POST answered, p99", "post_p99_ms", "ms"),
+        Row("delivery", "first message of each thread after the servers start, p99 "
+            "(cold key cache, measured once)", "cold_delivery_p99_ms", "ms"),
         Row("delivery", "receipts lost", "receipts_lost", "receipts", "0", lambda v: v == 0, 0),
         Row("delivery", "load client CPU per receipt", "client_cpu_us_per_receipt", "µs", digits=0),
         Row("delivery", f"concurrent connections held {sizes.hold_seconds:.0f} s "

@@ -1,15 +1,28 @@
-"""Thread data keys: created per thread, stored only wrapped to OpenPGP keys (the portal archive
-key plus the registered keys of participants), unwrapped on demand and cached in memory.
+"""Thread data keys: created per thread, stored wrapped to OpenPGP keys (the portal archive key
+plus the registered keys of participants), unwrapped on demand and cached in memory.
 
-Rotation re-wraps every data key under a new archive key; bodies are not touched.
+With a server key (the portal derives it from its ``DATA_KEY``) each thread key is also stored
+sealed under that key (AES-256-GCM, bound to the thread): a process that has not opened the
+thread yet then reads it in microseconds instead of one gpg run (~15 ms, serialised behind
+every other cold thread: measured, the first message of 100 threads after a restart waited up
+to 5.8 s). Both wrappings protect against the same thing, a copy of the database without the
+server's secrets: the archive key's secret part lives in the servers' GnuPG home, unprotected
+by a passphrase, as the server key lives in their configuration. The archive copy stays the
+one that exports, participants' keys and offline recovery rely on.
+
+Rotation re-wraps every data key under a new archive key and, when a server key is set,
+re-seals its copy under the current server key; bodies are not touched.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from messaging import crypto
@@ -20,13 +33,23 @@ from referendum_core.clock import Clock
 
 ARCHIVE = "archive"
 PERSON = "person"
+SERVER = "server"
+
+log = logging.getLogger(__name__)
 
 
 class ThreadKeys:
     """Creates, unwraps (with a small in-process cache) and re-wraps thread data keys."""
 
-    def __init__(self, pgp: PGP, cache_size: int = 512) -> None:
+    def __init__(self, pgp: PGP, cache_size: int = 512, server_key: bytes | None = None
+                 ) -> None:
         self.pgp = pgp
+        if server_key is not None and len(server_key) != crypto.KEY_BYTES:
+            raise CryptoError("a server key must be 32 bytes")
+        self._server_key = server_key
+        # Names the server key in ``ThreadKey.fingerprint`` (a hash: it reveals nothing of it).
+        self._server_id = (hashlib.sha256(b"thread-key-server-id|" + server_key).hexdigest()[:40]
+                           if server_key is not None else None)
         self._cache: OrderedDict[int, bytes] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -57,6 +80,7 @@ class ThreadKeys:
         fingerprint = self.pgp.archive_fingerprint
         session.add(ThreadKey(thread_id=thread.id, fingerprint=fingerprint, purpose=ARCHIVE,
                               wrapped=self.pgp.wrap_key(key, fingerprint), created_at=clock.now()))
+        self._add_server_copy(session, clock, thread.id, key)
         self._remember(thread.id, key)
         for fpr, armored in person_keys:
             self.add_person_key(session, clock, thread, armored, fpr, key=key)
@@ -96,7 +120,7 @@ class ThreadKeys:
         if cached is not None:
             return cached
         rows = session.scalars(select(ThreadKey).where(ThreadKey.thread_id == thread_id,
-                                                       ThreadKey.purpose == ARCHIVE)).all()
+                                                       ThreadKey.purpose.in_(_OPENABLE))).all()
         key = self._unwrap(rows)
         if key is None:
             raise KeyNotFound(f"no archive key here opens the data key of thread {thread_id}")
@@ -113,16 +137,51 @@ class ThreadKeys:
             return
         by_thread: dict[int, list[ThreadKey]] = {}
         for row in session.scalars(select(ThreadKey).where(ThreadKey.thread_id.in_(missing),
-                                                           ThreadKey.purpose == ARCHIVE)):
+                                                           ThreadKey.purpose.in_(_OPENABLE))):
             by_thread.setdefault(row.thread_id, []).append(row)
         for thread_id, rows in by_thread.items():
             key = self._unwrap(rows)
             if key is not None:
                 self._remember(thread_id, key)
 
+    def _add_server_copy(self, session: Session, clock: Clock, thread_id: int,
+                         key: bytes) -> None:
+        """Store ``key`` sealed under the server key (none without one)."""
+        if self._server_key is None or self._server_id is None:
+            return
+        sealed = crypto.seal(self._server_key, key, _server_aad(thread_id))
+        session.add(ThreadKey(thread_id=thread_id, fingerprint=self._server_id, purpose=SERVER,
+                              wrapped=base64.b64encode(sealed).decode("ascii"),
+                              created_at=clock.now()))
+
+    def _open_server_copy(self, rows: list[ThreadKey]) -> bytes | None:
+        """The data key from a copy sealed under this process's server key, if there is one
+        that opens."""
+        if self._server_key is None:
+            return None
+        for row in rows:
+            if row.purpose != SERVER or row.fingerprint != self._server_id:
+                continue
+            try:
+                key = crypto.open_sealed(self._server_key, base64.b64decode(row.wrapped),
+                                         _server_aad(row.thread_id))
+            except (CryptoError, ValueError):
+                # Altered, or moved from another thread: the archive copy decides.
+                log.warning("the server copy of thread %s's key does not open", row.thread_id)
+                continue
+            if len(key) == crypto.KEY_BYTES:
+                return key
+        return None
+
     def _unwrap(self, rows: Iterable[ThreadKey]) -> bytes | None:
-        """The data key from the newest archive-wrapped copy this GnuPG home can open."""
-        for row in sorted(rows, key=lambda r: r.id, reverse=True):
+        """The data key from the copy sealed under the server key, else from the newest
+        archive-wrapped copy this GnuPG home can open."""
+        rows = list(rows)
+        key = self._open_server_copy(rows)
+        if key is not None:
+            return key
+        archive = (r for r in rows if r.purpose == ARCHIVE)
+        for row in sorted(archive, key=lambda r: r.id, reverse=True):
             if row.fingerprint not in self._opens and not self.pgp.has_secret_key(row.fingerprint):
                 continue
             try:
@@ -136,7 +195,9 @@ class ThreadKeys:
 
     def rotate(self, session: Session, clock: Clock, new_fingerprint: str) -> int:
         """Re-wrap every thread's data key to ``new_fingerprint`` and drop the archive-wrapped
-        copies under other keys. Bodies stay as they are. Returns the number of threads.
+        copies under other keys; with a server key, replace each thread's server copy by one
+        sealed under it (this also gives threads made before server copies existed one).
+        Bodies stay as they are. Returns the number of threads.
 
         Raises:
             KeyNotFound / CryptoError: a thread key cannot be opened (nothing is changed then,
@@ -155,6 +216,10 @@ class ThreadKeys:
             for row in rows:
                 if row.fingerprint != new_fingerprint:
                     session.delete(row)
+            if self._server_key is not None:
+                session.execute(delete(ThreadKey).where(ThreadKey.thread_id == thread_id,
+                                                        ThreadKey.purpose == SERVER))
+                self._add_server_copy(session, clock, thread_id, key)
             count += 1
         session.flush()
         # Prove every thread opens under the new key before the caller commits.
@@ -165,6 +230,13 @@ class ThreadKeys:
             if len(self.pgp.unwrap_key(row.wrapped, crypto.KEY_BYTES)) != crypto.KEY_BYTES:
                 raise CryptoError(f"re-wrapped key of thread {thread_id} does not open")
         return count
+
+
+_OPENABLE = (ARCHIVE, SERVER)
+
+
+def _server_aad(thread_id: int) -> bytes:
+    return crypto.associated_data(thread_id, "thread-key")
 
 
 def rotate_archive_key(session: Session, clock: Clock, keys: ThreadKeys, *,

@@ -143,7 +143,9 @@ class ReadState(Base):
 
 
 class ThreadKey(Base):
-    """The thread's data key wrapped (OpenPGP-encrypted) to one key, named by its fingerprint."""
+    """The thread's data key wrapped to one key, named by its fingerprint: OpenPGP-encrypted to
+    the archive key or a participant's key, or sealed under the servers' own key (``server``,
+    named by a hash of that key; see ``messaging.keyring``)."""
 
     __tablename__ = "thread_keys"
     __table_args__ = (UniqueConstraint("thread_id", "fingerprint"),)
@@ -152,7 +154,8 @@ class ThreadKey(Base):
     thread_id: Mapped[int] = mapped_column(ForeignKey("message_threads.id", ondelete="CASCADE"),
                                            index=True)
     fingerprint: Mapped[str] = mapped_column(String(40), index=True)
-    # "archive" for the portal's key, "person" for a participant's registered key.
+    # "archive" for the portal's key, "person" for a participant's registered key, "server" for
+    # the copy sealed under the key the servers derive from DATA_KEY.
     purpose: Mapped[str] = mapped_column(String(10))
     wrapped: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]

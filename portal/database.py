@@ -12,7 +12,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, g, has_request_context
+from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -54,8 +54,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if _request_may_write() else "BEGIN")
     return engine
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _request_may_write() -> bool:
+    """Whether the transaction belongs to a request that may change data (not GET/HEAD/OPTIONS).
+
+    On SQLite (WAL) such a request takes the write lock when its transaction begins
+    (``BEGIN IMMEDIATE``), waiting for it up to ``busy_timeout``. A deferred transaction that
+    read first cannot take the lock later once another connection has committed in between:
+    SQLite then answers "database is locked" at once, without waiting. Two people posting to a
+    thread at the same moment got a 500 that way (seen in the two-browser test). Reading
+    requests, tasks and commands keep deferred transactions, which never block writers."""
+    return has_request_context() and request.method not in _SAFE_METHODS
 
 
 IDLE_PING_SECONDS = 10.0

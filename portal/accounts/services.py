@@ -86,6 +86,10 @@ class Keys:
         return HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose).derive(
             self.data_key.encode())
 
+    def derived_key(self, purpose: bytes) -> bytes:
+        """A 32-byte key for ``purpose``, derived from the data key (HKDF-SHA256)."""
+        return self._derive(purpose)
+
     def seal(self, purpose: bytes, plaintext: bytes) -> bytes:
         nonce = os.urandom(12)
         return nonce + AESGCM(self._derive(purpose)).encrypt(nonce, plaintext, purpose)

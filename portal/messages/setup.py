@@ -38,7 +38,10 @@ def init_messaging(app: Flask) -> None:
     pgp = pgp_for(app.config["PORTAL_GNUPGHOME"])
     if app.config["ENV"] != "production":
         pgp.ensure_archive_key()
-    keys = ThreadKeys(pgp)
+    # Thread keys are also sealed under a key derived from DATA_KEY, so that a process opens a
+    # thread it has not seen yet without running gpg (messaging.keyring).
+    keys = ThreadKeys(pgp, server_key=app.extensions["keys"].derived_key(
+        b"referendum-portal/messaging/thread-keys/v1"))
     settings = settings_from(app.config)
     app.extensions["messaging_keys"] = keys
     app.extensions["messaging_settings"] = settings
