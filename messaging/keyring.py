@@ -147,10 +147,11 @@ class ThreadKeys:
     def _add_server_copy(self, session: Session, clock: Clock, thread_id: int,
                          key: bytes) -> None:
         """Store ``key`` sealed under the server key (none without one)."""
-        if self._server_key is None or self._server_id is None:
+        if self._server_key is None:
             return
         sealed = crypto.seal(self._server_key, key, _server_aad(thread_id))
-        session.add(ThreadKey(thread_id=thread_id, fingerprint=self._server_id, purpose=SERVER,
+        session.add(ThreadKey(thread_id=thread_id, fingerprint=str(self._server_id),
+                              purpose=SERVER,
                               wrapped=base64.b64encode(sealed).decode("ascii"),
                               created_at=clock.now()))
 

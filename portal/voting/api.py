@@ -10,7 +10,6 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy.exc import OperationalError
 
 from portal import metrics
 from portal.database import commit, on_commit
@@ -40,8 +39,6 @@ from referendum_core.voting.casting import (
     receipt_of,
 )
 from referendum_core.voting.exceptions import BallotRefused, VotingError
-
-LOCK_RETRIES = 5
 
 
 def _ballot_limited(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -119,18 +116,11 @@ def election(referendum_id: int) -> Any:
 def cast(referendum_id: int) -> Any:
     """Cast an encrypted ballot; answers the tracker and where to look it up."""
     referendum, standing = access_referendum_to_cast(referendum_id)
+    # No retry on SQLite's "database is locked": a POST's transaction takes the write lock
+    # when it begins (portal.database), so a cast waits for another instead of failing.
     try:
-        body = _body()
-        for attempt in range(LOCK_RETRIES):
-            try:
-                receipt = cast_ballot(db(), clock(), current_user, referendum, body,
-                                      context=audit_context(), standing=standing)
-                break
-            except OperationalError:  # SQLite's database lock; PostgreSQL waits instead
-                db().rollback()
-                if attempt == LOCK_RETRIES - 1:
-                    raise
-                referendum, standing = access_referendum_to_cast(referendum_id)
+        receipt = cast_ballot(db(), clock(), current_user, referendum, _body(),
+                              context=audit_context(), standing=standing)
     except VotingError as err:
         commit()  # keep the audit entry of the refusal (nothing else was written)
         metrics.ballot_refused(getattr(err, "reason", err.code))

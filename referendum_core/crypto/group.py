@@ -188,8 +188,7 @@ def _msm_reference(points: Sequence[Point], rows: Sequence[MsmRow]) -> list[Poin
     for b, scalars in rows:
         acc = base_mul(b)
         for s, p in zip(scalars, points, strict=True):
-            if s != ZERO and p != IDENTITY:
-                acc = _add(acc, mul(s, p))
+            acc = _add(acc, mul(s, p))
         out.append(acc)
     return out
 

@@ -500,7 +500,8 @@ def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Refere
     # it): claimed before it, every waiting cast would hold a key-share lock on the referendum
     # row, and PostgreSQL updates a row share-locked by many transactions through multixacts
     # (costly on the hottest row of the election).
-    placed = _record_on_board(session, referendum, [a.hex() for a in ballot_alphas(ballot)],
+    # The alphas as the ballot gives them: ``verify_ballot`` accepted them as canonical hex.
+    placed = _record_on_board(session, referendum, [ch["alpha"] for ch in ballot["choices"]],
                               entry)
     if placed is None:
         _refuse(session, clock, voter, referendum,

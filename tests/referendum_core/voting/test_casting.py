@@ -77,6 +77,32 @@ def test_art15_1_wednesday_just_before_midnight_is_still_open(db_session, clock,
                        scenario.ballot(voter, NO_VOTE)).seq == 1
 
 
+class _TickingClock:
+    """Two seconds pass between any two readings (a slow ballot check at the window's end)."""
+
+    def __init__(self, start):
+        self.current = start
+
+    def now(self):
+        now = self.current
+        self.current = now + timedelta(seconds=2)
+        return now
+
+
+def test_art15_1_a_ballot_checked_as_the_window_closes_is_never_recorded_after_it(
+        db_session, scenario):
+    """The time on the board is the ballot's arrival, taken before the window check: a cast
+    that passes the check is recorded inside the window (the record verifier refuses a
+    ``cast_at`` after ``closes_at``), however long its proofs take."""
+    ref, voter = scenario.referendum, scenario.voters[0]
+    ballot = scenario.ballot(voter, YES_VOTE)
+    ticking = _TickingClock(ref.online_closes_at - timedelta(seconds=3))
+    receipt = cast_ballot(db_session, ticking, voter, ref, json.dumps(ballot))
+    [entry] = _entries(db_session, ref)
+    assert entry.cast_at.replace(tzinfo=ref.online_closes_at.tzinfo) < ref.online_closes_at
+    assert receipt.cast_at == entry.cast_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def test_art15_2_no_online_vote_in_a_dismissal_referendum(db_session, clock, keys):
     s = build_scenario(db_session, clock, keys, subject="dismissal", atvk="0001000",
                        station_number=811)
