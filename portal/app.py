@@ -33,12 +33,11 @@ from portal.extensions import (
 from portal.navigation import MAIN_NAV, TASKS, links_for
 from portal.ops.runtime import socketio_async_mode
 from portal.permissions import Permission, has_permission
-from portal.security import DatabaseIdConverter, apply_security_headers
+from portal.security import DatabaseIdConverter, apply_security_headers, session_current
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
-SEEN_AT_STEP = 60  # seconds: how often a session's last-seen time is rewritten
 
 
 def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
@@ -61,6 +60,10 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     app.config.update(cfg.as_flask())
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "portal" / "translations")
     app.config["RATELIMIT_STORAGE_URI"] = cfg.RATELIMIT_STORAGE_URI
+    from portal.voting.lean_cast import LeanCast
+
+    # Inside ProxyFix: the lean cast path sees the real address and scheme, as Flask does.
+    app.wsgi_app = LeanCast(app, app.wsgi_app)  # type: ignore[method-assign]
     if cfg.is_production:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
@@ -161,14 +164,8 @@ def _register_hooks(app: Flask) -> None:
         if not current_user.is_authenticated:
             return None
         clock: Clock = app.extensions["clock"]
-        now = clock.now().timestamp()
-        last = session.get("seen_at", now)
-        idle_limit = app.config["SESSION_IDLE_MINUTES"] * 60
-        # The absolute limit: however active, a sign-in lasts PERMANENT_SESSION_LIFETIME (the
-        # cookie's own expiry slides with activity, so it is checked here).
-        signed_in_at = session.setdefault("signed_in_at", last)
-        absolute_limit = app.permanent_session_lifetime.total_seconds()
-        if now - last > idle_limit or now - signed_in_at > absolute_limit:
+        if not session_current(session, clock.now().timestamp(), app.config,
+                               app.permanent_session_lifetime.total_seconds()):
             logout_user()
             session.clear()
             session["flash_expired"] = True
@@ -176,10 +173,6 @@ def _register_hooks(app: Flask) -> None:
                 return None
             return redirect(url_for("accounts.login", next=request.full_path
                                     if request.method == "GET" else None))
-        if now - last >= SEEN_AT_STEP or "seen_at" not in session:
-            # Rewritten at most once a minute: re-signing and re-sending the cookie on every
-            # request costs more than a minute's precision in a 30-minute idle limit is worth.
-            session["seen_at"] = now
         return None
 
     @app.after_request

@@ -70,6 +70,9 @@ class Config:
     # Ballot casts and audits per signed-in voter (portal.voting.ballot_limits). Load tests,
     # where a few synthetic voters cast far more often than people do, raise it.
     VOTER_BALLOT_RATE_LIMIT: str = "20 per 10 minutes; 100 per day"
+    # Accepted ballot casts answered by portal.voting.lean_cast, in front of Flask (anything
+    # else it hands to the full app). Off: every cast takes the full Flask request.
+    LEAN_CAST: bool = True
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_LOCKOUT_MINUTES: int = 15
     BABEL_DEFAULT_LOCALE: str = "lv"
@@ -192,6 +195,7 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         HOME_VOTING_CUTOFF=env.get("HOME_VOTING_CUTOFF", "12:00"),
         VOTER_BALLOT_RATE_LIMIT=env.get("VOTER_BALLOT_RATE_LIMIT",
                                         "20 per 10 minutes; 100 per day"),
+        LEAN_CAST=_bool(env.get("LEAN_CAST"), True),
         SOCKETIO_CHANNEL=env.get("SOCKETIO_CHANNEL", "portal-socketio"),
         CELERY_QUEUE=env.get("CELERY_QUEUE", "portal"),
         LOG_FORMAT=env.get("LOG_FORMAT", "json" if production else "text").strip().lower(),

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -59,6 +60,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Set by work outside a Flask request that writes (the lean cast path, ``writing``).
+_writing: ContextVar[bool] = ContextVar("_writing", default=False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside belong to a request that writes, though no Flask request
+    context is pushed (``portal.voting.lean_cast``): on SQLite they begin ``IMMEDIATE``."""
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
 
 
 def _request_may_write() -> bool:
@@ -70,7 +84,7 @@ def _request_may_write() -> bool:
     SQLite then answers "database is locked" at once, without waiting. Two people posting to a
     thread at the same moment got a 500 that way (seen in the two-browser test). Reading
     requests, tasks and commands keep deferred transactions, which never block writers."""
-    return has_request_context() and request.method not in _SAFE_METHODS
+    return _writing.get() or (has_request_context() and request.method not in _SAFE_METHODS)
 
 
 IDLE_PING_SECONDS = 10.0

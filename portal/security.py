@@ -1,6 +1,9 @@
 """Security headers: a strict Content-Security-Policy with no inline script, and friends."""
 from __future__ import annotations
 
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
 from flask import Response
 from werkzeug.routing import IntegerConverter
 
@@ -32,6 +35,26 @@ def apply_security_headers(response: Response, *, production: bool) -> Response:
     if response.mimetype == "text/html":
         headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+SEEN_AT_STEP = 60  # seconds: how often a session's last-seen time is rewritten
+
+
+def session_current(session: MutableMapping[str, Any], now: float, config: Mapping[str, Any],
+                    lifetime_seconds: float) -> bool:
+    """Is a signed-in session within its limits at ``now`` (seconds since the epoch)? Idle at
+    most ``SESSION_IDLE_MINUTES``, and signed in at most ``lifetime_seconds`` ago however
+    active (the cookie's own expiry slides with activity, so the absolute limit is kept here).
+    A current session is marked seen, at most once a minute: re-signing and re-sending the
+    cookie on every request costs more than a minute's precision in a 30-minute idle limit is
+    worth. The full app's hook and the lean cast path both ask this."""
+    last = session.get("seen_at", now)
+    signed_in_at = session.setdefault("signed_in_at", last)
+    if now - last > config["SESSION_IDLE_MINUTES"] * 60 or now - signed_in_at > lifetime_seconds:
+        return False
+    if now - last >= SEEN_AT_STEP or "seen_at" not in session:
+        session["seen_at"] = now
+    return True
 
 
 class DatabaseIdConverter(IntegerConverter):

@@ -20,7 +20,7 @@ from portal.voting.access import (
     can,
     get_referendum,
 )
-from portal.voting.ballot_limits import BallotCounts
+from portal.voting.ballot_limits import COUNTED, NOT_COUNTED, BallotCounts
 from portal.voting.live import push_live
 from portal.voting.texts import refusal_text
 from portal.voting.views import TRACKER
@@ -48,9 +48,12 @@ def _ballot_limited(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_app.config.get("RATELIMIT_ENABLED"):
-            counts: BallotCounts = current_app.extensions["voting_ballot_counts"]
-            wait = counts.hit(f"voter:{current_user.id}",
-                              current_app.config["VOTER_BALLOT_RATE_LIMIT"])
+            # The lean cast path counted this ballot already when it handed the request on.
+            wait = request.environ.pop(COUNTED, NOT_COUNTED)
+            if wait is NOT_COUNTED:
+                counts: BallotCounts = current_app.extensions["voting_ballot_counts"]
+                wait = counts.hit(f"voter:{current_user.id}",
+                                  current_app.config["VOTER_BALLOT_RATE_LIMIT"])
             if wait is not None:
                 metrics.ballot_refused("rate_limited")
                 response = jsonify({"error": gettext(
@@ -127,7 +130,7 @@ def cast(referendum_id: int) -> Any:
         return _refused(err)
     on_commit(metrics.ballot_accepted)
     push_live(referendum)
-    return jsonify(_receipt_body(referendum.id, receipt)), 201
+    return jsonify(receipt_body(receipt, _receipt_url(referendum.id, receipt))), 201
 
 
 @bp.get("/<int:referendum_id>/board/<tracker>")
@@ -143,15 +146,27 @@ def board_entry(referendum_id: int, tracker: str) -> Any:
     if entry is None:
         return jsonify({"error": gettext("This tracker is not on the board."),
                         "status": 404}), 404
-    return jsonify(_receipt_body(referendum.id, receipt_of(entry)))
+    receipt = receipt_of(entry)
+    return jsonify(receipt_body(receipt, _receipt_url(referendum.id, receipt)))
 
 
-def _receipt_body(referendum_id: int, receipt: CastReceipt) -> dict[str, Any]:
-    """What the voting page shows and where it sends the voter: the receipt."""
+def receipt_body(receipt: CastReceipt, receipt_url: str) -> dict[str, Any]:
+    """What the voting page shows and where it sends the voter: the receipt (the lean cast
+    path answers the same)."""
     return {"tracker": receipt.tracker, "seq": receipt.seq, "cast_at": receipt.cast_at,
-            "board_head": receipt.board_head,
-            "receipt_url": url_for("voting.board", referendum_id=referendum_id,
-                                   tracker=receipt.tracker, cast=1)}
+            "board_head": receipt.board_head, "receipt_url": receipt_url}
+
+
+def _receipt_url(referendum_id: int, receipt: CastReceipt) -> str:
+    return url_for(RECEIPT_ENDPOINT, **receipt_url_values(referendum_id, receipt))
+
+
+RECEIPT_ENDPOINT = "voting.board"
+
+
+def receipt_url_values(referendum_id: int, receipt: CastReceipt) -> dict[str, Any]:
+    """The receipt page's URL values (the board, at the ballot's tracker)."""
+    return {"referendum_id": referendum_id, "tracker": receipt.tracker, "cast": 1}
 
 
 @bp.post("/<int:referendum_id>/audits")

@@ -24,6 +24,11 @@ from collections.abc import Callable
 
 from limits import RateLimitItem, parse_many
 
+# The WSGI environ key under which the lean cast path (``portal.voting.lean_cast``) hands on a
+# ballot it already counted, with ``hit``'s answer; ``NOT_COUNTED`` when absent.
+COUNTED = "portal.ballot_counted"
+NOT_COUNTED = object()
+
 # Expired windows are dropped when the table grows past this many (each voter who sent a
 # ballot holds one window per limit until it ends).
 PRUNE_ABOVE = 50_000

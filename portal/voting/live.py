@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 
 from portal.realtime import emit_after_commit
 from portal.web import db
@@ -53,14 +53,23 @@ def turnout_payload(referendum: Referendum) -> dict[str, Any]:
             "participants": t.participants}
 
 
+def last_pushes(app: Flask) -> dict[int, float]:
+    """When this app (process) last pushed each referendum (``time.monotonic``)."""
+    return app.extensions.setdefault("voting_live_pushes", {})
+
+
+def push_due(app: Flask, referendum_id: int) -> bool:
+    """Would a cast of ``referendum_id`` now push (``push_live``, not forced)?"""
+    last = last_pushes(app).get(referendum_id)
+    return last is None or time.monotonic() - last >= PUSH_INTERVAL
+
+
 def _due(referendum_id: int, force: bool) -> bool:
     """Timestamp check: at most one push per interval per referendum (per app/process)."""
-    last_pushes: dict[int, float] = current_app.extensions.setdefault("voting_live_pushes", {})
-    now = time.monotonic()
-    last = last_pushes.get(referendum_id)
-    if not force and last is not None and now - last < PUSH_INTERVAL:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not force and not push_due(app, referendum_id):
         return False
-    last_pushes[referendum_id] = now
+    last_pushes(app)[referendum_id] = time.monotonic()
     return True
 
 

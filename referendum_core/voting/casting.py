@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -26,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -152,8 +154,10 @@ class VoterStanding:
     alias: str | None
 
 
-def _standing_columns(case_id: Any, referendum_id: Any, person_ref: Any) -> tuple[Any, ...]:
-    """The three ``VoterStanding`` facts as column expressions (one statement)."""
+def standing_columns(case_id: Any, referendum_id: Any, person_ref: Any) -> tuple[Any, ...]:
+    """The three ``VoterStanding`` facts as column expressions (one statement): whether
+    ``person_ref`` is on the case's referendum voter list, whether they voted in person, their
+    alias or NULL."""
     listed = exists().where(VoterListEntry.voter_list_id == VoterList.id,
                             VoterList.case_id == case_id,
                             VoterList.purpose == "referendum",
@@ -171,9 +175,9 @@ def _standing_columns(case_id: Any, referendum_id: Any, person_ref: Any) -> tupl
 
 # The hot path's statements are built once (constructing SQLAlchemy statements per request
 # costs more CPU than running them).
-_VOTER_CHECK = select(*_standing_columns(bindparam("case_id"), bindparam("referendum_id"),
+_VOTER_CHECK = select(*standing_columns(bindparam("case_id"), bindparam("referendum_id"),
                                          bindparam("person_ref")))
-_FOR_CASTING = (select(Referendum, *_standing_columns(Referendum.case_id, Referendum.id,
+_FOR_CASTING = (select(Referendum, *standing_columns(Referendum.case_id, Referendum.id,
                                                       bindparam("person_ref")))
                 .where(Referendum.id == bindparam("referendum_id")))
 
@@ -195,32 +199,55 @@ def _check_online_voter(session: Session, clock: Clock, referendum: Referendum,
     """``check_may_vote_online`` in one round trip to the database (the list, both kinds of
     in-person vote and the voter's alias are asked together), or none when ``standing`` was
     read with the referendum (``load_for_casting``); returns the alias, if made."""
-    if not referendum.has_online_voting:
-        raise OnlineVotingNotAvailable()
-    if referendum.stage != Stage.VOTING:
-        raise WrongStage("voting is not open", stage=referendum.stage)
     now = clock.now()
-    assert referendum.online_opens_at is not None and referendum.online_closes_at is not None
-    if not referendum.online_opens_at <= now < referendum.online_closes_at:
-        raise OutsideVotingWindow(opens_at=referendum.online_opens_at,
-                                  closes_at=referendum.online_closes_at)
-    if not person_ref:
-        raise NotOnVoterList()
-    if standing is None:
+    if person_ref and standing is None and _open_now(now, referendum):
         row = session.connection().execute(_VOTER_CHECK, {
             "case_id": referendum.case_id, "referendum_id": referendum.id,
             "person_ref": person_ref}).one()
         standing = VoterStanding(bool(row[0]), bool(row[1]), row[2])
-    if not standing.listed:
-        raise NotOnVoterList()
-    if standing.voted_in_person:
+    try:
+        return check_standing(now, referendum, person_ref, standing)
+    except VotedInPerson:
+        assert person_ref is not None
         voted = in_person_vote(session, referendum, person_ref)
         assert voted is not None
-        raise VotedInPerson(*voted)
+        raise VotedInPerson(*voted) from None
+
+
+def _open_now(now: datetime, referendum: Any) -> bool:
+    return (referendum.has_online_voting and referendum.stage == Stage.VOTING
+            and referendum.online_opens_at <= now < referendum.online_closes_at)
+
+
+def check_standing(now: datetime, referendum: Any, person_ref: str | None,
+                   standing: VoterStanding | None) -> str | None:
+    """May ``person_ref``, whose ``standing`` was read from the database, cast a ballot in
+    ``referendum`` at ``now``? Returns their alias (``None`` if not made yet); no database work.
+    ``referendum`` is a ``Referendum`` or any object with its stage and window columns and
+    ``has_online_voting`` (the lean cast path reads only those).
+
+    Raises:
+        OnlineVotingNotAvailable (Art. 15(2)), WrongStage, OutsideVotingWindow (Art. 15(1)),
+        NotOnVoterList (Art. 7), VotedInPerson (Art. 20(5); ``where`` and ``when`` unknown
+        here, ``check_may_vote_online`` looks them up).
+    """
+    if not referendum.has_online_voting:
+        raise OnlineVotingNotAvailable()
+    if referendum.stage != Stage.VOTING:
+        raise WrongStage("voting is not open", stage=referendum.stage)
+    assert referendum.online_opens_at is not None and referendum.online_closes_at is not None
+    if not referendum.online_opens_at <= now < referendum.online_closes_at:
+        raise OutsideVotingWindow(opens_at=referendum.online_opens_at,
+                                  closes_at=referendum.online_closes_at)
+    if not person_ref or standing is None or not standing.listed:
+        raise NotOnVoterList()
+    if standing.voted_in_person:
+        raise VotedInPerson("", now)
     return standing.alias
 
 
-def _parse(ballot_json: str | bytes | dict[str, Any]) -> Any:
+def parse_ballot(ballot_json: str | bytes | dict[str, Any]) -> Any:
+    """The ballot's JSON, parsed. Raises BallotRefused (too large, not JSON)."""
     if isinstance(ballot_json, dict):
         return ballot_json
     if len(ballot_json) > MAX_BALLOT_BYTES:
@@ -284,24 +311,27 @@ def _claim_statement(dialect: str, count: int) -> Any:
 def _claim_alphas(session: Session, referendum: Referendum, alphas: list[bytes]) -> bool:
     """Reserve the ballot's alphas (UNIQUE per referendum) in one statement; ``False`` — with
     nothing left reserved — when any was already taken (a replay), however close the race."""
-    wanted = [a.hex() for a in alphas]
-    dialect = session.get_bind().dialect.name
+    return _claim(session.connection(), referendum.id, [a.hex() for a in alphas])
+
+
+def _claim(connection: Connection, referendum_id: int, wanted: list[str]) -> bool:
+    """``_claim_alphas`` on a connection, the alphas in hex."""
+    dialect = connection.dialect.name
     if dialect in ("postgresql", "sqlite"):
         params: dict[str, Any] = {f"alpha_{i}": a for i, a in enumerate(wanted)}
-        params["referendum_id"] = referendum.id
-        claimed = session.connection().scalars(_claim_statement(dialect, len(wanted)),
-                                               params).all()
+        params["referendum_id"] = referendum_id
+        claimed = connection.scalars(_claim_statement(dialect, len(wanted)), params).all()
         if len(claimed) == len(wanted):
             return True
-        _give_back(session, referendum, list(claimed))  # refused: give back what it took
+        _give_back(connection, referendum_id, list(claimed))  # refused: give back what it took
         return False
     try:
-        with session.begin_nested():
-            session.add_all([BallotAlpha(referendum_id=referendum.id, alpha=a) for a in wanted])
+        with connection.begin_nested():
+            connection.execute(insert(BallotAlpha), [
+                {"referendum_id": referendum_id, "alpha": a} for a in wanted])
     except IntegrityError:
         return False
     return True
-
 
 
 _LOCK_BOARD = (select(Referendum.stage, Referendum.board_seq, Referendum.board_head)
@@ -322,18 +352,28 @@ _ADVANCE = (update(Referendum).where(Referendum.id == bindparam("referendum_id")
             .returning(Referendum.online_voters))
 
 
-def _lock_board(session: Session, referendum: Referendum) -> tuple[Stage, int, str]:
-    """Lock the referendum row as ``lock_referendum`` does, reading only what the board
-    needs: (stage, last seq, head)."""
-    row = session.connection().execute(_LOCK_BOARD, {"referendum_id": referendum.id}).one()
-    return row.stage, row.board_seq, row.board_head
-
-
 def _record_on_board(session: Session, referendum: Referendum, alphas: list[str],
                      entry: dict[str, Any]) -> tuple[int, str] | None:
-    """Claim the ballot's alphas, lock the board, append the entry as the next ``seq`` with the
-    next head, and count the alias's ballot (its first adds an online voter); answers
-    ``(seq, head)``, or ``None`` — nothing written — when an alpha was already taken (a replay).
+    """``record_on_board`` in the session's transaction; the loaded referendum then shows the
+    new seq, head and online voters (live pushes read them) without being dirtied."""
+    placed = record_on_board(session.connection(), alphas, entry)
+    if placed is None:
+        return None
+    seq, head, online_voters = placed
+    set_committed_value(referendum, "board_seq", seq)
+    set_committed_value(referendum, "board_head", head)
+    set_committed_value(referendum, "online_voters", online_voters)
+    return seq, head
+
+
+def record_on_board(connection: Connection, alphas: list[str], entry: dict[str, Any]
+                    ) -> tuple[int, str, int] | None:
+    """Claim the ballot's alphas, lock the board, append the entry (``entry["referendum_id"]``)
+    as the next ``seq`` with the next head, and count the alias's ballot (its first adds an
+    online voter); answers ``(seq, head, online voters)``, or ``None`` — nothing written —
+    when an alpha was already taken (a replay). The caller's transaction commits it; on
+    PostgreSQL the connection may also be in autocommit (the lean cast path): the write is one
+    statement, and a refused one gives back the alphas it claimed.
 
     On PostgreSQL all of it is one statement, which takes the board's lock itself and computes
     the head in SQL (``_record_statement``): one round trip, and the lock is held only from
@@ -343,47 +383,44 @@ def _record_on_board(session: Session, referendum: Referendum, alphas: list[str]
     Raises:
         WrongStage: the polls closed while the ballot was being checked.
     """
-    # Core execution (``session.connection()``): given parameters, the ORM would run these as
-    # its bulk insert/update by primary key instead.
-    connection = session.connection()
+    # Core execution: given parameters, the ORM would run these as its bulk insert/update by
+    # primary key instead.
+    referendum_id = entry["referendum_id"]
     if connection.dialect.name == "postgresql":
         claimed, seq, head, online_voters = connection.execute(
             _record_statement(len(alphas)),
             {**entry, **{f"alpha_{i}": a for i, a in enumerate(alphas)},
              "wanted": len(alphas), "voting": Stage.VOTING.value}).one()
         if len(claimed) != len(alphas):
-            _give_back(session, referendum, claimed)
+            _give_back(connection, referendum_id, claimed)
             return None
         if seq is None:  # the referendum's stage is no longer voting
-            stage = session.scalar(select(Referendum.stage)
-                                   .where(Referendum.id == referendum.id))
+            _give_back(connection, referendum_id, claimed)  # (in autocommit they stayed)
+            stage = connection.scalar(select(Referendum.stage)
+                                      .where(Referendum.id == referendum_id))
             raise WrongStage("voting is not open", stage=stage)
-    else:
-        stage, seq, prev_head = _lock_board(session, referendum)
-        if stage != Stage.VOTING:
-            raise WrongStage("voting is not open", stage=stage)
-        if not _claim_alphas(session, referendum, [bytes.fromhex(a) for a in alphas]):
-            return None
-        seq += 1
-        head = board_head(bytes.fromhex(prev_head), bytes.fromhex(entry["tracker"])).hex()
-        ballots = connection.execute(_COUNT_BALLOT, {
-            "of_referendum": entry["referendum_id"], "of_alias": entry["alias"]}).scalar_one()
-        online_voters = connection.execute(_ADVANCE, {
-            **entry, "seq": seq, "head": head, "new_voter": int(ballots == 1)}).scalar_one()
-        connection.execute(_APPEND, {**entry, "seq": seq, "head": head})
-    # The loaded referendum shows the new head (live pushes read it) without being dirtied.
-    set_committed_value(referendum, "board_seq", seq)
-    set_committed_value(referendum, "board_head", head)
-    set_committed_value(referendum, "online_voters", online_voters)
-    return seq, head
+        return seq, head, online_voters
+    row = connection.execute(_LOCK_BOARD, {"referendum_id": referendum_id}).one()
+    if row.stage != Stage.VOTING:
+        raise WrongStage("voting is not open", stage=row.stage)
+    if not _claim(connection, referendum_id, alphas):
+        return None
+    seq = row.board_seq + 1
+    head = board_head(bytes.fromhex(row.board_head), bytes.fromhex(entry["tracker"])).hex()
+    ballots = connection.execute(_COUNT_BALLOT, {
+        "of_referendum": referendum_id, "of_alias": entry["alias"]}).scalar_one()
+    online_voters = connection.execute(_ADVANCE, {
+        **entry, "seq": seq, "head": head, "new_voter": int(ballots == 1)}).scalar_one()
+    connection.execute(_APPEND, {**entry, "seq": seq, "head": head})
+    return seq, head, online_voters
 
 
-def _give_back(session: Session, referendum: Referendum, claimed: list[str]) -> None:
+def _give_back(connection: Connection, referendum_id: int, claimed: list[str]) -> None:
     """Release alphas a refused ballot's statement reserved (the others belong to the ballot
     it replays)."""
     if claimed:
-        session.execute(delete(BallotAlpha).where(and_(
-            BallotAlpha.referendum_id == referendum.id, BallotAlpha.alpha.in_(claimed))))
+        connection.execute(delete(BallotAlpha).where(and_(
+            BallotAlpha.referendum_id == referendum_id, BallotAlpha.alpha.in_(claimed))))
 
 
 _records: dict[int, Any] = {}
@@ -466,6 +503,17 @@ def election_context(referendum: Referendum) -> ElectionContext:
     return context
 
 
+def stored_ballot(ballot: Any) -> str:
+    """A ballot as the board stores it: compact JSON."""
+    return json.dumps(ballot, separators=(",", ":"))
+
+
+def cached_election_context(referendum_id: int, election_hash: str | None
+                            ) -> ElectionContext | None:
+    """The election context ``election_context`` parsed earlier in this process, if any."""
+    return _contexts.get((referendum_id, election_hash or ""))
+
+
 def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Referendum,
                 ballot_json: str | bytes | dict[str, Any],
                 context: AuditContext | None = None,
@@ -485,7 +533,7 @@ def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Refere
     person_ref = getattr(voter, "person_ref", None)
     alias = _check_online_voter(session, clock, referendum, person_ref, standing)
     assert person_ref is not None and referendum.manifest is not None
-    ballot = _parse(ballot_json)
+    ballot = parse_ballot(ballot_json)
     if alias is None:
         alias = alias_for(session, clock, referendum, person_ref)
     try:
@@ -495,7 +543,7 @@ def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Refere
                 BallotRefused(_reason(exc), exc.location, exc.message), context,
                 "voting.ballot_refused")
     entry = {"referendum_id": referendum.id, "alias": alias, "tracker": tracker,
-             "ballot": json.dumps(ballot, separators=(",", ":")), "cast_at": now}
+             "ballot": stored_ballot(ballot), "cast_at": now}
     # The alphas are claimed under the lock (or, on PostgreSQL, in the statement that takes
     # it): claimed before it, every waiting cast would hold a key-share lock on the referendum
     # row, and PostgreSQL updates a row share-locked by many transactions through multixacts
@@ -528,7 +576,7 @@ def record_audited_ballot(session: Session, clock: Clock, voter: Actor, referend
     person_ref = getattr(voter, "person_ref", None)
     check_may_vote_online(session, clock, referendum, person_ref)
     assert person_ref is not None
-    revealed = _parse(revealed_json)
+    revealed = parse_ballot(revealed_json)
     alias = alias_for(session, clock, referendum, person_ref)
     if not isinstance(revealed, dict) or revealed.get("alias") != alias:
         raise BallotRefused("alias", "alias", "the ballot is not for this voter")

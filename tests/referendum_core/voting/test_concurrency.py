@@ -242,22 +242,29 @@ def test_a_partly_replayed_ballot_leaves_none_of_its_alphas_claimed(engine, comm
         session.rollback()
 
 
+def _board(session: Session, referendum: Referendum) -> tuple[object, int, str]:
+    """The referendum's (stage, last seq, head) as the database has them."""
+    row = session.execute(select(Referendum.stage, Referendum.board_seq, Referendum.board_head)
+                          .where(Referendum.id == referendum.id)).one()
+    return row.stage, row.board_seq, row.board_head
+
+
 def test_a_partly_replayed_ballot_writes_nothing_to_the_board(engine, clock, committed):
     """The cast's one write (claim, board entry, head — one statement on PostgreSQL): with one
     alpha already taken, no entry, no new head and none of its own alphas stay claimed."""
     from referendum_core.crypto import board_head
-    from referendum_core.voting.casting import _claim_alphas, _lock_board, _record_on_board
+    from referendum_core.voting.casting import _claim_alphas, _record_on_board
 
     with Session(engine) as session:
         referendum = session.get(Referendum, committed["referendum"])
         alias = alias_for(session, clock, referendum, committed["refs"][0])
         taken, fresh = ("05" * 32), ("06" * 32)
         assert _claim_alphas(session, referendum, [bytes.fromhex(taken)])
-        stage, seq, head = _lock_board(session, referendum)
+        stage, seq, head = _board(session, referendum)
         entry = {"referendum_id": referendum.id, "alias": alias, "tracker": "07" * 32,
                  "ballot": "{}", "cast_at": datetime(2026, 3, 9, tzinfo=UTC)}
         assert _record_on_board(session, referendum, [fresh, taken], entry) is None
-        assert _lock_board(session, referendum) == (stage, seq, head)
+        assert _board(session, referendum) == (stage, seq, head)
         assert session.scalar(select(func.count()).select_from(BoardEntry).where(
             BoardEntry.referendum_id == referendum.id)) == seq
         left = set(session.scalars(select(BallotAlpha.alpha).where(
@@ -268,7 +275,7 @@ def test_a_partly_replayed_ballot_writes_nothing_to_the_board(engine, clock, com
         expected = board_head(bytes.fromhex(head), bytes.fromhex("07" * 32)).hex()
         assert _record_on_board(session, referendum, [fresh, "09" * 32], entry) == (
             seq + 1, expected)
-        assert _lock_board(session, referendum) == (stage, seq + 1, expected)
+        assert _board(session, referendum) == (stage, seq + 1, expected)
         assert referendum.board_seq == seq + 1 and referendum.online_voters == 1
         assert session.scalar(select(BoardEntry.head).where(
             BoardEntry.referendum_id == referendum.id, BoardEntry.seq == seq + 1)) == expected

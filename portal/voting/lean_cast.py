@@ -1,0 +1,308 @@
+"""The lean path of ballot casts: ``POST /api/voting/<id>/ballots`` answered without Flask's
+request machinery when everything about it is in order; any other request, and any cast that
+is not accepted, goes on to the full Flask app unchanged.
+
+Why: a cast is the election's hottest request, and on the 2-core machine of ``bench/`` the
+Flask request around it (request context, Flask-Login's user load, the ORM, the session,
+CSRF, signals, the commit) cost 5-7 ms of CPU while its proof checks cost 1.2 ms
+(``bench/results.md``). Here the same checks run as plain function calls on the WSGI environ,
+with two statements on one connection: the person, the referendum and the voter's standing in
+one, and the board write (``record_on_board``) in the other.
+
+What it checks, each as the full app does, and with the full app's own code where it can:
+
+- the session cookie (``app.session_interface``), Flask-Login's user id and "strong" session
+  identifier, the user (active, same session epoch, a voter), the idle and absolute session
+  limits, and the CSRF token with Flask-WTF's serializer and, over HTTPS, its referrer rule;
+- the per-voter ballot limit (``BallotCounts``, counted once: a request handed on carries the
+  count, ``ballot_limits.COUNTED``);
+- the referendum, the window and the voter's standing (``check_standing``), the ballot's
+  proofs (``verify_ballot``) and the board write (``record_on_board``).
+
+Anything it does not accept — a refusal, a missing or stale cookie, an unusual request, the
+election context not parsed yet in this process, the live push due, a database error before
+the commit — goes to the full app with the body it read, which answers as it always did:
+refusals are audited, translated and counted there. This path only ever *accepts*; the tests
+hold it to answering exactly as the full app would (``tests/portal/voting/test_lean_cast.py``),
+and the permission, CSRF and fault tests run through it.
+"""
+from __future__ import annotations
+
+import hmac
+import io
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from hashlib import sha512
+from typing import Any
+
+from flask import Flask
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import bindparam, select, true
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Request, Response
+
+from portal import metrics
+from portal.accounts.models import User
+from portal.database import writing
+from portal.logging import REQUEST_ID_HEADER, new_request_id, valid_request_id
+from portal.security import apply_security_headers, session_current
+from portal.voting.api import RECEIPT_ENDPOINT, receipt_body, receipt_url_values
+from portal.voting.ballot_limits import COUNTED, BallotCounts
+from portal.voting.live import push_due
+from referendum_core.crypto import CryptoError, verify_ballot
+from referendum_core.voting.casting import (
+    MAX_BALLOT_BYTES,
+    CastReceipt,
+    VoterStanding,
+    cached_election_context,
+    check_standing,
+    parse_ballot,
+    record_on_board,
+    standing_columns,
+    stored_ballot,
+)
+from referendum_core.voting.exceptions import VotingError
+from referendum_core.voting.models import Referendum
+from referendum_core.voting.rules import rfc3339
+
+log = logging.getLogger("portal.request")
+path_log = logging.getLogger(__name__)
+
+ENDPOINT = "voting_api.cast"  # the full app's endpoint: metrics and logs name casts alike
+_PATH = re.compile(r"/api/voting/([0-9]{1,19})/ballots")
+_MAX_ID = 2**63 - 1  # portal.security.DatabaseIdConverter
+_JSON = "application/json"
+
+# The person, the referendum and the person's standing in it: one statement.
+_LOAD = (select(User.is_active, User.session_epoch, User.person_ref,
+                Referendum.case_id, Referendum.stage, Referendum.online_opens_at,
+                Referendum.online_closes_at, Referendum.election_hash,
+                *(column.label(name) for column, name in zip(
+                    standing_columns(Referendum.case_id, Referendum.id, User.person_ref),
+                    ("listed", "voted_in_person", "alias"), strict=True)))
+         .select_from(User).join(Referendum, true())  # one row of each: no join condition
+         .where(User.id == bindparam("user_id"), Referendum.id == bindparam("referendum_id")))
+
+StartResponse = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """The referendum columns ``check_standing`` reads."""
+
+    id: int
+    stage: str
+    online_opens_at: datetime | None
+    online_closes_at: datetime | None
+
+    @property
+    def has_online_voting(self) -> bool:
+        return self.online_opens_at is not None  # as Referendum.has_online_voting
+
+
+def session_identifier(environ: dict[str, Any]) -> str:
+    """Flask-Login's session identifier (``flask_login.utils._create_identifier``) of a
+    request: SHA-512 of the first ``X-Forwarded-For`` address (else the peer's) and the
+    User-Agent, each as Python prints bytes."""
+    address = environ.get("HTTP_X_FORWARDED_FOR", environ.get("REMOTE_ADDR"))
+    if address is not None:
+        address = _header(address).encode("utf-8").split(b",")[0].strip()
+    agent = environ.get("HTTP_USER_AGENT")
+    agent_bytes = _header(agent).encode("utf-8") if agent is not None else None
+    return sha512(f"{address}|{agent_bytes}".encode()).hexdigest()
+
+
+def _header(value: str) -> str:
+    """A header as Werkzeug's ``request.headers`` gives it (WSGI's latin-1 back to UTF-8)."""
+    return value.encode("latin-1").decode("utf-8", "replace")
+
+
+class LeanCast:
+    """WSGI middleware in front of the portal app (``create_app`` installs it inside ProxyFix,
+    so it sees the real address and scheme). ``LEAN_CAST = False`` turns it off."""
+
+    def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.answered = 0  # casts accepted on this path (tests, and a figure for operators)
+        self._csrf: tuple[str, URLSafeTimedSerializer] | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse
+                 ) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "POST" and self.app.config.get("LEAN_CAST"):
+            match = _PATH.fullmatch(environ.get("PATH_INFO", ""))
+            if match is not None:
+                response = self._accept(environ, int(match.group(1)))
+                if response is not None:
+                    self.answered += 1
+                    return response(environ, start_response)
+        return self.wsgi_app(environ, start_response)
+
+    # ------------------------------------------------------------------ the checks, in order
+
+    def _accept(self, environ: dict[str, Any], referendum_id: int) -> Response | None:
+        """The accepted cast's response, or ``None``: the full app answers (with the body)."""
+        started = time.perf_counter()
+        app, config = self.app, self.app.config
+        if (referendum_id > _MAX_ID or environ.get("QUERY_STRING")
+                or environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower() != _JSON
+                or push_due(app, referendum_id)):
+            return None
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or "")
+        except ValueError:
+            return None
+        if not 0 < length <= min(MAX_BALLOT_BYTES, config.get("MAX_CONTENT_LENGTH") or length):
+            return None
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)  # whoever answers next reads it again
+        if len(body) != length:
+            return None
+        request = Request(environ)
+        session = app.session_interface.open_session(app, request)  # type: ignore[arg-type]
+        if session is None or not self._signed_in_here(environ, session):
+            return None
+        if not self._csrf_valid(request, session):
+            return None
+        now = app.extensions["clock"].now()
+        if not session_current(session, now.timestamp(), config,
+                               app.permanent_session_lifetime.total_seconds()):
+            return None
+        try:
+            user_id, epoch = (int(part) for part in session["_user_id"].split(":", 1))
+        except ValueError:
+            return None
+        try:
+            with writing(), self._connect() as connection:
+                receipt = self._cast(environ, connection, user_id, epoch, referendum_id, now,
+                                     body)
+                if receipt is None:
+                    connection.rollback()
+                    return None
+                connection.commit()
+        except SQLAlchemyError:
+            # The full app meets the same database and answers as it does (a replay refusal,
+            # if this commit did land: the voting page then finds the ballot on the board).
+            path_log.warning("lean cast path: database error, the full app answers",
+                             exc_info=True)
+            return None
+        except Exception:  # a fault here must not cost the voter the cast: the full app answers
+            path_log.exception("lean cast path failed before its commit; the full app answers")
+            return None
+        return self._respond(environ, request, session, referendum_id, receipt, started)
+
+    def _connect(self) -> Any:
+        """A pooled connection for the cast. On PostgreSQL in autocommit: each of the two
+        statements is its own transaction (no BEGIN and COMMIT round trips), and the board
+        write is one atomic statement (``record_on_board``), so it is stored whole or not at
+        all; what a refused write claimed it gives back itself. Elsewhere (SQLite) one
+        transaction, begun IMMEDIATE."""
+        engine = self.app.extensions["portal_db"].engine
+        if engine.dialect.name == "postgresql":
+            return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return engine.connect()
+
+    def _signed_in_here(self, environ: dict[str, Any], session: Any) -> bool:
+        """A Flask-Login session (no remember-me cookie business) made for this browser and
+        address: Flask-Login leaves such a session as it is in every protection mode; with a
+        different identifier it changes or drops it, so the full app answers."""
+        return (isinstance(session.get("_user_id"), str) and "_remember" not in session
+                and session.get("_id") == session_identifier(environ))
+
+    def _csrf_valid(self, request: Request, session: Any) -> bool:
+        """Flask-WTF's check (``CSRFProtect.protect``): the token of ``WTF_CSRF_HEADERS``
+        signed by the secret and equal to the session's; over HTTPS with
+        ``WTF_CSRF_SSL_STRICT``, a referrer from this host."""
+        config = self.app.config
+        if (not config["WTF_CSRF_ENABLED"] or not config["WTF_CSRF_CHECK_DEFAULT"]
+                or "POST" not in config["WTF_CSRF_METHODS"]):
+            return True
+        field = config["WTF_CSRF_FIELD_NAME"]
+        token = next((v for v in (request.headers.get(h) for h in config["WTF_CSRF_HEADERS"])
+                      if v), None)
+        if not token or field not in session:
+            return False
+        try:
+            signed = self._csrf_serializer().loads(token, max_age=config["WTF_CSRF_TIME_LIMIT"])
+        except BadData:
+            return False
+        if not hmac.compare_digest(session[field], signed):
+            return False
+        if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
+            from flask_wtf.csrf import same_origin
+
+            referrer = request.referrer
+            return bool(referrer) and same_origin(referrer, f"https://{request.host}/")
+        return True
+
+    def _csrf_serializer(self) -> URLSafeTimedSerializer:
+        secret = self.app.config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key
+        if self._csrf is None or self._csrf[0] != secret:
+            self._csrf = (secret, URLSafeTimedSerializer(secret, salt="wtf-csrf-token"))
+        return self._csrf[1]
+
+    def _cast(self, environ: dict[str, Any], connection: Any, user_id: int, epoch: int,
+              referendum_id: int, now: datetime, body: bytes) -> CastReceipt | None:
+        """``cast_ballot``'s steps, for a voter whose ballot is accepted; ``None`` otherwise
+        (nothing written that the caller does not roll back)."""
+        row = connection.execute(_LOAD, {"user_id": user_id,
+                                         "referendum_id": referendum_id}).first()
+        if (row is None or not row.is_active or row.session_epoch != epoch
+                or not row.person_ref):
+            return None  # signed out elsewhere, unknown referendum, or not a voter
+        config = self.app.config
+        if config.get("RATELIMIT_ENABLED"):
+            counts: BallotCounts = self.app.extensions["voting_ballot_counts"]
+            wait = counts.hit(f"voter:{user_id}", config["VOTER_BALLOT_RATE_LIMIT"])
+            environ[COUNTED] = wait  # from here on, the full app does not count it again
+            if wait is not None:
+                return None
+        context = cached_election_context(referendum_id, row.election_hash)
+        if context is None:  # the full app parses the manifest and caches it
+            return None
+        target = _Target(referendum_id, row.stage, row.online_opens_at, row.online_closes_at)
+        standing = VoterStanding(bool(row.listed), bool(row.voted_in_person), row.alias)
+        try:
+            alias = check_standing(now, target, row.person_ref, standing)
+            if alias is None:  # no alias yet: the full app makes it
+                return None
+            ballot = parse_ballot(body.decode("utf-8", "replace"))
+            tracker = verify_ballot(context, alias, ballot)
+            cast_at = now.replace(microsecond=0)
+            placed = record_on_board(
+                connection, [choice["alpha"] for choice in ballot["choices"]],
+                {"referendum_id": referendum_id, "alias": alias, "tracker": tracker,
+                 "ballot": stored_ballot(ballot), "cast_at": cast_at})
+        except (VotingError, CryptoError):
+            return None
+        if placed is None:
+            return None
+        seq, head, _online_voters = placed
+        return CastReceipt(seq=seq, tracker=tracker, cast_at=rfc3339(cast_at), board_head=head)
+
+    def _respond(self, environ: dict[str, Any], request: Request, session: Any,
+                 referendum_id: int, receipt: CastReceipt, started: float) -> Response:
+        """The full app's 201 answer: the receipt, the session cookie when it changed, the
+        security headers, the request id; then the metrics and the request's log line."""
+        app = self.app
+        adapter = app.url_map.bind("", script_name=environ.get("SCRIPT_NAME") or "/")
+        url = adapter.build(RECEIPT_ENDPOINT, receipt_url_values(referendum_id, receipt))
+        response = app.json.response(receipt_body(receipt, url))
+        response.status_code = 201
+        app.session_interface.save_session(app, session, response)  # type: ignore[arg-type]
+        apply_security_headers(response, production=app.config["ENV"] == "production")
+        request_id = valid_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
+        response.headers[REQUEST_ID_HEADER] = request_id
+        metrics.ballot_accepted()
+        seconds = time.perf_counter() - started
+        metrics.observe_request(ENDPOINT, "POST", 201, seconds)
+        path = environ.get("PATH_INFO", "")
+        log.info("%s %s %s", "POST", path, 201, extra={
+            "method": "POST", "path": path, "endpoint": ENDPOINT, "status": 201,
+            "duration_ms": round(seconds * 1000, 2), "request_id": request_id})
+        return response
+
