@@ -33,7 +33,8 @@ import io
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha512
@@ -42,6 +43,7 @@ from typing import Any
 from flask import Flask
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select, true
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Request, Response
 
@@ -107,18 +109,14 @@ class _Target:
 def session_identifier(environ: dict[str, Any]) -> str:
     """Flask-Login's session identifier (``flask_login.utils._create_identifier``) of a
     request: SHA-512 of the first ``X-Forwarded-For`` address (else the peer's) and the
-    User-Agent, each as Python prints bytes."""
+    User-Agent, each UTF-8 encoded from the WSGI string as Werkzeug hands it on, and printed
+    as Python prints bytes."""
     address = environ.get("HTTP_X_FORWARDED_FOR", environ.get("REMOTE_ADDR"))
     if address is not None:
-        address = _header(address).encode("utf-8").split(b",")[0].strip()
+        address = address.encode("utf-8").split(b",")[0].strip()
     agent = environ.get("HTTP_USER_AGENT")
-    agent_bytes = _header(agent).encode("utf-8") if agent is not None else None
+    agent_bytes = agent.encode("utf-8") if agent is not None else None
     return sha512(f"{address}|{agent_bytes}".encode()).hexdigest()
-
-
-def _header(value: str) -> str:
-    """A header as Werkzeug's ``request.headers`` gives it (WSGI's latin-1 back to UTF-8)."""
-    return value.encode("latin-1").decode("utf-8", "replace")
 
 
 class LeanCast:
@@ -166,6 +164,7 @@ class LeanCast:
         session = app.session_interface.open_session(app, request)  # type: ignore[arg-type]
         if session is None or not self._signed_in_here(environ, session):
             return None
+        session.accessed = True  # read, as through Flask's proxy: the answer varies by Cookie
         if not self._csrf_valid(request, session):
             return None
         now = app.extensions["clock"].now()
@@ -177,13 +176,12 @@ class LeanCast:
         except ValueError:
             return None
         try:
-            with writing(), self._connect() as connection:
+            with writing(), self._transaction() as (connection, commit):
                 receipt = self._cast(environ, connection, user_id, epoch, referendum_id, now,
                                      body)
                 if receipt is None:
-                    connection.rollback()
                     return None
-                connection.commit()
+                commit()
         except SQLAlchemyError:
             # The full app meets the same database and answers as it does (a replay refusal,
             # if this commit did land: the voting page then finds the ballot on the board).
@@ -195,16 +193,22 @@ class LeanCast:
             return None
         return self._respond(environ, request, session, referendum_id, receipt, started)
 
-    def _connect(self) -> Any:
-        """A pooled connection for the cast. On PostgreSQL in autocommit: each of the two
-        statements is its own transaction (no BEGIN and COMMIT round trips), and the board
-        write is one atomic statement (``record_on_board``), so it is stored whole or not at
-        all; what a refused write claimed it gives back itself. Elsewhere (SQLite) one
-        transaction, begun IMMEDIATE."""
-        engine = self.app.extensions["portal_db"].engine
-        if engine.dialect.name == "postgresql":
-            return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        return engine.connect()
+    @contextmanager
+    def _transaction(self) -> Iterator[tuple[Connection, Callable[[], None]]]:
+        """A connection for the cast and how to commit it; leaving without committing rolls
+        back. On PostgreSQL in autocommit: each of the two statements is its own transaction
+        (no BEGIN and COMMIT round trips), and the board write is one atomic statement
+        (``record_on_board``), stored whole or not at all; what a refused write claimed it
+        gives back itself. Otherwise (SQLite, or sessions bound to one connection as in the
+        tests) one transaction of the app's own sessions, begun IMMEDIATE on SQLite."""
+        database = self.app.extensions["portal_db"]
+        bind = database.sessionmaker.kw.get("bind")
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+            with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                yield connection, connection.commit
+            return
+        with database.new_session() as session:
+            yield session.connection(), session.commit
 
     def _signed_in_here(self, environ: dict[str, Any], session: Any) -> bool:
         """A Flask-Login session (no remember-me cookie business) made for this browser and
@@ -245,7 +249,7 @@ class LeanCast:
             self._csrf = (secret, URLSafeTimedSerializer(secret, salt="wtf-csrf-token"))
         return self._csrf[1]
 
-    def _cast(self, environ: dict[str, Any], connection: Any, user_id: int, epoch: int,
+    def _cast(self, environ: dict[str, Any], connection: Connection, user_id: int, epoch: int,
               referendum_id: int, now: datetime, body: bytes) -> CastReceipt | None:
         """``cast_ballot``'s steps, for a voter whose ballot is accepted; ``None`` otherwise
         (nothing written that the caller does not roll back)."""

@@ -1,0 +1,294 @@
+"""The lean cast path (``portal.voting.lean_cast``) answers only casts the full app would
+accept, and answers them as the full app does; everything else reaches the full app."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask_login.utils import _create_identifier
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from portal.voting.lean_cast import LeanCast, session_identifier
+from portal.voting.live import last_pushes
+from referendum_core.audit import AuditEntry
+from referendum_core.voting.casting import election_context
+from referendum_core.voting.models import BoardEntry, Referendum
+from tests.voting_support import ONLINE_MONDAY, YES_VOTE, build_scenario
+
+VOLATILE = {"Date", "Set-Cookie", "X-Request-ID", "Content-Length"}
+
+
+@pytest.fixture()
+def app_overrides() -> dict[str, Any]:
+    return {"WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture()
+def ready(app, login_as, db_session, clock, keys):
+    """A referendum in online voting, its context parsed and its live push just sent (as after
+    the first cast in a process), and a signed-in voter with the voting page's CSRF token."""
+    s = build_scenario(db_session, clock, keys)
+    clock.set(ONLINE_MONDAY)
+    db_session.commit()
+    election_context(s.referendum)
+    last_pushes(app)[s.referendum.id] = time.monotonic() + 3600
+
+    def sign_in(voter: Any) -> tuple[Any, str]:
+        client = login_as(voter)
+        html = client.get(f"/voting/{s.referendum.id}").get_data(as_text=True)
+        return client, html.split('data-csrf="', 1)[1].split('"', 1)[0]
+
+    s.sign_in = sign_in
+    s.url = f"/api/voting/{s.referendum.id}/ballots"
+    return s
+
+
+def lean(app: Any) -> LeanCast:
+    return app.extensions["lean_cast"]
+
+
+def post(client: Any, url: str, ballot: Any, token: str | None, **kwargs: Any) -> Any:
+    headers = {"X-CSRFToken": token} if token else {}
+    headers.update(kwargs.pop("headers", {}))
+    data = ballot if isinstance(ballot, str | bytes) else json.dumps(ballot)
+    return client.post(url, data=data, headers=headers,
+                       content_type=kwargs.pop("content_type", "application/json"), **kwargs)
+
+
+def board_count(db_session: Any, referendum: Referendum) -> int:
+    return db_session.scalar(select(func.count()).select_from(BoardEntry).where(
+        BoardEntry.referendum_id == referendum.id))
+
+
+def test_an_accepted_cast_is_answered_as_the_full_app_answers_it(app, ready, db_session):
+    """Spec section 6 and Art. 20(5): two voters, one cast through each path; the same answer
+    (status, body shape, headers), one chain on the board."""
+    first, second = ready.voters[0], ready.voters[1]
+    client, token = ready.sign_in(first)
+    by_lean = post(client, ready.url, ready.ballot(first, YES_VOTE), token)
+    assert by_lean.status_code == 201 and lean(app).answered == 1
+    app.config["LEAN_CAST"] = False
+    client, token = ready.sign_in(second)
+    by_flask = post(client, ready.url, ready.ballot(second, YES_VOTE), token)
+    assert by_flask.status_code == 201 and lean(app).answered == 1
+    one, two = by_lean.get_json(), by_flask.get_json()
+    assert set(one) == set(two) == {"tracker", "seq", "cast_at", "board_head", "receipt_url"}
+    assert (one["seq"], two["seq"]) == (1, 2)
+    assert one["receipt_url"] == (f"/voting/{ready.referendum.id}/board?tracker="
+                                  f"{one['tracker']}&cast=1")
+    assert two["receipt_url"] == one["receipt_url"].replace(one["tracker"], two["tracker"])
+    assert one["cast_at"] == two["cast_at"]
+    headers = {k: v for k, v in by_lean.headers.items() if k not in VOLATILE}
+    assert headers == {k: v for k, v in by_flask.headers.items() if k not in VOLATILE}
+    assert by_lean.headers["X-Request-ID"]
+    db_session.expire_all()
+    referendum = db_session.get(Referendum, ready.referendum.id)
+    assert board_count(db_session, referendum) == 2 and referendum.online_voters == 2
+    assert referendum.board_head == two["board_head"]
+
+
+def test_a_given_request_id_comes_back(app, ready):
+    client, token = ready.sign_in(ready.voters[0])
+    answer = post(client, ready.url, ready.ballot(ready.voters[0], YES_VOTE), token,
+                  headers={"X-Request-ID": "cast-request-0001"})
+    assert answer.status_code == 201 and lean(app).answered == 1
+    assert answer.headers["X-Request-ID"] == "cast-request-0001"
+
+
+def test_a_session_seen_long_ago_gets_its_cookie_renewed(app, ready, clock):
+    """The last-seen time is rewritten at most once a minute, on this path as in the app."""
+    voter = ready.voters[0]
+    client, token = ready.sign_in(voter)
+    clock.set(ONLINE_MONDAY + timedelta(minutes=5))
+    answer = post(client, ready.url, ready.ballot(voter, YES_VOTE), token)
+    assert answer.status_code == 201 and lean(app).answered == 1
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+    with client.session_transaction() as session:
+        assert session["seen_at"] == clock.now().timestamp()
+    # within the minute: no new cookie
+    again = post(client, ready.url, ready.ballot(voter, YES_VOTE), token)
+    assert again.status_code == 201 and "Set-Cookie" not in again.headers
+
+
+def refusals() -> list[tuple[str, int]]:
+    return [("no token", 400), ("wrong token", 400), ("no session", 400),
+            ("signed out elsewhere", 401), ("idle too long", 401), ("bad proof", 422),
+            ("not json", 422), ("another voter's ballot", 422), ("after the polls", 422),
+            ("official", 403)]
+
+
+@pytest.mark.parametrize(("case", "status"), refusals())
+def test_what_the_full_app_refuses_never_passes_here(app, ready, db_session, clock, people,
+                                                     login_as, case, status):
+    """CSRF, session (Art. 7 voter only), Art. 15(1) window, spec section 5 proofs: each is
+    answered by the full app with its own status, nothing is stored."""
+    voter = ready.voters[0]
+    client, token = ready.sign_in(voter)
+    ballot: Any = ready.ballot(voter, YES_VOTE)
+    if case == "no token":
+        token = None
+    elif case == "wrong token":
+        token = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    elif case == "no session":
+        client.delete_cookie("portal_session")
+    elif case == "signed out elsewhere":
+        voter.session_epoch += 1
+        db_session.commit()
+    elif case == "idle too long":
+        clock.set(ONLINE_MONDAY + timedelta(minutes=31))
+    elif case == "bad proof":
+        ballot["choices"][0]["alpha"], ballot["choices"][1]["alpha"] = (
+            ballot["choices"][1]["alpha"], ballot["choices"][0]["alpha"])
+    elif case == "not json":
+        ballot = "{not json"
+    elif case == "another voter's ballot":
+        ballot = ready.ballot(ready.voters[1], YES_VOTE)
+    elif case == "after the polls":
+        clock.set(ready.referendum.online_closes_at + timedelta(minutes=1))
+        login_as(voter)  # the same session (and CSRF token), signed in again
+    elif case == "official":
+        login_as(people.cvk_admin())
+    answer = post(client, ready.url, ballot, token)
+    assert answer.status_code == status, answer.get_data(as_text=True)
+    assert "error" in answer.get_json()
+    assert lean(app).answered == 0
+    assert board_count(db_session, ready.referendum) == 0
+
+
+def test_a_refused_proof_is_audited_once(app, ready, db_session):
+    voter = ready.voters[0]
+    client, token = ready.sign_in(voter)
+    ballot = ready.ballot(voter, YES_VOTE)
+    ballot["choices"][0]["alpha"], ballot["choices"][1]["alpha"] = (
+        ballot["choices"][1]["alpha"], ballot["choices"][0]["alpha"])
+    answer = post(client, ready.url, ballot, token)
+    assert answer.status_code == 422 and answer.get_json()["reason"] == "proof"
+    assert db_session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "voting.ballot_refused")) == 1
+
+
+def test_a_replay_is_refused_and_the_board_keeps_one_entry(app, ready, db_session):
+    """Spec section 5: a ballot's alphas are accepted once."""
+    voter = ready.voters[0]
+    client, token = ready.sign_in(voter)
+    ballot = ready.ballot(voter, YES_VOTE)
+    assert post(client, ready.url, ballot, token).status_code == 201
+    replay = post(client, ready.url, ballot, token)
+    assert replay.status_code == 422 and replay.get_json()["reason"] == "replay"
+    assert lean(app).answered == 1 and board_count(db_session, ready.referendum) == 1
+
+
+@pytest.mark.parametrize("variant", ["text/plain", "query", "another browser"])
+def test_unusual_requests_go_to_the_full_app(app, ready, db_session, variant):
+    """A cast the full app accepts but this path does not look at closely: the full app
+    answers it (201), once."""
+    voter = ready.voters[0]
+    client, token = ready.sign_in(voter)
+    ballot = ready.ballot(voter, YES_VOTE)
+    kwargs: dict[str, Any] = {}
+    url = ready.url
+    if variant == "text/plain":
+        kwargs["content_type"] = "text/plain"
+    elif variant == "query":
+        url += "?x=1"
+    else:
+        kwargs["headers"] = {"User-Agent": "another browser"}
+    answer = post(client, url, ballot, token, **kwargs)
+    assert answer.status_code == 201 and lean(app).answered == 0
+    assert board_count(db_session, ready.referendum) == 1
+
+
+def test_the_live_push_goes_with_the_full_app(app, ready):
+    """When a push is due the full app answers, and pushes (``portal.voting.live``)."""
+    last_pushes(app).pop(ready.referendum.id)
+    client, token = ready.sign_in(ready.voters[0])
+    answer = post(client, ready.url, ready.ballot(ready.voters[0], YES_VOTE), token)
+    assert answer.status_code == 201 and lean(app).answered == 0
+    assert ready.referendum.id in last_pushes(app)
+
+
+def test_a_database_fault_before_the_commit_leaves_the_cast_to_the_full_app(
+        app, ready, db_session, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    import portal.voting.lean_cast as module
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise OperationalError("SELECT 1", {}, Exception("connection lost"))
+
+    monkeypatch.setattr(module, "record_on_board", broken)
+    client, token = ready.sign_in(ready.voters[0])
+    answer = post(client, ready.url, ready.ballot(ready.voters[0], YES_VOTE), token)
+    assert answer.status_code == 201 and lean(app).answered == 0
+    assert board_count(db_session, ready.referendum) == 1
+
+
+class TestOverHttps:
+    """Flask-WTF's strict referrer rule over HTTPS holds here too."""
+
+    def test_without_a_referrer_the_full_app_refuses(self, app, ready):
+        client, token = ready.sign_in(ready.voters[0])
+        answer = post(client, ready.url, ready.ballot(ready.voters[0], YES_VOTE), token,
+                      base_url="https://localhost")
+        assert answer.status_code == 400 and lean(app).answered == 0
+
+    def test_from_another_site_the_full_app_refuses(self, app, ready):
+        client, token = ready.sign_in(ready.voters[0])
+        answer = post(client, ready.url, ready.ballot(ready.voters[0], YES_VOTE), token,
+                      base_url="https://localhost",
+                      headers={"Referer": "https://elsewhere.example/voting/1"})
+        assert answer.status_code == 400 and lean(app).answered == 0
+
+    def test_from_the_voting_page_it_is_accepted_here(self, app, ready):
+        client, token = ready.sign_in(ready.voters[0])
+        answer = post(client, ready.url, ready.ballot(ready.voters[0], YES_VOTE), token,
+                      base_url="https://localhost",
+                      headers={"Referer": f"https://localhost/voting/{ready.referendum.id}"})
+        assert answer.status_code == 201 and lean(app).answered == 1
+
+
+class TestBallotLimit:
+    @pytest.fixture()
+    def app_overrides(self) -> dict[str, Any]:
+        return {"WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": True,
+                "VOTER_BALLOT_RATE_LIMIT": "2 per 10 minutes"}
+
+    def test_each_ballot_is_counted_once(self, app, ready):
+        voter = ready.voters[0]
+        client, token = ready.sign_in(voter)
+        for _ in range(2):
+            assert post(client, ready.url, ready.ballot(voter, YES_VOTE),
+                        token).status_code == 201
+        limited = post(client, ready.url, ready.ballot(voter, YES_VOTE), token)
+        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+        assert lean(app).answered == 2
+        counts = app.extensions["voting_ballot_counts"]
+        assert [count for (key, _), (_, count) in counts._windows.items()
+                if key == f"voter:{voter.id}"] == [3]
+
+
+@settings(max_examples=80, deadline=None)
+@given(forwarded=st.one_of(st.none(), st.binary(max_size=40)),
+       agent=st.one_of(st.none(), st.binary(max_size=40)),
+       remote=st.sampled_from(["127.0.0.1", "10.1.2.3", "::1"]))
+def test_the_session_identifier_is_flask_logins(forwarded, agent, remote):
+    """Flask-Login's "strong" identifier, computed from the WSGI environ alone, for any header
+    bytes a client can send (a WSGI server hands them on as latin-1 text)."""
+    from flask import Flask
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(environ_base={"REMOTE_ADDR": remote}).get_environ()
+    environ.pop("HTTP_USER_AGENT", None)
+    if forwarded is not None:
+        environ["HTTP_X_FORWARDED_FOR"] = forwarded.decode("latin-1")
+    if agent is not None:
+        environ["HTTP_USER_AGENT"] = agent.decode("latin-1")
+    with Flask("x").request_context(dict(environ)):
+        expected = _create_identifier()
+    assert session_identifier(environ) == expected
