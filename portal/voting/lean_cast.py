@@ -245,7 +245,7 @@ class LeanCast:
 
     def _csrf_serializer(self) -> URLSafeTimedSerializer:
         secret = self.app.config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key
-        if self._csrf is None or self._csrf[0] != secret:
+        if self._csrf is None or self._csrf[0] is not secret:  # rebuilt if the key is replaced
             self._csrf = (secret, URLSafeTimedSerializer(secret, salt="wtf-csrf-token"))
         return self._csrf[1]
 
