@@ -204,16 +204,20 @@ def rows_for(sizes: Sizes) -> list[Row]:
     for shape, name in (("pool", "ballot pool (3 × 2 threads)"), ("gevent", "gevent processes")):
         p = f"{shape}_"
         rows += [
+            # Accepted over the offered ballots' schedule plus the last answers' latency, so it
+            # stays just under the offered rate even when every ballot is accepted in time:
+            # "all accepted" allows 1 % for that tail; the capacity target is the saturated row.
             Row("cast", f"cast, {name}: accepted at {sizes.cast_rate:.0f}/s offered "
                 f"({sizes.voters} voters)", p + "open_accepted_per_s", "ballots/s",
-                "≥ 300/s" if shape == "pool" else "",
-                (lambda v: v >= 300) if shape == "pool" else None),
+                "all offered" if shape == "pool" else "",
+                (lambda v: v >= 0.99 * sizes.cast_rate) if shape == "pool" else None),
             Row("cast", f"cast, {name}: p50 latency at that rate", p + "open_p50_ms", "ms"),
             Row("cast", f"cast, {name}: p99 latency at that rate", p + "open_p99_ms", "ms",
                 "< 250 ms" if shape == "pool" else "",
                 (lambda v: v < 250) if shape == "pool" else None),
             Row("cast", f"cast, {name}: saturated ({sizes.voters} voters, no pause)",
-                p + "closed_accepted_per_s", "ballots/s"),
+                p + "closed_accepted_per_s", "ballots/s", "≥ 300/s" if shape == "pool" else "",
+                (lambda v: v >= 300) if shape == "pool" else None),
             Row("cast", f"cast, {name}: p99 latency saturated", p + "closed_p99_ms", "ms"),
             Row("cast", f"cast, {name}: refused/failed casts (open + saturated)",
                 p + "open_refused", "casts", digits=0),
