@@ -49,6 +49,9 @@ socket_connections = Gauge(
     "portal_socket_connections", "Socket.IO connections currently open on this process.",
     multiprocess_mode="livesum")
 ballots_accepted = Counter("portal_ballots_accepted", "Ballots accepted into the ballot box.")
+lean_casts = Counter(
+    "portal_lean_casts", "Ballots accepted on the lean cast path (portal.voting.lean_cast); "
+    "the other accepted ballots took the full Flask request.")
 ballots_refused = Counter(
     "portal_ballots_refused", "Ballots refused, by reason.", ["reason"])
 messages_delivered = Counter(
@@ -58,6 +61,11 @@ messages_delivered = Counter(
 def ballot_accepted() -> None:
     """Count one accepted ballot (call after the commit that stores it)."""
     ballots_accepted.inc()
+
+
+def lean_cast_answered() -> None:
+    """Count one ballot the lean cast path accepted (also counted by ``ballot_accepted``)."""
+    lean_casts.inc()
 
 
 def ballot_refused(reason: str) -> None:

@@ -302,6 +302,7 @@ class LeanCast:
         request_id = valid_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
         response.headers[REQUEST_ID_HEADER] = request_id
         metrics.ballot_accepted()
+        metrics.lean_cast_answered()
         seconds = time.perf_counter() - started
         metrics.observe_request(ENDPOINT, "POST", 201, seconds)
         path = environ.get("PATH_INFO", "")

@@ -92,6 +92,21 @@ def test_an_accepted_cast_is_answered_as_the_full_app_answers_it(app, ready, db_
     assert referendum.board_head == two["board_head"]
 
 
+def test_operators_see_how_many_casts_took_the_lean_path(app, ready):
+    """``/metrics``: ballots accepted, and how many of them on the lean path."""
+    from prometheus_client import REGISTRY
+
+    def value(name: str) -> float:
+        return REGISTRY.get_sample_value(name) or 0.0
+
+    before = value("portal_lean_casts_total"), value("portal_ballots_accepted_total")
+    client, token = ready.sign_in(ready.voters[0])
+    assert post(client, ready.url, ready.ballot(ready.voters[0], YES_VOTE),
+                token).status_code == 201
+    assert value("portal_lean_casts_total") == before[0] + 1
+    assert value("portal_ballots_accepted_total") == before[1] + 1
+
+
 def test_a_given_request_id_comes_back(app, ready):
     client, token = ready.sign_in(ready.voters[0])
     answer = post(client, ready.url, ready.ballot(ready.voters[0], YES_VOTE), token,
