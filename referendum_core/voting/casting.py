@@ -200,7 +200,8 @@ def _check_online_voter(session: Session, clock: Clock, referendum: Referendum,
     in-person vote and the voter's alias are asked together), or none when ``standing`` was
     read with the referendum (``load_for_casting``); returns the alias, if made."""
     now = clock.now()
-    if person_ref and standing is None and _open_now(now, referendum):
+    check_window(now, referendum)
+    if person_ref and standing is None:
         row = session.connection().execute(_VOTER_CHECK, {
             "case_id": referendum.case_id, "referendum_id": referendum.id,
             "person_ref": person_ref}).one()
@@ -214,9 +215,20 @@ def _check_online_voter(session: Session, clock: Clock, referendum: Referendum,
         raise VotedInPerson(*voted) from None
 
 
-def _open_now(now: datetime, referendum: Any) -> bool:
-    return (referendum.has_online_voting and referendum.stage == Stage.VOTING
-            and referendum.online_opens_at <= now < referendum.online_closes_at)
+def check_window(now: datetime, referendum: Any) -> None:
+    """Is the referendum taking online ballots at ``now``?
+
+    Raises:
+        OnlineVotingNotAvailable (Art. 15(2)), WrongStage, OutsideVotingWindow (Art. 15(1)).
+    """
+    if not referendum.has_online_voting:
+        raise OnlineVotingNotAvailable()
+    if referendum.stage != Stage.VOTING:
+        raise WrongStage("voting is not open", stage=referendum.stage)
+    assert referendum.online_opens_at is not None and referendum.online_closes_at is not None
+    if not referendum.online_opens_at <= now < referendum.online_closes_at:
+        raise OutsideVotingWindow(opens_at=referendum.online_opens_at,
+                                  closes_at=referendum.online_closes_at)
 
 
 def check_standing(now: datetime, referendum: Any, person_ref: str | None,
@@ -227,18 +239,10 @@ def check_standing(now: datetime, referendum: Any, person_ref: str | None,
     ``has_online_voting`` (the lean cast path reads only those).
 
     Raises:
-        OnlineVotingNotAvailable (Art. 15(2)), WrongStage, OutsideVotingWindow (Art. 15(1)),
-        NotOnVoterList (Art. 7), VotedInPerson (Art. 20(5); ``where`` and ``when`` unknown
-        here, ``check_may_vote_online`` looks them up).
+        the refusals of ``check_window``; NotOnVoterList (Art. 7), VotedInPerson (Art. 20(5);
+        ``where`` and ``when`` unknown here, ``check_may_vote_online`` looks them up).
     """
-    if not referendum.has_online_voting:
-        raise OnlineVotingNotAvailable()
-    if referendum.stage != Stage.VOTING:
-        raise WrongStage("voting is not open", stage=referendum.stage)
-    assert referendum.online_opens_at is not None and referendum.online_closes_at is not None
-    if not referendum.online_opens_at <= now < referendum.online_closes_at:
-        raise OutsideVotingWindow(opens_at=referendum.online_opens_at,
-                                  closes_at=referendum.online_closes_at)
+    check_window(now, referendum)
     if not person_ref or standing is None or not standing.listed:
         raise NotOnVoterList()
     if standing.voted_in_person:
