@@ -43,8 +43,12 @@ def valid_request_id(value: str | None) -> str | None:
 
 
 def new_request_id() -> str:
-    """A fresh random request id."""
-    return uuid.uuid4().hex
+    """A fresh random request id, never shaped like a personal code (about one random hex id
+    in 45 holds eleven digits in a row; ``valid_request_id`` would refuse it)."""
+    while True:
+        value = uuid.uuid4().hex
+        if not PERSONAL_CODE_RE.search(value):
+            return value
 
 
 # Where the request id goes while a line is masked: the id is put back afterwards, unmasked.

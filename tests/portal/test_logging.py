@@ -144,3 +144,16 @@ def test_configure_logging_installs_one_handler():
             if handler not in before:
                 root.removeHandler(handler)
         root.setLevel(level)
+
+
+def test_a_generated_request_id_is_never_shaped_like_a_personal_code(monkeypatch):
+    """About one random hex id in 45 holds eleven digits in a row; such an id is drawn again
+    (masked in the log, it would no longer match the id the response returned)."""
+    import uuid
+
+    import portal.logging as module
+
+    drawn = iter([uuid.UUID("009e3188c664484eb53889274032a293"),
+                  uuid.UUID("0123456789abcdef0123456789abcdef")])
+    monkeypatch.setattr(module.uuid, "uuid4", lambda: next(drawn))
+    assert new_request_id() == "0123456789abcdef0123456789abcdef"
