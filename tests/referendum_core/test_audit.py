@@ -123,3 +123,40 @@ def test_truncation_before_an_earlier_head_copy_is_caught(db_session, clock):
     db_session.flush()
     assert verify_chain(db_session)[1] is None
     assert verify_chain(db_session, expected_head=head)[1] is not None
+
+
+def test_concurrent_writers_extend_one_chain(engine, clock):
+    """Many transactions appending at once (each commits): one unbroken chain, no seq twice.
+    The head is locked by the statement that takes the next seq (PostgreSQL's row lock; a
+    waiter re-reads the head it updates), and the entry and the new hash follow in one more."""
+    import threading
+
+    import pytest
+    from sqlalchemy.orm import Session
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks between connections: PostgreSQL only (SQLite locks the file)")
+    writers, each = 4, 10
+    start = threading.Barrier(writers)
+    failures: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(each):
+                with Session(engine) as session:
+                    audit.record(session, clock, None, "test.concurrent", writer=n, i=i)
+                    session.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    with Session(engine) as session:
+        checked, problem = verify_chain(session)
+        assert problem is None and checked == writers * each
+        assert audit.current_head(session)[0] == writers * each
