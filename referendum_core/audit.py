@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, Integer, String, Text, insert, select, update
-from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
+from sqlalchemy import BigInteger, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from referendum_core.clock import Clock
 from referendum_core.db import Base
@@ -113,17 +113,12 @@ def record(
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
         if municipality_id is None:
             municipality_id = getattr(obj, "municipality_id", None)
-    connection = session.connection()
-    # Lock the head and take the next seq in one statement; the head's hash is still the
-    # previous entry's. The lock serialises every audited write of the portal until commit,
-    # so what follows it is one more statement (measured: a message post's transaction held
-    # it 15-20 ms at the median in a busy gevent process, one scheduling wait per round trip).
-    taken = connection.execute(_TAKE_SEQ).first()
-    if taken is None:  # the very first entry
-        connection.execute(insert(AuditHead).values(id=1, last_seq=0, last_hash=GENESIS))
-        taken = connection.execute(_TAKE_SEQ).one()
+    head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    if head is None:
+        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
+        session.add(head)
     entry = AuditEntry(
-        seq=taken.last_seq,
+        seq=head.last_seq + 1,
         at=clock.now(),
         actor_id=actor.id if actor is not None else None,
         actor_label=actor.audit_label if actor is not None else "system",
@@ -133,31 +128,13 @@ def record(
         municipality_id=municipality_id,
         ip=(context.ip if context else None),
         detail=_canonical(detail).decode(),
-        prev_hash=taken.last_hash,
+        prev_hash=head.last_hash,
     )
     entry.entry_hash = compute_hash(entry)
-    values = {column.key: getattr(entry, column.key) for column in AuditEntry.__table__.columns}
-    if connection.dialect.name == "postgresql":  # the entry and the head's new hash together
-        connection.execute(insert(AuditEntry).values(values).add_cte(
-            update(AuditHead).where(AuditHead.id == 1)
-            .values(last_hash=entry.entry_hash).cte("moved")))
-    else:
-        connection.execute(insert(AuditEntry).values(values))
-        connection.execute(update(AuditHead).where(AuditHead.id == 1)
-                           .values(last_hash=entry.entry_hash))
-    # Written through the connection: the entry joins the session as the stored row it is, and
-    # a head the session loaded earlier is read again when next used.
-    make_transient_to_detached(entry)
+    head.last_seq, head.last_hash = entry.seq, entry.entry_hash
     session.add(entry)
-    loaded_head = session.identity_map.get(session.identity_key(AuditHead, 1))
-    if loaded_head is not None:
-        session.expire(loaded_head)
+    session.flush()
     return entry
-
-
-_TAKE_SEQ = (update(AuditHead).where(AuditHead.id == 1)
-             .values(last_seq=AuditHead.last_seq + 1)
-             .returning(AuditHead.last_seq, AuditHead.last_hash))
 
 
 @dataclass(frozen=True)

@@ -126,9 +126,8 @@ def test_truncation_before_an_earlier_head_copy_is_caught(db_session, clock):
 
 
 def test_concurrent_writers_extend_one_chain(engine, clock):
-    """Many transactions appending at once (each commits): one unbroken chain, no seq twice.
-    The head is locked by the statement that takes the next seq (PostgreSQL's row lock; a
-    waiter re-reads the head it updates), and the entry and the new hash follow in one more."""
+    """Many transactions appending at once (each commits): one unbroken chain, no seq twice
+    (the head row's lock serialises them)."""
     import threading
 
     import pytest
