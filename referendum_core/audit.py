@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import BigInteger, Integer, String, Text, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from referendum_core.clock import Clock
@@ -113,10 +114,18 @@ def record(
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
         if municipality_id is None:
             municipality_id = getattr(obj, "municipality_id", None)
-    head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
-    if head is None:
-        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
-        session.add(head)
+    head = _lock_head(session)
+    if head is None:  # the very first entry: one of the writers arriving together makes the head
+        dialect = session.get_bind().dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            session.execute(insert_(AuditHead).values(id=1, last_seq=0, last_hash=GENESIS)
+                            .on_conflict_do_nothing(index_elements=["id"]))
+            head = _lock_head(session)
+        else:
+            head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
+            session.add(head)
+    assert head is not None
     entry = AuditEntry(
         seq=head.last_seq + 1,
         at=clock.now(),
@@ -135,6 +144,13 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def _lock_head(session: Session) -> AuditHead | None:
+    """The head row, locked until the transaction ends (it serialises appends); read afresh
+    even if the session loaded it earlier (another writer may have moved it since)."""
+    return session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()
+                           .execution_options(populate_existing=True)).first()
 
 
 @dataclass(frozen=True)
