@@ -251,8 +251,9 @@ class LeanCast:
 
     def _cast(self, environ: dict[str, Any], connection: Connection, user_id: int, epoch: int,
               referendum_id: int, now: datetime, body: bytes) -> CastReceipt | None:
-        """``cast_ballot``'s steps, for a voter whose ballot is accepted; ``None`` otherwise
-        (nothing written that the caller does not roll back)."""
+        """``cast_ballot``'s steps, for a voter whose ballot is accepted; ``None`` otherwise,
+        with nothing left written (the caller rolls back, or in autocommit the refused board
+        write gave back what it claimed)."""
         row = connection.execute(_LOAD, {"user_id": user_id,
                                          "referendum_id": referendum_id}).first()
         if (row is None or not row.is_active or row.session_epoch != epoch
