@@ -63,7 +63,7 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.voting.lean_cast import LeanCast
 
     # Inside ProxyFix: the lean cast path sees the real address and scheme, as Flask does.
-    app.wsgi_app = app.extensions["lean_cast"] = LeanCast(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = LeanCast(app, app.wsgi_app)  # type: ignore[method-assign]
     if cfg.is_production:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 

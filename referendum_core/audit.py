@@ -17,11 +17,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import BigInteger, Integer, String, Text, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from referendum_core.clock import Clock
-from referendum_core.db import Base
+from referendum_core.db import UPSERT_INSERTS, Base
 
 GENESIS = "0" * 64
 
@@ -117,9 +116,9 @@ def record(
     head = _lock_head(session)
     if head is None:  # the very first entry: one of the writers arriving together makes the head
         dialect = session.get_bind().dialect.name
-        if dialect in ("postgresql", "sqlite"):
-            insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            session.execute(insert_(AuditHead).values(id=1, last_seq=0, last_hash=GENESIS)
+        if dialect in UPSERT_INSERTS:
+            session.execute(UPSERT_INSERTS[dialect](AuditHead)
+                            .values(id=1, last_seq=0, last_hash=GENESIS)
                             .on_conflict_do_nothing(index_elements=["id"]))
             head = _lock_head(session)
         else:

@@ -126,8 +126,6 @@ class LeanCast:
     def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
-        self.answered = 0  # casts accepted on this path (tests, and a figure for operators)
-        self._csrf: tuple[str, URLSafeTimedSerializer] | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse
                  ) -> Iterable[bytes]:
@@ -136,7 +134,6 @@ class LeanCast:
             if match is not None:
                 response = self._accept(environ, int(match.group(1)))
                 if response is not None:
-                    self.answered += 1
                     return response(environ, start_response)
         return self.wsgi_app(environ, start_response)
 
@@ -145,6 +142,25 @@ class LeanCast:
     def _accept(self, environ: dict[str, Any], referendum_id: int) -> Response | None:
         """The accepted cast's response, or ``None``: the full app answers (with the body)."""
         started = time.perf_counter()
+        try:
+            checked = self._check_and_store(environ, referendum_id)
+        except SQLAlchemyError:
+            # The full app meets the same database and answers as it does (a replay refusal,
+            # if this commit did land: the voting page then finds the ballot on the board).
+            path_log.warning("lean cast path: database error, the full app answers",
+                             exc_info=True)
+            return None
+        except Exception:  # a fault here must not cost the voter the cast: the full app answers
+            path_log.exception("lean cast path failed before its commit; the full app answers")
+            return None
+        if checked is None:
+            return None
+        request, session, receipt = checked
+        return self._respond(environ, request, session, referendum_id, receipt, started)
+
+    def _check_and_store(self, environ: dict[str, Any], referendum_id: int
+                         ) -> tuple[Request, Any, CastReceipt] | None:
+        """Every check, then the board write, committed; ``None`` when the full app answers."""
         app, config = self.app, self.app.config
         if (referendum_id > _MAX_ID or environ.get("QUERY_STRING")
                 or environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower() != _JSON
@@ -175,23 +191,12 @@ class LeanCast:
             user_id, epoch = (int(part) for part in session["_user_id"].split(":", 1))
         except ValueError:
             return None
-        try:
-            with writing(), self._transaction() as (connection, commit):
-                receipt = self._cast(environ, connection, user_id, epoch, referendum_id, now,
-                                     body)
-                if receipt is None:
-                    return None
-                commit()
-        except SQLAlchemyError:
-            # The full app meets the same database and answers as it does (a replay refusal,
-            # if this commit did land: the voting page then finds the ballot on the board).
-            path_log.warning("lean cast path: database error, the full app answers",
-                             exc_info=True)
-            return None
-        except Exception:  # a fault here must not cost the voter the cast: the full app answers
-            path_log.exception("lean cast path failed before its commit; the full app answers")
-            return None
-        return self._respond(environ, request, session, referendum_id, receipt, started)
+        with writing(), self._transaction() as (connection, commit):
+            receipt = self._cast(environ, connection, user_id, epoch, referendum_id, now, body)
+            if receipt is None:
+                return None
+            commit()
+        return request, session, receipt
 
     @contextmanager
     def _transaction(self) -> Iterator[tuple[Connection, Callable[[], None]]]:
@@ -231,7 +236,9 @@ class LeanCast:
         if not token or field not in session:
             return False
         try:
-            signed = self._csrf_serializer().loads(token, max_age=config["WTF_CSRF_TIME_LIMIT"])
+            secret = config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key
+            signed = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").loads(
+                token, max_age=config["WTF_CSRF_TIME_LIMIT"])
         except BadData:
             return False
         if not hmac.compare_digest(session[field], signed):
@@ -242,12 +249,6 @@ class LeanCast:
             referrer = request.referrer
             return bool(referrer) and same_origin(referrer, f"https://{request.host}/")
         return True
-
-    def _csrf_serializer(self) -> URLSafeTimedSerializer:
-        secret = self.app.config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key
-        if self._csrf is None or self._csrf[0] is not secret:  # rebuilt if the key is replaced
-            self._csrf = (secret, URLSafeTimedSerializer(secret, salt="wtf-csrf-token"))
-        return self._csrf[1]
 
     def _cast(self, environ: dict[str, Any], connection: Connection, user_id: int, epoch: int,
               referendum_id: int, now: datetime, body: bytes) -> CastReceipt | None:
@@ -303,7 +304,7 @@ class LeanCast:
         request_id = valid_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
         response.headers[REQUEST_ID_HEADER] = request_id
         metrics.ballot_accepted()
-        metrics.lean_cast_answered()
+        metrics.lean_cast_answered()  # tests and operators see which path answered
         seconds = time.perf_counter() - started
         metrics.observe_request(ENDPOINT, "POST", 201, seconds)
         path = environ.get("PATH_INFO", "")

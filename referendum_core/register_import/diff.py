@@ -7,11 +7,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, delete, exists, func, insert, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from referendum_core.clock import Clock
-from referendum_core.db import UTCDateTime
+from referendum_core.db import UPSERT_INSERTS, UTCDateTime
 from referendum_core.register import LandOwnerRecord, PersonRecord
 from referendum_core.register_import.models import ImportReport, RegisterSource, StagedRow
 
@@ -49,9 +48,6 @@ def _index_scans_only(conn: Connection) -> Iterator[None]:
 
 
 # INSERT ... ON CONFLICT DO NOTHING, per dialect (both have a unique constraint to name).
-_UPSERT_INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
-
 def apply_diff(session: Session, clock: Clock, key: str, source: RegisterSource,
                scope_id: int | None, report: ImportReport, ok_count: int) -> None:
     """Apply the staged diff set-based: update changed, remove missing, insert new records.
@@ -110,8 +106,8 @@ def apply_diff(session: Session, clock: Clock, key: str, source: RegisterSource,
     dialect = conn.dialect.name
     if dialect == "postgresql":
         new_rows = new_rows.where(~exists().where(*same))
-    if dialect in _UPSERT_INSERTS:
-        statement: Any = (_UPSERT_INSERTS[dialect](target).from_select(cols, new_rows)
+    if dialect in UPSERT_INSERTS:
+        statement: Any = (UPSERT_INSERTS[dialect](target).from_select(cols, new_rows)
                           .on_conflict_do_nothing(index_elements=[c.name for c in same_cols]))
     else:
         statement = insert(target).from_select(cols, new_rows.where(~exists().where(*same)))

@@ -26,7 +26,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -39,6 +38,7 @@ from referendum_core.crypto import CryptoError, board_head, verify_audited, veri
 from referendum_core.crypto.ballot import ballot_alphas
 from referendum_core.crypto.group import frame
 from referendum_core.crypto.manifest import ElectionContext, context_from_manifest
+from referendum_core.db import UPSERT_INSERTS
 from referendum_core.etvr import Channel, EtvrMark
 from referendum_core.register import VoterList, VoterListEntry, on_voter_list, voter_list_for
 from referendum_core.voting.exceptions import (
@@ -207,7 +207,7 @@ def _check_online_voter(session: Session, clock: Clock, referendum: Referendum,
             "person_ref": person_ref}).one()
         standing = VoterStanding(bool(row[0]), bool(row[1]), row[2])
     try:
-        return check_standing(now, referendum, person_ref, standing)
+        return _check_voter(now, person_ref, standing)
     except VotedInPerson:
         assert person_ref is not None
         voted = in_person_vote(session, referendum, person_ref)
@@ -243,6 +243,12 @@ def check_standing(now: datetime, referendum: Any, person_ref: str | None,
         ``where`` and ``when`` unknown here, ``check_may_vote_online`` looks them up).
     """
     check_window(now, referendum)
+    return _check_voter(now, person_ref, standing)
+
+
+def _check_voter(now: datetime, person_ref: str | None, standing: VoterStanding | None
+                 ) -> str | None:
+    """The voter's part of ``check_standing`` (Art. 7, Art. 20(5)); returns the alias."""
     if not person_ref or standing is None or not standing.listed:
         raise NotOnVoterList()
     if standing.voted_in_person:
@@ -301,9 +307,8 @@ def _claim_statement(dialect: str, count: int) -> Any:
     per dialect and count)."""
     statement = _claims.get((dialect, count))
     if statement is None:
-        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
         rid = bindparam("referendum_id")
-        statement = (insert_(BallotAlpha)
+        statement = (UPSERT_INSERTS[dialect](BallotAlpha)
                      .values([{"referendum_id": rid, "alpha": bindparam(f"alpha_{i}")}
                               for i in range(count)])
                      .on_conflict_do_nothing(index_elements=["referendum_id", "alpha"])
@@ -321,7 +326,7 @@ def _claim_alphas(session: Session, referendum: Referendum, alphas: list[bytes])
 def _claim(connection: Connection, referendum_id: int, wanted: list[str]) -> bool:
     """``_claim_alphas`` on a connection, the alphas in hex."""
     dialect = connection.dialect.name
-    if dialect in ("postgresql", "sqlite"):
+    if dialect in UPSERT_INSERTS:
         params: dict[str, Any] = {f"alpha_{i}": a for i, a in enumerate(wanted)}
         params["referendum_id"] = referendum_id
         claimed = connection.scalars(_claim_statement(dialect, len(wanted)), params).all()
