@@ -285,7 +285,7 @@ def render(rows: list[Row], results: dict[str, Any]) -> str:
 
 
 def describe(machine: dict[str, str], sizes: Sizes, started: str, seconds: float,
-             load_after: str) -> str:
+             load_after: str, stolen: str = "?") -> str:
     """The run's header: the machine and how the figures were taken."""
     return "\n".join([
         f"Run {started} UTC, {seconds / 60:.1f} min, `python -m bench"
@@ -295,8 +295,10 @@ def describe(machine: dict[str, str], sizes: Sizes, started: str, seconds: float
         f"Linux {machine['kernel']}",
         f"- {machine['python']}; PostgreSQL {machine['postgresql']}; "
         f"Redis {machine['redis']}",
+        f"- PostgreSQL commit with its WAL flush: {machine.get('commit', 'not measured')}",
         f"- load average before the run: {machine['loadavg']} (after: {load_after}) — other "
-        "engineers' tests share the machine",
+        "engineers' tests share the machine; CPU time taken by the host (steal) during the "
+        f"run: {stolen}",
         "- **the load generators run on the same 2-core machine** as the portal processes, "
         "PostgreSQL and Redis; their own CPU cost is in the table",
         f"- each figure is the median of {sizes.repetitions} run(s); the spread is shown",
@@ -375,14 +377,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"benchmarks: {', '.join(names)}")
     if args.dry_run:
         return 0
-    clock = time.monotonic()
+    clock, steal = time.monotonic(), harness.cpu_stolen()
     results: dict[str, Any] = {}
     for name in names:
         print(f"running {name} …", flush=True)
         results[name] = run_child(name, "quick" if args.quick else "full",
                                   timeout=600 if args.quick else 3600)
-    text = describe(machine, sizes, started, time.monotonic() - clock,
-                    harness.load_average()) + "\n\n" + render(rows_for(sizes), results)
+    text = describe(machine, sizes, started, time.monotonic() - clock, harness.load_average(),
+                    harness.stolen_share(steal, harness.cpu_stolen())
+                    ) + "\n\n" + render(rows_for(sizes), results)
     print()
     print(text)
     output = args.output or (None if args.quick else RESULTS)

@@ -65,6 +65,7 @@ def machine(pg_url: str | None, redis_url: str | None) -> dict[str, str]:
         "kernel": platform.release(),
         "loadavg": load_average(),
         "postgresql": "not reachable",
+        "commit": "not measured",
         "redis": "not reachable",
     }
     if pg_url:
@@ -74,6 +75,7 @@ def machine(pg_url: str | None, redis_url: str | None) -> dict[str, str]:
             engine = create_engine(pg_url)
             with engine.connect() as conn:
                 info["postgresql"] = conn.execute(text("SHOW server_version")).scalar() or "?"
+            info["commit"] = commit_latency(engine)
             engine.dispose()
         except Exception as exc:  # reported, not fatal
             info["postgresql"] = f"error: {type(exc).__name__}"
@@ -87,6 +89,42 @@ def machine(pg_url: str | None, redis_url: str | None) -> dict[str, str]:
         except Exception as exc:
             info["redis"] = f"error: {type(exc).__name__}"
     return info
+
+
+def commit_latency(engine: Any, commits: int = 200) -> str:
+    """Median and p99 of a commit that waits for its WAL flush (a transaction that took a
+    transaction id): what every audited write and every ballot waits for at least once. It
+    differs between the machines this bench meets (the disk under PostgreSQL), and explains
+    message-delivery figures that the CPU does not."""
+    from sqlalchemy import text
+
+    times = []
+    with engine.connect() as conn:
+        for _ in range(commits):
+            conn.execute(text("SELECT txid_current()"))
+            started = time.perf_counter()
+            conn.commit()
+            times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return (f"median {times[len(times) // 2]:.2f} ms, p99 {times[int(0.99 * len(times))]:.2f} ms"
+            f" ({commits} commits)")
+
+
+def cpu_stolen() -> tuple[int, int] | None:
+    """(steal, total) jiffies of all CPUs so far (``/proc/stat``): the share of time a virtual
+    machine's CPUs were runnable but the host ran something else."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def stolen_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> str:
+    """The share of CPU time the host took between two ``cpu_stolen`` readings."""
+    if before is None or after is None or after[1] <= before[1]:
+        return "?"
+    return f"{100 * (after[0] - before[0]) / (after[1] - before[1]):.1f} %"
 
 
 def _ram() -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from bench import harness
 from bench.__main__ import (
     BEGIN,
     END,
     FULL,
     QUICK,
+    describe,
     main,
     median_of,
     render,
@@ -70,3 +72,18 @@ def test_regenerating_keeps_the_notes_around_the_table(tmp_path):
     text = results.read_text()
     assert "second table" in text and "first table" not in text
     assert text.rstrip().endswith("notes")
+
+
+def test_the_header_names_commit_latency_and_the_hosts_share_of_the_cpus():
+    """Two readings that tell one machine from another where the CPU model does not: how long
+    a commit waits for its WAL flush, and how much CPU time the host took (steal)."""
+    machine = {"nproc": "2", "cpu": "Xeon", "ram": "23.5 GiB", "kernel": "6", "loadavg": "1 1 1",
+               "python": "CPython 3.11.7", "postgresql": "15", "redis": "7",
+               "commit": "median 0.12 ms, p99 0.33 ms (200 commits)"}
+    header = describe(machine, FULL, "2026-11-29 20:00", 600.0, "2 2 2", "3.5 %")
+    assert "PostgreSQL commit with its WAL flush: median 0.12 ms, p99 0.33 ms" in header
+    assert "(steal) during the run: 3.5 %" in header
+    assert harness.stolen_share((10, 1000), (60, 2000)) == "5.0 %"
+    assert harness.stolen_share(None, (60, 2000)) == "?"
+    steal, total = harness.cpu_stolen() or (0, 1)
+    assert 0 <= steal <= total
