@@ -26,6 +26,8 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench import harness
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 # A Redis database number of the deployment tests' own: rate-limit counters, Socket.IO channel
@@ -298,3 +300,29 @@ class Relay:
                     sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+
+
+def deployment_env(processes: Processes, database: str, redis: str | None, **extra: str) -> None:
+    """``processes`` set up as the benchmarks' deployment (their keys, so ``bench`` can forge
+    sign-ins; queue and channel names of their own) on ``database``, migrated, with the
+    archive key made."""
+    suffix = secrets.token_hex(4)
+    processes.env.update({
+        "DATABASE_URL": database, "SECRET_KEY": harness.BENCH_SECRET,
+        "DATA_KEY": harness.BENCH_DATA_KEY, "CELERY_QUEUE": f"faults-{suffix}",
+        "SOCKETIO_CHANNEL": f"faults-socketio-{suffix}", **extra})
+    if redis:
+        processes.env["REDIS_URL"] = redis
+    for step in (("migrate",), ("messaging", "init-keys")):
+        done = processes.run(*step)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+
+def cast(port: int, referendum_id: int, cookie: tuple[str, str], ballot: bytes,
+         timeout: float = 30) -> requests.Response:
+    """POST ``ballot`` to the portal on ``port`` as the voter of ``cookie`` (session, CSRF)."""
+    session_cookie, token = cookie
+    return requests.post(
+        f"http://127.0.0.1:{port}/api/voting/{referendum_id}/ballots", data=ballot, timeout=timeout,
+        headers={"Cookie": f"portal_session={session_cookie}", "X-CSRFToken": token,
+                 "User-Agent": harness.USER_AGENT, "Content-Type": "application/json"})

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import signal
 import threading
 import time
@@ -35,6 +34,8 @@ from bench.delivery import set_up as set_up_threads
 from tests.deploy.conftest import (
     PROJECT_ROOT,
     Relay,
+    cast,
+    deployment_env,
     free_port,
     free_ports,
     get_ok,
@@ -55,19 +56,6 @@ class _Inbox:
         return "250 OK"
 
 
-def _deployment_env(processes, database: str, redis: str | None, **extra: str) -> None:
-    suffix = secrets.token_hex(4)
-    processes.env.update({
-        "DATABASE_URL": database, "SECRET_KEY": harness.BENCH_SECRET,
-        "DATA_KEY": harness.BENCH_DATA_KEY, "CELERY_QUEUE": f"faults-{suffix}",
-        "SOCKETIO_CHANNEL": f"faults-socketio-{suffix}", **extra})
-    if redis:
-        processes.env["REDIS_URL"] = redis
-    for step in (("migrate",), ("messaging", "init-keys")):
-        done = processes.run(*step)
-        assert done.returncode == 0, done.stderr[-3000:]
-
-
 def _post(port: int, member: dict, thread_id: int, message: str, timeout: float = 30
           ) -> requests.Response:
     return requests.post(
@@ -77,15 +65,6 @@ def _post(port: int, member: dict, thread_id: int, message: str, timeout: float 
                  "X-CSRFToken": member["token"], "X-Requested-With": "fetch",
                  "User-Agent": harness.USER_AGENT, "Accept": "application/json",
                  "Content-Type": "application/x-www-form-urlencoded"})
-
-
-def _cast(port: int, referendum_id: int, cookie: tuple[str, str], ballot: bytes
-          ) -> requests.Response:
-    session_cookie, token = cookie
-    return requests.post(
-        f"http://127.0.0.1:{port}/api/voting/{referendum_id}/ballots", data=ballot, timeout=30,
-        headers={"Cookie": f"portal_session={session_cookie}", "X-CSRFToken": token,
-                 "User-Agent": harness.USER_AGENT, "Content-Type": "application/json"})
 
 
 class Listener:
@@ -141,7 +120,7 @@ def test_redis_stopping_mid_run(processes, make_database, pg_url, redis_url):
     relayed = f"redis://127.0.0.1:{relay.port}/{parts.database or 0}"
     listener = None
     try:
-        _deployment_env(processes, database, relayed, MAIL_URL=f"smtp://127.0.0.1:{mail_port}",
+        deployment_env(processes, database, relayed, MAIL_URL=f"smtp://127.0.0.1:{mail_port}",
                         NOTIFY_UNREAD_AFTER_MINUTES="0")
         ports = free_ports(2)
         webs = [processes.start(f"portal-{p}", [*portal_command(), "serve", "--port", str(p)])
@@ -170,7 +149,7 @@ def test_redis_stopping_mid_run(processes, make_database, pg_url, redis_url):
             ready = requests.get(f"{base}/readyz", timeout=20)
             assert ready.status_code == 503
             assert ready.json()["checks"]["redis"]["status"] == "fail"
-        accepted = _cast(ports[0], election.referendum_id, election.cookies[0], ballots[0][0])
+        accepted = cast(ports[0], election.referendum_id, election.cookies[0], ballots[0][0])
         assert accepted.status_code == 201, accepted.text  # ballots are accepted
         during = _post(poster["port"], poster, thread["id"], "Pārtraukuma laikā")
         assert during.status_code == 200, during.text  # messages are stored
@@ -193,7 +172,7 @@ def test_redis_stopping_mid_run(processes, make_database, pg_url, redis_url):
             except pytest.fail.Exception:
                 continue
         assert resumed is not None, "live updates did not resume within 60 s"
-        accepted = _cast(ports[1], election.referendum_id, election.cookies[1], ballots[1][0])
+        accepted = cast(ports[1], election.referendum_id, election.cookies[1], ballots[1][0])
         assert accepted.status_code == 201, accepted.text
         # Notification e-mails owed for the messages (the reader has not read them) are sent
         # by the worker once beat's task reaches it through Redis: nothing was lost.
@@ -281,7 +260,7 @@ def test_portal_killed_while_posting_a_message_loses_nothing_half_way(processes,
     from portal.ops.cli import gunicorn_argv
 
     database = make_database("portal_kill_message")
-    _deployment_env(processes, database, None)
+    deployment_env(processes, database, None)
     module_dir = tmp_path / "killapp"
     module_dir.mkdir()
     (module_dir / "portal_kill_app.py").write_text(KILL_APP)
