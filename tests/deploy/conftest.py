@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -29,6 +30,7 @@ from sqlalchemy.engine import make_url
 from bench import harness
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEPLOY_DOCS = PROJECT_ROOT / "docs" / "deploy"  # the example configuration of docs/deploy.md
 BIN = Path(sys.executable).parent
 # A Redis database number of the deployment tests' own: rate-limit counters, Socket.IO channel
 # and Celery queue of other engineers' tests never mix with ours.
@@ -326,3 +328,14 @@ def cast(port: int, referendum_id: int, cookie: tuple[str, str], ballot: bytes,
         f"http://127.0.0.1:{port}/api/voting/{referendum_id}/ballots", data=ballot, timeout=timeout,
         headers={"Cookie": f"portal_session={session_cookie}", "X-CSRFToken": token,
                  "User-Agent": harness.USER_AGENT, "Content-Type": "application/json"})
+
+
+def pool_argv(port: int) -> list[str]:
+    """The pool unit's ``ExecStart``, with this checkout's command and ``port``."""
+    unit = (DEPLOY_DOCS / "portal-ballots.service").read_text()
+    [line] = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    argv = shlex.split(line.removeprefix("ExecStart="))
+    assert argv[0].endswith("/referendum-portal") and argv[1] == "serve", argv
+    args = argv[2:]
+    args[args.index("--port") + 1] = str(port)
+    return [*portal_command(), "serve", *args]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import signal
 import threading
 from pathlib import Path
@@ -32,36 +31,25 @@ from bench.cast import encrypt_all
 from bench.cast import set_up as set_up_referendum
 from referendum_core.crypto import EMPTY_HEAD, board_head, context_from_manifest, verify_ballot
 from tests.deploy.conftest import (
-    PROJECT_ROOT,
+    DEPLOY_DOCS,
     cast,
     deployment_env,
     free_ports,
     get_ok,
+    pool_argv,
     portal_command,
     wait_for,
 )
 
-DOCS = PROJECT_ROOT / "docs" / "deploy"
 CAST_PATH = re.compile(r"^/api/voting/[0-9]+/ballots$")  # nginx.conf's location, checked below
 VOTERS = 6
 ROUNDS = 25  # ballots per voter in the burst
 
 
-def pool_argv(port: int) -> list[str]:
-    """The pool unit's ``ExecStart``, with this checkout's command and ``port``."""
-    unit = (DOCS / "portal-ballots.service").read_text()
-    [line] = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
-    argv = shlex.split(line.removeprefix("ExecStart="))
-    assert argv[0].endswith("/referendum-portal") and argv[1] == "serve", argv
-    args = argv[2:]
-    args[args.index("--port") + 1] = str(port)
-    return [*portal_command(), "serve", *args]
-
-
 def test_nginx_sends_the_cast_endpoint_to_the_pool_and_falls_back_to_the_web_processes(app):
-    conf = (DOCS / "nginx.conf").read_text()
+    conf = (DEPLOY_DOCS / "nginx.conf").read_text()
     upstream = re.search(r"upstream portal_ballots \{(.*?)\}", conf, re.DOTALL).group(1)
-    [start] = [line for line in (DOCS / "portal-ballots.service").read_text().splitlines()
+    [start] = [line for line in (DEPLOY_DOCS / "portal-ballots.service").read_text().splitlines()
                if line.startswith("ExecStart=")]
     assert "--port 8101" in start
     assert re.search(r"^\s*server 127\.0\.0\.1:8101 max_fails", upstream, re.MULTILINE)
