@@ -47,7 +47,6 @@ def _index_scans_only(conn: Connection) -> Iterator[None]:
     conn.execute(select(func.set_config("enable_seqscan", previous, True)))
 
 
-# INSERT ... ON CONFLICT DO NOTHING, per dialect (both have a unique constraint to name).
 def apply_diff(session: Session, clock: Clock, key: str, source: RegisterSource,
                scope_id: int | None, report: ImportReport, ok_count: int) -> None:
     """Apply the staged diff set-based: update changed, remove missing, insert new records.

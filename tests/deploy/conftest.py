@@ -330,12 +330,17 @@ def cast(port: int, referendum_id: int, cookie: tuple[str, str], ballot: bytes,
                  "User-Agent": harness.USER_AGENT, "Content-Type": "application/json"})
 
 
-def pool_argv(port: int) -> list[str]:
-    """The pool unit's ``ExecStart``, with this checkout's command and ``port``."""
+def pool_unit_argv() -> list[str]:
+    """The ``ExecStart`` command line of the ballot pool's unit, as systemd would run it."""
     unit = (DEPLOY_DOCS / "portal-ballots.service").read_text()
     [line] = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
     argv = shlex.split(line.removeprefix("ExecStart="))
     assert argv[0].endswith("/referendum-portal") and argv[1] == "serve", argv
-    args = argv[2:]
+    return argv
+
+
+def pool_argv(port: int) -> list[str]:
+    """The pool unit's ``ExecStart``, with this checkout's command and ``port``."""
+    args = pool_unit_argv()[2:]
     args[args.index("--port") + 1] = str(port)
     return [*portal_command(), "serve", *args]
