@@ -94,6 +94,9 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    from portal import templating
+
+    templating.init_app(app)
 
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
