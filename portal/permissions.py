@@ -118,14 +118,18 @@ NATIONAL = Scope()
 
 
 def _membership_covers(membership: Any, permission: Permission, scope: Scope) -> bool:
-    role = membership.role
-    if role in CVK_ROLES:
+    """Does ``membership`` (whose role grants ``permission``) reach ``scope``? ``NATIONAL``
+    asks "anywhere": somewhere within the membership's own scope."""
+    if membership.role in CVK_ROLES:
         return True
-    if role == Role.OBSERVER and membership.case_id is not None:
-        return scope.case_id is not None and scope.case_id == membership.case_id
     own = membership.scope_municipality_id
-    if own is None:  # no municipality: only what is declared national
+    if own is None and membership.case_id is None:
+        # No municipality and no case: only what is declared national, and that everywhere.
         return permission in NATIONAL_PERMISSIONS
+    if scope == NATIONAL:
+        return True
+    if membership.role == Role.OBSERVER and membership.case_id is not None:
+        return scope.case_id is not None and scope.case_id == membership.case_id
     return scope.municipality_id is not None and scope.municipality_id == own
 
 
@@ -134,7 +138,8 @@ def has_permission(user: Any, permission: Permission, scope: Scope = NATIONAL) -
 
     A scope without a municipality or case asks "anywhere": a commission member may open the
     list of cases (filtered to their municipality later) but a scoped question is answered only
-    for their own municipality.
+    for their own municipality. A membership with no municipality or case holds only
+    ``NATIONAL_PERMISSIONS``, for either question.
     """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
@@ -145,7 +150,7 @@ def has_permission(user: Any, permission: Permission, scope: Scope = NATIONAL) -
     for membership in user.memberships:
         if permission not in ROLE_PERMISSIONS.get(membership.role, frozenset()):
             continue
-        if scope == NATIONAL or _membership_covers(membership, permission, scope):
+        if _membership_covers(membership, permission, scope):
             return True
     return False
 
