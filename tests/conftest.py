@@ -222,6 +222,15 @@ class People:
         return self._user("member", Role.COMMISSION_MEMBER, commission=get_commission(
             self.session, CommissionKind.MUNICIPAL, muni.id), **kw)
 
+    def internet_member(self, **kw: Any) -> User:
+        """A member of the internet polling-station commission (trustees are chosen from it)."""
+        return self._user("internet", Role.INTERNET_COMMISSION_MEMBER,
+                          commission=get_commission(self.session, CommissionKind.INTERNET), **kw)
+
+    def internet_chair(self, **kw: Any) -> User:
+        return self._user("internet-chair", Role.INTERNET_COMMISSION_CHAIR,
+                          commission=get_commission(self.session, CommissionKind.INTERNET), **kw)
+
     def observer(self, atvk: str = "0023000", **kw: Any) -> User:
         return self._user("observer", Role.OBSERVER,
                           municipality_id=municipality(self.session, atvk).id, **kw)
