@@ -126,11 +126,13 @@ def valid_checkpoints(raw: Iterable[object], log: str, public_key: str
     return good, rejected
 
 
-def verify_audit_log(session: Session, raw_checkpoints: Iterable[object], public_key: str
-                     ) -> CheckpointReport:
+def verify_audit_log(session: Session, raw_checkpoints: Iterable[object], public_key: str,
+                     expected_head: tuple[int, str] | None = None) -> CheckpointReport:
     """Walk the audit chain and check it passes through every signed checkpoint (a
-    truncated or re-chained log fails at the first checkpoint it no longer matches)."""
+    truncated or re-chained log fails at the first checkpoint it no longer matches) and
+    ``expected_head`` (an unsigned head copied by hand), if given."""
     good, rejected = valid_checkpoints(raw_checkpoints, AUDIT_LOG, public_key)
     found = contradictions(good)
-    checked, problem = audit.verify_chain(session, expected_heads=expected_heads(good))
+    checked, problem = audit.verify_chain(session, expected_head=expected_head,
+                                          expected_heads=expected_heads(good))
     return CheckpointReport(checked, problem, len(good), rejected, found)
