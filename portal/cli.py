@@ -116,6 +116,19 @@ def audit_verify(head: str | None, checkpoint_files: tuple[str, ...]) -> None:
     click.echo(f"OK: {report.checked} entries verify{suffix}")
 
 
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint of the audit log now and copy it out (beat does this every few
+    minutes; for cron where no beat runs). Prints the checkpoint."""
+    from portal.celery_app import in_transaction
+    from portal.checkpoints import checkpoint_audit
+
+    app = _app()
+    with app.app_context():
+        checkpoint = in_transaction(checkpoint_audit)
+    click.echo(checkpoint.line())
+
+
 @audit.command("checkpoint-key")
 def audit_checkpoint_key() -> None:
     """Print the public key (hex) that signs the audit log's checkpoints, to publish."""

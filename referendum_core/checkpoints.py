@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -29,7 +30,9 @@ from referendum_core.crypto.checkpoint import (
     verify_checkpoint,
 )
 from referendum_core.db import Base
-from referendum_core.voting.models import Referendum, Stage
+
+if TYPE_CHECKING:  # the voting package reads checkpoints for its record
+    from referendum_core.voting.models import Referendum
 
 
 class SignedCheckpoint(Base):
@@ -78,6 +81,16 @@ def sign_audit_checkpoint(session: Session, clock: Clock, signer: CheckpointSign
     return store(session, clock, signer.sign(seq, head, clock.now()))
 
 
+def board_checkpoints(session: Session, referendum: Referendum) -> list[Checkpoint]:
+    """The board checkpoints that belong in the referendum's election record: those signed
+    by the manifest's ``checkpoint_key`` (none for a manifest without one)."""
+    key = (referendum.manifest_dict or {}).get("checkpoint_key")
+    if key is None:
+        return []
+    return [cp for cp in checkpoints_of(session, board_log(referendum.election_id))
+            if cp.key == key]
+
+
 def sign_board_checkpoint(session: Session, clock: Clock, signer: CheckpointSigner,
                           referendum: Referendum) -> Checkpoint:
     """Sign the referendum's board head now and keep the checkpoint."""
@@ -88,6 +101,8 @@ def sign_board_checkpoint(session: Session, clock: Clock, signer: CheckpointSign
 
 def referendums_taking_ballots(session: Session) -> list[Referendum]:
     """Referendums whose board may still grow (voting, with online voting)."""
+    from referendum_core.voting.models import Referendum, Stage
+
     return [r for r in session.scalars(select(Referendum).where(
         Referendum.stage == Stage.VOTING, Referendum.manifest.is_not(None)))]
 
