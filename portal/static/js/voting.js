@@ -378,7 +378,10 @@
 
   var socket = window.io("/voting", { withCredentials: true });
   socket.on("connect", function () {
-    socket.emit("join", { referendum_id: referendumId });
+    socket.emit("join", { referendum_id: referendumId }, function (answer) {
+      // Marks the page as following the referendum (tests wait for it before pushing).
+      live.dataset.joined = answer && answer.ok ? "yes" : "no";
+    });
   });
   socket.on("referendum.head", received);
   socket.on("referendum.turnout", received);
