@@ -29,7 +29,7 @@ from referendum_core.crypto.checkpoint import (
     parse_checkpoint,
     verify_checkpoint,
 )
-from referendum_core.db import Base
+from referendum_core.db import UPSERT_INSERTS, Base
 
 if TYPE_CHECKING:  # the voting package reads checkpoints for its record
     from referendum_core.voting.models import Referendum
@@ -55,11 +55,17 @@ class SignedCheckpoint(Base):
 
 
 def store(session: Session, clock: Clock, checkpoint: Checkpoint) -> Checkpoint:
-    """Keep ``checkpoint`` in the database (once)."""
-    exists = session.scalar(select(SignedCheckpoint.id).where(
-        SignedCheckpoint.signature == checkpoint.signature))
-    if exists is None:
-        session.add(SignedCheckpoint(**checkpoint.to_json(), created_at=clock.now()))
+    """Keep ``checkpoint`` in the database once: the same checkpoint signed twice in one second
+    (beat and a stage change together) has the same signature, and the second insert is a
+    no-op rather than a failed transaction."""
+    values = {**checkpoint.to_json(), "created_at": clock.now()}
+    dialect = session.get_bind().dialect.name
+    if dialect in UPSERT_INSERTS:
+        session.execute(UPSERT_INSERTS[dialect](SignedCheckpoint).values(**values)
+                        .on_conflict_do_nothing(index_elements=["signature"]))
+    elif session.scalar(select(SignedCheckpoint.id).where(
+            SignedCheckpoint.signature == checkpoint.signature)) is None:
+        session.add(SignedCheckpoint(**values))
         session.flush()
     return checkpoint
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from portal import checkpoints as portal_checkpoints
 from portal.extensions import socketio
+from referendum_core.audit import AuditEntry
 from referendum_core.checkpoints import SignedCheckpoint
 from referendum_core.crypto.checkpoint import board_log
 from referendum_core.crypto.verify import verify_record
@@ -56,9 +57,13 @@ def test_opening_puts_the_key_in_the_manifest_and_checkpoints_the_empty_board(
     assert ref.manifest_dict["checkpoint_key"] == key
     [first] = _board_rows(db_session, ref)
     assert (first.seq, first.head, first.key) == (0, "0" * 64, key)
-    # The stage change also checkpointed the audit log, which now records the opening.
-    assert db_session.scalars(select(SignedCheckpoint).where(
-        SignedCheckpoint.log == "audit")).first() is not None
+    # The stage change also checkpointed the audit log, after the commit that recorded it.
+    audit_checkpoint = db_session.scalars(select(SignedCheckpoint).where(
+        SignedCheckpoint.log == "audit").order_by(SignedCheckpoint.seq.desc())).first()
+    opened_entry = db_session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "voting.opened")).one()
+    assert audit_checkpoint.seq >= opened_entry.seq
+    assert audit_checkpoint.head == db_session.get(AuditEntry, audit_checkpoint.seq).entry_hash
 
 
 def test_beat_signs_boards_while_voting_and_pushes_to_viewers(app, opened, login_as,
