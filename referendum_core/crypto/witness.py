@@ -169,18 +169,31 @@ class BoardWitness:
         missing = {e.seq for e in expected if e.seq <= board_len and e.seq not in self._heads}
         if missing:
             self._second_pass(board_source(), missing)
-        for e in expected:
+        on_board = [e.seq <= board_len and self._heads.get(e.seq) == e.head for e in expected]
+        for e, ok in zip(expected, on_board, strict=True):
+            if ok:
+                continue
             if e.seq > board_len:
                 problem = (f"the board has {board_len} entries, fewer than the {e.seq} "
                            f"witnessed (entries were removed)")
-            elif self._heads.get(e.seq) != e.head:
-                problem = f"the board does not pass through head {e.head} at {e.seq} entries"
             else:
-                continue
-            proofs: tuple[str, ...] = ()
-            if e.checkpoint is not None:
-                proofs = (f"PROOF OF MISBEHAVIOUR ({e.checkpoint.log}): this signed checkpoint "
-                          f"is not on the published board ({problem})\n  "
-                          f"{e.checkpoint.line()}",)
-            raise WitnessFailure(problem, e.source, proofs)
+                problem = f"the board does not pass through head {e.head} at {e.seq} entries"
+            raise WitnessFailure(problem, e.source, self._proofs(e, expected, on_board, problem))
         return len(expected)
+
+    def _proofs(self, failed: Expected, expected: list[Expected], on_board: list[bool],
+                problem: str) -> tuple[str, ...]:
+        """What a signed checkpoint off the board proves: alone, that the published board is
+        not what was signed; with a later signed checkpoint that *is* on the board, that the
+        key holder signed two histories (the earlier is not a prefix of the later)."""
+        cp = failed.checkpoint
+        if cp is None:
+            return ()
+        later = next((e.checkpoint for e, ok in zip(expected, on_board, strict=True)
+                      if ok and e.checkpoint is not None and e.seq > cp.seq), None)
+        if later is not None:
+            return (Contradiction(cp, later, f"the board signed at {later.seq} entries does "
+                                             f"not extend the one signed at {cp.seq} "
+                                             f"(not a prefix)").render(),)
+        return (f"PROOF OF MISBEHAVIOUR ({cp.log}): this signed checkpoint is not on the "
+                f"published board ({problem})\n  {cp.line()}",)

@@ -228,6 +228,19 @@ def test_resigned_record_contradicts_the_kept_checkpoint(election: Election,
     assert own[0]["signature"] in err.value.proofs[0]
 
 
+def test_a_kept_checkpoint_that_is_not_a_prefix_of_the_signed_board(election: Election) -> None:
+    """The observer kept the checkpoint after 3 ballots; the key holder later signs the forged
+    board (ballot 2 dropped) at 5 ballots: both signed, the first not a prefix of the second."""
+    _, kept = election.record(election.casts, checkpoint_after=(3,))
+    dropped = [c for n, c in enumerate(election.casts) if n != 1]
+    forged, own = election.record(dropped, checkpoint_after=(5,))
+    with pytest.raises(WitnessFailure) as err:
+        verify_record(forged, witness=BoardWitness(external=kept))
+    [proof] = err.value.proofs
+    assert "not a prefix" in proof
+    assert kept[0]["signature"] in proof and own[0]["signature"] in proof
+
+
 def test_truncated_board_and_bad_checkpoints_in_the_record(election: Election,
                                                            tmp_path: Path) -> None:
     _, kept = election.record(election.casts, checkpoint_after=(6,))
