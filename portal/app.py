@@ -86,6 +86,9 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
 
     register_voting_handlers(socketio)
     init_celery(app)
+    from portal.checkpoints import init_checkpoints
+
+    init_checkpoints(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

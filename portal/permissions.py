@@ -57,6 +57,9 @@ class Permission(StrEnum):
     DECIDE_CASES = "decide_cases"
     HANDLE_CVK_CASES = "handle_cvk_cases"
     MANAGE_SERVICE_TOKENS = "manage_service_tokens"
+    # The audit log's signed checkpoints (seq, head, time; no entry's content): CVK and
+    # observers keep copies so that a rewritten log can be shown to be one.
+    DOWNLOAD_AUDIT_CHECKPOINTS = "download_audit_checkpoints"
 
 
 P = Permission
@@ -74,6 +77,7 @@ _CVK_OFFICER = {
     P.HANDLE_CVK_CASES,
     P.VIEW_MUNICIPALITY, P.VIEW_CASES, P.WORK_CASES, P.EXPORT_CASES, P.VIEW_DASHBOARD,
     P.MESSAGE_CVK, P.MESSAGE_COMMISSION, P.MESSAGE_ANYONE, P.VIEW_LIVE_TURNOUT,
+    P.DOWNLOAD_AUDIT_CHECKPOINTS,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -93,7 +97,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.INTERNET_COMMISSION_MEMBER: frozenset(_INTERNET_COMMISSION),
     Role.OBSERVER: frozenset({
         P.VIEW_MUNICIPALITY, P.FILE_OBSERVER_REPORT, P.FILE_COMPLAINT, P.MESSAGE_CVK,
-        P.MESSAGE_COMMISSION, P.VIEW_LIVE_TURNOUT,
+        P.MESSAGE_COMMISSION, P.VIEW_LIVE_TURNOUT, P.DOWNLOAD_AUDIT_CHECKPOINTS,
     }),
     Role.VOTER: frozenset({
         P.SIGN_INITIATIVE, P.SUBMIT_INITIATIVE, P.VOTE, P.FILE_COMPLAINT, P.MESSAGE_COMMISSION,

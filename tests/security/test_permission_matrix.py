@@ -88,6 +88,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "admin.revoke"): ADMIN,
     ("GET", "audit.index"): ADMIN,
     ("POST", "audit.verify"): ADMIN,
+    # Signed checkpoints of the audit log (seq, head, time): CVK and observers keep copies.
+    ("GET", "audit.checkpoints"): CVK | R({"observer"}),
+    ("GET", "audit.checkpoints_json"): CVK | R({"observer"}),
     # --- cases ---------------------------------------------------------------------------
     ("GET", "cases.queue"): SIGNED_IN,  # each sees only their own part of the queue
     ("GET", "case_dashboard.dashboard"): CVK,
@@ -155,6 +158,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "voting.vote"): PUBLIC,  # the page explains how to sign in to vote
     ("GET", "voting.board"): PUBLIC,  # the bulletin board is public by design
     ("GET", "voting.record"): PUBLIC,  # the election record (public data only)
+    ("GET", "voting.checkpoints"): PUBLIC,  # the board's signed checkpoints (in the record too)
     ("GET", "voting.results"): PUBLIC,
     # Published only once results are approved: 404 for everybody while voting is open.
     ("GET", "voting.protocols"): NOBODY,
