@@ -1,7 +1,7 @@
 """signed checkpoints of the audit log and the bulletin boards
 
 Revision ID: c7e2a9d41f03
-Revises: a3c8f1d27e60
+Revises: b885d4a0593a
 Create Date: 2026-12-07 09:00:00.000000
 
 * ``signed_checkpoints``: the database's copy of every checkpoint the portal signed
@@ -13,7 +13,7 @@ from alembic import op
 from referendum_core.db import UTCDateTime
 
 revision = 'c7e2a9d41f03'
-down_revision = 'a3c8f1d27e60'
+down_revision = 'b885d4a0593a'
 branch_labels = None
 depends_on = None
 
