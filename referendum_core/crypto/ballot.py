@@ -272,6 +272,12 @@ def check_ballot(
             raise InvalidPoint("not a valid group element", f"{where}.alpha")
         if not g.is_valid_point(b):
             raise InvalidPoint("not a valid group element", f"{where}.beta")
+        if a in alphas:
+            # Equal alphas mean reused randomness: beta_j − beta_k then reveals m_j − m_k.
+            raise InvalidBallot(
+                f"alpha equals the alpha of choices[{alphas.index(a)}] (reused randomness)",
+                f"{where}.alpha",
+            )
         try:
             verify_range(CHOICE_TAG, eh, alias, str(k), a, b, y, (0, 1), ch["proof"])
         except CryptoError as exc:

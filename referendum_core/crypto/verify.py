@@ -24,7 +24,7 @@ from .ballot import verify_audited
 from .board import EMPTY_HEAD, board_head
 from .board_check import Batch, batched, check_batch, check_batch_ctx, init_worker
 from .exceptions import CryptoError, InvalidEncoding, InvalidRecord
-from .jsonstream import iter_object
+from .jsonstream import check_strict, iter_object
 from .manifest import ElectionContext, context_from_manifest
 from .seen_store import SeenStore, merged_ascending
 from .summary import Summary, TrackerStatus
@@ -69,7 +69,7 @@ class RecordVerifier:
     n_board: int = 0
     n_audited: int = 0
     head: bytes = EMPTY_HEAD
-    seq0: int = 1
+    last_cast_at: str = ""
     store: SeenStore = field(default_factory=SeenStore)
     agg_all: Aggregate = field(default_factory=list)
     tracker_status: TrackerStatus | None = None
@@ -140,29 +140,15 @@ class RecordVerifier:
         store = self.store
         for res in self._results(entries):
             store.begin()
-            for j, (seq, alias, tracker, alphas) in enumerate(res.entries):
+            for j, (seq, alias, tracker, alphas, cast_at) in enumerate(res.entries):
                 i = res.start + j
-                if i == 0:
-                    if seq not in (0, 1):
-                        raise InvalidRecord("the first seq must be 1 (or 0)", "board[0].seq")
-                    self.seq0 = seq
-                elif seq != self.seq0 + i:
-                    raise InvalidRecord(f"seq must be {self.seq0 + i}", f"board[{i}].seq")
+                self._check_board_order(i, seq, cast_at)
                 prev = store.last_of(alias)
                 if prev is not None and not ctx.revoting:
                     raise InvalidRecord(
                         "second ballot of an alias without re-voting", f"board[{i}].alias"
                     )
-                # The same alpha twice within one ballot is not a replay (spec decision).
-                first_seen: dict[bytes, int] = {}
-                for k, a in enumerate(alphas):
-                    first_seen.setdefault(a, k)
-                for a, k in sorted(first_seen.items(), key=lambda item: item[1]):
-                    if not store.add_alpha(a):
-                        raise InvalidRecord(
-                            "alpha already on the board (replay)",
-                            f"board[{i}].ballot.choices[{k}].alpha",
-                        )
+                self._remember_alphas(alphas, i, f"board[{i}].ballot")
                 store.set_last(alias, i, prev)
                 self.head = board_head(self.head, tracker)
                 if want is not None and tracker.hex() == want and self.tracker_index is None:
@@ -174,7 +160,50 @@ class RecordVerifier:
             self.agg_all = combine_aggregates([self.agg_all, res.agg])
             self.n_board = res.start + len(res.entries)
 
+    def _check_board_order(self, i: int, seq: int, cast_at: str) -> None:
+        """Spec section 9, board fields: ``seq`` runs 1, 2, 3 … without gaps and ``cast_at``
+        never decreases along the board (its fixed form orders as text does)."""
+        if seq != i + 1:
+            raise InvalidRecord(
+                f"seq must be {i + 1} (seq runs 1, 2, 3 … without gaps)", f"board[{i}].seq"
+            )
+        if cast_at < self.last_cast_at:
+            raise InvalidRecord(
+                f"cast_at is earlier than board[{i - 1}].cast_at (it never decreases)",
+                f"board[{i}].cast_at",
+            )
+        self.last_cast_at = cast_at
+
+    def _remember_alphas(self, alphas: Iterable[bytes], origin: int, where: str) -> None:
+        """Spec section 9: alphas are unique among all choices of all ballots on the board and
+        of all audited ballots, and an audited ballot is never cast. ``origin`` is the board
+        index, or ``-(j + 1)`` for ``audited[j]``; the board and the audited list may come in
+        either order, so the second of the two to name an alpha is the one reported.
+
+        Raises:
+            InvalidRecord: at ``{where}.choices[k].alpha``.
+        """
+        for k, a in enumerate(alphas):
+            if self.store.add_alpha(a, origin):
+                continue
+            other = self.store.origin_of(a)
+            assert other is not None
+            here_board = origin >= 0
+            there = f"board[{other}]" if other >= 0 else f"audited[{-other - 1}]"
+            if here_board and other >= 0:
+                why = f"alpha already on the board at {there} (replay)"
+            elif here_board or other >= 0:
+                why = (f"alpha of {there}: an audited (opened) ballot is never cast"
+                       if here_board else
+                       f"alpha also on the board at {there}: an audited (opened) ballot is "
+                       "never cast")
+            else:
+                why = f"alpha of {there} too (reused randomness)"
+            raise InvalidRecord(why, f"{where}.choices[{k}].alpha")
+
     def _verify_audited(self, entries: Iterable[Any]) -> None:
+        if not isinstance(entries, Iterable) or isinstance(entries, str | dict):
+            raise InvalidRecord("audited must be a list", "audited")
         ctx = self._prepare()
         for i, entry in enumerate(entries):
             where = f"audited[{i}]"
@@ -196,7 +225,17 @@ class RecordVerifier:
                     revealed_where = ""
             except CryptoError as exc:
                 raise exc.at(where) from None
-            if self.tracker is not None and tracker == self.tracker and self.tracker_status is None:
+            revealed = entry["ballot"] if revealed_where else entry
+            self.store.begin()
+            self._remember_alphas(
+                (bytes.fromhex(c["alpha"]) for c in revealed["choices"]),
+                -(i + 1),
+                f"{where}.{revealed_where}" if revealed_where else where,
+            )
+            self.store.commit()
+            if self.tracker is not None and tracker == self.tracker:
+                # An opened ballot is never counted, whatever else names its tracker.
+                self.tracker_index = None
                 self.tracker_status = TrackerStatus(
                     tracker,
                     f"{where}{'.' + revealed_where if revealed_where else ''}",
@@ -428,6 +467,7 @@ def verify_record(record: Any, *, jobs: int = 1, tracker: str | None = None) -> 
     """
     if not isinstance(record, dict):
         raise InvalidRecord("record must be a JSON object")
+    check_strict(record)
     with RecordVerifier(jobs=jobs, tracker=tracker) as v:
         for key, value in record.items():
             if key in STREAM_KEYS and not isinstance(value, list):
