@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import group as g
-from .ballot import verify_audited
+from .ballot import open_with_randomness, verify_audited
 from .board import EMPTY_HEAD, board_head
 from .board_check import Batch, batched, check_batch, check_batch_ctx, init_worker
 from .exceptions import CryptoError, InvalidEncoding, InvalidRecord
@@ -61,6 +61,7 @@ class RecordVerifier:
 
     jobs: int = 1
     tracker: str | None = None
+    randomness: list[str] | None = None
     values: dict[str, Any] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
     ctx: ElectionContext | None = None
@@ -304,6 +305,15 @@ class RecordVerifier:
                 if i in excluded_positions
                 else "counted"
             )
+            if self.randomness is not None:
+                # The record stays valid whatever the voter's randomness says; a failure to
+                # open is the voter's finding, reported beside the verdict.
+                try:
+                    self.tracker_status.selected = open_board_entry(
+                        ctx, board_source, self.tracker_index, self.randomness
+                    )
+                except CryptoError as exc:
+                    self.tracker_status.opening_error = str(exc)
         return Summary(
             election_id=ctx.election_id,
             municipality=str(ctx.manifest.get("municipality", "")),
@@ -428,6 +438,31 @@ class RecordVerifier:
         return ip
 
 
+# --------------------------------------------------------------------------- cast as intended
+
+
+def open_board_entry(
+    ctx: ElectionContext, board_source: BoardSource, index: int, randomness: list[str]
+) -> list[str]:
+    """The choice ids that ``board[index]`` selects, read with the voter's per-choice randomness
+    (the check of the ballot actually cast). The entry has passed every check already.
+
+    Raises:
+        CryptoError: the randomness does not open this ballot (location ``randomness[k]``).
+    """
+    for i, entry in enumerate(board_source()):
+        if i == index:
+            chs = entry["ballot"]["choices"]
+            plain = open_with_randomness(
+                ctx,
+                [bytes.fromhex(c["alpha"]) for c in chs],
+                [bytes.fromhex(c["beta"]) for c in chs],
+                randomness,
+            )
+            return [cid for cid, m in zip(ctx.choice_ids, plain, strict=True) if m]
+    raise InvalidRecord("the tracker's entry is gone from the board", f"board[{index}]")
+
+
 # --------------------------------------------------------------------------- entry points
 
 
@@ -445,21 +480,26 @@ def _stream_key(path: str, key: str) -> Iterator[Any]:
     raise InvalidRecord("missing", key)
 
 
-def verify_record_file(path: str, *, jobs: int = 1, tracker: str | None = None) -> Summary:
-    """Verify a record file, streaming. See :class:`RecordVerifier`.
+def verify_record_file(
+    path: str, *, jobs: int = 1, tracker: str | None = None, randomness: list[str] | None = None
+) -> Summary:
+    """Verify a record file, streaming. See :class:`RecordVerifier`. With ``tracker`` and the
+    voter's ``randomness``, also open that ballot (:func:`open_board_entry`).
 
     Raises:
         CryptoError: the first failure, with its location.
         OSError: the file cannot be read.
     """
-    with RecordVerifier(jobs=jobs, tracker=tracker) as v:
+    with RecordVerifier(jobs=jobs, tracker=tracker, randomness=randomness) as v:
         with open(path, encoding="utf-8") as fp:
             for key, value in iter_object(fp, STREAM_KEYS):
                 v.feed(key, value)
         return v.finish(lambda: _stream_key(path, "board"), lambda: _stream_key(path, "audited"))
 
 
-def verify_record(record: Any, *, jobs: int = 1, tracker: str | None = None) -> Summary:
+def verify_record(
+    record: Any, *, jobs: int = 1, tracker: str | None = None, randomness: list[str] | None = None
+) -> Summary:
     """Verify a record already in memory.
 
     Raises:
@@ -468,7 +508,7 @@ def verify_record(record: Any, *, jobs: int = 1, tracker: str | None = None) -> 
     if not isinstance(record, dict):
         raise InvalidRecord("record must be a JSON object")
     check_strict(record)
-    with RecordVerifier(jobs=jobs, tracker=tracker) as v:
+    with RecordVerifier(jobs=jobs, tracker=tracker, randomness=randomness) as v:
         for key, value in record.items():
             if key in STREAM_KEYS and not isinstance(value, list):
                 raise InvalidRecord(f"{key} must be a list", key)
