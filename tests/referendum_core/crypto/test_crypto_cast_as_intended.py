@@ -3,7 +3,6 @@ opens the ballot actually on the board with the voter's randomness and names its
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
