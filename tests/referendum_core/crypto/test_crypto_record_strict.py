@@ -273,3 +273,14 @@ def test_written_record_verifies_from_file(record: dict[str, Any], tmp_path: Pat
     with open(path, "w", encoding="utf-8") as fp:
         write_record(record, fp)
     assert verify_record_file(str(path)).counted == record["tally"]["counted"]
+
+
+@pytest.mark.parametrize("when", ["2026-03-01 07:00:00Z", "2026-03-01T07:00Z",
+                                  "2026-03-01T09:00:00+02:00", "2026-03-01t07:00:00z"])
+def test_manifest_times_are_rfc3339_utc(record: dict[str, Any], when: str) -> None:
+    """Spec section 4: opens_at and closes_at are RFC 3339 UTC times; the looser ISO 8601 forms
+    Python would read are refused, so every verifier reads the same window."""
+    r = copy.deepcopy(record)
+    r["manifest"]["opens_at"] = when
+    err = refused_at(r, "manifest")
+    assert "opens_at" in err.message
