@@ -421,10 +421,10 @@ class RecordVerifier:
         return expected
 
     def _check_in_person(self, ctx: ElectionContext) -> dict[str, Any] | None:
-        ip = self.values.get("in_person")
-        if ip is None:
+        if "in_person" not in self.values:
             return None
-        if not isinstance(ip, dict):
+        ip = self.values["in_person"]
+        if not isinstance(ip, dict):  # present, it is an object (null is no absence)
             raise InvalidRecord("in_person must be an object", "in_person")
         for key in ("ballots_issued", "invalid"):
             if key in ip and (type(ip[key]) is not int or ip[key] < 0):

@@ -260,6 +260,14 @@ def test_board_fields(
     refused_at(r, where)
 
 
+def test_null_in_person_is_not_an_absent_one(record: dict[str, Any]) -> None:
+    r = copy.deepcopy(record)
+    r["in_person"] = None
+    refused_at(r, "in_person")
+    del r["in_person"]
+    assert verify_record(r).in_person is None
+
+
 def test_equal_cast_at_and_the_window_edges_are_accepted(sim: Any, record: dict[str, Any]) -> None:
     r = copy.deepcopy(record)
     for e in r["board"][:3]:
@@ -284,3 +292,26 @@ def test_manifest_times_are_rfc3339_utc(record: dict[str, Any], when: str) -> No
     r["manifest"]["opens_at"] = when
     err = refused_at(r, "manifest")
     assert "opens_at" in err.message
+
+
+def test_null_or_wrong_type_in_a_file_is_a_clean_refusal(record: dict[str, Any],
+                                                         tmp_path: Path) -> None:
+    """The same through the streaming reader, for the record's keys and one board entry's and
+    one audited entry's fields, with ``null`` and a string where a list or object is due."""
+    small = copy.deepcopy(record)
+    small["board"] = small["board"][:2]
+    paths = [p for p in _paths(small)
+             if 1 <= len(p) <= 2 or (len(p) <= 4 and p[:2] in (("board", 0), ("audited", 0)))]
+    crashes = []
+    path_file = tmp_path / "r.json"
+    for path in paths:
+        for wrong in (None, "x", {}):
+            with open(path_file, "w", encoding="utf-8") as fp:
+                write_record(_set(small, path, wrong), fp)
+            try:
+                verify_record_file(str(path_file))
+            except CryptoError:
+                continue
+            except Exception as exc:  # noqa: BLE001 - what this test looks for
+                crashes.append(f"{path} = {wrong!r}: {type(exc).__name__}: {exc}")
+    assert not crashes, "\n".join(crashes[:20])
