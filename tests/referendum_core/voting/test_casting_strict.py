@@ -83,3 +83,32 @@ def test_ballot_json_is_read_strictly(db_session, clock, scenario, edit, locatio
         cast_ballot(db_session, clock, voter, ref, text)
     assert (err.value.reason, err.value.location) == ("not_json", location)
     assert _board(db_session, ref) == []
+
+
+def test_trustee_uploads_are_read_strictly(db_session, clock, keys):
+    """Spec 9, strict JSON, for the two files trustees upload: a key whose duplicate
+    ``public_key`` a lenient reader would resolve silently, and a partial decryption alike."""
+    from referendum_core.crypto import generate_trustee_key
+    from referendum_core.voting.counting import accept_trustee_share, close_polls
+    from referendum_core.voting.exceptions import ShareRefused, TrusteeKeyRefused
+    from referendum_core.voting.preparation import add_trustee_key
+    from tests.voting_support import AFTER_CLOSE
+
+    s = build_scenario(db_session, clock, keys, open_now=False, trustees=1, station_number=962,
+                       prefix="strict-")
+    _, public = generate_trustee_key(s.referendum.election_id, "T")
+    text = json.dumps(public).replace('"public_key":', f'"public_key":"{"00" * 32}","public_key":')
+    with pytest.raises(TrusteeKeyRefused) as err:
+        add_trustee_key(db_session, clock, s.trustees[0], s.referendum, text)
+    assert err.value.reason == "not_json"
+
+    opened = build_scenario(db_session, clock, keys, station_number=963, prefix="strict2-")
+    clock.set(ONLINE_MONDAY)
+    cast_ballot(db_session, clock, opened.voters[0], opened.referendum,
+                opened.ballot(opened.voters[0], YES_VOTE))
+    clock.set(AFTER_CLOSE)
+    close_polls(db_session, clock, None, opened.chair, opened.referendum)
+    partial = json.dumps(opened.partial(0)).replace('"trustee":', '"trustee":1,"trustee":', 1)
+    with pytest.raises(ShareRefused) as err:
+        accept_trustee_share(db_session, clock, opened.trustees[0], opened.referendum, partial)
+    assert err.value.reason == "not_json"
