@@ -44,6 +44,11 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+class _Incomplete(json.JSONDecodeError):
+    """A duplicate key was found before the end of the text read so far; more is needed to
+    locate it."""
+
+
 class _Pairs(list):  # type: ignore[type-arg]
     """An object decoded as its list of pairs, duplicates kept (used only to locate a fault)."""
 
@@ -131,6 +136,9 @@ def _decode_strict(
     except _DuplicateKey:
         try:
             pairs, _ = _LOCATING_DECODER.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            # The value goes on past the text read so far: the caller reads more and retries.
+            raise _Incomplete(exc.msg, exc.doc, exc.pos) from None
         except (ValueError, RecursionError):
             raise InvalidRecord("duplicate key", path) from None
         raise (find_fault(pairs, path, depth) or InvalidRecord("duplicate key", path)) from None
@@ -225,6 +233,8 @@ class _Buffer:
                 if self.fill(want):
                     want *= 2  # doubling keeps re-parsing of a big value linear overall
                     continue
+                if isinstance(exc, _Incomplete):
+                    raise InvalidRecord("duplicate key", path) from None
                 where = f" ({path})" if path else ""
                 raise InvalidRecord(
                     f"malformed JSON at offset {self.offset}{where}: {exc.msg}", path

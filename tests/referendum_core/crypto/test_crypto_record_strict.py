@@ -315,3 +315,15 @@ def test_null_or_wrong_type_in_a_file_is_a_clean_refusal(record: dict[str, Any],
             except Exception as exc:  # noqa: BLE001 - what this test looks for
                 crashes.append(f"{path} = {wrong!r}: {type(exc).__name__}: {exc}")
     assert not crashes, "\n".join(crashes[:20])
+
+
+def test_duplicate_key_is_located_across_read_chunks(
+    record: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader takes the file in chunks; a duplicate found before an entry is fully read is
+    still located inside the entry."""
+    from referendum_core.crypto import jsonstream
+
+    monkeypatch.setattr(jsonstream, "_CHUNK", 64)
+    text = _text(record).replace('"challenge":', '"response":"00","challenge":', 1)
+    file_refused_at(text, tmp_path, "board[0].ballot.choices[0].proof[0]")
