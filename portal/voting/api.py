@@ -39,6 +39,7 @@ from referendum_core.voting.casting import (
     receipt_of,
 )
 from referendum_core.voting.exceptions import BallotRefused, VotingError
+from referendum_core.voting.second_device import entries_by_tracker
 
 
 def _ballot_limited(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -184,6 +185,32 @@ def audit_ballot(referendum_id: int) -> Any:
     return jsonify({"tracker": row.tracker,
                     "board_url": url_for("voting.board", referendum_id=referendum.id,
                                          tracker=row.tracker)}), 201
+
+
+@bp.get("/<int:referendum_id>/manifest")
+def manifest(referendum_id: int) -> Any:
+    """The frozen manifest and its hash: public, for anyone who checks ballots (the voter's
+    second device among them)."""
+    referendum = get_referendum(referendum_id)
+    if referendum.manifest is None:
+        return jsonify({"error": gettext("This referendum has no online vote."),
+                        "status": 404}), 404
+    return jsonify({"election_hash": referendum.election_hash,
+                    "manifest": referendum.manifest_dict})
+
+
+@bp.get("/<int:referendum_id>/board-entries")
+def board_entries(referendum_id: int) -> Any:
+    """Public board entries by tracker or its first 8+ characters, with whether each counts:
+    what the verification page opens with the voter's randomness (which stays on the device)."""
+    referendum = get_referendum(referendum_id)
+    prefix = (request.args.get("tracker") or "").strip().lower()
+    try:
+        entries = entries_by_tracker(db(), referendum, prefix)
+    except ValueError:
+        return jsonify({"error": gettext("Give at least the first 8 characters of the tracker "
+                                         "(0-9, a-f)."), "status": 422}), 422
+    return jsonify({"entries": [e.as_json() for e in entries]})
 
 
 @bp.get("/<int:referendum_id>/turnout")

@@ -30,6 +30,13 @@ BALLOT_REASONS = {
     "other_election": lambda: gettext("The ballot was made for another referendum."),
     "replay": lambda: gettext("This encrypted ballot was already used. Encrypt your choice "
                               "again and cast the new ballot."),
+    "audited": lambda: gettext("This ballot was opened for checking, so anyone can read it: "
+                               "it can never be cast. Encrypt your choice again and cast the "
+                               "new ballot."),
+    "reused_randomness": lambda: gettext("The ballot was encrypted with the same randomness "
+                                         "for two choices, which would reveal your choice. "
+                                         "It was not accepted; reload the page and encrypt "
+                                         "your choice again."),
     "alias": lambda: gettext("The ballot was not made for you. Reload the page and try again."),
     "not_json": lambda: gettext("The ballot could not be read."),
     "too_large": lambda: gettext("The ballot could not be read."),

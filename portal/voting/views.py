@@ -127,6 +127,18 @@ def board(referendum_id: int) -> Any:
                            and entries[-1].seq > 1 else None), 422 if invalid else 200
 
 
+@bp.get("/<int:referendum_id>/check")
+def check(referendum_id: int) -> Any:
+    """The public page a voter opens on a second device (the receipt's QR code or short link)
+    to check the ballot actually cast: no sign-in; the script reads the randomness from the
+    link's fragment, which browsers never send, and opens the ballot with the public board and
+    manifest only (``js/check.js``)."""
+    referendum = get_referendum(referendum_id)
+    if referendum.manifest is None:
+        abort(404)
+    return render_template("voting/check.html", referendum=referendum)
+
+
 @bp.get("/<int:referendum_id>/results")
 def results(referendum_id: int) -> Any:
     """The public results: turnout against the Art. 22 base, validity, outcome, charts per

@@ -272,6 +272,12 @@ def check_ballot(
             raise InvalidPoint("not a valid group element", f"{where}.alpha")
         if not g.is_valid_point(b):
             raise InvalidPoint("not a valid group element", f"{where}.beta")
+        if a in alphas:
+            # Equal alphas mean reused randomness: beta_j − beta_k then reveals m_j − m_k.
+            raise InvalidBallot(
+                f"alpha equals the alpha of choices[{alphas.index(a)}] (reused randomness)",
+                f"{where}.alpha",
+            )
         try:
             verify_range(CHOICE_TAG, eh, alias, str(k), a, b, y, (0, 1), ch["proof"])
         except CryptoError as exc:
@@ -345,15 +351,46 @@ def verify_audited(
     if not isinstance(ms, list) or len(ms) != n:
         raise InvalidEncoding(f"plaintext must list {n} values", "plaintext")
     for k in range(n):
-        try:
-            r = g.parse_scalar(rs[k])
-        except CryptoError as exc:
-            raise exc.at(f"randomness[{k}]") from None
         mk = ms[k]
         if type(mk) is not int or mk not in (0, 1):
             raise InvalidEncoding("plaintext value must be 0 or 1", f"plaintext[{k}]")
-        if g.base_mul(r) != checked.alphas[k]:
-            raise InvalidBallot("alpha != r·B", f"randomness[{k}]")
-        if g.add(g.mul(r, ctx.public_key), g.small_multiple(mk)) != checked.betas[k]:
+    opened = open_with_randomness(ctx, checked.alphas, checked.betas, rs)
+    for k, (got, mk) in enumerate(zip(opened, ms, strict=True)):
+        if got != mk:
             raise InvalidBallot("beta != r·Y + m·B", f"plaintext[{k}]")
     return checked.tracker.hex(), list(ms)
+
+
+def open_with_randomness(
+    context: ElectionContext,
+    alphas: Sequence[g.Point],
+    betas: Sequence[g.Point],
+    randomness: Any,
+) -> list[int]:
+    """What a ballot says, read with its own randomness (a Benaloh opening, or the voter's check
+    of the ballot actually cast on a second device): checks ``alpha_k == r_k·B`` and finds
+    ``m_k ∈ {0, 1}`` with ``beta_k == r_k·Y + m_k·B``.
+
+    Raises:
+        CryptoError: a scalar is malformed, or the randomness does not open the ballot
+        (location ``randomness[k]``).
+    """
+    n = len(alphas)
+    if not isinstance(randomness, list | tuple) or len(randomness) != n:
+        raise InvalidEncoding(f"randomness must list {n} scalars", "randomness")
+    out: list[int] = []
+    for k, text in enumerate(randomness):
+        try:
+            r = g.parse_scalar(text)
+        except CryptoError as exc:
+            raise exc.at(f"randomness[{k}]") from None
+        if g.base_mul(r) != alphas[k]:
+            raise InvalidBallot("alpha != r·B", f"randomness[{k}]")
+        masked = g.mul(r, context.public_key)
+        for m in (0, 1):
+            if g.add(masked, g.small_multiple(m)) == betas[k]:
+                out.append(m)
+                break
+        else:
+            raise InvalidBallot("beta is neither r·Y nor r·Y + B", f"randomness[{k}]")
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,10 +17,32 @@ ENTRY_KEYS = frozenset({"seq", "alias", "tracker", "ballot", "cast_at"})
 BATCH = 128
 
 
-def check_entry(ctx: ElectionContext, entry: Any) -> tuple[int, str, bytes, Any]:
+#: ``cast_at`` on the board (spec section 9): RFC 3339, UTC, whole seconds. In this one form
+#: the text's order is the time's order, so "never decreases" is a comparison of strings.
+CAST_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+def check_cast_at(ctx: ElectionContext, value: Any) -> str:
+    """``cast_at`` is ``YYYY-MM-DDTHH:MM:SSZ``, a real time, inside [opens_at, closes_at].
+
+    Raises:
+        InvalidRecord: location ``cast_at``.
+    """
+    if not isinstance(value, str) or not CAST_AT.fullmatch(value):
+        raise InvalidRecord("cast_at must be an RFC 3339 UTC time YYYY-MM-DDTHH:MM:SSZ", "cast_at")
+    try:
+        cast_at = parse_utc(value, "cast_at")
+    except InvalidManifest as exc:
+        raise InvalidRecord(exc.message, "cast_at") from None
+    if not ctx.opens_at <= cast_at <= ctx.closes_at:
+        raise InvalidRecord("cast outside the voting period", "cast_at")
+    return value
+
+
+def check_entry(ctx: ElectionContext, entry: Any) -> tuple[int, str, bytes, Any, str]:
     """Checks of one board entry that need no other entry; locations relative to the entry.
 
-    Returns ``(seq, alias, tracker, CheckedBallot)``.
+    Returns ``(seq, alias, tracker, CheckedBallot, cast_at)``.
 
     Raises:
         CryptoError: the first failed check.
@@ -41,19 +64,14 @@ def check_entry(ctx: ElectionContext, entry: Any) -> tuple[int, str, bytes, Any]
         raise exc.at("ballot") from None
     if checked.tracker != tracker:
         raise InvalidRecord("tracker does not match the ballot", "tracker")
-    try:
-        cast_at = parse_utc(entry["cast_at"], "cast_at")
-    except InvalidManifest as exc:
-        raise InvalidRecord(exc.message, "cast_at") from None
-    if not ctx.opens_at <= cast_at <= ctx.closes_at:
-        raise InvalidRecord("cast outside the voting period", "cast_at")
-    return seq, alias, tracker, checked
+    cast_at = check_cast_at(ctx, entry["cast_at"])
+    return seq, alias, tracker, checked, cast_at
 
 
 @dataclass
 class Batch:
     start: int
-    entries: list[tuple[int, str, bytes, tuple[bytes, ...]]]
+    entries: list[tuple[int, str, bytes, tuple[bytes, ...], str]]
     agg: Aggregate
     failure: CryptoError | None = None
 
@@ -63,11 +81,11 @@ def check_batch_ctx(ctx: ElectionContext, start: int, batch: list[Any]) -> Batch
     cts = []
     for j, entry in enumerate(batch):
         try:
-            seq, alias, tracker, checked = check_entry(ctx, entry)
+            seq, alias, tracker, checked, cast_at = check_entry(ctx, entry)
         except CryptoError as exc:
             out.failure = exc.at(f"board[{start + j}]")
             break
-        out.entries.append((seq, alias, tracker, checked.alphas))
+        out.entries.append((seq, alias, tracker, checked.alphas, cast_at))
         cts.append((checked.alphas, checked.betas))
     out.agg = aggregate(cts)
     return out

@@ -1,9 +1,11 @@
-"""A tolerant incremental reader for one top-level JSON object (no third-party dependency).
+"""A strict incremental reader for one top-level JSON object (no third-party dependency).
 
 Large arrays under chosen keys (the board, the audited ballots) are yielded element by element,
 so a record with a million ballots is read in bounded memory, whatever its layout or key order.
-Other values are parsed whole. Floats, NaN/Infinity and duplicate keys (outside streamed arrays)
-are refused because the record contract forbids them.
+Other values are parsed whole. The record contract (spec section 9, "Strict JSON") forbids
+floats, NaN/Infinity, duplicate keys at any depth, lone surrogates and nesting deeper than the
+format needs (:data:`MAX_DEPTH`); each is refused as :class:`InvalidRecord` located by its path
+(``board[3].ballot.choices[0]``), never by a traceback.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from .exceptions import InvalidRecord
+
+#: The deepest nesting of arrays and objects the record needs, the record object being level 1:
+#: record > board > entry > ballot > choices > choice > proof > proof entry.
+MAX_DEPTH = 8
 
 _WS = re.compile(r"[ \t\n\r]*")
 _CHUNK = 1 << 20
@@ -27,34 +33,146 @@ def _no_constant(value: str) -> Any:
     raise ValueError(f"{value} is not allowed in the record")
 
 
+class _DuplicateKey(ValueError):
+    """Raised inside the decoder; the value is then decoded again to locate the key."""
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"duplicate key {k!r}")
-        out[k] = v
+    out = dict(pairs)  # in C: a duplicate shows only as a shorter dict
+    if len(out) != len(pairs):
+        raise _DuplicateKey("duplicate key")
     return out
 
 
-#: Fast decoder for streamed elements; strict one (duplicate keys refused) for everything else.
-FAST_DECODER = json.JSONDecoder(parse_float=_no_float, parse_constant=_no_constant)
+class _Incomplete(json.JSONDecodeError):
+    """A duplicate key was found before the end of the text read so far; more is needed to
+    locate it."""
+
+
+class _Pairs(list):  # type: ignore[type-arg]
+    """An object decoded as its list of pairs, duplicates kept (used only to locate a fault)."""
+
+
+#: The record decoder: no floats, no NaN/Infinity, no duplicate keys.
 STRICT_DECODER = json.JSONDecoder(
     parse_float=_no_float, parse_constant=_no_constant, object_pairs_hook=_no_duplicates
 )
+_LOCATING_DECODER = json.JSONDecoder(object_pairs_hook=_Pairs)
 
 
-def loads(text: str | bytes) -> Any:
-    """Parse a whole JSON document with the record rules (no floats, no duplicate keys).
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def _has_lone_surrogate(s: str) -> bool:
+    if s.isascii():
+        return False
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def find_fault(value: Any, path: str = "", depth: int = 1) -> InvalidRecord | None:
+    """The first breach of the strict-JSON rules in a decoded value (objects as dicts, or as
+    :class:`_Pairs` when duplicates must be found), located; ``depth`` is the nesting level of
+    ``value`` itself (1 for the record object)."""
+    if isinstance(value, str):
+        if _has_lone_surrogate(value):
+            return InvalidRecord("string holds a lone surrogate (not Unicode text)", path)
+        return None
+    if isinstance(value, dict | list):
+        if depth > MAX_DEPTH:
+            return InvalidRecord(
+                f"nested deeper than the record format needs (at most {MAX_DEPTH} levels)", path
+            )
+        if isinstance(value, dict | _Pairs):
+            items = value.items() if isinstance(value, dict) else value
+            seen: set[str] = set()
+            for k, v in items:
+                if _has_lone_surrogate(k):
+                    return InvalidRecord("key holds a lone surrogate (not Unicode text)", path)
+                if k in seen:
+                    return InvalidRecord(f"duplicate key {k!r}", path)
+                seen.add(k)
+                fault = find_fault(v, _join(path, k), depth + 1)
+                if fault is not None:
+                    return fault
+        else:
+            for i, v in enumerate(value):
+                fault = find_fault(v, _join(path, i), depth + 1)
+                if fault is not None:
+                    return fault
+    return None
+
+
+def check_strict(value: Any, path: str = "", depth: int = 1) -> Any:
+    """Return ``value`` if it keeps the strict-JSON rules (no lone surrogate, not nested beyond
+    :data:`MAX_DEPTH`); ``depth`` is the nesting level of ``value`` itself.
 
     Raises:
-        InvalidRecord: malformed JSON or a forbidden construct.
+        InvalidRecord: located at the offending key, element or string.
+    """
+    fault = find_fault(value, path, depth)
+    if fault is not None:
+        raise fault
+    return value
+
+
+def _decode_strict(
+    decoder: json.JSONDecoder, text: str, pos: int, path: str, depth: int
+) -> tuple[Any, int]:
+    """``decoder.raw_decode(text, pos)``, then the strict checks; faults located by ``path``.
+
+    Raises:
+        json.JSONDecodeError: malformed (or incomplete) JSON, for the caller to handle.
+        InvalidRecord: a forbidden construct, located.
+    """
+    try:
+        obj, end = decoder.raw_decode(text, pos)
+    except _DuplicateKey:
+        try:
+            pairs, _ = _LOCATING_DECODER.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            # The value goes on past the text read so far: the caller reads more and retries.
+            raise _Incomplete(exc.msg, exc.doc, exc.pos) from None
+        except (ValueError, RecursionError):
+            raise InvalidRecord("duplicate key", path) from None
+        raise (find_fault(pairs, path, depth) or InvalidRecord("duplicate key", path)) from None
+    except RecursionError:
+        raise InvalidRecord(
+            f"nested deeper than the record format needs (at most {MAX_DEPTH} levels)", path
+        ) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        raise InvalidRecord(f"forbidden JSON: {exc}", path) from None
+    return check_strict(obj, path, depth), end
+
+
+def loads(text: str | bytes, *, path: str = "", depth: int = 1) -> Any:
+    """Parse a whole JSON document with the record rules (spec section 9: no floats, NaN,
+    duplicate keys, lone surrogates or nesting beyond :data:`MAX_DEPTH`). ``depth`` is the
+    level of the document inside a record (a ballot is parsed at level 4).
+
+    Raises:
+        InvalidRecord: malformed JSON or a forbidden construct, located.
     """
     if isinstance(text, bytes):
-        text = text.decode("utf-8")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidRecord("not UTF-8 text", path) from None
     try:
-        return STRICT_DECODER.decode(text)
-    except ValueError as exc:
-        raise InvalidRecord(f"not valid record JSON: {exc}") from None
+        obj, end = _decode_strict(STRICT_DECODER, text, _WS.match(text, 0).end(), path, depth)  # type: ignore[union-attr]
+    except json.JSONDecodeError as exc:
+        raise InvalidRecord(f"not valid record JSON: {exc}", path) from None
+    if _WS.match(text, end).end() != len(text):  # type: ignore[union-attr]
+        raise InvalidRecord("not valid record JSON: extra data after the value", path)
+    return obj
 
 
 class _Buffer:
@@ -68,7 +186,12 @@ class _Buffer:
     def fill(self, want: int = _CHUNK) -> bool:
         if self.eof:
             return False
-        data = self.fp.read(max(want, _CHUNK))
+        try:
+            data = self.fp.read(max(want, _CHUNK))
+        except UnicodeDecodeError:
+            raise InvalidRecord(
+                f"the record is not UTF-8 text (after character {self.offset + len(self.buf)})"
+            ) from None
         if not data:
             self.eof = True
             return False
@@ -99,19 +222,23 @@ class _Buffer:
     def offset(self) -> int:
         return self.consumed + self.pos
 
-    def value(self, decoder: json.JSONDecoder) -> Any:
+    def value(self, decoder: json.JSONDecoder, path: str = "", depth: int = 2) -> Any:
+        """The next value, strictly checked; ``depth`` is its nesting level in the record."""
         self.skip_ws()
         want = _CHUNK
         while True:
             try:
-                obj, end = decoder.raw_decode(self.buf, self.pos)
+                obj, end = _decode_strict(decoder, self.buf, self.pos, path, depth)
             except json.JSONDecodeError as exc:
                 if self.fill(want):
                     want *= 2  # doubling keeps re-parsing of a big value linear overall
                     continue
-                raise InvalidRecord(f"malformed JSON at offset {self.offset}: {exc.msg}") from None
-            except ValueError as exc:
-                raise InvalidRecord(f"forbidden JSON at offset {self.offset}: {exc}") from None
+                if isinstance(exc, _Incomplete):
+                    raise InvalidRecord("duplicate key", path) from None
+                where = f" ({path})" if path else ""
+                raise InvalidRecord(
+                    f"malformed JSON at offset {self.offset}{where}: {exc.msg}", path
+                ) from None
             # A number may continue in the next chunk.
             if end == len(self.buf) and not self.eof and self.fill(want):
                 want *= 2
@@ -124,8 +251,10 @@ class ArrayStream:
     """Iterator over the elements of one streamed array; must be exhausted (or skipped) before
     the reader moves on to the next key."""
 
-    def __init__(self, buf: _Buffer) -> None:
+    def __init__(self, buf: _Buffer, key: str = "") -> None:
         self._buf = buf
+        self._key = key
+        self._index = 0
         self._state = 0  # 0: before first, 1: after an element, 2: done
 
     def __iter__(self) -> Iterator[Any]:
@@ -148,7 +277,9 @@ class ArrayStream:
                 raise StopIteration
             b.expect(",")
         self._state = 1
-        return b.value(FAST_DECODER)
+        value = b.value(STRICT_DECODER, f"{self._key}[{self._index}]", 3)
+        self._index += 1
+        return value
 
     def skip(self) -> int:
         """Consume the remaining elements; return how many there were."""
@@ -181,17 +312,17 @@ def iter_object(fp: IO[str], stream_keys: frozenset[str]) -> Iterator[tuple[str,
         first = False
         if b.peek() != '"':
             raise InvalidRecord(f"malformed JSON at offset {b.offset}: expected a key")
-        key = b.value(STRICT_DECODER)
+        key = b.value(STRICT_DECODER, "", 1)
         if key in seen:
-            raise InvalidRecord(f"duplicate top-level key {key!r}")
+            raise InvalidRecord(f"duplicate top-level key {key!r}", str(key))
         seen.add(key)
         b.expect(":")
         if key in stream_keys and b.peek() == "[":
             b.pos += 1
-            stream = ArrayStream(b)
+            stream = ArrayStream(b, key)
             yield key, stream
             stream.skip()
         else:
-            yield key, b.value(STRICT_DECODER)
+            yield key, b.value(STRICT_DECODER, key, 2)
     if b.peek() != "":
         raise InvalidRecord(f"trailing data after the record at offset {b.offset}")

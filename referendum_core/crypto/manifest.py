@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,14 +39,22 @@ def election_hash(manifest: dict[str, Any]) -> bytes:
     return hashlib.sha256(g.canonical(manifest)).digest()
 
 
+#: RFC 3339 in UTC as the record writes it: ``T`` between date and time, seconds, an optional
+#: fraction, and ``Z`` (or ``+00:00``). Python's ``fromisoformat`` alone takes more (a space
+#: for the ``T``, no seconds), which two verifiers could read differently.
+RFC3339_UTC = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|\+00:00)"
+)
+
+
 def parse_utc(value: Any, what: str) -> datetime:
-    """Parse an RFC 3339 timestamp with a UTC offset.
+    """Parse an RFC 3339 timestamp in UTC (:data:`RFC3339_UTC`).
 
     Raises:
         InvalidManifest: not a string, not RFC 3339, or not UTC.
     """
-    if not isinstance(value, str):
-        raise InvalidManifest(f"{what} must be an RFC 3339 string")
+    if not isinstance(value, str) or not RFC3339_UTC.fullmatch(value):
+        raise InvalidManifest(f"{what} must be an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)")
     try:
         dt = datetime.fromisoformat(value)
     except ValueError:

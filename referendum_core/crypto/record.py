@@ -75,7 +75,7 @@ class RecordBuilder:
         """
         checked = check_ballot(self.context, alias, ballot)
         if any(a in self._alphas for a in checked.alphas):
-            raise InvalidBallot("alpha already on the board (replay)")
+            raise InvalidBallot("alpha already on the board or audited (replay)")
         if not self.context.revoting and alias in self._last:
             raise InvalidBallot("this voter has already voted and re-voting is off", "alias")
         self._alphas.update(checked.alphas)
@@ -95,8 +95,17 @@ class RecordBuilder:
         return tracker
 
     def add_audited(self, revealed: dict[str, Any]) -> str:
-        """Publish a Benaloh-revealed ballot (never counted); return its tracker."""
+        """Publish a Benaloh-revealed ballot (never counted, and its alphas never castable);
+        return its tracker.
+
+        Raises:
+            CryptoError: the opening does not verify, or an alpha is already taken.
+        """
         tracker, _ = verify_audited(self.context, revealed)
+        alphas = [bytes.fromhex(c["alpha"]) for c in revealed["choices"]]
+        if any(a in self._alphas for a in alphas):
+            raise InvalidBallot("alpha already on the board or audited (replay)")
+        self._alphas.update(alphas)
         self.audited.append({"alias": revealed["alias"], "tracker": tracker, "ballot": revealed})
         return tracker
 

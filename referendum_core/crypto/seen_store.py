@@ -28,7 +28,7 @@ class SeenStore:
         self._db.executescript("""
             CREATE TABLE last (alias TEXT PRIMARY KEY, idx INTEGER NOT NULL) WITHOUT ROWID;
             CREATE TABLE superseded (idx INTEGER PRIMARY KEY);
-            CREATE TABLE alphas (a BLOB PRIMARY KEY) WITHOUT ROWID;
+            CREATE TABLE alphas (a BLOB PRIMARY KEY, origin INTEGER NOT NULL) WITHOUT ROWID;
         """)
         self.aliases = 0
         self.superseded = 0
@@ -70,13 +70,19 @@ class SeenStore:
             yield int(idx)
 
     # Replays ---------------------------------------------------------------------------------
-    def add_alpha(self, alpha: bytes) -> bool:
-        """Remember ``alpha``; False if it was already seen."""
+    def add_alpha(self, alpha: bytes, origin: int = 0) -> bool:
+        """Remember ``alpha`` and where it came from (``origin``, the caller's code); False if
+        it was already seen."""
         try:
-            self._db.execute("INSERT INTO alphas (a) VALUES (?)", (alpha,))
+            self._db.execute("INSERT INTO alphas (a, origin) VALUES (?, ?)", (alpha, origin))
         except sqlite3.IntegrityError:
             return False
         return True
+
+    def origin_of(self, alpha: bytes) -> int | None:
+        """The ``origin`` an alpha was first remembered with, if it was."""
+        row = self._db.execute("SELECT origin FROM alphas WHERE a = ?", (alpha,)).fetchone()
+        return None if row is None else int(row[0])
 
     def close(self) -> None:
         try:

@@ -41,7 +41,8 @@ CLOSES_AT = datetime(2026, 3, 14, 18, 0, tzinfo=UTC)
 
 
 def _ts(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """RFC 3339 UTC, whole seconds: the form spec section 9 gives the board's cast_at."""
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass

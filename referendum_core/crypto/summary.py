@@ -14,6 +14,10 @@ class TrackerStatus:
     location: str = ""
     alias: str = ""
     status: str = "not found"  # counted | superseded | excluded | audited | not found
+    #: With the voter's randomness: the ids of the choices the ballot selects (cast as intended).
+    selected: list[str] | None = None
+    #: With the voter's randomness: why it does not open the ballot, if it does not.
+    opening_error: str = ""
 
 
 @dataclass
@@ -71,4 +75,13 @@ class Summary:
                 lines.append(f"  tracker {t.tracker}: NOT FOUND")
             else:
                 lines.append(f"  tracker {t.tracker}: found at {t.location} ({t.status})")
+                if t.opening_error:
+                    lines.append(
+                        f"  YOUR RANDOMNESS DOES NOT OPEN THIS BALLOT: {t.opening_error}"
+                    )
+                if t.selected is not None:
+                    lines.append(
+                        "  opened with your randomness, the ballot selects: "
+                        + (", ".join(t.selected) or "no choice")
+                    )
         return "\n".join(lines)

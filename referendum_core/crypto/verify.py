@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import group as g
-from .ballot import verify_audited
+from .ballot import open_with_randomness, verify_audited
 from .board import EMPTY_HEAD, board_head
 from .board_check import Batch, batched, check_batch, check_batch_ctx, init_worker
 from .exceptions import CryptoError, InvalidEncoding, InvalidRecord
-from .jsonstream import iter_object
+from .jsonstream import check_strict, iter_object
 from .manifest import ElectionContext, context_from_manifest
 from .seen_store import SeenStore, merged_ascending
 from .summary import Summary, TrackerStatus
@@ -62,6 +62,7 @@ class RecordVerifier:
 
     jobs: int = 1
     tracker: str | None = None
+    randomness: list[str] | None = None
     values: dict[str, Any] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
     ctx: ElectionContext | None = None
@@ -70,7 +71,7 @@ class RecordVerifier:
     n_board: int = 0
     n_audited: int = 0
     head: bytes = EMPTY_HEAD
-    seq0: int = 1
+    last_cast_at: str = ""
     store: SeenStore = field(default_factory=SeenStore)
     agg_all: Aggregate = field(default_factory=list)
     tracker_status: TrackerStatus | None = None
@@ -144,29 +145,15 @@ class RecordVerifier:
         store = self.store
         for res in self._results(entries):
             store.begin()
-            for j, (seq, alias, tracker, alphas) in enumerate(res.entries):
+            for j, (seq, alias, tracker, alphas, cast_at) in enumerate(res.entries):
                 i = res.start + j
-                if i == 0:
-                    if seq not in (0, 1):
-                        raise InvalidRecord("the first seq must be 1 (or 0)", "board[0].seq")
-                    self.seq0 = seq
-                elif seq != self.seq0 + i:
-                    raise InvalidRecord(f"seq must be {self.seq0 + i}", f"board[{i}].seq")
+                self._check_board_order(i, seq, cast_at)
                 prev = store.last_of(alias)
                 if prev is not None and not ctx.revoting:
                     raise InvalidRecord(
                         "second ballot of an alias without re-voting", f"board[{i}].alias"
                     )
-                # The same alpha twice within one ballot is not a replay (spec decision).
-                first_seen: dict[bytes, int] = {}
-                for k, a in enumerate(alphas):
-                    first_seen.setdefault(a, k)
-                for a, k in sorted(first_seen.items(), key=lambda item: item[1]):
-                    if not store.add_alpha(a):
-                        raise InvalidRecord(
-                            "alpha already on the board (replay)",
-                            f"board[{i}].ballot.choices[{k}].alpha",
-                        )
+                self._remember_alphas(alphas, i, f"board[{i}].ballot")
                 store.set_last(alias, i, prev)
                 self.head = board_head(self.head, tracker)
                 self.witness.see(i + 1, self.head)
@@ -179,7 +166,50 @@ class RecordVerifier:
             self.agg_all = combine_aggregates([self.agg_all, res.agg])
             self.n_board = res.start + len(res.entries)
 
+    def _check_board_order(self, i: int, seq: int, cast_at: str) -> None:
+        """Spec section 9, board fields: ``seq`` runs 1, 2, 3 … without gaps and ``cast_at``
+        never decreases along the board (its fixed form orders as text does)."""
+        if seq != i + 1:
+            raise InvalidRecord(
+                f"seq must be {i + 1} (seq runs 1, 2, 3 … without gaps)", f"board[{i}].seq"
+            )
+        if cast_at < self.last_cast_at:
+            raise InvalidRecord(
+                f"cast_at is earlier than board[{i - 1}].cast_at (it never decreases)",
+                f"board[{i}].cast_at",
+            )
+        self.last_cast_at = cast_at
+
+    def _remember_alphas(self, alphas: Iterable[bytes], origin: int, where: str) -> None:
+        """Spec section 9: alphas are unique among all choices of all ballots on the board and
+        of all audited ballots, and an audited ballot is never cast. ``origin`` is the board
+        index, or ``-(j + 1)`` for ``audited[j]``; the board and the audited list may come in
+        either order, so the second of the two to name an alpha is the one reported.
+
+        Raises:
+            InvalidRecord: at ``{where}.choices[k].alpha``.
+        """
+        for k, a in enumerate(alphas):
+            if self.store.add_alpha(a, origin):
+                continue
+            other = self.store.origin_of(a)
+            assert other is not None
+            here_board = origin >= 0
+            there = f"board[{other}]" if other >= 0 else f"audited[{-other - 1}]"
+            if here_board and other >= 0:
+                why = f"alpha already on the board at {there} (replay)"
+            elif here_board or other >= 0:
+                why = (f"alpha of {there}: an audited (opened) ballot is never cast"
+                       if here_board else
+                       f"alpha also on the board at {there}: an audited (opened) ballot is "
+                       "never cast")
+            else:
+                why = f"alpha of {there} too (reused randomness)"
+            raise InvalidRecord(why, f"{where}.choices[{k}].alpha")
+
     def _verify_audited(self, entries: Iterable[Any]) -> None:
+        if not isinstance(entries, Iterable) or isinstance(entries, str | dict):
+            raise InvalidRecord("audited must be a list", "audited")
         ctx = self._prepare()
         for i, entry in enumerate(entries):
             where = f"audited[{i}]"
@@ -201,7 +231,17 @@ class RecordVerifier:
                     revealed_where = ""
             except CryptoError as exc:
                 raise exc.at(where) from None
-            if self.tracker is not None and tracker == self.tracker and self.tracker_status is None:
+            revealed = entry["ballot"] if revealed_where else entry
+            self.store.begin()
+            self._remember_alphas(
+                (bytes.fromhex(c["alpha"]) for c in revealed["choices"]),
+                -(i + 1),
+                f"{where}.{revealed_where}" if revealed_where else where,
+            )
+            self.store.commit()
+            if self.tracker is not None and tracker == self.tracker:
+                # An opened ballot is never counted, whatever else names its tracker.
+                self.tracker_index = None
                 self.tracker_status = TrackerStatus(
                     tracker,
                     f"{where}{'.' + revealed_where if revealed_where else ''}",
@@ -271,6 +311,15 @@ class RecordVerifier:
                 if i in excluded_positions
                 else "counted"
             )
+            if self.randomness is not None:
+                # The record stays valid whatever the voter's randomness says; a failure to
+                # open is the voter's finding, reported beside the verdict.
+                try:
+                    self.tracker_status.selected = open_board_entry(
+                        ctx, board_source, self.tracker_index, self.randomness
+                    )
+                except CryptoError as exc:
+                    self.tracker_status.opening_error = str(exc)
         return Summary(
             election_id=ctx.election_id,
             municipality=str(ctx.manifest.get("municipality", "")),
@@ -388,10 +437,10 @@ class RecordVerifier:
         return expected
 
     def _check_in_person(self, ctx: ElectionContext) -> dict[str, Any] | None:
-        ip = self.values.get("in_person")
-        if ip is None:
+        if "in_person" not in self.values:
             return None
-        if not isinstance(ip, dict):
+        ip = self.values["in_person"]
+        if not isinstance(ip, dict):  # present, it is an object (null is no absence)
             raise InvalidRecord("in_person must be an object", "in_person")
         for key in ("ballots_issued", "invalid"):
             if key in ip and (type(ip[key]) is not int or ip[key] < 0):
@@ -403,6 +452,31 @@ class RecordVerifier:
             if c not in ctx.choice_ids or type(v) is not int or v < 0:
                 raise InvalidRecord("unknown choice or bad count", f"in_person.counts.{c}")
         return ip
+
+
+# --------------------------------------------------------------------------- cast as intended
+
+
+def open_board_entry(
+    ctx: ElectionContext, board_source: BoardSource, index: int, randomness: list[str]
+) -> list[str]:
+    """The choice ids that ``board[index]`` selects, read with the voter's per-choice randomness
+    (the check of the ballot actually cast). The entry has passed every check already.
+
+    Raises:
+        CryptoError: the randomness does not open this ballot (location ``randomness[k]``).
+    """
+    for i, entry in enumerate(board_source()):
+        if i == index:
+            chs = entry["ballot"]["choices"]
+            plain = open_with_randomness(
+                ctx,
+                [bytes.fromhex(c["alpha"]) for c in chs],
+                [bytes.fromhex(c["beta"]) for c in chs],
+                randomness,
+            )
+            return [cid for cid, m in zip(ctx.choice_ids, plain, strict=True) if m]
+    raise InvalidRecord("the tracker's entry is gone from the board", f"board[{index}]")
 
 
 # --------------------------------------------------------------------------- entry points
@@ -422,32 +496,41 @@ def _stream_key(path: str, key: str) -> Iterator[Any]:
     raise InvalidRecord("missing", key)
 
 
-def verify_record_file(path: str, *, jobs: int = 1, tracker: str | None = None,
-                       witness: BoardWitness | None = None) -> Summary:
-    """Verify a record file, streaming. See :class:`RecordVerifier`; ``witness`` holds heads
-    seen elsewhere that the board must pass through.
+def verify_record_file(
+    path: str, *, jobs: int = 1, tracker: str | None = None, randomness: list[str] | None = None,
+    witness: BoardWitness | None = None,
+) -> Summary:
+    """Verify a record file, streaming. See :class:`RecordVerifier`. With ``tracker`` and the
+    voter's ``randomness``, also open that ballot (:func:`open_board_entry`); ``witness`` holds
+    heads seen elsewhere that the board must pass through.
 
     Raises:
         CryptoError: the first failure, with its location.
         OSError: the file cannot be read.
     """
-    with RecordVerifier(jobs=jobs, tracker=tracker, witness=witness or BoardWitness()) as v:
+    with RecordVerifier(jobs=jobs, tracker=tracker, randomness=randomness,
+                        witness=witness or BoardWitness()) as v:
         with open(path, encoding="utf-8") as fp:
             for key, value in iter_object(fp, STREAM_KEYS):
                 v.feed(key, value)
         return v.finish(lambda: _stream_key(path, "board"), lambda: _stream_key(path, "audited"))
 
 
-def verify_record(record: Any, *, jobs: int = 1, tracker: str | None = None,
-                  witness: BoardWitness | None = None) -> Summary:
-    """Verify a record already in memory (``witness``: as for ``verify_record_file``).
+def verify_record(
+    record: Any, *, jobs: int = 1, tracker: str | None = None, randomness: list[str] | None = None,
+    witness: BoardWitness | None = None,
+) -> Summary:
+    """Verify a record already in memory (``randomness``, ``witness``: as for
+    ``verify_record_file``).
 
     Raises:
         CryptoError: the first failure, with its location.
     """
     if not isinstance(record, dict):
         raise InvalidRecord("record must be a JSON object")
-    with RecordVerifier(jobs=jobs, tracker=tracker, witness=witness or BoardWitness()) as v:
+    check_strict(record)
+    with RecordVerifier(jobs=jobs, tracker=tracker, randomness=randomness,
+                        witness=witness or BoardWitness()) as v:
         for key, value in record.items():
             if key in STREAM_KEYS and not isinstance(value, list):
                 raise InvalidRecord(f"{key} must be a list", key)

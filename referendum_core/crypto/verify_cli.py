@@ -1,10 +1,13 @@
-"""``referendum-verify RECORD.json [--tracker T] [--jobs N] [--expect-head SEQ:HEAD]…
-[--checkpoints FILE]…``: verify an election record, and that its board passes through heads
-witnessed earlier (``docs/spec/checkpoints.md``); contradicting signed checkpoints are printed
-as a proof of misbehaviour.
+"""``referendum-verify RECORD.json [--tracker T [--randomness R0,R1,…]] [--jobs N]
+[--expect-head SEQ:HEAD]… [--checkpoints FILE]…``: verify an election record; with a tracker,
+say what became of that ballot; with the voter's per-choice randomness (from the receipt's QR
+code), also open it and say which choice it holds. The board must pass through heads witnessed
+earlier (``docs/spec/checkpoints.md``); contradicting signed checkpoints are printed as a proof
+of misbehaviour.
 
-Exit status: 0 valid (and the tracker, if asked, was found); 1 invalid record; 2 unreadable
-input or bad usage; 3 valid record but the tracker is not in it.
+Exit status: 0 valid (and the tracker, if asked, was found and opened); 1 invalid record;
+2 unreadable input or bad usage; 3 valid record but the tracker is not in it; 4 valid record
+but the randomness does not open the tracker's ballot.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from .exceptions import CryptoError
 from .verify import verify_record_file
 from .witness import BoardWitness, WitnessFailure, parse_expect_head
 
-EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE, EXIT_TRACKER_MISSING = 0, 1, 2, 3
+EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE, EXIT_TRACKER_MISSING, EXIT_NOT_OPENED = 0, 1, 2, 3, 4
+SCALAR = re.compile(r"[0-9a-f]{64}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("record", help="path to the record JSON")
     ap.add_argument("--tracker", help="also report where this ballot tracker is (64 hex digits)")
+    ap.add_argument(
+        "--randomness",
+        help="with --tracker: the ballot's per-choice randomness from the receipt, comma-separated"
+        " (64 hex digits each); opens the ballot and prints the choice it holds",
+    )
     ap.add_argument(
         "--jobs",
         type=int,
@@ -44,16 +53,26 @@ def main(argv: list[str] | None = None) -> int:
     if tracker is not None and not re.fullmatch(r"[0-9a-f]{64}", tracker):
         print("referendum-verify: --tracker must be 64 hex digits", file=sys.stderr)
         return EXIT_UNREADABLE
+    randomness = None
+    if args.randomness is not None:
+        randomness = [r.strip().lower() for r in re.split(r"[,\s]+", args.randomness.strip())]
+        if tracker is None or not all(SCALAR.fullmatch(r) for r in randomness):
+            print(
+                "referendum-verify: --randomness needs --tracker and 64 hex digits per choice",
+                file=sys.stderr,
+            )
+            return EXIT_UNREADABLE
     witness = _witness_from_arguments(args)
     if isinstance(witness, int):
         return witness
     started = time.perf_counter()
     try:
-        summary = verify_record_file(args.record, jobs=max(1, args.jobs), tracker=tracker,
-                                     witness=witness)
+        summary = verify_record_file(
+            args.record, jobs=max(1, args.jobs), tracker=tracker, randomness=randomness,
+            witness=witness,
+        )
     except CryptoError as exc:
-        print("Election record is INVALID")
-        print(f"  first failure at {exc.location or '(record)'}: {exc.message}")
+        print(f"Election record is INVALID at {exc.location or '(record)'}: {exc.message}")
         if isinstance(exc, WitnessFailure):
             for proof in exc.proofs:
                 print(proof)
@@ -69,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  verified in {elapsed:.1f} s")
     if summary.tracker is not None and summary.tracker.status == "not found":
         return EXIT_TRACKER_MISSING
+    if summary.tracker is not None and summary.tracker.opening_error:
+        return EXIT_NOT_OPENED
     return EXIT_VALID
 
 

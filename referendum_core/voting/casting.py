@@ -37,6 +37,7 @@ from referendum_core.clock import Clock
 from referendum_core.crypto import CryptoError, board_head, verify_audited, verify_ballot
 from referendum_core.crypto.ballot import ballot_alphas
 from referendum_core.crypto.group import frame
+from referendum_core.crypto.jsonstream import loads as strict_loads
 from referendum_core.crypto.manifest import ElectionContext, context_from_manifest
 from referendum_core.db import UPSERT_INSERTS
 from referendum_core.etvr import Channel, EtvrMark
@@ -256,21 +257,34 @@ def _check_voter(now: datetime, person_ref: str | None, standing: VoterStanding 
     return standing.alias
 
 
+#: Where a ballot sits in the election record (record > board > entry > ballot): its JSON is
+#: held to the record's nesting limit from there.
+BALLOT_DEPTH = 4
+
+
 def parse_ballot(ballot_json: str | bytes | dict[str, Any]) -> Any:
-    """The ballot's JSON, parsed. Raises BallotRefused (too large, not JSON)."""
+    """The ballot's JSON, parsed with the record's strict rules (spec section 9: no duplicate
+    keys, floats, lone surrogates or needless nesting), so the board only ever holds ballots a
+    verifier reads as the server did.
+
+    Raises:
+        BallotRefused: too large, not JSON, or not strict JSON.
+    """
     if isinstance(ballot_json, dict):
         return ballot_json
     if len(ballot_json) > MAX_BALLOT_BYTES:
         raise BallotRefused("too_large", "", "the ballot is too large")
     try:
-        return json.loads(ballot_json)
-    except ValueError:
-        raise BallotRefused("not_json", "", "the ballot is not JSON") from None
+        return strict_loads(ballot_json, depth=BALLOT_DEPTH)
+    except CryptoError as exc:
+        raise BallotRefused("not_json", exc.location, exc.message) from None
 
 
 def _reason(exc: CryptoError) -> str:
     if exc.location == "election_hash":
         return "other_election"
+    if "reused randomness" in exc.message:
+        return "reused_randomness"
     if "replay" in exc.message:
         return "replay"
     if exc.location == "alias":
@@ -561,8 +575,7 @@ def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Refere
     placed = _record_on_board(session, referendum, [ch["alpha"] for ch in ballot["choices"]],
                               entry)
     if placed is None:
-        _refuse(session, clock, voter, referendum,
-                BallotRefused("replay", "choices", "alpha already on the board (replay)"),
+        _refuse(session, clock, voter, referendum, _replay_refusal(session, referendum, ballot),
                 context, "voting.ballot_refused")
     seq, head = placed
     # An accepted ballot is recorded by the board itself (a public hash chain) and not in the
@@ -570,6 +583,21 @@ def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Refere
     # would link a person to their alias and encrypted ballot, which only the alias table may.
     # Refusals, which leave nothing on the board, are audited (``_refuse``).
     return CastReceipt(seq=seq, tracker=tracker, cast_at=rfc3339(now), board_head=head)
+
+
+def _replay_refusal(session: Session, referendum: Referendum, ballot: dict[str, Any]
+                    ) -> BallotRefused:
+    """Why a ballot's alphas were taken: by a ballot opened in a Benaloh audit (its randomness
+    is public, so it must never count: spec section 9) or by one already on the board. Only
+    the voter's own alias can have audited a ballot, so only its audits are compared."""
+    alphas = {ch["alpha"] for ch in ballot["choices"]}
+    audited = session.scalars(select(AuditedBallot.ballot).where(
+        AuditedBallot.referendum_id == referendum.id, AuditedBallot.alias == ballot["alias"]))
+    for opened in audited:
+        if alphas & {ch["alpha"] for ch in json.loads(opened)["choices"]}:
+            return BallotRefused("audited", "choices",
+                                 "an alpha of an audited (opened) ballot: never cast")
+    return BallotRefused("replay", "choices", "alpha already on the board (replay)")
 
 
 def record_audited_ballot(session: Session, clock: Clock, voter: Actor, referendum: Referendum,

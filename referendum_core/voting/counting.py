@@ -21,6 +21,7 @@ from referendum_core.crypto import (
     recover_result,
     verify_partial_decryption,
 )
+from referendum_core.crypto.jsonstream import loads as strict_loads
 from referendum_core.crypto.tally import aggregate, aggregate_from_json, aggregate_to_json
 from referendum_core.etvr import Channel, EtvrMark
 from referendum_core.voting.casting import lock_referendum
@@ -138,8 +139,9 @@ def close_polls(session: Session, clock: Clock, calendar: WorkingDayCalendar | N
 def _share_payload(partial: Any) -> Any:
     if isinstance(partial, str | bytes):
         try:
-            partial = json.loads(partial)
-        except ValueError:
+            # Strict like the record (spec section 9); it sits at tally.decryptions[j] there.
+            partial = strict_loads(partial, depth=4)
+        except CryptoError:
             raise ShareRefused("not JSON", reason="not_json") from None
     if isinstance(partial, dict) and "shares" in partial:
         return partial

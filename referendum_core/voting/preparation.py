@@ -21,6 +21,7 @@ from referendum_core.cases.workflows import Party
 from referendum_core.clock import Clock, to_riga
 from referendum_core.crypto import CryptoError, build_manifest, verify_trustee_key
 from referendum_core.crypto.group import canonical
+from referendum_core.crypto.jsonstream import loads as strict_loads
 from referendum_core.crypto.manifest import election_hash
 from referendum_core.initiatives import Subject
 from referendum_core.organisation import Commission, CommissionKind, Municipality
@@ -196,8 +197,10 @@ def add_trustee_key(session: Session, clock: Clock, actor: Actor, referendum: Re
     trustee = trustee_of(session, referendum, actor)
     _require_stage(referendum, Stage.SETUP)
     try:
-        public = json.loads(public_json) if isinstance(public_json, str | bytes) else public_json
-    except ValueError:
+        # Strict like the record (spec section 9); it sits at manifest.trustees[i] there.
+        public = (strict_loads(public_json, depth=4) if isinstance(public_json, str | bytes)
+                  else public_json)
+    except CryptoError:
         raise TrusteeKeyRefused("not JSON", location="", reason="not_json") from None
     try:
         key = verify_trustee_key(referendum.election_id, public)

@@ -166,6 +166,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "voting.protocol_signature"): NOBODY,
     ("GET", "voting_api.turnout"): PUBLIC,  # figures only for VIEW_LIVE_TURNOUT (tested below)
     ("GET", "voting_api.board_entry"): PUBLIC,  # a tracker on the public bulletin board
+    ("GET", "voting_api.board_entries"): PUBLIC,  # board entries for the second-device check
+    ("GET", "voting_api.manifest"): PUBLIC,  # the frozen manifest, public like the record
+    ("GET", "voting.check"): PUBLIC,  # the second-device check page needs no sign-in
     ("GET", "voting_api.election"): R({"voter"}),
     ("POST", "voting_api.cast"): R({"voter"}),
     ("POST", "voting_api.audit_ballot"): R({"voter"}),

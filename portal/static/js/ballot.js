@@ -494,6 +494,13 @@
       if (!ok[1] && !isValidPoint(b)) {
         throw CryptoError("InvalidPoint", "not a valid group element", where + ".beta");
       }
+      for (var j = 0; j < alphas.length; j++) {
+        if (eq(alphas[j], a)) {
+          // Equal alphas mean reused randomness: beta_j - beta_k reveals m_j - m_k.
+          throw CryptoError("InvalidBallot", "alpha equals the alpha of choices[" + j +
+            "] (reused randomness)", where + ".alpha");
+        }
+      }
       alphas.push(a);
       betas.push(b);
     });
@@ -543,6 +550,60 @@
     return { tracker: hex(checked.tracker), plaintext: ms.slice() };
   }
 
+  /**
+   * Cast as intended, on a second device: check a ballot from the board (every check of
+   * section 5), then read it with the voter's per-choice randomness: alpha_k == r_k·B and the
+   * m_k in {0, 1} with beta_k == r_k·Y + m_k·B. Returns {tracker, plaintext}; throws with
+   * .location (randomness[k]) when the randomness does not open the ballot.
+   */
+  function openCast(election, alias, ballot, randomness) {
+    var ctx = context(election);
+    var checked = checkBallot(ctx, alias, ballot, BALLOT_KEYS);
+    if (!Array.isArray(randomness) || randomness.length !== ctx.n) {
+      throw CryptoError("InvalidEncoding", "randomness must list " + ctx.n + " scalars", "randomness");
+    }
+    var plaintext = [];
+    for (var k = 0; k < ctx.n; k++) {
+      var where = "randomness[" + k + "]";
+      var r;
+      try {
+        r = parseScalar(randomness[k]);
+      } catch (err) {
+        throw at(err, where);
+      }
+      if (!eq(baseMul(r), checked.alphas[k])) {
+        throw CryptoError("InvalidBallot", "alpha != r·B", where);
+      }
+      var masked = mul(r, ctx.publicKey);
+      if (eq(masked, checked.betas[k])) {
+        plaintext.push(0);
+      } else if (eq(add(masked, smallMultiple(1)), checked.betas[k])) {
+        plaintext.push(1);
+      } else {
+        throw CryptoError("InvalidBallot", "beta is neither r·Y nor r·Y + B", where);
+      }
+    }
+    return { tracker: hex(checked.tracker), plaintext: plaintext };
+  }
+
+  /** canonical(obj) of spec section 2: sorted keys, no whitespace, UTF-8, integers only. */
+  function canonical(value) {
+    if (Array.isArray(value)) {
+      return "[" + value.map(canonical).join(",") + "]";
+    }
+    if (value !== null && typeof value === "object") {
+      return "{" + Object.keys(value).sort().map(function (k) {
+        return JSON.stringify(k) + ":" + canonical(value[k]);
+      }).join(",") + "}";
+    }
+    return JSON.stringify(value);
+  }
+
+  /** election_hash = SHA-256(canonical(manifest)), hex. */
+  function electionHash(manifest) {
+    return hex(sodium.crypto_hash_sha256(utf8.encode(canonical(manifest))));
+  }
+
   /** Tracker (hex) of a ballot, without checking it. */
   function tracker(electionHashHex, alias, ballot) {
     var alphas = ballot.choices.map(function (c) {
@@ -560,6 +621,8 @@
     auditBallot: auditBallot,
     verifyBallot: verifyBallot,
     verifyAudited: verifyAudited,
+    openCast: openCast,
+    electionHash: electionHash,
     tracker: tracker,
     hashToScalar: function (tag, items) {
       return hex(hashToScalar(tag, items));

@@ -100,10 +100,23 @@
     );
   }
 
-  function confirmed(receipt) {
+  // The ballot's randomness goes to the receipt in the URL's fragment, which the browser never
+  // sends to a server: whoever holds it can read the vote, so only the voter's devices may.
+  function base64url(hexes) {
+    var binary = "";
+    hexes.forEach(function (h) {
+      for (var i = 0; i < h.length; i += 2) {
+        binary += String.fromCharCode(parseInt(h.substr(i, 2), 16));
+      }
+    });
+    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function confirmed(receipt, encrypted) {
     pending = null;
     say(texts.cast);
-    window.location.assign(receipt.receipt_url);
+    var fragment = encrypted ? "#check=" + base64url(encrypted.randomness) : "";
+    window.location.assign(receipt.receipt_url + fragment);
   }
 
   function refused(message) {
@@ -115,7 +128,7 @@
   function unsure(encrypted, attempt, retryAfter) {
     lookUp(encrypted.tracker).then(function (receipt) {
       if (receipt) {
-        confirmed(receipt);
+        confirmed(receipt, encrypted);
         return;
       }
       if (attempt >= RETRY_DELAYS.length) {
@@ -141,12 +154,12 @@
             refused("tracker mismatch");
             return;
           }
-          confirmed(answer.data);
+          confirmed(answer.data, encrypted);
         } else if (answer.data && answer.data.reason === "replay") {
           // An earlier send of this ballot got through after all (or it was audited).
           lookUp(encrypted.tracker).then(function (receipt) {
             if (receipt) {
-              confirmed(receipt);
+              confirmed(receipt, encrypted);
             } else {
               refused(answer.data.error);
             }

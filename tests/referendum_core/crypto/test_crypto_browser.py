@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from referendum_core.crypto import group as g
 from referendum_core.crypto.ballot import encrypt_ballot, verify_audited, verify_ballot
 from referendum_core.crypto.manifest import context_from_manifest
 
@@ -196,3 +197,46 @@ def test_reject_exact_failure_locations_match_python(page: Any) -> None:
             verify_ballot(ctx, base["alias"], b)
         py.append(err.value.location)
     assert js == py
+
+
+@pytest.mark.parametrize("key", sorted(DATA["elections"]))
+def test_js_election_hash_matches_python(page: Any, key: str) -> None:
+    """The verification page recomputes SHA-256(canonical(manifest)) as the spec defines it."""
+    e = DATA["elections"][key]
+    assert page.evaluate("(m) => RefBallot.electionHash(m)", e["manifest"]) == e["election_hash"]
+
+
+def test_js_refuses_reused_randomness_where_python_does(page: Any) -> None:
+    """Spec 9: alpha_0 == alpha_1 is refused by both implementations at the same location."""
+    from referendum_core.crypto.exceptions import CryptoError
+
+    ctx = context_from_manifest(DATA["elections"]["yes-no"]["manifest"])
+    r = g.random_scalar()
+    draws = iter([r, r])
+    ballot = encrypt_ballot(ctx, "py-voter", [1, 0],
+                            lambda: next(draws, None) or g.random_scalar()).ballot
+    js = page.evaluate(
+        """([el, b]) => { try { RefBallot.verifyBallot(el, "py-voter", b); return null; }
+                         catch (e) { return [e.kind, e.location]; } }""",
+        [election("yes-no"), ballot])
+    with pytest.raises(CryptoError) as err:
+        verify_ballot(ctx, "py-voter", ballot)
+    assert js == ["InvalidBallot", err.value.location] == ["InvalidBallot", "choices[1].alpha"]
+
+
+def test_js_opens_a_cast_ballot_with_its_randomness_as_python_does(page: Any) -> None:
+    """Cast as intended: openCast reads m_k from the voter's randomness, and a beta swapped
+    between choices is an error at randomness[0], as in ``open_with_randomness``."""
+    ctx = context_from_manifest(DATA["elections"]["yes-no"]["manifest"])
+    enc = encrypt_ballot(ctx, "py-voter", [0, 1])
+    rs = [r.hex() for r in enc.randomness]
+    swapped = copy.deepcopy(enc.ballot)
+    c0, c1 = swapped["choices"]
+    c0["beta"], c1["beta"] = c1["beta"], c0["beta"]
+    got = page.evaluate(
+        """([el, good, bad, rs]) => [good, bad].map(b => {
+            try { return RefBallot.openCast(el, "py-voter", b, rs); }
+            catch (e) { return {location: e.location}; } })""",
+        [election("yes-no"), enc.ballot, swapped, rs])
+    assert got[0] == {"tracker": enc.tracker, "plaintext": [0, 1]}
+    assert got[1]["location"].startswith("choices[0]")  # the swap already breaks the proofs

@@ -163,7 +163,8 @@ def test_replaced_ballot_changes_tracker_and_head(record: dict[str, Any], sim: A
         (lambda r: r["board"][9].update(cast_at="2027-01-01T00:00:00Z"), "board[9].cast_at"),
         (lambda r: r["board"][9].update(extra=1), "board[9]"),
         (
-            lambda r: r["board"].append(dict(r["board"][0], seq=len(r["board"]) + 1)),
+            lambda r: r["board"].append(dict(r["board"][0], seq=len(r["board"]) + 1,
+                                               cast_at=r["board"][-1]["cast_at"])),
             "board[50].ballot.choices[0].alpha",
         ),
         (lambda r: r.update(board_head="00" * 32), "board_head"),

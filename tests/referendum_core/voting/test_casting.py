@@ -190,7 +190,7 @@ def test_benaloh_audited_ballot_is_published_and_can_never_be_cast(db_session, c
     assert audited.tracker == encrypted.tracker
     with pytest.raises(BallotRefused) as err:
         cast_ballot(db_session, clock, voter, ref, encrypted.ballot)
-    assert err.value.reason == "replay"
+    assert err.value.reason == "audited"
     wrong = audit_opening(scenario.encrypted(voter, YES_VOTE))
     wrong["plaintext"] = [0, 1]
     with pytest.raises(BallotRefused):
