@@ -1,6 +1,8 @@
 """Security headers: a strict Content-Security-Policy with no inline script, and friends."""
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -35,6 +37,23 @@ def apply_security_headers(response: Response, *, production: bool) -> Response:
     if response.mimetype == "text/html":
         headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+SESSION_ID_KEY = "sid"
+
+
+def new_session_id() -> str:
+    """A random id for a signed-in session, put into its cookie at sign-in."""
+    return secrets.token_urlsafe(32)
+
+
+def session_id_hash(session: Mapping[str, Any]) -> str | None:
+    """The hash under which a session's end is recorded (``EndedSession``); ``None`` for a
+    session without an id, which signs nobody in."""
+    sid = session.get(SESSION_ID_KEY)
+    if not isinstance(sid, str) or not sid:
+        return None
+    return hashlib.sha256(sid.encode()).hexdigest()
 
 
 SEEN_AT_STEP = 60  # seconds: how often a session's last-seen time is rewritten
