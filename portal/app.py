@@ -34,6 +34,7 @@ from portal.navigation import MAIN_NAV, TASKS, links_for
 from portal.ops.runtime import socketio_async_mode
 from portal.permissions import Permission, has_permission
 from portal.security import (
+    BoundedJSONProvider,
     DatabaseIdConverter,
     apply_security_headers,
     session_current,
@@ -62,6 +63,7 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.json = BoundedJSONProvider(app)
     app.config.update(cfg.as_flask())
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "portal" / "translations")
     app.config["RATELIMIT_STORAGE_URI"] = cfg.RATELIMIT_STORAGE_URI

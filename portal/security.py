@@ -7,7 +7,10 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from flask import Response
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
+
+from referendum_core import json_input
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -84,3 +87,12 @@ class DatabaseIdConverter(IntegerConverter):
                  max: int | None = 2**63 - 1, signed: bool = False) -> None:  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max,  # type: ignore[arg-type]
                          signed=signed)
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """The app's JSON, read with a bound on nesting (``referendum_core.json_input``): every
+    ``request.get_json`` answers a body nested thousands deep as bad JSON (a 400, or ``None``
+    when silent) instead of failing with ``RecursionError``."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return json_input.loads(s, **kwargs)
