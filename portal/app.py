@@ -93,6 +93,9 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
 
     register_voting_handlers(socketio)
     init_celery(app)
+    from portal.checkpoints import init_checkpoints
+
+    init_checkpoints(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -101,6 +104,9 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    from portal import templating
+
+    templating.init_app(app)
 
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp

@@ -49,6 +49,7 @@ celery.conf.update(
 def init_celery(app: Flask) -> Celery:
     """Bind the Celery app to ``app``: Redis broker when ``REDIS_URL`` is set, else eager."""
     from portal.cases.tasks import BEAT_SCHEDULE as CASE_BEAT_SCHEDULE
+    from portal.checkpoints import BEAT_SCHEDULE as CHECKPOINT_BEAT_SCHEDULE
     from portal.initiatives.tasks import BEAT_SCHEDULE as INITIATIVE_BEAT_SCHEDULE
     from portal.retention import BEAT_SCHEDULE as RETENTION_BEAT_SCHEDULE
 
@@ -67,6 +68,7 @@ def init_celery(app: Flask) -> Celery:
             **CASE_BEAT_SCHEDULE,
             **INITIATIVE_BEAT_SCHEDULE,
             **RETENTION_BEAT_SCHEDULE,
+            **CHECKPOINT_BEAT_SCHEDULE,
         },
     )
     app.extensions["celery"] = celery

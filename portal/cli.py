@@ -74,25 +74,67 @@ def audit() -> None:
 @audit.command("verify")
 @click.option("--head", "head", default=None,
               help="A head printed earlier by 'audit head' (SEQ:HASH) the log must still contain.")
-def audit_verify(head: str | None) -> None:
-    """Check the whole audit chain; exit 1 at the first edited or deleted entry."""
-    from referendum_core.audit import verify_chain
+@click.option("--checkpoints", "checkpoint_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False),
+              help="Signed checkpoints (the append-only JSON-lines file, or a download from "
+                   "/audit/checkpoints): the log must pass through each (repeatable).")
+def audit_verify(head: str | None, checkpoint_files: tuple[str, ...]) -> None:
+    """Check the whole audit chain; exit 1 at the first edited or deleted entry, at a
+    checkpoint the log no longer passes through, or on a bad or contradicting checkpoint."""
+    from portal.checkpoints import audit_public_key
+    from referendum_core.checkpoints import verify_audit_log
+    from referendum_core.crypto.checkpoint import InvalidCheckpoint, read_checkpoints
 
-    expected = None
+    raw: list[object] = []
     if head:
         try:
             seq, digest = head.split(":", 1)
             expected = (int(seq), digest.strip().lower())
         except ValueError as exc:
             raise click.BadParameter("expected SEQ:HASH") from exc
+    else:
+        expected = None
+    for path in checkpoint_files:
+        try:
+            with open(path, encoding="utf-8") as fp:
+                raw += read_checkpoints(fp.read())
+        except (OSError, UnicodeDecodeError, InvalidCheckpoint) as exc:
+            raise click.ClickException(f"cannot read checkpoints {path}: {exc}") from exc
     app = _app()
     with app.app_context():
         session = app.extensions["portal_db"].new_session()
-        checked, problem = verify_chain(session, expected_head=expected)
-    if problem is not None:
-        click.echo(f"FAILED after {checked} good entries: {problem}", err=True)
+        report = verify_audit_log(session, raw, audit_public_key(app), expected_head=expected)
+    for position, reason in report.rejected:
+        click.echo(f"BAD CHECKPOINT #{position + 1}: {reason}", err=True)
+    for found in report.contradictions:
+        click.echo(found.render(), err=True)
+    if report.problem is not None:
+        click.echo(f"FAILED after {report.checked} good entries: {report.problem}", err=True)
+    if not report.ok:
         sys.exit(1)
-    click.echo(f"OK: {checked} entries verify")
+    suffix = f", through {report.checkpoints} signed checkpoints" if report.checkpoints else ""
+    click.echo(f"OK: {report.checked} entries verify{suffix}")
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint of the audit log now and copy it out (beat does this every few
+    minutes; for cron where no beat runs). Prints the checkpoint."""
+    from portal.celery_app import in_transaction
+    from portal.checkpoints import checkpoint_audit
+
+    app = _app()
+    with app.app_context():
+        checkpoint = in_transaction(checkpoint_audit)
+    click.echo(checkpoint.line())
+
+
+@audit.command("checkpoint-key")
+def audit_checkpoint_key() -> None:
+    """Print the public key (hex) that signs the audit log's checkpoints, to publish."""
+    from portal.checkpoints import audit_public_key
+
+    click.echo(audit_public_key(_app()))
 
 
 @audit.command("head")

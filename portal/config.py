@@ -120,6 +120,14 @@ class Config:
     HOME_VOTING_RETENTION_DAYS: int = 90
     # ETVR marks and registration envelopes (who voted where), after the results are approved.
     VOTER_MARK_RETENTION_DAYS: int = 365
+    # Signed checkpoints (docs/spec/checkpoints.md): the Ed25519 master key (PKCS#8 PEM, never in
+    # the database; production: required, made by `openssl genpkey -algorithm ed25519`), the
+    # append-only file every checkpoint is copied to, and an optional RFC 3161 time-stamping
+    # service (off unless set).
+    CHECKPOINT_KEY_FILE: str = ""
+    CHECKPOINT_LOG_FILE: str = ""
+    CHECKPOINT_TSA_URL: str | None = None
+    CHECKPOINT_TSA_TIMEOUT: float = 10.0
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -155,6 +163,12 @@ class Config:
                               "(VOTER_IDENTITY_PROVIDERS=oidc) in production")
         if self.OTP_SHOW_CODE_ON_SCREEN:
             raise ConfigError("OTP_SHOW_CODE_ON_SCREEN is a demo setting and is refused in production")
+        if not self.CHECKPOINT_KEY_FILE or not os.path.isfile(self.CHECKPOINT_KEY_FILE):
+            raise ConfigError("production requires CHECKPOINT_KEY_FILE: the Ed25519 key (PEM) that "
+                              "signs audit and board checkpoints, kept outside the database")
+        if not self.CHECKPOINT_LOG_FILE:
+            raise ConfigError("production requires CHECKPOINT_LOG_FILE (the append-only copy of "
+                              "the checkpoints)")
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -210,6 +224,12 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         REGISTER_IMPORT_RETENTION_DAYS=int(env.get("REGISTER_IMPORT_RETENTION_DAYS", "90")),
         HOME_VOTING_RETENTION_DAYS=int(env.get("HOME_VOTING_RETENTION_DAYS", "90")),
         VOTER_MARK_RETENTION_DAYS=int(env.get("VOTER_MARK_RETENTION_DAYS", "365")),
+        CHECKPOINT_KEY_FILE=env.get("CHECKPOINT_KEY_FILE")
+        or ("" if production else str(instance / "checkpoint-signing.pem")),
+        CHECKPOINT_LOG_FILE=env.get("CHECKPOINT_LOG_FILE")
+        or ("" if production else str(instance / "checkpoints.jsonl")),
+        CHECKPOINT_TSA_URL=env.get("CHECKPOINT_TSA_URL") or None,
+        CHECKPOINT_TSA_TIMEOUT=float(env.get("CHECKPOINT_TSA_TIMEOUT", "10")),
     )
     if cfg.REDIS_URL:
         cfg.RATELIMIT_STORAGE_URI = cfg.REDIS_URL

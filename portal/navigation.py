@@ -67,6 +67,8 @@ TASKS = (
     Link(_l("Service-level dashboard"), "case_dashboard.dashboard", Permission.VIEW_DASHBOARD),
     Link(_l("Messages with CVK and commissions"), "messages.index", SIGNED_IN),
     Link(_l("Browse the audit log"), "audit.index", Permission.VIEW_AUDIT_LOG),
+    Link(_l("Keep the audit log's signed checkpoints"), "audit.checkpoints",
+         Permission.DOWNLOAD_AUDIT_CHECKPOINTS),
     Link(_l("Manage officials and their roles"), "admin.users", Permission.MANAGE_USERS),
     Link(_l("Security of your account"), "accounts.account", SIGNED_IN),
 )

@@ -2,9 +2,11 @@
 
 A permission is granted by a role and holds within a scope: CVK roles cover the whole country,
 commission roles their commission's municipality, observers the municipality or the single
-referendum (case) they are accredited to, voters only their own affairs. Views, API routes and
-Socket.IO handlers all call ``has_permission`` / ``require`` (directly or through an
-``access_*`` loader), never test roles themselves.
+referendum (case) they are accredited to, voters only their own affairs. A membership without
+a municipality (the internet polling-station commission's) holds a permission everywhere only
+when that permission is declared in ``NATIONAL_PERMISSIONS``; otherwise no scope means no right.
+Views, API routes and Socket.IO handlers all call ``has_permission`` / ``require`` (directly or
+through an ``access_*`` loader), never test roles themselves.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from typing import Any, TypeVar
 from flask_login import current_user
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from portal.accounts.models import Role, User
+from portal.accounts.models import CVK_ROLES, Role, User
 
 
 class Permission(StrEnum):
@@ -55,6 +57,9 @@ class Permission(StrEnum):
     DECIDE_CASES = "decide_cases"
     HANDLE_CVK_CASES = "handle_cvk_cases"
     MANAGE_SERVICE_TOKENS = "manage_service_tokens"
+    # The audit log's signed checkpoints (seq, head, time; no entry's content): CVK and
+    # observers keep copies so that a rewritten log can be shown to be one.
+    DOWNLOAD_AUDIT_CHECKPOINTS = "download_audit_checkpoints"
 
 
 P = Permission
@@ -62,12 +67,17 @@ _COMMISSION = {
     P.HANDLE_COMMISSION_CASES,
     P.VIEW_MUNICIPALITY, P.VIEW_CASES, P.WORK_CASES, P.MESSAGE_CVK, P.MESSAGE_COMMISSION,
     P.LOOKUP_VOTER, P.MARK_VOTED, P.REGISTER_SIGNATURES, P.ENTER_PROTOCOL, P.CONFIRM_PROTOCOL,
-    P.VIEW_LIVE_TURNOUT, P.ACT_AS_TRUSTEE,
+    P.VIEW_LIVE_TURNOUT,
 }
+# Art. 20(4)-(6): the internet polling-station commission counts the online votes; its members
+# chosen as a referendum's trustees hold the key shares and decrypt the tally, whose result is
+# its protocol (published in the election record). It reads no case, voter or turnout figure.
+_INTERNET_COMMISSION = {P.ACT_AS_TRUSTEE}
 _CVK_OFFICER = {
     P.HANDLE_CVK_CASES,
     P.VIEW_MUNICIPALITY, P.VIEW_CASES, P.WORK_CASES, P.EXPORT_CASES, P.VIEW_DASHBOARD,
     P.MESSAGE_CVK, P.MESSAGE_COMMISSION, P.MESSAGE_ANYONE, P.VIEW_LIVE_TURNOUT,
+    P.DOWNLOAD_AUDIT_CHECKPOINTS,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -83,14 +93,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.APPROVE_RESULTS,
     }),
     Role.COMMISSION_MEMBER: frozenset(_COMMISSION),
+    Role.INTERNET_COMMISSION_CHAIR: frozenset(_INTERNET_COMMISSION),
+    Role.INTERNET_COMMISSION_MEMBER: frozenset(_INTERNET_COMMISSION),
     Role.OBSERVER: frozenset({
         P.VIEW_MUNICIPALITY, P.FILE_OBSERVER_REPORT, P.FILE_COMPLAINT, P.MESSAGE_CVK,
-        P.MESSAGE_COMMISSION, P.VIEW_LIVE_TURNOUT,
+        P.MESSAGE_COMMISSION, P.VIEW_LIVE_TURNOUT, P.DOWNLOAD_AUDIT_CHECKPOINTS,
     }),
     Role.VOTER: frozenset({
         P.SIGN_INITIATIVE, P.SUBMIT_INITIATIVE, P.VOTE, P.FILE_COMPLAINT, P.MESSAGE_COMMISSION,
     }),
 }
+
+# The permissions a membership without a municipality holds for every municipality. Acting as
+# a trustee is national because the internet commission serves every municipality's referendum;
+# who is a trustee of which referendum is then the referendum's own list (``trustee_of``).
+NATIONAL_PERMISSIONS: frozenset[Permission] = frozenset({P.ACT_AS_TRUSTEE})
 
 
 @dataclass(frozen=True)
@@ -104,15 +121,19 @@ class Scope:
 NATIONAL = Scope()
 
 
-def _membership_covers(membership: Any, scope: Scope) -> bool:
-    role = membership.role
-    if role in (Role.CVK_ADMIN, Role.CVK_OFFICER):
+def _membership_covers(membership: Any, permission: Permission, scope: Scope) -> bool:
+    """Does ``membership`` (whose role grants ``permission``) reach ``scope``? ``NATIONAL``
+    asks "anywhere": somewhere within the membership's own scope."""
+    if membership.role in CVK_ROLES:
         return True
-    if role == Role.OBSERVER and membership.case_id is not None:
-        return scope.case_id is not None and scope.case_id == membership.case_id
     own = membership.scope_municipality_id
-    if own is None:  # e.g. the internet polling-station commission: national, limited rights
+    if own is None and membership.case_id is None:
+        # No municipality and no case: only what is declared national, and that everywhere.
+        return permission in NATIONAL_PERMISSIONS
+    if scope == NATIONAL:
         return True
+    if membership.role == Role.OBSERVER and membership.case_id is not None:
+        return scope.case_id is not None and scope.case_id == membership.case_id
     return scope.municipality_id is not None and scope.municipality_id == own
 
 
@@ -121,7 +142,8 @@ def has_permission(user: Any, permission: Permission, scope: Scope = NATIONAL) -
 
     A scope without a municipality or case asks "anywhere": a commission member may open the
     list of cases (filtered to their municipality later) but a scoped question is answered only
-    for their own municipality.
+    for their own municipality. A membership with no municipality or case holds only
+    ``NATIONAL_PERMISSIONS``, for either question.
     """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
@@ -132,7 +154,7 @@ def has_permission(user: Any, permission: Permission, scope: Scope = NATIONAL) -
     for membership in user.memberships:
         if permission not in ROLE_PERMISSIONS.get(membership.role, frozenset()):
             continue
-        if scope == NATIONAL or _membership_covers(membership, scope):
+        if _membership_covers(membership, permission, scope):
             return True
     return False
 
@@ -145,13 +167,13 @@ def municipalities_for(user: Any, permission: Permission) -> set[int] | None:
     for membership in user.memberships:
         if permission not in ROLE_PERMISSIONS.get(membership.role, frozenset()):
             continue
-        if membership.role in (Role.CVK_ADMIN, Role.CVK_OFFICER):
+        if membership.role in CVK_ROLES:
             return None
         own = membership.scope_municipality_id
-        if own is None and membership.case_id is None:
-            return None
         if own is not None:
             found.add(own)
+        elif membership.case_id is None and permission in NATIONAL_PERMISSIONS:
+            return None
     return found
 
 

@@ -47,6 +47,9 @@ DEMO_ACCOUNTS = (
     DemoAccount(f"member.adazi@{DEMO_DOMAIN}", "Mārtiņš Egle", Role.COMMISSION_MEMBER, "0023000"),
     DemoAccount(f"member.riga@{DEMO_DOMAIN}", "Dace Kļava", Role.COMMISSION_MEMBER, "0001000"),
     DemoAccount(f"observer.adazi@{DEMO_DOMAIN}", "Andris Vītols", Role.OBSERVER, "muni:0023000"),
+    # Trustees are chosen from the internet polling-station commission (Art. 20(6)).
+    DemoAccount(f"trustee@{DEMO_DOMAIN}", "Inese Bērza", Role.INTERNET_COMMISSION_MEMBER,
+                "internet"),
 )
 
 DEMO_STATIONS = {
@@ -81,9 +84,10 @@ def seed_demo(session: Session, clock: Clock, keys: Keys) -> list[dict[str, str]
         if user is None:
             user = services.create_user(session, clock, None, email=acct.email,
                                         display_name=acct.name, password=DEMO_PASSWORD)
-        if acct.where == "cvk":
+        if acct.where in ("cvk", "internet"):
+            kind = CommissionKind.CVK if acct.where == "cvk" else CommissionKind.INTERNET
             services.grant_membership(session, clock, None, user, acct.role,
-                                      commission=get_commission(session, CommissionKind.CVK))
+                                      commission=get_commission(session, kind))
         elif acct.where.startswith("muni:"):
             services.grant_membership(session, clock, None, user, acct.role,
                                       municipality_id=munis[acct.where[5:]].id)

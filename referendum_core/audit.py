@@ -4,14 +4,15 @@ Every entry's hash covers its content and the previous entry's hash, so editing 
 entry breaks the chain from that point on; ``verify_chain`` finds the first break. A single head
 row, locked while appending, serialises writers so the chain never forks under concurrency.
 An attacker able to rewrite the whole table *and* the head can forge a consistent chain, so the
-head (``referendum-portal audit head``) should be copied out regularly — to observers, CVK's
-archive, a signed export — and ``verify_chain(..., expected_head=...)`` proves the log only grew
-since that copy.
+portal signs checkpoints of the head with a key the database does not hold and copies them out
+(``referendum_core.checkpoints``); ``verify_chain(..., expected_heads=...)`` proves the log only
+grew since each of them.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -169,14 +170,22 @@ def current_head(session: Session) -> tuple[int, str]:
     return (head.last_seq, head.last_hash) if head is not None else (0, GENESIS)
 
 
-def verify_chain(session: Session, batch: int = 5000, expected_head: tuple[int, str] | None = None
+def verify_chain(session: Session, batch: int = 5000, expected_head: tuple[int, str] | None = None,
+                 expected_heads: Mapping[int, str] | None = None
                  ) -> tuple[int, ChainProblem | None]:
     """Walk the whole chain; return (entries checked, first problem or None).
 
     Detects edited entries (hash mismatch), deleted ones (gap in seq or broken link), a
-    truncated end (head points past the last entry) and, given an ``expected_head``
-    ``(seq, hash)`` copied out earlier, any rewrite of the history before it.
+    truncated end (head points past the last entry) and, given heads ``{seq: hash}`` copied
+    out earlier (``expected_head`` is one such ``(seq, hash)``; ``expected_heads`` any number,
+    e.g. from signed checkpoints), any rewrite of the history before them and any truncation
+    below them. A checkpoint at seq 0 (the empty log) must carry the genesis hash.
     """
+    wanted: dict[int, str] = dict(expected_heads or {})
+    if expected_head is not None:
+        wanted.setdefault(expected_head[0], expected_head[1])
+    if 0 in wanted and wanted[0] != GENESIS:
+        return 0, ChainProblem(0, "differs from the head copied out earlier")
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     last_seen = 0
     while True:
@@ -192,14 +201,13 @@ def verify_chain(session: Session, batch: int = 5000, expected_head: tuple[int, 
                 return checked, ChainProblem(entry.seq, "link to previous entry broken")
             if compute_hash(entry) != entry.entry_hash:
                 return checked, ChainProblem(entry.seq, "content changed after it was written")
-            if expected_head is not None and entry.seq == expected_head[0] \
-                    and entry.entry_hash != expected_head[1]:
+            if entry.seq in wanted and entry.entry_hash != wanted[entry.seq]:
                 return checked, ChainProblem(entry.seq, "differs from the head copied out earlier")
             expected_prev, expected_seq = entry.entry_hash, entry.seq + 1
             checked += 1
             last_seen = entry.seq
         session.expunge_all()
-    if expected_head is not None and checked < expected_head[0]:
+    if wanted and checked < max(wanted):
         return checked, ChainProblem(checked + 1, "entries after this point are missing")
     head = session.get(AuditHead, 1)
     if head is not None and (head.last_seq != checked or head.last_hash != expected_prev):

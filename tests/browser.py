@@ -68,7 +68,9 @@ def start_live_server(tmp_dir: Path, clock: Any = None, **overrides: Any) -> Ite
     settings = {"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": TEST_SECRET,
                 "DATA_KEY": TEST_DATA_KEY, "RATELIMIT_ENABLED": False,
                 "OTP_SHOW_CODE_ON_SCREEN": True, "REDIS_URL": None,
-                "PORTAL_GNUPGHOME": str(tmp_dir / "gnupg")}
+                "PORTAL_GNUPGHOME": str(tmp_dir / "gnupg"),
+                "CHECKPOINT_KEY_FILE": str(tmp_dir / "checkpoint-signing.pem"),
+                "CHECKPOINT_LOG_FILE": str(tmp_dir / "checkpoints.jsonl")}
     settings.update(overrides)
     app = create_app(settings, clock=clock or SystemClock())
     with app.app_context():

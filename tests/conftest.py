@@ -139,10 +139,21 @@ def app_overrides() -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture(scope="session")
+def checkpoint_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Where test apps keep the checkpoint signing key."""
+    return tmp_path_factory.mktemp("checkpoints")
+
+
 @pytest.fixture()
 def app(database_url: str, connection: Any, clock: FixedClock, app_overrides: dict[str, Any],
-        gnupg_home: Any) -> Iterator[Any]:
-    settings = {"PORTAL_GNUPGHOME": str(gnupg_home), **app_overrides}
+        gnupg_home: Any, checkpoint_dir: Any,
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    # One key for the run; a checkpoint file per test (each test's database is rolled back).
+    log_file = tmp_path_factory.mktemp("checkpoint-log") / "checkpoints.jsonl"
+    settings = {"PORTAL_GNUPGHOME": str(gnupg_home),
+                "CHECKPOINT_KEY_FILE": str(checkpoint_dir / "signing.pem"),
+                "CHECKPOINT_LOG_FILE": str(log_file), **app_overrides}
     application = make_test_app(database_url, clock, **settings)
     if application.config.get("RATELIMIT_ENABLED") and str(
             application.config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory"):
@@ -221,6 +232,15 @@ class People:
         muni = municipality(self.session, atvk)
         return self._user("member", Role.COMMISSION_MEMBER, commission=get_commission(
             self.session, CommissionKind.MUNICIPAL, muni.id), **kw)
+
+    def internet_member(self, **kw: Any) -> User:
+        """A member of the internet polling-station commission (trustees are chosen from it)."""
+        return self._user("internet", Role.INTERNET_COMMISSION_MEMBER,
+                          commission=get_commission(self.session, CommissionKind.INTERNET), **kw)
+
+    def internet_chair(self, **kw: Any) -> User:
+        return self._user("internet-chair", Role.INTERNET_COMMISSION_CHAIR,
+                          commission=get_commission(self.session, CommissionKind.INTERNET), **kw)
 
     def observer(self, atvk: str = "0023000", **kw: Any) -> User:
         return self._user("observer", Role.OBSERVER,

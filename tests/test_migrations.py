@@ -36,3 +36,36 @@ def test_migrations_have_one_linear_history_or_a_merge():
 
 def test_database_tests_run_on_the_migrated_schema(database_url):
     assert database_url
+
+
+def test_internet_commission_memberships_move_to_their_own_roles(tmp_path):
+    """Members of the internet polling-station commission held municipal commission roles with
+    no municipality (read as "every municipality"); the migration gives them the internet
+    commission's roles and leaves municipal commissions' members alone."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'roles.sqlite3'}"
+    script = ScriptDirectory.from_config(alembic_config(url))
+    before = script.get_revision("b885d4a0593a").down_revision
+    upgrade(url, before)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for cid, kind in ((1, "internet"), (2, "municipal")):
+            conn.execute(sa.text("INSERT INTO commissions (id, kind, name, name_en) "
+                                 "VALUES (:id, :kind, :kind, :kind)"), {"id": cid, "kind": kind})
+        for uid in (1, 2, 3):
+            conn.execute(sa.text("INSERT INTO users (id, display_name, locale, is_active, "
+                                 "totp_last_step, failed_logins, session_epoch, created_at) "
+                                 "VALUES (:id, 'U', 'lv', 1, 0, 0, 0, '2026-01-01')"),
+                         {"id": uid})
+        for mid, uid, role, cid in ((1, 1, "commission_member", 1), (2, 2, "commission_chair", 1),
+                                    (3, 3, "commission_member", 2)):
+            conn.execute(sa.text("INSERT INTO memberships (id, user_id, role, commission_id, "
+                                 "created_at) VALUES (:id, :uid, :role, :cid, '2026-01-01')"),
+                         {"id": mid, "uid": uid, "role": role, "cid": cid})
+    upgrade(url)
+    with engine.connect() as conn:
+        roles = dict(conn.execute(sa.text("SELECT id, role FROM memberships")).all())
+    engine.dispose()
+    assert roles == {1: "internet_commission_member", 2: "internet_commission_chair",
+                     3: "commission_member"}

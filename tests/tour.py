@@ -49,10 +49,10 @@ OFFICIALS = {
     "commission_member2": ("member2@tour.example.lv", "Otra Locekle", "commission_member",
                            ADAZI),
     "observer": ("observer@tour.example.lv", "Andris Vītols", "observer", f"muni:{ADAZI}"),
-    "trustee1": ("trustee1@tour.example.lv", "Pirmais Pilnvarotais", "commission_member",
-                 "internet"),
-    "trustee2": ("trustee2@tour.example.lv", "Otrais Pilnvarotais", "commission_member",
-                 "internet"),
+    "trustee1": ("trustee1@tour.example.lv", "Pirmais Pilnvarotais",
+                 "internet_commission_member", "internet"),
+    "trustee2": ("trustee2@tour.example.lv", "Otrais Pilnvarotais",
+                 "internet_commission_member", "internet"),
 }
 VOTER_NAMES = ("Anna Bērziņa", "Jānis Kalniņš", "Beāte Ozola", "Kārlis Zariņš")
 VOTER_CODES = tuple(code_for(BORN, 700 + i) for i in range(len(VOTER_NAMES)))

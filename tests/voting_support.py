@@ -118,8 +118,9 @@ def build_scenario(session: Session, clock: FixedClock, keys: services.Keys, *,
     chair = official(session, clock, f"{prefix}chair", Role.COMMISSION_CHAIR, municipal)
     members = [official(session, clock, f"{prefix}member{i}", Role.COMMISSION_MEMBER, municipal)
                for i in range(2)]
-    trustee_users = [official(session, clock, f"{prefix}trustee{i}", Role.COMMISSION_MEMBER,
-                              internet) for i in range(trustees)]
+    trustee_users = [official(session, clock, f"{prefix}trustee{i}",
+                              Role.INTERNET_COMMISSION_MEMBER, internet)
+                     for i in range(trustees)]
     station = add_polling_station(session, muni, station_number, "Skola", "Gaujas iela 1")
     referendum = setup_referendum(
         session, clock, CALENDAR, chair, municipality=muni, subject=subject,

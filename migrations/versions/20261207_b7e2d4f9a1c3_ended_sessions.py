@@ -1,7 +1,7 @@
 """accounts: sessions ended by signing out
 
 Revision ID: b7e2d4f9a1c3
-Revises: a3c8f1d27e60
+Revises: c7e2a9d41f03
 Create Date: 2026-12-07 09:00:00.000000
 
 * ``ended_sessions``: the hash of each signed-out session's id, so that a copy of its cookie no
@@ -13,7 +13,7 @@ from alembic import op
 import referendum_core.db
 
 revision = 'b7e2d4f9a1c3'
-down_revision = 'a3c8f1d27e60'
+down_revision = 'c7e2a9d41f03'
 branch_labels = None
 depends_on = None
 

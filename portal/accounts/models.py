@@ -24,14 +24,22 @@ class Role(StrEnum):
     CVK_OFFICER = "cvk_officer"
     COMMISSION_CHAIR = "commission_chair"
     COMMISSION_MEMBER = "commission_member"
+    # The internet polling-station commission appointed by CVK (Art. 20(4)-(6)): it counts the
+    # online votes through its members chosen as trustees, and nothing else. It belongs to no
+    # municipality, so it has roles of its own rather than a municipal commission's.
+    INTERNET_COMMISSION_CHAIR = "internet_commission_chair"
+    INTERNET_COMMISSION_MEMBER = "internet_commission_member"
     OBSERVER = "observer"
     VOTER = "voter"
 
 
 CVK_ROLES = frozenset({Role.CVK_ADMIN, Role.CVK_OFFICER})
+# Roles in a municipal or polling-station commission (scoped to its municipality).
 COMMISSION_ROLES = frozenset({Role.COMMISSION_CHAIR, Role.COMMISSION_MEMBER})
+INTERNET_COMMISSION_ROLES = frozenset({Role.INTERNET_COMMISSION_CHAIR,
+                                       Role.INTERNET_COMMISSION_MEMBER})
 # Officials must use two-factor sign-in.
-OFFICIAL_ROLES = CVK_ROLES | COMMISSION_ROLES
+OFFICIAL_ROLES = CVK_ROLES | COMMISSION_ROLES | INTERNET_COMMISSION_ROLES
 
 
 class User(Base):

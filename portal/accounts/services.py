@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import (
     COMMISSION_ROLES,
     CVK_ROLES,
+    INTERNET_COMMISSION_ROLES,
     EndedSession,
     Membership,
     OneTimeCode,
@@ -334,13 +335,18 @@ def grant_membership(session: Session, clock: Clock, actor: User | None, user: U
 
     Raises:
         InvalidMembership: e.g. a commission role without a commission, CVK role with a
-            non-CVK commission, an observer without a municipality or case.
+            non-CVK commission, a municipal commission role in the internet commission (it has
+            roles of its own), an observer without a municipality or case.
     """
     if role in CVK_ROLES:
         if commission is None or commission.kind != CommissionKind.CVK:
             raise InvalidMembership()
     elif role in COMMISSION_ROLES:
-        if commission is None or commission.kind == CommissionKind.CVK:
+        if commission is None or commission.kind not in (CommissionKind.MUNICIPAL,
+                                                         CommissionKind.POLLING_STATION):
+            raise InvalidMembership()
+    elif role in INTERNET_COMMISSION_ROLES:
+        if commission is None or commission.kind != CommissionKind.INTERNET:
             raise InvalidMembership()
     elif role == Role.OBSERVER:
         if commission is not None or (municipality_id is None and case_id is None):

@@ -1,16 +1,21 @@
-"""CVK browses and filters the audit log, and checks the chain."""
+"""CVK browses and filters the audit log and checks the chain against every signed checkpoint;
+CVK and observers see and download the checkpoints (``docs/spec/checkpoints.md``)."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, time
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request
 from sqlalchemy import func, select
 
+from portal.checkpoints import audit_public_key, known_checkpoints
 from portal.permissions import Permission, permission_required
-from portal.web import db
-from referendum_core.audit import AuditEntry, verify_chain
-from referendum_core.clock import RIGA
+from portal.web import clock, db
+from referendum_core.audit import AuditEntry, current_head
+from referendum_core.checkpoints import checkpoints_of, valid_checkpoints, verify_audit_log
+from referendum_core.clock import RIGA, to_riga
+from referendum_core.crypto.checkpoint import AUDIT_LOG
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
@@ -58,5 +63,34 @@ def index() -> Any:
 @bp.post("/verify")
 @permission_required(Permission.VIEW_AUDIT_LOG)
 def verify() -> Any:
-    checked, problem = verify_chain(db())
-    return render_template("audit/verify.html", checked=checked, problem=problem)
+    """Walk the chain and check it passes through every checkpoint the portal can see (the
+    database's copy and the append-only file's)."""
+    report = verify_audit_log(db(), known_checkpoints(db(), AUDIT_LOG), audit_public_key())
+    return render_template("audit/verify.html", report=report, checked=report.checked,
+                           problem=report.problem)
+
+
+CHECKPOINTS_SHOWN = 50
+
+
+@bp.get("/checkpoints")
+@permission_required(Permission.DOWNLOAD_AUDIT_CHECKPOINTS)
+def checkpoints() -> Any:
+    """The signed checkpoints of the audit log (newest first) and the key that signs them."""
+    stored = checkpoints_of(db(), AUDIT_LOG)
+    return render_template("audit/checkpoints.html", key=audit_public_key(),
+                           checkpoints=list(reversed(stored))[:CHECKPOINTS_SHOWN],
+                           total=len(stored), head=current_head(db()))
+
+
+@bp.get("/checkpoints.json")
+@permission_required(Permission.DOWNLOAD_AUDIT_CHECKPOINTS)
+def checkpoints_json() -> Any:
+    """Every validly signed audit checkpoint the portal holds, as JSON to keep."""
+    key = audit_public_key()
+    good, _rejected = valid_checkpoints(known_checkpoints(db(), AUDIT_LOG), AUDIT_LOG, key)
+    body = {"log": AUDIT_LOG, "key": key,
+            "checkpoints": [cp.to_json() for cp in sorted(good, key=lambda c: (c.seq, c.at))]}
+    stamp = to_riga(clock().now()).strftime("%Y%m%d-%H%M")
+    return Response(json.dumps(body, indent=1), mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="audit-checkpoints-{stamp}.json"'})

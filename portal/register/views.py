@@ -113,9 +113,12 @@ def import_page() -> Any:
             commit()  # keep the audit entry of the refusal
             form.upload.errors = [refusal_text(err)]
             status = 422
-    recent = db().scalars(select(RegisterImport).order_by(RegisterImport.id.desc()).limit(10))
+    recent = select(RegisterImport).order_by(RegisterImport.id.desc()).limit(10)
+    allowed = municipalities_for(current_user, Permission.MANAGE_REGISTER)
+    if allowed is not None:  # a chair sees their municipality's imports; CVK every import
+        recent = recent.where(RegisterImport.municipality_id.in_(allowed or {-1}))
     return render_template("register/import.html", form=form, report=report, history=history,
-                           recent=list(recent), problem_text=problem_text), status
+                           recent=list(db().scalars(recent)), problem_text=problem_text), status
 
 
 @bp.route("/lookup", methods=["GET", "POST"])

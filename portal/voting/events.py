@@ -4,7 +4,8 @@ handlers' pattern: one transaction per event, rooms joined only through the perm
 Unlike messaging, a connection needs no sign-in: the bulletin board and results pages are
 public. Client → server: ``join`` {referendum_id} answers {ok, rooms}; every viewer joins the
 public room, and those holding ``VIEW_LIVE_TURNOUT`` for the referendum's scope also join the
-turnout room. Server → client: ``referendum.head`` and ``referendum.turnout`` (``live``).
+turnout room. Server → client: ``referendum.head`` and ``referendum.turnout`` (``live``), and
+``referendum.checkpoint`` (a signed board checkpoint, public room; ``portal.checkpoints``).
 """
 from __future__ import annotations
 

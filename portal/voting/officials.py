@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.accounts.models import Membership, User
+from portal.checkpoints import election_public_key
 from portal.database import commit
 from portal.permissions import Permission, Scope, municipalities_for, require
 from portal.uploads import upload_refusal_text
@@ -163,7 +164,8 @@ def stage_action(referendum_id: int, action: str) -> Any:
     try:
         if action == "open":
             open_voting(db(), clock(), calendar(), current_user, referendum,
-                        context=audit_context())
+                        context=audit_context(),
+                        checkpoint_key=election_public_key(referendum.election_id))
         elif action == "close":
             close_polls(db(), clock(), calendar(), current_user, referendum,
                         context=audit_context())

@@ -2,6 +2,7 @@
 tracker look-up and QR code, the results page and the downloadable record and protocols."""
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -25,7 +26,9 @@ from portal.voting.access import can, get_referendum
 from portal.voting.charts import result_rows
 from portal.voting.home_voting import bp as home_voting_bp
 from portal.web import clock, db
+from referendum_core.checkpoints import board_checkpoints
 from referendum_core.clock import to_riga
+from referendum_core.crypto.checkpoint import board_log
 from referendum_core.register import voter_list_for
 from referendum_core.voting.casting import (
     find_alias,
@@ -117,6 +120,7 @@ def board(referendum_id: int) -> Any:
         AuditedBallot.referendum_id == referendum.id).order_by(AuditedBallot.id.desc())
         .limit(BOARD_PAGE)))
     return render_template("voting/board.html", referendum=referendum, tracker=tracker,
+                           **_checkpoint_context(referendum),
                            invalid=invalid, found=found, audited=audited, qr=qr,
                            just_cast=request.args.get("cast") == "1", entries=entries,
                            audits=audits, older=entries[-1].seq if len(entries) == BOARD_PAGE
@@ -135,8 +139,35 @@ def results(referendum_id: int) -> Any:
                and can(Permission.VIEW_LIVE_TURNOUT, referendum) else None)
     voter_list = voter_list_for(db(), referendum.case_id)
     return render_template("voting/results.html", referendum=referendum, result=result,
+                           **_checkpoint_context(referendum),
                            rows=rows, turnout=turnout, voter_list=voter_list,
                            municipality=referendum.municipality)
+
+
+CHECKPOINTS_SHOWN = 10
+
+
+def _checkpoint_context(referendum: Referendum) -> dict[str, Any]:
+    """The latest signed checkpoints of the board and the key in the manifest."""
+    if referendum.manifest is None:
+        return {"checkpoints": [], "checkpoint_key": None}
+    latest = board_checkpoints(db(), referendum)[-CHECKPOINTS_SHOWN:]
+    return {"checkpoints": list(reversed(latest)),
+            "checkpoint_key": (referendum.manifest_dict or {}).get("checkpoint_key")}
+
+
+@bp.get("/<int:referendum_id>/checkpoints.json")
+def checkpoints(referendum_id: int) -> Any:
+    """Every signed checkpoint of the board (public, as the board is): ``referendum-verify
+    --checkpoints`` takes this file."""
+    referendum = get_referendum(referendum_id)
+    if referendum.manifest is None:
+        abort(404)
+    body = {"log": board_log(referendum.election_id),
+            "key": (referendum.manifest_dict or {}).get("checkpoint_key"),
+            "checkpoints": [cp.to_json() for cp in board_checkpoints(db(), referendum)]}
+    return Response(json.dumps(body, indent=1), mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="board-checkpoints-{referendum.id}.json"'})
 
 
 def _in_chunks(pieces: Iterator[str], size: int = RECORD_CHUNK) -> Iterator[bytes]:

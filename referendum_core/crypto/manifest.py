@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import group as g
+from .checkpoint import check_public_key
 from .exceptions import CryptoError, InvalidManifest
 from .keys import combine_public_keys, verify_trustee_key
 
@@ -27,6 +28,9 @@ MANIFEST_KEYS = frozenset(
         "public_key",
     }
 )
+#: Optional (v2, ``docs/spec/checkpoints.md``): the Ed25519 public key (hex) that signs the
+#: board's checkpoints. A v1 manifest has no such key and verifies as before.
+CHECKPOINT_KEY = "checkpoint_key"
 
 
 def election_hash(manifest: dict[str, Any]) -> bytes:
@@ -66,6 +70,7 @@ class ElectionContext:
     closes_at: datetime
     trustee_keys: tuple[g.Point, ...]
     manifest: dict[str, Any] = field(compare=False, repr=False)
+    checkpoint_key: str | None = None
 
     @property
     def n_choices(self) -> int:
@@ -150,6 +155,12 @@ def _context_from_manifest(m: Any) -> ElectionContext:
         raise exc.at("public_key") from None
     if combine_public_keys(keys) != y_total:
         raise InvalidManifest("public_key is not the sum of the trustee keys", "public_key")
+    checkpoint_key = None
+    if CHECKPOINT_KEY in m:
+        try:
+            checkpoint_key = check_public_key(m[CHECKPOINT_KEY])
+        except CryptoError as exc:
+            raise InvalidManifest(exc.message, CHECKPOINT_KEY) from None
     return ElectionContext(
         election_id=m["election_id"],
         election_hash=election_hash(m),
@@ -162,6 +173,7 @@ def _context_from_manifest(m: Any) -> ElectionContext:
         closes_at=closes,
         trustee_keys=tuple(keys),
         manifest=m,
+        checkpoint_key=checkpoint_key,
     )
 
 
@@ -186,8 +198,10 @@ def build_manifest(
     closes_at: str,
     revoting: bool,
     trustees: list[dict[str, Any]],
+    checkpoint_key: str | None = None,
 ) -> dict[str, Any]:
-    """Assemble a manifest from the published trustee parts (the key is their sum).
+    """Assemble a manifest from the published trustee parts (the key is their sum), with the
+    board's checkpoint key when given.
 
     Raises:
         CryptoError: a trustee part or the question is invalid.
@@ -209,5 +223,7 @@ def build_manifest(
         "trustees": trustees,
         "public_key": combine_public_keys(keys).hex(),
     }
+    if checkpoint_key is not None:
+        manifest[CHECKPOINT_KEY] = checkpoint_key
     context_from_manifest(manifest)
     return manifest

@@ -16,6 +16,7 @@ from typing import IO, Any
 from . import group as g
 from .ballot import check_ballot, verify_audited
 from .board import EMPTY_HEAD, board_head
+from .checkpoint import CheckpointSigner
 from .exceptions import DecryptionError, InvalidBallot, InvalidRecord
 from .manifest import ElectionContext, context_from_manifest
 from .tally import (
@@ -26,9 +27,12 @@ from .tally import (
     verify_partial_decryption,
 )
 
+# ``checkpoints`` (optional, ``docs/spec/checkpoints.md``) come before the board, so that a
+# streaming verifier knows which heads to keep while the board passes.
 RECORD_KEY_ORDER = (
     "manifest",
     "election_hash",
+    "checkpoints",
     "board",
     "board_head",
     "audited",
@@ -36,6 +40,9 @@ RECORD_KEY_ORDER = (
     "tally",
     "in_person",
 )
+
+REQUIRED_RECORD_KEYS = ("manifest", "election_hash", "board", "board_head", "audited",
+                        "excluded_aliases")
 
 
 @dataclass
@@ -55,6 +62,7 @@ class RecordBuilder:
     _last: dict[str, int] = field(default_factory=dict)
     _ciphertexts: list[tuple[tuple[bytes, ...], tuple[bytes, ...]]] = field(default_factory=list)
     _decryptions: dict[int, list[dict[str, str]]] = field(default_factory=dict)
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.context = context_from_manifest(self.manifest)
@@ -91,6 +99,12 @@ class RecordBuilder:
         tracker, _ = verify_audited(self.context, revealed)
         self.audited.append({"alias": revealed["alias"], "tracker": tracker, "ballot": revealed})
         return tracker
+
+    def sign_checkpoint(self, signer: CheckpointSigner, at: str) -> dict[str, Any]:
+        """Sign the board as it stands (its length and head) and keep the checkpoint."""
+        checkpoint = signer.sign(len(self.board), self.head.hex(), at).to_json()
+        self.checkpoints.append(checkpoint)
+        return checkpoint
 
     def exclude(self, alias: str) -> None:
         """Mark an alias whose voter voted in person (its ballots are not counted)."""
@@ -161,6 +175,8 @@ class RecordBuilder:
             "audited": self.audited,
             "excluded_aliases": self.excluded_aliases,
         }
+        if self.checkpoints:
+            rec["checkpoints"] = self.checkpoints
         if with_tally:
             rec["tally"] = self.tally()
         if in_person is not None:
@@ -180,7 +196,7 @@ def iter_record(record: dict[str, Any]) -> Iterator[str]:
     Raises:
         InvalidRecord: a required key is missing (on the first piece).
     """
-    missing = [k for k in RECORD_KEY_ORDER[:-2] if k not in record]
+    missing = [k for k in REQUIRED_RECORD_KEYS if k not in record]
     if missing:
         raise InvalidRecord(f"record lacks {', '.join(missing)}")
     keys = [k for k in RECORD_KEY_ORDER if k in record] + sorted(

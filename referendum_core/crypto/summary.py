@@ -35,6 +35,7 @@ class Summary:
     board_head: str
     in_person: dict[str, Any] | None = None
     tracker: TrackerStatus | None = None
+    witnessed_heads: int = 0  # heads (checkpoints, --expect-head) the board passes through
 
     def render(self) -> str:
         """Human-readable summary."""
@@ -61,6 +62,9 @@ class Summary:
                 extra = counts.get(c, 0)
                 lines.append(f"    {c:<{width}}  {extra}   combined {n + extra}")
         lines.append(f"  board head           {self.board_head}")
+        if self.witnessed_heads:
+            lines.append(f"  witnessed heads      {self.witnessed_heads}, the board passes "
+                         f"through each")
         if self.tracker is not None:
             t = self.tracker
             if t.status == "not found":

@@ -35,6 +35,7 @@ from .tally import (
     recover_result,
     verify_partial_decryption,
 )
+from .witness import BoardWitness
 
 STREAM_KEYS = frozenset({"board", "audited"})
 REQUIRED_KEYS = (
@@ -74,6 +75,7 @@ class RecordVerifier:
     agg_all: Aggregate = field(default_factory=list)
     tracker_status: TrackerStatus | None = None
     tracker_index: int | None = None
+    witness: BoardWitness = field(default_factory=BoardWitness)
 
     def __enter__(self) -> RecordVerifier:
         return self
@@ -107,6 +109,8 @@ class RecordVerifier:
                 self.audited_done = True
         else:
             self.values[key] = value
+            if key == "checkpoints":
+                self.witness.take_record_checkpoints(value)
             if key == "election_hash" and "manifest" in self.values:
                 self._prepare()
 
@@ -165,6 +169,7 @@ class RecordVerifier:
                         )
                 store.set_last(alias, i, prev)
                 self.head = board_head(self.head, tracker)
+                self.witness.see(i + 1, self.head)
                 if want is not None and tracker.hex() == want and self.tracker_index is None:
                     self.tracker_index = i
                     self.tracker_status = TrackerStatus(want, f"board[{i}]", alias)
@@ -252,6 +257,7 @@ class RecordVerifier:
         ctx, agg, counted, excluded_set, excluded_positions = self.board_phase(
             board_source, audited_source
         )
+        witnessed = self._check_witnessed(ctx, board_source)
         if "tally" not in self.seen:
             raise InvalidRecord("missing", "tally")
         result = self._verify_tally(ctx, agg, counted)
@@ -285,7 +291,17 @@ class RecordVerifier:
                 if self.tracker is not None
                 else None
             ),
+            witnessed_heads=witnessed,
         )
+
+    def _check_witnessed(self, ctx: ElectionContext, board_source: BoardSource) -> int:
+        """The board passes through every witnessed head (``witness.py``); returns how many.
+
+        Raises:
+            WitnessFailure: it does not, or signed checkpoints contradict each other.
+        """
+        return self.witness.finish(ctx.election_id, ctx.checkpoint_key, self.n_board,
+                                   board_source)
 
     def _counted_aggregate(
         self, board_source: BoardSource, excluded_positions: set[int], counted: int
@@ -406,29 +422,32 @@ def _stream_key(path: str, key: str) -> Iterator[Any]:
     raise InvalidRecord("missing", key)
 
 
-def verify_record_file(path: str, *, jobs: int = 1, tracker: str | None = None) -> Summary:
-    """Verify a record file, streaming. See :class:`RecordVerifier`.
+def verify_record_file(path: str, *, jobs: int = 1, tracker: str | None = None,
+                       witness: BoardWitness | None = None) -> Summary:
+    """Verify a record file, streaming. See :class:`RecordVerifier`; ``witness`` holds heads
+    seen elsewhere that the board must pass through.
 
     Raises:
         CryptoError: the first failure, with its location.
         OSError: the file cannot be read.
     """
-    with RecordVerifier(jobs=jobs, tracker=tracker) as v:
+    with RecordVerifier(jobs=jobs, tracker=tracker, witness=witness or BoardWitness()) as v:
         with open(path, encoding="utf-8") as fp:
             for key, value in iter_object(fp, STREAM_KEYS):
                 v.feed(key, value)
         return v.finish(lambda: _stream_key(path, "board"), lambda: _stream_key(path, "audited"))
 
 
-def verify_record(record: Any, *, jobs: int = 1, tracker: str | None = None) -> Summary:
-    """Verify a record already in memory.
+def verify_record(record: Any, *, jobs: int = 1, tracker: str | None = None,
+                  witness: BoardWitness | None = None) -> Summary:
+    """Verify a record already in memory (``witness``: as for ``verify_record_file``).
 
     Raises:
         CryptoError: the first failure, with its location.
     """
     if not isinstance(record, dict):
         raise InvalidRecord("record must be a JSON object")
-    with RecordVerifier(jobs=jobs, tracker=tracker) as v:
+    with RecordVerifier(jobs=jobs, tracker=tracker, witness=witness or BoardWitness()) as v:
         for key, value in record.items():
             if key in STREAM_KEYS and not isinstance(value, list):
                 raise InvalidRecord(f"{key} must be a list", key)

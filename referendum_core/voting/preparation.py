@@ -218,8 +218,10 @@ def add_trustee_key(session: Session, clock: Clock, actor: Actor, referendum: Re
     return trustee
 
 
-def manifest_for(referendum: Referendum, municipality_code: str) -> dict[str, Any]:
-    """The manifest (spec section 4) from the set-up and the trustees' published keys.
+def manifest_for(referendum: Referendum, municipality_code: str,
+                 checkpoint_key: str | None = None) -> dict[str, Any]:
+    """The manifest (spec section 4) from the set-up and the trustees' published keys, with
+    the public key that will sign the board's checkpoints (``docs/spec/checkpoints.md``).
 
     Raises:
         CryptoError: a stored trustee key no longer verifies (cannot happen for checked keys).
@@ -236,14 +238,17 @@ def manifest_for(referendum: Referendum, municipality_code: str) -> dict[str, An
         election_id=referendum.election_id, municipality=municipality_code, question=question,
         opens_at=rules.rfc3339(referendum.online_opens_at),
         closes_at=rules.rfc3339(referendum.online_closes_at), revoting=True,
-        trustees=[json.loads(t.public_json or "{}") for t in referendum.trustees])
+        trustees=[json.loads(t.public_json or "{}") for t in referendum.trustees],
+        checkpoint_key=checkpoint_key)
 
 
 def open_voting(session: Session, clock: Clock, calendar: WorkingDayCalendar | None,
                 actor: Actor | None, referendum: Referendum,
-                context: AuditContext | None = None) -> Referendum:
+                context: AuditContext | None = None, *,
+                checkpoint_key: str | None = None) -> Referendum:
     """Open the vote: the manifest is frozen (canonical JSON + election hash); from now on the
-    set-up, the trustees and their keys cannot change.
+    set-up, the trustees and their keys cannot change. ``checkpoint_key`` (hex) is the public
+    key of the election's board checkpoints, put in the manifest.
 
     Raises:
         WrongStage: already open; InvalidSetup: a trustee's key is missing, no trustee, or the
@@ -266,7 +271,7 @@ def open_voting(session: Session, clock: Clock, calendar: WorkingDayCalendar | N
                                reason="key_missing")
         municipality = session.get(Municipality, referendum.municipality_id)
         assert municipality is not None
-        manifest = manifest_for(referendum, municipality.atvk_code)
+        manifest = manifest_for(referendum, municipality.atvk_code, checkpoint_key)
         referendum.manifest = canonical(manifest).decode()
         referendum.election_hash = election_hash(manifest).hex()
     elif now >= referendum.polls_close_at:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from referendum_core import audit
 from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.checkpoints import board_checkpoints
 from referendum_core.clock import Clock
 from referendum_core.crypto.group import canonical
 from referendum_core.crypto.record import iter_record
@@ -216,6 +217,12 @@ def iter_election_record(session: Session, referendum: Referendum) -> Iterator[s
         "audited": _audited(session, referendum),
         "excluded_aliases": referendum.excluded_list,
     }
+    # Only checkpoints the board read here has reached (one signed after this snapshot would
+    # name a longer board than the record holds).
+    checkpoints = [cp.to_json() for cp in board_checkpoints(session, referendum)
+                   if cp.seq <= referendum.board_seq]
+    if checkpoints:
+        record["checkpoints"] = checkpoints
     tally = tally_section(session, referendum)
     if tally is not None:
         record["tally"] = tally

@@ -29,6 +29,7 @@ import requests
 from bench import harness
 from bench.cast import encrypt_all
 from bench.cast import set_up as set_up_referendum
+from referendum_core.crypto.checkpoint import load_master_key
 from tests.deploy.conftest import (
     DEPLOY_DOCS,
     Proc,
@@ -133,7 +134,10 @@ def test_casts_go_to_the_pool_and_to_the_web_processes_while_it_is_down(processe
                                                                          tmp_path):
     nginx = _nginx()
     database = make_database("portal_nginx")
+    load_master_key(tmp_path / "checkpoint.pem", create=True)
     deployment_env(processes, database, None, PORTAL_ENV="production",
+                   CHECKPOINT_KEY_FILE=str(tmp_path / "checkpoint.pem"),
+                   CHECKPOINT_LOG_FILE=str(tmp_path / "checkpoints.jsonl"),
                    BASE_URL=f"https://{HOST}", VOTER_IDENTITY_PROVIDERS="oidc",
                    VOTER_BALLOT_RATE_LIMIT="100000 per minute")
     http, https, pool_port, *web_ports = free_ports(5)

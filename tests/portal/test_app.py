@@ -5,6 +5,7 @@ import pytest
 
 from portal.config import ConfigError, from_env
 from portal.security import CSP
+from referendum_core.crypto.checkpoint import load_master_key
 
 
 def test_healthz_answers_200(client):
@@ -69,6 +70,14 @@ def test_production_refuses_to_start_without_real_secret(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="HTTPS"):
         from_env(env).validate()
     env["SESSION_COOKIE_SECURE"] = "true"
+    with pytest.raises(ConfigError, match="CHECKPOINT_KEY_FILE"):
+        from_env(env).validate()
+    key_file = tmp_path / "checkpoint.pem"
+    load_master_key(key_file, create=True)
+    env |= {"CHECKPOINT_KEY_FILE": str(key_file)}
+    with pytest.raises(ConfigError, match="CHECKPOINT_LOG_FILE"):
+        from_env(env).validate()
+    env |= {"CHECKPOINT_LOG_FILE": str(tmp_path / "checkpoints.jsonl")}
     from_env(env).validate()
     with pytest.raises(ConfigError, match="one-time-code"):
         from_env(env | {"VOTER_IDENTITY_PROVIDERS": "otp"}).validate()

@@ -51,3 +51,32 @@ def test_audit_verify_fails_on_tampering(env):
     result = run("audit", "verify")
     assert result.exit_code == 1
     assert "audit entry 3" in result.output
+
+
+def test_audit_verify_with_checkpoints_catches_truncation(env):
+    """A log cut short with its head moved back passes the plain check; the signed checkpoint
+    in the append-only file catches it (docs/spec/checkpoints.md)."""
+    import json
+
+    run("migrate")
+    run("seed")
+    signed = run("audit", "checkpoint")
+    assert signed.exit_code == 0
+    checkpoint = json.loads(signed.output.strip().splitlines()[-1])
+    lines = (env / "checkpoints.jsonl").read_text().splitlines()
+    assert json.loads(lines[-1]) == checkpoint
+    key = run("audit", "checkpoint-key").output.strip().splitlines()[-1]
+    assert checkpoint["key"] == key
+    ok = run("audit", "verify", "--checkpoints", str(env / "checkpoints.jsonl"))
+    assert ok.exit_code == 0 and "signed checkpoints" in ok.output
+    db = sqlite3.connect(env / "cli.sqlite3")
+    keep = checkpoint["seq"] - 2
+    db.execute("delete from audit_log where seq > ?", (keep,))
+    db.execute("update audit_head set last_seq = ?, last_hash = (select entry_hash from "
+               "audit_log where seq = ?)", (keep, keep))
+    db.commit()
+    assert run("audit", "verify").exit_code == 0  # the attack, without checkpoints
+    caught = run("audit", "verify", "--checkpoints", str(env / "checkpoints.jsonl"))
+    assert caught.exit_code == 1 and "missing" in caught.output
+    (env / "bad.jsonl").write_text("{not json\n")
+    assert run("audit", "verify", "--checkpoints", str(env / "bad.jsonl")).exit_code == 1

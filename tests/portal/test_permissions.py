@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import pytest
 
+from portal.accounts.models import Role
 from portal.permissions import (
+    NATIONAL_PERMISSIONS,
     ROLE_PERMISSIONS,
     Permission,
     Scope,
     has_permission,
     municipalities_for,
 )
+from referendum_core.organisation import CommissionKind, get_commission
 from tests.conftest import municipality
 
 ADAZI, RIGA = "0023000", "0001000"
@@ -54,7 +57,6 @@ def test_observer_accredited_to_municipality(people, munis):
 
 def test_observer_accredited_to_one_referendum(db_session, clock):
     from portal.accounts import services
-    from portal.accounts.models import Role
     from referendum_core.cases.models import CaseType
     from referendum_core.cases.services import open_case
 
@@ -127,3 +129,59 @@ def test_navigation_adapts_to_role(client, people, login_as):
     login_as(people.cvk_admin())
     html = client.get("/").get_data(as_text=True)
     assert "/audit/" in html and "/admin/users" in html
+
+
+def test_art20_internet_commission_holds_only_the_trustee_work_everywhere(people, munis):
+    """Art. 20(4)-(6): the internet polling-station commission counts the online votes; with no
+    municipality of its own it holds only what is declared national, in every municipality."""
+    for user in (people.internet_member(), people.internet_chair()):
+        for muni in munis.values():
+            scope = Scope(municipality_id=muni, case_id=1)
+            held = {p for p in Permission if has_permission(user, p, scope)}
+            assert held == {Permission.ACT_AS_TRUSTEE}
+        assert municipalities_for(user, Permission.VIEW_CASES) == set()
+        assert municipalities_for(user, Permission.ACT_AS_TRUSTEE) is None
+
+
+def test_no_municipality_means_no_right_unless_the_permission_is_national(
+        db_session, clock, people, munis):
+    """A membership without a municipality (here a municipal role in the internet commission,
+    which ``grant_membership`` no longer gives) widens nothing that is not declared national."""
+    from portal.accounts.models import Membership
+
+    user = people.internet_member()
+    user.memberships.append(Membership(
+        role=Role.COMMISSION_CHAIR, created_at=clock.now(),
+        commission=get_commission(db_session, CommissionKind.INTERNET)))
+    db_session.flush()
+    scope = Scope(municipality_id=munis["adazi"])
+    for permission in set(Permission) - NATIONAL_PERMISSIONS:
+        assert not has_permission(user, permission, scope), permission
+        assert municipalities_for(user, permission) == set(), permission
+
+
+def test_national_permissions_are_declared_and_held_by_no_municipal_role():
+    assert NATIONAL_PERMISSIONS == {Permission.ACT_AS_TRUSTEE}
+    for role in (Role.COMMISSION_CHAIR, Role.COMMISSION_MEMBER, Role.OBSERVER):
+        assert not ROLE_PERMISSIONS[role] & NATIONAL_PERMISSIONS, role
+
+
+def test_art20_6_internet_commission_roles_only_in_the_internet_commission(db_session, clock):
+    """Municipal commission roles are not given in the internet commission, nor its roles in a
+    municipal one (each would read as another commission's rights)."""
+    from portal.accounts import services
+
+    user = services.create_user(db_session, clock, None, email="i@example.lv", display_name="I",
+                                password=None)
+    internet = get_commission(db_session, CommissionKind.INTERNET)
+    municipal = get_commission(db_session, CommissionKind.MUNICIPAL,
+                               municipality(db_session, ADAZI).id)
+    for role, commission in ((Role.COMMISSION_MEMBER, internet),
+                             (Role.COMMISSION_CHAIR, internet),
+                             (Role.INTERNET_COMMISSION_MEMBER, municipal),
+                             (Role.INTERNET_COMMISSION_CHAIR, None)):
+        with pytest.raises(services.InvalidMembership):
+            services.grant_membership(db_session, clock, None, user, role, commission=commission)
+    member = services.grant_membership(db_session, clock, None, user,
+                                       Role.INTERNET_COMMISSION_MEMBER, commission=internet)
+    assert member.scope_municipality_id is None and user.requires_two_factor

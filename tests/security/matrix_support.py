@@ -1,5 +1,6 @@
 """The world the permission matrix runs in: one object of each kind in Ādaži (ATVK 0023000),
-a user per role, and request helpers that run each request inside a savepoint rolled back
+a user per role (the internet polling-station commission's too: "trustee" is its member chosen as
+the referendum's trustee, "internet_chair" its chair, a trustee of nothing), and request helpers that run each request inside a savepoint rolled back
 afterwards (so one role's allowed POST cannot change what the next role sees)."""
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from tests.case_factories import PNG, report, station
 from tests.conftest import login, municipality
 from tests.voting_support import ONLINE_MONDAY, YES_VOTE, build_scenario
 
-ROLES = ("anonymous", "voter", "observer", "member", "member_other", "chair", "officer", "admin")
+ROLES = ("anonymous", "voter", "observer", "member", "member_other", "chair", "officer", "admin",
+         "trustee", "internet_chair")
 AUTHENTICATED = frozenset(ROLES) - {"anonymous"}
 EVERYONE = frozenset(ROLES)
 PDF = (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\nxref\n0 1\n0000000000 65535 f \n"
@@ -53,6 +55,7 @@ def build_world(app: Flask, session: Any, clock: Any, keys: Any, people: Any) ->
     observer, member = people.observer(), people.member()
     member_other, chair = people.member("0001000"), people.chair()
     officer, admin = people.cvk_officer(), people.cvk_admin()
+    trustee, internet_chair = scenario.trustees[0], people.internet_chair()
 
     case = report(session, clock, observer, at=station(session), photos=[PNG])
     thread = messaging.create_thread(session, clock, member, subject="Matricas sarakste",
@@ -79,7 +82,8 @@ def build_world(app: Flask, session: Any, clock: Any, keys: Any, people: Any) ->
     session.flush()
     users: dict[str, User | None] = {
         "anonymous": None, "voter": voter, "observer": observer, "member": member,
-        "member_other": member_other, "chair": chair, "officer": officer, "admin": admin}
+        "member_other": member_other, "chair": chair, "officer": officer, "admin": admin,
+        "trustee": trustee, "internet_chair": internet_chair}
     values = {
         "case_id": case.id, "photo_id": case.photos[0].id, "thread_id": thread.id,
         "message_id": message.id, "attachment_id": attachment.id,

@@ -8,7 +8,9 @@ sign-in page; "allowed" is any other answer, and never a 500.
 The objects the URLs point at are made once (``matrix_support.build_world``) in Ādaži; "member"
 and "chair" belong to Ādaži's commission, "member_other" to Rīga's. Every request runs inside a
 savepoint that is rolled back, so an allowed POST of one role does not change what the next
-sees. POSTs carry a plausible body where the permission check comes after form validation.
+sees. "trustee" and "internet_chair" belong to the internet polling-station commission, which has
+no municipality: they reach only what is public, their own account and messages, and (the
+trustee of this referendum alone) the trustee's page (Art. 20(4)-(6)). POSTs carry a plausible body where the permission check comes after form validation.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from tests.security.matrix_support import (
 from tests.voting_support import ONLINE_MONDAY
 
 ROLES = ("anonymous", "service_token", "voter", "observer", "member", "member_other", "chair",
-         "officer", "admin")
+         "officer", "admin", "trustee", "internet_chair")
 R = frozenset
 NOBODY: frozenset[str] = R()
 PUBLIC = EVERYONE | {"service_token"}
@@ -38,6 +40,7 @@ OFFICIALS = R({"member", "member_other", "chair", "officer", "admin"})
 ADA_COMMISSION = R({"member", "chair"})
 COMMISSIONS = R({"member", "member_other", "chair"})
 CVK = R({"officer", "admin"})
+INTERNET_COMMISSION = R({"trustee", "internet_chair"})
 ADMIN = R({"admin"})
 # Who sees the Ādaži case: the observer who filed it, Ādaži's commission and CVK.
 CASE_READERS = R({"observer"}) | ADA_COMMISSION | CVK
@@ -86,6 +89,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "admin.revoke"): ADMIN,
     ("GET", "audit.index"): ADMIN,
     ("POST", "audit.verify"): ADMIN,
+    # Signed checkpoints of the audit log (seq, head, time): CVK and observers keep copies.
+    ("GET", "audit.checkpoints"): CVK | R({"observer"}),
+    ("GET", "audit.checkpoints_json"): CVK | R({"observer"}),
     # --- cases ---------------------------------------------------------------------------
     ("GET", "cases.queue"): SIGNED_IN,  # each sees only their own part of the queue
     ("GET", "case_dashboard.dashboard"): CVK,
@@ -132,8 +138,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "initiatives.check"): R({"chair"}),
     # --- messages ------------------------------------------------------------------------
     ("GET", "messages.index"): SIGNED_IN,
-    ("GET", "messages.new_thread"): SIGNED_IN,
-    ("POST", "messages.new_thread"): SIGNED_IN,
+    # The internet commission starts no thread (CVK may start one with any of its members).
+    ("GET", "messages.new_thread"): SIGNED_IN - INTERNET_COMMISSION,
+    ("POST", "messages.new_thread"): SIGNED_IN - INTERNET_COMMISSION,
     ("GET", "messages.search"): SIGNED_IN,  # searches only one's own threads
     ("GET", "messages.thread"): THREAD,
     ("POST", "messages.post"): THREAD,
@@ -152,6 +159,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "voting.vote"): PUBLIC,  # the page explains how to sign in to vote
     ("GET", "voting.board"): PUBLIC,  # the bulletin board is public by design
     ("GET", "voting.record"): PUBLIC,  # the election record (public data only)
+    ("GET", "voting.checkpoints"): PUBLIC,  # the board's signed checkpoints (in the record too)
     ("GET", "voting.results"): PUBLIC,
     # Published only once results are approved: 404 for everybody while voting is open.
     ("GET", "voting.protocols"): NOBODY,
@@ -179,9 +187,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "voting.home_voting.decide"): NOBODY,
     # No protocol exists while voting is open: 404 for the commission, 403 for the rest.
     ("POST", "voting_admin.confirm"): NOBODY,
-    # Only the referendum's trustees (members of the internet commission).
-    ("GET", "voting_admin.trustee"): NOBODY,
-    ("POST", "voting_admin.trustee"): NOBODY,
+    # Only the referendum's trustees (members of the internet commission, Art. 20(6)).
+    ("GET", "voting_admin.trustee"): R({"trustee"}),
+    ("POST", "voting_admin.trustee"): R({"trustee"}),
 }
 
 # Where one rule's ``any(...)`` choices differ: (METHOD, endpoint, last path segment).
@@ -361,6 +369,7 @@ def test_live_turnout_figures_only_for_those_who_follow_turnout(app, db_session,
     world = _world(app, db_session, clock, keys, people)
     url = f"/api/voting/{world.values['referendum_id']}/turnout"
     for role, sees in (("anonymous", False), ("voter", False), ("observer", True),
-                       ("member", True), ("officer", True)):
+                       ("member", True), ("officer", True), ("trustee", False),
+                       ("internet_chair", False)):
         body = client_for(app, world.users[role], clock).get(url).get_json()
         assert ("participants" in body) is sees, role

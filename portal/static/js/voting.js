@@ -241,6 +241,95 @@
 })();
 
 /*
+ * Board checkpoints kept by this browser (bulletin-board and results pages): every signed
+ * checkpoint shown on the page or pushed over Socket.IO (event referendum.checkpoint) is kept
+ * in localStorage per referendum, so an observer's or CVK's page holds what it saw even if the
+ * server later shows something else; "Download" saves them as JSON for referendum-verify
+ * --checkpoints. The live module below passes pushed checkpoints to RefCheckpoints.keep.
+ */
+(function () {
+  "use strict";
+
+  var section = document.getElementById("checkpoints");
+  var storage = null;
+  try {
+    storage = window.localStorage;
+  } catch (e) {
+    storage = null;
+  }
+  if (!section || !storage) {
+    return;
+  }
+  var referendumId = Number(section.dataset.referendumId);
+  var storageKey = "referendum-checkpoints:" + referendumId;
+  var counter = section.querySelector("[data-kept-count]");
+  var FIELDS = ["log", "seq", "head", "at", "key", "signature"];
+
+  function load() {
+    try {
+      var kept = JSON.parse(storage.getItem(storageKey) || "[]");
+      return Array.isArray(kept) ? kept : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function keep(checkpoint) {
+    if (!checkpoint || typeof checkpoint.signature !== "string") {
+      return;
+    }
+    var kept = load();
+    for (var i = 0; i < kept.length; i += 1) {
+      if (kept[i].signature === checkpoint.signature) {
+        return;
+      }
+    }
+    var copy = {};
+    FIELDS.forEach(function (name) {
+      copy[name] = checkpoint[name];
+    });
+    kept.push(copy);
+    try {
+      storage.setItem(storageKey, JSON.stringify(kept));
+    } catch (e) {
+      return;
+    }
+    counter.textContent = String(kept.length);
+  }
+
+  var rows = section.querySelectorAll("[data-checkpoint]");
+  for (var i = 0; i < rows.length; i += 1) {
+    try {
+      keep(JSON.parse(rows[i].dataset.checkpoint));
+    } catch (e) {
+      /* a row that is not JSON is not kept */
+    }
+  }
+  counter.textContent = String(load().length);
+  section.querySelector(".js-only").hidden = false;
+  section.querySelector("[data-download-kept]").addEventListener("click", function () {
+    var body = JSON.stringify({ key: section.dataset.key || null, checkpoints: load() }, null, 1);
+    var url = URL.createObjectURL(new Blob([body], { type: "application/json" }));
+    var link = document.createElement("a");
+    link.href = url;
+    link.download = "board-checkpoints-" + referendumId + "-received.json";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () {
+      URL.revokeObjectURL(url);
+    }, 1000);
+  });
+  window.RefCheckpoints = {
+    keep: function (checkpoint) {
+      if (checkpoint && Number(checkpoint.referendum_id) === referendumId) {
+        keep(checkpoint);
+      }
+    },
+  };
+})();
+
+/*
  * Live turnout and board head on the results and bulletin-board pages (progressive
  * enhancement: without JS the page shows the figures as of its loading). Joins the
  * referendum's rooms over Socket.IO (namespace /voting) and writes the pushed figures into the
@@ -289,8 +378,16 @@
 
   var socket = window.io("/voting", { withCredentials: true });
   socket.on("connect", function () {
-    socket.emit("join", { referendum_id: referendumId });
+    socket.emit("join", { referendum_id: referendumId }, function (answer) {
+      // Marks the page as following the referendum (tests wait for it before pushing).
+      live.dataset.joined = answer && answer.ok ? "yes" : "no";
+    });
   });
   socket.on("referendum.head", received);
   socket.on("referendum.turnout", received);
+  socket.on("referendum.checkpoint", function (checkpoint) {
+    if (window.RefCheckpoints) {
+      window.RefCheckpoints.keep(checkpoint);
+    }
+  });
 })();

@@ -80,3 +80,34 @@ def test_lookup_with_invalid_code(login_as, people, db_session, clock):
                                                      "personal_code": "123456-12345"})
     assert response.status_code == 422
     assert "Personas kods nav derīgs." in response.get_data(as_text=True)
+
+
+def test_import_history_shows_a_chair_only_their_municipality(app, people, db_session, clock):
+    """A commission chair sees the register imports of their own municipality; CVK sees all
+    (file names and counts of another municipality's extracts are not theirs to see)."""
+    from tests.conftest import login
+
+    riga = municipality(db_session, "0001000")
+    adazi = municipality(db_session)
+    chairs = {"adazi": people.chair(), "riga": people.chair("0001000")}
+    admin = people.cvk_admin()
+    db_session.commit()
+
+    def client_of(user):
+        client = app.test_client()
+        login(client, user, clock)
+        return client
+
+    for name, muni, atvk in (("adazi", adazi, "0023000"), ("riga", riga, "0001000")):
+        answer = client_of(chairs[name]).post("/register/import", data={
+            "source": "population", "municipality_id": muni.id, "file_format": "csv",
+            "mode": "continue",
+            "upload": (io.BytesIO(csv_bytes([person_row(BORN, 1, atvk=atvk)])),
+                       f"izraksts-{name}.csv")}, content_type="multipart/form-data")
+        assert answer.status_code == 200
+    adazi_page = client_of(chairs["adazi"]).get("/register/import").get_data(as_text=True)
+    assert "izraksts-adazi.csv" in adazi_page and "izraksts-riga.csv" not in adazi_page
+    riga_page = client_of(chairs["riga"]).get("/register/import").get_data(as_text=True)
+    assert "izraksts-riga.csv" in riga_page and "izraksts-adazi.csv" not in riga_page
+    cvk_page = client_of(admin).get("/register/import").get_data(as_text=True)
+    assert "izraksts-adazi.csv" in cvk_page and "izraksts-riga.csv" in cvk_page

@@ -58,17 +58,17 @@ def live(tmp_path_factory: pytest.TempPathFactory, clock: FixedClock) -> Iterato
     adazi.voters_at_last_election, adazi.participants_at_last_election = 9, 6
     for name, code in VOTERS.items():
         add_person(session, keys.personal_codes, code, born=BORN, municipality=adazi, name=name)
-    extra = (("member2.adazi@demo.cvk.lv", "Otra Locekle", get_commission(
-        session, CommissionKind.MUNICIPAL, adazi.id)),
-             ("trustee1@demo.cvk.lv", "Pirmais Pilnvarotais", get_commission(
-                 session, CommissionKind.INTERNET)),
-             ("trustee2@demo.cvk.lv", "Otrais Pilnvarotais", get_commission(
-                 session, CommissionKind.INTERNET)))
-    for email, name, commission in extra:
+    internet = get_commission(session, CommissionKind.INTERNET)
+    extra = (("member2.adazi@demo.cvk.lv", "Otra Locekle", Role.COMMISSION_MEMBER,
+              get_commission(session, CommissionKind.MUNICIPAL, adazi.id)),
+             ("trustee1@demo.cvk.lv", "Pirmais Pilnvarotais", Role.INTERNET_COMMISSION_MEMBER,
+              internet),
+             ("trustee2@demo.cvk.lv", "Otrais Pilnvarotais", Role.INTERNET_COMMISSION_MEMBER,
+              internet))
+    for email, name, role, commission in extra:
         user = services.create_user(session, clock, None, email=email, display_name=name,
                                     password=live.demo_password)
-        services.grant_membership(session, clock, None, user, Role.COMMISSION_MEMBER,
-                                  commission=commission)
+        services.grant_membership(session, clock, None, user, role, commission=commission)
         secret = pyotp.random_base32()
         services.enable_totp(session, clock, keys, user, secret,
                              pyotp.TOTP(secret).at(clock.now()))

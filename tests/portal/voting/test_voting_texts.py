@@ -15,6 +15,7 @@ from referendum_core.voting.exceptions import (
     ShareRefused,
     TrusteeKeyRefused,
 )
+from tests.portal.test_templating import _parse as _parse_html
 from tests.voting_support import build_scenario
 
 CASES = [
@@ -75,3 +76,11 @@ def test_trustee_key_refusal_is_latvian_on_the_page(login_as, db_session, clock,
 @pytest.fixture()
 def municipality_id(db_session):
     return db_session.query(Municipality).filter_by(atvk_code="0023000").one().id
+
+
+def test_the_ballot_page_keeps_its_whole_latvian_instructions(login_as, scenario):
+    client = login_as(scenario.voters[0])
+    html = client.get(f"/voting/{scenario.referendum.id}").get_data(as_text=True)
+    attrs = {k: v for found in _parse_html(html).found for k, v in found.items()}
+    assert attrs["data-ready"] == 'Gatavs. Izvēlieties "par" vai "pret".'
+    assert attrs["data-choose"] == 'Vispirms izvēlieties "par" vai "pret".'

@@ -170,6 +170,9 @@ def test_whole_flow_after_close_trustees_protocols_approval_results(
                    data={"share-partial_json": json.dumps(s.partial(1))}).status_code == 302
     db_session.refresh(ref)
     assert ref.online_result_dict == {"yes": 2, "no": 1}
+    # Art. 20(6): the trustees of the internet commission see the count they made.
+    counted = t1.get(f"/voting/{ref.id}/trustee").get_data(as_text=True)
+    assert 'data-testid="online-result"' in counted
     # Protocols: nobody voted in person, so an empty protocol; a second member confirms.
     m0 = login_as(s.members[0])
     bad_protocol = {"station_id": s.station.id, "ballots_issued": 1, "votes_for": 0,

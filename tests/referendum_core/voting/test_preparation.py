@@ -115,7 +115,8 @@ def test_manifest_is_frozen_when_voting_opens(db_session, clock, keys):
 def test_voting_cannot_open_with_a_trustee_key_missing(db_session, clock, keys):
     scenario = build_scenario(db_session, clock, keys, open_now=False)
     internet = get_commission(db_session, CommissionKind.INTERNET)
-    extra = official(db_session, clock, "late-trustee", Role.COMMISSION_MEMBER, internet)
+    extra = official(db_session, clock, "late-trustee", Role.INTERNET_COMMISSION_MEMBER,
+                     internet)
     choose_trustees_again = scenario.trustees + [extra]
     with pytest.raises(WrongStage):  # keys are in: the choice is fixed
         choose_trustees(db_session, clock, scenario.chair, scenario.referendum,

@@ -1,0 +1,53 @@
+"""Translated text in templates is text, never markup.
+
+Jinja's own "new style" gettext marks every translation as safe HTML, so a Latvian translation
+that contains a quotation mark ends an attribute it is placed in (``data-ready="…"``) and the
+rest of the sentence is lost. No message of the portal carries HTML, so translations are escaped
+like any other value; the variables interpolated into them are escaped as well.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_babel import get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import escape
+
+
+def _as_text(context: Context, translated: str, variables: dict[str, Any]) -> str:
+    if context.eval_ctx.autoescape:
+        return escape(translated) % variables
+    return translated % variables
+
+
+@pass_context
+def _gettext(context: Context, message: str, **variables: Any) -> str:
+    return _as_text(context, get_translations().ugettext(message), variables)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    return _as_text(context, get_translations().ungettext(singular, plural, num), variables)
+
+
+@pass_context
+def _pgettext(context: Context, ctx: str, message: str, **variables: Any) -> str:
+    return _as_text(context, get_translations().upgettext(ctx, message), variables)
+
+
+@pass_context
+def _npgettext(context: Context, ctx: str, singular: str, plural: str, num: int,
+               **variables: Any) -> str:
+    variables.setdefault("num", num)
+    return _as_text(context, get_translations().unpgettext(ctx, singular, plural, num), variables)
+
+
+def init_app(app: Flask) -> None:
+    """Install the escaping gettext functions (after Flask-Babel has installed its own)."""
+    app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
+    app.jinja_env.globals.update(
+        gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext,
+    )
