@@ -36,6 +36,7 @@ from portal.accounts.models import Role  # noqa: E402
 from portal.app import create_app  # noqa: E402
 from portal.database import make_engine  # noqa: E402
 from portal.migrate import upgrade  # noqa: E402
+from portal.security import new_session_id  # noqa: E402
 from referendum_core.cases.models import Case, CaseEvent  # noqa: E402
 from referendum_core.clock import FixedClock  # noqa: E402
 from referendum_core.organisation import (  # noqa: E402
@@ -142,6 +143,7 @@ def signed_in(app, session_id: str):
         identifier = _create_identifier()
     with client.session_transaction() as sess:
         sess["_user_id"] = session_id
+        sess["sid"] = new_session_id()
         sess["_fresh"] = True
         sess["_id"] = identifier
         sess.permanent = True

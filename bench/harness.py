@@ -365,12 +365,15 @@ def signed_in_cookie(app: Any, user: Any, user_agent: str = USER_AGENT) -> tuple
     from flask_login import login_user
     from flask_wtf.csrf import generate_csrf
 
+    from portal.security import new_session_id
+
     with app.test_request_context(headers={"User-Agent": user_agent},
                                   environ_base={"REMOTE_ADDR": "127.0.0.1"}):
         # Within an outer app context `g` outlives this request: forget the previous user's.
         g.pop("csrf_token", None)
         g.pop("_login_user", None)
         login_user(user, fresh=True)
+        session["sid"] = new_session_id()
         session.permanent = True
         session["seen_at"] = session["signed_in_at"] = time.time()
         token = generate_csrf()

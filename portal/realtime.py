@@ -6,8 +6,12 @@ and a rolled-back request sends nothing (``portal.database.on_commit``).
 """
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
+
+from flask_babel import gettext
 
 from portal.database import on_commit
 from portal.extensions import socketio
@@ -40,9 +44,62 @@ def emit_after_commit(event: str, payload: dict[str, Any], room: str,
     on_commit(lambda: emit_now(event, payload, room, namespace))
 
 
-def int_field(data: Any, key: str) -> int | None:
-    """``data[key]`` of an event payload as an int, or None when absent or malformed."""
-    try:
-        return int((data or {}).get(key))
-    except (TypeError, ValueError, AttributeError):
+MAX_ID = 2**63 - 1  # what a database id column holds (``portal.security.DatabaseIdConverter``)
+_NO_PAYLOAD = object()
+
+
+def socket_payload(*required: str, optional: tuple[str, ...] = ()
+                   ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Check a client event's payload before its handler runs: one object whose ``required``
+    fields (and ``optional`` ones, unless absent, null or 0) are database ids. No payload,
+    several, another type, or a field that is not an id gets an error acknowledgement and the
+    handler never runs; otherwise the handler gets ``{field: int | None}``."""
+
+    def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(handler)
+        def checked(*args: Any) -> Any:
+            payload = args[0] if len(args) == 1 else _NO_PAYLOAD
+            clean = _ids(payload, required, optional)
+            if clean is None:
+                return bad_payload_ack()
+            return handler(clean)
+
+        return checked
+
+    return decorate
+
+
+def bad_payload_ack() -> dict[str, Any]:
+    """The acknowledgement of an event whose payload is not what the event takes."""
+    return {"ok": False, "code": "bad_payload",
+            "error": gettext("The message from this page could not be understood. "
+                             "Reload the page.")}
+
+
+def _ids(payload: Any, required: tuple[str, ...], optional: tuple[str, ...]
+         ) -> dict[str, int | None] | None:
+    if not isinstance(payload, dict):
         return None
+    clean: dict[str, int | None] = {}
+    for name in (*required, *optional):
+        value = payload.get(name)
+        # An optional id may be absent, null or 0 (how a page says "none yet").
+        if name in optional and (value is None or (type(value) is int and value == 0)):
+            clean[name] = None
+            continue
+        number = as_id(value)
+        if number is None:
+            return None
+        clean[name] = number
+    return clean
+
+
+def as_id(value: Any) -> int | None:
+    """``value`` as a database id (an int, or a string of digits, from 1 to ``MAX_ID``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        value = int(value)
+    if not isinstance(value, int) or not 0 < value <= MAX_ID:
+        return None
+    return value

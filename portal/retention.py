@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from messaging.retention import purge_notifications
-from portal.accounts.retention import purge_one_time_codes
+from portal.accounts.retention import purge_ended_sessions, purge_one_time_codes
 from portal.celery_app import celery, in_transaction
 from referendum_core.clock import Clock
 from referendum_core.retention import PURGES as CORE_PURGES
@@ -29,6 +29,7 @@ Purge = Callable[..., dict[str, int]]
 PURGES: dict[str, Purge] = {
     **CORE_PURGES,
     "one_time_codes": purge_one_time_codes,
+    "ended_sessions": purge_ended_sessions,
     "notifications": purge_notifications,
 }
 
@@ -50,7 +51,13 @@ def policy_from_config(config: Mapping[str, Any]) -> RetentionPolicy:
         register_imports=timedelta(days=int(config["REGISTER_IMPORT_RETENTION_DAYS"])),
         home_voting=timedelta(days=int(config["HOME_VOTING_RETENTION_DAYS"])),
         voter_marks=timedelta(days=int(config["VOTER_MARK_RETENTION_DAYS"])),
+        ended_sessions=_lifetime(config["PERMANENT_SESSION_LIFETIME"]),
     )
+
+
+def _lifetime(value: timedelta | int | float) -> timedelta:
+    """Flask takes the session lifetime as a timedelta or as seconds."""
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
 def run_all(run: Callable[[Callable[[Session], dict[str, int]]], dict[str, int]],

@@ -1,11 +1,16 @@
 """Security headers: a strict Content-Security-Policy with no inline script, and friends."""
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from flask import Response
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
+
+from referendum_core import json_input
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -37,6 +42,23 @@ def apply_security_headers(response: Response, *, production: bool) -> Response:
     return response
 
 
+SESSION_ID_KEY = "sid"
+
+
+def new_session_id() -> str:
+    """A random id for a signed-in session, put into its cookie at sign-in."""
+    return secrets.token_urlsafe(32)
+
+
+def session_id_hash(session: Mapping[str, Any]) -> str | None:
+    """The hash under which a session's end is recorded (``EndedSession``); ``None`` for a
+    session without an id, which signs nobody in."""
+    sid = session.get(SESSION_ID_KEY)
+    if not isinstance(sid, str) or not sid:
+        return None
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
 SEEN_AT_STEP = 60  # seconds: how often a session's last-seen time is rewritten
 
 
@@ -65,3 +87,12 @@ class DatabaseIdConverter(IntegerConverter):
                  max: int | None = 2**63 - 1, signed: bool = False) -> None:  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max,  # type: ignore[arg-type]
                          signed=signed)
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """The app's JSON, read with a bound on nesting (``referendum_core.json_input``): every
+    ``request.get_json`` answers a body nested thousands deep as bad JSON (a 400, or ``None``
+    when silent) instead of failing with ``RecursionError``."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return json_input.loads(s, **kwargs)

@@ -60,6 +60,8 @@ class RetentionPolicy:
     register_imports: timedelta = timedelta(days=90)
     home_voting: timedelta = timedelta(days=90)
     voter_marks: timedelta = timedelta(days=365)
+    # Records of signed-out sessions: useless once the session would have expired anyway.
+    ended_sessions: timedelta = timedelta(hours=12)
     batch_size: int = DEFAULT_BATCH_SIZE
 
     def __post_init__(self) -> None:

@@ -259,10 +259,13 @@ def login(client: Any, user: User, clock: FixedClock | None = None) -> None:
     """Put ``user`` into the test client's session as if they had completed sign-in."""
     from flask_login.utils import _create_identifier
 
+    from portal.security import new_session_id
+
     with client.application.test_request_context(environ_base=client.environ_base):
         identifier = _create_identifier()
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
+        sess["sid"] = new_session_id()
         sess["_fresh"] = True
         sess["_id"] = identifier
         sess.permanent = True

@@ -4,7 +4,15 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    bindparam,
+    exists,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referendum_core.db import Base
@@ -139,6 +147,24 @@ class Membership(Base):
         if self.commission is not None:
             return self.commission.municipality_id
         return self.municipality_id
+
+
+class EndedSession(Base):
+    """A signed-in session ended by signing out. A session cookie is signed, not stored: a
+    copy of it stays valid until it expires unless the server remembers that its session
+    (the random ``sid`` it carries, kept here only as a hash) has ended. A row is needed only
+    as long as the session could still be current (``SESSION_LIFETIME``)."""
+
+    __tablename__ = "ended_sessions"
+
+    sid_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ended_at: Mapped[datetime] = mapped_column(index=True)
+
+
+def session_ended_column() -> ColumnElement[bool]:
+    """``True`` in a row when the session whose hash is bound as ``sid_hash`` has ended: loaded
+    with the user in one statement, by the full app and the lean cast path alike."""
+    return exists().where(EndedSession.sid_hash == bindparam("sid_hash")).label("session_ended")
 
 
 class RecoveryCode(Base):

@@ -25,6 +25,7 @@ from portal.accounts.models import (
     COMMISSION_ROLES,
     CVK_ROLES,
     INTERNET_COMMISSION_ROLES,
+    EndedSession,
     Membership,
     OneTimeCode,
     RecoveryCode,
@@ -168,6 +169,15 @@ def complete_login(session: Session, clock: Clock, user: User, method: str,
     user.failed_logins = 0
     user.locked_until = None
     audit.record(session, clock, user, "login.success", obj=user, context=context, method=method)
+
+
+def end_session(session: Session, clock: Clock, user: User, sid_hash: str | None,
+                context: AuditContext | None = None) -> None:
+    """Sign ``user`` out of one session: it is recorded as ended, so a copy of its cookie no
+    longer signs anyone in (other sessions of the person go on)."""
+    if sid_hash is not None:
+        session.merge(EndedSession(sid_hash=sid_hash, ended_at=clock.now()))
+    audit.record(session, clock, user, "logout", obj=user, context=context)
 
 
 def sign_out_everywhere(session: Session, clock: Clock, user: User,

@@ -35,8 +35,8 @@ from portal.accounts.identity import get_oidc_client, oidc_enabled, otp_enabled
 from portal.accounts.models import User
 from portal.database import commit
 from portal.extensions import limiter
+from portal.security import SESSION_ID_KEY, new_session_id, session_id_hash
 from portal.web import audit_context, clock, db, keys, safe_next
-from referendum_core import audit
 from referendum_core.personal_code import InvalidPersonalCode, normalise
 
 bp = Blueprint("accounts", __name__)
@@ -58,6 +58,7 @@ def _start_session(user: User, method: str) -> Any:
     if lang:
         session["lang"] = lang
     login_user(user)
+    session[SESSION_ID_KEY] = new_session_id()  # what signing out ends (``end_session``)
     session.permanent = True
     session["seen_at"] = session["signed_in_at"] = clock().now().timestamp()
     return redirect(safe_next(target, url_for("main.index")))
@@ -215,7 +216,8 @@ def account() -> Any:
 @bp.post("/logout")
 def logout() -> Any:
     if current_user.is_authenticated:
-        audit.record(db(), clock(), current_user, "logout", obj=current_user, context=audit_context())
+        services.end_session(db(), clock(), current_user, session_id_hash(session),
+                             audit_context())
     logout_user()
     lang = session.get("lang")
     session.clear()

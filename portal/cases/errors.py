@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import gettext
 
+from portal.uploads import UPLOAD_REFUSALS
 from referendum_core.cases.exceptions import (
     CaseError,
     DeadlineSetByLaw,
@@ -34,8 +35,9 @@ def message_for(err: CaseError) -> str:
     if isinstance(err, InvalidTransition):
         return gettext("That action is not possible in the case's current state.")
     if isinstance(err, InvalidPhoto):
-        return gettext("Photos must be JPEG, PNG, WebP or HEIC images of at most 8 MB, "
+        rule = gettext("Photos must be JPEG, PNG, WebP or HEIC images of at most 8 MB, "
                        "up to 6 per case.")
+        return f"{UPLOAD_REFUSALS[err.reason]} {rule}" if err.reason in UPLOAD_REFUSALS else rule
     if isinstance(err, NoteRequired):
         return gettext("Write a note for this action.")
     if isinstance(err, FilingPeriodOver):

@@ -15,11 +15,11 @@ from flask_login import current_user
 from flask_socketio import SocketIO, join_room
 
 from messaging import runtime, services
-from messaging.exceptions import MessagingError, NotParticipant
+from messaging.exceptions import MessagingError
 from portal import metrics
 from portal.database import on_commit, transactional
 from portal.extensions import socketio
-from portal.realtime import emit_after_commit, int_field, thread_room, user_room
+from portal.realtime import emit_after_commit, socket_payload, thread_room, user_room
 from portal.web import clock, db
 from referendum_core.audit import AuditContext
 
@@ -43,15 +43,14 @@ def on_disconnect(*_reason: Any) -> None:
     metrics.socket_disconnected()
 
 
+@socket_payload("thread_id")
 @transactional
-def on_join(data: Any) -> dict[str, Any]:
+def on_join(data: dict[str, Any]) -> dict[str, Any]:
     """Join a thread's room if the user is in the thread; otherwise refuse (audited)."""
     if not getattr(current_user, "is_authenticated", False):
         return {"ok": False, "error": "unauthenticated"}
-    thread_id = int_field(data, "thread_id")
+    thread_id = data["thread_id"]
     try:
-        if thread_id is None:
-            raise NotParticipant("bad thread id")
         services.access_thread(db(), clock(), current_user, thread_id, context=_context(),
                                attempted="join_room")
     except MessagingError as exc:
@@ -62,11 +61,12 @@ def on_join(data: Any) -> dict[str, Any]:
     return {"ok": True, "room": thread_room(thread_id)}
 
 
+@socket_payload("thread_id")
 @transactional
-def on_typing(data: Any) -> None:
+def on_typing(data: dict[str, Any]) -> None:
     """Tell the other open pages of the thread that this person is typing."""
-    thread_id = int_field(data, "thread_id")
-    if thread_id is None or not getattr(current_user, "is_authenticated", False):
+    thread_id = data["thread_id"]
+    if not getattr(current_user, "is_authenticated", False):
         return
     thread = services.load_thread(db(), thread_id)
     if thread is None or not services.is_participant(thread, current_user):
@@ -76,17 +76,16 @@ def on_typing(data: Any) -> None:
                   to=thread_room(thread_id), skip_sid=request.sid)  # type: ignore[attr-defined]
 
 
+@socket_payload("thread_id", optional=("message_id",))
 @transactional
-def on_read(data: Any) -> dict[str, Any]:
+def on_read(data: dict[str, Any]) -> dict[str, Any]:
     """Read receipt from an open page."""
-    thread_id = int_field(data, "thread_id")
-    if thread_id is None or not getattr(current_user, "is_authenticated", False):
+    if not getattr(current_user, "is_authenticated", False):
         return {"ok": False}
     try:
-        message_id = int((data or {}).get("message_id") or 0) or None
-        services.mark_read(db(), clock(), current_user, thread_id, message_id,
+        services.mark_read(db(), clock(), current_user, data["thread_id"], data["message_id"],
                            context=_context())
-    except (MessagingError, TypeError, ValueError):
+    except MessagingError:
         return {"ok": False}
     return {"ok": True}
 

@@ -34,6 +34,7 @@ from messaging.markdown import plain_excerpt, render
 from messaging.models import Message, Thread
 from portal.database import commit
 from portal.messages.forms import ActionForm, AddParticipantForm, EditForm, NewThreadForm, PostForm
+from portal.uploads import UPLOAD_REFUSALS
 from portal.web import audit_context, clock, db
 from referendum_core import audit
 from referendum_core.organisation import Municipality
@@ -56,15 +57,10 @@ REASONS = {
     "bad_reply": _l("The message you reply to is not in this conversation."),
     "not_author": _l("Only the author can edit a message."),
     "edit_window_over": _l("The time for editing this message is over."),
-    "too_large": _l("The file is too large."),
+    **UPLOAD_REFUSALS,
     "upload_too_large": _l("The upload is too large; nothing was saved."),
-    "empty": _l("The file is empty."),
     "type_not_allowed": _l("This type of file is not accepted. Attach PDF, PNG, JPEG, WebP, "
                            "DOCX, XLSX, ODT or ODS files."),
-    "type_mismatch": _l("The file's content does not match its name (for example, a renamed "
-                        "file). Attach the real document."),
-    "damaged": _l("The file is damaged or incomplete."),
-    "zip_bomb": _l("The document unpacks to an unsafe size."),
     "too_many": _l("Too many attachments in one message."),
 }
 STATUS = {"not_participant": 403, "not_author": 403, "thread_closed": 409, "too_large": 413,

@@ -1,9 +1,10 @@
 """``/readyz``, ``/metrics`` and the per-request id, metrics and log line of every request.
 
 ``/healthz`` (process up) stays in ``portal.main``. ``/readyz`` answers 200 when every configured
-dependency answers and 503 otherwise, with one JSON entry per check. ``/metrics`` is for
-Prometheus and only for the addresses in ``METRICS_ALLOW`` and, when ``METRICS_TOKEN`` is set,
-requests that carry ``Authorization: Bearer <token>``.
+dependency answers and 503 otherwise, and says nothing else: it is public. ``/readyz/details``
+adds one JSON entry per check (key ids, versions), and like ``/metrics`` (for Prometheus) it is
+only for the addresses in ``METRICS_ALLOW`` and, when ``METRICS_TOKEN`` is set, requests that
+carry ``Authorization: Bearer <token>``.
 """
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ from portal.ops.checks import is_ready, run_checks
 
 bp = Blueprint("ops", __name__)
 log = logging.getLogger("portal.request")
-_QUIET_ENDPOINTS = frozenset({"main.healthz", "ops.readyz", "ops.metrics", "static"})
+_QUIET_ENDPOINTS = frozenset({"main.healthz", "ops.readyz", "ops.readyz_details", "ops.metrics",
+                              "static"})
 
 
 @bp.record_once
@@ -78,7 +80,20 @@ def _on_request_finished(sender: Flask, response: Response, **_extra: Any) -> No
 
 @bp.get("/readyz")
 def readyz() -> Any:
-    """200 when the database, Redis, the archive key and Celery answer; 503 with details if not."""
+    """For the load balancer, and so for anyone: 200 when the database, Redis, the archive key
+    and Celery answer, 503 if not, and nothing more (no key ids, versions or check names)."""
+    ready = is_ready(run_checks(current_app._get_current_object()))  # type: ignore[attr-defined]
+    response = jsonify({"status": "ready" if ready else "not ready"})
+    response.status_code = 200 if ready else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/readyz/details", endpoint="readyz_details")
+def readyz_details() -> Any:
+    """The same answer with one entry per check, for whoever may read ``/metrics``."""
+    if not metrics_allowed():
+        abort(403)
     results = run_checks(current_app._get_current_object())  # type: ignore[attr-defined]
     ready = is_ready(results)
     response = jsonify({"status": "ready" if ready else "not ready",

@@ -14,6 +14,7 @@ from portal.database import commit
 from portal.extensions import csrf
 from portal.permissions import Permission, Scope, municipalities_for, require
 from portal.register.forms import ImportForm, LookupForm
+from portal.uploads import UPLOAD_REFUSALS, upload_refusal_text
 from portal.web import audit_context, clock, db, keys
 from referendum_core import audit
 from referendum_core.cases.models import Case, CaseType
@@ -71,6 +72,8 @@ def refusal_text(err: ImportRefused) -> str:
                        unexpected=", ".join(err.unexpected) or "-")
     if err.reason == "empty":
         return gettext("The file is empty. Nothing was imported.")
+    if err.reason in UPLOAD_REFUSALS:
+        return f"{upload_refusal_text(err.reason)} {gettext('Nothing was imported.')}"
     if err.reason == "not_utf8":
         return gettext("The file is not UTF-8 text. Nothing was imported.")
     return gettext("The file is not valid %(format)s (line %(line)s). Nothing was imported.",

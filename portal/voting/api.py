@@ -35,10 +35,12 @@ from referendum_core.voting import (
 from referendum_core.voting.casting import (
     MAX_BALLOT_BYTES,
     CastReceipt,
+    audit_refused_ballot,
     find_on_board,
     receipt_of,
 )
 from referendum_core.voting.exceptions import BallotRefused, VotingError
+from referendum_core.voting.models import Referendum
 from referendum_core.voting.second_device import entries_by_tracker
 
 
@@ -91,13 +93,16 @@ def _refused(err: VotingError, status: int = 422) -> Any:
     return jsonify(body), status
 
 
-def _body() -> Any:
-    if request.content_length is not None and request.content_length > MAX_BALLOT_BYTES:
-        raise BallotRefused("too_large", "", "the ballot is too large")
-    data = request.get_data(cache=False, as_text=True)
-    if len(data) > MAX_BALLOT_BYTES:
-        raise BallotRefused("too_large", "", "the ballot is too large")
-    return data
+def _body(referendum: Referendum, action: str) -> Any:
+    """The ballot as sent; one too large to read is refused (and audited) unread."""
+    if request.content_length is None or request.content_length <= MAX_BALLOT_BYTES:
+        data = request.get_data(cache=False, as_text=True)
+        if len(data) <= MAX_BALLOT_BYTES:
+            return data
+    refusal = BallotRefused("too_large", "", "the ballot is too large")
+    audit_refused_ballot(db(), clock(), current_user, referendum, refusal, audit_context(),
+                         action)
+    raise refusal
 
 
 @bp.get("/<int:referendum_id>/election")
@@ -123,7 +128,8 @@ def cast(referendum_id: int) -> Any:
     # No retry on SQLite's "database is locked": a POST's transaction takes the write lock
     # when it begins (portal.database), so a cast waits for another instead of failing.
     try:
-        receipt = cast_ballot(db(), clock(), current_user, referendum, _body(),
+        receipt = cast_ballot(db(), clock(), current_user, referendum,
+                              _body(referendum, "voting.ballot_refused"),
                               context=audit_context(), standing=standing)
     except VotingError as err:
         commit()  # keep the audit entry of the refusal (nothing else was written)
@@ -177,7 +183,8 @@ def audit_ballot(referendum_id: int) -> Any:
     """Publish a Benaloh-audited ballot (checked; never counted, never castable)."""
     referendum = access_referendum(referendum_id, Permission.VOTE)
     try:
-        row = record_audited_ballot(db(), clock(), current_user, referendum, _body(),
+        row = record_audited_ballot(db(), clock(), current_user, referendum,
+                                    _body(referendum, "voting.audit_refused"),
                                     context=audit_context())
     except VotingError as err:
         commit()

@@ -16,7 +16,7 @@ from flask_socketio import SocketIO, join_room
 
 from portal.database import transactional
 from portal.permissions import Permission, has_permission
-from portal.realtime import int_field
+from portal.realtime import socket_payload
 from portal.voting.access import scope_of
 from portal.voting.live import NAMESPACE, public_room, turnout_room
 from portal.web import db
@@ -29,11 +29,11 @@ def on_connect(_auth: Any = None) -> bool:
     return True
 
 
+@socket_payload("referendum_id")
 @transactional
-def on_join(data: Any) -> dict[str, Any]:
+def on_join(data: dict[str, Any]) -> dict[str, Any]:
     """Join the referendum's public room, and its turnout room when permitted."""
-    referendum_id = int_field(data, "referendum_id")
-    referendum = db().get(Referendum, referendum_id) if referendum_id is not None else None
+    referendum = db().get(Referendum, data["referendum_id"])
     if referendum is None:
         return {"ok": False, "error": "not_found"}
     rooms = [public_room(referendum.id)]

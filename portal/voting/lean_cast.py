@@ -12,7 +12,8 @@ one, and the board write (``record_on_board``) in the other.
 What it checks, each as the full app does, and with the full app's own code where it can:
 
 - the session cookie (``app.session_interface``), Flask-Login's user id and "strong" session
-  identifier, the user (active, same session epoch, a voter), the idle and absolute session
+  identifier, the user (active, same session epoch, session not signed out, a voter), the
+  idle and absolute session
   limits, and the CSRF token with Flask-WTF's serializer and, over HTTPS, its referrer rule;
 - the per-voter ballot limit (``BallotCounts``, counted once: a request handed on carries the
   count, ``ballot_limits.COUNTED``);
@@ -48,10 +49,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Request, Response
 
 from portal import metrics
-from portal.accounts.models import User
+from portal.accounts.models import User, session_ended_column
 from portal.database import writing
 from portal.logging import REQUEST_ID_HEADER, new_request_id, valid_request_id
-from portal.security import apply_security_headers, session_current
+from portal.security import apply_security_headers, session_current, session_id_hash
 from portal.voting.api import RECEIPT_ENDPOINT, receipt_body, receipt_url_values
 from portal.voting.ballot_limits import COUNTED, BallotCounts
 from portal.voting.live import push_due
@@ -80,7 +81,7 @@ _MAX_ID = 2**63 - 1  # portal.security.DatabaseIdConverter
 _JSON = "application/json"
 
 # The person, the referendum and the person's standing in it: one statement.
-_LOAD = (select(User.is_active, User.session_epoch, User.person_ref,
+_LOAD = (select(User.is_active, User.session_epoch, User.person_ref, session_ended_column(),
                 Referendum.case_id, Referendum.stage, Referendum.online_opens_at,
                 Referendum.online_closes_at, Referendum.election_hash,
                 *(column.label(name) for column, name in zip(
@@ -191,8 +192,12 @@ class LeanCast:
             user_id, epoch = (int(part) for part in session["_user_id"].split(":", 1))
         except ValueError:
             return None
+        sid_hash = session_id_hash(session)
+        if sid_hash is None:
+            return None
         with writing(), self._transaction() as (connection, commit):
-            receipt = self._cast(environ, connection, user_id, epoch, referendum_id, now, body)
+            receipt = self._cast(environ, connection, user_id, epoch, sid_hash, referendum_id,
+                                 now, body)
             if receipt is None:
                 return None
             commit()
@@ -251,15 +256,16 @@ class LeanCast:
         return True
 
     def _cast(self, environ: dict[str, Any], connection: Connection, user_id: int, epoch: int,
-              referendum_id: int, now: datetime, body: bytes) -> CastReceipt | None:
+              sid_hash: str, referendum_id: int, now: datetime, body: bytes
+              ) -> CastReceipt | None:
         """``cast_ballot``'s steps, for a voter whose ballot is accepted; ``None`` otherwise,
         with nothing left written (the caller rolls back, or in autocommit the refused board
         write gave back what it claimed)."""
-        row = connection.execute(_LOAD, {"user_id": user_id,
-                                         "referendum_id": referendum_id}).first()
+        row = connection.execute(_LOAD, {"user_id": user_id, "referendum_id": referendum_id,
+                                         "sid_hash": sid_hash}).first()
         if (row is None or not row.is_active or row.session_epoch != epoch
-                or not row.person_ref):
-            return None  # signed out elsewhere, unknown referendum, or not a voter
+                or row.session_ended or not row.person_ref):
+            return None  # signed out (here or everywhere), unknown referendum, or not a voter
         config = self.app.config
         if config.get("RATELIMIT_ENABLED"):
             counts: BallotCounts = self.app.extensions["voting_ballot_counts"]

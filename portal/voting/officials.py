@@ -15,6 +15,7 @@ from portal.accounts.models import Membership, User
 from portal.checkpoints import election_public_key
 from portal.database import commit
 from portal.permissions import Permission, Scope, municipalities_for, require
+from portal.uploads import upload_refusal_text
 from portal.voting.access import access_referendum, access_station, can, stations
 from portal.voting.forms import (
     ActionForm,
@@ -34,6 +35,7 @@ from referendum_core.clock import to_riga
 from referendum_core.etvr import AlreadyVoted, EtvrError, lookup_voter
 from referendum_core.organisation import Municipality
 from referendum_core.personal_code import InvalidPersonalCode
+from referendum_core.uploads import TEXT_TYPES, UploadRejected, check_upload
 from referendum_core.voting import (
     accept_trustee_share,
     add_trustee_key,
@@ -235,9 +237,19 @@ def station(referendum_id: int) -> Any:
 
 # Trustees ------------------------------------------------------------------------------------
 
+MAX_TRUSTEE_FILE_BYTES = 300_000
+
+
 def _upload_text(text: str | None, upload: Any) -> str:
+    """The pasted text, or the uploaded file once it passes the upload check as UTF-8 text.
+
+    Raises:
+        UploadRejected: the file is too large, not text (an archive, an image) or empty.
+    """
     if upload is not None and getattr(upload, "filename", ""):
-        return upload.read(300_000).decode("utf-8", "replace")
+        data = upload.read(MAX_TRUSTEE_FILE_BYTES + 1)
+        check_upload(data, None, allowed=TEXT_TYPES, max_bytes=MAX_TRUSTEE_FILE_BYTES)
+        return data.decode("utf-8", "replace")
     return text or ""
 
 
@@ -270,6 +282,9 @@ def trustee(referendum_id: int) -> Any:
     except VotingError as err:
         commit()
         flash(refusal_text(err), "error")
+        status = 422
+    except UploadRejected as err:
+        flash(upload_refusal_text(err.reason), "error")
         status = 422
     share = db().scalars(select(TrusteeShare).where(
         TrusteeShare.referendum_id == referendum.id,

@@ -31,7 +31,12 @@ class StaleCase(CaseError):
 
 
 class InvalidPhoto(CaseError):
-    """An upload that is not an accepted image, or too large, or one too many."""
+    """An upload that is not an accepted image, or too large, or one too many; ``reason`` is
+    the upload check's (``referendum_core.uploads``) or ``too_many``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class InvalidCaseData(CaseError):

@@ -5,12 +5,10 @@ through ``lifecycle.open_new`` and audits; refusals that matter are audited too.
 from __future__ import annotations
 
 import hashlib
-import struct
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-import filetype
 from sqlalchemy.orm import Session
 
 from referendum_core.audit import Actor, AuditContext
@@ -41,6 +39,7 @@ from referendum_core.cases.models import (
 from referendum_core.cases.workflows import APPEAL_RULES, ApplicantKind, Grounds, Party
 from referendum_core.clock import RIGA, Clock, to_riga
 from referendum_core.organisation import PollingStation
+from referendum_core.uploads import IMAGE_TYPES, UploadRejected, check_upload
 
 
 class ReportCategory(StrEnum):
@@ -61,79 +60,27 @@ class Severity(StrEnum):
     CRITICAL = "critical"
 
 
-ALLOWED_PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic",
-                                 "image/heif"})
+ALLOWED_PHOTO_TYPES = IMAGE_TYPES
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 MAX_PHOTOS_PER_CASE = 6
-# A few hundred bytes can declare a 20000x20000 image that would take gigabytes to decode in
-# the browsers of the officials opening the case: refuse more pixels than a phone camera makes.
-MAX_PHOTO_PIXELS = 50_000_000
-_JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE,
-                       0xCF})
 
 
 # --- photos --------------------------------------------------------------------------------
 
 def sniff_photo(data: bytes) -> str:
-    """The MIME type of an accepted image, read from its content (the name is not trusted).
+    """The MIME type of an accepted image, read from its content (the name is not trusted)
+    by the portal's one upload check (which also refuses more pixels than a phone camera
+    makes: a few hundred bytes can declare an image that takes gigabytes to decode).
 
     Raises:
-        InvalidPhoto: empty, larger than ``MAX_PHOTO_BYTES``, or not an accepted image.
+        InvalidPhoto: empty, larger than ``MAX_PHOTO_BYTES``, or not an accepted image;
+            ``reason`` says which.
     """
-    if not data:
-        raise InvalidPhoto("empty file")
-    if len(data) > MAX_PHOTO_BYTES:
-        raise InvalidPhoto("photo too large")
-    kind = filetype.guess(data)
-    mime = kind.mime if kind is not None else None
-    if mime not in ALLOWED_PHOTO_TYPES:
-        raise InvalidPhoto("not an image")
-    size = image_size(data, mime)
-    if size is not None and not (0 < size[0] * size[1] <= MAX_PHOTO_PIXELS):
-        raise InvalidPhoto("image dimensions out of range")
-    return mime
-
-
-def image_size(data: bytes, mime: str) -> tuple[int, int] | None:
-    """(width, height) declared by a PNG, JPEG or WebP header; ``None`` when not readable
-    (HEIC/HEIF, or a header this reader does not know)."""
     try:
-        if mime == "image/png" and data[12:16] == b"IHDR":
-            width, height = struct.unpack(">II", data[16:24])
-            return width, height
-        if mime == "image/jpeg":
-            return _jpeg_size(data)
-        if mime == "image/webp":
-            chunk = data[12:16]
-            if chunk == b"VP8X":
-                return (int.from_bytes(data[24:27], "little") + 1,
-                        int.from_bytes(data[27:30], "little") + 1)
-            if chunk == b"VP8L":
-                bits = int.from_bytes(data[21:25], "little")
-                return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-            if chunk == b"VP8 ":
-                width, height = struct.unpack("<HH", data[26:30])
-                return width & 0x3FFF, height & 0x3FFF
-    except (struct.error, IndexError):
-        return (0, 0)
-    return None
-
-
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    pos = 2
-    while pos + 9 < len(data):
-        if data[pos] != 0xFF:
-            return None
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
-        if marker in _JPEG_SOF:
-            height, width = struct.unpack(">HH", data[pos + 5:pos + 9])
-            return width, height
-        pos += 2 + length
-    return None
+        return check_upload(data, None, allowed=ALLOWED_PHOTO_TYPES,
+                            max_bytes=MAX_PHOTO_BYTES).content_type
+    except UploadRejected as err:
+        raise InvalidPhoto(err.reason) from err
 
 
 def attach_photo(case: Case, clock: Clock, actor: Actor | None, data: bytes) -> CasePhoto:
@@ -144,7 +91,7 @@ def attach_photo(case: Case, clock: Clock, actor: Actor | None, data: bytes) -> 
     """
     mime = sniff_photo(data)
     if len(case.photos) >= MAX_PHOTOS_PER_CASE:
-        raise InvalidPhoto("too many photos")
+        raise InvalidPhoto("too_many")
     photo = CasePhoto(content_type=mime, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
                       data=data, uploaded_by_id=actor.id if actor is not None else None,
                       uploaded_at=clock.now())
@@ -183,7 +130,7 @@ def file_observer_report(session: Session, clock: Clock, actor: Actor, *, pollin
     description = clean_text(description, "description")
     photo_data = list(photos)
     if len(photo_data) > MAX_PHOTOS_PER_CASE:
-        raise InvalidPhoto("too many photos")
+        raise InvalidPhoto("too_many")
     for data in photo_data:
         sniff_photo(data)
     if observed_at is not None and observed_at > clock.now() + timedelta(minutes=5):

@@ -5,7 +5,8 @@ from __future__ import annotations
 class ImportRefused(Exception):
     """The file cannot be imported at all (wrong header, unreadable, empty); nothing written.
 
-    ``reason`` is one of ``wrong_header``, ``empty``, ``not_utf8``, ``not_json``;
+    ``reason`` is one of ``wrong_header``, ``empty``, ``not_utf8``, ``not_json``, ``not_csv``,
+    or a refusal of the upload check (``type_not_allowed``, ``type_mismatch``, ``too_large``);
     ``missing`` / ``unexpected`` list the header problems.
     """
 

@@ -32,6 +32,7 @@ from referendum_core.register_import.models import (
 from referendum_core.register_import.reading import chain, csv_rows, json_rows
 from referendum_core.register_import.staging import mark_repeats, stage_rows
 from referendum_core.register_import.validation import ImportContext
+from referendum_core.uploads import TEXT_TYPES, UploadRejected, check_upload_stream
 
 
 def import_register(session: Session, clock: Clock, actor: Actor | None,
@@ -48,7 +49,8 @@ def import_register(session: Session, clock: Clock, actor: Actor | None,
     operator chose "abort" and an error was found).
 
     Raises:
-        ImportRefused: wrong header, empty or unreadable file; nothing was written.
+        ImportRefused: wrong header, empty or unreadable file, or not text (an archive, an
+            image); nothing was written.
     """
     source, mode, file_format = (RegisterSource(source), ImportMode(mode),
                                  FileFormat(file_format))
@@ -57,6 +59,10 @@ def import_register(session: Session, clock: Clock, actor: Actor | None,
     reader = csv_rows if file_format == FileFormat.CSV else json_rows
     rows = reader(source, stream)
     try:
+        try:  # the portal's one upload check: an extract is UTF-8 text, never an archive
+            check_upload_stream(stream, filename, allowed=TEXT_TYPES)
+        except UploadRejected as err:
+            raise ImportRefused(err.reason) from err
         first = next(rows, None)  # reads and checks the header before anything is written
     except ImportRefused as refusal:
         audit.record(session, clock, actor, "register.import_refused", context=context,

@@ -278,6 +278,8 @@ def parse_ballot(ballot_json: str | bytes | dict[str, Any]) -> Any:
         return strict_loads(ballot_json, depth=BALLOT_DEPTH)
     except CryptoError as exc:
         raise BallotRefused("not_json", exc.location, exc.message) from None
+    except (ValueError, RecursionError):
+        raise BallotRefused("not_json", "", "the ballot is not JSON") from None
 
 
 def _reason(exc: CryptoError) -> str:
@@ -295,9 +297,18 @@ def _reason(exc: CryptoError) -> str:
 
 def _refuse(session: Session, clock: Clock, actor: Actor | None, referendum: Referendum,
             error: BallotRefused, context: AuditContext | None, action: str) -> None:
+    audit_refused_ballot(session, clock, actor, referendum, error, context, action)
+    raise error
+
+
+def audit_refused_ballot(session: Session, clock: Clock, actor: Actor | None,
+                         referendum: Referendum, error: BallotRefused,
+                         context: AuditContext | None = None,
+                         action: str = "voting.ballot_refused") -> None:
+    """Record a refused ballot (its reason and where, never its content); for a refusal
+    before ``cast_ballot`` could read the ballot (a body too large to read)."""
     audit.record(session, clock, actor, action, obj=referendum, context=context,
                  reason=error.reason, location=error.location)
-    raise error
 
 
 def lock_referendum(session: Session, referendum: Referendum) -> Referendum:
@@ -556,7 +567,10 @@ def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Refere
     person_ref = getattr(voter, "person_ref", None)
     alias = _check_online_voter(session, clock, referendum, person_ref, standing)
     assert person_ref is not None and referendum.manifest is not None
-    ballot = parse_ballot(ballot_json)
+    try:
+        ballot = parse_ballot(ballot_json)
+    except BallotRefused as refusal:
+        _refuse(session, clock, voter, referendum, refusal, context, "voting.ballot_refused")
     if alias is None:
         alias = alias_for(session, clock, referendum, person_ref)
     try:
@@ -613,7 +627,10 @@ def record_audited_ballot(session: Session, clock: Clock, voter: Actor, referend
     person_ref = getattr(voter, "person_ref", None)
     check_may_vote_online(session, clock, referendum, person_ref)
     assert person_ref is not None
-    revealed = parse_ballot(revealed_json)
+    try:
+        revealed = parse_ballot(revealed_json)
+    except BallotRefused as refusal:
+        _refuse(session, clock, voter, referendum, refusal, context, "voting.audit_refused")
     alias = alias_for(session, clock, referendum, person_ref)
     if not isinstance(revealed, dict) or revealed.get("alias") != alias:
         raise BallotRefused("alias", "alias", "the ballot is not for this voter")

@@ -153,7 +153,7 @@ def _cmd() -> list[str]:
 
 
 def _ready_with_worker(base: str) -> dict | None:
-    response = get_ok(f"{base}/readyz")
+    response = get_ok(f"{base}/readyz/details")
     if response is None:
         return None
     body = response.json()

@@ -57,8 +57,8 @@ def test_postgresql_unreachable_then_back(processes, make_database, clock):
         json_answer = client.get("/api/anything", headers={"Accept": "application/json"})
         assert json_answer.status_code in (404, 500)
         assert "Traceback" not in json_answer.get_data(as_text=True)
-        ready = client.get("/readyz")
-        assert ready.status_code == 503
+        ready = client.get("/readyz/details")
+        assert ready.status_code == 503 and client.get("/readyz").status_code == 503
         assert ready.get_json()["checks"]["database"]["status"] == "fail"
         assert client.get("/healthz").status_code == 200
 

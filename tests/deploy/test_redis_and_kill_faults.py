@@ -146,7 +146,7 @@ def test_redis_stopping_mid_run(processes, make_database, pg_url, redis_url):
             base = f"http://127.0.0.1:{port}"
             assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
             assert requests.get(f"{base}/login", timeout=20).status_code == 200  # pages
-            ready = requests.get(f"{base}/readyz", timeout=20)
+            ready = requests.get(f"{base}/readyz/details", timeout=20)
             assert ready.status_code == 503
             assert ready.json()["checks"]["redis"]["status"] == "fail"
         accepted = cast(ports[0], election.referendum_id, election.cookies[0], ballots[0][0])

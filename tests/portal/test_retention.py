@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from portal.accounts.models import OneTimeCode
-from portal.accounts.retention import purge_one_time_codes
+from portal.accounts.models import EndedSession, OneTimeCode
+from portal.accounts.retention import purge_ended_sessions, purge_one_time_codes
 from portal.celery_app import celery
 from portal.cli import main
 from portal.config import from_env
@@ -63,6 +63,16 @@ def test_spent_sign_in_codes_go_after_the_period_valid_ones_stay(db_session, clo
     assert REF not in entry.detail
 
 
+def test_signed_out_sessions_are_forgotten_once_their_cookies_have_expired(db_session, clock):
+    now = clock.now()
+    db_session.add_all([EndedSession(sid_hash="a" * 64, ended_at=now - 13 * HOUR),
+                        EndedSession(sid_hash="b" * 64, ended_at=now - 11 * HOUR)])
+    db_session.flush()
+    policy = RetentionPolicy(ended_sessions=12 * HOUR)
+    assert purge_ended_sessions(db_session, clock, policy) == {"ended_sessions": 1}
+    assert list(db_session.scalars(select(EndedSession.sid_hash))) == ["b" * 64]
+
+
 def test_run_applies_every_kind_in_its_own_transaction_and_audits_each(app, db_session, clock):
     _code(db_session, clock.now(), created_ago=48 * HOUR)
     db_session.commit()
@@ -70,7 +80,7 @@ def test_run_applies_every_kind_in_its_own_transaction_and_audits_each(app, db_s
         results = run_retention_now()
     assert set(results) == set(PURGES) == {"signatures", "home_voting", "voter_marks",
                                            "register_imports", "one_time_codes",
-                                           "notifications"}
+                                           "ended_sessions", "notifications"}
     assert results["one_time_codes"] == {"one_time_codes": 1}
     kinds = [e.detail_dict["kind"] for e in _retention_entries(db_session)]
     assert sorted(kinds) == sorted(PURGES)

@@ -57,6 +57,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "main.set_language"): PUBLIC,
     ("GET", "ops.readyz"): PUBLIC,
     ("GET", "ops.metrics"): NOBODY,  # only from the operator's networks (METRICS_ALLOW)
+    ("GET", "ops.readyz_details"): NOBODY,  # as /metrics
     ("GET", "cases_api.openapi"): PUBLIC,
     # --- sign-in -------------------------------------------------------------------------
     ("GET", "accounts.login"): PUBLIC,

@@ -2,6 +2,8 @@
 a captured cookie after "sign out everywhere"."""
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -130,3 +132,58 @@ def test_sign_out_everywhere_invalidates_a_captured_cookie(app, people, db_sessi
     thief = app.test_client()
     thief.set_cookie("portal_session", stolen)
     assert thief.get("/account").status_code == 302
+
+
+def _copy_then_sign_out(app, client, page: str) -> Any:
+    """A copy of ``client``'s session cookie, taken while signed in, tried after a plain sign-out."""
+    assert client.get(page).status_code == 200
+    copied = client.get_cookie("portal_session").value
+    assert client.post("/logout").status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("portal_session", copied)
+    return thief.get(page)
+
+
+def test_plain_sign_out_ends_an_observers_session_for_a_copied_cookie(app, people, db_session):
+    user = people.observer(two_factor=False)
+    db_session.commit()
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert _copy_then_sign_out(app, client, "/account").status_code == 302
+
+
+def test_plain_sign_out_ends_an_officials_session_for_a_copied_cookie(app, people, db_session,
+                                                                      clock):
+    import pyotp
+
+    user = people.member()
+    db_session.commit()
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    clock.advance(timedelta(seconds=60))
+    client.post("/login/2fa", data={"code": pyotp.TOTP(user.test_totp_secret).at(clock.now())})
+    assert _copy_then_sign_out(app, client, "/account").status_code == 302
+
+
+def test_plain_sign_out_ends_a_voters_session_for_a_copied_cookie(app, people, login_as):
+    client = login_as(people.voter())
+    assert _copy_then_sign_out(app, client, "/account").status_code == 302
+
+
+def test_plain_sign_out_leaves_the_persons_other_sessions_signed_in(app, people, db_session):
+    """Unlike "sign out everywhere", a sign-out ends only its own session."""
+    user = people.observer(two_factor=False)
+    db_session.commit()
+    phone, laptop = app.test_client(), app.test_client()
+    for device in (phone, laptop):
+        device.post("/login", data={"email": user.email, "password": PASSWORD})
+    phone.post("/logout")
+    assert phone.get("/account").status_code == 302
+    assert laptop.get("/account").status_code == 200
+
+
+def test_a_session_without_an_id_signs_nobody_in(app, people, login_as):
+    client = login_as(people.observer())
+    with client.session_transaction() as sess:
+        del sess["sid"]
+    assert client.get("/account").status_code == 302

@@ -10,10 +10,16 @@ import zipfile
 import zlib
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from messaging.models import Attachment
+from messaging.models import Attachment, Message
+from referendum_core.audit import AuditEntry
+from referendum_core.cases.models import Case
+from referendum_core.register_import import RegisterImport
+from tests import zip_bombs
 from tests.case_factories import PNG, report, station
+from tests.conftest import municipality
+from tests.voting_support import build_scenario
 
 
 def _png(width: int, height: int) -> bytes:
@@ -132,3 +138,82 @@ def test_case_photos_are_served_only_as_their_sniffed_image_type(db_session, clo
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "sandbox" in response.headers["Content-Security-Policy"]
         assert "filename=" in response.headers["Content-Disposition"]
+
+
+# --- one upload check on every path: a zip bomb is refused, in Latvian, and nothing written ---
+
+ZIP_BOMB_LV = "Dokuments atarhivējas nedroši lielā apjomā."
+NOT_ACCEPTED_LV = "Šāda veida datne šeit netiek pieņemta."
+
+
+@pytest.mark.parametrize(("name", "make"), [
+    ("lemums.odt", zip_bombs.odt_mimetype_deflate_bomb),
+    ("lemums.docx", zip_bombs.docx_content_types_bomb),
+    ("lemums.docx", zip_bombs.local_header_lies),
+    ("tabula.xlsx", zip_bombs.xlsx_ratio_bomb),
+], ids=["odt mimetype bomb", "docx content-types bomb", "lying local header", "ratio bomb"])
+def test_message_attachment_zip_bombs_are_refused(name, make, db_session, people, login_as):
+    response = _post_attachment(login_as(people.member()), name, make())
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert ZIP_BOMB_LV in html or "Datne ir bojāta vai nepilnīga." in html
+    assert db_session.scalars(select(Attachment)).first() is None
+    assert db_session.scalars(select(Message)).first() is None
+
+
+def test_observer_report_with_a_zip_bomb_photo_is_refused(db_session, people, login_as):
+    observer = people.observer()
+    ss = station(db_session)
+    db_session.commit()
+    before = db_session.scalar(select(func.count(Case.id)))
+    response = login_as(observer).post("/cases/report", data={
+        "polling_station_id": str(ss.id), "category": "ballot_box", "severity": "high",
+        "description": "Urna nav aizzīmogota", "started": "1772444000",
+        "photos": [(io.BytesIO(zip_bombs.odt_mimetype_deflate_bomb()), "foto.jpg")]},
+        content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert NOT_ACCEPTED_LV in response.get_data(as_text=True)
+    assert db_session.scalar(select(func.count(Case.id))) == before
+
+
+def test_case_photo_zip_bomb_is_refused(db_session, clock, people, login_as):
+    observer = people.observer()
+    case = report(db_session, clock, observer, at=station(db_session))
+    db_session.commit()
+    response = login_as(observer).post(
+        f"/cases/{case.id}/photos", content_type="multipart/form-data",
+        data={"photo": (io.BytesIO(zip_bombs.docx_content_types_bomb()), "foto.png")})
+    assert 400 <= response.status_code < 500
+    assert NOT_ACCEPTED_LV in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert case.photos == []
+
+
+def test_register_import_of_a_zip_bomb_is_refused(db_session, people, login_as):
+    chair = people.chair()
+    muni = municipality(db_session)
+    response = login_as(chair).post("/register/import", content_type="multipart/form-data",
+                                    data={"source": "population", "municipality_id": muni.id,
+                                          "file_format": "csv", "mode": "continue",
+                                          "upload": (io.BytesIO(zip_bombs.nested_bomb()),
+                                                     "extract.csv")})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Nekas netika importēts." in html and "Datnes saturs neatbilst" in html
+    assert db_session.scalars(select(RegisterImport)).first() is None
+    refusal = db_session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    assert refusal.action == "register.import_refused"
+
+
+def test_trustee_key_file_zip_bomb_is_refused(db_session, clock, keys, login_as):
+    s = build_scenario(db_session, clock, keys, open_now=False)
+    for trustee in s.referendum.trustees:
+        trustee.public_key = trustee.public_json = None
+    db_session.commit()
+    response = login_as(s.trustees[0]).post(
+        f"/voting/{s.referendum.id}/trustee", content_type="multipart/form-data",
+        data={"key-upload": (io.BytesIO(zip_bombs.odt_mimetype_deflate_bomb()), "key.json")})
+    assert response.status_code == 422
+    assert NOT_ACCEPTED_LV in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert all(t.public_key is None for t in s.referendum.trustees)

@@ -89,11 +89,13 @@ def session_cookie(app: Any, who: str, user_agent: str = USER_AGENT) -> str:
     """A signed session cookie value signing ``who`` in (as after a completed sign-in)."""
     from flask_login.utils import _create_identifier
 
+    from portal.security import new_session_id
+
     with app.test_request_context(headers={"User-Agent": user_agent},
                                   environ_base={"REMOTE_ADDR": "127.0.0.1"}):
         identifier = _create_identifier()
     data = {"_user_id": app.extensions["live_tokens"][who], "_fresh": True, "_id": identifier,
-            "_permanent": True, "seen_at": time.time()}
+            "_permanent": True, "seen_at": time.time(), "sid": new_session_id()}
     return app.session_interface.get_signing_serializer(app).dumps(data)
 
 

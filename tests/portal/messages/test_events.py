@@ -20,10 +20,13 @@ def _sign_in(app, client, user, clock):
     """Put ``user`` into a second test client's session (as the root ``login_as`` does)."""
     from flask_login.utils import _create_identifier
 
+    from portal.security import new_session_id
+
     with app.test_request_context():
         identifier = _create_identifier()
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
+        sess["sid"] = new_session_id()
         sess["_fresh"] = True
         sess["_id"] = identifier
         sess.permanent = True

@@ -12,8 +12,37 @@ from portal.logging import REQUEST_ID_HEADER
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/11"  # nothing listens on port 1
 
 
+def test_public_readyz_says_ready_or_not_and_nothing_more(client):
+    """Key ids, versions and check names are for monitoring, not for anyone who asks."""
+    response = client.get("/readyz", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ready"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_readyz_details_are_only_for_who_may_read_metrics(app, client):
+    outside = {"REMOTE_ADDR": "203.0.113.9"}
+    assert client.get("/readyz/details", environ_base=outside).status_code == 403
+    assert client.get("/metrics", environ_base=outside).status_code == 403
+    app.config["METRICS_TOKEN"] = "monitoring-secret"
+    assert client.get("/readyz/details").status_code == 403
+    answer = client.get("/readyz/details",
+                        headers={"Authorization": "Bearer monitoring-secret"})
+    assert answer.status_code == 200 and "gpg" in answer.get_json()["checks"]
+
+
+def test_public_readyz_503_names_no_check(client, monkeypatch):
+    from portal.ops import views
+    from portal.ops.checks import FAIL, CheckResult
+
+    monkeypatch.setattr(views, "run_checks", lambda _app: [
+        CheckResult("gpg", FAIL, "archive key 0123456789ABCDEF missing")])
+    response = client.get("/readyz", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert response.status_code == 503 and response.get_json() == {"status": "not ready"}
+
+
 def test_readyz_answers_each_check(client):
-    response = client.get("/readyz")
+    response = client.get("/readyz/details")
     body = response.get_json()
     assert response.status_code == 200, {k: v for k, v in body["checks"].items() if v["status"] == "fail"}
     assert body["status"] == "ready"
@@ -42,7 +71,7 @@ def test_readyz_fails_when_the_schema_differs(app, client, stored, word):
         for revision in stored:
             conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": revision})
     try:
-        response = client.get("/readyz")
+        response = client.get("/readyz/details")
         body = response.get_json()
         assert response.status_code == 503
         assert body["status"] == "not ready"
@@ -65,7 +94,7 @@ class TestRedisDown:
     def test_pages_served_and_readyz_reports_redis(self, client):
         assert client.get("/healthz").status_code == 200
         assert client.get("/").status_code == 200
-        response = client.get("/readyz")
+        response = client.get("/readyz/details")
         body = response.get_json()
         assert response.status_code == 503
         assert body["checks"]["redis"]["status"] == "fail"
@@ -101,7 +130,7 @@ class TestRedisUp:
         return {"REDIS_URL": re.sub(r"/\d+$", "", url) + "/11", "CELERY_QUEUE": "ops-test"}
 
     def test_redis_ok_and_a_missing_worker_only_warns(self, client):
-        response = client.get("/readyz")
+        response = client.get("/readyz/details")
         body = response.get_json()
         assert body["checks"]["redis"]["status"] == "ok"
         assert body["checks"]["celery"]["status"] == "warn", body
@@ -109,7 +138,7 @@ class TestRedisUp:
 
     def test_worker_required_makes_it_fail(self, app, client):
         app.config["READYZ_REQUIRE_WORKER"] = True
-        response = client.get("/readyz")
+        response = client.get("/readyz/details")
         assert response.status_code == 503
         assert response.get_json()["checks"]["celery"]["status"] == "fail"
 

@@ -316,3 +316,17 @@ def test_the_session_identifier_is_flask_logins(forwarded, agent, remote):
     with Flask("x").request_context(dict(environ)):
         expected = _create_identifier()
     assert session_identifier(environ) == expected
+
+
+def test_a_copied_cookie_cannot_cast_after_a_plain_sign_out(app, ready, db_session):
+    """Signing out ends the session on the server: the lean path, like the full app, refuses
+    a copy of its cookie (the full app answers 401) and nothing reaches the board."""
+    voter = ready.voters[0]
+    client, token = ready.sign_in(voter)
+    copied = client.get_cookie("portal_session").value
+    assert client.post("/logout", headers={"X-CSRFToken": token}).status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("portal_session", copied)
+    answer = post(thief, ready.url, ready.ballot(voter, YES_VOTE), token)
+    assert answer.status_code == 401 and lean_answered(ready) == 0
+    assert board_count(db_session, ready.referendum) == 0

@@ -77,9 +77,9 @@ def test_report_from_an_observer_accredited_elsewhere_is_refused_and_audited(
 
 
 @pytest.mark.parametrize(("photos", "message"), [
-    ([NOT_AN_IMAGE], "not an image"),
+    ([NOT_AN_IMAGE], "type_not_allowed"),
     ([b""], "empty"),
-    ([PNG] * 7, "too many"),
+    ([PNG] * 7, "too_many"),
 ])
 def test_report_photos_must_be_images_within_limits(db_session, clock, people, photos, message):
     with pytest.raises(InvalidPhoto, match=message):
@@ -88,7 +88,7 @@ def test_report_photos_must_be_images_within_limits(db_session, clock, people, p
 
 def test_oversized_photo_is_refused(db_session, clock, people, monkeypatch):
     monkeypatch.setattr(filing, "MAX_PHOTO_BYTES", 100)
-    with pytest.raises(InvalidPhoto, match="too large"):
+    with pytest.raises(InvalidPhoto, match="too_large"):
         report(db_session, clock, people.observer(), photos=[PNG + b"\0" * 200])
 
 
