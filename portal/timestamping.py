@@ -11,6 +11,7 @@ the TSA's published certificate), not done here.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
 import requests
@@ -57,7 +58,7 @@ def check_response(der: bytes, message: bytes, nonce: int | None) -> bytes:
         if imprint["hash_algorithm"]["algorithm"].native != "sha256" or \
                 imprint["hashed_message"].native != hashlib.sha256(message).digest():
             raise TimestampError("the stamp is for another digest")
-        if nonce is not None and info["nonce"].native != nonce:
+        if nonce is not None and not hmac.compare_digest(str(info["nonce"].native), str(nonce)):
             raise TimestampError("the stamp answers another request (nonce)")
         _check_signature(signed)
         return token.dump()
