@@ -206,9 +206,6 @@ def enrol_two_factor() -> Any:
 @limiter.limit("10 per minute", methods=["POST"])
 def invitation(token: str) -> Any:
     """The invitee sets their password and enrols TOTP; the link then stops working."""
-    if current_user.is_authenticated:
-        logout_user()
-        session.clear()
     pending = services.pending_invitation(db(), clock(), keys(), token)
     if pending is None:
         return render_template("accounts/invitation.html", valid=False), 404
