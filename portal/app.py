@@ -145,9 +145,6 @@ def _load_user(token: str) -> Any:
     user = get_session().execute(_user_by_id(), {"user_id": user_id}).scalars().first()
     if user is None or not user.is_active or user.session_epoch != epoch:
         return None
-    if user.email is not None and user.totp_enabled_at is None:
-        # Password accounts (officials and observers) hold a session only with TOTP enrolled.
-        return None
     return user
 
 

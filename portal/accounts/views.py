@@ -113,16 +113,16 @@ def login() -> Any:
             _notify_owner(exc.params.get("notify"))
             form.password.errors.append(gettext("Wrong e-mail address or password."))
             return _refuse("accounts/login.html", 401, form=form)
+        # Every password account (officials and observers) confirms with TOTP: the password
+        # alone never starts a session.
         session["login_next"] = form.next.data
-        if user.requires_two_factor:
-            session["pending_user"] = user.id
-            session["pending_epoch"] = user.session_epoch
-            session["pending_at"] = clock().now().timestamp()
-            commit()
-            if user.has_two_factor:
-                return redirect(url_for("accounts.two_factor"))
-            return redirect(url_for("accounts.enrol_two_factor"))
-        return _start_session(user, "password")
+        session["pending_user"] = user.id
+        session["pending_epoch"] = user.session_epoch
+        session["pending_at"] = clock().now().timestamp()
+        commit()
+        if user.has_two_factor:
+            return redirect(url_for("accounts.two_factor"))
+        return redirect(url_for("accounts.enrol_two_factor"))
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/login.html", form=form), status
 
