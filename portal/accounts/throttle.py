@@ -10,6 +10,7 @@ Per source address, the sign-in routes carry ordinary ``limiter.limit`` decorato
 """
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from limits import RateLimitItem, parse_many
 from portal.extensions import limiter
 from portal.web import keys
 
+log = logging.getLogger(__name__)
 DEVICE_COOKIE = "portal_device"
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 _SALT = "sign-in-device-v1"
@@ -68,16 +70,26 @@ def bucket_for(email: str) -> Bucket:
 
 
 def allows(bucket: Bucket) -> bool:
-    """Whether another attempt may be checked now."""
+    """Whether another attempt may be checked now. With the limiter's storage unreachable
+    the attempt is allowed: the per-address limits, which fall back to each process's
+    memory, still hold."""
     if not limiter.enabled:
         return True
-    return all(limiter.limiter.test(item, "sign-in", bucket.key) for item in bucket.limits)
+    try:
+        return all(limiter.limiter.test(item, "sign-in", bucket.key) for item in bucket.limits)
+    except Exception:  # the storage (Redis) failed: answer the sign-in, do not fail it
+        log.warning("sign-in throttle storage unavailable")
+        return True
 
 
 def count_failure(bucket: Bucket) -> None:
-    if limiter.enabled:
+    if not limiter.enabled:
+        return
+    try:
         for item in bucket.limits:
             limiter.limiter.hit(item, "sign-in", bucket.key)
+    except Exception:  # the storage (Redis) failed: the refusal stands, uncounted
+        log.warning("sign-in throttle storage unavailable")
 
 
 def remember_device(response: Response, email: str) -> Response:
