@@ -317,16 +317,22 @@ def _take_totp_step(session: Session, user: User, step: int) -> bool:
 
 def _use_recovery_code(session: Session, clock: Clock, keys: Keys, user: User,
                        normalised: str) -> bool:
-    """Mark the matching unused recovery code used: one statement, one winner. The code is
-    found by its keyed hash (a lookup reveals nothing without the data key)."""
+    """Find the matching unused recovery code (compared in constant time) and mark it used by
+    a conditional ``UPDATE``: of parallel requests with the same code, one wins."""
+    wanted = keys.mac(b"recovery-code-v1", normalised)
+    unused = session.execute(select(RecoveryCode.id, RecoveryCode.code_hash).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).all()
+    match = None
+    for row in unused:
+        if hmac.compare_digest(row.code_hash, wanted):
+            match = row.id
+    if match is None:
+        return False
     used = session.execute(
-        update(RecoveryCode)
-        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None),
-               RecoveryCode.code_hash == keys.mac(b"recovery-code-v1", normalised))
+        update(RecoveryCode).where(RecoveryCode.id == match, RecoveryCode.used_at.is_(None))
         .values(used_at=clock.now()).returning(RecoveryCode.id)
         .execution_options(synchronize_session=False)).first()
-    if used is not None:
-        session.expire(user, ["recovery_codes"])
+    session.expire(user, ["recovery_codes"])
     return used is not None
 
 
@@ -395,8 +401,11 @@ def invite(session: Session, clock: Clock, keys: Keys, actor: User | None, user:
 
 def pending_invitation(session: Session, clock: Clock, keys: Keys, token: str) -> Invitation | None:
     """The unused, unexpired invitation of ``token`` for an active account, else ``None``."""
+    # Found by the keyed hash of a 256-bit random token, as service tokens are: timing reveals
+    # at most a prefix of a hash nobody can compute without the data key.
+    lookup_hash = keys.mac(INVITATION_PURPOSE, token or "")
     invitation = session.scalars(select(Invitation).where(
-        Invitation.token_hash == keys.mac(INVITATION_PURPOSE, token or ""))).first()
+        Invitation.token_hash == lookup_hash)).first()
     if (invitation is None or invitation.used_at is not None
             or invitation.expires_at <= clock.now() or not invitation.user.is_active):
         return None
