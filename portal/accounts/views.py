@@ -68,7 +68,7 @@ def _start_session(user: User, method: str, target: str | None = None) -> Any:
                       at=format_datetime(missed.last_at, "short") if missed.last_at else "—"),
               "error")
     response = redirect(safe_next(target, url_for("main.index")))
-    if user.signs_in_with_password and user.email:
+    if user.email:  # a password account: this browser now counts its failures apart
         throttle.remember_device(response, user.email)
     return response
 
