@@ -1,6 +1,8 @@
 """CVK administrators manage people and roles; every permission change is audited."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from portal.accounts.models import Membership, Role, User
@@ -71,3 +73,15 @@ def test_revoking_a_role_signs_the_person_out_and_is_audited(app, client, people
 def test_commission_chair_cannot_manage_people(client, people, login_as):
     login_as(people.chair())
     assert client.post("/admin/users", data={"email": "x@example.lv", "display_name": "X"}).status_code == 403
+
+
+def test_the_demo_shows_the_invitation_link_it_would_e_mail(client, people, login_as):
+    """Without a mail server in the demo (OTP_SHOW_CODE_ON_SCREEN, refused in production) the
+    administrator sees the link; it works once."""
+    login_as(people.cvk_admin())
+    response = client.post("/admin/users", data={"email": "demo.new@example.lv",
+                                                  "display_name": "Demo Persona"},
+                           follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Uzaicinājuma saite nosūtīta uz demo.new@example.lv" in page
+    assert re.search(r"/invitation/[A-Za-z0-9_-]{40,}", page)
