@@ -52,6 +52,25 @@ def test_a_stranger_cannot_lock_the_owner_out(app, people, db_session, clock):
         assert _login(stranger, user.email, WRONG).status_code == 401
 
 
+def test_a_device_cookie_helps_only_the_account_and_browser_it_was_signed_for(app, people,
+                                                                              db_session, clock):
+    """The stranger cannot escape the throttle with a made-up device cookie, nor with the
+    device cookie their own account got from signing in."""
+    from portal.accounts.throttle import DEVICE_COOKIE
+
+    victim, own = people.observer(), people.observer()
+    db_session.commit()
+    stranger = _browser(app, "10.0.3.1")
+    signed_in = sign_in(stranger, own, clock)  # a device cookie for their own account
+    device = next(h for h in signed_in.headers.getlist("Set-Cookie") if h.startswith(DEVICE_COOKIE))
+    assert "HttpOnly" in device and "SameSite=Lax" in device
+    stranger.post("/logout")
+    assert [_login(stranger, victim.email, WRONG).status_code for _ in range(6)] == \
+        [401] * 5 + [429]
+    stranger.set_cookie(DEVICE_COOKIE, "eyJhIjoieCIsImQiOiJ5In0.forged.signature")
+    assert _login(stranger, victim.email, WRONG).status_code == 429
+
+
 def test_unknown_and_known_addresses_get_the_same_answers_after_the_same_work(
         app, people, db_session, monkeypatch):
     """Enumeration: statuses and pages are the same for an address with an account and one
@@ -183,7 +202,8 @@ def test_the_personal_code_is_not_readable_in_the_session_cookie(app):
 def app_overrides(request):
     if "emailed" in request.node.name:
         return {"MAIL_URL": f"smtp://127.0.0.1:{SMTP_PORT}"}
-    if any(word in request.node.name for word in ("rate", "lock", "throttled", "same")):
+    if any(word in request.node.name for word in ("rate", "lock", "throttled", "same",
+                                                  "device")):
         return {"RATELIMIT_ENABLED": True}
     return {}
 
