@@ -72,6 +72,7 @@ def init_celery(app: Flask) -> Celery:
         },
     )
     app.extensions["celery"] = celery
+    import portal.accounts.tasks  # noqa: F401 - registers the account e-mail tasks
     import portal.cases.tasks  # noqa: F401 - registers the case escalation task
     import portal.messages.tasks  # noqa: F401 - registers the messaging tasks
 

@@ -73,8 +73,15 @@ class Config:
     # Accepted ballot casts answered by portal.voting.lean_cast, in front of Flask (anything
     # else it hands to the full app). Off: every cast takes the full Flask request.
     LEAN_CAST: bool = True
-    LOGIN_MAX_FAILURES: int = 5
-    LOGIN_LOCKOUT_MINUTES: int = 15
+    # Failed sign-in attempts (password or second factor) per account, counted apart for
+    # browsers that carry the account's device cookie from an earlier sign-in: a stranger
+    # failing on purpose slows down other browsers only (portal/accounts/throttle.py).
+    LOGIN_ACCOUNT_LIMIT: str = "5 per 15 minutes"
+    LOGIN_DEVICE_LIMIT: str = "10 per 15 minutes"
+    # The person is e-mailed once this many attempts failed since their last sign-in.
+    LOGIN_NOTIFY_AFTER_FAILURES: int = 5
+    # Invitation links (account activation) stay valid this long.
+    INVITATION_LIFETIME_HOURS: int = 72
     BABEL_DEFAULT_LOCALE: str = "lv"
     BABEL_DEFAULT_TIMEZONE: str = "Europe/Riga"
     LANGUAGES: tuple[str, ...] = ("lv", "en")
@@ -210,6 +217,9 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         VOTER_BALLOT_RATE_LIMIT=env.get("VOTER_BALLOT_RATE_LIMIT",
                                         "20 per 10 minutes; 100 per day"),
         LEAN_CAST=_bool(env.get("LEAN_CAST"), True),
+        LOGIN_ACCOUNT_LIMIT=env.get("LOGIN_ACCOUNT_LIMIT", "5 per 15 minutes"),
+        LOGIN_DEVICE_LIMIT=env.get("LOGIN_DEVICE_LIMIT", "10 per 15 minutes"),
+        INVITATION_LIFETIME_HOURS=int(env.get("INVITATION_LIFETIME_HOURS", "72")),
         SOCKETIO_CHANNEL=env.get("SOCKETIO_CHANNEL", "portal-socketio"),
         CELERY_QUEUE=env.get("CELERY_QUEUE", "portal"),
         LOG_FORMAT=env.get("LOG_FORMAT", "json" if production else "text").strip().lower(),

@@ -20,7 +20,8 @@ class LiveOfficial:
 
 
 def add_official(live: LiveServer, role: str, atvk: str | None = None) -> LiveOfficial:
-    """Create a signed-up official (``role`` a ``Role`` value) on ``live``; sign in with
+    """Create a signed-up official or observer (``role`` a ``Role`` value; an observer is
+    accredited to ``atvk``) with TOTP on ``live``; sign in with
     ``tests.browser.sign_in_official``."""
     from portal.accounts import services as accounts
     from portal.accounts.models import Role
@@ -39,14 +40,16 @@ def add_official(live: LiveServer, role: str, atvk: str | None = None) -> LiveOf
             user = accounts.create_user(session, clock, None, email=email,
                                         display_name=f"Tests {role.replace('_', ' ').title()}",
                                         password=live.demo_password)
-            if atvk is None:
-                commission = get_commission(session, CommissionKind.CVK)
+            muni = None if atvk is None else session.scalars(select(Municipality).where(
+                Municipality.atvk_code == atvk)).one()
+            if Role(role) == Role.OBSERVER:
+                accounts.grant_membership(session, clock, None, user, Role.OBSERVER,
+                                          municipality_id=muni.id)
             else:
-                muni = session.scalars(select(Municipality).where(
-                    Municipality.atvk_code == atvk)).one()
-                commission = get_commission(session, CommissionKind.MUNICIPAL, muni.id)
-            accounts.grant_membership(session, clock, None, user, Role(role),
-                                      commission=commission)
+                commission = (get_commission(session, CommissionKind.CVK) if muni is None else
+                              get_commission(session, CommissionKind.MUNICIPAL, muni.id))
+                accounts.grant_membership(session, clock, None, user, Role(role),
+                                          commission=commission)
             secret = pyotp.random_base32()
             accounts.enable_totp(session, clock, keys, user, secret,
                                  pyotp.TOTP(secret).at(clock.now()))

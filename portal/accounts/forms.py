@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
 
 class LoginForm(FlaskForm):
@@ -41,9 +41,20 @@ class ChangePasswordForm(FlaskForm):
 
 
 class CreateUserForm(FlaskForm):
+    """No password: the person sets their own through the invitation link."""
+
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=12, max=200)])
+
+
+class AcceptInvitationForm(FlaskForm):
+    password = PasswordField(_l("Choose a password"),
+                             validators=[DataRequired(), Length(min=12, max=200)])
+    confirm = PasswordField(_l("The same password again"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+    code = StringField(_l("Six-digit code shown by the app"),
+                       validators=[DataRequired(), Regexp(r"^\s*\d{3}\s?\d{3}\s*$",
+                                                          message=_l("Enter the six digits."))])
 
 
 class GrantForm(FlaskForm):

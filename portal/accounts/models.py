@@ -43,7 +43,7 @@ OFFICIAL_ROLES = CVK_ROLES | COMMISSION_ROLES | INTERNET_COMMISSION_ROLES
 
 
 class User(Base):
-    """A person with an account. Officials and observers sign in with a password (+ TOTP);
+    """A person with an account. Officials and observers sign in with a password and TOTP;
     voters through an identity provider and are identified by a keyed hash of their personal code.
     """
 
@@ -62,8 +62,12 @@ class User(Base):
     totp_enabled_at: Mapped[datetime | None]
     # Last accepted TOTP time-step: a code is never accepted twice.
     totp_last_step: Mapped[int] = mapped_column(default=0)
+    # Failed sign-in attempts (password or second factor) since the last successful sign-in:
+    # the person is told of them by e-mail once they mount up, and at their next sign-in. They
+    # lock nothing, so that a stranger cannot lock an official out by failing on purpose
+    # (throttling is per account and address, ``portal/accounts/throttle.py``).
     failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    last_failed_login_at: Mapped[datetime | None]
     # Bumped by "sign out everywhere": every older session stops working.
     session_epoch: Mapped[int] = mapped_column(default=0)
     pgp_public_key: Mapped[str | None]
@@ -103,8 +107,14 @@ class User(Base):
         return bool(self.roles & OFFICIAL_ROLES)
 
     @property
+    def signs_in_with_password(self) -> bool:
+        """Officials and observers (an e-mail address); voters use an identity provider."""
+        return self.email is not None
+
+    @property
     def requires_two_factor(self) -> bool:
-        return self.is_official
+        """Everyone who signs in with a password confirms with TOTP: officials and observers."""
+        return self.signs_in_with_password or bool(self.roles - {Role.VOTER})
 
     @property
     def has_two_factor(self) -> bool:
@@ -192,3 +202,24 @@ class OneTimeCode(Base):
     expires_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(default=0)
     used_at: Mapped[datetime | None]
+
+
+class Invitation(Base):
+    """A single-use link that activates an account: the invitee sets a password and enrols TOTP.
+
+    Only a keyed hash of the token is stored; the link is consumed by one conditional
+    ``UPDATE`` (unused and unexpired), so two requests with the same link cannot both win.
+    """
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    # Set when the invitee used it, or when a newer invitation replaced it.
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

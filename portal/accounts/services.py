@@ -1,7 +1,11 @@
-"""Account writes: creating people, granting roles, passwords, TOTP, recovery codes, lockout.
+"""Account writes: creating and inviting people, granting roles, passwords, TOTP, recovery
+codes, failed sign-ins.
 
 Every function takes the session and the acting person, checks, writes, audits and raises a
-domain exception when refused; the view decides what the user sees.
+domain exception when refused; the view decides what the user sees. Single-use secrets
+(recovery codes, TOTP time-steps, voter one-time codes, invitations) are consumed by one
+conditional ``UPDATE``: of parallel requests presenting the same secret exactly one wins, and
+every failed attempt is counted by an ``UPDATE … SET n = n + 1`` of its own.
 """
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pyotp
 from argon2 import PasswordHasher
@@ -18,14 +22,16 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import (
     COMMISSION_ROLES,
     CVK_ROLES,
     INTERNET_COMMISSION_ROLES,
     EndedSession,
+    Invitation,
     Membership,
     OneTimeCode,
     RecoveryCode,
@@ -59,14 +65,20 @@ class AccountError(Exception):
 
 
 class InvalidCredentials(AccountError):
+    """``params["notify"]`` is the account's id when its owner should now be told of the
+    failed attempts (``LOGIN_NOTIFY_AFTER_FAILURES`` reached)."""
+
     message = "Wrong e-mail address or password."
 
 
-class AccountLocked(AccountError):
-    message = "Too many failed attempts. The account is locked until %(until)s."
+class InvalidInvitation(AccountError):
+    message = ("This invitation link cannot be used: it was used already, replaced by a newer "
+               "one or has expired. Ask the administrator for a new one.")
 
 
 class InvalidTwoFactorCode(AccountError):
+    """``params["notify"]`` as for ``InvalidCredentials``."""
+
     message = "The code is wrong, expired or already used."
 
 
@@ -128,47 +140,71 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 
 
 def authenticate(session: Session, clock: Clock, email: str, password: str,
-                 context: AuditContext | None = None, *, max_failures: int = 5,
-                 lockout: timedelta = timedelta(minutes=15)) -> User:
-    """Check e-mail and password, counting failures and locking the account after too many.
+                 context: AuditContext | None = None, *, notify_after: int = 5) -> User:
+    """Check e-mail and password.
+
+    An unknown e-mail, an inactive account and one not activated yet cost the same Argon2
+    verification and get the same refusal as a wrong password, so the answer never tells
+    whether an address has an account. Nothing here locks the account: throttling is the
+    caller's (per account and address); a known account's failure is counted for its owner.
 
     Raises:
-        AccountLocked: the account is locked (also after this failure pushed it over the limit).
-        InvalidCredentials: unknown e-mail, wrong password or inactive account.
+        InvalidCredentials: any of the above; ``params["notify"]`` says when to tell the owner.
     """
     user = find_user_by_email(session, email)
-    now = clock.now()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        _check_password(None, password)
-        audit.record(session, clock, user, "login.refused_locked", obj=user, context=context)
-        raise AccountLocked(until=user.locked_until)
-    if user is None or not user.is_active or not _check_password(user.password_hash, password):
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= max_failures:
-                user.locked_until = now + lockout
-                user.failed_logins = 0
-                audit.record(session, clock, user, "login.locked", obj=user, context=context)
-                raise AccountLocked(until=user.locked_until)
-            audit.record(session, clock, user, "login.failed", obj=user, context=context)
-        else:
+    stored = user.password_hash if user is not None and user.is_active else None
+    if not _check_password(stored, password):
+        if user is None:
             audit.record(session, clock, None, "login.failed_unknown", context=context)
-        raise InvalidCredentials()
+            raise InvalidCredentials()
+        failures = count_failed_sign_in(session, clock, user)
+        audit.record(session, clock, user, "login.failed", obj=user, context=context)
+        raise InvalidCredentials(notify=user.id if failures == notify_after else None)
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = _hasher.hash(password)
-    if not user.has_two_factor:  # otherwise the count goes on until the second factor passes
-        user.failed_logins = 0
-        user.locked_until = None
     return user
 
 
+def spend_password_work(password: str) -> None:
+    """The Argon2 work of one verification, for answers given without checking a password
+    (a throttled attempt), so that they take as long as the others."""
+    _check_password(None, password)
+
+
+def count_failed_sign_in(session: Session, clock: Clock, user: User) -> int:
+    """Count one failed attempt (password or second factor) in one statement, so parallel
+    failures are all counted; returns the count since the last successful sign-in."""
+    now = clock.now()
+    count = session.execute(
+        update(User).where(User.id == user.id)
+        .values(failed_logins=User.failed_logins + 1, last_failed_login_at=now)
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)).scalar_one()
+    set_committed_value(user, "failed_logins", count)
+    set_committed_value(user, "last_failed_login_at", now)
+    return count
+
+
+@dataclass(frozen=True)
+class FailedSignIns:
+    """Failed attempts on an account since its previous successful sign-in."""
+
+    count: int
+    last_at: datetime | None
+
+
 def complete_login(session: Session, clock: Clock, user: User, method: str,
-                   context: AuditContext | None = None) -> None:
-    """Record a finished sign-in (after the second factor, where one is needed)."""
+                   context: AuditContext | None = None) -> FailedSignIns | None:
+    """Record a finished sign-in (after the second factor, where one is needed); returns the
+    failed attempts since the previous one, which the person is shown."""
+    missed = (FailedSignIns(user.failed_logins, user.last_failed_login_at)
+              if user.failed_logins else None)
     user.last_login_at = clock.now()
     user.failed_logins = 0
-    user.locked_until = None
-    audit.record(session, clock, user, "login.success", obj=user, context=context, method=method)
+    user.last_failed_login_at = None
+    audit.record(session, clock, user, "login.success", obj=user, context=context, method=method,
+                 failed_before=missed.count if missed else 0)
+    return missed
 
 
 def end_session(session: Session, clock: Clock, user: User, sid_hash: str | None,
@@ -254,44 +290,61 @@ def enable_totp(session: Session, clock: Clock, keys: Keys, user: User, secret: 
 
 
 def verify_second_factor(session: Session, clock: Clock, keys: Keys, user: User, code: str,
-                         context: AuditContext | None = None, *, max_failures: int = 5,
-                         lockout: timedelta = timedelta(minutes=15)) -> str:
+                         context: AuditContext | None = None, *, notify_after: int = 5) -> str:
     """Accept a TOTP code (each time-step once) or an unused recovery code; returns the method.
 
-    Wrong codes count towards the same lockout as wrong passwords, so someone who has the
-    password cannot try the million six-digit codes from many addresses.
+    Both are consumed by one conditional ``UPDATE``, so of parallel requests with the same code
+    exactly one is accepted. Wrong codes count as failed sign-ins like wrong passwords.
 
     Raises:
-        InvalidTwoFactorCode: wrong, expired or replayed code, or the account is locked.
+        InvalidTwoFactorCode: wrong, expired or replayed code; ``params["notify"]`` says when
+            to tell the owner.
     """
-    now = clock.now()
     if user.totp_secret_enc is None:
-        raise InvalidTwoFactorCode()
-    if user.locked_until is not None and user.locked_until > now:
-        audit.record(session, clock, user, "2fa.refused_locked", obj=user, context=context)
         raise InvalidTwoFactorCode()
     secret = keys.open(TOTP_PURPOSE, user.totp_secret_enc).decode()
     step = _matching_step(secret, code, clock.now().timestamp())
-    if step is not None and step > user.totp_last_step:
-        user.totp_last_step = step
+    if step is not None and _take_totp_step(session, user, step):
         return "totp"
     normalised = (code or "").strip().replace("-", "").replace(" ", "").lower()
-    if len(normalised) == 10:
-        wanted = keys.mac(b"recovery-code-v1", normalised)
-        for rc in user.recovery_codes:
-            if rc.used_at is None and hmac.compare_digest(rc.code_hash, wanted):
-                rc.used_at = clock.now()
-                audit.record(session, clock, user, "2fa.recovery_code_used", obj=user,
-                             context=context)
-                return "recovery_code"
+    if len(normalised) == 10 and _use_recovery_code(session, clock, keys, user, normalised):
+        audit.record(session, clock, user, "2fa.recovery_code_used", obj=user, context=context)
+        return "recovery_code"
+    failures = count_failed_sign_in(session, clock, user)
     audit.record(session, clock, user, "2fa.failed", obj=user, context=context,
                  replay=step is not None)
-    user.failed_logins += 1
-    if user.failed_logins >= max_failures:
-        user.locked_until = now + lockout
-        user.failed_logins = 0
-        audit.record(session, clock, user, "login.locked", obj=user, context=context)
-    raise InvalidTwoFactorCode()
+    raise InvalidTwoFactorCode(notify=user.id if failures == notify_after else None)
+
+
+def _take_totp_step(session: Session, user: User, step: int) -> bool:
+    """Record ``step`` as used unless it or a later one was: one statement, one winner."""
+    taken = session.execute(
+        update(User).where(User.id == user.id, User.totp_last_step < step)
+        .values(totp_last_step=step).execution_options(synchronize_session=False)).rowcount
+    if taken:
+        set_committed_value(user, "totp_last_step", step)
+    return bool(taken)
+
+
+def _use_recovery_code(session: Session, clock: Clock, keys: Keys, user: User,
+                       normalised: str) -> bool:
+    """Find the matching unused recovery code (compared in constant time) and mark it used by
+    a conditional ``UPDATE``: of parallel requests with the same code, one wins."""
+    wanted = keys.mac(b"recovery-code-v1", normalised)
+    unused = session.execute(select(RecoveryCode.id, RecoveryCode.code_hash).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).all()
+    match = None
+    for row in unused:
+        if hmac.compare_digest(row.code_hash, wanted):
+            match = row.id
+    if match is None:
+        return False
+    used = session.execute(
+        update(RecoveryCode).where(RecoveryCode.id == match, RecoveryCode.used_at.is_(None))
+        .values(used_at=clock.now()).returning(RecoveryCode.id)
+        .execution_options(synchronize_session=False)).first()
+    session.expire(user, ["recovery_codes"])
+    return used is not None
 
 
 def _new_recovery_codes(session: Session, keys: Keys, user: User) -> list[str]:
@@ -318,7 +371,11 @@ def regenerate_recovery_codes(session: Session, clock: Clock, keys: Keys, user: 
 def create_user(session: Session, clock: Clock, actor: User | None, *, email: str,
                 display_name: str, password: str | None = None, locale: str = "lv",
                 context: AuditContext | None = None) -> User:
-    """Create an account (officials and observers; voters arrive through an identity provider)."""
+    """Create an account (officials and observers; voters arrive through an identity provider).
+
+    People get no password from whoever creates them: ``invite`` gives them a link with which
+    they set their own and enrol TOTP. ``password`` is for the demo seed and tests only.
+    """
     user = User(email=email.strip().lower(), display_name=display_name.strip(),
                 password_hash=hash_password(password) if password else None, locale=locale,
                 created_at=clock.now())
@@ -326,6 +383,84 @@ def create_user(session: Session, clock: Clock, actor: User | None, *, email: st
     session.flush()
     audit.record(session, clock, actor, "user.created", obj=user, context=context)
     return user
+
+
+INVITATION_PURPOSE = b"invitation-v1"
+
+
+def invite(session: Session, clock: Clock, keys: Keys, actor: User | None, user: User, *,
+           lifetime: timedelta, context: AuditContext | None = None) -> tuple[Invitation, str]:
+    """A new activation link for ``user`` and its token; any unused earlier link stops working.
+
+    Only a keyed hash of the token is stored; the caller delivers the token (by e-mail) once
+    the transaction commits.
+    """
+    now = clock.now()
+    session.execute(update(Invitation).where(Invitation.user_id == user.id,
+                                             Invitation.used_at.is_(None))
+                    .values(used_at=now).execution_options(synchronize_session=False))
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(user_id=user.id, token_hash=keys.mac(INVITATION_PURPOSE, token),
+                            created_by_id=actor.id if actor else None, created_at=now,
+                            expires_at=now + lifetime)
+    session.add(invitation)
+    session.flush()
+    audit.record(session, clock, actor, "invitation.created", obj=user, context=context,
+                 expires_at=invitation.expires_at.isoformat())
+    return invitation, token
+
+
+def pending_invitation(session: Session, clock: Clock, keys: Keys, token: str) -> Invitation | None:
+    """The unused, unexpired invitation of ``token`` for an active account, else ``None``."""
+    # Found by the keyed hash of a 256-bit random token, as service tokens are: timing reveals
+    # at most a prefix of a hash nobody can compute without the data key.
+    lookup_hash = keys.mac(INVITATION_PURPOSE, token or "")
+    invitation = session.scalars(select(Invitation).where(
+        Invitation.token_hash == lookup_hash)).first()
+    if (invitation is None or invitation.used_at is not None
+            or invitation.expires_at <= clock.now() or not invitation.user.is_active):
+        return None
+    return invitation
+
+
+def accept_invitation(session: Session, clock: Clock, keys: Keys, token: str, password: str,
+                      totp_secret: str, code: str,
+                      context: AuditContext | None = None) -> tuple[User, list[str]]:
+    """Activate an account from its invitation: the invitee's own password and TOTP, proven
+    by a code. The link is consumed by one conditional ``UPDATE``, so of two requests with it
+    only one activates; returns the account and its fresh recovery codes.
+
+    Raises:
+        InvalidInvitation: unknown, used, replaced or expired link, or an inactive account.
+        WeakPassword: the password is too short (the link stays usable).
+        InvalidTwoFactorCode: the code does not match the secret (the link stays usable).
+    """
+    invitation = pending_invitation(session, clock, keys, token)
+    if invitation is None:
+        audit.record(session, clock, None, "invitation.refused", context=context)
+        raise InvalidInvitation()
+    password_hash = hash_password(password)
+    now = clock.now()
+    step = _matching_step(totp_secret, code, now.timestamp())
+    if step is None:
+        raise InvalidTwoFactorCode()
+    consumed = session.execute(
+        update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None),
+                                 Invitation.expires_at > now)
+        .values(used_at=now).returning(Invitation.id)
+        .execution_options(synchronize_session=False)).first()
+    if consumed is None:
+        audit.record(session, clock, None, "invitation.refused", context=context)
+        raise InvalidInvitation()
+    user = invitation.user
+    user.password_hash = password_hash
+    user.totp_secret_enc = keys.seal(TOTP_PURPOSE, totp_secret.encode())
+    user.totp_enabled_at = now
+    user.totp_last_step = step
+    user.session_epoch += 1  # whatever signed in before (a reset account) is signed out
+    codes = _new_recovery_codes(session, keys, user)
+    audit.record(session, clock, user, "invitation.accepted", obj=user, context=context)
+    return user, codes
 
 
 def grant_membership(session: Session, clock: Clock, actor: User | None, user: User, role: Role, *,
@@ -429,19 +564,35 @@ def redeem_one_time_code(session: Session, clock: Clock, keys: Keys, personal_co
                          code: str) -> User:
     """Sign a voter in with the code sent to them.
 
+    Each try first takes one of the code's ``OTP_MAX_ATTEMPTS`` in one statement, so parallel
+    guesses are all counted and no more than that many are ever compared; the right code is
+    then consumed by a conditional ``UPDATE`` that only one request wins.
+
     Raises:
         InvalidOneTimeCode: no pending code, expired, used, wrong, or too many attempts.
     """
     ref = keys.personal_codes.lookup_hash(personal_code)
     now = clock.now()
-    pending = session.scalars(
-        select(OneTimeCode).where(OneTimeCode.person_ref == ref, OneTimeCode.used_at.is_(None))
-        .order_by(OneTimeCode.id.desc())).first()
-    if pending is None or pending.expires_at <= now or pending.attempts >= OTP_MAX_ATTEMPTS:
+    pending_id = session.scalars(
+        select(OneTimeCode.id).where(OneTimeCode.person_ref == ref, OneTimeCode.used_at.is_(None))
+        .order_by(OneTimeCode.id.desc()).limit(1)).first()
+    if pending_id is None:
+        raise InvalidOneTimeCode()
+    claimed = session.execute(
+        update(OneTimeCode).where(OneTimeCode.id == pending_id, OneTimeCode.used_at.is_(None),
+                                  OneTimeCode.expires_at > now,
+                                  OneTimeCode.attempts < OTP_MAX_ATTEMPTS)
+        .values(attempts=OneTimeCode.attempts + 1).returning(OneTimeCode.code_hash)
+        .execution_options(synchronize_session=False)).first()
+    if claimed is None:
         raise InvalidOneTimeCode()
     wanted = keys.mac(b"otp-v1", ref + (code or "").strip())
-    if not hmac.compare_digest(pending.code_hash, wanted):
-        pending.attempts += 1
+    if not hmac.compare_digest(claimed.code_hash, wanted):
         raise InvalidOneTimeCode()
-    pending.used_at = now
+    used = session.execute(
+        update(OneTimeCode).where(OneTimeCode.id == pending_id, OneTimeCode.used_at.is_(None))
+        .values(used_at=now).returning(OneTimeCode.id)
+        .execution_options(synchronize_session=False)).first()
+    if used is None:
+        raise InvalidOneTimeCode()
     return find_or_create_voter(session, clock, keys, personal_code)

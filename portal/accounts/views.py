@@ -1,9 +1,9 @@
-"""Sign-in for officials (password + TOTP) and voters (identity providers), sign-out."""
+"""Sign-in for officials and observers (password + TOTP; accounts activated by invitation) and
+voters (identity providers), sign-out."""
 from __future__ import annotations
 
 import base64
 import io
-from datetime import timedelta
 from typing import Any
 
 import segno
@@ -22,8 +22,9 @@ from flask import (
 from flask_babel import format_datetime, gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.accounts import services
+from portal.accounts import services, throttle
 from portal.accounts.forms import (
+    AcceptInvitationForm,
     ChangePasswordForm,
     EnrolTwoFactorForm,
     LoginForm,
@@ -33,7 +34,7 @@ from portal.accounts.forms import (
 )
 from portal.accounts.identity import get_oidc_client, oidc_enabled, otp_enabled
 from portal.accounts.models import User
-from portal.database import commit
+from portal.database import commit, on_commit
 from portal.extensions import limiter
 from portal.security import SESSION_ID_KEY, new_session_id, session_id_hash
 from portal.web import audit_context, clock, db, keys, safe_next
@@ -50,9 +51,9 @@ def _refuse(template: str, status: int, **context: Any) -> Any:
     return render_template(template, **context), status
 
 
-def _start_session(user: User, method: str) -> Any:
-    services.complete_login(db(), clock(), user, method, audit_context())
-    target = session.pop("login_next", None)
+def _start_session(user: User, method: str, target: str | None = None) -> Any:
+    missed = services.complete_login(db(), clock(), user, method, audit_context())
+    target = target or session.pop("login_next", None)
     lang = session.get("lang")
     session.clear()  # no fixation: the signed-in session starts empty
     if lang:
@@ -61,7 +62,33 @@ def _start_session(user: User, method: str) -> Any:
     session[SESSION_ID_KEY] = new_session_id()  # what signing out ends (``end_session``)
     session.permanent = True
     session["seen_at"] = session["signed_in_at"] = clock().now().timestamp()
-    return redirect(safe_next(target, url_for("main.index")))
+    if missed is not None:
+        flash(gettext("Failed attempts to sign in to your account since you last signed in: "
+                      "%(count)s (the last at %(at)s). If that was not you, change your password "
+                      "and tell the administrator.", count=missed.count,
+                      at=format_datetime(missed.last_at, "short") if missed.last_at else "—"),
+              "error")
+    response = redirect(safe_next(target, url_for("main.index")))
+    if user.email:  # a password account: this browser now counts its failures apart
+        throttle.remember_device(response, user.email)
+    return response
+
+
+def _notify_owner(notify: object) -> None:
+    """After commit, e-mail the owner of an account whose sign-in attempts keep failing."""
+    if isinstance(notify, int):
+        from portal.accounts.tasks import send_failed_sign_in_notice
+
+        on_commit(lambda: send_failed_sign_in_notice.delay(notify))
+
+
+def _throttled(template: str, password: str | None = None, **context: Any) -> Any:
+    """The answer while an account's attempts from this browser are throttled: the same for
+    every address, known or not, and after the same Argon2 work as a checked password."""
+    if password is not None:
+        services.spend_password_work(password)
+    flash(gettext("Too many attempts. Wait a little and try again."), "error")
+    return render_template(template, **context), 429
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -75,29 +102,28 @@ def login() -> Any:
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
+        bucket = throttle.bucket_for(form.email.data)
+        if not throttle.allows(bucket):
+            return _throttled("accounts/login.html", form.password.data, form=form)
         try:
             user = services.authenticate(
                 db(), clock(), form.email.data, form.password.data, audit_context(),
-                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                lockout=timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]))
-        except services.AccountLocked as exc:
-            form.password.errors.append(gettext(
-                "Too many failed attempts. The account is locked until %(until)s.",
-                until=format_datetime(exc.params["until"], "short")))
-            return _refuse("accounts/login.html", 429, form=form)
-        except services.InvalidCredentials:
+                notify_after=current_app.config["LOGIN_NOTIFY_AFTER_FAILURES"])
+        except services.InvalidCredentials as exc:
+            throttle.count_failure(bucket)
+            _notify_owner(exc.params.get("notify"))
             form.password.errors.append(gettext("Wrong e-mail address or password."))
             return _refuse("accounts/login.html", 401, form=form)
+        # Every password account (officials and observers) confirms with TOTP: the password
+        # alone never starts a session.
         session["login_next"] = form.next.data
-        if user.requires_two_factor:
-            session["pending_user"] = user.id
-            session["pending_epoch"] = user.session_epoch
-            session["pending_at"] = clock().now().timestamp()
-            commit()
-            if user.has_two_factor:
-                return redirect(url_for("accounts.two_factor"))
-            return redirect(url_for("accounts.enrol_two_factor"))
-        return _start_session(user, "password")
+        session["pending_user"] = user.id
+        session["pending_epoch"] = user.session_epoch
+        session["pending_at"] = clock().now().timestamp()
+        commit()
+        if user.has_two_factor:
+            return redirect(url_for("accounts.two_factor"))
+        return redirect(url_for("accounts.enrol_two_factor"))
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/login.html", form=form), status
 
@@ -123,12 +149,16 @@ def two_factor() -> Any:
         return redirect(url_for("accounts.login"))
     form = TwoFactorForm()
     if form.validate_on_submit():
+        bucket = throttle.bucket_for(user.email or "")
+        if not throttle.allows(bucket):
+            return _throttled("accounts/two_factor.html", form=form)
         try:
             method = services.verify_second_factor(
                 db(), clock(), keys(), user, form.code.data, audit_context(),
-                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                lockout=timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]))
-        except services.InvalidTwoFactorCode:
+                notify_after=current_app.config["LOGIN_NOTIFY_AFTER_FAILURES"])
+        except services.InvalidTwoFactorCode as exc:
+            throttle.count_failure(bucket)
+            _notify_owner(exc.params.get("notify"))
             form.code.errors.append(gettext("The code is wrong, expired or already used."))
             return _refuse("accounts/two_factor.html", 401, form=form)
         return _start_session(user, method)
@@ -164,12 +194,49 @@ def enrol_two_factor() -> Any:
             form.code.errors.append(gettext("The code is wrong, expired or already used."))
             return _refuse("accounts/enrol.html", 400, **context)
         session.pop("enrol_secret", None)
+        response = redirect(url_for("accounts.recovery_codes"))
         if not current_user.is_authenticated:
-            _start_session(user, "totp_enrolment")
+            response = _start_session(user, "totp_enrolment", url_for("accounts.recovery_codes"))
         session["show_recovery_codes"] = codes
-        return redirect(url_for("accounts.recovery_codes"))
+        return response
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/enrol.html", **context), status
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def invitation(token: str) -> Any:
+    """The invitee sets their password and enrols TOTP; the link then stops working."""
+    pending = services.pending_invitation(db(), clock(), keys(), token)
+    if pending is None:
+        return render_template("accounts/invitation.html", valid=False), 404
+    key = f"invitation_secret:{pending.id}"
+    secret = session.get(key) or services.new_totp_secret()
+    session[key] = secret
+    form = AcceptInvitationForm()
+    context = {"valid": True, "form": form, "person": pending.user,
+               "qr": _qr_data_uri(services.totp_uri(pending.user, secret)), "secret": secret,
+               "secret_groups": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))}
+    if form.validate_on_submit():
+        try:
+            user, codes = services.accept_invitation(db(), clock(), keys(), token,
+                                                     form.password.data, secret, form.code.data,
+                                                     audit_context())
+        except services.InvalidInvitation:
+            return _refuse("accounts/invitation.html", 404, valid=False)
+        except services.WeakPassword:
+            form.password.errors.append(gettext(
+                "The password must have at least %(min)s characters.",
+                min=services.MIN_PASSWORD_LENGTH))
+            return render_template("accounts/invitation.html", **context), 400
+        except services.InvalidTwoFactorCode:
+            form.code.errors.append(gettext("The code is wrong, expired or already used."))
+            return render_template("accounts/invitation.html", **context), 400
+        response = _start_session(user, "invitation", url_for("accounts.recovery_codes"))
+        session["show_recovery_codes"] = codes
+        return response
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/invitation.html", **context), status
 
 
 @bp.get("/account/recovery-codes")

@@ -1,10 +1,11 @@
 """CVK administrators manage officials' accounts and memberships (every change audited)."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import format_datetime, gettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -13,8 +14,9 @@ from portal.accounts import services
 from portal.accounts.forms import CreateUserForm, GrantForm
 from portal.accounts.labels import ROLE_LABELS
 from portal.accounts.models import Membership, Role, User
+from portal.database import on_commit
 from portal.permissions import Permission, permission_required
-from portal.web import audit_context, clock, db
+from portal.web import audit_context, clock, db, keys
 from referendum_core.organisation import Commission, Municipality
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -41,11 +43,39 @@ def create_user() -> Any:
         people = db().scalars(select(User).where(User.email.is_not(None))).all()
         return render_template("admin/users.html", people=people, form=form), 409
     user = services.create_user(db(), clock(), current_user, email=form.email.data,
-                                display_name=form.display_name.data, password=form.password.data,
-                                context=audit_context())
-    db().flush()
-    flash(gettext("Account created."), "success")
+                                display_name=form.display_name.data, context=audit_context())
+    _invite(user)
     return redirect(url_for("admin.user", user_id=user.id))
+
+
+def _invite(person: User) -> None:
+    """A fresh invitation for ``person``, e-mailed to them once the transaction commits."""
+    from portal.accounts.tasks import invitation_link, send_invitation
+
+    lifetime = timedelta(hours=current_app.config["INVITATION_LIFETIME_HOURS"])
+    invitation, token = services.invite(db(), clock(), keys(), current_user, person,
+                                        lifetime=lifetime, context=audit_context())
+    invitation_id = invitation.id
+    on_commit(lambda: send_invitation.delay(invitation_id, token))
+    flash(gettext("An invitation link was sent to %(email)s. It works once, until %(until)s; "
+                  "the person sets their own password and two-step sign-in with it.",
+                  email=person.email, until=format_datetime(invitation.expires_at, "short")),
+          "success")
+    if current_app.config["OTP_SHOW_CODE_ON_SCREEN"]:
+        # The demo shows what a real deployment only sends by e-mail (refused in production).
+        flash(gettext("Demo: the invitation link is %(link)s", link=invitation_link(token)),
+              "info")
+
+
+@bp.post("/users/<int:user_id>/invitation")
+@permission_required(Permission.MANAGE_USERS)
+def reinvite(user_id: int) -> Any:
+    """A new invitation (the earlier link stops working): for a person who lost access."""
+    person = db().get(User, user_id)
+    if person is None or person.email is None:
+        abort(404)
+    _invite(person)
+    return redirect(url_for("admin.user", user_id=person.id))
 
 
 def _grant_form() -> GrantForm:

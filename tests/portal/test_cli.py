@@ -39,6 +39,8 @@ def test_migrate_seed_twice_and_verify(env):
     assert run("audit", "verify", "--head", head.split(":")[0] + ":" + "0" * 64).exit_code == 1
     code = run("demo-code", "admin@demo.cvk.lv")
     assert code.exit_code == 0 and len(code.output.strip()) == 6
+    observer = run("demo-code", "observer.adazi@demo.cvk.lv")  # observers use TOTP too
+    assert observer.exit_code == 0 and len(observer.output.strip()) == 6
     assert run("demo-code", "someone@else.lv").exit_code != 0
 
 

@@ -89,6 +89,7 @@ def build_world(app: Flask, session: Any, clock: Any, keys: Any, people: Any) ->
         "message_id": message.id, "attachment_id": attachment.id,
         "membership_id": member_other.memberships[0].id, "user_id": member_other.id,
         "filter_id": saved.id, "token_id": token_row.id, "initiative_id": initiative.id,
+        "token": "not-an-invitation",
         "referendum_id": scenario.referendum.id, "protocol_id": 1, "code": "en",
         "filename": "favicon.svg", "tracker": receipt.tracker,
     }

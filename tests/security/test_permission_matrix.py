@@ -80,6 +80,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "accounts.enrol_two_factor"): SIGNED_IN,
     ("POST", "accounts.enrol_two_factor"): SIGNED_IN,
     ("GET", "accounts.recovery_codes"): SIGNED_IN,
+    # Only with a valid link (the matrix's token is not one).
+    ("GET", "accounts.invitation"): NOBODY,
+    ("POST", "accounts.invitation"): NOBODY,
     ("POST", "accounts.regenerate_recovery_codes"): SIGNED_IN,
     # --- administration and audit --------------------------------------------------------
     ("GET", "admin.users"): ADMIN,
@@ -87,6 +90,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "admin.user"): ADMIN,
     ("POST", "admin.grant"): ADMIN,
     ("POST", "admin.revoke"): ADMIN,
+    ("POST", "admin.reinvite"): ADMIN,
     ("GET", "audit.index"): ADMIN,
     ("POST", "audit.verify"): ADMIN,
     # Signed checkpoints of the audit log (seq, head, time): CVK and observers keep copies.

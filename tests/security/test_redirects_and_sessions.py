@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from portal.web import safe_next
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, sign_in
 
 EVIL = [
     "//evil.example/x", "/\\evil.example", "\\\\evil.example", "https:evil.example",
@@ -38,32 +38,30 @@ def test_safe_next_keeps_local_paths():
     assert safe_next("/cases?state=open", "/") == "/cases?state=open"
 
 
-def test_sign_in_never_redirects_off_site(app, people, db_session):
-    user = people.observer(two_factor=False)
+def test_sign_in_never_redirects_off_site(app, people, db_session, clock):
+    user = people.observer()
     db_session.commit()
     for target in EVIL:
         client = app.test_client()
         client.get("/login", query_string={"next": target})
-        response = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                               "next": target})
+        response = sign_in(client, user, clock, next_url=target)
         assert response.status_code == 302, target
         assert _stays_here(response.headers["Location"]), (target, response.headers["Location"])
     client = app.test_client()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                           "next": "/cases"})
+    response = sign_in(client, user, clock, next_url="/cases")
     assert response.headers["Location"].endswith("/cases")
 
 
-def test_sign_in_from_a_query_string_next_never_redirects_off_site(app, people, db_session):
+def test_sign_in_from_a_query_string_next_never_redirects_off_site(app, people, db_session,
+                                                                    clock):
     """``?next=`` arrives URL-decoded (``%2F%2Fevil`` is ``//evil``) and goes through the form."""
-    user = people.observer(two_factor=False)
+    user = people.observer()
     db_session.commit()
     for raw in ("%2F%2Fevil.example", "%5C%5Cevil.example", "https%3Aevil.example"):
         client = app.test_client()
         page = client.get(f"/login?next={raw}").get_data(as_text=True)
         assert "evil.example" not in page or 'name="next"' in page
-        response = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                               "next": urlsplit(f"/?n={raw}").query[2:]})
+        response = sign_in(client, user, clock, next_url=urlsplit(f"/?n={raw}").query[2:])
         assert _stays_here(response.headers["Location"]), raw
 
 
@@ -76,10 +74,10 @@ def test_language_switch_never_redirects_off_site(client):
         "Location"].endswith("/initiatives/")
 
 
-def test_sign_in_starts_a_fresh_session(app, people, db_session):
+def test_sign_in_starts_a_fresh_session(app, people, db_session, clock):
     """Values planted before sign-in (by an attacker who set the victim's cookie) are gone; the
     cookie changes; the pre-sign-in cookie does not carry the signed-in user."""
-    user = people.observer(two_factor=False)
+    user = people.observer()
     db_session.commit()
     client = app.test_client()
     client.get("/login")
@@ -88,7 +86,7 @@ def test_sign_in_starts_a_fresh_session(app, people, db_session):
         sess["login_next"] = "/"
         sess["_user_id"] = "0:0"
     before = client.get_cookie("portal_session").value
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    response = sign_in(client, user, clock)
     assert response.status_code == 302
     after = client.get_cookie("portal_session").value
     assert after != before
@@ -121,11 +119,11 @@ def test_official_sign_in_with_two_factor_also_starts_a_fresh_session(app, peopl
         assert sess["_user_id"] == user.get_id()
 
 
-def test_sign_out_everywhere_invalidates_a_captured_cookie(app, people, db_session):
-    user = people.observer(two_factor=False)
+def test_sign_out_everywhere_invalidates_a_captured_cookie(app, people, db_session, clock):
+    user = people.observer()
     db_session.commit()
     client = app.test_client()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    sign_in(client, user, clock)
     stolen = client.get_cookie("portal_session").value
     assert client.get("/account").status_code == 200
     client.post("/logout/everywhere")

@@ -87,7 +87,7 @@ def _source(obj: object) -> str:
 
 @pytest.mark.parametrize("verifier", [
     "portal.accounts.services:_matching_step",  # TOTP codes
-    "portal.accounts.services:verify_second_factor",  # recovery codes
+    "portal.accounts.services:_use_recovery_code",  # recovery codes
     "portal.accounts.services:redeem_one_time_code",  # voters' one-time codes
     "portal.ops.views:metrics_allowed",  # the metrics bearer token
 ])
@@ -106,6 +106,15 @@ def test_service_tokens_are_found_by_hash_not_by_comparing_plaintext():
     source = _source(tokens.authenticate_token)
     assert "_hash(plaintext)" in source and "== plaintext" not in source
     assert "token_urlsafe(32)" in _source(tokens.issue_service_token)
+
+
+def test_invitations_are_found_by_keyed_hash_of_a_random_token():
+    """As service tokens: the link's token has 256 random bits and only its keyed hash is
+    looked up, so timing reveals nothing an attacker could use."""
+    from portal.accounts import services
+
+    assert "keys.mac(INVITATION_PURPOSE" in _source(services.pending_invitation)
+    assert "token_urlsafe(32)" in _source(services.invite)
 
 
 def test_csrf_tokens_are_checked_in_constant_time():

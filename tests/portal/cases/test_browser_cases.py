@@ -8,22 +8,17 @@ import pytest
 
 from tests.browser import check_a11y, sign_in_official
 from tests.case_factories import PNG
+from tests.live_accounts import add_official
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in_observer(page, live, email):
-    page.goto(f"{live.url}/login")
-    page.get_by_label("E-pasta adrese").fill(email)
-    page.get_by_label("Parole").fill(live.demo_password)
-    page.get_by_role("button", name="Turpināt").click()
 
 
 def test_report_from_phone_triaged_resolved_and_on_the_dashboard(live_server, phone_page,
                                                                  browser):
     live = live_server
     # 1. The observer, on a phone, files a report with a photo.
-    sign_in_observer(phone_page, live, "observer.adazi@demo.cvk.lv")
+    observer = add_official(live, "observer", "0023000")  # a TOTP step of its own
+    sign_in_official(phone_page, live, observer.email)
     phone_page.goto(f"{live.url}/cases/report")
     phone_page.get_by_label("Par ko ir ziņojums?").select_option("ballot_box")
     phone_page.get_by_label("Cik nopietni tas ir?").select_option("high")
