@@ -39,11 +39,36 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
+def _set_foreign_keys(connection, state: str) -> None:  # type: ignore[no-untyped-def]
+    """PRAGMA foreign_keys is ignored inside a transaction, so it goes straight to the driver
+    (whose connection is in autocommit mode, ``portal.database.make_engine``)."""
+    connection.connection.dbapi_connection.execute(f"PRAGMA foreign_keys={state}")
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
-                      compare_type=True)
-    with context.begin_transaction():
-        context.run_migrations()
+    # SQLite alters a table by copying it, dropping the old one and renaming the copy. With
+    # foreign keys enforced, that drop cascades: every row referring to the table (memberships
+    # of users, say) would be deleted. So enforcement is off while migrating, the references
+    # are checked at the end, and enforcement is restored.
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        if connection.in_transaction():
+            connection.commit()
+        _set_foreign_keys(connection, "OFF")
+    try:
+        context.configure(connection=connection, target_metadata=metadata,
+                          render_as_batch=True, compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"migration left broken references: {broken[:5]}")
+    finally:
+        if sqlite:
+            if connection.in_transaction():
+                connection.commit()
+            _set_foreign_keys(connection, "ON")
 
 
 if context.is_offline_mode():

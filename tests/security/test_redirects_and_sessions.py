@@ -142,11 +142,20 @@ def _copy_then_sign_out(app, client, page: str) -> Any:
     return thief.get(page)
 
 
-def test_plain_sign_out_ends_an_observers_session_for_a_copied_cookie(app, people, db_session):
-    user = people.observer(two_factor=False)
+def _sign_in_with_code(client, user, clock) -> None:
+    import pyotp
+
+    clock.advance(timedelta(seconds=60))  # a fresh TOTP step: each is accepted once
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    client.post("/login/2fa", data={"code": pyotp.TOTP(user.test_totp_secret).at(clock.now())})
+
+
+def test_plain_sign_out_ends_an_observers_session_for_a_copied_cookie(app, people, db_session,
+                                                                      clock):
+    user = people.observer()
     db_session.commit()
     client = app.test_client()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    _sign_in_with_code(client, user, clock)
     assert _copy_then_sign_out(app, client, "/account").status_code == 302
 
 
@@ -168,13 +177,14 @@ def test_plain_sign_out_ends_a_voters_session_for_a_copied_cookie(app, people, l
     assert _copy_then_sign_out(app, client, "/account").status_code == 302
 
 
-def test_plain_sign_out_leaves_the_persons_other_sessions_signed_in(app, people, db_session):
+def test_plain_sign_out_leaves_the_persons_other_sessions_signed_in(app, people, db_session,
+                                                                   clock):
     """Unlike "sign out everywhere", a sign-out ends only its own session."""
-    user = people.observer(two_factor=False)
+    user = people.observer()
     db_session.commit()
     phone, laptop = app.test_client(), app.test_client()
     for device in (phone, laptop):
-        device.post("/login", data={"email": user.email, "password": PASSWORD})
+        _sign_in_with_code(device, user, clock)
     phone.post("/logout")
     assert phone.get("/account").status_code == 302
     assert laptop.get("/account").status_code == 200
