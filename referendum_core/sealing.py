@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import LargeBinary
+from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 
 VERSION = 1
@@ -157,11 +158,25 @@ def current_sealer() -> ColumnSealer:
     return sealer
 
 
+class _BlankOnly(TypeDecorator.Comparator):  # type: ignore[type-arg]
+    """SQL on a sealed column may only ask whether it is blank (or NULL): any other comparison,
+    pattern or sort direction would silently run on ciphertext, so it is refused when written."""
+
+    def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
+        blank = op in (operators.eq, operators.ne) and len(other) == 1 and other[0] in ("", b"")
+        null = op in (operators.is_, operators.is_not) and other == (None,)
+        if not (blank or null):
+            raise SealingError(f"a sealed column cannot be used in SQL with {op.__name__}: "
+                               "only a comparison with the blank value is possible")
+        return super().operate(op, *other, **kwargs)
+
+
 class SealedBytes(TypeDecorator[bytes]):
     """Bytes sealed at rest under the column key, bound to ``table.column``."""
 
     impl = LargeBinary
     cache_ok = True
+    comparator_factory = _BlankOnly
 
     def __init__(self, table: str, column: str) -> None:
         super().__init__()
@@ -184,6 +199,7 @@ class SealedText(TypeDecorator[str]):
 
     impl = LargeBinary
     cache_ok = True
+    comparator_factory = _BlankOnly
 
     def __init__(self, table: str, column: str) -> None:
         super().__init__()

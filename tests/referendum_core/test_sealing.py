@@ -80,3 +80,14 @@ def test_blank_texts_stay_a_query(db_session, clock):
         Case.id == case.id, Case.summary == "")) == 1
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Case).where(
         Case.id == case.id, Case.title == "")) == 0
+
+
+def test_sealed_columns_refuse_searching_and_sorting_in_sql():
+    """A search or sort on a sealed column would run on ciphertext: refused when written."""
+    for attempt in (lambda: Case.title.like("%x%"), lambda: Case.title == "x",
+                    lambda: Case.title.desc(), lambda: CaseEvent.note.contains("x"),
+                    lambda: Case.summary > ""):
+        with pytest.raises(sealing.SealingError):
+            attempt()
+    assert str(Case.summary != "").endswith("!= :summary_1")
+    assert "IS NULL" in str(Case.title.is_(None))
