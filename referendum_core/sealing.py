@@ -163,7 +163,8 @@ class _BlankOnly(TypeDecorator.Comparator):  # type: ignore[type-arg]
     pattern or sort direction would silently run on ciphertext, so it is refused when written."""
 
     def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
-        blank = op in (operators.eq, operators.ne) and len(other) == 1 and other[0] in ("", b"")
+        blank = (op in (operators.eq, operators.ne) and len(other) == 1
+                 and isinstance(other[0], str | bytes) and not other[0])
         null = op in (operators.is_, operators.is_not) and other == (None,)
         if not (blank or null):
             raise SealingError(f"a sealed column cannot be used in SQL with {op.__name__}: "
