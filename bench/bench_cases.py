@@ -176,11 +176,12 @@ def run(cases: int, runs: int, db: str | None = None, *, repetitions: int = 1,
         tmp = tempfile.TemporaryDirectory(prefix="bench-cases-")
         url = f"sqlite:///{tmp.name}/bench.sqlite3"
     upgrade(url)
-    officer_id, member_id, case_id = seed(url, cases, echo=echo)
+    # Made first: the seed's case titles are sealed under this app's column key.
     app = create_app({"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "b" * 40,
                       "DATA_KEY": "d" * 40, "WTF_CSRF_ENABLED": False, "REDIS_URL": None,
                       "RATELIMIT_ENABLED": False, "SESSION_IDLE_MINUTES": 10_000},
                      clock=FixedClock(NOW))
+    officer_id, member_id, case_id = seed(url, cases, echo=echo)
     clients = {"officer": signed_in(app, officer_id), "member": signed_in(app, member_id)}
     dialect = app.extensions["portal_db"].engine.dialect.name
     passes = []

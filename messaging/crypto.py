@@ -1,26 +1,21 @@
-"""Per-thread data keys and AES-256-GCM sealing of message parts.
-
-Serialisation (version 1): ``b"\\x01" || nonce (12 bytes) || ciphertext+tag``. The associated
-data binds a ciphertext to its thread and purpose, so a body cannot be moved to another thread
-or swapped with an attachment name without failing authentication.
+"""Per-thread data keys and AES-256-GCM sealing of message parts, with the project's one
+sealing scheme (``referendum_core.sealing``, version-1 serialisation). The associated data
+binds a ciphertext to its thread and purpose, so a body cannot be moved to another thread or
+swapped with an attachment name without failing authentication.
 """
 from __future__ import annotations
 
-import os
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from messaging.exceptions import CryptoError
+from referendum_core import sealing
 
-VERSION = 1
-KEY_BYTES = 32
-NONCE_BYTES = 12
+VERSION = sealing.VERSION
+KEY_BYTES = sealing.KEY_BYTES
+NONCE_BYTES = sealing.NONCE_BYTES
 
 
 def new_data_key() -> bytes:
     """A fresh random 256-bit thread data key."""
-    return AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+    return sealing.new_data_key()
 
 
 def associated_data(thread_id: int, purpose: str) -> bytes:
@@ -29,11 +24,15 @@ def associated_data(thread_id: int, purpose: str) -> bytes:
 
 
 def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    """Encrypt and authenticate ``plaintext`` under ``key``."""
-    if len(key) != KEY_BYTES:
-        raise CryptoError("a thread data key must be 32 bytes")
-    nonce = os.urandom(NONCE_BYTES)
-    return bytes([VERSION]) + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    """Encrypt and authenticate ``plaintext`` under ``key``.
+
+    Raises:
+        CryptoError: the key is not 32 bytes.
+    """
+    try:
+        return sealing.seal(key, plaintext, aad)
+    except sealing.SealingError as exc:
+        raise CryptoError(str(exc)) from exc
 
 
 def open_sealed(key: bytes, sealed: bytes, aad: bytes) -> bytes:
@@ -42,15 +41,10 @@ def open_sealed(key: bytes, sealed: bytes, aad: bytes) -> bytes:
     Raises:
         CryptoError: unknown version, truncated data, wrong key or tampered ciphertext.
     """
-    if len(key) != KEY_BYTES:
-        raise CryptoError("a thread data key must be 32 bytes")
-    if len(sealed) < 1 + NONCE_BYTES + 16 or sealed[0] != VERSION:
-        raise CryptoError("not a version-1 sealed value")
-    nonce, body = sealed[1:1 + NONCE_BYTES], sealed[1 + NONCE_BYTES:]
     try:
-        return AESGCM(key).decrypt(nonce, body, aad)
-    except InvalidTag as exc:
-        raise CryptoError("ciphertext does not authenticate (wrong key or altered)") from exc
+        return sealing.open_sealed(key, sealed, aad)
+    except sealing.SealingError as exc:
+        raise CryptoError(str(exc)) from exc
 
 
 def seal_text(key: bytes, text: str, aad: bytes) -> bytes:

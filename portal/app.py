@@ -20,7 +20,7 @@ from portal.accounts.labels import ROLE_LABELS
 from portal.accounts.services import Keys
 from portal.celery_app import init_celery
 from portal.config import PROJECT_ROOT, Config, from_env
-from portal.database import Database, get_session, rollback
+from portal.database import Database, get_session, init_sealing, rollback
 from portal.extensions import (
     babel,
     csrf,
@@ -77,6 +77,7 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     app.extensions["clock"] = clock or SystemClock()
     app.extensions["calendar"] = WorkingDayCalendar()
     app.extensions["keys"] = Keys(cfg.DATA_KEY)
+    init_sealing(app, cfg.DATA_KEY)
     Database().init_app(app)
     from portal.messages.setup import init_messaging
 

@@ -13,11 +13,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+from referendum_core import sealing
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -132,6 +134,20 @@ class Database:
 
     def new_session(self) -> Session:
         return self.sessionmaker()
+
+
+def init_sealing(app: Flask, data_key: str) -> None:
+    """Give the sealed columns (case texts) this app's column key, derived from ``data_key``;
+    while this app's context is pushed its key is the one in force (``referendum_core.sealing``)."""
+    app.extensions["column_sealer"] = sealing.ColumnSealer(
+        sealing.derive_key(data_key, sealing.COLUMN_KEY_PURPOSE))
+    sealing.configure(sealer=app.extensions["column_sealer"], provider=_current_app_sealer)
+
+
+def _current_app_sealer() -> sealing.ColumnSealer | None:
+    if not has_app_context():
+        return None
+    return current_app.extensions.get("column_sealer")
 
 
 def get_db() -> Database:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, String, Text, select
+from sqlalchemy import Date, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from referendum_core import audit
@@ -28,6 +28,7 @@ from referendum_core.clock import RIGA, Clock, to_riga
 from referendum_core.db import Base
 from referendum_core.organisation import Municipality
 from referendum_core.register import eligibility
+from referendum_core.sealing import SealedText
 
 
 class Subject(StrEnum):
@@ -153,8 +154,9 @@ class Initiative(Base):
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
     subject: Mapped[str] = mapped_column(String(20))
     initiator: Mapped[str] = mapped_column(String(20))
-    question: Mapped[str] = mapped_column(Text)
-    reasons: Mapped[str] = mapped_column(Text)
+    # Public once the commission publishes the initiative, not before: sealed at rest.
+    question: Mapped[str] = mapped_column(SealedText("initiatives", "question"))
+    reasons: Mapped[str] = mapped_column(SealedText("initiatives", "reasons"))
     applicant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Strategy: its approval; construction: the decision's publication (Art. 6).
     basis_date: Mapped[date | None] = mapped_column(Date)

@@ -18,6 +18,7 @@ from portal.accounts import services
 from portal.accounts.models import Role, User
 from portal.database import make_engine
 from portal.migrate import upgrade
+from referendum_core import sealing
 from referendum_core.clock import FixedClock
 from referendum_core.organisation import (
     Commission,
@@ -51,6 +52,14 @@ def _test_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if url:
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def column_key() -> None:
+    """Tests that use a database session without an app seal case texts under the test data
+    key, as an app made with it would (``portal.database.init_sealing``)."""
+    sealing.configure(sealer=sealing.ColumnSealer(
+        sealing.derive_key(TEST_DATA_KEY, sealing.COLUMN_KEY_PURPOSE)))
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,23 @@
 """Alembic: upgrade from empty reaches a schema identical to the models (SecureDrop test_alembic)."""
 from __future__ import annotations
 
+import os
+import uuid
+import warnings
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from portal.database import make_engine
 from portal.migrate import alembic_config, upgrade
 from portal.models import metadata
+from referendum_core.organisation import sync_organisations
 
 
 def test_upgrade_from_empty_matches_models(tmp_path):
@@ -69,3 +79,160 @@ def test_internet_commission_memberships_move_to_their_own_roles(tmp_path):
     engine.dispose()
     assert roles == {1: "internet_commission_member", 2: "internet_commission_chair",
                      3: "commission_member"}
+
+
+# Case texts sealed at rest (revision 5e7a1c0d9b42): rows written before it are sealed by it.
+
+SEALED_REVISION, BEFORE_SEALING = "5e7a1c0d9b42", "a3c8f1d27e60"
+PHOTO = b"\x89PNG\r\n\x1a\nphoto bytes of a ballot box"
+TEXTS = {("cases", "title"): "Urna nav aizzīmogota 161175-19997",
+         ("cases", "summary"): "Sūdzība: personas kods 161175-19997",
+         ("case_observer_reports", "description"): "Urna nav aizzīmogota",
+         ("case_complaints", "contested"): "1. iecirkņa protokols",
+         ("voting_home_requests", "address"): "Gaujas iela 5-2, Ādaži",
+         ("voting_home_requests", "reason"): "Slimības dēļ",
+         ("initiatives", "question"): "Vai atbalstāt?",
+         ("initiatives", "reasons"): "Tāpēc."}
+NOTES = ["Komentārs ar kodu 161175-19997", "", "Vēl viens"]
+
+
+def _filler(column):  # type: ignore[no-untyped-def]
+    """A value for a NOT NULL column the test does not care about."""
+    import datetime as dt
+
+    if column.foreign_keys or isinstance(column.type, sa.Integer):
+        return 1
+    if isinstance(column.type, sa.DateTime):
+        return dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+    if isinstance(column.type, sa.Date):
+        return dt.date(2026, 3, 2)
+    if isinstance(column.type, sa.Boolean):
+        return False
+    if isinstance(column.type, sa.LargeBinary):
+        return b"x"
+    return "x"
+
+
+def _insert(conn, table: str, **values) -> None:  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings():  # SQLite cannot reflect the expression indexes of cases
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
+        reflected = sa.Table(table, sa.MetaData(), autoload_with=conn)
+    row = dict(values)
+    for column in reflected.columns:
+        if column.name in row or column.nullable or column.server_default is not None:
+            continue
+        if column.primary_key and not column.foreign_keys:
+            continue
+        row[column.name] = _filler(column)
+    conn.execute(reflected.insert().values(**row))
+
+
+def _old_rows(url: str) -> None:
+    """Rows of every sealed table, written as the schema before sealing stored them."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        sync_organisations(session)
+        session.commit()
+    texts = {column: value for (_table, column), value in TEXTS.items()}
+    with engine.begin() as conn:
+        _insert(conn, "cases", id=1, type="observer_report", state="submitted",
+                title=texts["title"], summary=texts["summary"])
+        for note in NOTES:
+            _insert(conn, "case_events", case_id=1, kind="comment", note=note)
+        _insert(conn, "case_observer_reports", case_id=1, category="ballot_box",
+                severity="high", description=texts["description"])
+        _insert(conn, "case_complaints", case_id=1, grounds="count_protocol",
+                applicant_kind="voter", contested=texts["contested"])
+        _insert(conn, "case_photos", case_id=1, content_type="image/png", size=len(PHOTO),
+                sha256="0" * 64, data=PHOTO)
+        _insert(conn, "voting_referendums", id=1, case_id=1, election_id="e-1")
+        _insert(conn, "voting_home_requests", case_id=1, referendum_id=1, person_ref="p",
+                address=texts["address"], reason=texts["reason"])
+        _insert(conn, "initiatives", case_id=1, question=texts["question"],
+                reasons=texts["reasons"])
+    engine.dispose()
+
+
+def _raw(url: str) -> dict[tuple[str, str], object]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        found: dict[tuple[str, str], object] = {
+            (table, column): conn.execute(sa.text(f"SELECT {column} FROM {table}")).scalar_one()  # noqa: S608
+            for table, column in TEXTS}
+        found[("case_photos", "data")] = conn.execute(
+            sa.text("SELECT data FROM case_photos")).scalar_one()
+        found[("case_events", "note")] = [bytes(n) if isinstance(n, bytes | memoryview) else n
+                                          for n in conn.execute(sa.text(
+                                              "SELECT note FROM case_events ORDER BY id")).scalars()]
+    engine.dispose()
+    return found
+
+
+def _check_sealing_migration(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from referendum_core.cases.models import Case, CasePhoto
+    from referendum_core.initiatives import Initiative
+    from referendum_core.voting.models import HomeVotingRequest
+    from tests.conftest import TEST_DATA_KEY
+
+    # The migration reads DATA_KEY as the portal does (the environment here); the tests' own
+    # column key (tests/conftest.py ``column_key``) is derived from the same value.
+    monkeypatch.setenv("DATA_KEY", TEST_DATA_KEY)
+    upgrade(url, BEFORE_SEALING)
+    _old_rows(url)
+    upgrade(url, SEALED_REVISION)
+
+    raw = _raw(url)
+    for (table, column), plain in TEXTS.items():
+        stored = bytes(raw[(table, column)])
+        assert stored[:1] == b"\x01" and plain.encode() not in stored, (table, column)
+    assert PHOTO not in bytes(raw[("case_photos", "data")])
+    notes = raw[("case_events", "note")]
+    assert notes[1] == b"" and not any(n and n.encode() in s for n, s in zip(NOTES, notes, strict=True))
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        case = session.get(Case, 1)
+        assert (case.title, case.summary) == (TEXTS[("cases", "title")],
+                                              TEXTS[("cases", "summary")])
+        assert [e.note for e in case.events] == NOTES
+        assert case.observer_report.description == TEXTS[("case_observer_reports", "description")]
+        assert case.complaint.contested == TEXTS[("case_complaints", "contested")]
+        assert session.scalars(sa.select(CasePhoto.data)).one() == PHOTO
+        home = session.get(HomeVotingRequest, 1)
+        assert (home.address, home.reason) == (TEXTS[("voting_home_requests", "address")],
+                                               TEXTS[("voting_home_requests", "reason")])
+        initiative = session.scalars(sa.select(Initiative)).one()
+        assert (initiative.question, initiative.reasons) == (
+            TEXTS[("initiatives", "question")], TEXTS[("initiatives", "reasons")])
+    engine.dispose()
+
+    # Down and up again: the texts come back in the clear and are sealed once more.
+    command.downgrade(alembic_config(url), BEFORE_SEALING)
+    raw = _raw(url)
+    assert {key: raw[key] for key in TEXTS} == TEXTS
+    assert bytes(raw[("case_photos", "data")]) == PHOTO and raw[("case_events", "note")] == NOTES
+    upgrade(url)
+    assert bytes(_raw(url)[("cases", "title")])[:1] == b"\x01"
+
+
+def test_sealing_migration_seals_existing_case_texts_on_sqlite(tmp_path, monkeypatch):
+    _check_sealing_migration(f"sqlite:///{tmp_path / 'old.sqlite3'}", monkeypatch)
+
+
+@pytest.mark.postgres
+def test_sealing_migration_seals_existing_case_texts_on_postgresql(monkeypatch):
+    base = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+    if not base.startswith("postgresql"):
+        pytest.skip("PORTAL_TEST_DATABASE_URL is not a PostgreSQL database")
+    name = f"sealing_mig_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        _check_sealing_migration(
+            make_url(base).set(database=name).render_as_string(hide_password=False),
+            monkeypatch)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

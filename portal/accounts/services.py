@@ -20,8 +20,6 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -38,7 +36,7 @@ from portal.accounts.models import (
     Role,
     User,
 )
-from referendum_core import audit
+from referendum_core import audit, sealing
 from referendum_core.audit import AuditContext
 from referendum_core.clock import Clock
 from referendum_core.organisation import Commission, CommissionKind
@@ -97,8 +95,7 @@ class Keys:
     data_key: str
 
     def _derive(self, purpose: bytes) -> bytes:
-        return HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose).derive(
-            self.data_key.encode())
+        return sealing.derive_key(self.data_key, purpose)
 
     def derived_key(self, purpose: bytes) -> bytes:
         """A 32-byte key for ``purpose``, derived from the data key (HKDF-SHA256)."""

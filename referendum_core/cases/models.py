@@ -11,10 +11,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referendum_core.db import Base
+from referendum_core.sealing import SealedBytes, SealedText
 
 
 class CaseType(StrEnum):
@@ -78,8 +79,10 @@ class Case(Base):
     is_open: Mapped[bool] = mapped_column(default=True)
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"))
     polling_station_id: Mapped[int | None] = mapped_column(ForeignKey("polling_stations.id"))
-    title: Mapped[str] = mapped_column(String(200))
-    summary: Mapped[str] = mapped_column(Text, default="")
+    # Texts people type (a title repeats the first line of a report or what a complaint
+    # contests) are sealed at rest; what queues filter and sort by above and below stays plain.
+    title: Mapped[str] = mapped_column(SealedText("cases", "title"))
+    summary: Mapped[str] = mapped_column(SealedText("cases", "summary"), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     # Which party must act next ("commission", "cvk", "requester"); set by the workflow.
     owner_party: Mapped[str] = mapped_column(String(20), default="commission")
@@ -135,7 +138,7 @@ class CaseEvent(Base):
     transition: Mapped[str | None] = mapped_column(String(40))
     from_state: Mapped[str | None] = mapped_column(String(40))
     to_state: Mapped[str | None] = mapped_column(String(40))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(SealedText("case_events", "note"), default="")
     # The case's deadline when the event happened (so "closed late" is a query on events).
     deadline_at: Mapped[datetime | None]
     data: Mapped[str] = mapped_column(Text, default="{}")
@@ -156,7 +159,7 @@ class ObserverReport(Base):
                                          primary_key=True)
     category: Mapped[str] = mapped_column(String(40))
     severity: Mapped[str] = mapped_column(String(20))
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(SealedText("case_observer_reports", "description"))
     observed_at: Mapped[datetime | None]
 
     case: Mapped[Case] = relationship(back_populates="observer_report")
@@ -171,7 +174,7 @@ class ComplaintDetails(Base):
                                          primary_key=True)
     grounds: Mapped[str] = mapped_column(String(40))
     applicant_kind: Mapped[str] = mapped_column(String(20))
-    contested: Mapped[str] = mapped_column(String(300))
+    contested: Mapped[str] = mapped_column(SealedText("case_complaints", "contested"))
     decision: Mapped[str | None] = mapped_column(String(20))
     decided_at: Mapped[datetime | None]
     court_deadline_at: Mapped[datetime | None]
@@ -189,7 +192,7 @@ class CasePhoto(Base):
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes] = mapped_column(SealedBytes("case_photos", "data"))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime]
 

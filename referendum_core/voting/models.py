@@ -28,6 +28,7 @@ from referendum_core.cases.models import Case
 from referendum_core.crypto.board import EMPTY_HEAD
 from referendum_core.db import Base
 from referendum_core.organisation import Municipality, PollingStation
+from referendum_core.sealing import SealedText
 
 ZERO_HEAD = EMPTY_HEAD.hex()
 YES, NO = "yes", "no"
@@ -294,8 +295,9 @@ class HomeVotingRequest(Base):
                                          primary_key=True)
     referendum_id: Mapped[int] = mapped_column(ForeignKey("voting_referendums.id"))
     person_ref: Mapped[str] = mapped_column(String(64))
-    address: Mapped[str] = mapped_column(Text)
-    reason: Mapped[str] = mapped_column(Text)
+    # Where the voter is and why (often health information): sealed at rest.
+    address: Mapped[str] = mapped_column(SealedText("voting_home_requests", "address"))
+    reason: Mapped[str] = mapped_column(SealedText("voting_home_requests", "reason"))
     # True when a commission member entered the written request on the voter's behalf.
     entered_by_commission: Mapped[bool] = mapped_column(Boolean, default=False)
     requested_at: Mapped[datetime]
