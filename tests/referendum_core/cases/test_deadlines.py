@@ -32,16 +32,17 @@ def last_day(when: datetime) -> date:
 
 
 # Art. 20(7): count protocol -> commission within 3 working days, decides within 3, court within 5.
-def test_art_20_7_filing_window_skips_midsummer_and_the_substituted_day_off():
-    # Referendum on Saturday 20 June 2026; 22 June is a day off, 23-24 June are Midsummer.
+def test_art_20_7_filing_window_skips_midsummer_and_counts_the_worked_saturday():
+    # Referendum on Saturday 20 June 2026; 22 June is the bridge day off, 23-24 June are
+    # Midsummer, and Saturday 27 June is worked in exchange for 22 June: 25, 26, 27 June.
     assert last_day(complaint_filing_deadline(CAL, Grounds.COUNT_PROTOCOL, date(2026, 6, 20))) \
-        == date(2026, 6, 29)
+        == date(2026, 6, 27)
 
 
 def test_art_20_7_commission_decides_within_3_working_days():
     rule = APPEAL_RULES[Grounds.COUNT_PROTOCOL]
     assert rule.article == "Art. 20(7)"
-    assert last_day(rule.decide_within.ends_at(CAL, riga(2026, 6, 29))) == date(2026, 7, 2)
+    assert last_day(rule.decide_within.ends_at(CAL, riga(2026, 6, 27))) == date(2026, 7, 1)
     # Filed on a Friday: the weekend does not count.
     assert last_day(rule.decide_within.ends_at(CAL, riga(2026, 3, 6))) == date(2026, 3, 11)
 
