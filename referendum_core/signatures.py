@@ -20,17 +20,16 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from referendum_core import audit
 from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
-from referendum_core.cases.models import Case, CaseType
-from referendum_core.cases.services import open_case, transition_case
+from referendum_core.cases.models import Case
+from referendum_core.cases.services import transition_case
 from referendum_core.cases.workflows import Party
 from referendum_core.clock import RIGA, Clock, to_riga
 from referendum_core.db import Base
 from referendum_core.initiatives import (
     CHECK_WORKING_DAYS,
     ORGANISER_TOLD_WORKING_DAYS,
-    REFERENDUM_WITHIN_MONTHS,
     Initiative,
-    add_months,
+    open_referendum,
 )
 from referendum_core.register import (
     Eligibility,
@@ -38,7 +37,6 @@ from referendum_core.register import (
     PersonRecord,
     assess,
     eligibility,
-    freeze_voter_list,
 )
 
 
@@ -240,8 +238,11 @@ def close_due_collections(session: Session, clock: Clock, calendar: WorkingDayCa
         closed_day = to_riga(now).date()
         initiative.closed_at = now
         initiative.signatures_at_close = count_signatures(session, initiative)
+        # Art. 26: counted from the day after the last day of the collection, whenever the
+        # job runs.
+        last_day = initiative.collection_last_day or closed_day
         initiative.organiser_told_by = calendar.add_working_days(
-            closed_day, ORGANISER_TOLD_WORKING_DAYS)
+            last_day, ORGANISER_TOLD_WORKING_DAYS)
         initiative.check_due_on = calendar.add_working_days(closed_day, CHECK_WORKING_DAYS)
         audit.record(session, clock, None, "initiative.collection_closed", obj=initiative,
                      signatures=initiative.signatures_at_close)
@@ -339,37 +340,3 @@ def _finish_check(session: Session, clock: Clock, calendar: WorkingDayCalendar,
     if reached:
         open_referendum(session, clock, calendar, actor, initiative, context=context)
     return CheckProgress(initiative.checked, initiative.check_total, True, valid, reached)
-
-
-def open_referendum(session: Session, clock: Clock, calendar: WorkingDayCalendar,
-                    actor: Actor | None, initiative: Initiative, *,
-                    context: AuditContext | None = None) -> Case:
-    """Open the referendum case of an initiative that reached its threshold, to be held no
-    later than 4 months after the decision (Art. 13(4)), and freeze its voter list on the
-    decision day (Art. 7(2)). Idempotent."""
-    if initiative.referendum_case_id is not None:
-        return session.get(Case, initiative.referendum_case_id)  # type: ignore[return-value]
-    _ensure_referendum_workflow()
-    today = to_riga(clock.now()).date()
-    case = open_case(session, clock, actor, case_type=CaseType.REFERENDUM,
-                     title=initiative.question[:200], summary=initiative.reasons[:2000],
-                     municipality_id=initiative.municipality_id,
-                     parent_case_id=initiative.case_id, calendar=calendar, context=context)
-    latest = add_months(today, REFERENDUM_WITHIN_MONTHS)
-    case.deadline_at = datetime.combine(latest, time.max, tzinfo=RIGA).astimezone(UTC)
-    case.deadline_basis = "Art. 13(4)"
-    initiative.referendum_case_id = case.id
-    initiative.referendum_due_on = latest
-    session.flush()
-    freeze_voter_list(session, clock, actor, initiative.municipality, today, case_id=case.id,
-                      context=context)
-    audit.record(session, clock, actor, "initiative.referendum_opened", obj=initiative,
-                 context=context, referendum_case_id=case.id, latest_day=latest.isoformat())
-    return case
-
-
-def _ensure_referendum_workflow() -> None:
-    """The referendum workflow belongs to the voting module, which registers it on import."""
-    from referendum_core.voting.workflow import ensure_registered
-
-    ensure_registered()

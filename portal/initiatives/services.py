@@ -36,8 +36,10 @@ def decide(session: Session, clock: Clock, calendar: WorkingDayCalendar, actor: 
     if initiative.decision == "can":
         notify(session, clock, initiative, (
             f"Pašvaldība nolēma, ka referendumu var rīkot. Jautājums: „{initiative.question}”. "
-            f"Nepieciešami {initiative.signatures_needed} paraksti. Parakstu vākšana sākas "
-            f"{initiative.published_on:%d.%m.%Y} un ilgst 30 dienas."))
+            f"Nepieciešami {initiative.signatures_needed} paraksti. Parakstus vāc 30 dienas: "
+            f"no {initiative.collection_first_day:%d.%m.%Y} līdz "
+            f"{initiative.collection_last_day:%d.%m.%Y}; vākšana beidzas "
+            f"{initiative.collection_last_day:%d.%m.%Y} plkst. 24.00 (Rīgas laiks)."))
     else:
         notify(session, clock, initiative, "Pašvaldība nolēma, ka referendumu rīkot nevar.")
     return initiative

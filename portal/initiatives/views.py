@@ -55,6 +55,8 @@ def error_text(error: Exception) -> str:
         "council_majority_missing": gettext("The council needs at least two thirds of all "
                                             "councillors (Art. 8(2))."),
         "council_own_dismissal": gettext("The council cannot initiate its own dismissal."),
+        "council_decision_missing": gettext("The council's decision needs its date (not in "
+                                            "the future) and number (Art. 8(2))."),
         "missing_text": gettext("Fill in the question and the reasons."),
         "missing_base_figure": gettext("The municipality's figures from the last council "
                                        "elections are missing; ask CVK to record them."),

@@ -172,6 +172,14 @@ def refusal_text(err: Exception) -> str:
             return gettext("Protocols of these polling stations are missing or unconfirmed: "
                            "%(stations)s.", stations=", ".join(
                                str(n) for n in err.params.get("stations", [])))
+        if err.reason == "base_figure_missing":
+            if err.params.get("field") == "participants_at_last_election":
+                return gettext("The number of people who took part in the last council "
+                               "elections is not recorded, so the result cannot be judged "
+                               "(Art. 22(3)). Ask CVK to record it, then approve the result.")
+            return gettext("The number of voters on the lists at the last council elections "
+                           "is not recorded, so the result cannot be judged (Art. 22(1)). Ask "
+                           "CVK to record it, then approve the result.")
         return gettext("Registration envelopes are not yet checked against the voter "
                        "register.")
     if isinstance(err, InvalidSetup):

@@ -62,6 +62,13 @@ def rfc3339(when: datetime) -> str:
     return when.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def base_figure_for(subject: str) -> str:
+    """Art. 22: the municipality's figure from the last council elections the result is judged
+    by: the participants for a dismissal (22(3)), the voters on the lists otherwise (22(1))."""
+    return "participants_at_last_election" if subject == DISMISSAL \
+        else "voters_at_last_election"
+
+
 @dataclass(frozen=True)
 class Validity:
     """Art. 22: whether the referendum took place (quorum) and whether the proposal passed."""
@@ -83,17 +90,21 @@ def assess_validity(subject: str, *, participants: int, votes_for: int, votes_ag
     last council elections); passed if valid and more than half of the participants voted "par".
     Dismissal: passed if a majority voted "par" and the "par" votes are at least 2/3 of those who
     took part in the last council elections; there is no separate quorum.
-    A missing base figure makes the referendum not valid (it cannot be shown to be).
+    Without the base figure the result cannot be judged at all: ``approve_results`` refuses
+    before it gets here, and a caller that does not is told so.
+
+    Raises:
+        ValueError: the base figure this subject is judged by is missing.
     """
     majority = 2 * votes_for > participants
     if subject == DISMISSAL:
         if participants_base is None:
-            return Validity(participants, votes_for, votes_against, False, False, None, None)
+            raise ValueError("Art. 22(3) needs the participants at the last council elections")
         for_needed = -(-2 * participants_base // 3)  # ceil(2/3 * base)
         passed = majority and votes_for >= for_needed
         return Validity(participants, votes_for, votes_against, True, passed, None, for_needed)
     if voters_base is None:
-        return Validity(participants, votes_for, votes_against, False, False, None, None)
+        raise ValueError("Art. 22(1) needs the voters on the lists at the last council elections")
     quorum = -(-voters_base // 3)  # ceil(base / 3)
     valid = participants >= quorum
     return Validity(participants, votes_for, votes_against, valid, valid and majority, quorum,

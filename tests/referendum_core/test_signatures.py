@@ -38,6 +38,8 @@ from tests.register_data import add_land, add_person, code_for
 
 CAL = WorkingDayCalendar()
 OPEN = datetime(2026, 3, 5, 8, tzinfo=UTC)
+# Art. 10(8): 30 days from 5 March: the last day is 3 April, closing at 24:00 Riga time (EEST).
+CLOSES = datetime(2026, 4, 3, 21, 0, tzinfo=UTC)  # 00:00 on 4 April in Riga
 AFTER = datetime(2026, 4, 4, 21, 0, tzinfo=UTC)  # 00:00 on 5 April in Riga
 
 
@@ -63,7 +65,7 @@ def initiative(db_session, clock, adazi, voters, people):
     item = submit_initiative(db_session, clock, CAL, chair, municipality=adazi,
                              subject=Subject.STRATEGY, basis_date=date(2026, 2, 1),
                              question="Vai atbalstāt?", reasons="Pamatojums.",
-                             initiator="council", council_votes_for=10, council_size=15)
+                             person_ref=voters[5])
     decide_initiative(db_session, clock, CAL, chair, item, can=True)
     clock.set(OPEN)
     publish_due_initiatives(db_session, clock, CAL)
@@ -74,8 +76,7 @@ def test_art10_8_signing_before_publication_is_refused(db_session, clock, adazi,
                                                         people):
     item = submit_initiative(db_session, clock, CAL, people.chair(), municipality=adazi,
                              subject=Subject.STRATEGY, basis_date=date(2026, 2, 1),
-                             question="Q?", reasons="R.", initiator="council",
-                             council_votes_for=10, council_size=15)
+                             question="Q?", reasons="R.", person_ref=voters[5])
     decide_initiative(db_session, clock, CAL, people.chair(), item, can=True)
     with pytest.raises(CollectionClosed):
         sign_online(db_session, clock, None, item, voters[0])
@@ -102,9 +103,10 @@ def test_art7_ineligible_signer_is_refused(db_session, clock, keys, initiative, 
 
 
 def test_art10_8_signing_after_the_deadline_is_refused(db_session, clock, initiative, voters):
-    clock.set(AFTER - timedelta(seconds=1))
+    """Art. 10(8): exactly 30 days; a signature at 23:59:59 on the 30th day counts."""
+    clock.set(CLOSES - timedelta(seconds=1))
     sign_online(db_session, clock, None, initiative, voters[0])
-    clock.set(AFTER)
+    clock.set(CLOSES)
     with pytest.raises(CollectionClosed):
         sign_online(db_session, clock, None, initiative, voters[1])
 
@@ -154,10 +156,21 @@ def test_art10_8_art26_collection_closes_by_itself(db_session, clock, initiative
     clock.set(AFTER)
     assert close_due_collections(db_session, clock, CAL) == [initiative]
     assert initiative.case.state == "collected" and initiative.signatures_at_close == 1
-    # Art. 26: organiser told within 3 working days; Art. 13: check within 20 working days.
+    # Art. 26: organiser told within 3 working days from the day after the last day (Friday
+    # 3 April); Art. 13: check within 20 working days.
     assert initiative.organiser_told_by == date(2026, 4, 9)  # 6 April is Easter Monday
     assert initiative.check_due_on == CAL.add_working_days(date(2026, 4, 5), 20)
     assert close_due_collections(db_session, clock, CAL) == []
+
+
+def test_art26_organiser_deadline_counts_from_the_last_day_even_when_the_job_runs_late(
+        db_session, clock, initiative):
+    """Art. 26: 3 working days counted from the day after the 30th day (3 April 2026), not
+    from the day the closing job happened to run."""
+    clock.set(datetime(2026, 4, 7, 9, tzinfo=UTC))
+    assert close_due_collections(db_session, clock, CAL) == [initiative]
+    assert initiative.collection_last_day == date(2026, 4, 3)
+    assert initiative.organiser_told_by == date(2026, 4, 9)
 
 
 def test_art13_check_drops_ineligible_and_duplicates_keeps_in_person_and_opens_referendum(

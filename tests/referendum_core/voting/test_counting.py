@@ -32,6 +32,7 @@ from referendum_core.voting.exceptions import (
     WrongStage,
 )
 from referendum_core.voting.models import Stage
+from referendum_core.voting.results import result_of
 from tests.voting_support import (
     AFTER_CLOSE,
     NO_VOTE,
@@ -164,6 +165,23 @@ def test_art22_approved_result_combines_online_and_stations(db_session, clock, v
     assert ref.case.closed_at <= ref.results_due_at
     with pytest.raises(WrongStage):
         approve_results(db_session, clock, None, voted.chair, ref)
+
+
+def test_art22_1_missing_base_figure_refuses_approval_and_records_nothing(db_session, clock,
+                                                                         voted):
+    """Art. 22(1): no base figure, no verdict: approval is refused, never "not valid"."""
+    voted.municipality.voters_at_last_election = None
+    ref = _tally(db_session, clock, voted)
+    protocol = enter_protocol(db_session, clock, voted.members[0], ref, voted.station,
+                              ballots_issued=1, votes_for=1, votes_against=0, invalid=0)
+    confirm_protocol(db_session, clock, voted.members[1], protocol)
+    with pytest.raises(ResultsNotReady) as err:
+        approve_results(db_session, clock, None, voted.chair, ref)
+    assert err.value.reason == "base_figure_missing"
+    assert err.value.params["field"] == "voters_at_last_election"
+    assert ref.stage == Stage.TALLIED and result_of(db_session, ref) is None
+    voted.municipality.voters_at_last_election = 9
+    assert approve_results(db_session, clock, None, voted.chair, ref).is_valid
 
 
 def test_exported_record_passes_referendum_verify(db_session, clock, voted, tmp_path, capsys):

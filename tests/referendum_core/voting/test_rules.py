@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.clock import to_riga
 from referendum_core.voting.rules import (
@@ -79,7 +81,11 @@ def test_art22_3_dismissal_needs_majority_and_two_thirds_of_last_participants():
     assert no_majority.is_passed is False
 
 
-def test_art22_missing_base_figure_is_not_valid():
-    result = assess_validity("strategy", participants=10, votes_for=10, votes_against=0,
-                             voters_base=None, participants_base=None)
-    assert (result.is_valid, result.is_passed) == (False, False)
+def test_art22_missing_base_figure_is_never_judged_not_valid():
+    """Art. 22(1), 22(3): without the base figure there is no verdict, not a "not valid" one."""
+    with pytest.raises(ValueError):
+        assess_validity("strategy", participants=10, votes_for=10, votes_against=0,
+                        voters_base=None, participants_base=60)
+    with pytest.raises(ValueError):
+        assess_validity("dismissal", participants=10, votes_for=10, votes_against=0,
+                        voters_base=100, participants_base=None)
