@@ -12,10 +12,13 @@ from sqlalchemy.orm import Session
 from portal.accounts import services
 from portal.accounts.models import Role, User
 from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.cases.models import Case, CaseType
+from referendum_core.cases.services import open_case
 from referendum_core.clock import RIGA, FixedClock
 from referendum_core.crypto import encrypt_ballot, generate_trustee_key, partial_decrypt
 from referendum_core.crypto.keys import TrusteeSecret
 from referendum_core.crypto.tally import aggregate_from_json, aggregate_to_json
+from referendum_core.initiatives import Initiative, open_referendum
 from referendum_core.organisation import (
     CommissionKind,
     Municipality,
@@ -100,6 +103,25 @@ def official(session: Session, clock: FixedClock, name: str, role: Role, commiss
     return user
 
 
+def referendum_case(session: Session, clock: FixedClock, muni: Municipality, subject: str,
+                    question: str, decided_on: date = date(2026, 2, 26)) -> Case:
+    """A factory: the scheduled referendum case of an initiative that reached its threshold on
+    ``decided_on`` (the initiative's own steps are tested in ``test_initiatives`` and
+    ``test_signatures``), so voting tests can set up any subject, a dismissal included."""
+    case = open_case(session, clock, None, case_type=CaseType.INITIATIVE, title=question,
+                     municipality_id=muni.id, calendar=CALENDAR)
+    initiative = Initiative(
+        case=case, municipality_id=muni.id, subject=subject, initiator="residents",
+        question=question, reasons="Pamatojums.", submitted_at=clock.now(),
+        decision_due_on=decided_on, decision="can")
+    session.add(initiative)
+    session.flush()
+    referendum = open_referendum(session, clock, CALENDAR, None, initiative,
+                                 decided_on=decided_on)
+    session.flush()
+    return referendum
+
+
 def build_scenario(session: Session, clock: FixedClock, keys: services.Keys, *,
                    subject: str = "strategy", voters: int = 4, trustees: int = 2,
                    atvk: str = "0023000", open_now: bool = True, prefix: str = "",
@@ -121,9 +143,10 @@ def build_scenario(session: Session, clock: FixedClock, keys: services.Keys, *,
     trustee_users = [official(session, clock, f"{prefix}trustee{i}", Role.COMMISSION_MEMBER,
                               internet) for i in range(trustees)]
     station = add_polling_station(session, muni, station_number, "Skola", "Gaujas iela 1")
+    case = referendum_case(session, clock, muni, subject,
+                           "Vai jūs atbalstāt stratēģijas grozījumus?")
     referendum = setup_referendum(
-        session, clock, CALENDAR, chair, municipality=muni, subject=subject,
-        question_lv="Vai jūs atbalstāt stratēģijas grozījumus?",
+        session, clock, CALENDAR, chair, case=case,
         question_en="Do you support the amendments to the strategy?",
         referendum_day=REFERENDUM_DAY)
     scenario = Scenario(session, clock, keys, muni, referendum, station, chair, members,

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
+from sqlalchemy import func, select
 
 from portal.accounts.models import Role
-from referendum_core.cases.models import CaseType
+from referendum_core.cases.models import Case, CaseType
 from referendum_core.crypto import context_from_manifest, generate_trustee_key
 from referendum_core.crypto.manifest import election_hash
+from referendum_core.initiatives import Initiative, initiative_of_referendum
 from referendum_core.organisation import CommissionKind, get_commission
+from referendum_core.register import voter_list_for
 from referendum_core.voting import add_trustee_key, choose_trustees, open_voting, setup_referendum
 from referendum_core.voting.exceptions import (
     InvalidSetup,
@@ -18,17 +22,31 @@ from referendum_core.voting.exceptions import (
     TrusteeKeyRefused,
     WrongStage,
 )
-from referendum_core.voting.models import Stage
+from referendum_core.voting.models import Referendum, Stage
+from referendum_core.voting.preparation import CouncilDecision
 from tests.conftest import municipality
-from tests.voting_support import CALENDAR, REFERENDUM_DAY, build_scenario, official
+from tests.voting_support import (
+    CALENDAR,
+    REFERENDUM_DAY,
+    build_scenario,
+    official,
+    referendum_case,
+)
+
+COUNCIL = CouncilDecision(subject="strategy", question_lv="Vai atbalstāt?",
+                          reasons="Dome nolēma.", decided_on=date(2026, 2, 26), number="Nr. 3/9",
+                          votes_for=10, council_size=15, basis_date=date(2026, 2, 2))
 
 
 def _setup(db_session, clock, **kw):
-    args = {"municipality": municipality(db_session), "subject": "strategy",
-            "question_lv": "Vai atbalstāt?", "question_en": "Do you support?",
-            "referendum_day": REFERENDUM_DAY}
+    args = {"municipality": municipality(db_session), "council": COUNCIL,
+            "question_en": "Do you support?", "referendum_day": REFERENDUM_DAY}
     args.update(kw)
     return setup_referendum(db_session, clock, CALENDAR, None, **args)
+
+
+def _count(db_session, model):
+    return db_session.scalar(select(func.count()).select_from(model))
 
 
 def test_art16_1_referendum_day_must_be_a_saturday(db_session, clock):
@@ -39,22 +57,86 @@ def test_art16_1_referendum_day_must_be_a_saturday(db_session, clock):
 
 def test_setup_refuses_unknown_subject_empty_question_and_past_day(db_session, clock):
     with pytest.raises(InvalidSetup):
-        _setup(db_session, clock, subject="budget")
+        _setup(db_session, clock, council=replace(COUNCIL, subject="budget"))
     with pytest.raises(InvalidSetup):
         _setup(db_session, clock, question_en="  ")
     with pytest.raises(InvalidSetup):  # online voting of 7 March would have started already
         _setup(db_session, clock, referendum_day=date(2026, 3, 7))
+    assert _count(db_session, Initiative) == 0 and _count(db_session, Case) == 0
 
 
-def test_setup_opens_a_referendum_case_and_freezes_the_voter_list(db_session, clock):
+def test_art8_2_council_referendum_opens_through_the_initiative_path(db_session, clock):
+    """Art. 8(2): set-up without a case records the council's decision as a council initiative
+    (the same path as the initiative pages) and sets up its referendum case."""
     referendum = _setup(db_session, clock)
     assert referendum.case.type == CaseType.REFERENDUM and referendum.case.state == "scheduled"
     assert referendum.has_online_voting and referendum.stage == Stage.SETUP
-    from referendum_core.register import voter_list_for
-
-    assert voter_list_for(db_session, referendum.case_id) is not None
+    initiative = initiative_of_referendum(db_session, referendum.case_id)
+    assert initiative.initiator == "council" and initiative.case.state == "called"
+    assert (initiative.council_decided_on, initiative.council_decision_number,
+            initiative.council_votes_for, initiative.council_size) == (
+        date(2026, 2, 26), "Nr. 3/9", 10, 15)
+    assert referendum.decision_day == date(2026, 2, 26)
+    assert voter_list_for(db_session, referendum.case_id).decision_day == date(2026, 2, 26)
     with pytest.raises(InvalidSetup):  # the same case cannot be set up twice
         _setup(db_session, clock, case=referendum.case)
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"subject": "dismissal"}, "council_own_dismissal"),  # Art. 9
+    ({"votes_for": 9}, "council_majority_missing"),  # Art. 8(2): 9 of 15 < 2/3
+    ({"number": ""}, "council_decision_missing"),
+    ({"decided_on": date(2026, 3, 3)}, "council_decision_missing"),  # in the future
+    ({"basis_date": date(2025, 12, 1)}, "outside_start_window"),  # Art. 6: 2 months
+])
+def test_art6_8_2_9_council_path_refuses_what_the_law_refuses_and_writes_nothing(
+        db_session, clock, change, reason):
+    with pytest.raises(InvalidSetup) as err:
+        _setup(db_session, clock, council=replace(COUNCIL, **change))
+    assert err.value.reason == reason
+    assert _count(db_session, Initiative) == 0 and _count(db_session, Referendum) == 0
+    assert _count(db_session, Case) == 0
+
+
+def test_art13_4_council_referendum_within_4_months_of_the_council_decision(db_session, clock):
+    # Decided 26 February 2026: the latest day is 26 June; Saturday 27 June is too late.
+    with pytest.raises(InvalidSetup) as err:
+        _setup(db_session, clock, referendum_day=date(2026, 6, 27))
+    assert err.value.reason == "after_latest_day"
+    assert err.value.params["latest"] == date(2026, 6, 26)
+    assert _setup(db_session, clock, referendum_day=date(2026, 6, 20)).referendum_day == \
+        date(2026, 6, 20)
+
+
+def test_set_up_is_bound_to_the_initiative_subject_question_and_latest_day(db_session, clock):
+    """Art. 5, 10(5), 13(4), 15(2), 22(3): a dismissal initiative's referendum cannot be set up
+    as "strategy" (which would open online voting and judge it by the 1/3 quorum), with
+    another question, or after the 4-month limit."""
+    muni = municipality(db_session)
+    case = referendum_case(db_session, clock, muni, "dismissal", "Vai atlaist domi?")
+    common = {"case": case, "question_en": "Dismiss the council?", "municipality": muni}
+    for change, reason in (({"subject": "strategy"}, "subject_mismatch"),
+                           ({"question_lv": "Vai atbalstāt ko citu?"}, "question_mismatch"),
+                           ({"referendum_day": date(2026, 7, 4)}, "after_latest_day")):
+        with pytest.raises(InvalidSetup) as err:
+            setup_referendum(db_session, clock, CALENDAR, None,
+                             **{"referendum_day": REFERENDUM_DAY, **common, **change})
+        assert err.value.reason == reason
+    assert _count(db_session, Referendum) == 0
+    referendum = setup_referendum(db_session, clock, CALENDAR, None, subject="dismissal",
+                                  question_lv=" Vai  atlaist domi? ",
+                                  referendum_day=REFERENDUM_DAY, **common)
+    assert referendum.subject == "dismissal" and referendum.question_lv == "Vai atlaist domi?"
+    assert not referendum.has_online_voting  # Art. 15(2)
+
+
+def test_set_up_refuses_a_case_of_another_municipality(db_session, clock):
+    case = referendum_case(db_session, clock, municipality(db_session), "strategy", "Vai?")
+    with pytest.raises(InvalidSetup) as err:
+        setup_referendum(db_session, clock, CALENDAR, None, case=case, question_en="Q?",
+                         referendum_day=REFERENDUM_DAY,
+                         municipality=municipality(db_session, "0001000"))
+    assert err.value.reason == "wrong_case"
 
 
 def test_art15_2_dismissal_has_no_online_voting_and_no_trustees(db_session, clock, keys):
