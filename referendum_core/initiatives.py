@@ -62,6 +62,10 @@ COLLECTION_DAYS = 30
 # Art. 26: the organiser is told the count within 3 working days counted from the day after the
 # last day of the collection.
 ORGANISER_TOLD_WORKING_DAYS = 3
+# Art. 11(2): when the threshold is met, the organiser applies to the election commission within
+# 3 working days after being told the count; the commission's 20 working days (Art. 13) run from
+# that application. Without an application in time the initiative ends.
+APPLY_WORKING_DAYS = 3
 CHECK_WORKING_DAYS = 20  # Art. 13
 REFERENDUM_WITHIN_MONTHS = 4  # Art. 13(4)
 # Art. 8(1): share of the voters at the last council elections, in per cent.
@@ -118,6 +122,18 @@ class WrongState(InitiativeError):
     code, article = "wrong_state", "Art. 10"
 
 
+class ApplicationLate(InitiativeError):
+    """The organiser's application to the election commission came after the 3 working days."""
+
+    code, article = "application_late", "Art. 11(2)"
+
+
+class NotTheOrganiser(InitiativeError):
+    """Only the organiser (the applicant) applies; the commission may record a paper one."""
+
+    code, article = "not_the_organiser", "Art. 11(2)"
+
+
 class CouncilDecisionMissing(InitiativeError):
     """A council initiative without the date, number or vote count of the council's decision."""
 
@@ -137,8 +153,12 @@ INITIATIVE_WORKFLOW = register(Workflow(
         State("approved", S, escalates=False),
         # Closed by ``close_due_collections`` at the end of the 30 days (Art. 10(8)).
         State("collecting", S, escalates=False),
-        State("collected", C, deadline=DeadlineRule(Period(CHECK_WORKING_DAYS), "Art. 13")),
+        # Threshold met by the count: the organiser applies within 3 working days (Art. 11(2));
+        # ``lapse_unapplied_initiatives`` ends it otherwise.
+        State("collected", R, deadline=DeadlineRule(Period(APPLY_WORKING_DAYS), "Art. 11(2)")),
+        State("applied", C, deadline=DeadlineRule(Period(CHECK_WORKING_DAYS), "Art. 13")),
         State("checking", C, deadline_continues=True),
+        State("lapsed", R, is_final=True),
         State("reached", C, is_final=True),
         # Art. 8(2): the council decided the referendum itself; no signatures are collected.
         State("called", CH, is_final=True),
@@ -153,7 +173,10 @@ INITIATIVE_WORKFLOW = register(Workflow(
         Transition("council_call", ("submitted",), "called", frozenset({S})),
         Transition("publish", ("approved",), "collecting", frozenset({S})),
         Transition("close_collection", ("collecting",), "collected", frozenset({S})),
-        Transition("start_check", ("collected",), "checking", frozenset({S, C})),
+        Transition("close_short", ("collecting",), "not_reached", frozenset({S})),
+        Transition("apply", ("collected",), "applied", frozenset({R, C})),
+        Transition("lapse", ("collected",), "lapsed", frozenset({S})),
+        Transition("start_check", ("applied",), "checking", frozenset({S, C})),
         Transition("threshold_reached", ("checking",), "reached", frozenset({S})),
         Transition("threshold_not_reached", ("checking",), "not_reached", frozenset({S})),
     ),
@@ -193,6 +216,9 @@ class Initiative(Base):
     closed_at: Mapped[datetime | None]
     signatures_at_close: Mapped[int | None]
     organiser_told_by: Mapped[date | None] = mapped_column(Date)
+    # Art. 11(2): the organiser's application to the election commission and its last day.
+    apply_due_on: Mapped[date | None] = mapped_column(Date)
+    applied_at: Mapped[datetime | None]
     check_due_on: Mapped[date | None] = mapped_column(Date)
     check_total: Mapped[int] = mapped_column(default=0)
     checked: Mapped[int] = mapped_column(default=0)

@@ -70,6 +70,7 @@ def test_run_deadlines_command_publishes_and_closes(cli_app):
         state, counted = in_transaction(lambda s: (
             s.get(Initiative, initiative_id).case.state,
             s.get(Initiative, initiative_id).signatures_at_close))
-    assert state == "collected" and counted == 0
+    # No signature: below the threshold, the initiative ends at the close (Art. 11(2)).
+    assert state == "not_reached" and counted == 0
     again = CliRunner().invoke(main, ["initiatives", "run-deadlines"], catch_exceptions=False)
     assert "published 0, closed 0" in again.output  # idempotent
