@@ -69,6 +69,8 @@ def test_workflow_is_registered_for_initiative_cases():
 
 
 def test_art7_3_resident_submits_and_a_case_opens(db_session, clock, resident, adazi):
+    """Art. 7(3), 10(1), 10(4): a resident applies; the decision is due 15 days after the
+    Art. 6 window ends."""
     initiative = submit(db_session, clock, resident, adazi)
     assert initiative.case.type == "initiative" and initiative.case.state == "submitted"
     # Art. 10(4): decision within 15 days after the Art. 6 window (2 months) ends.

@@ -87,6 +87,7 @@ def test_art10_8_signing_before_publication_is_refused(db_session, clock, adazi,
 
 
 def test_art11_voter_signs_online_once(db_session, clock, initiative, voters):
+    """Art. 11(1): one signature per person."""
     sign_online(db_session, clock, None, initiative, voters[0])
     assert count_signatures(db_session, initiative) == 1
     with pytest.raises(AlreadySigned) as err:
@@ -139,6 +140,7 @@ def test_art4_1_in_person_signature_needs_a_certifier(db_session, clock, people,
 
 
 def test_art11_online_after_in_person_is_refused(db_session, clock, people, initiative, voters):
+    """Art. 11(1): a person signs in one way only."""
     register_in_person(db_session, clock, people.member(), initiative, voters[0],
                        certifier_type=CertifierType.NOTARY, certifier_name="Notāre",
                        signed_on=date(2026, 3, 5))

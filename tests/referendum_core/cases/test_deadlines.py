@@ -55,6 +55,7 @@ def test_art_20_7_applicant_has_5_working_days_for_court_across_18_november():
 
 
 def test_art_13_6_7_council_route_with_5_working_days_each_across_christmas_and_new_year():
+    """Art. 13(6)-(7): to the council within 5 working days, decided within 5, court within 5."""
     rule = APPEAL_RULES[Grounds.COMMISSION_DECISION]
     assert rule.article == "Art. 13(6)-(7)" and rule.decided_by == "council"
     assert rule.file_within == rule.decide_within == rule.court_within == Period(5)

@@ -77,6 +77,8 @@ def test_art20_1_online_votes_are_counted_only_after_polls_close(db_session, clo
 
 
 def test_close_freezes_the_board_and_excludes_in_person_voters(db_session, clock, voted):
+    """Art. 20(1), 20(4)-(6): at the close the board freezes, online ballots of in-person voters
+    are excluded and only aliases, never identities, go into the count."""
     ref = _close(db_session, clock, voted)
     alias_v2 = voted.ballot(voted.voters[2], YES_VOTE)["alias"]
     assert ref.stage == Stage.COUNTING and ref.counted == 3
@@ -157,6 +159,8 @@ def _approved(db_session, clock, s):
 
 
 def test_art22_approved_result_combines_online_and_stations(db_session, clock, voted):
+    """Art. 20(9)-(10), 21, 22(1)-(2): the commission approves the result from the internet
+    tally and the confirmed station protocols, within 3 working days."""
     ref, result = _approved(db_session, clock, voted)
     assert (result.online_for, result.online_against, result.in_person_for) == (2, 1, 1)
     assert (result.participants, result.votes_for, result.votes_against) == (4, 3, 1)
