@@ -13,7 +13,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from referendum_core import audit
 from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
-from referendum_core.cases.models import Case, CaseType
+from referendum_core.cases.lifecycle import add_event
+from referendum_core.cases.models import Case, CaseType, EventKind
 from referendum_core.cases.services import open_case, transition_case
 from referendum_core.cases.workflows import (
     DeadlineRule,
@@ -68,6 +69,16 @@ ORGANISER_TOLD_WORKING_DAYS = 3
 APPLY_WORKING_DAYS = 3
 CHECK_WORKING_DAYS = 20  # Art. 13
 REFERENDUM_WITHIN_MONTHS = 4  # Art. 13(4)
+# Art. 13(5): an application received at least 20 working days before a scheduled referendum
+# day is held on that day when the 4-month limit allows.
+SAME_DAY_WORKING_DAYS_BEFORE = 20
+# Art. 23: a dismissal that did not pass blocks a new one in the municipality for a year after
+# its results.
+REPEAT_DISMISSAL_AFTER_MONTHS = 12
+# Art. 14: the council and the applicants told within 5 working days of the decision to hold
+# the referendum; the public announcement within 10.
+TELL_WORKING_DAYS = 5
+ANNOUNCE_WORKING_DAYS = 10
 # Art. 8(1): share of the voters at the last council elections, in per cent.
 THRESHOLD_PERCENT = {"riga": 10, "other": 15, Subject.DISMISSAL: 30}
 ANSWERS = ("par", "pret")  # Art. 10(5)
@@ -132,6 +143,12 @@ class NotTheOrganiser(InitiativeError):
     """Only the organiser (the applicant) applies; the commission may record a paper one."""
 
     code, article = "not_the_organiser", "Art. 11(2)"
+
+
+class DismissalRepeatTooSoon(InitiativeError):
+    """A dismissal failed in the municipality less than a year ago (Art. 23)."""
+
+    code, article = "dismissal_repeat_too_soon", "Art. 23"
 
 
 class CouncilDecisionMissing(InitiativeError):
@@ -229,6 +246,8 @@ class Initiative(Base):
     # referendum day, 4 months later (Art. 13(4)).
     referendum_decided_on: Mapped[date | None] = mapped_column(Date)
     referendum_due_on: Mapped[date | None] = mapped_column(Date)
+    # Art. 13(5): held on the day of a referendum already scheduled in the municipality.
+    referendum_same_day: Mapped[date | None] = mapped_column(Date)
 
     case: Mapped[Case] = relationship(foreign_keys=[case_id])
     municipality: Mapped[Municipality] = relationship()
@@ -411,6 +430,10 @@ def submit_initiative(session: Session, clock: Clock, calendar: WorkingDayCalend
             raise refuse(error) from None
     started_on = council_decided_on if initiator == Initiator.COUNCIL else today
     assert started_on is not None  # noqa: S101 - checked above for the council
+    if subject == Subject.DISMISSAL:
+        until = failed_dismissal_blocks_until(session, municipality.id)
+        if until is not None and today < until:
+            raise refuse(DismissalRepeatTooSoon(until=until))
     first, last = start_window(subject, municipality, basis_date)
     if not first <= started_on <= last:
         raise refuse((DismissalOutsideTerm if subject == Subject.DISMISSAL
@@ -563,12 +586,51 @@ def open_referendum(session: Session, clock: Clock, calendar: WorkingDayCalendar
     initiative.referendum_case_id = case.id
     initiative.referendum_decided_on = decided_on
     initiative.referendum_due_on = latest
+    applied_on = to_riga(initiative.applied_at).date() if initiative.applied_at else decided_on
+    initiative.referendum_same_day = same_day_referendum(
+        session, calendar, initiative.municipality_id, applied_on, latest)
+    for name, days in (("tell_council_and_applicants", TELL_WORKING_DAYS),
+                       ("public_announcement", ANNOUNCE_WORKING_DAYS)):
+        event = add_event(case, clock, actor, EventKind.STEP, step=name, basis="Art. 14")
+        event.deadline_at = calendar.deadline_at(decided_on, days)
     session.flush()
     freeze_voter_list(session, clock, actor, initiative.municipality, decided_on,
                       case_id=case.id, context=context)
     audit.record(session, clock, actor, "initiative.referendum_opened", obj=initiative,
-                 context=context, referendum_case_id=case.id, latest_day=latest.isoformat())
+                 context=context, referendum_case_id=case.id, latest_day=latest.isoformat(),
+                 same_day=initiative.referendum_same_day.isoformat()
+                 if initiative.referendum_same_day else None)
     return case
+
+
+def failed_dismissal_blocks_until(session: Session, municipality_id: int) -> date | None:
+    """Art. 23: the first day a new dismissal may be started after the latest dismissal
+    referendum in the municipality that did not pass (one year after its results), if any."""
+    from referendum_core.voting.models import Referendum, Result
+
+    approved = session.scalar(select(Result.approved_at).join(
+        Referendum, Referendum.id == Result.referendum_id).where(
+        Referendum.municipality_id == municipality_id, Referendum.subject == Subject.DISMISSAL,
+        Result.is_passed.is_(False)).order_by(Result.approved_at.desc()).limit(1))
+    if approved is None:
+        return None
+    return add_months(to_riga(approved).date(), REPEAT_DISMISSAL_AFTER_MONTHS)
+
+
+def same_day_referendum(session: Session, calendar: WorkingDayCalendar, municipality_id: int,
+                        applied_on: date, latest: date) -> date | None:
+    """Art. 13(5): the earliest referendum day already scheduled in the municipality that is at
+    least 20 working days after ``applied_on`` and not after ``latest``, if any."""
+    from referendum_core.voting.models import Referendum, Stage
+
+    days = session.scalars(select(Referendum.referendum_day).where(
+        Referendum.municipality_id == municipality_id,
+        Referendum.stage.in_((Stage.SETUP, Stage.VOTING)),
+        Referendum.referendum_day <= latest).order_by(Referendum.referendum_day))
+    for day in days:
+        if applied_on <= calendar.subtract_working_days(day, SAME_DAY_WORKING_DAYS_BEFORE):
+            return day
+    return None
 
 
 def initiative_of_referendum(session: Session, case_id: int) -> Initiative | None:

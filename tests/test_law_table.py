@@ -1,7 +1,8 @@
 """``docs/law.md`` is the project's table of the law's rules: every article it lists as
 implemented has at least one test whose name or docstring names it.
 
-Articles are read from ``docs/law.md`` (the repository stands alone); rules listed under
+Articles (of the referendum law, "Art.", and of the Voter Register Law, "VRL") are read from
+``docs/law.md`` (the repository stands alone); rules listed under
 "Not implemented" are exempt and say what is missing. A test "names" ``Art. 13(4)`` with
 ``test_art13_4_...`` / ``test_art_13_4_...`` in its name or ``Art. 13(4)`` in its docstring
 (also inside a list such as ``Art. 5, 10(5), 13(4)`` or a range ``Art. 10(4)-(6)``); an
@@ -17,23 +18,26 @@ ROOT = Path(__file__).resolve().parents[1]
 LAW = ROOT / "docs" / "law.md"
 NOT_IMPLEMENTED = "## Not implemented"
 # "Art." followed by a list of references: 5 | 10(4)-(6) | 29-30 | 20(9)-(10), 21 | 7¹
-_LIST = re.compile(r"Art\.\s*((?:\d+[¹²]?(?:\(\d+[¹²]?\))?(?:\s*[-–]\s*\(?\d+[¹²]?\)?)?"
+_LIST = re.compile(r"(Art\.|VRL)\s*((?:\d+[¹²]?(?:\(\d+[¹²]?\))?(?:\s*[-–]\s*\(?\d+[¹²]?\)?)?"
                    r"(?:\s*,\s*|\s+and\s+)?)+)")
 _ONE = re.compile(r"(\d+[¹²]?)(?:\((\d+[¹²]?)\))?(?:\s*[-–]\s*(\()?(\d+[¹²]?)\)?)?")
 _NAME = re.compile(r"art_?(\d+)(?:_(\d+))?(?![0-9])")
 
 
 def article_refs(text: str) -> set[str]:
-    """``Art. 10(4)-(6), 26`` -> {"10(4)", "10(5)", "10(6)", "26"}."""
+    """``Art. 10(4)-(6), 26`` -> {"10(4)", "10(5)", "10(6)", "26"}; articles of the Voter
+    Register Law keep their prefix: ``VRL 12, 15(5)`` -> {"VRL 12", "VRL 15(5)"}."""
     refs: set[str] = set()
-    for listing in _LIST.findall(text):
+    for law, listing in _LIST.findall(text):
+        prefix = "VRL " if law == "VRL" else ""
         for number, part, paren, upto in _ONE.findall(listing):
             if upto and part and paren:  # 10(4)-(6)
-                refs.update(f"{number}({p})" for p in range(int(part), int(upto) + 1))
+                found = {f"{number}({p})" for p in range(int(part), int(upto) + 1)}
             elif upto and not part and number.isdigit() and upto.isdigit():  # 29-30
-                refs.update(str(n) for n in range(int(number), int(upto) + 1))
+                found = {str(n) for n in range(int(number), int(upto) + 1)}
             else:
-                refs.add(f"{number}({part})" if part else number)
+                found = {f"{number}({part})" if part else number}
+            refs |= {prefix + ref for ref in found}
     return refs
 
 
@@ -44,7 +48,8 @@ def implemented_articles() -> dict[str, str]:
     found: dict[str, str] = {}
     for line in implemented.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if not line.startswith("|") or len(cells) < 5 or not cells[0].startswith("Art."):
+        if not line.startswith("|") or len(cells) < 5 \
+                or not cells[0].startswith(("Art.", "VRL")):
             continue
         for ref in article_refs(cells[0]):
             found.setdefault(ref, cells[1])
@@ -76,6 +81,8 @@ def test_article_references_are_parsed_as_the_law_writes_them():
     assert article_refs("Art. 20(9)-(10), 21") == {"20(9)", "20(10)", "21"}
     assert article_refs("Art. 4(6), 29–30") == {"4(6)", "29", "30"}
     assert article_refs("Art. 5, 10(5), 13(4)") == {"5", "10(5)", "13(4)"}
+    assert article_refs("VRL 7¹, 12, 12¹, 15(5)") == {"VRL 7¹", "VRL 12", "VRL 12¹",
+                                                      "VRL 15(5)"}
     assert _NAME.findall("test_art_20_7_filing") == [("20", "7")]
 
 
@@ -89,7 +96,7 @@ def test_every_article_in_docs_law_md_has_a_test_naming_it():
     named = named_by_tests()
     missing = {ref: rule for ref, rule in implemented_articles().items()
                if not _is_named(ref, named)}
-    listing = "\n".join(f"Art. {ref}: {rule}" for ref, rule in sorted(missing.items()))
+    listing = "\n".join(f"{ref}: {rule}" for ref, rule in sorted(missing.items()))
     assert not missing, ("these articles of docs/law.md have no test naming them (name a test "
                          "test_artN_M_... or put 'Art. N(M)' in its docstring, or move the "
                          f"rule under '{NOT_IMPLEMENTED}'):\n{listing}")

@@ -47,6 +47,7 @@ def riga(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 ONLINE_MONDAY = riga(date(2026, 3, 9), 10)
+SET_UP_AT = riga(date(2026, 2, 16), 10)  # before 12:00 on 17 February, the 19th working day
 POLLS_OPEN = riga(REFERENDUM_DAY, 7)
 AFTER_CLOSE = riga(REFERENDUM_DAY, 20, 30)
 
@@ -104,7 +105,7 @@ def official(session: Session, clock: FixedClock, name: str, role: Role, commiss
 
 
 def referendum_case(session: Session, clock: FixedClock, muni: Municipality, subject: str,
-                    question: str, decided_on: date = date(2026, 2, 26)) -> Case:
+                    question: str, decided_on: date = date(2026, 2, 13)) -> Case:
     """A factory: the scheduled referendum case of an initiative that reached its threshold on
     ``decided_on`` (the initiative's own steps are tested in ``test_initiatives`` and
     ``test_signatures``), so voting tests can set up any subject, a dismissal included."""
@@ -143,12 +144,18 @@ def build_scenario(session: Session, clock: FixedClock, keys: services.Keys, *,
     trustee_users = [official(session, clock, f"{prefix}trustee{i}", Role.COMMISSION_MEMBER,
                               internet) for i in range(trustees)]
     station = add_polling_station(session, muni, station_number, "Skola", "Gaujas iela 1")
+    # The commission set the referendum up in time for the Voter Register Law's deadlines
+    # (by 12:00 of the 19th working day before referendum day); the test goes on from its
+    # own clock.
+    now = clock.now()
+    clock.set(SET_UP_AT)
     case = referendum_case(session, clock, muni, subject,
                            "Vai jūs atbalstāt stratēģijas grozījumus?")
     referendum = setup_referendum(
         session, clock, CALENDAR, chair, case=case,
         question_en="Do you support the amendments to the strategy?",
         referendum_day=REFERENDUM_DAY)
+    clock.set(now)
     scenario = Scenario(session, clock, keys, muni, referendum, station, chair, members,
                         trustee_users, codes=codes)
     if referendum.has_online_voting:

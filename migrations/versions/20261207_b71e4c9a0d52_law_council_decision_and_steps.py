@@ -9,7 +9,8 @@ Create Date: 2026-12-07 09:00:00.000000
 * ``initiatives.apply_due_on`` / ``applied_at``: the organiser's application to the election
   commission within 3 working days (Art. 11(2)); the check's 20 working days run from it.
 * ``initiatives.referendum_decided_on``: the day the referendum was decided; the 4-month limit
-  (Art. 13(4)) and the voter list (Art. 7(2)) count from it.
+  (Art. 13(4)) and the voter list (Art. 7(2)) count from it; ``referendum_same_day``: the day
+  of a referendum already scheduled that this one joins (Art. 13(5)).
 """
 import sqlalchemy as sa
 from alembic import op
@@ -28,6 +29,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column('council_decision_number', sa.String(length=40),
                                    nullable=True))
         batch.add_column(sa.Column('referendum_decided_on', sa.Date(), nullable=True))
+        batch.add_column(sa.Column('referendum_same_day', sa.Date(), nullable=True))
         batch.add_column(sa.Column('apply_due_on', sa.Date(), nullable=True))
         batch.add_column(sa.Column('applied_at', referendum_core.db.UTCDateTime(timezone=True),
                                    nullable=True))
@@ -37,6 +39,7 @@ def downgrade() -> None:
     with op.batch_alter_table('initiatives') as batch:
         batch.drop_column('applied_at')
         batch.drop_column('apply_due_on')
+        batch.drop_column('referendum_same_day')
         batch.drop_column('referendum_decided_on')
         batch.drop_column('council_decision_number')
         batch.drop_column('council_decided_on')

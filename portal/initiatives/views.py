@@ -40,6 +40,10 @@ from referendum_core.signatures import (
 bp = Blueprint("initiatives", __name__, url_prefix="/initiatives")
 
 
+def _day(value: object) -> str:
+    return value.strftime("%d.%m.%Y") if hasattr(value, "strftime") else "-"
+
+
 def error_text(error: Exception) -> str:
     """A translated sentence for a refused initiative or signature action."""
     code = getattr(error, "code", "")
@@ -61,6 +65,10 @@ def error_text(error: Exception) -> str:
         "missing_base_figure": gettext("The municipality's figures from the last council "
                                        "elections are missing; ask CVK to record them."),
         "wrong_state": gettext("This step is not possible at this stage."),
+        "dismissal_repeat_too_soon": gettext("A dismissal referendum in this municipality did "
+                                             "not pass less than a year ago; a new one may be "
+                                             "started from %(day)s (Art. 23).",
+                                             day=_day(getattr(error, "params", {}).get("until"))),
         "application_late": gettext("The application to the election commission is late: it "
                                     "was due within 3 working days after the organiser was "
                                     "told the count (Art. 11(2))."),

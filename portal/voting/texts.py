@@ -85,6 +85,15 @@ SETUP_REASONS = {
                                                     "thirds of all councillors (Art. 8(2))."),
     "council_own_dismissal": lambda err: gettext("The council cannot decide a referendum on "
                                                  "its own dismissal (Art. 9)."),
+    "register_deadlines": lambda err: gettext(
+        "That referendum day is too close: the voter register had to be informed by %(when)s "
+        "(19 working days before, Voter Register Law). Choose a later Saturday.",
+        when=format_datetime(err.params["inform_by"], "dd.MM.yyyy HH:mm")
+        if err.params.get("inform_by") else "-"),
+    "same_day_required": lambda err: gettext(
+        "This referendum is held together with the one already scheduled on %(day)s "
+        "(Art. 13(5)).", day=format_date(err.params["day"], "dd.MM.yyyy")
+        if err.params.get("day") else "-"),
     "outside_start_window": lambda err: gettext("The council's decision is outside the time "
                                                 "allowed to start a referendum on this "
                                                 "subject (Art. 6)."),

@@ -28,7 +28,8 @@ class InvalidSetup(VotingError):
                "no_online_voting", "trustees_invalid", "online_over", "no_trustees",
                "key_missing", "polling_day_over", "no_initiative", "subject_mismatch",
                "question_mismatch", "after_latest_day", "council_decision_missing",
-               "council_majority_missing", "council_own_dismissal", "outside_start_window")
+               "council_majority_missing", "council_own_dismissal", "outside_start_window",
+               "register_deadlines", "same_day_required")
 
 
 class WrongStage(VotingError):

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from referendum_core import audit
 from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
-from referendum_core.cases.models import Case, CaseType
+from referendum_core.cases.lifecycle import add_event
+from referendum_core.cases.models import Case, CaseType, EventKind
 from referendum_core.cases.services import transition_case
 from referendum_core.cases.workflows import Party
 from referendum_core.clock import Clock, to_riga
@@ -30,6 +31,7 @@ from referendum_core.initiatives import (
     Subject,
     add_months,
     initiative_of_referendum,
+    same_day_referendum,
     submit_initiative,
 )
 from referendum_core.organisation import Commission, CommissionKind, Municipality
@@ -95,7 +97,9 @@ def setup_referendum(session: Session, clock: Clock, calendar: WorkingDayCalenda
     its referendum case, then sets that up. Nothing is written when anything is refused.
 
     Also checked: referendum day a Saturday (Art. 16(1)) before voting would start, the online
-    window Monday-Wednesday before it (none for a dismissal, Art. 15), polling 07:00-20:00.
+    window Monday-Wednesday before it (none for a dismissal, Art. 15), polling 07:00-20:00, and
+    a day for which the Voter Register Law's deadlines can still be met (the register informed
+    by 12:00 of the 19th working day before); those steps go on the case's timeline.
 
     Raises:
         InvalidSetup: a mismatch with the initiative, a day after the latest day, a council
@@ -122,6 +126,12 @@ def setup_referendum(session: Session, clock: Clock, calendar: WorkingDayCalenda
         if fixed is None:
             raise InvalidSetup("unknown subject", field="subject", reason="unknown_subject")
         latest = add_months(council.decided_on, REFERENDUM_WITHIN_MONTHS)
+        same_day = same_day_referendum(session, calendar, municipality.id, council.decided_on,
+                                       latest)
+        if same_day is not None and referendum_day != same_day:
+            raise InvalidSetup("held on the day already scheduled (Art. 13(5))",
+                               field="referendum_day", reason="same_day_required",
+                               day=same_day)
         initiative = None
     else:
         if case.type != CaseType.REFERENDUM or (
@@ -136,6 +146,11 @@ def setup_referendum(session: Session, clock: Clock, calendar: WorkingDayCalenda
             raise InvalidSetup("the referendum case has no initiative", field="case",
                                reason="no_initiative")
         fixed, latest = initiative.subject, initiative.referendum_due_on
+        same_day = initiative.referendum_same_day
+        if same_day is not None and referendum_day != same_day:
+            raise InvalidSetup("held on the day already scheduled (Art. 13(5))",
+                               field="referendum_day", reason="same_day_required",
+                               day=same_day)
         if subject is not None and subject != fixed:
             raise InvalidSetup("the subject is fixed by the initiative", field="subject",
                                reason="subject_mismatch", fixed=fixed)
@@ -154,6 +169,11 @@ def setup_referendum(session: Session, clock: Clock, calendar: WorkingDayCalenda
     if first_vote <= now:
         raise InvalidSetup("voting would already have started", field="referendum_day",
                            reason="already_started")
+    too_late = rules.register_deadline_passed(calendar, referendum_day, now)
+    if too_late is not None:
+        raise InvalidSetup("the voter register can no longer be informed in time (VRL)",
+                           field="referendum_day", reason="register_deadlines",
+                           inform_by=too_late)
     if initiative is None:
         assert council is not None and municipality is not None  # noqa: S101 - checked above
         try:
@@ -187,6 +207,10 @@ def setup_referendum(session: Session, clock: Clock, calendar: WorkingDayCalenda
     if voter_list_for(session, case.id) is None:
         freeze_voter_list(session, clock, actor, referendum_municipality, decision_day,
                           case_id=case.id, context=context)
+    for step in rules.register_steps(calendar, referendum_day, to_riga(now).date()):
+        event = add_event(case, clock, actor, EventKind.STEP, step=step.name, basis=step.basis)
+        event.deadline_at = step.due_at
+    session.flush()
     audit.record(session, clock, actor, "voting.set_up", obj=referendum, context=context,
                  case_id=case.id, subject=fixed, referendum_day=referendum_day.isoformat(),
                  latest_day=latest.isoformat(), online=window is not None)

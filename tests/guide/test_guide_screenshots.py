@@ -158,7 +158,7 @@ def _walk(tour: Tour, people: People, tmp: Path) -> None:
     chair.get_by_label("Jautājums latviski").fill(QUESTION_LV)
     chair.get_by_label("Jautājums angliski").fill(QUESTION_EN)
     chair.get_by_label("Pamatojums").fill("Dome nolēma jautāt iedzīvotājiem.")
-    chair.get_by_label("Domes lēmuma datums").fill("2026-02-26")
+    chair.get_by_label("Domes lēmuma datums").fill("2026-02-12")
     chair.get_by_label("Domes lēmuma numurs").fill("Nr. 4/21")
     chair.get_by_label("Deputāti, kas balsoja par").fill("12")
     chair.get_by_label("Visi deputāti (ievēlētie domes locekļi)").fill("15")

@@ -18,6 +18,7 @@ from referendum_core.initiatives import (
     CouncilMajorityMissing,
     CouncilOwnDismissal,
     DismissalOutsideTerm,
+    DismissalRepeatTooSoon,
     Initiator,
     InvalidSubject,
     MissingBaseFigure,
@@ -33,8 +34,10 @@ from referendum_core.initiatives import (
     submit_initiative,
 )
 from referendum_core.register import voter_list_for
+from referendum_core.voting.models import Result
 from tests.conftest import municipality
 from tests.register_data import add_person, code_for
+from tests.voting_support import build_scenario
 
 CAL = WorkingDayCalendar()
 TODAY = date(2026, 3, 2)  # the clock fixture's day (Monday)
@@ -301,3 +304,24 @@ def test_art25_2_collection_opens_on_the_publication_day(db_session, clock, resi
     assert initiative.is_collecting(clock.now()) and initiative.days_left(clock.now()) == 1
     clock.set(datetime(2026, 4, 3, 21, 0, tzinfo=UTC))  # 00:00 on 4 April: closed
     assert not initiative.is_collecting(clock.now())
+
+
+def test_art23_a_failed_dismissal_blocks_a_new_one_for_a_year(db_session, clock, keys, resident,
+                                                               adazi):
+    """Art. 23: results of a dismissal that did not pass, approved on 1 May 2026, block a new
+    dismissal initiative in the municipality until 1 May 2027."""
+    failed = build_scenario(db_session, clock, keys, subject="dismissal", open_now=False)
+    db_session.add(Result(
+        referendum_id=failed.referendum.id, online_for=0, online_against=0, online_counted=0,
+        in_person_for=1, in_person_against=3, in_person_invalid=0, ballots_issued=4,
+        participants=4, votes_for=1, votes_against=3, voters_base=9, participants_base=6,
+        is_valid=True, is_passed=False, protocol_sha256="0" * 64,
+        approved_at=datetime(2026, 5, 1, 9, tzinfo=UTC)))
+    db_session.flush()
+    clock.set(datetime(2027, 4, 30, 9, tzinfo=UTC))
+    with pytest.raises(DismissalRepeatTooSoon) as err:
+        submit(db_session, clock, resident, adazi, subject=Subject.DISMISSAL, basis_date=None)
+    assert err.value.params["until"] == date(2027, 5, 1)
+    clock.set(datetime(2027, 5, 1, 9, tzinfo=UTC))
+    assert submit(db_session, clock, resident, adazi, subject=Subject.DISMISSAL,
+                  basis_date=None).subject == "dismissal"

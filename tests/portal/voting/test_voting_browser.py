@@ -35,7 +35,8 @@ PASSPHRASE = "trustee passphrase long enough"
 
 @pytest.fixture(scope="module")
 def clock() -> FixedClock:
-    return FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    # Set-up 19 working days or more before referendum day (Voter Register Law deadlines).
+    return FixedClock(datetime(2026, 2, 16, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +140,7 @@ def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_pa
     chair.get_by_label("Jautājums latviski").fill(QUESTION_LV)
     chair.get_by_label("Jautājums angliski").fill("Do you support the strategy amendments?")
     chair.get_by_label("Pamatojums").fill("Dome nolēma jautāt iedzīvotājiem.")
-    chair.get_by_label("Domes lēmuma datums").fill("2026-02-26")
+    chair.get_by_label("Domes lēmuma datums").fill("2026-02-12")
     chair.get_by_label("Domes lēmuma numurs").fill("Nr. 4/21")
     chair.get_by_label("Deputāti, kas balsoja par").fill("12")
     chair.get_by_label("Visi deputāti (ievēlētie domes locekļi)").fill("15")

@@ -72,7 +72,7 @@ def test_art8_2_council_without_two_thirds_is_refused_in_latvian_and_nothing_is_
         "municipality_id": municipality_id, "subject": "strategy", "basis_date": "2026-02-02",
         "question_lv": "Vai?", "question_en": "Do you?", "reasons": "Tāpēc.",
         "council_decided_on": "2026-02-26", "council_decision_number": "Nr. 1",
-        "council_votes_for": 9, "council_size": 15, "referendum_day": "2026-03-14"})
+        "council_votes_for": 9, "council_size": 15, "referendum_day": "2026-04-25"})
     html = answer.get_data(as_text=True)
     assert answer.status_code == 422
     assert "vismaz divas trešdaļas no visu deputātu skaita (8. panta otrā daļa)" in html
@@ -89,14 +89,19 @@ def test_art5_10_5_13_4_case_set_up_shows_the_initiative_read_only(login_as, peo
     client = login_as(people.chair())
     page = client.get(f"/voting/new?case={case.id}").get_data(as_text=True)
     assert 'data-testid="fixed-question">Vai atlaist Ādažu domi?' in page
-    assert "Domes atlaišana" in page and 'data-testid="latest-day">26.06.2026' in page
+    assert "Domes atlaišana" in page and 'data-testid="latest-day">13.06.2026' in page
     assert 'name="question_lv"' not in page and 'name="subject"' not in page
     answer = client.post(f"/voting/new?case={case.id}", data={
         "question_en": "Dismiss the council?", "referendum_day": "2026-07-04"})
     assert answer.status_code == 422
-    assert "ne vēlāk kā 26.06.2026, 4 mēnešus pēc lēmuma" in answer.get_data(as_text=True)
+    assert "ne vēlāk kā 13.06.2026, 4 mēnešus pēc lēmuma" in answer.get_data(as_text=True)
     answer = client.post(f"/voting/new?case={case.id}", data={
         "question_en": "Dismiss the council?", "referendum_day": "2026-03-14"})
+    assert answer.status_code == 422  # VRL: the register had to be told by 17 February
+    assert "vēlētāju reģistram bija jāpaziņo līdz 17.02.2026 12:00" in \
+        answer.get_data(as_text=True)
+    answer = client.post(f"/voting/new?case={case.id}", data={
+        "question_en": "Dismiss the council?", "referendum_day": "2026-04-25"})
     assert answer.status_code == 302
     referendum = db_session.query(Referendum).filter_by(case_id=case.id).one()
     assert referendum.subject == "dismissal" and not referendum.has_online_voting

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from referendum_core.cases.models import EventKind
 from referendum_core.crypto import verify_ballot
 from referendum_core.crypto.ballot import audit_opening
 from referendum_core.crypto.verify_cli import main as verify_main
@@ -167,6 +168,9 @@ def test_art22_approved_result_combines_online_and_stations(db_session, clock, v
     assert result.is_valid and result.is_passed  # 4 >= 9/3 and 3 > 4/2
     assert ref.stage == Stage.APPROVED and ref.case.state == "announced"
     assert ref.case.closed_at <= ref.results_due_at
+    # Art. 24: the steps after a passed decision are on the case's timeline.
+    steps = {e.data_dict["step"] for e in ref.case.events if e.kind == EventKind.STEP}
+    assert {"council_considers", "council_adopts", "readopt_only_by_next_council"} <= steps
     with pytest.raises(WrongStage):
         approve_results(db_session, clock, None, voted.chair, ref)
 
