@@ -263,6 +263,17 @@ class Initiative(Base):
                 and self.collection_starts_at <= now < self.collection_ends_at)
 
     @property
+    def is_council_decision_suspended(self) -> bool:
+        """Art. 12: a construction referendum is pending (called, results not yet announced),
+        so the council decision it concerns is suspended."""
+        if self.subject != Subject.CONSTRUCTION or self.referendum_case_id is None:
+            return False
+        from referendum_core.cases.models import Case as CaseRow
+
+        referendum = object_session_get(self, CaseRow, self.referendum_case_id)
+        return referendum is not None and referendum.is_open
+
+    @property
     def collection_first_day(self) -> date | None:
         """The first day of the collection (Riga date), once decided."""
         return to_riga(self.collection_starts_at).date() if self.collection_starts_at else None
@@ -277,6 +288,14 @@ class Initiative(Base):
         if self.collection_ends_at is None or now >= self.collection_ends_at:
             return 0
         return (to_riga(self.collection_ends_at).date() - to_riga(now).date()).days + 1
+
+
+def object_session_get(row: object, model: type, key: int) -> object | None:
+    """``model`` row ``key`` from the session ``row`` belongs to (None when detached)."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(row)
+    return session.get(model, key) if session is not None else None
 
 
 def add_months(day: date, months: int) -> date:
@@ -593,6 +612,11 @@ def open_referendum(session: Session, clock: Clock, calendar: WorkingDayCalendar
                        ("public_announcement", ANNOUNCE_WORKING_DAYS)):
         event = add_event(case, clock, actor, EventKind.STEP, step=name, basis="Art. 14")
         event.deadline_at = calendar.deadline_at(decided_on, days)
+    if initiative.subject == Subject.CONSTRUCTION:
+        # Art. 12: the council decision is suspended while the referendum is pending.
+        for on in (case, initiative.case):
+            add_event(on, clock, actor, EventKind.STEP, step="council_decision_suspended",
+                      basis="Art. 12").deadline_at = None
     session.flush()
     freeze_voter_list(session, clock, actor, initiative.municipality, decided_on,
                       case_id=case.id, context=context)

@@ -86,6 +86,9 @@ STEPS = {
     "dismissal_to_ministry": _l("The passed dismissal goes to the ministry (open rule: 3 "
                                 "working days)"),
     "new_elections": _l("New council elections"),
+    "council_decision_suspended": _l("The council decision is suspended until the results"),
+    "council_decision_suspension_ended": _l("The suspension of the council decision ends with "
+                                            "the results"),
 }
 PARTIES = {
     "requester": _l("the requester"),

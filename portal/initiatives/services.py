@@ -87,6 +87,14 @@ def apply(session: Session, clock: Clock, calendar: WorkingDayCalendar, actor: A
     return initiative
 
 
+def tell_suspension(session: Session, clock: Clock, initiative: Initiative) -> None:
+    """Art. 12: the council is told in the case thread that its decision is suspended."""
+    if initiative.is_council_decision_suspended:
+        notify(session, clock, initiative, (
+            "Domei: kamēr notiek referendums par būvniecības lēmumu, šis domes lēmums ir "
+            "apturēts līdz referenduma rezultātu paziņošanai (12. pants)."))
+
+
 def tell_check_result(session: Session, clock: Clock, initiative: Initiative) -> None:
     """The commission's decision after the check (Art. 13)."""
     if initiative.referendum_case_id is not None and initiative.referendum_due_on is not None:
@@ -94,6 +102,7 @@ def tell_check_result(session: Session, clock: Clock, initiative: Initiative) ->
             f"Pārbaude pabeigta: {initiative.valid_signatures} derīgi paraksti. Slieksnis "
             f"sasniegts; referendums notiks ne vēlāk kā "
             f"{initiative.referendum_due_on:%d.%m.%Y}."))
+        tell_suspension(session, clock, initiative)
     else:
         notify(session, clock, initiative, (
             f"Pārbaude pabeigta: {initiative.valid_signatures} derīgi paraksti; slieksnis "

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Membership, User
 from portal.database import commit
+from portal.initiatives.services import tell_suspension
 from portal.permissions import Permission, Scope, municipalities_for, require
 from portal.voting.access import access_referendum, access_station, can, stations
 from portal.voting.forms import (
@@ -101,6 +102,9 @@ def new() -> Any:
                 context=audit_context())
         except VotingError as err:
             return _refuse(err, "voting/new.html", **ctx)
+        initiative = initiative_of_referendum(db(), referendum.case_id)
+        if initiative is not None:  # Art. 12: the council is told its decision is suspended
+            tell_suspension(db(), clock(), initiative)
         flash(gettext("The referendum is set up. Choose the trustees next."), "success")
         return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
     return render_template("voting/new.html", **ctx), 422 if form.errors else 200

@@ -131,6 +131,10 @@ def approve_results(session: Session, clock: Clock, calendar: WorkingDayCalendar
         event = add_event(referendum.case, clock, actor, EventKind.STEP, step=step.name,
                           basis=step.basis)
         event.deadline_at = step.due_at
+    if referendum.subject == "construction":
+        # Art. 12: the suspension of the council decision ends with the results.
+        add_event(referendum.case, clock, actor, EventKind.STEP,
+                  step="council_decision_suspension_ended", basis="Art. 12").deadline_at = None
     session.flush()
     audit.record(session, clock, actor, "voting.results_approved", obj=referendum,
                  context=context, participants=participants, votes_for=votes_for,

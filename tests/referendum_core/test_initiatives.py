@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from referendum_core.calendar import WorkingDayCalendar
-from referendum_core.cases.models import Case
+from referendum_core.cases.models import Case, EventKind
 from referendum_core.cases.workflows import REGISTRY
 from referendum_core.clock import to_riga
 from referendum_core.initiatives import (
@@ -325,3 +325,21 @@ def test_art23_a_failed_dismissal_blocks_a_new_one_for_a_year(db_session, clock,
     clock.set(datetime(2027, 5, 1, 9, tzinfo=UTC))
     assert submit(db_session, clock, resident, adazi, subject=Subject.DISMISSAL,
                   basis_date=None).subject == "dismissal"
+
+
+def test_art12_construction_referendum_suspends_the_council_decision_until_the_results(
+        db_session, clock, adazi, people):
+    """Art. 12: shown on both cases while the referendum is pending; ends with the results."""
+    item = submit(db_session, clock, people.chair(), adazi, subject=Subject.CONSTRUCTION,
+                  basis_date=date(2026, 2, 20), council_votes_for=10, council_size=15,
+                  **COUNCIL)
+    assert item.is_council_decision_suspended
+    referendum = db_session.get(Case, item.referendum_case_id)
+    for case in (referendum, item.case):
+        assert [e.data_dict["basis"] for e in case.events if e.kind == EventKind.STEP
+                and e.data_dict["step"] == "council_decision_suspended"] == ["Art. 12"]
+    referendum.is_open = False  # the results were announced
+    assert not item.is_council_decision_suspended
+    strategy = submit(db_session, clock, people.chair(), adazi, council_votes_for=10,
+                      council_size=15, **COUNCIL)
+    assert not strategy.is_council_decision_suspended

@@ -8,8 +8,10 @@ import pytest
 from flask_babel import gettext
 from sqlalchemy import func, select
 
+from messaging.models import Message, Thread
 from portal.voting import texts
 from referendum_core.cases.models import Case
+from referendum_core.initiatives import Initiative
 from referendum_core.organisation import Municipality
 from referendum_core.voting.exceptions import (
     HomeVotingRefused,
@@ -77,6 +79,29 @@ def test_art8_2_council_without_two_thirds_is_refused_in_latvian_and_nothing_is_
     assert answer.status_code == 422
     assert "vismaz divas trešdaļas no visu deputātu skaita (8. panta otrā daļa)" in html
     assert db_session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_art12_council_construction_referendum_tells_the_council_its_decision_is_suspended(
+        login_as, people, municipality_id, db_session):
+    """Art. 12: set up through the council path, the case thread says the decision is
+    suspended and the initiative page shows it."""
+    client = login_as(people.chair())
+    answer = client.post("/voting/new", data={
+        "municipality_id": municipality_id, "subject": "construction",
+        "basis_date": "2026-02-20", "question_lv": "Vai atcelt būvniecības lēmumu?",
+        "question_en": "Cancel the building decision?", "reasons": "Tāpēc.",
+        "council_decided_on": "2026-02-26", "council_decision_number": "Nr. 2",
+        "council_votes_for": 10, "council_size": 15, "referendum_day": "2026-04-25"})
+    assert answer.status_code == 302
+    initiative = db_session.query(Initiative).one()
+    assert initiative.is_council_decision_suspended
+    notices = db_session.scalar(select(func.count()).select_from(Message).join(
+        Thread, Thread.id == Message.thread_id).where(Thread.case_id == initiative.case_id,
+                                                       Message.author_id.is_(None)))
+    assert notices == 1  # the suspension notice in the case thread
+    page = client.get(f"/initiatives/{initiative.id}").get_data(as_text=True)
+    assert 'data-testid="council-decision-suspended"' in page and "(12. pants)" in page
+    assert 'data-testid="council-decision"' in page and "par balsoja 10 no 15" in page
 
 
 def test_art5_10_5_13_4_case_set_up_shows_the_initiative_read_only(login_as, people,

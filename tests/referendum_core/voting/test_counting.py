@@ -175,6 +175,15 @@ def test_art22_approved_result_combines_online_and_stations(db_session, clock, v
         approve_results(db_session, clock, None, voted.chair, ref)
 
 
+def test_art12_suspension_of_the_council_decision_ends_with_the_results(db_session, clock,
+                                                                         voted):
+    voted.referendum.subject = "construction"
+    ref, _result = _approved(db_session, clock, voted)
+    ended = [e for e in ref.case.events if e.kind == EventKind.STEP
+             and e.data_dict["step"] == "council_decision_suspension_ended"]
+    assert len(ended) == 1 and ended[0].data_dict["basis"] == "Art. 12"
+
+
 def test_art22_1_missing_base_figure_refuses_approval_and_records_nothing(db_session, clock,
                                                                          voted):
     """Art. 22(1): no base figure, no verdict: approval is refused, never "not valid"."""
