@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from referendum_core import audit
 from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
-from referendum_core.cases.lifecycle import add_event
-from referendum_core.cases.models import Case, CaseType, EventKind
+from referendum_core.cases.models import Case, CaseType
 from referendum_core.cases.services import transition_case
 from referendum_core.cases.workflows import Party
 from referendum_core.clock import Clock, to_riga
@@ -44,6 +43,7 @@ from referendum_core.voting.exceptions import (
     WrongStage,
 )
 from referendum_core.voting.models import NO, YES, Referendum, Stage, Trustee
+from referendum_core.voting.steps import add_steps
 from referendum_core.voting.workflow import ensure_registered
 
 MAX_QUESTION = 2000
@@ -207,9 +207,8 @@ def setup_referendum(session: Session, clock: Clock, calendar: WorkingDayCalenda
     if voter_list_for(session, case.id) is None:
         freeze_voter_list(session, clock, actor, referendum_municipality, decision_day,
                           case_id=case.id, context=context)
-    for step in rules.register_steps(calendar, referendum_day, to_riga(now).date()):
-        event = add_event(case, clock, actor, EventKind.STEP, step=step.name, basis=step.basis)
-        event.deadline_at = step.due_at
+    add_steps(case, clock, actor, rules.register_steps(calendar, referendum_day,
+                                                       to_riga(now).date()))
     session.flush()
     audit.record(session, clock, actor, "voting.set_up", obj=referendum, context=context,
                  case_id=case.id, subject=fixed, referendum_day=referendum_day.isoformat(),

@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 from referendum_core import audit
 from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
-from referendum_core.cases.lifecycle import add_event
-from referendum_core.cases.models import EventKind
-from referendum_core.clock import Clock, to_riga
+from referendum_core.clock import Clock
 from referendum_core.crypto.group import canonical
 from referendum_core.crypto.record import iter_record
 from referendum_core.etvr import Channel, EtvrMark
@@ -36,12 +34,8 @@ from referendum_core.voting.models import (
     Stage,
 )
 from referendum_core.voting.preparation import move_case
-from referendum_core.voting.rules import (
-    after_results_steps,
-    assess_validity,
-    base_figure_for,
-    rfc3339,
-)
+from referendum_core.voting.rules import assess_validity, base_figure_for, rfc3339
+from referendum_core.voting.steps import add_results_steps
 
 
 def stations_of(session: Session, referendum: Referendum) -> list[PollingStation]:
@@ -125,16 +119,8 @@ def approve_results(session: Session, clock: Clock, calendar: WorkingDayCalendar
     referendum.stage = Stage.APPROVED
     session.flush()
     move_case(session, clock, calendar, actor, referendum, "approve_results", context)
-    for step in after_results_steps(calendar or WorkingDayCalendar(), referendum.subject,
-                                    is_valid=validity.is_valid, is_passed=validity.is_passed,
-                                    announced_on=to_riga(clock.now()).date()):
-        event = add_event(referendum.case, clock, actor, EventKind.STEP, step=step.name,
-                          basis=step.basis)
-        event.deadline_at = step.due_at
-    if referendum.subject == "construction":
-        # Art. 12: the suspension of the council decision ends with the results.
-        add_event(referendum.case, clock, actor, EventKind.STEP,
-                  step="council_decision_suspension_ended", basis="Art. 12").deadline_at = None
+    add_results_steps(clock, calendar, actor, referendum, is_valid=validity.is_valid,
+                      is_passed=validity.is_passed)
     session.flush()
     audit.record(session, clock, actor, "voting.results_approved", obj=referendum,
                  context=context, participants=participants, votes_for=votes_for,
