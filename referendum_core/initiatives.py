@@ -28,7 +28,7 @@ from referendum_core.cases.workflows import (
 from referendum_core.clock import RIGA, Clock, to_riga
 from referendum_core.db import Base
 from referendum_core.organisation import Municipality
-from referendum_core.register import eligibility, freeze_voter_list
+from referendum_core.register import eligibility
 
 
 class Subject(StrEnum):
@@ -592,6 +592,7 @@ def open_referendum(session: Session, clock: Clock, calendar: WorkingDayCalendar
     day (Art. 7(2)). Idempotent."""
     if initiative.referendum_case_id is not None:
         return session.get(Case, initiative.referendum_case_id)  # type: ignore[return-value]
+    from referendum_core.register import freeze_voter_list
     from referendum_core.voting.workflow import ensure_registered
 
     ensure_registered()
