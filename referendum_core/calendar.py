@@ -1,9 +1,13 @@
 """Working days on the Latvian public-holiday calendar.
 
 The law counts many deadlines in working days (Art. 10, 13, 20(7), 31). Holidays come from the
-maintained ``holidays`` package, never from a hand list. Saturdays that the Cabinet declares
-working days in exchange for a bridge day are not in that package; they are treated as rest days,
-which only ever lengthens a deadline (the safe side for the person who has to act).
+maintained ``holidays`` package, never from a hand list. When the Cabinet moves a working day
+to a Saturday in exchange for a bridge day (2025-05-10, 2025-11-08, 2026-01-17, 2026-06-27, ...),
+the package lists the bridge day as a holiday and the Saturday in ``weekend_workdays``: that
+Saturday is a working day and counts towards every deadline.
+
+The package lists the transfers the Cabinet has ordered when it was released; a year for which
+no order is known yet (2027 in ``holidays`` 0.109) simply has none, so keep the package current.
 """
 from __future__ import annotations
 
@@ -16,17 +20,26 @@ from referendum_core.clock import RIGA
 
 
 @lru_cache(maxsize=64)
-def _holidays_for(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("LV", years=[year]).keys())
+def _calendar_for(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """(public holidays and bridge days off, Saturdays worked instead) of ``year``."""
+    latvia = holidays.country_holidays("LV", years=[year])
+    return frozenset(latvia.keys()), frozenset(getattr(latvia, "weekend_workdays", ()))
 
 
 class WorkingDayCalendar:
     """Answers working-day questions for Latvia (Europe/Riga)."""
 
     def is_holiday(self, day: date) -> bool:
-        return day in _holidays_for(day.year)
+        """A public holiday or a bridge day the Cabinet made a day off."""
+        return day in _calendar_for(day.year)[0]
+
+    def is_transferred_working_day(self, day: date) -> bool:
+        """A Saturday (or Sunday) the Cabinet made a working day in exchange for a bridge day."""
+        return day in _calendar_for(day.year)[1]
 
     def is_working_day(self, day: date) -> bool:
+        if self.is_transferred_working_day(day):
+            return True
         return day.weekday() < 5 and not self.is_holiday(day)
 
     def add_working_days(self, start: date, days: int) -> date:

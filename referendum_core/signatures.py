@@ -20,17 +20,17 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from referendum_core import audit
 from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
-from referendum_core.cases.models import Case, CaseType
-from referendum_core.cases.services import open_case, transition_case
+from referendum_core.cases.models import Case
+from referendum_core.cases.services import transition_case
 from referendum_core.cases.workflows import Party
 from referendum_core.clock import RIGA, Clock, to_riga
 from referendum_core.db import Base
 from referendum_core.initiatives import (
+    APPLY_WORKING_DAYS,
     CHECK_WORKING_DAYS,
     ORGANISER_TOLD_WORKING_DAYS,
-    REFERENDUM_WITHIN_MONTHS,
     Initiative,
-    add_months,
+    open_referendum,
 )
 from referendum_core.register import (
     Eligibility,
@@ -38,7 +38,6 @@ from referendum_core.register import (
     PersonRecord,
     assess,
     eligibility,
-    freeze_voter_list,
 )
 
 
@@ -200,7 +199,7 @@ def register_in_person(session: Session, clock: Clock, actor: Actor, initiative:
     start, end = initiative.collection_starts_at, initiative.collection_ends_at
     now = clock.now()
     signed_at = min(datetime.combine(signed_on, time(12, 0), tzinfo=RIGA).astimezone(UTC), now)
-    if (start is None or end is None or initiative.case.state not in ("collecting", "collected")
+    if (start is None or end is None or initiative.case.state not in ("collecting", "collected", "applied")
             or not to_riga(start).date() <= signed_on <= to_riga(end).date()
             or signed_on > to_riga(now).date()):
         audit.record(session, clock, actor, "signature.refused", obj=initiative,
@@ -228,23 +227,82 @@ def register_in_person(session: Session, clock: Clock, actor: Actor, initiative:
 
 def close_due_collections(session: Session, clock: Clock, calendar: WorkingDayCalendar
                           ) -> list[Initiative]:
-    """Close every collection whose 30 days have ended (Art. 10(8)), record the count the
-    organiser must be told within 3 working days (Art. 26) and start the commission's
-    20-working-day check period (Art. 13). Idempotent; returns the initiatives closed now."""
+    """Close every collection whose 30 days have ended (Art. 10(8)) and record the count the
+    organiser is told (within 3 working days of the last day, Art. 26; the portal tells them at
+    once). With at least the signatures needed, the organiser has 3 working days from being
+    told to apply to the election commission (Art. 11(2)); with fewer, the initiative ends.
+    Idempotent; returns the initiatives closed now."""
     now = clock.now()
     due = session.scalars(select(Initiative).join(Initiative.case).where(
         Case.state == "collecting", Initiative.collection_ends_at <= now)).all()
     for initiative in due:
-        transition_case(session, clock, None, initiative.case, "close_collection", None,
-                        parties={Party.SYSTEM}, calendar=calendar)
         closed_day = to_riga(now).date()
         initiative.closed_at = now
         initiative.signatures_at_close = count_signatures(session, initiative)
+        # Art. 26: counted from the day after the last day of the collection, whenever the
+        # job runs.
+        last_day = initiative.collection_last_day or closed_day
         initiative.organiser_told_by = calendar.add_working_days(
-            closed_day, ORGANISER_TOLD_WORKING_DAYS)
-        initiative.check_due_on = calendar.add_working_days(closed_day, CHECK_WORKING_DAYS)
+            last_day, ORGANISER_TOLD_WORKING_DAYS)
+        met = initiative.signatures_at_close >= (initiative.signatures_needed or 0) > 0
+        transition_case(session, clock, None, initiative.case,
+                        "close_collection" if met else "close_short", None,
+                        parties={Party.SYSTEM}, calendar=calendar)
+        if met:
+            initiative.apply_due_on = calendar.add_working_days(closed_day, APPLY_WORKING_DAYS)
         audit.record(session, clock, None, "initiative.collection_closed", obj=initiative,
-                     signatures=initiative.signatures_at_close)
+                     signatures=initiative.signatures_at_close, threshold_met=met)
+    return list(due)
+
+
+def apply_for_check(session: Session, clock: Clock, calendar: WorkingDayCalendar,
+                    actor: Actor, initiative: Initiative, *, for_organiser: bool = False,
+                    context: AuditContext | None = None) -> Initiative:
+    """Art. 11(2): the organiser applies to the election commission for the check, within 3
+    working days after being told the threshold is met; the commission's 20 working days
+    (Art. 13) start from this application. ``for_organiser``: a commission official records
+    an application the organiser handed in on paper.
+
+    Raises:
+        WrongState: not waiting for an application. NotTheOrganiser: someone else applies.
+        ApplicationLate: after the 3 working days (the initiative lapses).
+    """
+    from referendum_core.initiatives import ApplicationLate, NotTheOrganiser, WrongState
+
+    if initiative.case.state != "collected" or initiative.apply_due_on is None:
+        raise WrongState(state=initiative.case.state)
+    if not for_organiser and getattr(actor, "id", None) != initiative.applicant_id:
+        raise NotTheOrganiser()
+    now = clock.now()
+    if to_riga(now).date() > initiative.apply_due_on:
+        raise ApplicationLate(due=initiative.apply_due_on)
+    transition_case(session, clock, actor, initiative.case, "apply", None,
+                    parties={Party.COMMISSION if for_organiser else Party.REQUESTER},
+                    calendar=calendar, context=context)
+    initiative.applied_at = now
+    initiative.check_due_on = calendar.add_working_days(to_riga(now).date(),
+                                                        CHECK_WORKING_DAYS)
+    initiative.case.deadline_basis = "Art. 13"
+    session.flush()
+    audit.record(session, clock, actor, "initiative.applied", obj=initiative, context=context,
+                 check_due_on=initiative.check_due_on.isoformat(),
+                 for_organiser=for_organiser)
+    return initiative
+
+
+def lapse_unapplied_initiatives(session: Session, clock: Clock, calendar: WorkingDayCalendar
+                                ) -> list[Initiative]:
+    """Art. 11(2): end every initiative whose organiser did not apply within the 3 working
+    days. Idempotent; returns the initiatives ended now."""
+    today = to_riga(clock.now()).date()
+    due = session.scalars(select(Initiative).join(Initiative.case).where(
+        Case.state == "collected", Initiative.apply_due_on < today)).all()
+    for initiative in due:
+        transition_case(session, clock, None, initiative.case, "lapse", None,
+                        parties={Party.SYSTEM}, calendar=calendar)
+        audit.record(session, clock, None, "initiative.lapsed", obj=initiative,
+                     apply_due_on=initiative.apply_due_on.isoformat()
+                     if initiative.apply_due_on else None)
     return list(due)
 
 
@@ -271,12 +329,12 @@ def check_signatures(session: Session, clock: Clock, calendar: WorkingDayCalenda
     counted against the threshold and, if reached, the referendum case opens (Art. 13(4)).
 
     Raises:
-        WrongState: the collection is not closed yet.
+        WrongState: the organiser has not applied for the check (Art. 11(2)).
     """
     from referendum_core.initiatives import WrongState
 
     state = initiative.case.state
-    if state == "collected":
+    if state == "applied":
         transition_case(session, clock, actor, initiative.case, "start_check", None,
                         parties={Party.SYSTEM}, calendar=calendar, context=context)
         initiative.check_total = session.scalar(select(func.count()).where(
@@ -339,37 +397,3 @@ def _finish_check(session: Session, clock: Clock, calendar: WorkingDayCalendar,
     if reached:
         open_referendum(session, clock, calendar, actor, initiative, context=context)
     return CheckProgress(initiative.checked, initiative.check_total, True, valid, reached)
-
-
-def open_referendum(session: Session, clock: Clock, calendar: WorkingDayCalendar,
-                    actor: Actor | None, initiative: Initiative, *,
-                    context: AuditContext | None = None) -> Case:
-    """Open the referendum case of an initiative that reached its threshold, to be held no
-    later than 4 months after the decision (Art. 13(4)), and freeze its voter list on the
-    decision day (Art. 7(2)). Idempotent."""
-    if initiative.referendum_case_id is not None:
-        return session.get(Case, initiative.referendum_case_id)  # type: ignore[return-value]
-    _ensure_referendum_workflow()
-    today = to_riga(clock.now()).date()
-    case = open_case(session, clock, actor, case_type=CaseType.REFERENDUM,
-                     title=initiative.question[:200], summary=initiative.reasons[:2000],
-                     municipality_id=initiative.municipality_id,
-                     parent_case_id=initiative.case_id, calendar=calendar, context=context)
-    latest = add_months(today, REFERENDUM_WITHIN_MONTHS)
-    case.deadline_at = datetime.combine(latest, time.max, tzinfo=RIGA).astimezone(UTC)
-    case.deadline_basis = "Art. 13(4)"
-    initiative.referendum_case_id = case.id
-    initiative.referendum_due_on = latest
-    session.flush()
-    freeze_voter_list(session, clock, actor, initiative.municipality, today, case_id=case.id,
-                      context=context)
-    audit.record(session, clock, actor, "initiative.referendum_opened", obj=initiative,
-                 context=context, referendum_case_id=case.id, latest_day=latest.isoformat())
-    return case
-
-
-def _ensure_referendum_workflow() -> None:
-    """The referendum workflow belongs to the voting module, which registers it on import."""
-    from referendum_core.voting.workflow import ensure_registered
-
-    ensure_registered()

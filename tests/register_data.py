@@ -87,9 +87,9 @@ def referendum_case(session: Session, clock: object, municipality: Municipality)
     """A referendum case to mark voters in (opened through the case services)."""
     from referendum_core.cases.models import CaseType
     from referendum_core.cases.services import open_case
-    from referendum_core.signatures import _ensure_referendum_workflow
+    from referendum_core.voting.workflow import ensure_registered
 
-    _ensure_referendum_workflow()
+    ensure_registered()
     case = open_case(session, clock, None, case_type=CaseType.REFERENDUM,  # type: ignore[arg-type]
                      title="Vai atbalstāt?", municipality_id=municipality.id)
     return case.id

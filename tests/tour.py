@@ -29,13 +29,21 @@ from tests.browser import LiveServer, require_chromium, start_live_server
 from tests.register_data import add_person, code_for
 from tests.voting_support import riga
 
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+# The tour starts when the commission sets the referendum up: 19 working days or more before
+# referendum day, as the Voter Register Law's deadlines require.
+START = datetime(2026, 2, 16, 9, 0, tzinfo=UTC)
 REFERENDUM_DAY = date(2026, 3, 14)
 ONLINE = riga(date(2026, 3, 9), 10)        # Monday of the online week
 POLLING_DAY = riga(REFERENDUM_DAY, 10)     # the polling stations are open
 AFTER_CLOSE = riga(REFERENDUM_DAY, 20, 30)  # polls closed
 BORN = date(1968, 4, 12)
 ADAZI = "0023000"
+# The council's own decision to hold the referendum (Art. 8(2)), within 2 months of the
+# strategy's approval (Art. 6).
+STRATEGY_APPROVED_ON = date(2026, 2, 2)
+COUNCIL_DECIDED_ON = date(2026, 2, 12)
+COUNCIL_DECISION_NUMBER = "Nr. 4/21"
+COUNCIL_REASONS = "Dome nolēma jautāt iedzīvotājiem par stratēģijas grozījumiem."
 QUESTION_LV = "Vai atbalstāt Ādažu novada attīstības stratēģijas grozījumus?"
 QUESTION_EN = "Do you support the amendments to the Ādaži development strategy?"
 TRUSTEE_PASSPHRASE = "trustee passphrase long enough"
@@ -202,14 +210,18 @@ def _add_referendum(tour: Tour, session: Any, clock: FixedClock, keys: Any, *,
         open_voting,
         setup_referendum,
     )
+    from referendum_core.voting.preparation import CouncilDecision
 
     calendar = WorkingDayCalendar()
     chair = tour.user(session, "commission_chair")
     trustees = [tour.user(session, "trustee1"), tour.user(session, "trustee2")]
+    council = CouncilDecision(
+        subject="strategy", question_lv=QUESTION_LV, reasons=COUNCIL_REASONS,
+        decided_on=COUNCIL_DECIDED_ON, number=COUNCIL_DECISION_NUMBER, votes_for=12,
+        council_size=15, basis_date=STRATEGY_APPROVED_ON)
     referendum = setup_referendum(
         session, clock, calendar, chair, municipality=session.get(Municipality, tour.ids["adazi"]),
-        subject="strategy", question_lv=QUESTION_LV, question_en=QUESTION_EN,
-        referendum_day=REFERENDUM_DAY)
+        council=council, question_en=QUESTION_EN, referendum_day=REFERENDUM_DAY)
     choose_trustees(session, clock, chair, referendum, trustees)
     for i, user in enumerate(trustees):
         secret, public = generate_trustee_key(referendum.election_id, OFFICIALS[

@@ -12,10 +12,13 @@ from sqlalchemy.orm import Session
 from portal.accounts import services
 from portal.accounts.models import Role, User
 from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.cases.models import Case, CaseType
+from referendum_core.cases.services import open_case
 from referendum_core.clock import RIGA, FixedClock
 from referendum_core.crypto import encrypt_ballot, generate_trustee_key, partial_decrypt
 from referendum_core.crypto.keys import TrusteeSecret
 from referendum_core.crypto.tally import aggregate_from_json, aggregate_to_json
+from referendum_core.initiatives import Initiative, open_referendum
 from referendum_core.organisation import (
     CommissionKind,
     Municipality,
@@ -44,6 +47,7 @@ def riga(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 ONLINE_MONDAY = riga(date(2026, 3, 9), 10)
+SET_UP_AT = riga(date(2026, 2, 16), 10)  # before 12:00 on 17 February, the 19th working day
 POLLS_OPEN = riga(REFERENDUM_DAY, 7)
 AFTER_CLOSE = riga(REFERENDUM_DAY, 20, 30)
 
@@ -100,6 +104,25 @@ def official(session: Session, clock: FixedClock, name: str, role: Role, commiss
     return user
 
 
+def referendum_case(session: Session, clock: FixedClock, muni: Municipality, subject: str,
+                    question: str, decided_on: date = date(2026, 2, 13)) -> Case:
+    """A factory: the scheduled referendum case of an initiative that reached its threshold on
+    ``decided_on`` (the initiative's own steps are tested in ``test_initiatives`` and
+    ``test_signatures``), so voting tests can set up any subject, a dismissal included."""
+    case = open_case(session, clock, None, case_type=CaseType.INITIATIVE, title=question,
+                     municipality_id=muni.id, calendar=CALENDAR)
+    initiative = Initiative(
+        case=case, municipality_id=muni.id, subject=subject, initiator="residents",
+        question=question, reasons="Pamatojums.", submitted_at=clock.now(),
+        decision_due_on=decided_on, decision="can")
+    session.add(initiative)
+    session.flush()
+    referendum = open_referendum(session, clock, CALENDAR, None, initiative,
+                                 decided_on=decided_on)
+    session.flush()
+    return referendum
+
+
 def build_scenario(session: Session, clock: FixedClock, keys: services.Keys, *,
                    subject: str = "strategy", voters: int = 4, trustees: int = 2,
                    atvk: str = "0023000", open_now: bool = True, prefix: str = "",
@@ -122,11 +145,18 @@ def build_scenario(session: Session, clock: FixedClock, keys: services.Keys, *,
                               Role.INTERNET_COMMISSION_MEMBER, internet)
                      for i in range(trustees)]
     station = add_polling_station(session, muni, station_number, "Skola", "Gaujas iela 1")
+    # The commission set the referendum up in time for the Voter Register Law's deadlines
+    # (by 12:00 of the 19th working day before referendum day); the test goes on from its
+    # own clock.
+    now = clock.now()
+    clock.set(SET_UP_AT)
+    case = referendum_case(session, clock, muni, subject,
+                           "Vai jūs atbalstāt stratēģijas grozījumus?")
     referendum = setup_referendum(
-        session, clock, CALENDAR, chair, municipality=muni, subject=subject,
-        question_lv="Vai jūs atbalstāt stratēģijas grozījumus?",
+        session, clock, CALENDAR, chair, case=case,
         question_en="Do you support the amendments to the strategy?",
         referendum_day=REFERENDUM_DAY)
+    clock.set(now)
     scenario = Scenario(session, clock, keys, muni, referendum, station, chair, members,
                         trustee_users, codes=codes)
     if referendum.has_online_voting:

@@ -70,6 +70,25 @@ EVENTS = {
     "returned_to_requester": _l("Returned to the requester"),
     "resubmitted": _l("Re-submitted by the requester"),
     "closed": _l("Closed"),
+    "step": _l("Step required by law"),
+}
+STEPS = {
+    "inform_register": _l("Inform the voter register (PMLP) of the referendum"),
+    "initial_list": _l("Initial voter list ready"),
+    "register_changes_close": _l("Changes to the voter register close"),
+    "list_to_etvr": _l("Voter list handed to the ETVR"),
+    "tell_council_and_applicants": _l("Tell the council and the applicants"),
+    "public_announcement": _l("Announce the referendum publicly"),
+    "council_considers": _l("The council considers the decision passed in the referendum"),
+    "council_adopts": _l("The council adopts what the passed decision needs"),
+    "readopt_only_by_next_council": _l("The rejected council decision may be readopted only "
+                                       "by the next council, elected on this day"),
+    "dismissal_to_ministry": _l("The passed dismissal goes to the ministry (open rule: 3 "
+                                "working days)"),
+    "new_elections": _l("New council elections"),
+    "council_decision_suspended": _l("The council decision is suspended until the results"),
+    "council_decision_suspension_ended": _l("The suspension of the council decision ends with "
+                                            "the results"),
 }
 PARTIES = {
     "requester": _l("the requester"),
@@ -123,5 +142,5 @@ def template_helpers() -> dict[str, Any]:
     """``label_*`` functions for the case templates."""
     tables = {"type": CASE_TYPES, "state": STATES, "move": TRANSITIONS, "event": EVENTS,
               "party": PARTIES, "category": CATEGORIES, "severity": SEVERITIES,
-              "grounds": GROUNDS, "notify": NOTIFY}
+              "grounds": GROUNDS, "notify": NOTIFY, "step": STEPS}
     return {f"label_{name}": (lambda key, t=table: label(t, key)) for name, table in tables.items()}

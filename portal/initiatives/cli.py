@@ -20,4 +20,5 @@ def run_deadlines_command() -> None:
     app = create_app()
     with app.app_context():
         done = run_initiative_deadlines()
-    click.echo(f"published {done['published']}, closed {done['closed']}")
+    click.echo(f"published {done['published']}, closed {done['closed']}, "
+               f"lapsed {done['lapsed']}")

@@ -16,7 +16,11 @@ from referendum_core.initiatives import (
     decide_initiative,
     publish_due_initiatives,
 )
-from referendum_core.signatures import close_due_collections
+from referendum_core.signatures import (
+    apply_for_check,
+    close_due_collections,
+    lapse_unapplied_initiatives,
+)
 
 
 def notify(session: Session, clock: Clock, initiative: Initiative, text: str) -> None:
@@ -36,8 +40,10 @@ def decide(session: Session, clock: Clock, calendar: WorkingDayCalendar, actor: 
     if initiative.decision == "can":
         notify(session, clock, initiative, (
             f"Pašvaldība nolēma, ka referendumu var rīkot. Jautājums: „{initiative.question}”. "
-            f"Nepieciešami {initiative.signatures_needed} paraksti. Parakstu vākšana sākas "
-            f"{initiative.published_on:%d.%m.%Y} un ilgst 30 dienas."))
+            f"Nepieciešami {initiative.signatures_needed} paraksti. Parakstus vāc 30 dienas: "
+            f"no {initiative.collection_first_day:%d.%m.%Y} līdz "
+            f"{initiative.collection_last_day:%d.%m.%Y}; vākšana beidzas "
+            f"{initiative.collection_last_day:%d.%m.%Y} plkst. 24.00 (Rīgas laiks)."))
     else:
         notify(session, clock, initiative, "Pašvaldība nolēma, ka referendumu rīkot nevar.")
     return initiative
@@ -45,16 +51,48 @@ def decide(session: Session, clock: Clock, calendar: WorkingDayCalendar, actor: 
 
 def run_due_steps(session: Session, clock: Clock, calendar: WorkingDayCalendar
                   ) -> dict[str, int]:
-    """Publish initiatives whose day has come and close collections whose 30 days ended,
-    telling the organiser the count (Art. 26)."""
+    """Publish initiatives whose day has come, close collections whose 30 days ended telling
+    the organiser the count (Art. 26) and, when the threshold is met, the last day to apply
+    (Art. 11(2)); end initiatives whose organiser did not apply in time."""
     published = publish_due_initiatives(session, clock, calendar)
     closed = close_due_collections(session, clock, calendar)
     for initiative in closed:
+        if initiative.case.state == "collected":
+            notify(session, clock, initiative, (
+                f"Parakstu vākšana ir beigusies: savākti {initiative.signatures_at_close} "
+                f"paraksti (vajadzīgi {initiative.signatures_needed}). Lai vēlēšanu komisija "
+                f"parakstus pārbaudītu, organizatoram līdz "
+                f"{initiative.apply_due_on:%d.%m.%Y} jāiesniedz iesniegums vēlēšanu komisijai "
+                f"(11. panta otrā daļa); citādi iniciatīva beidzas."))
+        else:
+            notify(session, clock, initiative, (
+                f"Parakstu vākšana ir beigusies: savākti {initiative.signatures_at_close} "
+                f"paraksti, vajadzīgi {initiative.signatures_needed}. Slieksnis nav "
+                f"sasniegts; iniciatīva beidzas."))
+    lapsed = lapse_unapplied_initiatives(session, clock, calendar)
+    for initiative in lapsed:
         notify(session, clock, initiative, (
-            f"Parakstu vākšana ir beigusies: savākti {initiative.signatures_at_close} paraksti "
-            f"(vajadzīgi {initiative.signatures_needed}). Vēlēšanu komisija parakstus pārbaudīs "
-            f"līdz {initiative.check_due_on:%d.%m.%Y}."))
-    return {"published": len(published), "closed": len(closed)}
+            f"Iesniegums vēlēšanu komisijai netika iesniegts līdz "
+            f"{initiative.apply_due_on:%d.%m.%Y} (11. panta otrā daļa); iniciatīva beidzas."))
+    return {"published": len(published), "closed": len(closed), "lapsed": len(lapsed)}
+
+
+def apply(session: Session, clock: Clock, calendar: WorkingDayCalendar, actor: Any,
+          initiative: Initiative, **kwargs: Any) -> Initiative:
+    """Art. 11(2): the organiser's application; the thread says when the check is due."""
+    apply_for_check(session, clock, calendar, actor, initiative, **kwargs)
+    notify(session, clock, initiative, (
+        f"Iesniegums vēlēšanu komisijai saņemts. Komisija parakstus pārbauda līdz "
+        f"{initiative.check_due_on:%d.%m.%Y} (13. pants)."))
+    return initiative
+
+
+def tell_suspension(session: Session, clock: Clock, initiative: Initiative) -> None:
+    """Art. 12: the council is told in the case thread that its decision is suspended."""
+    if initiative.is_council_decision_suspended:
+        notify(session, clock, initiative, (
+            "Domei: kamēr notiek referendums par būvniecības lēmumu, šis domes lēmums ir "
+            "apturēts līdz referenduma rezultātu paziņošanai (12. pants)."))
 
 
 def tell_check_result(session: Session, clock: Clock, initiative: Initiative) -> None:
@@ -64,6 +102,7 @@ def tell_check_result(session: Session, clock: Clock, initiative: Initiative) ->
             f"Pārbaude pabeigta: {initiative.valid_signatures} derīgi paraksti. Slieksnis "
             f"sasniegts; referendums notiks ne vēlāk kā "
             f"{initiative.referendum_due_on:%d.%m.%Y}."))
+        tell_suspension(session, clock, initiative)
     else:
         notify(session, clock, initiative, (
             f"Pārbaude pabeigta: {initiative.valid_signatures} derīgi paraksti; slieksnis "

@@ -32,7 +32,7 @@ def _one_batch(initiative_id: int) -> bool:
         progress = check_signatures(session, app.extensions["clock"],
                                     app.extensions["calendar"], None, initiative,
                                     batch_size=BATCH, max_batches=1)
-        if progress.finished and before in ("collected", "checking"):
+        if progress.finished and before in ("applied", "checking"):
             # This call made the decision: tell the organiser and the commission once.
             services.tell_check_result(session, app.extensions["clock"], initiative)
         return progress.finished

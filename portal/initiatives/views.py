@@ -40,6 +40,10 @@ from referendum_core.signatures import (
 bp = Blueprint("initiatives", __name__, url_prefix="/initiatives")
 
 
+def _day(value: object) -> str:
+    return value.strftime("%d.%m.%Y") if hasattr(value, "strftime") else "-"
+
+
 def error_text(error: Exception) -> str:
     """A translated sentence for a refused initiative or signature action."""
     code = getattr(error, "code", "")
@@ -55,10 +59,21 @@ def error_text(error: Exception) -> str:
         "council_majority_missing": gettext("The council needs at least two thirds of all "
                                             "councillors (Art. 8(2))."),
         "council_own_dismissal": gettext("The council cannot initiate its own dismissal."),
+        "council_decision_missing": gettext("The council's decision needs its date (not in "
+                                            "the future) and number (Art. 8(2))."),
         "missing_text": gettext("Fill in the question and the reasons."),
         "missing_base_figure": gettext("The municipality's figures from the last council "
                                        "elections are missing; ask CVK to record them."),
         "wrong_state": gettext("This step is not possible at this stage."),
+        "dismissal_repeat_too_soon": gettext("A dismissal referendum in this municipality did "
+                                             "not pass less than a year ago; a new one may be "
+                                             "started from %(day)s (Art. 23).",
+                                             day=_day(getattr(error, "params", {}).get("until"))),
+        "application_late": gettext("The application to the election commission is late: it "
+                                    "was due within 3 working days after the organiser was "
+                                    "told the count (Art. 11(2))."),
+        "not_the_organiser": gettext("Only the organiser of the initiative applies to the "
+                                     "election commission (Art. 11(2))."),
         "collection_closed": gettext("Signatures are not being collected now (Art. 10(8))."),
         "not_eligible": gettext("This person is not a voter of the municipality (Art. 7)."),
         "already_signed": gettext("This person has already signed this initiative; a person "
@@ -199,6 +214,30 @@ def register_signature(initiative_id: int) -> Any:
     return redirect(url_for("initiatives.show", initiative_id=initiative.id))
 
 
+@bp.route("/<int:initiative_id>/apply", methods=["POST"])
+@login_required
+def apply(initiative_id: int) -> Any:
+    """Art. 11(2): the organiser applies (or the commission records a paper application)."""
+    initiative = access_initiative(initiative_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    is_organiser = current_user.id == initiative.applicant_id
+    for_organiser = not is_organiser and has_permission(
+        current_user, Permission.DECIDE_INITIATIVE,
+        Scope(initiative.municipality_id, initiative.case_id))
+    if not (is_organiser or for_organiser):
+        abort(403)
+    try:
+        services.apply(db(), clock(), calendar(), current_user, initiative,
+                       for_organiser=for_organiser, context=audit_context())
+    except InitiativeError as err:
+        flash(error_text(err), "error")
+        return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
+    flash(gettext("The application is recorded; the commission checks the signatures."),
+          "success")
+    return redirect(url_for("initiatives.show", initiative_id=initiative.id))
+
+
 @bp.route("/<int:initiative_id>/check", methods=["POST"])
 @login_required
 def check(initiative_id: int) -> Any:
@@ -206,7 +245,7 @@ def check(initiative_id: int) -> Any:
     require(Permission.DECIDE_INITIATIVE, Scope(initiative.municipality_id, initiative.case_id))
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if initiative.case.state not in ("collected", "checking"):
+    if initiative.case.state not in ("applied", "checking"):
         flash(error_text(WrongState()), "error")
         return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
     from portal.initiatives.tasks import check_initiative_signatures

@@ -23,15 +23,33 @@ SUBJECTS = [
 ]
 
 
-class SetupForm(FlaskForm):
-    case_id = SelectField(_l("Referendum case"), coerce=int, validators=[InputRequired()])
-    municipality_id = SelectField(_l("Municipality"), coerce=int, validators=[DataRequired()])
-    subject = SelectField(_l("Subject (Art. 5)"), choices=SUBJECTS, validators=[DataRequired()])
-    question_lv = TextAreaField(_l("Question in Latvian"),
-                                validators=[DataRequired(), Length(max=2000)])
+class CaseSetupForm(FlaskForm):
+    """Set-up of a referendum case: subject and question come from its initiative."""
+
     question_en = TextAreaField(_l("Question in English"),
                                 validators=[DataRequired(), Length(max=2000)])
     referendum_day = DateField(_l("Referendum day (a Saturday)"), validators=[DataRequired()])
+
+
+class SetupForm(CaseSetupForm):
+    """A referendum the council decided itself (Art. 8(2)): its decision is recorded."""
+
+    municipality_id = SelectField(_l("Municipality"), coerce=int, validators=[DataRequired()])
+    subject = SelectField(_l("Subject (Art. 5)"), choices=SUBJECTS[:2],
+                          validators=[DataRequired()])
+    basis_date = DateField(_l("Date the strategy was approved or the decision was published"),
+                           validators=[DataRequired()])
+    question_lv = TextAreaField(_l("Question in Latvian"),
+                                validators=[DataRequired(), Length(max=500)])
+    reasons = TextAreaField(_l("Reasons"), validators=[DataRequired(), Length(max=10000)])
+    council_decided_on = DateField(_l("Date of the council's decision"),
+                                   validators=[DataRequired()])
+    council_decision_number = StringField(_l("Number of the council's decision"),
+                                          validators=[DataRequired(), Length(max=40)])
+    council_votes_for = IntegerField(_l("Councillors who voted for"),
+                                     validators=[InputRequired(), NumberRange(min=0, max=200)])
+    council_size = IntegerField(_l("All councillors (elected members of the council)"),
+                                validators=[InputRequired(), NumberRange(min=1, max=200)])
 
 
 class TrusteesForm(FlaskForm):

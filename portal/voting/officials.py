@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,11 +14,13 @@ from sqlalchemy import select
 from portal.accounts.models import Membership, User
 from portal.checkpoints import election_public_key
 from portal.database import commit
+from portal.initiatives.services import tell_suspension
 from portal.permissions import Permission, Scope, municipalities_for, require
 from portal.uploads import upload_refusal_text
 from portal.voting.access import access_referendum, access_station, can, stations
 from portal.voting.forms import (
     ActionForm,
+    CaseSetupForm,
     KeyForm,
     ProtocolForm,
     SetupForm,
@@ -33,6 +35,7 @@ from portal.web import audit_context, calendar, clock, db, keys
 from referendum_core.cases.models import Case, CaseType
 from referendum_core.clock import to_riga
 from referendum_core.etvr import AlreadyVoted, EtvrError, lookup_voter
+from referendum_core.initiatives import initiative_of_referendum
 from referendum_core.organisation import Municipality
 from referendum_core.personal_code import InvalidPersonalCode
 from referendum_core.uploads import TEXT_TYPES, UploadRejected, check_upload
@@ -51,7 +54,7 @@ from referendum_core.voting import (
 )
 from referendum_core.voting.exceptions import VotingError
 from referendum_core.voting.models import PollingStationProtocol, Referendum, TrusteeShare
-from referendum_core.voting.preparation import internet_commission
+from referendum_core.voting.preparation import CouncilDecision, internet_commission
 from referendum_core.voting.results import live_turnout, protocols_of
 from referendum_core.voting.stations import has_online_ballot
 
@@ -69,8 +72,12 @@ def _refuse(err: Exception, template: str, status: int = 422, **ctx: Any) -> Any
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new() -> Any:
-    """Set up the vote of a referendum case (or of a new council referendum)."""
+    """Set up the vote of a referendum case (``?case=ID``: subject, question and latest day
+    shown from its initiative, not editable), or of a referendum the council decided itself."""
     require(Permission.MANAGE_REFERENDUM)
+    case_id = request.args.get("case", type=int)
+    if case_id:
+        return _setup_case(case_id)
     allowed = municipalities_for(current_user, Permission.MANAGE_REFERENDUM)
     munis = select(Municipality).order_by(Municipality.name)
     cases = select(Case).where(Case.type == CaseType.REFERENDUM, Case.state == "scheduled",
@@ -78,25 +85,55 @@ def new() -> Any:
     if allowed is not None:
         munis = munis.where(Municipality.id.in_(allowed or {-1}))
         cases = cases.where(Case.municipality_id.in_(allowed or {-1}))
+    pending = [(c, initiative_of_referendum(db(), c.id))
+               for c in db().scalars(cases.order_by(Case.id))]
     form = SetupForm()
     form.municipality_id.choices = [(m.id, m.name) for m in db().scalars(munis)]
-    form.case_id.choices = [(0, gettext("A new referendum decided by the council"))] + [
-        (c.id, f"{c.reference}: {c.title}") for c in db().scalars(cases.order_by(Case.id))]
+    ctx = {"form": form, "pending": pending, "case": None, "initiative": None}
     if form.validate_on_submit():
         muni = db().get(Municipality, form.municipality_id.data)
         require(Permission.MANAGE_REFERENDUM, Scope(muni.id if muni else None))
-        case = db().get(Case, form.case_id.data) if form.case_id.data else None
+        council = CouncilDecision(
+            subject=form.subject.data, question_lv=form.question_lv.data,
+            reasons=form.reasons.data, decided_on=form.council_decided_on.data,
+            number=form.council_decision_number.data, votes_for=form.council_votes_for.data,
+            council_size=form.council_size.data, basis_date=form.basis_date.data)
         try:
             referendum = setup_referendum(
-                db(), clock(), calendar(), current_user, municipality=muni,
-                subject=form.subject.data, question_lv=form.question_lv.data,
+                db(), clock(), calendar(), current_user, municipality=muni, council=council,
                 question_en=form.question_en.data, referendum_day=form.referendum_day.data,
-                case=case, context=audit_context())
+                context=audit_context())
         except VotingError as err:
-            return _refuse(err, "voting/new.html", form=form)
+            return _refuse(err, "voting/new.html", **ctx)
+        initiative = initiative_of_referendum(db(), referendum.case_id)
+        if initiative is not None:  # Art. 12: the council is told its decision is suspended
+            tell_suspension(db(), clock(), initiative)
         flash(gettext("The referendum is set up. Choose the trustees next."), "success")
         return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
-    return render_template("voting/new.html", form=form), 422 if form.errors else 200
+    return render_template("voting/new.html", **ctx), 422 if form.errors else 200
+
+
+def _setup_case(case_id: int) -> Any:
+    case = db().get(Case, case_id)
+    if case is None or case.type != CaseType.REFERENDUM:
+        abort(404)
+    require(Permission.MANAGE_REFERENDUM, Scope(case.municipality_id, case.id))
+    initiative = initiative_of_referendum(db(), case.id)
+    if initiative is None:
+        abort(404)
+    form = CaseSetupForm()
+    ctx = {"form": form, "pending": [], "case": case, "initiative": initiative}
+    if form.validate_on_submit():
+        try:
+            referendum = setup_referendum(
+                db(), clock(), calendar(), current_user, case=case,
+                question_en=form.question_en.data, referendum_day=form.referendum_day.data,
+                context=audit_context())
+        except VotingError as err:
+            return _refuse(err, "voting/new.html", **ctx)
+        flash(gettext("The referendum is set up. Choose the trustees next."), "success")
+        return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
+    return render_template("voting/new.html", **ctx), 422 if form.errors else 200
 
 
 def _internet_members() -> list[User]:

@@ -3,7 +3,7 @@ JSON API). Domain exceptions carry a stable ``reason`` code; their English messa
 and never reaches a page."""
 from __future__ import annotations
 
-from flask_babel import format_datetime, format_time, gettext
+from flask_babel import format_date, format_datetime, format_time, gettext
 
 from referendum_core.etvr import AlreadyVoted
 from referendum_core.organisation import PollingStation
@@ -75,6 +75,35 @@ SETUP_REASONS = {
     "no_trustees": lambda err: gettext("Choose the trustees first."),
     "key_missing": lambda err: gettext("Not every trustee has uploaded a public key yet."),
     "polling_day_over": lambda err: gettext("Polling day is already over."),
+    "no_initiative": lambda err: gettext("This referendum case has no initiative to take the "
+                                         "subject and question from."),
+    "subject_mismatch": lambda err: gettext("The subject is fixed by the initiative and cannot "
+                                            "be changed (Art. 5)."),
+    "question_mismatch": lambda err: gettext("The question is the one fixed by the decision "
+                                             "and cannot be changed (Art. 10(5))."),
+    "after_latest_day": lambda err: gettext(
+        "The referendum must be held no later than %(day)s, 4 months after the decision "
+        "(Art. 13(4)).", day=format_date(err.params["latest"], "dd.MM.yyyy")
+        if err.params.get("latest") else "-"),
+    "council_decision_missing": lambda err: gettext("Give the date (not in the future) and "
+                                                    "number of the council's decision "
+                                                    "(Art. 8(2))."),
+    "council_majority_missing": lambda err: gettext("The council's decision needs at least two "
+                                                    "thirds of all councillors (Art. 8(2))."),
+    "council_own_dismissal": lambda err: gettext("The council cannot decide a referendum on "
+                                                 "its own dismissal (Art. 9)."),
+    "register_deadlines": lambda err: gettext(
+        "That referendum day is too close: the voter register had to be informed by %(when)s "
+        "(19 working days before, Voter Register Law). Choose a later Saturday.",
+        when=format_datetime(err.params["inform_by"], "dd.MM.yyyy HH:mm")
+        if err.params.get("inform_by") else "-"),
+    "same_day_required": lambda err: gettext(
+        "This referendum is held together with the one already scheduled on %(day)s "
+        "(Art. 13(5)).", day=format_date(err.params["day"], "dd.MM.yyyy")
+        if err.params.get("day") else "-"),
+    "outside_start_window": lambda err: gettext("The council's decision is outside the time "
+                                                "allowed to start a referendum on this "
+                                                "subject (Art. 6)."),
 }
 KEY_REASONS = {
     "not_json": lambda err: gettext("The public key was refused: the file is not the JSON "
@@ -179,6 +208,14 @@ def refusal_text(err: Exception) -> str:
             return gettext("Protocols of these polling stations are missing or unconfirmed: "
                            "%(stations)s.", stations=", ".join(
                                str(n) for n in err.params.get("stations", [])))
+        if err.reason == "base_figure_missing":
+            if err.params.get("field") == "participants_at_last_election":
+                return gettext("The number of people who took part in the last council "
+                               "elections is not recorded, so the result cannot be judged "
+                               "(Art. 22(3)). Ask CVK to record it, then approve the result.")
+            return gettext("The number of voters on the lists at the last council elections "
+                           "is not recorded, so the result cannot be judged (Art. 22(1)). Ask "
+                           "CVK to record it, then approve the result.")
         return gettext("Registration envelopes are not yet checked against the voter "
                        "register.")
     if isinstance(err, InvalidSetup):

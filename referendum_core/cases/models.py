@@ -46,6 +46,8 @@ class EventKind(StrEnum):
     RETURNED_TO_REQUESTER = "returned_to_requester"
     RESUBMITTED = "resubmitted"
     CLOSED = "closed"
+    # A step the law requires by a deadline (``data.step``, ``data.basis``; ``deadline_at``).
+    STEP = "step"
 
 
 class Case(Base):

@@ -26,7 +26,10 @@ class InvalidSetup(VotingError):
     REASONS = ("unknown_subject", "question_missing", "question_too_long", "not_saturday",
                "already_started", "wrong_case", "case_not_scheduled", "already_set_up",
                "no_online_voting", "trustees_invalid", "online_over", "no_trustees",
-               "key_missing", "polling_day_over")
+               "key_missing", "polling_day_over", "no_initiative", "subject_mismatch",
+               "question_mismatch", "after_latest_day", "council_decision_missing",
+               "council_majority_missing", "council_own_dismissal", "outside_start_window",
+               "register_deadlines", "same_day_required")
 
 
 class WrongStage(VotingError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -16,14 +17,23 @@ from referendum_core import audit
 from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases.models import Case, CaseType
-from referendum_core.cases.services import open_case, transition_case
+from referendum_core.cases.services import transition_case
 from referendum_core.cases.workflows import Party
 from referendum_core.clock import Clock, to_riga
 from referendum_core.crypto import CryptoError, build_manifest, verify_trustee_key
 from referendum_core.crypto.group import canonical
 from referendum_core.crypto.jsonstream import loads as strict_loads
 from referendum_core.crypto.manifest import election_hash
-from referendum_core.initiatives import Subject
+from referendum_core.initiatives import (
+    REFERENDUM_WITHIN_MONTHS,
+    InitiativeError,
+    Initiator,
+    Subject,
+    add_months,
+    initiative_of_referendum,
+    same_day_referendum,
+    submit_initiative,
+)
 from referendum_core.organisation import Commission, CommissionKind, Municipality
 from referendum_core.register import freeze_voter_list, voter_list_for
 from referendum_core.voting import rules
@@ -34,6 +44,7 @@ from referendum_core.voting.exceptions import (
     WrongStage,
 )
 from referendum_core.voting.models import NO, YES, Referendum, Stage, Trustee
+from referendum_core.voting.steps import add_steps
 from referendum_core.voting.workflow import ensure_registered
 
 MAX_QUESTION = 2000
@@ -51,59 +62,142 @@ def move_case(session: Session, clock: Clock, calendar: WorkingDayCalendar | Non
                     parties={Party.SYSTEM, Party.CHAIR}, calendar=calendar, context=context)
 
 
+@dataclass(frozen=True)
+class CouncilDecision:
+    """The council's own decision to hold a referendum (Art. 8(2)): what it is about, its date
+    and number, and the votes for out of all councillors."""
+
+    subject: str
+    question_lv: str
+    reasons: str
+    decided_on: date
+    number: str
+    votes_for: int
+    council_size: int
+    basis_date: date | None = None  # Art. 6: the strategy's approval / decision's publication
+
+
+# Refusals of the initiative rules, as set-up reasons.
+_INITIATIVE_REASONS = {"invalid_subject": "unknown_subject", "missing_text": "question_missing"}
+
+
 def setup_referendum(session: Session, clock: Clock, calendar: WorkingDayCalendar,
-                     actor: Actor | None, *, municipality: Municipality, subject: str,
-                     question_lv: str, question_en: str, referendum_day: date,
-                     case: Case | None = None, decision_day: date | None = None,
+                     actor: Actor | None, *, question_en: str, referendum_day: date,
+                     case: Case | None = None, council: CouncilDecision | None = None,
+                     municipality: Municipality | None = None, subject: str | None = None,
+                     question_lv: str | None = None,
                      context: AuditContext | None = None) -> Referendum:
-    """Set up the vote of a referendum case (opened here when ``case`` is None, e.g. a council
-    initiative): the question fixed by the decision, referendum day (a Saturday, Art. 16(1)),
-    the online window Monday-Wednesday before it (none for a dismissal, Art. 15) and polling
-    hours 07:00-20:00. The case's voter list is frozen on the decision day if it is not yet.
+    """Set up the vote of a referendum case. The subject, the Latvian question (fixed under
+    Art. 10(5)), the municipality, the decision day and the latest referendum day (4 months,
+    Art. 13(4)) come from the case's initiative; ``subject``, ``question_lv`` and
+    ``municipality``, when given, must match it. A dismissal therefore never gets online
+    voting (Art. 15(2)) and is judged by Art. 22(3).
+
+    Without a case, ``council`` is the council's own decision: it opens a council initiative
+    through ``submit_initiative`` (the same path as the initiative pages, Art. 6, 8(2), 9) and
+    its referendum case, then sets that up. Nothing is written when anything is refused.
+
+    Also checked: referendum day a Saturday (Art. 16(1)) before voting would start, the online
+    window Monday-Wednesday before it (none for a dismissal, Art. 15), polling 07:00-20:00, and
+    a day for which the Voter Register Law's deadlines can still be met (the register informed
+    by 12:00 of the 19th working day before); those steps go on the case's timeline.
 
     Raises:
-        InvalidSetup: unknown subject, empty or over-long question, day not a Saturday or not in
-            the future, a case of another type/municipality or already set up.
+        InvalidSetup: a mismatch with the initiative, a day after the latest day, a council
+            decision the law refuses, empty or over-long English question, day not a Saturday
+            or not in the future, a case of another type/municipality or already set up.
     """
     ensure_registered()
-    try:
-        subject = Subject(subject).value
-    except ValueError:
-        raise InvalidSetup("unknown subject", field="subject", reason="unknown_subject") from None
-    question_lv, question_en = (question_lv or "").strip(), (question_en or "").strip()
-    if not question_lv or not question_en:
-        raise InvalidSetup("the question is needed in Latvian and English", field="question",
+    question_en = (question_en or "").strip()
+    if not question_en:
+        raise InvalidSetup("the question is needed in English", field="question_en",
                            reason="question_missing")
-    if len(question_lv) > MAX_QUESTION or len(question_en) > MAX_QUESTION:
-        raise InvalidSetup("the question is too long", field="question",
+    if len(question_en) > MAX_QUESTION:
+        raise InvalidSetup("the question is too long", field="question_en",
                            reason="question_too_long")
     if not rules.is_saturday(referendum_day):
         raise InvalidSetup("referendum day must be a Saturday (Art. 16(1))",
                            field="referendum_day", reason="not_saturday")
     now = clock.now()
-    today = to_riga(now).date()
-    window = rules.online_window(referendum_day, subject)
+    if case is None:
+        if council is None or municipality is None:
+            raise InvalidSetup("a referendum without a case needs the council's decision",
+                               field="case", reason="council_decision_missing")
+        fixed = Subject(council.subject).value if council.subject in set(Subject) else None
+        if fixed is None:
+            raise InvalidSetup("unknown subject", field="subject", reason="unknown_subject")
+        latest = add_months(council.decided_on, REFERENDUM_WITHIN_MONTHS)
+        same_day = same_day_referendum(session, calendar, municipality.id, council.decided_on,
+                                       latest)
+        if same_day is not None and referendum_day != same_day:
+            raise InvalidSetup("held on the day already scheduled (Art. 13(5))",
+                               field="referendum_day", reason="same_day_required",
+                               day=same_day)
+        initiative = None
+    else:
+        if case.type != CaseType.REFERENDUM or (
+                municipality is not None and case.municipality_id != municipality.id):
+            raise InvalidSetup("the case is not a referendum of this municipality",
+                               field="case", reason="wrong_case")
+        if case.state != "scheduled":
+            raise InvalidSetup("the referendum case is no longer scheduled", field="case",
+                               reason="case_not_scheduled")
+        initiative = initiative_of_referendum(session, case.id)
+        if initiative is None or initiative.referendum_due_on is None:
+            raise InvalidSetup("the referendum case has no initiative", field="case",
+                               reason="no_initiative")
+        fixed, latest = initiative.subject, initiative.referendum_due_on
+        same_day = initiative.referendum_same_day
+        if same_day is not None and referendum_day != same_day:
+            raise InvalidSetup("held on the day already scheduled (Art. 13(5))",
+                               field="referendum_day", reason="same_day_required",
+                               day=same_day)
+        if subject is not None and subject != fixed:
+            raise InvalidSetup("the subject is fixed by the initiative", field="subject",
+                               reason="subject_mismatch", fixed=fixed)
+        if question_lv is not None and " ".join(question_lv.split()) != initiative.question:
+            raise InvalidSetup("the question is fixed by the decision (Art. 10(5))",
+                               field="question_lv", reason="question_mismatch")
+        if session.scalar(select(Referendum.id).where(Referendum.case_id == case.id)) \
+                is not None:
+            raise InvalidSetup("this referendum is already set up", field="case",
+                               reason="already_set_up")
+    if referendum_day > latest:
+        raise InvalidSetup("referendum day is after the 4-month limit (Art. 13(4))",
+                           field="referendum_day", reason="after_latest_day", latest=latest)
+    window = rules.online_window(referendum_day, fixed)
     first_vote = window[0] if window else rules.polling_hours(referendum_day)[0]
     if first_vote <= now:
         raise InvalidSetup("voting would already have started", field="referendum_day",
                            reason="already_started")
-    if case is None:
-        case = open_case(session, clock, actor, case_type=CaseType.REFERENDUM,
-                         title=question_lv[:200], municipality_id=municipality.id,
-                         calendar=calendar, context=context)
-    elif case.type != CaseType.REFERENDUM or case.municipality_id != municipality.id:
-        raise InvalidSetup("the case is not a referendum of this municipality", field="case",
-                           reason="wrong_case")
-    elif case.state != "scheduled":
-        raise InvalidSetup("the referendum case is no longer scheduled", field="case",
-                           reason="case_not_scheduled")
-    if session.scalar(select(Referendum.id).where(Referendum.case_id == case.id)) is not None:
-        raise InvalidSetup("this referendum is already set up", field="case",
-                           reason="already_set_up")
+    too_late = rules.register_deadline_passed(calendar, referendum_day, now)
+    if too_late is not None:
+        raise InvalidSetup("the voter register can no longer be informed in time (VRL)",
+                           field="referendum_day", reason="register_deadlines",
+                           inform_by=too_late)
+    if initiative is None:
+        assert council is not None and municipality is not None  # noqa: S101 - checked above
+        try:
+            initiative = submit_initiative(
+                session, clock, calendar, actor, municipality=municipality, subject=fixed,
+                question=council.question_lv, reasons=council.reasons,
+                basis_date=council.basis_date, initiator=Initiator.COUNCIL,
+                council_votes_for=council.votes_for, council_size=council.council_size,
+                council_decided_on=council.decided_on, council_decision_number=council.number,
+                context=context)
+        except InitiativeError as err:
+            reason = _INITIATIVE_REASONS.get(err.code, err.code)
+            raise InvalidSetup(f"the council's decision was refused ({err.article})",
+                               field="council", reason=reason, **err.params) from None
+        case = session.get(Case, initiative.referendum_case_id)
+        assert case is not None  # noqa: S101 - opened by the council path
+    referendum_municipality = session.get(Municipality, initiative.municipality_id)
+    assert referendum_municipality is not None  # noqa: S101 - foreign key
+    decision_day = initiative.referendum_decided_on or to_riga(now).date()
     polls_open, polls_close = rules.polling_hours(referendum_day)
     referendum = Referendum(
-        case=case, municipality_id=municipality.id, subject=subject, question_lv=question_lv,
-        question_en=question_en, decision_day=decision_day or today,
+        case=case, municipality_id=initiative.municipality_id, subject=fixed,
+        question_lv=initiative.question, question_en=question_en, decision_day=decision_day,
         referendum_day=referendum_day, online_opens_at=window[0] if window else None,
         online_closes_at=window[1] if window else None, polls_open_at=polls_open,
         polls_close_at=polls_close, election_id=str(uuid.uuid4()), stage=Stage.SETUP,
@@ -112,11 +206,14 @@ def setup_referendum(session: Session, clock: Clock, calendar: WorkingDayCalenda
     session.add(referendum)
     session.flush()
     if voter_list_for(session, case.id) is None:
-        freeze_voter_list(session, clock, actor, municipality, referendum.decision_day,
+        freeze_voter_list(session, clock, actor, referendum_municipality, decision_day,
                           case_id=case.id, context=context)
+    add_steps(case, clock, actor, rules.register_steps(calendar, referendum_day,
+                                                       to_riga(now).date()))
+    session.flush()
     audit.record(session, clock, actor, "voting.set_up", obj=referendum, context=context,
-                 case_id=case.id, subject=subject, referendum_day=referendum_day.isoformat(),
-                 online=window is not None)
+                 case_id=case.id, subject=fixed, referendum_day=referendum_day.isoformat(),
+                 latest_day=latest.isoformat(), online=window is not None)
     return referendum
 
 

@@ -35,7 +35,8 @@ from referendum_core.voting.models import (
     Stage,
 )
 from referendum_core.voting.preparation import move_case
-from referendum_core.voting.rules import assess_validity, rfc3339
+from referendum_core.voting.rules import assess_validity, base_figure_for, rfc3339
+from referendum_core.voting.steps import add_results_steps
 
 
 def stations_of(session: Session, referendum: Referendum) -> list[PollingStation]:
@@ -70,10 +71,19 @@ def approve_results(session: Session, clock: Clock, calendar: WorkingDayCalendar
 
     Raises:
         WrongStage: not yet tallied, or already approved; ResultsNotReady: a station's protocol
-        is missing or unconfirmed, or registration envelopes are not yet reconciled.
+        is missing or unconfirmed, registration envelopes are not yet reconciled, or the base
+        figure from the last council elections that Art. 22 judges by is not recorded (the
+        result is then not approved at all, never recorded as "not valid").
     """
     if referendum.stage != Stage.TALLIED:
         raise WrongStage("the online tally is not finished", stage=referendum.stage)
+    municipality = session.get(Municipality, referendum.municipality_id)
+    assert municipality is not None
+    base_field = base_figure_for(referendum.subject)
+    if getattr(municipality, base_field) is None:
+        raise ResultsNotReady("base_figure_missing", field=base_field,
+                              article="Art. 22(3)" if base_field ==
+                              "participants_at_last_election" else "Art. 22(1)")
     protocols = {p.polling_station_id: p for p in protocols_of(session, referendum)}
     missing = [s.number for s in stations_of(session, referendum)
                if s.id not in protocols or not protocols[s.id].is_confirmed]
@@ -92,8 +102,6 @@ def approve_results(session: Session, clock: Clock, calendar: WorkingDayCalendar
     counted = referendum.counted or 0
     participants = counted + issued
     votes_for, votes_against = online[YES] + in_for, online[NO] + in_against
-    municipality = session.get(Municipality, referendum.municipality_id)
-    assert municipality is not None
     validity = assess_validity(referendum.subject, participants=participants,
                                votes_for=votes_for, votes_against=votes_against,
                                voters_base=municipality.voters_at_last_election,
@@ -112,6 +120,9 @@ def approve_results(session: Session, clock: Clock, calendar: WorkingDayCalendar
     referendum.stage = Stage.APPROVED
     session.flush()
     move_case(session, clock, calendar, actor, referendum, "approve_results", context)
+    add_results_steps(clock, calendar, actor, referendum, is_valid=validity.is_valid,
+                      is_passed=validity.is_passed)
+    session.flush()
     audit.record(session, clock, actor, "voting.results_approved", obj=referendum,
                  context=context, participants=participants, votes_for=votes_for,
                  votes_against=votes_against, valid=validity.is_valid, passed=validity.is_passed,

@@ -30,6 +30,7 @@ def setting(db_session, clock):
 
 def test_art17_mark_is_set_once_and_second_station_is_told_where_and_when(
         db_session, clock, keys, setting):
+    """Art. 17(2)-(3): one mark in the ETVR; another station is told where and when."""
     adazi, one, two, case_id = setting
     ref = keys.personal_codes.lookup_hash(code_for(BORN))
     mark = mark_voted(db_session, clock, None, case_id, ref, polling_station=one)

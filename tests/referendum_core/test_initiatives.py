@@ -8,14 +8,17 @@ from datetime import UTC, date, datetime
 import pytest
 
 from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.cases.models import Case, EventKind
 from referendum_core.cases.workflows import REGISTRY
 from referendum_core.clock import to_riga
 from referendum_core.initiatives import (
     INITIATIVE_WORKFLOW,
     ApplicantNotEligible,
+    CouncilDecisionMissing,
     CouncilMajorityMissing,
     CouncilOwnDismissal,
     DismissalOutsideTerm,
+    DismissalRepeatTooSoon,
     Initiator,
     InvalidSubject,
     MissingBaseFigure,
@@ -24,12 +27,17 @@ from referendum_core.initiatives import (
     Subject,
     WrongState,
     decide_initiative,
+    next_regular_elections,
     publish_due_initiatives,
     signatures_needed,
+    start_window,
     submit_initiative,
 )
+from referendum_core.register import voter_list_for
+from referendum_core.voting.models import Result
 from tests.conftest import municipality
 from tests.register_data import add_person, code_for
+from tests.voting_support import build_scenario
 
 CAL = WorkingDayCalendar()
 TODAY = date(2026, 3, 2)  # the clock fixture's day (Monday)
@@ -64,6 +72,8 @@ def test_workflow_is_registered_for_initiative_cases():
 
 
 def test_art7_3_resident_submits_and_a_case_opens(db_session, clock, resident, adazi):
+    """Art. 7(3), 10(1), 10(4): a resident applies; the decision is due 15 days after the
+    Art. 6 window ends."""
     initiative = submit(db_session, clock, resident, adazi)
     assert initiative.case.type == "initiative" and initiative.case.state == "submitted"
     # Art. 10(4): decision within 15 days after the Art. 6 window (2 months) ends.
@@ -102,11 +112,43 @@ def test_art6_no_dismissal_in_the_councils_first_year(db_session, clock, residen
 
 
 def test_art6_no_dismissal_in_the_councils_last_year(db_session, clock, resident, adazi):
-    clock.set(datetime(2028, 6, 6, 9, tzinfo=UTC))
+    """Art. 6: the last year runs up to the next regular elections, Saturday 2 June 2029
+    (the first Saturday of June every four years from 2025), not to 7 June."""
+    assert next_regular_elections(date(2025, 6, 7)) == date(2029, 6, 2)
+    clock.set(datetime(2028, 6, 1, 20, 59, tzinfo=UTC))  # 23:59 on 1 June 2028 in Riga
     submit(db_session, clock, resident, adazi, subject=Subject.DISMISSAL, basis_date=None)
-    clock.set(datetime(2028, 6, 7, 9, tzinfo=UTC))
-    with pytest.raises(DismissalOutsideTerm):
+    clock.set(datetime(2028, 6, 1, 21, 0, tzinfo=UTC))  # 00:00 on 2 June 2028 in Riga
+    with pytest.raises(DismissalOutsideTerm) as err:
         submit(db_session, clock, resident, adazi, subject=Subject.DISMISSAL, basis_date=None)
+    assert err.value.params == {"first": date(2026, 6, 7), "last": date(2028, 6, 1)}
+
+
+def test_art6_council_from_extraordinary_elections_ends_its_term_at_regular_elections(
+        db_session, clock, resident, adazi):
+    """Art. 6: a council chosen at extraordinary elections (here 14 February 2026) has its
+    last year before the next regular elections of 2 June 2029, not four years on."""
+    adazi.council_elected_on = date(2026, 2, 14)
+    assert start_window(Subject.DISMISSAL, adazi, None) == (date(2027, 2, 14),
+                                                            date(2028, 6, 1))
+    clock.set(datetime(2027, 2, 13, 10, tzinfo=UTC))
+    with pytest.raises(DismissalOutsideTerm):  # still its first year
+        submit(db_session, clock, resident, adazi, subject=Subject.DISMISSAL, basis_date=None)
+    clock.set(datetime(2028, 6, 5, 10, tzinfo=UTC))
+    with pytest.raises(DismissalOutsideTerm):  # already its last year
+        submit(db_session, clock, resident, adazi, subject=Subject.DISMISSAL, basis_date=None)
+    # Elected less than two years before regular elections: no day is allowed at all.
+    adazi.council_elected_on = date(2027, 9, 4)
+    first, last = start_window(Subject.DISMISSAL, adazi, None)
+    assert first > last
+
+
+@pytest.mark.parametrize(("after", "regular"), [
+    (date(2021, 6, 5), date(2025, 6, 7)), (date(2025, 6, 6), date(2025, 6, 7)),
+    (date(2025, 6, 7), date(2029, 6, 2)), (date(2030, 1, 1), date(2033, 6, 4)),
+])
+def test_art6_regular_council_elections_are_the_first_saturday_of_june_every_four_years(
+        after, regular):
+    assert next_regular_elections(after) == regular and regular.weekday() == 5
 
 
 def test_art6_dismissal_needs_the_council_election_date(db_session, clock, resident, adazi):
@@ -125,24 +167,65 @@ def test_art7_3_applicant_must_be_an_eligible_voter(db_session, clock, adazi, pe
         submit(db_session, clock, people.voter(code_for(date(1970, 1, 1), 3), "Svešs"), adazi)
 
 
+COUNCIL = {"initiator": Initiator.COUNCIL, "council_decided_on": date(2026, 2, 26),
+           "council_decision_number": "Nr. 7/12"}
+
+
 def test_art8_2_council_needs_two_thirds_of_all_councillors(db_session, clock, adazi, people):
     chair = people.chair()
-    ok = submit(db_session, clock, chair, adazi, initiator=Initiator.COUNCIL,
-                council_votes_for=10, council_size=15)
+    ok = submit(db_session, clock, chair, adazi, council_votes_for=10, council_size=15,
+                **COUNCIL)
     assert ok.initiator == "council"
-    with pytest.raises(CouncilMajorityMissing):
-        submit(db_session, clock, chair, adazi, initiator=Initiator.COUNCIL,
-               council_votes_for=9, council_size=15)
-    with pytest.raises(CouncilMajorityMissing):
-        submit(db_session, clock, chair, adazi, initiator=Initiator.COUNCIL,
-               council_votes_for=16, council_size=15)
+    assert (ok.council_decided_on, ok.council_decision_number, ok.council_votes_for,
+            ok.council_size) == (date(2026, 2, 26), "Nr. 7/12", 10, 15)
+    for votes in (9, 16, -1, None):
+        with pytest.raises(CouncilMajorityMissing):
+            submit(db_session, clock, chair, adazi, council_votes_for=votes, council_size=15,
+                   **COUNCIL)
+
+
+def test_art8_2_council_initiative_records_its_decision_and_calls_the_referendum(
+        db_session, clock, adazi, people):
+    """Art. 8(2), 13(4): no signatures; the referendum case opens at once, to be held within
+    4 months of the council's decision, with the voters fixed on that day (Art. 7(2))."""
+    item = submit(db_session, clock, people.chair(), adazi, council_votes_for=10,
+                  council_size=15, **COUNCIL)
+    assert item.case.state == "called" and not item.case.is_open
+    assert item.signatures_needed is None and item.collection_starts_at is None
+    assert item.referendum_decided_on == date(2026, 2, 26)
+    assert item.referendum_due_on == date(2026, 6, 26)
+    referendum = db_session.get(Case, item.referendum_case_id)
+    assert referendum.type == "referendum" and referendum.state == "scheduled"
+    assert referendum.deadline_basis == "Art. 13(4)"
+    assert voter_list_for(db_session, referendum.id).decision_day == date(2026, 2, 26)
+
+
+def test_art8_2_council_decision_needs_its_date_and_number(db_session, clock, adazi, people):
+    for missing in ({"council_decided_on": None}, {"council_decision_number": " "},
+                    {"council_decided_on": date(2026, 3, 3)}):  # tomorrow
+        with pytest.raises(CouncilDecisionMissing):
+            submit(db_session, clock, people.chair(), adazi, council_votes_for=10,
+                   council_size=15, **{**COUNCIL, **missing})
+
+
+def test_art6_council_decision_must_fall_in_the_start_window(db_session, clock, adazi, people):
+    """Art. 6 for the council: its decision within 2 months of the strategy's approval."""
+    with pytest.raises(OutsideStartWindow):
+        submit(db_session, clock, people.chair(), adazi, council_votes_for=10,
+               council_size=15, basis_date=date(2025, 12, 20), **COUNCIL)
 
 
 def test_art9_council_never_initiates_its_own_dismissal(db_session, clock, adazi, people):
     clock.set(datetime(2026, 9, 1, 9, tzinfo=UTC))
     with pytest.raises(CouncilOwnDismissal):
-        submit(db_session, clock, people.chair(), adazi, initiator=Initiator.COUNCIL,
-               subject=Subject.DISMISSAL, council_votes_for=15, council_size=15)
+        submit(db_session, clock, people.chair(), adazi, subject=Subject.DISMISSAL,
+               council_votes_for=15, council_size=15,
+               **{**COUNCIL, "council_decided_on": date(2026, 8, 31)})
+    # Also in the council's first year: Art. 9 is the reason, not the window.
+    clock.set(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    with pytest.raises(CouncilOwnDismissal):
+        submit(db_session, clock, people.chair(), adazi, subject=Subject.DISMISSAL,
+               council_votes_for=15, council_size=15, **COUNCIL)
 
 
 def test_empty_question_is_refused(db_session, clock, resident, adazi):
@@ -179,8 +262,12 @@ def test_art10_decision_fixes_question_threshold_publication_and_collection(
     # Art. 25(2): the 3rd working day after the notices (sent on the decision day, Monday).
     assert initiative.published_on == date(2026, 3, 5)
     assert to_riga(initiative.collection_starts_at).date() == date(2026, 3, 5)
-    # Art. 10(8): 30 days of collection.
-    assert to_riga(initiative.collection_ends_at).date() == date(2026, 4, 4)
+    # Art. 10(8): exactly 30 days of collection, 5 March to 3 April, closing at 24:00 Riga.
+    assert to_riga(initiative.collection_ends_at).date() == date(2026, 4, 3)
+    assert (initiative.collection_first_day, initiative.collection_last_day) == (
+        date(2026, 3, 5), date(2026, 4, 3))
+    assert (initiative.collection_last_day - initiative.collection_first_day).days + 1 == 30
+    assert initiative.collection_ends_at == datetime(2026, 4, 3, 20, 59, 59, 999999, tzinfo=UTC)
     assert initiative.notices_due_on == date(2026, 3, 5)  # Art. 10(6)
     with pytest.raises(WrongState):
         decide_initiative(db_session, clock, CAL, people.chair(), initiative, can=False,
@@ -212,4 +299,47 @@ def test_art25_2_collection_opens_on_the_publication_day(db_session, clock, resi
     clock.set(datetime(2026, 3, 4, 22, 0, tzinfo=UTC))  # 00:00 on 5 March in Riga
     assert publish_due_initiatives(db_session, clock, CAL) == [initiative]
     assert initiative.case.state == "collecting" and initiative.is_collecting(clock.now())
-    assert initiative.days_left(clock.now()) == 31
+    assert initiative.days_left(clock.now()) == 30  # Art. 10(8): the first of 30 days
+    clock.set(datetime(2026, 4, 3, 20, 59, tzinfo=UTC))  # 23:59 on the 30th day (EEST)
+    assert initiative.is_collecting(clock.now()) and initiative.days_left(clock.now()) == 1
+    clock.set(datetime(2026, 4, 3, 21, 0, tzinfo=UTC))  # 00:00 on 4 April: closed
+    assert not initiative.is_collecting(clock.now())
+
+
+def test_art23_a_failed_dismissal_blocks_a_new_one_for_a_year(db_session, clock, keys, resident,
+                                                               adazi):
+    """Art. 23: results of a dismissal that did not pass, approved on 1 May 2026, block a new
+    dismissal initiative in the municipality until 1 May 2027."""
+    failed = build_scenario(db_session, clock, keys, subject="dismissal", open_now=False)
+    db_session.add(Result(
+        referendum_id=failed.referendum.id, online_for=0, online_against=0, online_counted=0,
+        in_person_for=1, in_person_against=3, in_person_invalid=0, ballots_issued=4,
+        participants=4, votes_for=1, votes_against=3, voters_base=9, participants_base=6,
+        is_valid=True, is_passed=False, protocol_sha256="0" * 64,
+        approved_at=datetime(2026, 5, 1, 9, tzinfo=UTC)))
+    db_session.flush()
+    clock.set(datetime(2027, 4, 30, 9, tzinfo=UTC))
+    with pytest.raises(DismissalRepeatTooSoon) as err:
+        submit(db_session, clock, resident, adazi, subject=Subject.DISMISSAL, basis_date=None)
+    assert err.value.params["until"] == date(2027, 5, 1)
+    clock.set(datetime(2027, 5, 1, 9, tzinfo=UTC))
+    assert submit(db_session, clock, resident, adazi, subject=Subject.DISMISSAL,
+                  basis_date=None).subject == "dismissal"
+
+
+def test_art12_construction_referendum_suspends_the_council_decision_until_the_results(
+        db_session, clock, adazi, people):
+    """Art. 12: shown on both cases while the referendum is pending; ends with the results."""
+    item = submit(db_session, clock, people.chair(), adazi, subject=Subject.CONSTRUCTION,
+                  basis_date=date(2026, 2, 20), council_votes_for=10, council_size=15,
+                  **COUNCIL)
+    assert item.is_council_decision_suspended
+    referendum = db_session.get(Case, item.referendum_case_id)
+    for case in (referendum, item.case):
+        assert [e.data_dict["basis"] for e in case.events if e.kind == EventKind.STEP
+                and e.data_dict["step"] == "council_decision_suspended"] == ["Art. 12"]
+    referendum.is_open = False  # the results were announced
+    assert not item.is_council_decision_suspended
+    strategy = submit(db_session, clock, people.chair(), adazi, council_votes_for=10,
+                      council_size=15, **COUNCIL)
+    assert not strategy.is_council_decision_suspended

@@ -31,6 +31,7 @@ def riga(db_session):
 
 
 def test_art7_latvian_citizen_resident_adult_is_eligible(db_session, protector, adazi):
+    """Art. 7(1): a Latvian citizen of 18 living in the municipality may vote."""
     code = code_for(date(1980, 5, 1))
     add_person(db_session, protector, code, born=date(1980, 5, 1), municipality=adazi)
     status = eligibility(db_session, protector.lookup_hash(code), adazi.id, DAY)

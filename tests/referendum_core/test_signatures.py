@@ -12,6 +12,8 @@ from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases.models import Case
 from referendum_core.clock import to_riga
 from referendum_core.initiatives import (
+    ApplicationLate,
+    NotTheOrganiser,
     Subject,
     WrongState,
     decide_initiative,
@@ -27,9 +29,11 @@ from referendum_core.signatures import (
     InvalidCertifier,
     NotEligibleToSign,
     Signature,
+    apply_for_check,
     check_signatures,
     close_due_collections,
     count_signatures,
+    lapse_unapplied_initiatives,
     register_in_person,
     sign_online,
 )
@@ -38,6 +42,8 @@ from tests.register_data import add_land, add_person, code_for
 
 CAL = WorkingDayCalendar()
 OPEN = datetime(2026, 3, 5, 8, tzinfo=UTC)
+# Art. 10(8): 30 days from 5 March: the last day is 3 April, closing at 24:00 Riga time (EEST).
+CLOSES = datetime(2026, 4, 3, 21, 0, tzinfo=UTC)  # 00:00 on 4 April in Riga
 AFTER = datetime(2026, 4, 4, 21, 0, tzinfo=UTC)  # 00:00 on 5 April in Riga
 
 
@@ -63,7 +69,7 @@ def initiative(db_session, clock, adazi, voters, people):
     item = submit_initiative(db_session, clock, CAL, chair, municipality=adazi,
                              subject=Subject.STRATEGY, basis_date=date(2026, 2, 1),
                              question="Vai atbalstāt?", reasons="Pamatojums.",
-                             initiator="council", council_votes_for=10, council_size=15)
+                             person_ref=voters[5])
     decide_initiative(db_session, clock, CAL, chair, item, can=True)
     clock.set(OPEN)
     publish_due_initiatives(db_session, clock, CAL)
@@ -74,14 +80,14 @@ def test_art10_8_signing_before_publication_is_refused(db_session, clock, adazi,
                                                         people):
     item = submit_initiative(db_session, clock, CAL, people.chair(), municipality=adazi,
                              subject=Subject.STRATEGY, basis_date=date(2026, 2, 1),
-                             question="Q?", reasons="R.", initiator="council",
-                             council_votes_for=10, council_size=15)
+                             question="Q?", reasons="R.", person_ref=voters[5])
     decide_initiative(db_session, clock, CAL, people.chair(), item, can=True)
     with pytest.raises(CollectionClosed):
         sign_online(db_session, clock, None, item, voters[0])
 
 
 def test_art11_voter_signs_online_once(db_session, clock, initiative, voters):
+    """Art. 11(1): one signature per person."""
     sign_online(db_session, clock, None, initiative, voters[0])
     assert count_signatures(db_session, initiative) == 1
     with pytest.raises(AlreadySigned) as err:
@@ -102,9 +108,10 @@ def test_art7_ineligible_signer_is_refused(db_session, clock, keys, initiative, 
 
 
 def test_art10_8_signing_after_the_deadline_is_refused(db_session, clock, initiative, voters):
-    clock.set(AFTER - timedelta(seconds=1))
+    """Art. 10(8): exactly 30 days; a signature at 23:59:59 on the 30th day counts."""
+    clock.set(CLOSES - timedelta(seconds=1))
     sign_online(db_session, clock, None, initiative, voters[0])
-    clock.set(AFTER)
+    clock.set(CLOSES)
     with pytest.raises(CollectionClosed):
         sign_online(db_session, clock, None, initiative, voters[1])
 
@@ -133,6 +140,7 @@ def test_art4_1_in_person_signature_needs_a_certifier(db_session, clock, people,
 
 
 def test_art11_online_after_in_person_is_refused(db_session, clock, people, initiative, voters):
+    """Art. 11(1): a person signs in one way only."""
     register_in_person(db_session, clock, people.member(), initiative, voters[0],
                        certifier_type=CertifierType.NOTARY, certifier_name="Notāre",
                        signed_on=date(2026, 3, 5))
@@ -149,15 +157,29 @@ def test_in_person_date_outside_the_collection_is_refused(db_session, clock, peo
 
 
 def test_art10_8_art26_collection_closes_by_itself(db_session, clock, initiative, voters):
-    sign_online(db_session, clock, None, initiative, voters[0])
+    for ref in voters[:3]:
+        sign_online(db_session, clock, None, initiative, ref)
     assert close_due_collections(db_session, clock, CAL) == []
     clock.set(AFTER)
     assert close_due_collections(db_session, clock, CAL) == [initiative]
-    assert initiative.case.state == "collected" and initiative.signatures_at_close == 1
-    # Art. 26: organiser told within 3 working days; Art. 13: check within 20 working days.
+    assert initiative.case.state == "collected" and initiative.signatures_at_close == 3
+    # Art. 26: organiser told within 3 working days from the day after the last day (Friday
+    # 3 April); Art. 13: check within 20 working days.
     assert initiative.organiser_told_by == date(2026, 4, 9)  # 6 April is Easter Monday
-    assert initiative.check_due_on == CAL.add_working_days(date(2026, 4, 5), 20)
+    # Art. 11(2): told on Sunday 5 April, the organiser applies by 9 April.
+    assert initiative.apply_due_on == date(2026, 4, 9)
+    assert initiative.case.deadline_basis == "Art. 11(2)"
     assert close_due_collections(db_session, clock, CAL) == []
+
+
+def test_art26_organiser_deadline_counts_from_the_last_day_even_when_the_job_runs_late(
+        db_session, clock, initiative):
+    """Art. 26: 3 working days counted from the day after the 30th day (3 April 2026), not
+    from the day the closing job happened to run."""
+    clock.set(datetime(2026, 4, 7, 9, tzinfo=UTC))
+    assert close_due_collections(db_session, clock, CAL) == [initiative]
+    assert initiative.collection_last_day == date(2026, 4, 3)
+    assert initiative.organiser_told_by == date(2026, 4, 9)
 
 
 def test_art13_check_drops_ineligible_and_duplicates_keeps_in_person_and_opens_referendum(
@@ -185,6 +207,10 @@ def test_art13_check_drops_ineligible_and_duplicates_keeps_in_person_and_opens_r
         check_signatures(db_session, clock, CAL, member, initiative)
     clock.set(AFTER)
     close_due_collections(db_session, clock, CAL)
+    with pytest.raises(WrongState):  # not before the organiser applied (Art. 11(2))
+        check_signatures(db_session, clock, CAL, member, initiative)
+    apply_for_check(db_session, clock, CAL, initiative_applicant(db_session, initiative),
+                    initiative)
     progress = check_signatures(db_session, clock, CAL, None, initiative, batch_size=2,
                                 max_batches=1)
     assert (progress.checked, progress.total, progress.finished) == (2, 6, False)
@@ -207,10 +233,71 @@ def test_art13_check_drops_ineligible_and_duplicates_keeps_in_person_and_opens_r
     assert again.finished and again.reached
 
 
-def test_art13_threshold_not_reached_opens_no_referendum(db_session, clock, initiative, voters):
+def test_art11_2_fewer_signatures_than_needed_end_the_initiative_at_the_close(
+        db_session, clock, initiative, voters):
     sign_online(db_session, clock, None, initiative, voters[0])
     clock.set(AFTER)
     close_due_collections(db_session, clock, CAL)
-    progress = check_signatures(db_session, clock, CAL, None, initiative)
-    assert progress.finished and not progress.reached
     assert initiative.case.state == "not_reached" and initiative.referendum_case_id is None
+    assert initiative.apply_due_on is None
+
+
+def test_art13_threshold_not_reached_after_the_check_opens_no_referendum(
+        db_session, clock, initiative, voters):
+    for ref in voters[:3]:
+        sign_online(db_session, clock, None, initiative, ref)
+    db_session.scalars(select(PersonRecord).where(PersonRecord.person_ref == voters[0])
+                       ).one().residence_municipality_id = None
+    clock.set(AFTER)
+    close_due_collections(db_session, clock, CAL)
+    apply_for_check(db_session, clock, CAL, None, initiative, for_organiser=True)
+    progress = check_signatures(db_session, clock, CAL, None, initiative)
+    assert progress.finished and not progress.reached and progress.valid == 2
+    assert initiative.case.state == "not_reached" and initiative.referendum_case_id is None
+
+
+def _collected(db_session, clock, initiative, voters):
+    for ref in voters[:3]:
+        sign_online(db_session, clock, None, initiative, ref)
+    clock.set(AFTER)  # Sunday 5 April: told the count; apply by Thursday 9 April
+    close_due_collections(db_session, clock, CAL)
+
+
+def test_art11_2_art13_the_20_working_days_run_from_the_application(db_session, clock,
+                                                                   initiative, voters):
+    _collected(db_session, clock, initiative, voters)
+    clock.set(datetime(2026, 4, 9, 20, 59, tzinfo=UTC))  # 23:59 on 9 April (EEST)
+    apply_for_check(db_session, clock, CAL, initiative_applicant(db_session, initiative),
+                    initiative)
+    assert initiative.case.state == "applied"
+    assert initiative.check_due_on == CAL.add_working_days(date(2026, 4, 9), 20) \
+        == date(2026, 5, 11)  # 1 and 4 May are holidays
+    assert to_riga(initiative.case.deadline_at).date() == date(2026, 5, 11)
+
+
+def test_art11_2_only_the_organiser_applies_or_the_commission_records_it(
+        db_session, clock, initiative, voters, people):
+    _collected(db_session, clock, initiative, voters)
+    with pytest.raises(NotTheOrganiser):
+        apply_for_check(db_session, clock, CAL, people.member(), initiative)
+    assert initiative.case.state == "collected"
+    apply_for_check(db_session, clock, CAL, people.member(), initiative, for_organiser=True)
+    assert initiative.case.state == "applied"
+
+
+def test_art11_2_no_application_in_time_ends_the_initiative(db_session, clock, initiative,
+                                                            voters):
+    _collected(db_session, clock, initiative, voters)
+    clock.set(datetime(2026, 4, 9, 21, 0, tzinfo=UTC))  # 00:00 on 10 April in Riga
+    with pytest.raises(ApplicationLate):
+        apply_for_check(db_session, clock, CAL, initiative_applicant(db_session, initiative),
+                        initiative)
+    assert lapse_unapplied_initiatives(db_session, clock, CAL) == [initiative]
+    assert initiative.case.state == "lapsed" and not initiative.case.is_open
+    assert lapse_unapplied_initiatives(db_session, clock, CAL) == []
+
+
+def initiative_applicant(db_session, initiative):
+    from portal.accounts.models import User
+
+    return db_session.get(User, initiative.applicant_id)

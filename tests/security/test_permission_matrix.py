@@ -140,6 +140,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "initiatives.register_signature"): ADA_COMMISSION,
     ("POST", "initiatives.decide"): R({"chair"}),
     ("POST", "initiatives.check"): R({"chair"}),
+    # Art. 11(2): the organiser (the voter who submitted it) or the commission for them.
+    ("POST", "initiatives.apply"): R({"voter", "chair"}),
     # --- messages ------------------------------------------------------------------------
     ("GET", "messages.index"): SIGNED_IN,
     # The internet commission starts no thread (CVK may start one with any of its members).

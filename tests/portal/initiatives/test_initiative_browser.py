@@ -142,6 +142,9 @@ def test_resident_initiative_to_referendum(live, clock, people):
     assert run_deadlines(live, clock)["closed"] == 1
     chair = people.official("chair.adazi@demo.cvk.lv")
     chair.goto(initiative_url)
+    # Art. 11(2): the organiser's application, handed in on paper and recorded by the chair.
+    chair.get_by_role("button", name="Iesniegt vēlēšanu komisijai iesniegumu par pārbaudi").click()
+    chair.goto(initiative_url)
     chair.get_by_role("button", name="Pārbaudīt parakstus").click()
     chair.goto(initiative_url)
     assert "2" in chair.get_by_test_id("valid-signatures").inner_text()

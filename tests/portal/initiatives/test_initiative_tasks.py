@@ -3,7 +3,7 @@ the 30-day collection with the organiser told the count (Art. 10(8), 26) run on 
 schedule, and as ``referendum-portal initiatives run-deadlines`` for cron without Redis."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -13,8 +13,9 @@ from portal.celery_app import celery
 from portal.cli import main
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.clock import FixedClock
-from referendum_core.initiatives import Initiative, Initiator, Subject, submit_initiative
+from referendum_core.initiatives import Initiative, Subject, submit_initiative
 from referendum_core.organisation import Municipality, sync_organisations
+from tests.register_data import add_person, code_for
 
 
 def test_deadline_step_is_on_the_beat_schedule(app):
@@ -49,11 +50,14 @@ def test_run_deadlines_command_publishes_and_closes(cli_app):
         muni = session.scalars(select(Municipality).where(
             Municipality.atvk_code == "0023000")).one()
         muni.voters_at_last_election = 100
+        applicant = add_person(session, cli_app.extensions["keys"].personal_codes,
+                               code_for(date(1980, 1, 1), 1), born=date(1980, 1, 1),
+                               municipality=muni)
         initiative = submit_initiative(
             session, past, calendar, None, municipality=muni, subject=Subject.STRATEGY,
             question="Vai atbalstāt?", reasons="Tāpēc.",
             basis_date=past.now().date() - timedelta(days=10),
-            initiator=Initiator.COUNCIL, council_votes_for=10, council_size=15)
+            person_ref=applicant.person_ref)
         services.decide(session, past, calendar, None, initiative, can=True)
         return initiative.id
 
@@ -66,6 +70,7 @@ def test_run_deadlines_command_publishes_and_closes(cli_app):
         state, counted = in_transaction(lambda s: (
             s.get(Initiative, initiative_id).case.state,
             s.get(Initiative, initiative_id).signatures_at_close))
-    assert state == "collected" and counted == 0
+    # No signature: below the threshold, the initiative ends at the close (Art. 11(2)).
+    assert state == "not_reached" and counted == 0
     again = CliRunner().invoke(main, ["initiatives", "run-deadlines"], catch_exceptions=False)
     assert "published 0, closed 0" in again.output  # idempotent

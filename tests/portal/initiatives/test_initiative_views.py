@@ -64,6 +64,18 @@ def test_initiative_from_submission_to_referendum(app, login_as, people, db_sess
     with app.app_context():
         run_initiative_deadlines.delay()
     web = login_as(chair)
+    body = web.get(page).get_data(as_text=True)
+    # Art. 10(8), 26: the period and the count; Art. 11(2): the organiser applies by 9 April.
+    assert "no 05.03.2026 līdz 03.04.2026" in body and "plkst. 24.00" in body
+    assert 'data-testid="apply-due"' in body and "līdz 09.04.2026" in body
+    assert web.post(f"{page}/check").status_code == 303  # not before the application
+    web = login_as(second)
+    assert web.post(f"{page}/apply").status_code == 403  # only the organiser
+    web = login_as(resident)
+    assert web.post(f"{page}/apply").status_code == 302
+    db_session.expire_all()
+    assert 'data-testid="check-due"' in web.get(page).get_data(as_text=True)
+    web = login_as(chair)
     assert web.post(f"{page}/check").status_code == 302
     db_session.expire_all()
     body = web.get(page).get_data(as_text=True)

@@ -35,7 +35,8 @@ PASSPHRASE = "trustee passphrase long enough"
 
 @pytest.fixture(scope="module")
 def clock() -> FixedClock:
-    return FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    # Set-up 19 working days or more before referendum day (Voter Register Law deadlines).
+    return FixedClock(datetime(2026, 2, 16, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture(scope="module")
@@ -133,11 +134,16 @@ def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_pa
     # 1. Set-up by the chair of the Ādaži election commission.
     chair = actors.official("chair.adazi@demo.cvk.lv")
     chair.goto(f"{live.url}/voting/new")
-    chair.get_by_label("Referenduma lieta").select_option("0")
     chair.get_by_label("Pašvaldība").select_option(label="Ādažu novads")
     chair.get_by_label("Jautājuma temats (5. pants)").select_option("strategy")
+    chair.get_by_label("Stratēģijas apstiprināšanas vai lēmuma publicēšanas datums").fill("2026-02-02")
     chair.get_by_label("Jautājums latviski").fill(QUESTION_LV)
     chair.get_by_label("Jautājums angliski").fill("Do you support the strategy amendments?")
+    chair.get_by_label("Pamatojums").fill("Dome nolēma jautāt iedzīvotājiem.")
+    chair.get_by_label("Domes lēmuma datums").fill("2026-02-12")
+    chair.get_by_label("Domes lēmuma numurs").fill("Nr. 4/21")
+    chair.get_by_label("Deputāti, kas balsoja par").fill("12")
+    chair.get_by_label("Visi deputāti (ievēlētie domes locekļi)").fill("15")
     chair.get_by_label("Referenduma diena (sestdiena)").fill(DAY.isoformat())
     _submit(chair, "Sagatavot")
     election_id = chair.get_by_test_id("election-id").inner_text().strip()

@@ -52,8 +52,10 @@ def test_every_reason_code_has_a_latvian_sentence(app, cls, table):
 def test_setup_refusal_is_latvian_on_the_page(login_as, people, municipality_id):
     client = login_as(people.chair())
     answer = client.post("/voting/new", data={
-        "case_id": 0, "municipality_id": municipality_id, "subject": "strategy",
-        "question_lv": "Vai?", "question_en": "Do you?",
+        "municipality_id": municipality_id, "subject": "strategy", "basis_date": "2026-02-02",
+        "question_lv": "Vai?", "question_en": "Do you?", "reasons": "Tāpēc.",
+        "council_decided_on": "2026-02-26", "council_decision_number": "Nr. 1",
+        "council_votes_for": 10, "council_size": 15,
         "referendum_day": "2026-03-13"})  # a Friday
     html = answer.get_data(as_text=True)
     assert answer.status_code == 422

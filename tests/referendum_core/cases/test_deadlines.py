@@ -32,16 +32,17 @@ def last_day(when: datetime) -> date:
 
 
 # Art. 20(7): count protocol -> commission within 3 working days, decides within 3, court within 5.
-def test_art_20_7_filing_window_skips_midsummer_and_the_substituted_day_off():
-    # Referendum on Saturday 20 June 2026; 22 June is a day off, 23-24 June are Midsummer.
+def test_art_20_7_filing_window_skips_midsummer_and_counts_the_worked_saturday():
+    # Referendum on Saturday 20 June 2026; 22 June is the bridge day off, 23-24 June are
+    # Midsummer, and Saturday 27 June is worked in exchange for 22 June: 25, 26, 27 June.
     assert last_day(complaint_filing_deadline(CAL, Grounds.COUNT_PROTOCOL, date(2026, 6, 20))) \
-        == date(2026, 6, 29)
+        == date(2026, 6, 27)
 
 
 def test_art_20_7_commission_decides_within_3_working_days():
     rule = APPEAL_RULES[Grounds.COUNT_PROTOCOL]
     assert rule.article == "Art. 20(7)"
-    assert last_day(rule.decide_within.ends_at(CAL, riga(2026, 6, 29))) == date(2026, 7, 2)
+    assert last_day(rule.decide_within.ends_at(CAL, riga(2026, 6, 27))) == date(2026, 7, 1)
     # Filed on a Friday: the weekend does not count.
     assert last_day(rule.decide_within.ends_at(CAL, riga(2026, 3, 6))) == date(2026, 3, 11)
 
@@ -54,6 +55,7 @@ def test_art_20_7_applicant_has_5_working_days_for_court_across_18_november():
 
 
 def test_art_13_6_7_council_route_with_5_working_days_each_across_christmas_and_new_year():
+    """Art. 13(6)-(7): to the council within 5 working days, decided within 5, court within 5."""
     rule = APPEAL_RULES[Grounds.COMMISSION_DECISION]
     assert rule.article == "Art. 13(6)-(7)" and rule.decided_by == "council"
     assert rule.file_within == rule.decide_within == rule.court_within == Period(5)

@@ -19,6 +19,7 @@ from referendum_core.cases.models import Case, CaseEvent
 from referendum_core.crypto import encrypt_ballot
 from referendum_core.crypto.board import EMPTY_HEAD, chain_heads
 from referendum_core.etvr import EtvrMark
+from referendum_core.initiatives import Initiative
 from referendum_core.organisation import Commission, PollingStation
 from referendum_core.register import PersonRecord, VoterList, VoterListEntry
 from referendum_core.voting import alias_for, cast_ballot
@@ -62,8 +63,13 @@ def committed(engine, keys, clock):
         lists = select(VoterList.id).where(VoterList.case_id == ids["case"])
         session.execute(delete(VoterListEntry).where(VoterListEntry.voter_list_id.in_(lists)))
         session.execute(delete(VoterList).where(VoterList.case_id == ids["case"]))
-        session.execute(delete(CaseEvent).where(CaseEvent.case_id == ids["case"]))
-        session.execute(delete(Case).where(Case.id == ids["case"]))
+        # The referendum case and the initiative case it came from (its parent).
+        initiative_case = select(Case.parent_case_id).where(Case.id == ids["case"]) \
+            .scalar_subquery()
+        cases = [ids["case"], session.scalar(select(initiative_case))]
+        session.execute(delete(Initiative).where(Initiative.referendum_case_id == ids["case"]))
+        session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(cases)))
+        session.execute(delete(Case).where(Case.id.in_(cases)))
         session.execute(delete(PersonRecord).where(PersonRecord.person_ref.in_(ids["refs"])))
         session.execute(delete(Commission).where(Commission.polling_station_id == ids["station"]))
         session.execute(delete(PollingStation).where(PollingStation.id == ids["station"]))

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from referendum_core.cases.models import EventKind
 from referendum_core.crypto import verify_ballot
 from referendum_core.crypto.ballot import audit_opening
 from referendum_core.crypto.verify_cli import main as verify_main
@@ -32,6 +33,7 @@ from referendum_core.voting.exceptions import (
     WrongStage,
 )
 from referendum_core.voting.models import Stage
+from referendum_core.voting.results import result_of
 from tests.voting_support import (
     AFTER_CLOSE,
     NO_VOTE,
@@ -76,6 +78,8 @@ def test_art20_1_online_votes_are_counted_only_after_polls_close(db_session, clo
 
 
 def test_close_freezes_the_board_and_excludes_in_person_voters(db_session, clock, voted):
+    """Art. 20(1), 20(4)-(6): at the close the board freezes, online ballots of in-person voters
+    are excluded and only aliases, never identities, go into the count."""
     ref = _close(db_session, clock, voted)
     alias_v2 = voted.ballot(voted.voters[2], YES_VOTE)["alias"]
     assert ref.stage == Stage.COUNTING and ref.counted == 3
@@ -156,14 +160,45 @@ def _approved(db_session, clock, s):
 
 
 def test_art22_approved_result_combines_online_and_stations(db_session, clock, voted):
+    """Art. 20(9)-(10), 21, 22(1)-(2): the commission approves the result from the internet
+    tally and the confirmed station protocols, within 3 working days."""
     ref, result = _approved(db_session, clock, voted)
     assert (result.online_for, result.online_against, result.in_person_for) == (2, 1, 1)
     assert (result.participants, result.votes_for, result.votes_against) == (4, 3, 1)
     assert result.is_valid and result.is_passed  # 4 >= 9/3 and 3 > 4/2
     assert ref.stage == Stage.APPROVED and ref.case.state == "announced"
     assert ref.case.closed_at <= ref.results_due_at
+    # Art. 24: the steps after a passed decision are on the case's timeline.
+    steps = {e.data_dict["step"] for e in ref.case.events if e.kind == EventKind.STEP}
+    assert {"council_considers", "council_adopts", "readopt_only_by_next_council"} <= steps
     with pytest.raises(WrongStage):
         approve_results(db_session, clock, None, voted.chair, ref)
+
+
+def test_art12_suspension_of_the_council_decision_ends_with_the_results(db_session, clock,
+                                                                         voted):
+    voted.referendum.subject = "construction"
+    ref, _result = _approved(db_session, clock, voted)
+    ended = [e for e in ref.case.events if e.kind == EventKind.STEP
+             and e.data_dict["step"] == "council_decision_suspension_ended"]
+    assert len(ended) == 1 and ended[0].data_dict["basis"] == "Art. 12"
+
+
+def test_art22_1_missing_base_figure_refuses_approval_and_records_nothing(db_session, clock,
+                                                                         voted):
+    """Art. 22(1): no base figure, no verdict: approval is refused, never "not valid"."""
+    voted.municipality.voters_at_last_election = None
+    ref = _tally(db_session, clock, voted)
+    protocol = enter_protocol(db_session, clock, voted.members[0], ref, voted.station,
+                              ballots_issued=1, votes_for=1, votes_against=0, invalid=0)
+    confirm_protocol(db_session, clock, voted.members[1], protocol)
+    with pytest.raises(ResultsNotReady) as err:
+        approve_results(db_session, clock, None, voted.chair, ref)
+    assert err.value.reason == "base_figure_missing"
+    assert err.value.params["field"] == "voters_at_last_election"
+    assert ref.stage == Stage.TALLIED and result_of(db_session, ref) is None
+    voted.municipality.voters_at_last_election = 9
+    assert approve_results(db_session, clock, None, voted.chair, ref).is_valid
 
 
 def test_exported_record_passes_referendum_verify(db_session, clock, voted, tmp_path, capsys):

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.clock import to_riga
 from referendum_core.voting.rules import (
+    after_results_steps,
     announcement_deadline,
     assess_validity,
     is_saturday,
@@ -79,7 +82,52 @@ def test_art22_3_dismissal_needs_majority_and_two_thirds_of_last_participants():
     assert no_majority.is_passed is False
 
 
-def test_art22_missing_base_figure_is_not_valid():
-    result = assess_validity("strategy", participants=10, votes_for=10, votes_against=0,
-                             voters_base=None, participants_base=None)
-    assert (result.is_valid, result.is_passed) == (False, False)
+def test_art22_missing_base_figure_is_never_judged_not_valid():
+    """Art. 22(1), 22(3): without the base figure there is no verdict, not a "not valid" one."""
+    with pytest.raises(ValueError):
+        assess_validity("strategy", participants=10, votes_for=10, votes_against=0,
+                        voters_base=None, participants_base=60)
+    with pytest.raises(ValueError):
+        assess_validity("dismissal", participants=10, votes_for=10, votes_against=0,
+                        voters_base=100, participants_base=None)
+
+
+def _steps(subject, announced_on, *, valid=True, passed=True):
+    return {s.name: (s.due_at, s.basis) for s in after_results_steps(
+        WorkingDayCalendar(), subject, is_valid=valid, is_passed=passed,
+        announced_on=announced_on)}
+
+
+def test_art24_passed_decision_council_considers_in_5_working_days_adopts_within_a_month():
+    """Art. 24, Art. 23: results announced on Tuesday 17 March 2026."""
+    steps = _steps("construction", date(2026, 3, 17))
+    assert steps["council_considers"] == (datetime(2026, 3, 24, 21, 59, 59, 999999, tzinfo=UTC),
+                                          "Art. 24")
+    # 17 April 2026 is a Friday; EEST by then.
+    assert steps["council_adopts"] == (datetime(2026, 4, 17, 20, 59, 59, 999999, tzinfo=UTC),
+                                       "Art. 24")
+    # Art. 23: only the council elected at the next regular elections (2 June 2029) may
+    # readopt the rejected decision.
+    assert steps["readopt_only_by_next_council"] == (
+        datetime(2029, 6, 1, 21, 0, tzinfo=UTC), "Art. 23")
+
+
+def test_art24_nothing_follows_a_referendum_that_did_not_pass_or_was_not_valid():
+    assert _steps("strategy", date(2026, 3, 17), passed=False) == {}
+    assert _steps("strategy", date(2026, 3, 17), valid=False, passed=False) == {}
+
+
+def test_art24_passed_dismissal_goes_to_the_ministry_and_new_elections_within_3_months():
+    steps = _steps("dismissal", date(2026, 9, 15))
+    assert steps["dismissal_to_ministry"] == (
+        datetime(2026, 9, 18, 20, 59, 59, 999999, tzinfo=UTC), "Art. 24")  # open: 3 days
+    assert steps["new_elections"] == (
+        datetime(2026, 12, 15, 21, 59, 59, 999999, tzinfo=UTC), "Art. 24")
+
+
+def test_art24_no_new_elections_when_fewer_than_9_months_remain():
+    # 1 October 2028 + 9 months = 1 July 2029, after the regular elections of 2 June 2029.
+    steps = _steps("dismissal", date(2028, 10, 2))
+    assert "dismissal_to_ministry" in steps and "new_elections" not in steps
+    # 2 September 2028 + 9 months = 2 June 2029: exactly 9 months remain, elections follow.
+    assert "new_elections" in _steps("dismissal", date(2028, 9, 2))

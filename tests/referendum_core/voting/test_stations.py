@@ -69,6 +69,8 @@ def test_art20_5_in_person_vote_cancels_the_online_ballot(db_session, clock, sce
 
 
 def test_etvr_unreachable_falls_back_to_registration_envelopes(db_session, clock, scenario):
+    """Art. 4(6), 29-30: with the ETVR down the vote is recorded in a registration envelope,
+    checked against the ETVR afterwards."""
     s = scenario
 
     def unreachable(*_args, **_kw):
