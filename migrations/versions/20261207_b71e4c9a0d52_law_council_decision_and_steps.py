@@ -1,7 +1,7 @@
 """law: the council's decision on an initiative, the day a referendum was decided
 
 Revision ID: b71e4c9a0d52
-Revises: a3c8f1d27e60
+Revises: 5e7a1c0d9b42
 Create Date: 2026-12-07 09:00:00.000000
 
 * ``initiatives.council_decided_on`` / ``council_decision_number``: the council's own decision
@@ -18,7 +18,7 @@ from alembic import op
 import referendum_core.db
 
 revision = 'b71e4c9a0d52'
-down_revision = 'a3c8f1d27e60'
+down_revision = '5e7a1c0d9b42'
 branch_labels = None
 depends_on = None
 
