@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, abort, g, redirect, render_template, request, session, url_for
-from flask_babel import format_datetime, gettext
+from flask_babel import format_date, format_datetime, format_time, gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import bindparam, select
@@ -35,7 +35,7 @@ from portal.ops.runtime import socketio_async_mode
 from portal.permissions import Permission, has_permission
 from portal.security import DatabaseIdConverter, apply_security_headers, session_current
 from referendum_core.calendar import WorkingDayCalendar
-from referendum_core.clock import Clock, SystemClock
+from referendum_core.clock import Clock, SystemClock, demo_clock
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,8 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     if cfg.is_production:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
+    if clock is None and cfg.DEMO_CLOCK:
+        clock = demo_clock(cfg.DEMO_CLOCK)
     app.extensions["clock"] = clock or SystemClock()
     app.extensions["calendar"] = WorkingDayCalendar()
     app.extensions["keys"] = Keys(cfg.DATA_KEY)
@@ -239,6 +241,11 @@ def _register_template_helpers(app: Flask) -> None:
     def _riga(value: datetime | None, fmt: str = "medium") -> str:
         return format_datetime(value, fmt) if value else ""
 
+    @app.template_filter("riga_long")
+    def _riga_long(value: datetime) -> str:
+        """A weekday, date and time to the minute (the demo banner's simulated moment)."""
+        return f"{format_date(value, 'full')}, {format_time(value, 'HH:mm')}"
+
     @app.context_processor
     def _globals() -> dict[str, Any]:
         return {
@@ -248,6 +255,7 @@ def _register_template_helpers(app: Flask) -> None:
             "role_names": ROLE_LABELS,
             "main_nav": links_for(current_user, MAIN_NAV),
             "tasks": links_for(current_user, TASKS),
+            "demo_now": app.extensions["clock"].now() if app.config.get("DEMO_CLOCK") else None,
         }
 
     def _can(perm: Permission, municipality_id: int | None = None, case_id: int | None = None) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,11 @@ class ConfigError(RuntimeError):
 
 def _instance_dir() -> Path:
     return Path(os.environ.get("PORTAL_INSTANCE", PROJECT_ROOT / "instance"))
+
+
+def instance_dir() -> Path:
+    """The directory of this checkout's generated files (``PORTAL_INSTANCE``)."""
+    return _instance_dir()
 
 
 def _dev_secret(name: str) -> str:
@@ -120,6 +125,10 @@ class Config:
     HOME_VOTING_RETENTION_DAYS: int = 90
     # ETVR marks and registration envelopes (who voted where), after the results are approved.
     VOTER_MARK_RETENTION_DAYS: int = 365
+    # The demo clock (README "Try it in ten minutes"): "" (real time), "auto" / "online" (the
+    # Tuesday of this week, online voting open), "polling" (this week's Saturday 10:00) or an ISO
+    # date / aware date-time. Real time shifted, advancing; refused in production.
+    DEMO_CLOCK: str = ""
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -140,6 +149,7 @@ class Config:
         Raises:
             ConfigError: production without a real secret key, data key or HTTPS cookies.
         """
+        self._validate_demo_clock()
         if not self.is_production:
             return
         for name in ("SECRET_KEY", "DATA_KEY"):
@@ -157,10 +167,33 @@ class Config:
             raise ConfigError("OTP_SHOW_CODE_ON_SCREEN is a demo setting and is refused in production")
 
 
+    def _validate_demo_clock(self) -> None:
+        from referendum_core.clock import demo_now
+
+        if not self.DEMO_CLOCK:
+            return
+        if self.is_production:
+            raise ConfigError("DEMO_CLOCK shifts the portal's time for demonstrations and is "
+                              "refused in production; unset it")
+        try:
+            demo_now(datetime.now(UTC), self.DEMO_CLOCK)
+        except ValueError as err:
+            raise ConfigError(f"DEMO_CLOCK: {err} (use auto, online, polling, an ISO date or "
+                              "an ISO date-time with a time zone)") from None
+
+
 def _bool(value: str | None, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _demo_clock_setting(value: str | None) -> str:
+    """``DEMO_CLOCK`` as given; empty for unset, ``off``, ``0`` or ``false``."""
+    value = (value or "").strip()
+    if value.lower() in ("", "off", "0", "false", "no"):
+        return ""
+    return value.lower() if value.lower() in ("auto", "online", "polling") else value
 
 
 def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
@@ -210,6 +243,7 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         REGISTER_IMPORT_RETENTION_DAYS=int(env.get("REGISTER_IMPORT_RETENTION_DAYS", "90")),
         HOME_VOTING_RETENTION_DAYS=int(env.get("HOME_VOTING_RETENTION_DAYS", "90")),
         VOTER_MARK_RETENTION_DAYS=int(env.get("VOTER_MARK_RETENTION_DAYS", "365")),
+        DEMO_CLOCK=_demo_clock_setting(env.get("DEMO_CLOCK")),
     )
     if cfg.REDIS_URL:
         cfg.RATELIMIT_STORAGE_URI = cfg.REDIS_URL
