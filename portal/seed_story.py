@@ -40,7 +40,11 @@ from referendum_core.cases.workflows import Party
 from referendum_core.clock import RIGA, Clock, FixedClock, demo_referendum_day
 from referendum_core.crypto import encrypt_ballot, generate_trustee_key
 from referendum_core.crypto.secretfile import DEFAULT_KDF, dumps_sealed, seal_secret
-from referendum_core.initiatives import decide_initiative, publish_due_initiatives, submit_initiative
+from referendum_core.initiatives import (
+    decide_initiative,
+    publish_due_initiatives,
+    submit_initiative,
+)
 from referendum_core.organisation import Municipality, PollingStation
 from referendum_core.voting import (
     add_trustee_key,
