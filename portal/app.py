@@ -35,7 +35,7 @@ from portal.ops.runtime import socketio_async_mode
 from portal.permissions import Permission, has_permission
 from portal.security import DatabaseIdConverter, apply_security_headers, session_current
 from referendum_core.calendar import WorkingDayCalendar
-from referendum_core.clock import Clock, SystemClock, demo_clock
+from referendum_core.clock import Clock, SystemClock, demo_clock, wall_time
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,8 @@ def _register_hooks(app: Flask) -> None:
         if not current_user.is_authenticated:
             return None
         clock: Clock = app.extensions["clock"]
-        if not session_current(session, clock.now().timestamp(), app.config,
+        # Idle and absolute limits are the person's real time, also when a demo moves the clock.
+        if not session_current(session, wall_time(clock).timestamp(), app.config,
                                app.permanent_session_lifetime.total_seconds()):
             logout_user()
             session.clear()

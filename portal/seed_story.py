@@ -36,11 +36,13 @@ from portal.accounts.services import Keys
 from portal.cases import services as case_threads
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases import services as cases
+from referendum_core.cases.models import Case
 from referendum_core.cases.workflows import Party
-from referendum_core.clock import RIGA, Clock, FixedClock, demo_referendum_day
+from referendum_core.clock import RIGA, Clock, FixedClock, demo_referendum_day, to_riga
 from referendum_core.crypto import encrypt_ballot, generate_trustee_key
 from referendum_core.crypto.secretfile import DEFAULT_KDF, dumps_sealed, seal_secret
 from referendum_core.initiatives import (
+    Initiative,
     decide_initiative,
     publish_due_initiatives,
     submit_initiative,
@@ -85,56 +87,197 @@ def trustee_secret_path(instance_dir: Path, election_id: str) -> Path:
 
 def seed_story(session: Session, clock: Clock, calendar: WorkingDayCalendar, keys: Keys,
                instance_dir: Path) -> dict[str, Any]:
-    """Make this week's story unless it exists; returns what the CLI prints (ids, paths)."""
+    """Make this week's story unless it exists; returns the ids of what it made."""
     now = clock.now()
     day = demo_referendum_day(now)
     adazi = session.scalars(select(Municipality).where(Municipality.atvk_code == ADAZI)).one()
-    people = _people(session, keys)
     existing = _referendum_on(session, adazi, day)
     if existing is not None:
         return {"referendum": existing.id, "created": False}
-    walk = _Walk(clock)
-    out: dict[str, Any] = {"created": True}
+    story = _Story(session, clock, calendar, _people(session, keys), adazi, instance_dir)
     counted_day = day - timedelta(days=7)
     if _referendum_on(session, adazi, counted_day) is None:
-        walk.to(riga(counted_day - timedelta(days=19), 10))
-        counted = _new_referendum(session, walk.clock, calendar, people, adazi, counted_day,
-                                  QUESTION_COUNTED, instance_dir)
-        out["counted"] = counted.id
-    else:
-        counted = None
-    walk.to(min(riga(day - timedelta(days=19), 10), now - timedelta(hours=2)))
-    current = _new_referendum(session, walk.clock, calendar, people, adazi, day, QUESTION_NOW,
-                              instance_dir)
-    out["referendum"] = current.id
-    if counted is not None:
-        walk.to(riga(counted_day - timedelta(days=4), 12))
-        for voter, choice in ((people["anna"], YES), (people["janis"], NO)):
-            alias = alias_for(session, walk.clock, counted, voter.person_ref)
-            ballot = encrypt_ballot(counted.manifest_dict, alias, choice).ballot
-            cast_ballot(session, walk.clock, voter, counted, ballot)
-        walk.to(riga(counted_day, 20, 30))
-        close_polls(session, walk.clock, calendar, people["chair"], counted)
-        walk.to(riga(counted_day, 21, 15))
-        for station in stations_of(session, counted):
-            protocol = enter_protocol(session, walk.clock, people["member"], counted, station,
-                                      ballots_issued=0, votes_for=0, votes_against=0, invalid=0)
-            confirm_protocol(session, walk.clock, people["chair"], protocol)
-    out["initiative"] = _initiative(session, walk, calendar, people, adazi, now)
-    _cases_and_messages(session, walk, calendar, people, adazi, now)
-    session.flush()
-    return out
+        story.counted_referendum(counted_day)
+    story.current_referendum(day)
+    story.initiative()
+    story.cases_and_messages()
+    story.run()
+    return {"created": True, **{k: v.id for k, v in story.made.items()
+                                if k in ("referendum", "counted", "initiative")}}
 
 
-class _Walk:
-    """A clock that only moves forward from the story's first step to the real "now"."""
+Step = tuple[datetime, Callable[[], Any]]
 
-    def __init__(self, real: Clock) -> None:
-        self.real = real
-        self.clock = FixedClock(real.now() - timedelta(days=30))
 
-    def to(self, when: datetime) -> None:
-        self.clock.set(max(min(when, self.real.now()), self.clock.now()))
+class _Story:
+    """The story's steps, each at its moment; ``run`` plays them in time order on a clock that
+    walks from the earliest to the latest (never past the real "now")."""
+
+    def __init__(self, session: Session, clock: Clock, calendar: WorkingDayCalendar,
+                 people: dict[str, User], municipality: Municipality, instance_dir: Path) -> None:
+        self.session, self.real, self.calendar = session, clock, calendar
+        self.people, self.municipality, self.instance_dir = people, municipality, instance_dir
+        self.now = clock.now()
+        self.clock = FixedClock(self.now)
+        self.steps: list[Step] = []
+        self.made: dict[str, Any] = {}
+
+    def at(self, when: datetime, fn: Callable[[], Any], name: str | None = None) -> None:
+        def step() -> None:
+            made = fn()
+            if name:
+                self.made[name] = made
+
+        self.steps.append((min(when, self.now), step))
+
+    def ago(self, delta: timedelta, fn: Callable[[], Any], name: str | None = None) -> None:
+        self.at(self.now - delta, fn, name)
+
+    def run(self) -> None:
+        for when, step in sorted(self.steps, key=lambda s: s[0]):
+            self.clock.set(when)
+            step()
+            self.session.flush()
+
+    # Referendums -------------------------------------------------------------------------
+
+    def current_referendum(self, day: date) -> None:
+        """This week's: set up three weeks ahead, voting opened, online voting open now."""
+        setup = min(riga(day - timedelta(days=19), 10), self.now - timedelta(days=16))
+        self.at(setup, lambda: self._new_referendum(day, QUESTION_NOW), "referendum")
+
+    def counted_referendum(self, day: date) -> None:
+        """Last week's: two online ballots, polls closed, both protocols confirmed; waiting for
+        the trustee's partial decryption (Art. 20(1), 20(6))."""
+        self.at(riga(day - timedelta(days=19), 10),
+                lambda: self._new_referendum(day, QUESTION_COUNTED), "counted")
+        for minute, (voter, choice) in enumerate((("anna", YES), ("janis", NO))):
+            self.at(riga(day - timedelta(days=4), 12, minute),
+                    lambda voter=voter, choice=choice: self._cast(voter, choice))
+        chair, member = self.people["chair"], self.people["member"]
+        self.at(riga(day, 20, 30), lambda: close_polls(
+            self.session, self.clock, self.calendar, chair, self.made["counted"]))
+
+        def protocols() -> None:
+            counted = self.made["counted"]
+            for station in stations_of(self.session, counted):
+                protocol = enter_protocol(self.session, self.clock, member, counted, station,
+                                          ballots_issued=0, votes_for=0, votes_against=0,
+                                          invalid=0)
+                confirm_protocol(self.session, self.clock, chair, protocol)
+
+        self.at(riga(day, 21, 15), protocols)
+
+    def _cast(self, who: str, choice: list[int]) -> None:
+        counted, voter = self.made["counted"], self.people[who]
+        alias = alias_for(self.session, self.clock, counted, voter.person_ref)
+        ballot = encrypt_ballot(counted.manifest_dict, alias, choice).ballot
+        cast_ballot(self.session, self.clock, voter, counted, ballot)
+
+    def _new_referendum(self, day: date, question: tuple[str, str]) -> Referendum:
+        """Set up, choose the demo trustee, add their key (its sealed secret written for the
+        trustee's offline tool) and open the vote."""
+        session, clock, calendar = self.session, self.clock, self.calendar
+        chair, trustee = self.people["chair"], self.people["trustee"]
+        referendum = setup_referendum(session, clock, calendar, chair,
+                                      municipality=self.municipality, subject="strategy",
+                                      question_lv=question[0], question_en=question[1],
+                                      referendum_day=day)
+        choose_trustees(session, clock, chair, referendum, [trustee])
+        secret, public = generate_trustee_key(referendum.election_id, trustee.display_name)
+        path = trustee_secret_path(self.instance_dir, referendum.election_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fp:
+            fp.write(dumps_sealed(seal_secret(secret, TRUSTEE_PASSPHRASE, DEMO_KDF)))
+        add_trustee_key(session, clock, trustee, referendum, json.dumps(public))
+        open_voting(session, clock, calendar, chair, referendum)
+        return referendum
+
+    # Initiative --------------------------------------------------------------------------
+
+    def initiative(self) -> None:
+        """Submitted twelve days ago, decided "can" the next day, collecting since its
+        publication on the 3rd working day after (Art. 10(4)-(8), 25(2))."""
+        applicant = self.people["janis"]
+
+        def submit() -> Initiative:
+            submitted = to_riga(self.clock.now()).date()
+            return submit_initiative(
+                self.session, self.clock, self.calendar, applicant,
+                municipality=self.municipality, subject="strategy",
+                question="Vai atbalstāt gājēju un velosipēdu tilta būvi pār Gauju?",
+                reasons="Carnikavas un Ādažu iedzīvotājiem vajadzīgs drošs ceļš uz skolu un "
+                        "darbu.", person_ref=applicant.person_ref,
+                basis_date=submitted - timedelta(days=20))
+
+        self.ago(timedelta(days=12), submit, "initiative")
+        self.ago(timedelta(days=11), lambda: decide_initiative(
+            self.session, self.clock, self.calendar, self.people["chair"],
+            self.made["initiative"], can=True))
+        self.ago(timedelta(hours=6), lambda: publish_due_initiatives(
+            self.session, self.clock, self.calendar))
+
+    # Cases and messages ------------------------------------------------------------------
+
+    def cases_and_messages(self) -> None:
+        session, calendar, people = self.session, self.calendar, self.people
+        chair, member, officer = people["chair"], people["member"], people["officer"]
+        observer, anna = people["observer"], people["anna"]
+        municipality = self.municipality
+        station = session.scalars(select(PollingStation).where(
+            PollingStation.municipality_id == municipality.id,
+            PollingStation.number == 1)).one()
+        commission = frozenset({Party.COMMISSION, Party.CHAIR})
+
+        def with_thread(actor: User, case: Case) -> Case:
+            case_threads.open_thread(session, self.clock, actor, case)
+            return case
+
+        def move(name: str, transition: str) -> Callable[[], Any]:
+            return lambda: cases.transition_case(session, self.clock, member, self.made[name],
+                                                 transition, None, parties=commission,
+                                                 calendar=calendar)
+
+        # Overdue: CVK answers commission queries within 5 working days; twelve days passed.
+        self.ago(timedelta(days=12), lambda: with_thread(chair, cases.ask_cvk(
+            session, self.clock, chair, municipality_id=municipality.id,
+            title="Balsošanas vietas pārcelšana uz sporta zāli",
+            question="Vai drīkstam 2. iecirkni pārcelt uz sporta zāli remonta dēļ?",
+            parties=commission, calendar=calendar)), "query")
+        self.ago(timedelta(days=4), lambda: with_thread(observer, cases.file_observer_report(
+            session, self.clock, observer, polling_station_id=station.id,
+            category="ballot_box", severity="high", description="Urnai nav plombes uz vāka.",
+            is_accredited=lambda _m: True, calendar=calendar)), "investigating")
+        self.ago(timedelta(days=3, hours=22), move("investigating", "triage"))
+        self.ago(timedelta(days=3), move("investigating", "investigate"))
+        self.ago(timedelta(days=2), lambda: with_thread(anna, cases.file_complaint(
+            session, self.clock, anna, municipality_id=municipality.id,
+            grounds="commission_decision", applicant_kind="voter",
+            contested="Komisijas lēmums par 2. iecirkņa darba laiku",
+            contested_on=to_riga(self.clock.now()).date() - timedelta(days=1),
+            summary="Iecirknis atvērts tikai līdz 18:00, kas neatbilst likumam.",
+            calendar=calendar)), "complaint")
+        self.ago(timedelta(days=1), move("complaint", "review"))
+        self.ago(timedelta(hours=22), lambda: messaging.create_thread(
+            session, self.clock, chair, subject="Vēlēšanu zīmju piegāde",
+            text="Labdien! Kad varam saņemt vēlēšanu zīmes sestdienas referendumam?",
+            targets=[Target(TargetKind.CVK)]), "thread")
+        self.ago(timedelta(hours=3), lambda: messaging.post_message(
+            session, self.clock, officer, self.made["thread"],
+            "Zīmes piegādāsim ceturtdien līdz 12:00. Lūdzu, apstipriniet saņēmēju."))
+        self.ago(timedelta(hours=1), lambda: messaging.post_message(
+            session, self.clock, chair, self.made["thread"],
+            "Paldies! Saņems komisijas priekšsēdētāja Līga Liepa."))
+        self.ago(timedelta(hours=2, minutes=30), lambda: messaging.create_thread(
+            session, self.clock, officer, subject="Atgādinājums: iecirkņu protokoli",
+            text="Pagājušās sestdienas referenduma rezultāti jāapstiprina trīs darbdienu laikā.",
+            targets=[Target(TargetKind.COMMISSION, municipality_id=municipality.id)]))
+        self.ago(timedelta(minutes=40), lambda: with_thread(observer, cases.file_observer_report(
+            session, self.clock, observer, polling_station_id=station.id,
+            category="ballot_box", severity="critical",
+            description="Iecirknī atrasta atvērta urna ar vēlēšanu zīmēm bez komisijas "
+                        "klātbūtnes.", is_accredited=lambda _m: True, calendar=calendar)))
 
 
 def _people(session: Session, keys: Keys) -> dict[str, User]:
@@ -156,103 +299,3 @@ def _people(session: Session, keys: Keys) -> dict[str, User]:
 def _referendum_on(session: Session, municipality: Municipality, day: date) -> Referendum | None:
     return session.scalars(select(Referendum).where(
         Referendum.municipality_id == municipality.id, Referendum.referendum_day == day)).first()
-
-
-def _new_referendum(session: Session, clock: Clock, calendar: WorkingDayCalendar,
-                    people: dict[str, User], municipality: Municipality, day: date,
-                    question: tuple[str, str], instance_dir: Path) -> Referendum:
-    """Set up, choose the demo trustee, add their key (its sealed secret written for the
-    trustee's offline tool) and open the vote."""
-    chair, trustee = people["chair"], people["trustee"]
-    referendum = setup_referendum(session, clock, calendar, chair, municipality=municipality,
-                                  subject="strategy", question_lv=question[0],
-                                  question_en=question[1], referendum_day=day)
-    choose_trustees(session, clock, chair, referendum, [trustee])
-    secret, public = generate_trustee_key(referendum.election_id, trustee.display_name)
-    path = trustee_secret_path(instance_dir, referendum.election_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fp:
-        fp.write(dumps_sealed(seal_secret(secret, TRUSTEE_PASSPHRASE, DEMO_KDF)))
-    add_trustee_key(session, clock, trustee, referendum, json.dumps(public))
-    open_voting(session, clock, calendar, chair, referendum)
-    return referendum
-
-
-def _initiative(session: Session, walk: _Walk, calendar: WorkingDayCalendar,
-                people: dict[str, User], municipality: Municipality, now: datetime) -> int:
-    """Submitted twelve days ago, decided "can" the next day, collecting since its publication
-    (Art. 10(4)-(8), 25(2))."""
-    walk.to(now - timedelta(days=12))
-    applicant = people["janis"]
-    submitted = walk.clock.now().astimezone(RIGA).date()
-    initiative = submit_initiative(
-        session, walk.clock, calendar, applicant, municipality=municipality, subject="strategy",
-        question="Vai atbalstāt gājēju un velosipēdu tilta būvi pār Gauju?",
-        reasons="Carnikavas un Ādažu iedzīvotājiem vajadzīgs drošs ceļš uz skolu un darbu.",
-        person_ref=applicant.person_ref, basis_date=submitted - timedelta(days=20))
-    walk.to(now - timedelta(days=11))
-    decide_initiative(session, walk.clock, calendar, people["chair"], initiative, can=True)
-    walk.to(now - timedelta(hours=6))
-    publish_due_initiatives(session, walk.clock, calendar)
-    return initiative.id
-
-
-def _cases_and_messages(session: Session, walk: _Walk, calendar: WorkingDayCalendar,
-                        people: dict[str, User], municipality: Municipality,
-                        now: datetime) -> None:
-    chair, member, officer = people["chair"], people["member"], people["officer"]
-    station = session.scalars(select(PollingStation).where(
-        PollingStation.municipality_id == municipality.id, PollingStation.number == 1)).one()
-    commission = frozenset({Party.COMMISSION, Party.CHAIR})
-
-    def at(delta: timedelta, make: Callable[[], Any]) -> Any:
-        walk.to(now - delta)
-        return make()
-
-    # Overdue: CVK's service level is 5 working days and nobody has answered in twelve days.
-    query = at(timedelta(days=12), lambda: cases.ask_cvk(
-        session, walk.clock, chair, municipality_id=municipality.id,
-        title="Balsošanas vietas pārcelšana uz sporta zāli",
-        question="Vai drīkstam 2. iecirkni pārcelt uz sporta zāli remonta dēļ?",
-        parties=commission, calendar=calendar))
-    case_threads.open_thread(session, walk.clock, chair, query)
-    investigating = at(timedelta(days=4), lambda: cases.file_observer_report(
-        session, walk.clock, people["observer"], polling_station_id=station.id,
-        category="ballot_box", severity="high", description="Urnai nav plombes uz vāka.",
-        is_accredited=lambda _m: True, calendar=calendar))
-    case_threads.open_thread(session, walk.clock, people["observer"], investigating)
-    at(timedelta(days=4) - timedelta(hours=2), lambda: cases.transition_case(
-        session, walk.clock, member, investigating, "triage", None, parties=commission,
-        calendar=calendar))
-    at(timedelta(days=3), lambda: cases.transition_case(
-        session, walk.clock, member, investigating, "investigate", None, parties=commission,
-        calendar=calendar))
-    complaint = at(timedelta(days=2), lambda: cases.file_complaint(
-        session, walk.clock, people["anna"], municipality_id=municipality.id,
-        grounds="commission_decision", applicant_kind="voter",
-        contested="Komisijas lēmums par 2. iecirkņa darba laiku",
-        contested_on=(now - timedelta(days=3)).astimezone(RIGA).date(),
-        summary="Iecirknis atvērts tikai līdz 18:00, kas neatbilst likumam.",
-        calendar=calendar))
-    case_threads.open_thread(session, walk.clock, people["anna"], complaint)
-    at(timedelta(days=1), lambda: cases.transition_case(
-        session, walk.clock, member, complaint, "review", None, parties=commission,
-        calendar=calendar))
-    thread = at(timedelta(days=1, hours=-2), lambda: messaging.create_thread(
-        session, walk.clock, chair, subject="Vēlēšanu zīmju piegāde",
-        text="Labdien! Kad varam saņemt vēlēšanu zīmes sestdienas referendumam?",
-        targets=[Target(TargetKind.CVK)]))
-    at(timedelta(hours=3), lambda: messaging.post_message(
-        session, walk.clock, officer, thread,
-        "Zīmes piegādāsim ceturtdien līdz 12:00. Lūdzu, apstipriniet saņēmēju."))
-    at(timedelta(hours=2, minutes=30), lambda: messaging.create_thread(
-        session, walk.clock, officer, subject="Atgādinājums: iecirkņu protokoli",
-        text="Pagājušās sestdienas referenduma rezultāti jāapstiprina trīs darbdienu laikā.",
-        targets=[Target(TargetKind.COMMISSION, municipality_id=municipality.id)]))
-    critical = at(timedelta(minutes=40), lambda: cases.file_observer_report(
-        session, walk.clock, people["observer"], polling_station_id=station.id,
-        category="ballot_box", severity="critical",
-        description="Iecirknī atrasta atvērta urna ar vēlēšanu zīmēm bez komisijas klātbūtnes.",
-        is_accredited=lambda _m: True, calendar=calendar))
-    case_threads.open_thread(session, walk.clock, people["observer"], critical)

@@ -37,6 +37,7 @@ from portal.database import commit
 from portal.extensions import limiter
 from portal.web import audit_context, clock, db, keys, safe_next
 from referendum_core import audit
+from referendum_core.clock import wall_time
 from referendum_core.personal_code import InvalidPersonalCode, normalise
 
 bp = Blueprint("accounts", __name__)
@@ -59,7 +60,8 @@ def _start_session(user: User, method: str) -> Any:
         session["lang"] = lang
     login_user(user)
     session.permanent = True
-    session["seen_at"] = session["signed_in_at"] = clock().now().timestamp()
+    # Session limits count real time, also when a demo moves the portal's clock.
+    session["seen_at"] = session["signed_in_at"] = wall_time(clock()).timestamp()
     return redirect(safe_next(target, url_for("main.index")))
 
 
@@ -91,7 +93,7 @@ def login() -> Any:
         if user.requires_two_factor:
             session["pending_user"] = user.id
             session["pending_epoch"] = user.session_epoch
-            session["pending_at"] = clock().now().timestamp()
+            session["pending_at"] = wall_time(clock()).timestamp()
             commit()
             if user.has_two_factor:
                 return redirect(url_for("accounts.two_factor"))
@@ -104,7 +106,7 @@ def login() -> Any:
 def _pending_user() -> User | None:
     user_id = session.get("pending_user")
     started = session.get("pending_at", 0)
-    if user_id is None or clock().now().timestamp() - started > PENDING_TTL:
+    if user_id is None or wall_time(clock()).timestamp() - started > PENDING_TTL:
         session.pop("pending_user", None)
         return None
     user = db().get(User, user_id)
