@@ -70,9 +70,12 @@ def _print_story(app, story) -> None:  # type: ignore[no-untyped-def]
     if app.config.get("DEMO_CLOCK"):
         click.echo(f"Demo clock on (DEMO_CLOCK={app.config['DEMO_CLOCK']}): the portal's time is "
                    f"{now:%Y-%m-%d %H:%M} UTC.")
-    click.echo("This week's story: online voting open, an initiative collecting signatures, "
-               "last week's referendum waiting for the trustee (README 'Try it in ten minutes'); "
-               f"the trustee's secrets are in {instance_dir() / 'demo'} (passphrase {TRUSTEE_PASSPHRASE}).")
+    click.echo("This week's story (README 'Try it in ten minutes'): online voting open, an "
+               "initiative collecting signatures, last week's referendum waiting for the trustee.")
+    click.echo(f"The trustee's sealed key shares are in {instance_dir() / 'demo'} "
+               f"(passphrase {TRUSTEE_PASSPHRASE}).")
+    if story.get("trustee_secret"):
+        click.echo(f"  last week's referendum (id {story['counted']}): {story['trustee_secret']}")
 
 
 @main.command("demo-code")

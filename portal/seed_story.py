@@ -102,8 +102,12 @@ def seed_story(session: Session, clock: Clock, calendar: WorkingDayCalendar, key
     story.initiative()
     story.cases_and_messages()
     story.run()
-    return {"created": True, **{k: v.id for k, v in story.made.items()
-                                if k in ("referendum", "counted", "initiative")}}
+    out = {"created": True, **{k: v.id for k, v in story.made.items()
+                               if k in ("referendum", "counted", "initiative")}}
+    if "counted" in story.made:
+        out["trustee_secret"] = str(trustee_secret_path(instance_dir,
+                                                        story.made["counted"].election_id))
+    return out
 
 
 Step = tuple[datetime, Callable[[], Any]]
