@@ -208,3 +208,24 @@ def test_the_demo_clock_is_refused_in_production(real):
         from_env({"DEMO_CLOCK": "next tuesday"}).validate()
     assert from_env({"DEMO_CLOCK": "off"}).DEMO_CLOCK == ""
     from_env({"DEMO_CLOCK": "2026-12-08T10:00+02:00"}).validate()
+
+
+DEMO_ROLES = ("admin", "officer", "chair.adazi", "member.adazi", "member.riga", "observer.adazi",
+              "trustee")
+
+
+@pytest.mark.parametrize("real", [WEEK[2]], indirect=True)
+def test_every_link_on_every_demo_roles_home_works_for_that_role(app, db_session, real, story):
+    """The navigation and the home page's tasks offer only pages the person may open."""
+    users = [_user(db_session, f"{who}@demo.cvk.lv") for who in DEMO_ROLES]
+    users.append(_voter(app, db_session, 0))
+    for user in users:
+        client = _as(app, user, real)
+        home = client.get("/").get_data(as_text=True)
+        page = home[:home.index("</header>")] + home[home.index("<main"):]
+        links = {href for href in re.findall(r'href="(/[^"#]*)"', page)
+                 if not href.startswith("/static/")}
+        assert links, user.email
+        for href in sorted(links):
+            answer = client.get(href)
+            assert answer.status_code == 200, (user.email or "voter", href, answer.status_code)
