@@ -229,3 +229,23 @@ def test_every_link_on_every_demo_roles_home_works_for_that_role(app, db_session
         for href in sorted(links):
             answer = client.get(href)
             assert answer.status_code == 200, (user.email or "voter", href, answer.status_code)
+
+
+def test_without_a_demo_clock_there_is_no_banner_and_no_clock_to_move(database_url, gnupg_home):
+    from tests.conftest import make_test_app
+
+    app = make_test_app(database_url, FixedClock(WEEK[0]), PORTAL_GNUPGHOME=str(gnupg_home))
+    client = app.test_client()
+    assert 'data-testid="demo-banner"' not in client.get("/").get_data(as_text=True)
+    assert client.post("/demo/clock", data={"phase": "polling"}).status_code == 404
+    app.extensions["portal_db"].engine.dispose()
+
+
+@pytest.mark.parametrize("real", [WEEK[0]], indirect=True)
+def test_the_banner_says_the_simulated_date_in_both_languages(app, real):
+    client = app.test_client()
+    lv = client.get("/").get_data(as_text=True)
+    assert "otrdiena, 2026. gada 8. decembris" in lv and 'aria-labelledby="demo-banner-title"' in lv
+    client.post("/lang/en")
+    assert "as if it were Tuesday, December 8, 2026" in client.get("/").get_data(as_text=True)
+    assert client.post("/demo/clock", data={"phase": "sunday"}).status_code == 404
