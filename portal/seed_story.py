@@ -59,8 +59,9 @@ from referendum_core.voting import (
     open_voting,
     setup_referendum,
 )
-from referendum_core.voting.models import Referendum
+from referendum_core.voting.models import Referendum, Stage
 from referendum_core.voting.results import stations_of
+from referendum_core.voting.stations import voters_at_station
 
 ADAZI = "0023000"
 DEMO_DOMAIN = "demo.cvk.lv"
@@ -96,8 +97,12 @@ def seed_story(session: Session, clock: Clock, calendar: WorkingDayCalendar, key
         return {"referendum": existing.id, "created": False}
     story = _Story(session, clock, calendar, _people(session, keys), adazi, instance_dir)
     counted_day = day - timedelta(days=7)
-    if _referendum_on(session, adazi, counted_day) is None:
+    last_week = _referendum_on(session, adazi, counted_day)
+    if last_week is None:
         story.counted_referendum(counted_day)
+    elif last_week.stage == Stage.VOTING:
+        story.made["counted"] = last_week
+        story.close_and_count(counted_day)
     story.current_referendum(day)
     story.initiative()
     story.cases_and_messages()
@@ -158,6 +163,11 @@ class _Story:
         for minute, (voter, choice) in enumerate((("anna", YES), ("janis", NO))):
             self.at(riga(day - timedelta(days=4), 12, minute),
                     lambda voter=voter, choice=choice: self._cast(voter, choice))
+        self.close_and_count(day)
+
+    def close_and_count(self, day: date) -> None:
+        """Polls closed at 20:30 on ``day`` and both stations' protocols confirmed: the count
+        waits for the trustee (last week's referendum, also one a previous week's seed made)."""
         chair, member = self.people["chair"], self.people["member"]
         self.at(riga(day, 20, 30), lambda: close_polls(
             self.session, self.clock, self.calendar, chair, self.made["counted"]))
@@ -165,9 +175,11 @@ class _Story:
         def protocols() -> None:
             counted = self.made["counted"]
             for station in stations_of(self.session, counted):
+                # Everyone marked at the station voted "par" on paper.
+                issued = voters_at_station(self.session, counted, station.id)
                 protocol = enter_protocol(self.session, self.clock, member, counted, station,
-                                          ballots_issued=0, votes_for=0, votes_against=0,
-                                          invalid=0)
+                                          ballots_issued=issued, votes_for=issued,
+                                          votes_against=0, invalid=0)
                 confirm_protocol(self.session, self.clock, chair, protocol)
 
         self.at(riga(day, 21, 15), protocols)
