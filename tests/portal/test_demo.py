@@ -72,6 +72,13 @@ def _voter(app: Any, db_session: Any, index: int) -> User:
     return db_session.scalars(select(User).where(User.person_ref == ref)).one()
 
 
+def lean_count() -> float:
+    """``portal_lean_casts_total``: ballots the lean cast path accepted in this process."""
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("portal_lean_casts_total") or 0.0
+
+
 def _as(app: Any, user: User, real: FixedClock) -> Any:
     client = app.test_client()
     login(client, user, real)  # session limits run on real time
@@ -106,9 +113,11 @@ def test_a_newcomer_walks_the_whole_story(app, db_session, clock, real, story, t
     assert 'data-testid="own-signature"' in anna.get(page).get_data(as_text=True)
     election = anna.get(f"/api/voting/{ref.id}/election").get_json()
     ballot = encrypt_ballot(json.loads(ref.manifest), election["alias"], [1, 0])
+    lean_before = lean_count()
     cast = anna.post(f"/api/voting/{ref.id}/ballots", data=json.dumps(ballot.ballot),
                      content_type="application/json")
     assert cast.status_code == 201, cast.get_data(as_text=True)
+    assert lean_count() == lean_before + 1  # the lean cast path, on the demo clock too
     board = anna.get(f"/voting/{ref.id}/board?tracker={ballot.tracker}")
     assert board.status_code == 200 and ballot.tracker in board.get_data(as_text=True)
 
