@@ -8,7 +8,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from portal.web import clock, safe_next
-from referendum_core.clock import DEMO_ONLINE, DEMO_POLLING, demo_now
+from referendum_core.clock import DEMO_ONLINE, DEMO_POLLING, OffsetClock, demo_now
 
 bp = Blueprint("main", __name__)
 
@@ -40,7 +40,7 @@ def demo_clock_jump() -> Any:
 
     portal_clock = clock()
     phase = request.form.get("phase")
-    if not current_app.config.get("DEMO_CLOCK") or not hasattr(portal_clock, "jump_to") \
+    if not current_app.config.get("DEMO_CLOCK") or not isinstance(portal_clock, OffsetClock) \
             or phase not in (DEMO_ONLINE, DEMO_POLLING):
         abort(404)
     portal_clock.jump_to(demo_now(portal_clock.now(), phase))
