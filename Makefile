@@ -34,11 +34,15 @@ translations: $(TESTSTAMP)
 migrate: install
 	$(BIN)/referendum-portal migrate
 
+# The living demo runs on a demo clock (README "Try it in ten minutes"): this week's online-voting
+# Tuesday at the current time of day. `make run DEMO_CLOCK=` serves real time.
+DEMO_CLOCK ?= auto
+
 seed: migrate
-	$(BIN)/referendum-portal seed
+	DEMO_CLOCK=$(DEMO_CLOCK) $(BIN)/referendum-portal seed
 
 run: seed
-	$(BIN)/referendum-portal serve --dev
+	DEMO_CLOCK=$(DEMO_CLOCK) $(BIN)/referendum-portal serve --dev
 
 lint: install-test
 	$(BIN)/ruff check .

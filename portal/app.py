@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, abort, g, redirect, render_template, request, session, url_for
-from flask_babel import format_datetime, gettext
+from flask_babel import format_date, format_datetime, format_time, gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import bindparam, select
@@ -41,7 +41,7 @@ from portal.security import (
     session_id_hash,
 )
 from referendum_core.calendar import WorkingDayCalendar
-from referendum_core.clock import Clock, SystemClock
+from referendum_core.clock import Clock, SystemClock, demo_clock, wall_time
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,8 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     if cfg.is_production:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
+    if clock is None and cfg.DEMO_CLOCK:
+        clock = demo_clock(cfg.DEMO_CLOCK)
     app.extensions["clock"] = clock or SystemClock()
     app.extensions["calendar"] = WorkingDayCalendar()
     app.extensions["keys"] = Keys(cfg.DATA_KEY)
@@ -188,7 +190,8 @@ def _register_hooks(app: Flask) -> None:
         if not current_user.is_authenticated:
             return None
         clock: Clock = app.extensions["clock"]
-        if not session_current(session, clock.now().timestamp(), app.config,
+        # Idle and absolute limits are the person's real time, also when a demo moves the clock.
+        if not session_current(session, wall_time(clock).timestamp(), app.config,
                                app.permanent_session_lifetime.total_seconds()):
             logout_user()
             session.clear()
@@ -260,6 +263,11 @@ def _register_template_helpers(app: Flask) -> None:
     def _riga(value: datetime | None, fmt: str = "medium") -> str:
         return format_datetime(value, fmt) if value else ""
 
+    @app.template_filter("riga_long")
+    def _riga_long(value: datetime) -> str:
+        """A weekday, date and time to the minute (the demo banner's simulated moment)."""
+        return f"{format_date(value, 'full')}, {format_time(value, 'HH:mm')}"
+
     @app.context_processor
     def _globals() -> dict[str, Any]:
         return {
@@ -269,6 +277,7 @@ def _register_template_helpers(app: Flask) -> None:
             "role_names": ROLE_LABELS,
             "main_nav": links_for(current_user, MAIN_NAV),
             "tasks": links_for(current_user, TASKS),
+            "demo_now": app.extensions["clock"].now() if app.config.get("DEMO_CLOCK") else None,
         }
 
     def _can(perm: Permission, municipality_id: int | None = None, case_id: int | None = None) -> bool:

@@ -40,6 +40,7 @@ def seed() -> None:
         session = app.extensions["portal_db"].new_session()
         printed = seed_demo(session, app.extensions["clock"], app.extensions["keys"])
         session.commit()
+        story = _seed_story(app, session)
     click.echo(f"\nDemo accounts (password for all: {DEMO_PASSWORD}):")
     for row in printed:
         click.echo(f"  {row['role']:<18} {row['email']:<32} TOTP key {row['totp_secret']}")
@@ -47,6 +48,34 @@ def seed() -> None:
     click.echo("Demo voters (sign in at /voter/login; the one-time code is shown on screen):")
     for code, name in DEMO_VOTERS:
         click.echo(f"  {name:<18} personal code {code}")
+    _print_story(app, story)
+
+
+def _seed_story(app, session):  # type: ignore[no-untyped-def]
+    """This week's living demo (portal.seed_story), in a transaction of its own."""
+    from portal.config import instance_dir
+    from portal.seed_story import seed_story
+
+    story = seed_story(session, app.extensions["clock"], app.extensions["calendar"],
+                       app.extensions["keys"], instance_dir())
+    session.commit()
+    return story
+
+
+def _print_story(app, story) -> None:  # type: ignore[no-untyped-def]
+    from portal.config import instance_dir
+    from portal.seed_story import TRUSTEE_PASSPHRASE
+
+    now = app.extensions["clock"].now()
+    if app.config.get("DEMO_CLOCK"):
+        click.echo(f"Demo clock on (DEMO_CLOCK={app.config['DEMO_CLOCK']}): the portal's time is "
+                   f"{now:%Y-%m-%d %H:%M} UTC.")
+    click.echo("This week's story (README 'Try it in ten minutes'): online voting open, an "
+               "initiative collecting signatures, last week's referendum waiting for the trustee.")
+    click.echo(f"The trustee's sealed key shares are in {instance_dir() / 'demo'} "
+               f"(passphrase {TRUSTEE_PASSPHRASE}).")
+    if story.get("trustee_secret"):
+        click.echo(f"  last week's referendum (id {story['counted']}): {story['trustee_secret']}")
 
 
 @main.command("demo-code")

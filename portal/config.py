@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,11 @@ class ConfigError(RuntimeError):
 
 def _instance_dir() -> Path:
     return Path(os.environ.get("PORTAL_INSTANCE", PROJECT_ROOT / "instance"))
+
+
+def instance_dir() -> Path:
+    """The directory of this checkout's generated files (``PORTAL_INSTANCE``)."""
+    return _instance_dir()
 
 
 def _dev_secret(name: str) -> str:
@@ -135,6 +140,10 @@ class Config:
     CHECKPOINT_LOG_FILE: str = ""
     CHECKPOINT_TSA_URL: str | None = None
     CHECKPOINT_TSA_TIMEOUT: float = 10.0
+    # The demo clock (README "Try it in ten minutes"): "" (real time), "auto" / "online" (the
+    # Tuesday of this week, online voting open), "polling" (this week's Saturday 10:00) or an ISO
+    # date / aware date-time. Real time shifted, advancing; refused in production.
+    DEMO_CLOCK: str = ""
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -155,6 +164,7 @@ class Config:
         Raises:
             ConfigError: production without a real secret key, data key or HTTPS cookies.
         """
+        self._validate_demo_clock()
         if not self.is_production:
             return
         for name in ("SECRET_KEY", "DATA_KEY"):
@@ -178,10 +188,33 @@ class Config:
                               "the checkpoints)")
 
 
+    def _validate_demo_clock(self) -> None:
+        from referendum_core.clock import demo_now
+
+        if not self.DEMO_CLOCK:
+            return
+        if self.is_production:
+            raise ConfigError("DEMO_CLOCK shifts the portal's time for demonstrations and is "
+                              "refused in production; unset it")
+        try:
+            demo_now(datetime.now(UTC), self.DEMO_CLOCK)
+        except ValueError as err:
+            raise ConfigError(f"DEMO_CLOCK: {err} (use auto, online, polling, an ISO date or "
+                              "an ISO date-time with a time zone)") from None
+
+
 def _bool(value: str | None, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _demo_clock_setting(value: str | None) -> str:
+    """``DEMO_CLOCK`` as given; empty for unset, ``off``, ``0`` or ``false``."""
+    value = (value or "").strip()
+    if value.lower() in ("", "off", "0", "false", "no"):
+        return ""
+    return value.lower() if value.lower() in ("auto", "online", "polling") else value
 
 
 def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
@@ -240,6 +273,7 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         or ("" if production else str(instance / "checkpoints.jsonl")),
         CHECKPOINT_TSA_URL=env.get("CHECKPOINT_TSA_URL") or None,
         CHECKPOINT_TSA_TIMEOUT=float(env.get("CHECKPOINT_TSA_TIMEOUT", "10")),
+        DEMO_CLOCK=_demo_clock_setting(env.get("DEMO_CLOCK")),
     )
     if cfg.REDIS_URL:
         cfg.RATELIMIT_STORAGE_URI = cfg.REDIS_URL

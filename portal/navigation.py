@@ -56,7 +56,9 @@ TASKS = (
     Link(_l("Report a problem at a polling station"), "cases.report",
          Permission.FILE_OBSERVER_REPORT),
     Link(_l("Work on cases of your commission"), "cases.queue", Permission.WORK_CASES),
-    Link(_l("Ask CVK for methodological help"), "cases.query", Permission.WORK_CASES),
+    # The permission the page itself requires: CVK works cases but does not ask itself.
+    Link(_l("Ask CVK for methodological help"), "cases.query",
+         Permission.HANDLE_COMMISSION_CASES),
     Link(_l("File a complaint"), "cases.complaint", Permission.FILE_COMPLAINT),
     Link(_l("Look up a voter and mark them as voted"), "register.lookup", Permission.LOOKUP_VOTER),
     Link(_l("Import register extracts"), "register.import_page", Permission.MANAGE_REGISTER),

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from portal.accounts import services
 from portal.accounts.models import Role, User
 from portal.accounts.services import Keys
-from referendum_core.clock import Clock
+from referendum_core.clock import Clock, wall_time
 from referendum_core.organisation import (
     CommissionKind,
     Municipality,
@@ -98,9 +98,9 @@ def seed_demo(session: Session, clock: Clock, keys: Keys) -> list[dict[str, str]
         if user.requires_two_factor:
             if user.totp_secret_enc is None:
                 secret = pyotp.random_base32()
-                step = int(clock.now().timestamp() // 30)
+                step = int(wall_time(clock).timestamp() // 30)
                 services.enable_totp(session, clock, keys, user, secret, pyotp.TOTP(secret).at(
-                    clock.now()))
+                    wall_time(clock)))
                 user.totp_last_step = step - 2  # the demo user may sign in straight away
             else:
                 secret = keys.open(services.TOTP_PURPOSE, user.totp_secret_enc).decode()
@@ -120,7 +120,7 @@ def demo_totp_code(session: Session, keys: Keys, clock: Clock, email: str) -> st
     if user is None or user.totp_secret_enc is None:
         raise ValueError("no such demo account with two-step sign-in")
     secret = keys.open(services.TOTP_PURPOSE, user.totp_secret_enc).decode()
-    return pyotp.TOTP(secret).at(clock.now())
+    return pyotp.TOTP(secret).at(wall_time(clock))
 
 
 def _seed_register(session: Session, clock: Clock, keys: Keys, municipality: Municipality) -> None:

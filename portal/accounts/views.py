@@ -38,6 +38,7 @@ from portal.database import commit, on_commit
 from portal.extensions import limiter
 from portal.security import SESSION_ID_KEY, new_session_id, session_id_hash
 from portal.web import audit_context, clock, db, keys, safe_next
+from referendum_core.clock import wall_time
 from referendum_core.personal_code import InvalidPersonalCode, normalise
 
 bp = Blueprint("accounts", __name__)
@@ -61,7 +62,8 @@ def _start_session(user: User, method: str, target: str | None = None) -> Any:
     login_user(user)
     session[SESSION_ID_KEY] = new_session_id()  # what signing out ends (``end_session``)
     session.permanent = True
-    session["seen_at"] = session["signed_in_at"] = clock().now().timestamp()
+    # Session limits count real time, also when a demo moves the portal's clock.
+    session["seen_at"] = session["signed_in_at"] = wall_time(clock()).timestamp()
     if missed is not None:
         flash(gettext("Failed attempts to sign in to your account since you last signed in: "
                       "%(count)s (the last at %(at)s). If that was not you, change your password "
@@ -119,7 +121,7 @@ def login() -> Any:
         session["login_next"] = form.next.data
         session["pending_user"] = user.id
         session["pending_epoch"] = user.session_epoch
-        session["pending_at"] = clock().now().timestamp()
+        session["pending_at"] = wall_time(clock()).timestamp()
         commit()
         if user.has_two_factor:
             return redirect(url_for("accounts.two_factor"))
@@ -131,7 +133,7 @@ def login() -> Any:
 def _pending_user() -> User | None:
     user_id = session.get("pending_user")
     started = session.get("pending_at", 0)
-    if user_id is None or clock().now().timestamp() - started > PENDING_TTL:
+    if user_id is None or wall_time(clock()).timestamp() - started > PENDING_TTL:
         session.pop("pending_user", None)
         return None
     user = db().get(User, user_id)

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
-from portal.web import safe_next
+from portal.web import clock, safe_next
+from referendum_core.clock import DEMO_ONLINE, DEMO_POLLING, OffsetClock, demo_now
 
 bp = Blueprint("main", __name__)
 
@@ -27,4 +29,22 @@ def set_language(code: str) -> Any:
 
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
+    return redirect(safe_next(request.form.get("next"), url_for("main.index")))
+
+
+@bp.post("/demo/clock")
+def demo_clock_jump() -> Any:
+    """Move the demo clock to this week's online-voting Tuesday or to its referendum day (demo
+    only: without a demo clock there is nothing here)."""
+    from flask import current_app
+
+    portal_clock = clock()
+    phase = request.form.get("phase")
+    if not current_app.config.get("DEMO_CLOCK") or not isinstance(portal_clock, OffsetClock) \
+            or phase not in (DEMO_ONLINE, DEMO_POLLING):
+        abort(404)
+    portal_clock.jump_to(demo_now(portal_clock.now(), phase))
+    flash(gettext("The demo clock now shows online voting (Tuesday).") if phase == DEMO_ONLINE
+          else gettext("The demo clock now shows referendum day (Saturday), polling stations "
+                       "open."), "success")
     return redirect(safe_next(request.form.get("next"), url_for("main.index")))

@@ -56,6 +56,7 @@ from portal.security import apply_security_headers, session_current, session_id_
 from portal.voting.api import RECEIPT_ENDPOINT, receipt_body, receipt_url_values
 from portal.voting.ballot_limits import COUNTED, BallotCounts
 from portal.voting.live import push_due
+from referendum_core.clock import wall_time
 from referendum_core.crypto import CryptoError, verify_ballot
 from referendum_core.voting.casting import (
     MAX_BALLOT_BYTES,
@@ -185,7 +186,8 @@ class LeanCast:
         if not self._csrf_valid(request, session):
             return None
         now = app.extensions["clock"].now()
-        if not session_current(session, now.timestamp(), config,
+        # Session limits count real time, as in the app's own check (a demo clock may differ).
+        if not session_current(session, wall_time(app.extensions["clock"]).timestamp(), config,
                                app.permanent_session_lifetime.total_seconds()):
             return None
         try:
