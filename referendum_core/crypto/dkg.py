@@ -1,0 +1,628 @@
+"""t-of-n trustees: a distributed key generation and threshold decryption (spec
+``docs/spec/threshold-trustees.md``).
+
+Pedersen's verifiable secret sharing run by every trustee at once, with a hash-commit round in
+front so that no trustee can choose its polynomial after seeing the others'. Nobody, the portal
+included, ever holds the election secret: trustee ``j`` ends with ``x_j = Σ_{i∈Q} P_i(j)``, and
+any ``t`` of them recombine ``x = Σ_{i∈Q} P_i(0)`` only "in the exponent", per decryption.
+
+Rounds, each a JSON message per trustee (``MESSAGE_KEYS``):
+
+1. ``commit``: ``SHA-256(canonical(reveal))`` of the reveal message it will publish next;
+2. ``reveal``: ``C_ik = a_ik·B`` for ``k < t``, a Schnorr proof for each, an X25519 transport key;
+3. ``shares``: ``s_ij = P_i(j)`` sealed (libsodium sealed box) to every other revealed trustee;
+4. ``complaints``: the trustees whose share failed ``s_ij·B == Σ_k j^k·C_ik`` (possibly none);
+5. ``answers``: the public ``s_ij`` for every complaint against the sender.
+
+:func:`evaluate` derives, from the published messages alone, who is qualified (``Q``), the
+election key ``Y`` and every verification key ``Y_j``; a trustee's :func:`finalize` adds its
+secret ``x_j``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nacl.exceptions import CryptoError as NaclCryptoError
+from nacl.public import PrivateKey, PublicKey, SealedBox
+
+from . import group as g
+from .exceptions import CryptoError, DecryptionError, InvalidEncoding, InvalidProof
+from .keys import TrusteeSecret
+
+SPEC = "referendum-dkg/1"
+COEFFICIENT_TAG = "dkg-coefficient-v1"
+SHARE_LABEL = "dkg-share-v1"
+ROUNDS = ("commit", "reveal", "shares", "complaints", "answers")
+MESSAGE_KEYS: dict[str, frozenset[str]] = {
+    "commit": frozenset({"type", "election_id", "index", "name", "hash"}),
+    "reveal": frozenset(
+        {"type", "election_id", "index", "t", "n", "coefficients", "proofs", "transport_key"}
+    ),
+    "shares": frozenset({"type", "election_id", "index", "shares"}),
+    "complaints": frozenset({"type", "election_id", "index", "against"}),
+    "answers": frozenset({"type", "election_id", "index", "answers"}),
+}
+TRANSCRIPT_KEYS = frozenset({"spec", "election_id", "t", "n", *(r + "s" for r in ROUNDS)})
+
+
+class DKGError(CryptoError):
+    """Key generation cannot go on: a malformed message, or too few qualified trustees."""
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True)
+class Params:
+    """What the chair fixes before key generation: the election, ``t`` and ``n``."""
+
+    election_id: str
+    t: int
+    n: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.election_id, str) or not self.election_id:
+            raise DKGError("election_id must be a non-empty string", "election_id")
+        if type(self.t) is not int or type(self.n) is not int or not 1 <= self.t <= self.n:
+            raise DKGError("need integers 1 ≤ t ≤ n", "t")
+
+
+def power(j: int, k: int) -> g.Scalar:
+    """``j^k mod L`` as a scalar."""
+    return g.scalar_from_int(pow(j, k, g.L))
+
+
+def eval_poly(coefficients: Sequence[g.Scalar], x: int) -> g.Scalar:
+    """``P(x) = Σ_k a_k·x^k mod L`` (Horner)."""
+    acc = 0
+    for a in reversed(coefficients):
+        acc = (acc * x + g.scalar_to_int(a)) % g.L
+    return g.scalar_from_int(acc)
+
+
+def eval_commitments(commitments: Sequence[g.Point], j: int) -> g.Point:
+    """``Σ_k j^k·C_k``, the public image of ``P(j)`` (points already validated)."""
+    return g.msm(list(commitments), [(g.ZERO, [power(j, k) for k in range(len(commitments))])])[0]
+
+
+def lagrange_at_zero(indices: Sequence[int]) -> dict[int, g.Scalar]:
+    """``λ_j = Π_{m∈S, m≠j} m·(m − j)^(−1) mod L`` for every ``j`` of the set ``S``.
+
+    Raises:
+        DecryptionError: an index repeats or is not in ``1 … L−1``.
+    """
+    s = list(indices)
+    if len(set(s)) != len(s) or any(not 0 < j < g.L for j in s):
+        raise DecryptionError("Lagrange indices must be distinct and positive")
+    out = {}
+    for j in s:
+        num, den = 1, 1
+        for m in s:
+            if m != j:
+                num = num * m % g.L
+                den = den * (m - j) % g.L
+        out[j] = g.scalar_from_int(num * pow(den, -1, g.L))
+    return out
+
+
+def message_hash(message: Mapping[str, Any]) -> str:
+    """``hex(SHA-256(canonical(message)))``: the commitment to a reveal, the transcript hash."""
+    return hashlib.sha256(g.canonical(dict(message))).hexdigest()
+
+
+# --------------------------------------------------------------------------- a trustee's state
+
+
+@dataclass(frozen=True)
+class DealerState:
+    """A trustee's private state between the rounds: its polynomial and transport key, and the
+    reveal message it committed to (published unchanged in round 2)."""
+
+    params: Params
+    index: int
+    name: str
+    coefficients: tuple[g.Scalar, ...]
+    transport_seed: bytes
+    reveal: dict[str, Any] = field(compare=False)
+
+    @property
+    def transport_key(self) -> PrivateKey:
+        """The X25519 private key opening the shares sent to this trustee."""
+        return PrivateKey.from_seed(self.transport_seed)
+
+    def to_json(self) -> dict[str, Any]:
+        """The state as JSON (secret: keep it sealed, see ``secretfile.seal_blob``)."""
+        return {
+            "election_id": self.params.election_id,
+            "t": self.params.t,
+            "n": self.params.n,
+            "index": self.index,
+            "name": self.name,
+            "coefficients": [a.hex() for a in self.coefficients],
+            "transport_seed": self.transport_seed.hex(),
+            "reveal": self.reveal,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any) -> DealerState:
+        """Read a state written by :meth:`to_json`.
+
+        Raises:
+            DKGError: malformed, or the polynomial does not match the committed reveal.
+        """
+        try:
+            params = Params(obj["election_id"], obj["t"], obj["n"])
+            coefficients = tuple(g.parse_scalar(a) for a in obj["coefficients"])
+            seed = g.parse_hex32(obj["transport_seed"], "transport_seed")
+            state = cls(params, obj["index"], obj["name"], coefficients, seed, obj["reveal"])
+        except (KeyError, TypeError) as exc:
+            raise DKGError(f"malformed key-generation state: {exc}") from None
+        want = [g.base_mul(a).hex() for a in coefficients]
+        if state.reveal.get("coefficients") != want or state.reveal.get(
+            "transport_key"
+        ) != bytes(state.transport_key.public_key).hex():
+            raise DKGError("the key-generation state does not match its reveal message")
+        return state
+
+
+def _envelope(kind: str, params: Params, index: int, **fields: Any) -> dict[str, Any]:
+    return {"type": kind, "election_id": params.election_id, "index": index, **fields}
+
+
+# --------------------------------------------------------------------------- rounds 1 and 2
+
+
+def commit(
+    params: Params, index: int, name: str, rng: g.ScalarSource = g.random_scalar
+) -> tuple[DealerState, dict[str, Any]]:
+    """Round 1: draw ``P_i`` and the transport key; return the state and the commit message.
+
+    The reveal message (round 2) is fixed here, so that what is revealed is what was committed.
+
+    Raises:
+        DKGError: ``index`` is not in ``1 … n`` or the name is empty.
+    """
+    if type(index) is not int or not 1 <= index <= params.n:
+        raise DKGError(f"index must be in 1 … {params.n}", "index")
+    if not isinstance(name, str) or not name:
+        raise DKGError("name must be a non-empty string", "name")
+    coefficients = tuple(rng() for _ in range(params.t))
+    seed = rng()
+    transport = PrivateKey.from_seed(seed)
+    commitments = [g.base_mul(a) for a in coefficients]
+    proofs = []
+    for k, (a, c_ik) in enumerate(zip(coefficients, commitments, strict=True)):
+        w = rng()
+        k_point = g.base_mul(w)
+        c = g.hash_to_scalar(COEFFICIENT_TAG, params.election_id, index, k, c_ik, k_point)
+        proofs.append({"commitment": k_point.hex(), "response": g.s_add(w, g.s_mul(c, a)).hex()})
+    reveal = _envelope(
+        "reveal",
+        params,
+        index,
+        t=params.t,
+        n=params.n,
+        coefficients=[c.hex() for c in commitments],
+        proofs=proofs,
+        transport_key=bytes(transport.public_key).hex(),
+    )
+    state = DealerState(params, index, name, coefficients, seed, reveal)
+    return state, _envelope("commit", params, index, name=name, hash=message_hash(reveal))
+
+
+def reveal(state: DealerState) -> dict[str, Any]:
+    """Round 2: the reveal message committed to in round 1."""
+    return dict(state.reveal)
+
+
+@dataclass(frozen=True)
+class Revealed:
+    """A checked reveal: the commitments ``C_ik`` and the transport key."""
+
+    commitments: tuple[g.Point, ...]
+    transport_key: bytes
+
+
+def check_reveal(params: Params, index: int, committed_hash: str, message: Any) -> Revealed:
+    """Check a reveal against its commitment and its proofs of knowledge.
+
+    Raises:
+        CryptoError: the hash differs, the shape is wrong, a point or proof is invalid.
+    """
+    if message_hash(message) != committed_hash:
+        raise DKGError("the reveal does not match its commitment")
+    if message["t"] != params.t or message["n"] != params.n:
+        raise DKGError("t or n differ from the election's")
+    cs, proofs = message["coefficients"], message["proofs"]
+    if not isinstance(cs, list) or not isinstance(proofs, list):
+        raise InvalidEncoding("coefficients and proofs must be lists")
+    if len(cs) != params.t or len(proofs) != params.t:
+        raise DKGError(f"need exactly {params.t} coefficients and proofs")
+    points = []
+    for k, (c_hex, proof) in enumerate(zip(cs, proofs, strict=True)):
+        try:
+            c_ik = g.parse_point(c_hex)
+        except CryptoError as exc:
+            raise exc.at(f"coefficients[{k}]") from None
+        if not isinstance(proof, dict) or proof.keys() != {"commitment", "response"}:
+            raise InvalidEncoding("proof must have exactly commitment, response", f"proofs[{k}]")
+        try:
+            k_point = g.parse_point(proof["commitment"])
+            z = g.parse_scalar(proof["response"])
+        except CryptoError as exc:
+            raise exc.at(f"proofs[{k}]") from None
+        c = g.hash_to_scalar(COEFFICIENT_TAG, params.election_id, index, k, c_ik, k_point)
+        if g.base_mul(z) != g.add(k_point, g.mul(c, c_ik)):
+            raise InvalidProof("proof of knowledge of the coefficient fails", f"proofs[{k}]")
+        points.append(c_ik)
+    transport = g.parse_hex32(message["transport_key"], "transport_key")
+    return Revealed(tuple(points), transport)
+
+
+# --------------------------------------------------------------------------- transcript
+
+
+def empty_transcript(params: Params) -> dict[str, Any]:
+    """The published transcript before any message: one list per round."""
+    return {
+        "spec": SPEC,
+        "election_id": params.election_id,
+        "t": params.t,
+        "n": params.n,
+        **{r + "s": [] for r in ROUNDS},
+    }
+
+
+def add_message(transcript: dict[str, Any], message: Any) -> dict[str, Any]:
+    """Append a trustee's message to the transcript (the portal's upload check).
+
+    Lists stay sorted by trustee index; a second message of a trustee in the same round is
+    refused, so no one can change a message once published.
+
+    Raises:
+        DKGError: malformed message, another election, or a second message.
+    """
+    params = params_of(transcript)
+    kind = _check_envelope(params, message)
+    lst = transcript[kind + "s"]
+    if any(m["index"] == message["index"] for m in lst):
+        raise DKGError(f"trustee {message['index']} already published its {kind} message")
+    lst.append(message)
+    lst.sort(key=lambda m: m["index"])
+    return transcript
+
+
+def params_of(transcript: Any) -> Params:
+    """The parameters of a transcript, checking its outer shape.
+
+    Raises:
+        DKGError: not a transcript.
+    """
+    if not isinstance(transcript, dict) or transcript.keys() != TRANSCRIPT_KEYS:
+        raise DKGError(f"transcript must have exactly {', '.join(sorted(TRANSCRIPT_KEYS))}")
+    if transcript["spec"] != SPEC:
+        raise DKGError(f"spec must be {SPEC!r}", "spec")
+    return Params(transcript["election_id"], transcript["t"], transcript["n"])
+
+
+def _check_envelope(params: Params, message: Any) -> str:
+    if not isinstance(message, dict) or message.get("type") not in MESSAGE_KEYS:
+        raise DKGError(f"message type must be one of {', '.join(ROUNDS)}", "type")
+    kind = message["type"]
+    if message.keys() != MESSAGE_KEYS[kind]:
+        raise DKGError(f"{kind} message must have exactly {', '.join(sorted(MESSAGE_KEYS[kind]))}")
+    if message["election_id"] != params.election_id:
+        raise DKGError("message of another election", "election_id")
+    i = message["index"]
+    if type(i) is not int or not 1 <= i <= params.n:
+        raise DKGError(f"index must be in 1 … {params.n}", "index")
+    if kind == "commit":
+        g.parse_hex32(message["hash"], "hash")
+        if not isinstance(message["name"], str) or not message["name"]:
+            raise DKGError("name must be a non-empty string", "name")
+    elif kind == "shares":
+        _check_list(message["shares"], {"to", "ciphertext"}, params, i, "shares")
+        for e in message["shares"]:
+            if not isinstance(e["ciphertext"], str) or not _is_hex(e["ciphertext"]):
+                raise DKGError("ciphertext must be lowercase hex", "shares")
+    elif kind == "complaints":
+        against = message["against"]
+        if (
+            not isinstance(against, list)
+            or any(type(j) is not int or not 1 <= j <= params.n or j == i for j in against)
+            or against != sorted(set(against))
+        ):
+            raise DKGError("against must list other trustees' indices, ascending", "against")
+    elif kind == "answers":
+        _check_list(message["answers"], {"to", "share"}, params, i, "answers")
+        for e in message["answers"]:
+            g.parse_scalar(e["share"])
+    return kind
+
+
+def _is_hex(s: str) -> bool:
+    return len(s) % 2 == 0 and all(ch in "0123456789abcdef" for ch in s)
+
+
+def _check_list(items: Any, keys: set[str], params: Params, sender: int, where: str) -> None:
+    if not isinstance(items, list):
+        raise DKGError(f"{where} must be a list", where)
+    tos = []
+    for e in items:
+        if not isinstance(e, dict) or e.keys() != keys:
+            raise DKGError(f"each entry must have exactly {', '.join(sorted(keys))}", where)
+        j = e["to"]
+        if type(j) is not int or not 1 <= j <= params.n or j == sender:
+            raise DKGError("to must be another trustee's index", where)
+        tos.append(j)
+    if tos != sorted(set(tos)):
+        raise DKGError("entries must be in ascending order of to, each once", where)
+
+
+def _by_index(transcript: Mapping[str, Any], params: Params, kind: str) -> dict[int, Any]:
+    out: dict[int, Any] = {}
+    for pos, m in enumerate(transcript[kind + "s"]):
+        try:
+            _check_envelope(params, m)
+        except CryptoError as exc:
+            raise exc.at(f"{kind}s[{pos}]") from None
+        if m["type"] != kind or m["index"] in out:
+            raise DKGError(f"not the {kind} round, or a second message", f"{kind}s[{pos}]")
+        out[m["index"]] = m
+    return out
+
+
+# --------------------------------------------------------------------------- the public outcome
+
+
+@dataclass
+class Outcome:
+    """What the published messages establish (anyone can recompute it)."""
+
+    params: Params
+    names: dict[int, str]
+    revealed: dict[int, Revealed]
+    disqualified: dict[int, str]
+    complaints: dict[int, list[int]]
+    answers: dict[tuple[int, int], g.Scalar]
+    shares: dict[tuple[int, int], bytes]
+    qualified: list[int] = field(default_factory=list)
+    public_key: g.Point = g.IDENTITY
+    verification_keys: dict[int, g.Point] = field(default_factory=dict)
+
+    @property
+    def has_quorum(self) -> bool:
+        """At least ``t`` trustees stayed qualified."""
+        return len(self.qualified) >= self.params.t
+
+    def require_quorum(self) -> None:
+        """Stop when fewer than ``t`` trustees are qualified.
+
+        Raises:
+            DKGError: naming the qualified and disqualified trustees.
+        """
+        if not self.has_quorum:
+            why = "; ".join(f"trustee {i}: {r}" for i, r in sorted(self.disqualified.items()))
+            raise DKGError(
+                f"key generation failed: only {len(self.qualified)} trustees are qualified "
+                f"({self.qualified}), the threshold is {self.params.t}. Disqualified: {why}. "
+                "Start a new key generation."
+            )
+
+
+def evaluate(transcript: Any, *, final: bool = True) -> Outcome:
+    """Recompute, from the transcript alone, who is qualified and the public keys.
+
+    With ``final`` (after the answer deadline) a complaint without a correct answer disqualifies
+    its target, and a revealed trustee that published no complaints message (not even an empty
+    one) is dropped: it never confirmed holding valid shares. Before, only the reveal checks
+    apply (what the shares round needs).
+
+    Raises:
+        DKGError: the transcript or a message in it is malformed.
+    """
+    params = params_of(transcript)
+    commits = _by_index(transcript, params, "commit")
+    reveals = _by_index(transcript, params, "reveal")
+    share_msgs = _by_index(transcript, params, "shares")
+    complaint_msgs = _by_index(transcript, params, "complaints")
+    answer_msgs = _by_index(transcript, params, "answers")
+    names = {i: m["name"] for i, m in commits.items()}
+    disqualified: dict[int, str] = {}
+    revealed: dict[int, Revealed] = {}
+    for i in range(1, params.n + 1):
+        if i not in commits:
+            disqualified[i] = "published no commitment"
+        elif i not in reveals:
+            disqualified[i] = "did not reveal"
+        else:
+            try:
+                revealed[i] = check_reveal(params, i, commits[i]["hash"], reveals[i])
+            except CryptoError as exc:
+                disqualified[i] = f"invalid reveal: {exc}"
+    shares = {
+        (i, e["to"]): bytes.fromhex(e["ciphertext"])
+        for i, m in share_msgs.items()
+        for e in m["shares"]
+    }
+    complaints = {j: list(m["against"]) for j, m in complaint_msgs.items() if j in revealed}
+    answers = {
+        (i, e["to"]): bytes.fromhex(e["share"]) for i, m in answer_msgs.items() for e in m["answers"]
+    }
+    out = Outcome(params, names, revealed, disqualified, complaints, answers, shares)
+    if not final:
+        out.qualified = sorted(revealed)
+        return out
+    for j, against in sorted(complaints.items()):
+        for i in against:
+            if i not in revealed or i in disqualified:
+                continue
+            s = answers.get((i, j))
+            if s is None:
+                disqualified[i] = f"did not answer the complaint of trustee {j}"
+            elif g.base_mul(s) != eval_commitments(revealed[i].commitments, j):
+                disqualified[i] = f"the share it revealed for trustee {j} is wrong"
+    for j in revealed:
+        if j not in complaints and j not in disqualified:
+            disqualified[j] = "did not check its shares (no complaints message)"
+    out.qualified = [i for i in sorted(revealed) if i not in disqualified]
+    if out.qualified:
+        summed = [
+            g.p_sum(revealed[i].commitments[k] for i in out.qualified) for k in range(params.t)
+        ]
+        out.public_key = summed[0]
+        rows = [(g.ZERO, [power(j, k) for k in range(params.t)]) for j in out.qualified]
+        keys = g.msm(summed, rows) if params.t > 1 else [summed[0]] * len(rows)
+        out.verification_keys = dict(zip(out.qualified, keys, strict=True))
+    return out
+
+
+# --------------------------------------------------------------------------- rounds 3 to 5
+
+
+def _share_plaintext(params: Params, sender: int, to: int, share: g.Scalar) -> bytes:
+    return g.canonical(
+        {
+            "type": SHARE_LABEL,
+            "election_id": params.election_id,
+            "from": sender,
+            "to": to,
+            "share": share.hex(),
+        }
+    )
+
+
+def deal_shares(
+    state: DealerState, transcript: Any, *, wrong_for: Iterable[int] = ()
+) -> dict[str, Any]:
+    """Round 3: ``s_ij = P_i(j)`` sealed to each other trustee whose reveal is valid.
+
+    ``wrong_for`` makes the shares for those trustees wrong (tests and the simulator only: a
+    cheating trustee).
+
+    Raises:
+        DKGError: this trustee's own reveal is not accepted in the transcript.
+    """
+    outcome = evaluate(transcript, final=False)
+    i = state.index
+    if i not in outcome.revealed:
+        raise DKGError(f"own reveal not accepted: {outcome.disqualified.get(i, 'missing')}")
+    cheat = set(wrong_for)
+    entries = []
+    for j in sorted(outcome.revealed):
+        if j == i:
+            continue
+        s = eval_poly(state.coefficients, j)
+        if j in cheat:
+            s = g.s_add(s, g.ONE)
+        box = SealedBox(PublicKey(outcome.revealed[j].transport_key))
+        ct = box.encrypt(_share_plaintext(state.params, i, j, s))
+        entries.append({"to": j, "ciphertext": bytes(ct).hex()})
+    return _envelope("shares", state.params, i, shares=entries)
+
+
+def open_share(state: DealerState, outcome: Outcome, sender: int) -> g.Scalar | None:
+    """The share ``s_ij`` from ``sender`` to this trustee if it arrived and is correct, else None."""
+    j = state.index
+    ct = outcome.shares.get((sender, j))
+    if ct is None or sender not in outcome.revealed:
+        return None
+    try:
+        plain = SealedBox(state.transport_key).decrypt(ct)
+    except NaclCryptoError:
+        return None
+    try:
+        body = json.loads(plain)
+        s = g.parse_scalar(body["share"])
+    except (ValueError, TypeError, KeyError, CryptoError):
+        return None
+    if plain != _share_plaintext(state.params, sender, j, s):
+        return None
+    if g.base_mul(s) != eval_commitments(outcome.revealed[sender].commitments, j):
+        return None
+    return s
+
+
+def check_shares(state: DealerState, transcript: Any) -> dict[str, Any]:
+    """Round 4: the complaints message against every revealed trustee whose share to this
+    trustee is missing, does not open, or fails ``s_ij·B == Σ_k j^k·C_ik`` (often none)."""
+    outcome = evaluate(transcript, final=False)
+    against = [
+        i
+        for i in sorted(outcome.revealed)
+        if i != state.index and open_share(state, outcome, i) is None
+    ]
+    return _envelope("complaints", state.params, state.index, against=against)
+
+
+def answer_complaints(state: DealerState, transcript: Any) -> dict[str, Any]:
+    """Round 5: reveal in public ``s_ij`` for every complaint against this trustee."""
+    outcome = evaluate(transcript, final=False)
+    answers = [
+        {"to": j, "share": eval_poly(state.coefficients, j).hex()}
+        for j, against in sorted(outcome.complaints.items())
+        if state.index in against
+    ]
+    return _envelope("answers", state.params, state.index, answers=answers)
+
+
+def finalize(state: DealerState, transcript: Any) -> tuple[TrusteeSecret, Outcome]:
+    """After the answer deadline: ``x_j = Σ_{i∈Q} s_ij``, checked against ``Y_j``.
+
+    Raises:
+        DKGError: fewer than ``t`` trustees qualified, this trustee is not qualified, or a
+            share it did not complain about does not open.
+    """
+    outcome = evaluate(transcript)
+    outcome.require_quorum()
+    j = state.index
+    if j not in outcome.qualified:
+        raise DKGError(f"trustee {j} is not qualified: {outcome.disqualified.get(j)}")
+    total = 0
+    for i in outcome.qualified:
+        if i == j:
+            s = eval_poly(state.coefficients, j)
+        elif (i, j) in outcome.answers and i in outcome.complaints.get(j, []):
+            s = outcome.answers[(i, j)]
+        else:
+            opened = open_share(state, outcome, i)
+            if opened is None:
+                raise DKGError(f"the share of trustee {i} does not open and was not complained of")
+            s = opened
+        total += g.scalar_to_int(s)
+    x = g.scalar_from_int(total)
+    y_j = outcome.verification_keys[j]
+    if g.base_mul(x) != y_j:
+        raise DKGError("the combined secret does not match the verification key")
+    return TrusteeSecret(state.params.election_id, state.name, x, y_j), outcome
+
+
+# --------------------------------------------------------------------------- decryption
+
+
+def combine_partials(
+    partials: Mapping[int, Sequence[g.Point]], t: int, n_choices: int
+) -> list[g.Point]:
+    """``D_k = Σ_{j∈S} λ_j·D_jk`` over the (already verified) partial decryptions of ``S``.
+
+    Raises:
+        DecryptionError: fewer than ``t`` partial decryptions.
+    """
+    if len(partials) < t:
+        raise DecryptionError(
+            f"{len(partials)} valid partial decryptions, the threshold is {t}: no result"
+        )
+    lambdas = lagrange_at_zero(sorted(partials))
+    order = sorted(partials)
+    points = [partials[j][k] for k in range(n_choices) for j in order]
+    out = []
+    width = len(order)
+    for k in range(n_choices):
+        pts = points[k * width : (k + 1) * width]
+        out.append(g.p_sum(g.mul(lambdas[j], p) for j, p in zip(order, pts, strict=True)))
+    return out
