@@ -47,7 +47,15 @@ MESSAGE_KEYS: dict[str, frozenset[str]] = {
     "complaints": frozenset({"type", "election_id", "index", "against"}),
     "answers": frozenset({"type", "election_id", "index", "answers"}),
 }
-TRANSCRIPT_KEYS = frozenset({"spec", "election_id", "t", "n", *(r + "s" for r in ROUNDS)})
+#: The transcript's list of each round's messages.
+ROUND_LISTS = {
+    "commit": "commits",
+    "reveal": "reveals",
+    "shares": "shares",
+    "complaints": "complaints",
+    "answers": "answers",
+}
+TRANSCRIPT_KEYS = frozenset({"spec", "election_id", "t", "n", *ROUND_LISTS.values()})
 
 
 class DKGError(CryptoError):
@@ -274,7 +282,7 @@ def empty_transcript(params: Params) -> dict[str, Any]:
         "election_id": params.election_id,
         "t": params.t,
         "n": params.n,
-        **{r + "s": [] for r in ROUNDS},
+        **{name: [] for name in ROUND_LISTS.values()},
     }
 
 
@@ -289,7 +297,7 @@ def add_message(transcript: dict[str, Any], message: Any) -> dict[str, Any]:
     """
     params = params_of(transcript)
     kind = _check_envelope(params, message)
-    lst = transcript[kind + "s"]
+    lst = transcript[ROUND_LISTS[kind]]
     if any(m["index"] == message["index"] for m in lst):
         raise DKGError(f"trustee {message['index']} already published its {kind} message")
     lst.append(message)
@@ -366,13 +374,16 @@ def _check_list(items: Any, keys: set[str], params: Params, sender: int, where: 
 
 def _by_index(transcript: Mapping[str, Any], params: Params, kind: str) -> dict[int, Any]:
     out: dict[int, Any] = {}
-    for pos, m in enumerate(transcript[kind + "s"]):
+    name = ROUND_LISTS[kind]
+    if not isinstance(transcript[name], list):
+        raise DKGError("must be a list", name)
+    for pos, m in enumerate(transcript[name]):
         try:
             _check_envelope(params, m)
         except CryptoError as exc:
-            raise exc.at(f"{kind}s[{pos}]") from None
+            raise exc.at(f"{name}[{pos}]") from None
         if m["type"] != kind or m["index"] in out:
-            raise DKGError(f"not the {kind} round, or a second message", f"{kind}s[{pos}]")
+            raise DKGError(f"not the {kind} round, or a second message", f"{name}[{pos}]")
         out[m["index"]] = m
     return out
 
