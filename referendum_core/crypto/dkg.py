@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nacl import bindings as nb
 from nacl.exceptions import CryptoError as NaclCryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
@@ -508,13 +509,32 @@ def _share_plaintext(params: Params, sender: int, to: int, share: g.Scalar) -> b
     )
 
 
+def seal(public_key: bytes, plaintext: bytes, ephemeral_seed: bytes | None = None) -> bytes:
+    """libsodium's sealed box (``crypto_box_seal``) to an X25519 key.
+
+    With ``ephemeral_seed`` the sender's one-time key pair is ``crypto_box_seed_keypair(seed)``
+    and the box is built from its definition: ``epk ‖ crypto_box(m, n, pk, esk)`` with
+    ``n = BLAKE2b-192(epk ‖ pk)`` — the same bytes libsodium would produce with that key pair,
+    so test vectors are reproducible. Without it, libsodium draws the key pair.
+    """
+    if ephemeral_seed is None:
+        return bytes(SealedBox(PublicKey(public_key)).encrypt(plaintext))
+    epk, esk = nb.crypto_box_seed_keypair(ephemeral_seed)
+    nonce = hashlib.blake2b(epk + public_key, digest_size=24).digest()
+    return epk + nb.crypto_box(plaintext, nonce, public_key, esk)
+
+
 def deal_shares(
-    state: DealerState, transcript: Any, *, wrong_for: Iterable[int] = ()
+    state: DealerState,
+    transcript: Any,
+    *,
+    wrong_for: Iterable[int] = (),
+    rng: g.ScalarSource | None = None,
 ) -> dict[str, Any]:
     """Round 3: ``s_ij = P_i(j)`` sealed to each other trustee whose reveal is valid.
 
     ``wrong_for`` makes the shares for those trustees wrong (tests and the simulator only: a
-    cheating trustee).
+    cheating trustee); ``rng`` seeds the boxes' one-time keys (test vectors only).
 
     Raises:
         DKGError: this trustee's own reveal is not accepted in the transcript.
@@ -531,9 +551,12 @@ def deal_shares(
         s = eval_poly(state.coefficients, j)
         if j in cheat:
             s = g.s_add(s, g.ONE)
-        box = SealedBox(PublicKey(outcome.revealed[j].transport_key))
-        ct = box.encrypt(_share_plaintext(state.params, i, j, s))
-        entries.append({"to": j, "ciphertext": bytes(ct).hex()})
+        ct = seal(
+            outcome.revealed[j].transport_key,
+            _share_plaintext(state.params, i, j, s),
+            rng() if rng is not None else None,
+        )
+        entries.append({"to": j, "ciphertext": ct.hex()})
     return _envelope("shares", state.params, i, shares=entries)
 
 
