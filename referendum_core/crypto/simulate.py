@@ -67,11 +67,13 @@ def run_key_generation(
     rng: g.ScalarSource = g.random_scalar,
     *,
     cheat_share: int | None = None,
+    box_rng: g.ScalarSource | None = None,
 ) -> tuple[dict[str, Any], dict[int, TrusteeSecret], dkg.Outcome]:
     """Every trustee's side of the key generation, in memory, through the real rounds.
 
     ``cheat_share``: that trustee sends a wrong share to the next trustee and, when that one
-    complains, answers with the same wrong share (so it is disqualified).
+    complains, answers with the same wrong share (so it is disqualified). ``box_rng`` seeds the
+    sealed boxes (reproducible records; never for a real election).
 
     Raises:
         DKGError: fewer than ``t`` trustees qualified.
@@ -87,7 +89,7 @@ def run_key_generation(
     victim = cheat_share % params.n + 1 if cheat_share is not None else None
     for state in states:
         wrong = [victim] if state.index == cheat_share else []
-        dkg.add_message(transcript, dkg.deal_shares(state, transcript, wrong_for=wrong))
+        dkg.add_message(transcript, dkg.deal_shares(state, transcript, wrong_for=wrong, rng=box_rng))
     for state in states:
         dkg.add_message(transcript, dkg.check_shares(state, transcript))
     for state in states:
@@ -167,7 +169,10 @@ def simulate(
         manifest = build_manifest(**common, trustees=publics)
     else:
         transcript, by_index, outcome = run_key_generation(
-            dkg.Params(election_id, threshold, trustees), rng, cheat_share=cheat_share
+            dkg.Params(election_id, threshold, trustees),
+            rng,
+            cheat_share=cheat_share,
+            box_rng=rng if seed is not None else None,
         )
         members, th, y = manifest_trustees(transcript, outcome)
         manifest = build_manifest(**common, trustees=members, threshold=(th, y))
