@@ -38,15 +38,19 @@ from .keys import TrusteeSecret
 SPEC = "referendum-dkg/1"
 COEFFICIENT_TAG = "dkg-coefficient-v1"
 SHARE_LABEL = "dkg-share-v1"
+MESSAGE_TAG = "dkg-message-v1"
+#: Rounds whose messages the sender signs with ``a_i0`` (key ``C_i0`` of its reveal), so that
+#: the portal relaying them can neither alter nor forge them.
+SIGNED_ROUNDS = frozenset({"shares", "complaints", "answers"})
 ROUNDS = ("commit", "reveal", "shares", "complaints", "answers")
 MESSAGE_KEYS: dict[str, frozenset[str]] = {
     "commit": frozenset({"type", "election_id", "index", "name", "hash"}),
     "reveal": frozenset(
         {"type", "election_id", "index", "t", "n", "coefficients", "proofs", "transport_key"}
     ),
-    "shares": frozenset({"type", "election_id", "index", "shares"}),
-    "complaints": frozenset({"type", "election_id", "index", "against"}),
-    "answers": frozenset({"type", "election_id", "index", "answers"}),
+    "shares": frozenset({"type", "election_id", "index", "shares", "signature"}),
+    "complaints": frozenset({"type", "election_id", "index", "against", "signature"}),
+    "answers": frozenset({"type", "election_id", "index", "answers", "signature"}),
 }
 #: The transcript's list of each round's messages.
 ROUND_LISTS = {
@@ -183,6 +187,55 @@ def _envelope(kind: str, params: Params, index: int, **fields: Any) -> dict[str,
     return {"type": kind, "election_id": params.election_id, "index": index, **fields}
 
 
+def _signed_body(message: Mapping[str, Any]) -> bytes:
+    return g.canonical({k: v for k, v in message.items() if k != "signature"})
+
+
+def sign_message(
+    state: DealerState, message: dict[str, Any], rng: g.ScalarSource = g.random_scalar
+) -> dict[str, Any]:
+    """Add the sender's Schnorr signature with ``a_i0`` over ``canonical(message)``."""
+    a0 = state.coefficients[0]
+    c0 = g.base_mul(a0)
+    w = rng()
+    k_point = g.base_mul(w)
+    c = g.hash_to_scalar(
+        MESSAGE_TAG, state.params.election_id, state.index, _signed_body(message), c0, k_point
+    )
+    z = g.s_add(w, g.s_mul(c, a0))
+    return {**message, "signature": {"commitment": k_point.hex(), "response": z.hex()}}
+
+
+def check_signature(params: Params, message: Mapping[str, Any], c0: g.Point) -> None:
+    """Check a signed message against the sender's ``C_i0``.
+
+    Raises:
+        InvalidProof: the signature does not verify.
+    """
+    sig = message["signature"]
+    k_point = g.parse_point(sig["commitment"])
+    z = g.parse_scalar(sig["response"])
+    c = g.hash_to_scalar(
+        MESSAGE_TAG, params.election_id, message["index"], _signed_body(message), c0, k_point
+    )
+    if g.base_mul(z) != g.add(k_point, g.mul(c, c0)):
+        raise InvalidProof("the sender's signature does not verify", "signature")
+
+
+def _check_own(state: DealerState, transcript: Any) -> None:
+    """The transcript must carry this trustee's own commitment and reveal, unaltered."""
+    i = state.index
+    for name, want in (("commits", message_hash(state.reveal)), ("reveals", state.reveal)):
+        for m in transcript.get(name, []) if isinstance(transcript, dict) else []:
+            if isinstance(m, dict) and m.get("index") == i:
+                got = m.get("hash") if name == "commits" else m
+                if got != want:
+                    raise DKGError(
+                        f"the transcript carries a {name[:-1]} message for trustee {i} that is "
+                        "not this trustee's: do not go on, tell the election commission"
+                    )
+
+
 # --------------------------------------------------------------------------- rounds 1 and 2
 
 
@@ -301,6 +354,11 @@ def add_message(transcript: dict[str, Any], message: Any) -> dict[str, Any]:
     lst = transcript[ROUND_LISTS[kind]]
     if any(m["index"] == message["index"] for m in lst):
         raise DKGError(f"trustee {message['index']} already published its {kind} message")
+    if kind in SIGNED_ROUNDS:
+        revealed = evaluate(transcript, final=False).revealed
+        if message["index"] not in revealed:
+            raise DKGError(f"trustee {message['index']} has no accepted reveal")
+        check_signature(params, message, revealed[message["index"]].commitments[0])
     lst.append(message)
     lst.sort(key=lambda m: m["index"])
     return transcript
@@ -330,6 +388,12 @@ def _check_envelope(params: Params, message: Any) -> str:
     i = message["index"]
     if type(i) is not int or not 1 <= i <= params.n:
         raise DKGError(f"index must be in 1 … {params.n}", "index")
+    if kind in SIGNED_ROUNDS:
+        sig = message["signature"]
+        if not isinstance(sig, dict) or sig.keys() != {"commitment", "response"}:
+            raise DKGError("signature must have exactly commitment, response", "signature")
+        g.parse_point(sig["commitment"])
+        g.parse_scalar(sig["response"])
     if kind == "commit":
         g.parse_hex32(message["hash"], "hash")
         if not isinstance(message["name"], str) or not message["name"]:
@@ -457,12 +521,22 @@ def evaluate(transcript: Any, *, final: bool = True) -> Outcome:
                 revealed[i] = check_reveal(params, i, commits[i]["hash"], reveals[i])
             except CryptoError as exc:
                 disqualified[i] = f"invalid reveal: {exc}"
+    for name, msgs in (
+        ("shares", share_msgs), ("complaints", complaint_msgs), ("answers", answer_msgs)
+    ):
+        for pos, (i, m) in enumerate(sorted(msgs.items())):
+            if i not in revealed:
+                raise DKGError(f"trustee {i} has no accepted reveal", f"{name}[{pos}]")
+            try:
+                check_signature(params, m, revealed[i].commitments[0])
+            except CryptoError as exc:
+                raise exc.at(f"{name}[{pos}]") from None
     shares = {
         (i, e["to"]): bytes.fromhex(e["ciphertext"])
         for i, m in share_msgs.items()
         for e in m["shares"]
     }
-    complaints = {j: list(m["against"]) for j, m in complaint_msgs.items() if j in revealed}
+    complaints = {j: list(m["against"]) for j, m in complaint_msgs.items()}
     answers = {
         (i, e["to"]): bytes.fromhex(e["share"]) for i, m in answer_msgs.items() for e in m["answers"]
     }
@@ -539,6 +613,7 @@ def deal_shares(
     Raises:
         DKGError: this trustee's own reveal is not accepted in the transcript.
     """
+    _check_own(state, transcript)
     outcome = evaluate(transcript, final=False)
     i = state.index
     if i not in outcome.revealed:
@@ -557,7 +632,8 @@ def deal_shares(
             rng() if rng is not None else None,
         )
         entries.append({"to": j, "ciphertext": ct.hex()})
-    return _envelope("shares", state.params, i, shares=entries)
+    message = _envelope("shares", state.params, i, shares=entries)
+    return sign_message(state, message, rng or g.random_scalar)
 
 
 def open_share(state: DealerState, outcome: Outcome, sender: int) -> g.Scalar | None:
@@ -582,27 +658,35 @@ def open_share(state: DealerState, outcome: Outcome, sender: int) -> g.Scalar | 
     return s
 
 
-def check_shares(state: DealerState, transcript: Any) -> dict[str, Any]:
+def check_shares(
+    state: DealerState, transcript: Any, rng: g.ScalarSource = g.random_scalar
+) -> dict[str, Any]:
     """Round 4: the complaints message against every revealed trustee whose share to this
     trustee is missing, does not open, or fails ``s_ij·B == Σ_k j^k·C_ik`` (often none)."""
+    _check_own(state, transcript)
     outcome = evaluate(transcript, final=False)
     against = [
         i
         for i in sorted(outcome.revealed)
         if i != state.index and open_share(state, outcome, i) is None
     ]
-    return _envelope("complaints", state.params, state.index, against=against)
+    message = _envelope("complaints", state.params, state.index, against=against)
+    return sign_message(state, message, rng)
 
 
-def answer_complaints(state: DealerState, transcript: Any) -> dict[str, Any]:
+def answer_complaints(
+    state: DealerState, transcript: Any, rng: g.ScalarSource = g.random_scalar
+) -> dict[str, Any]:
     """Round 5: reveal in public ``s_ij`` for every complaint against this trustee."""
+    _check_own(state, transcript)
     outcome = evaluate(transcript, final=False)
     answers = [
         {"to": j, "share": eval_poly(state.coefficients, j).hex()}
         for j, against in sorted(outcome.complaints.items())
         if state.index in against
     ]
-    return _envelope("answers", state.params, state.index, answers=answers)
+    message = _envelope("answers", state.params, state.index, answers=answers)
+    return sign_message(state, message, rng)
 
 
 def finalize(state: DealerState, transcript: Any) -> tuple[TrusteeSecret, Outcome]:
@@ -612,6 +696,7 @@ def finalize(state: DealerState, transcript: Any) -> tuple[TrusteeSecret, Outcom
         DKGError: fewer than ``t`` trustees qualified, this trustee is not qualified, or a
             share it did not complain about does not open.
     """
+    _check_own(state, transcript)
     outcome = evaluate(transcript)
     outcome.require_quorum()
     j = state.index

@@ -91,13 +91,15 @@ def run_key_generation(
         wrong = [victim] if state.index == cheat_share else []
         dkg.add_message(transcript, dkg.deal_shares(state, transcript, wrong_for=wrong, rng=box_rng))
     for state in states:
-        dkg.add_message(transcript, dkg.check_shares(state, transcript))
+        dkg.add_message(transcript, dkg.check_shares(state, transcript, rng))
     for state in states:
-        answers = dkg.answer_complaints(state, transcript)
+        answers = dkg.answer_complaints(state, transcript, rng)
         if state.index == cheat_share:
+            answers.pop("signature")
             for a in answers["answers"]:
                 wrong_share = g.s_add(dkg.eval_poly(state.coefficients, a["to"]), g.ONE)
                 a["share"] = wrong_share.hex()
+            answers = dkg.sign_message(state, answers, rng)
         dkg.add_message(transcript, answers)
     outcome = dkg.evaluate(transcript)
     outcome.require_quorum()

@@ -73,15 +73,20 @@ def generate() -> dict[str, Any]:
         dkg.add_message(
             transcript, dkg.deal_shares(s, transcript, wrong_for=wrong.get(s.index, []), rng=rec)
         )
-        t["box_seeds"] = rec.take()
+        t["shares_draws"] = rec.take()
+        t["shares_draws_are"] = "one box seed per recipient (ascending), then the signature's w"
         t["shares"] = {
             str(j): dkg.eval_poly(s.coefficients, j).hex()
             for j in range(1, params.n + 1)
         }
-    for s in states:
-        dkg.add_message(transcript, dkg.check_shares(s, transcript))
-    for s in states[:3]:
-        dkg.add_message(transcript, dkg.answer_complaints(s, transcript))
+    for s, t in zip(states, trustees, strict=True):
+        rec = Recorder(f"dkg-vector-check-{s.index}")
+        dkg.add_message(transcript, dkg.check_shares(s, transcript, rec))
+        t["complaints_draws"] = rec.take()
+    for s, t in zip(states[:3], trustees[:3], strict=True):
+        rec = Recorder(f"dkg-vector-answer-{s.index}")
+        dkg.add_message(transcript, dkg.answer_complaints(s, transcript, rec))
+        t["answers_draws"] = rec.take()
     outcome = dkg.evaluate(transcript)
     secrets = {s.index: dkg.finalize(s, transcript)[0] for s in states if s.index in outcome.qualified}
     r = Recorder("dkg-vector-aggregate")

@@ -171,7 +171,7 @@ def test_reveal_not_matching_its_commitment_is_refused() -> None:
     # Nobody deals it a share, and it cannot deal its own.
     shares_1 = dkg.deal_shares(states[0], transcript)
     assert [e["to"] for e in shares_1["shares"]] == [2]
-    with pytest.raises(dkg.DKGError, match="own reveal not accepted"):
+    with pytest.raises(dkg.DKGError, match="not this trustee's"):
         dkg.deal_shares(late, transcript)
     # A published message cannot be replaced.
     with pytest.raises(dkg.DKGError, match="already published"):
@@ -187,21 +187,40 @@ def test_reveal_with_a_bad_proof_disqualifies() -> None:
     assert "proof of knowledge of the coefficient fails" in outcome.disqualified[2]
 
 
-def test_swapped_ciphertexts_are_complained_of() -> None:
-    """A relay that swaps two recipients' sealed shares makes both complain; it learns nothing."""
+def test_relay_cannot_swap_alter_or_forge_signed_messages() -> None:
+    """The portal relays every message; the sender's signature (key ``C_i0``) stops it from
+    swapping two recipients' sealed shares, or forging a complaint that would force a share
+    into the open."""
     params = dkg.Params("e-swap", 2, 3)
     transcript, states = rounds(params, "swap")
-    for s in states:
-        dkg.add_message(transcript, dkg.deal_shares(s, transcript))
-    e = transcript["shares"][0]["shares"]
+    shares = dkg.deal_shares(states[0], transcript)
+    swapped = copy.deepcopy(shares)
+    e = swapped["shares"]
     e[0]["ciphertext"], e[1]["ciphertext"] = e[1]["ciphertext"], e[0]["ciphertext"]
-    for s in states:
-        dkg.add_message(transcript, dkg.check_shares(s, transcript))
-    assert [m["against"] for m in transcript["complaints"]] == [[], [1], [1]]
-    for s in states:
-        dkg.add_message(transcript, dkg.answer_complaints(s, transcript))
-    outcome = dkg.evaluate(transcript)
-    assert outcome.qualified == [1, 2, 3]
+    with pytest.raises(CryptoError, match="signature does not verify"):
+        dkg.add_message(transcript, swapped)
+    dkg.add_message(transcript, shares)
+    for s in states[1:]:
+        dkg.add_message(transcript, dkg.deal_shares(s, transcript))
+    forged = dkg.check_shares(states[1], transcript)
+    forged["against"] = [1]
+    with pytest.raises(CryptoError, match="signature does not verify"):
+        dkg.add_message(transcript, forged)
+    # Altered after upload: the transcript no longer evaluates.
+    transcript["shares"][2]["shares"][0]["ciphertext"] = e[0]["ciphertext"]
+    with pytest.raises(CryptoError) as err:
+        dkg.evaluate(transcript)
+    assert err.value.location == "shares[2].signature"
+
+
+def test_a_trustee_refuses_a_transcript_with_its_reveal_replaced() -> None:
+    params = dkg.Params("e-mitm", 2, 3)
+    transcript, states = rounds(params, "mitm")
+    fake, _ = dkg.commit(params, 2, "T2", g.deterministic_scalars("fake"))
+    transcript["reveals"][1] = dkg.reveal(fake)
+    transcript["commits"][1]["hash"] = dkg.message_hash(fake.reveal)
+    with pytest.raises(dkg.DKGError, match="not this trustee's"):
+        dkg.deal_shares(states[1], transcript)
 
 
 def test_silent_at_check_round_is_dropped() -> None:

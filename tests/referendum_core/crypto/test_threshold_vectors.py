@@ -48,7 +48,7 @@ def test_sealed_shares_are_libsodium_sealed_boxes() -> None:
     wrong = {(2, 3), (4, 1)}
     for message in DATA["transcript"]["shares"]:
         i = message["index"]
-        seeds = iter(by_index[i]["box_seeds"])
+        seeds = iter(by_index[i]["shares_draws"])
         for e in message["shares"]:
             j = e["to"]
             recipient = by_index[j]
@@ -95,3 +95,19 @@ def test_partial_decryptions_and_combination() -> None:
         ds[j] = [bytes.fromhex(s["D"]) for s in shares]
     assert [p.hex() for p in dkg.combine_partials(ds, PARAMS.t, 2)] == d["combined"]
     assert d["result"] == d["plaintexts"]
+
+
+def test_signatures_from_the_drawn_scalars() -> None:
+    """Each signed message is ``sign_message`` of its body with the recorded ``w``."""
+    for t in DATA["trustees"]:
+        i = t["index"]
+        state, _ = dkg.commit(PARAMS, i, f"Trustee {i}", fixed(t["commit_draws"]))
+        for name, draws in (("shares", t["shares_draws"][-1:]),
+                            ("complaints", t["complaints_draws"]),
+                            ("answers", t.get("answers_draws", []))):
+            sent = [m for m in DATA["transcript"][name] if m["index"] == i]
+            if not sent:
+                assert not draws
+                continue
+            body = {k: v for k, v in sent[0].items() if k != "signature"}
+            assert dkg.sign_message(state, body, fixed(draws)) == sent[0]
