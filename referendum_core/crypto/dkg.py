@@ -29,6 +29,7 @@ from typing import Any
 
 from nacl import bindings as nb
 from nacl.exceptions import CryptoError as NaclCryptoError
+from nacl.exceptions import RuntimeError as NaclError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
 from . import group as g
@@ -323,6 +324,10 @@ def check_reveal(params: Params, index: int, committed_hash: str, message: Any) 
             raise InvalidProof("proof of knowledge of the coefficient fails", f"proofs[{k}]")
         points.append(c_ik)
     transport = g.parse_hex32(message["transport_key"], "transport_key")
+    try:  # libsodium refuses a low-order X25519 key; find out now, not while dealing shares
+        seal(transport, b"", bytes(32))
+    except NaclError:
+        raise DKGError("transport_key is not a usable X25519 public key", "transport_key") from None
     return Revealed(tuple(points), transport)
 
 
@@ -352,6 +357,11 @@ def add_message(transcript: dict[str, Any], message: Any) -> dict[str, Any]:
     params = params_of(transcript)
     kind = _check_envelope(params, message)
     lst = transcript[ROUND_LISTS[kind]]
+    later = ROUNDS[ROUNDS.index(kind) + 1 :]
+    if any(transcript[ROUND_LISTS[r]] for r in later):
+        # Above all, no commitment once reveals are public: that is what the hash-commit
+        # round is for (no polynomial chosen after seeing the others').
+        raise DKGError(f"the {kind} round is closed: a later round has begun")
     if any(m["index"] == message["index"] for m in lst):
         raise DKGError(f"trustee {message['index']} already published its {kind} message")
     if kind in SIGNED_ROUNDS:

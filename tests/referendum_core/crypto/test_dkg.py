@@ -278,3 +278,29 @@ def test_state_round_trip_and_mismatch() -> None:
 def test_lagrange_rejects_repeats() -> None:
     with pytest.raises(CryptoError):
         dkg.lagrange_at_zero([1, 1])
+
+
+def test_low_order_transport_key_disqualifies_instead_of_breaking_the_others() -> None:
+    params = dkg.Params("e-x25519", 2, 3)
+    transcript, states = rounds(params, "x25519")
+    transcript["reveals"][2]["transport_key"] = "00" * 32
+    transcript["commits"][2]["hash"] = dkg.message_hash(transcript["reveals"][2])
+    outcome = dkg.evaluate(transcript, final=False)
+    assert "not a usable X25519 public key" in outcome.disqualified[3]
+    assert [e["to"] for e in dkg.deal_shares(states[0], transcript)["shares"]] == [2]
+
+
+def test_no_commitment_once_reveals_are_public() -> None:
+    """The rushing trustee: committing after seeing the others' reveals is refused."""
+    params = dkg.Params("e-rush", 2, 3)
+    transcript = dkg.empty_transcript(params)
+    rng = g.deterministic_scalars("rush")
+    states = []
+    for i in (1, 2):
+        state, message = dkg.commit(params, i, f"T{i}", rng)
+        states.append(state)
+        dkg.add_message(transcript, message)
+    dkg.add_message(transcript, dkg.reveal(states[0]))
+    _late, late_commit = dkg.commit(params, 3, "T3", rng)
+    with pytest.raises(dkg.DKGError, match="commit round is closed"):
+        dkg.add_message(transcript, late_commit)
