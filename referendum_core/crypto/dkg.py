@@ -63,7 +63,7 @@ __all__ = [
     "Outcome", "Params", "Revealed", "add_message", "answer_complaints", "check_reveal",
     "check_shares", "combine_partials", "commit", "deal_shares", "empty_transcript",
     "eval_commitments", "eval_poly", "evaluate", "finalize", "lagrange_at_zero", "message_hash",
-    "open_share", "params_of", "power", "reveal", "seal", "sign_message",
+    "open_share", "params_of", "power", "progress", "reveal", "seal", "sign_message",
 ]
 
 # --------------------------------------------------------------------------- a trustee's state
@@ -542,6 +542,18 @@ def finalize(state: DealerState, transcript: Any) -> tuple[TrusteeSecret, Outcom
     if g.base_mul(x) != y_j:
         raise DKGError("the combined secret does not match the verification key")
     return TrusteeSecret(state.params.election_id, state.name, x, y_j), outcome
+
+
+def progress(transcript: Any) -> dict[int, dict[str, bool]]:
+    """Who has published what: ``{index: {round: bool}}`` for every trustee ``1 … n`` (what a
+    trustee page shows).
+
+    Raises:
+        DKGError: the transcript is malformed.
+    """
+    params = params_of(transcript)
+    done = {r: set(messages_by_index(transcript, params, r)) for r in ROUNDS}
+    return {i: {r: i in done[r] for r in ROUNDS} for i in range(1, params.n + 1)}
 
 
 # --------------------------------------------------------------------------- decryption

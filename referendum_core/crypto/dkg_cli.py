@@ -13,7 +13,8 @@ the portal's trustee page) and writes the message to upload::
 
 ``finalize`` writes the trustee's secret key file, which ``referendum-trustee decrypt`` opens.
 ``dkg publish --transcript dkg.json MESSAGE…`` appends messages to a transcript, checking each as
-the portal does (``--election-id/--threshold/--trustees`` start a new one).
+the portal does (``--election-id/--threshold/--trustees`` start a new one); ``dkg status
+--transcript dkg.json`` shows who has done what and, once the checks are in, who is qualified.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from .jsonstream import loads
 from .secretfile import DEFAULT_KDF, dumps_sealed, open_blob, seal_blob, seal_secret
 
 STATE_FORMAT = "referendum-dkg-state/1"
-ROUND_COMMANDS = ("commit", "reveal", "shares", "check", "answer", "finalize", "publish")
+ROUND_COMMANDS = (
+    "commit", "reveal", "shares", "check", "answer", "finalize", "publish", "status"
+)
 
 Passphrase = Callable[[argparse.Namespace, bool], str]
 
@@ -74,6 +77,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     pub.add_argument("--threshold", type=int)
     pub.add_argument("--trustees", type=int)
     pub.add_argument("messages", nargs="+")
+    st = rounds.add_parser("status", help="who has done what; who is qualified so far")
+    st.add_argument("--transcript", required=True)
     for r in rounds.choices.values():
         r.add_argument("--passphrase-file", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
     return p
@@ -119,6 +124,8 @@ def run(args: argparse.Namespace, passphrase: Passphrase) -> int:
     """
     if args.round == "publish":
         return _publish(args)
+    if args.round == "status":
+        return _status(args)
     if args.round == "commit":
         pw = passphrase(args, True)
         if len(pw) < 12:
@@ -187,6 +194,22 @@ def _publish(args: argparse.Namespace) -> int:
     for path in args.messages:
         dkg.add_message(transcript, _read_json(path))
     _write_json(args.transcript, transcript)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    transcript = _read_json(args.transcript)
+    table = dkg.progress(transcript)
+    print("trustee  " + "  ".join(f"{r:10}" for r in dkg.ROUNDS))
+    for i, rounds in table.items():
+        print(f"{i:7}  " + "  ".join(f"{'yes' if ok else '-':10}" for ok in rounds.values()))
+    outcome = dkg.evaluate(transcript, final=bool(transcript["complaints"]))
+    for i, why in sorted(outcome.disqualified.items()):
+        print(f"trustee {i} disqualified: {why}")
+    if transcript["complaints"]:
+        t = outcome.params.t
+        verdict = "enough" if outcome.has_quorum else "NOT enough"
+        print(f"qualified so far: {outcome.qualified} ({verdict} for t = {t})")
     return 0
 
 

@@ -304,3 +304,13 @@ def test_no_commitment_once_reveals_are_public() -> None:
     _late, late_commit = dkg.commit(params, 3, "T3", rng)
     with pytest.raises(dkg.DKGError, match="commit round is closed"):
         dkg.add_message(transcript, late_commit)
+
+
+def test_progress_shows_who_has_done_what() -> None:
+    params = dkg.Params("e-progress", 2, 3)
+    transcript, states = rounds(params, "progress")
+    dkg.add_message(transcript, dkg.deal_shares(states[2], transcript))
+    table = dkg.progress(transcript)
+    assert table[3] == {"commit": True, "reveal": True, "shares": True, "complaints": False,
+                        "answers": False}
+    assert table[1]["shares"] is False

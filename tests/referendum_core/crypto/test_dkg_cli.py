@@ -68,6 +68,10 @@ def test_whole_ceremony_through_the_cli(
             files.append(d / f"{out}{i}.json")
         publish(transcript, *files)
     capsys.readouterr()
+    assert trustee(["dkg", "status", "--transcript", str(transcript)]) == 0
+    status = capsys.readouterr().out
+    assert "qualified so far: [1, 2, 3] (enough for t = 2)" in status
+    assert "      2  yes         yes         yes         yes         yes" in status
     for i in range(1, N + 1):
         rc = tool(passfile, "dkg", "finalize", "--state", str(d / f"state{i}.json"),
                   "--transcript", str(transcript), "--out", str(d / f"secret{i}.json"),
