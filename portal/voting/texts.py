@@ -68,6 +68,10 @@ SETUP_REASONS = {
     "no_trustees": lambda err: gettext("Choose the trustees first."),
     "key_missing": lambda err: gettext("Not every trustee has uploaded a public key yet."),
     "polling_day_over": lambda err: gettext("Polling day is already over."),
+    "threshold_invalid": lambda err: gettext("The threshold must be a whole number from 1 to "
+                                             "the number of trustees."),
+    "dkg_unfinished": lambda err: gettext("The trustees' key generation has not ended with "
+                                          "at least the threshold of qualified trustees."),
 }
 KEY_REASONS = {
     "not_json": lambda err: gettext("The public key was refused: the file is not the JSON "
@@ -77,6 +81,13 @@ KEY_REASONS = {
                                  location=err.params.get("location") or "-"),
     "duplicate_key": lambda err: gettext("The public key was refused: another trustee already "
                                          "uses this key."),
+    "dkg_not_started": lambda err: gettext("The chair has not started a key generation for "
+                                           "this referendum."),
+    "dkg_other_trustee": lambda err: gettext("The message was refused: it is not for trustee "
+                                             "number %(index)s (you).",
+                                             index=err.params.get("index") or "-"),
+    "dkg_message": lambda err: gettext("The message was refused: %(detail)s",
+                                       detail=err.params.get("detail") or "-"),
 }
 SHARE_REASONS = {
     "not_json": lambda err: gettext("The partial decryption was refused: the file is not "
@@ -92,6 +103,8 @@ SHARE_REASONS = {
     "proof": lambda err: gettext("The partial decryption was refused: its proof does not "
                                  "verify (%(location)s).", location=err.location or "-"),
     "already_in": lambda err: gettext("Your partial decryption is already accepted."),
+    "not_qualified": lambda err: gettext("The partial decryption was refused: you were "
+                                         "disqualified in the key generation."),
 }
 HOME_VOTING_REASONS = {
     "after_cutoff": lambda err: gettext(

@@ -26,7 +26,7 @@ class InvalidSetup(VotingError):
     REASONS = ("unknown_subject", "question_missing", "question_too_long", "not_saturday",
                "already_started", "wrong_case", "case_not_scheduled", "already_set_up",
                "no_online_voting", "trustees_invalid", "online_over", "no_trustees",
-               "key_missing", "polling_day_over")
+               "key_missing", "polling_day_over", "threshold_invalid", "dkg_unfinished")
 
 
 class WrongStage(VotingError):
@@ -46,7 +46,8 @@ class TrusteeKeyRefused(VotingError):
     """A trustee's public key or its proof of knowledge does not verify."""
 
     code = "trustee_key_refused"
-    REASONS = ("not_json", "proof", "duplicate_key")
+    REASONS = ("not_json", "proof", "duplicate_key", "dkg_not_started", "dkg_other_trustee",
+               "dkg_message")
 
 
 class OnlineVotingNotAvailable(VotingError):
@@ -106,7 +107,7 @@ class ShareRefused(VotingError):
     code = "share_refused"
     article = "Art. 20(6)"
     REASONS = ("not_json", "not_a_partial", "other_election", "wrong_key", "other_tally",
-               "proof", "already_in")
+               "proof", "already_in", "not_qualified")
 
     def __init__(self, message: str, location: str = "", reason: str = "proof") -> None:
         super().__init__(message, location=location, reason=reason)
