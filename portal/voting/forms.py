@@ -39,6 +39,18 @@ class TrusteesForm(FlaskForm):
                                       "commission)"), coerce=int, validators=[DataRequired()])
 
 
+class ThresholdForm(FlaskForm):
+    threshold = IntegerField(_l("Threshold: how many of the trustees are needed to decrypt"),
+                             validators=[InputRequired(), NumberRange(min=1, max=100)])
+
+
+class DkgMessageForm(FlaskForm):
+    message_json = TextAreaField(_l("Key-generation message (the JSON file written by "
+                                    "referendum-trustee dkg)"),
+                                 validators=[Optional(), Length(max=200000)])
+    upload = FileField(_l("…or the file"))
+
+
 class ActionForm(FlaskForm):
     """A button that changes the referendum's stage (open, close, reconcile, approve)."""
 
