@@ -7,6 +7,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -42,6 +43,8 @@ class TrusteesForm(FlaskForm):
 class ThresholdForm(FlaskForm):
     threshold = IntegerField(_l("Threshold: how many of the trustees are needed to decrypt"),
                              validators=[InputRequired(), NumberRange(min=1, max=100)])
+    ends_at = DateTimeLocalField(_l("The key generation ends (Riga time)"),
+                                 format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
 
 
 class DkgMessageForm(FlaskForm):

@@ -32,7 +32,7 @@ from portal.voting.protocol_pdf import build_protocol_pdf, sign
 from portal.voting.texts import refusal_text
 from portal.web import audit_context, calendar, clock, db, keys
 from referendum_core.cases.models import Case, CaseType
-from referendum_core.clock import to_riga
+from referendum_core.clock import RIGA, to_riga
 from referendum_core.etvr import AlreadyVoted, EtvrError, lookup_voter
 from referendum_core.organisation import Municipality
 from referendum_core.personal_code import InvalidPersonalCode
@@ -157,12 +157,12 @@ def threshold(referendum_id: int) -> Any:
     referendum = access_referendum(referendum_id, Permission.MANAGE_REFERENDUM)
     form = ThresholdForm()
     if not form.validate_on_submit():
-        flash(gettext("The threshold must be a whole number from 1 to the number of "
-                      "trustees."), "error")
+        flash(gettext("Give the threshold (a whole number from 1 to the number of trustees) "
+                      "and when the key generation ends."), "error")
         return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
     try:
         start_key_generation(db(), clock(), current_user, referendum, form.threshold.data,
-                             context=audit_context())
+                             form.ends_at.data.replace(tzinfo=RIGA), context=audit_context())
     except VotingError as err:
         commit()
         flash(refusal_text(err), "error")

@@ -3,6 +3,8 @@ JSON API). Domain exceptions carry a stable ``reason`` code; their English messa
 and never reaches a page."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import format_datetime, format_time, gettext
 
 from referendum_core.etvr import AlreadyVoted
@@ -47,6 +49,12 @@ PROTOCOL_REASONS = {
                                    "entered it."),
 }
 
+
+def _when(err: Any) -> str:
+    when = err.params.get("ends_at")
+    return format_datetime(when, "short") if when is not None else "-"
+
+
 SETUP_REASONS = {
     "unknown_subject": lambda err: gettext("Choose one of the subjects the law allows "
                                            "(Art. 5)."),
@@ -72,6 +80,11 @@ SETUP_REASONS = {
                                              "the number of trustees."),
     "dkg_unfinished": lambda err: gettext("The trustees' key generation has not ended with "
                                           "at least the threshold of qualified trustees."),
+    "dkg_deadline_invalid": lambda err: gettext("The key generation must end after now and no "
+                                                "later than the online vote opens."),
+    "dkg_pending": lambda err: gettext(
+        "The trustees' key generation is still running until %(when)s: a check or an answer "
+        "is still due.", when=_when(err)),
 }
 KEY_REASONS = {
     "not_json": lambda err: gettext("The public key was refused: the file is not the JSON "
@@ -86,8 +99,13 @@ KEY_REASONS = {
     "dkg_other_trustee": lambda err: gettext("The message was refused: it is not for trustee "
                                              "number %(index)s (you).",
                                              index=err.params.get("index") or "-"),
-    "dkg_message": lambda err: gettext("The message was refused: %(detail)s",
-                                       detail=err.params.get("detail") or "-"),
+    "dkg_message": lambda err: gettext(
+        "The message was refused: it is malformed, for another round or referendum, already "
+        "published, or its signature does not verify (%(location)s).",
+        location=err.params.get("location") or "-"),
+    "dkg_closed": lambda err: gettext("The message was refused: the key generation ended at "
+                                      "%(when)s.",
+                                      when=_when(err)),
 }
 SHARE_REASONS = {
     "not_json": lambda err: gettext("The partial decryption was refused: the file is not "

@@ -63,7 +63,7 @@ __all__ = [
     "Outcome", "Params", "Revealed", "add_message", "answer_complaints", "check_reveal",
     "check_shares", "combine_partials", "commit", "deal_shares", "empty_transcript",
     "eval_commitments", "eval_poly", "evaluate", "finalize", "lagrange_at_zero", "message_hash",
-    "open_share", "params_of", "power", "progress", "reveal", "seal", "sign_message",
+    "open_share", "params_of", "pending", "power", "progress", "reveal", "seal", "sign_message",
 ]
 
 # --------------------------------------------------------------------------- a trustee's state
@@ -542,6 +542,23 @@ def finalize(state: DealerState, transcript: Any) -> tuple[TrusteeSecret, Outcom
     if g.base_mul(x) != y_j:
         raise DKGError("the combined secret does not match the verification key")
     return TrusteeSecret(state.params.election_id, state.name, x, y_j), outcome
+
+
+def pending(transcript: Any) -> list[str]:
+    """What the key generation still waits for before its outcome is settled: a revealed
+    trustee's complaints message, or the answer to a complaint (empty when settled). Before
+    the last deadline, evaluating with these pending would disqualify trustees too early.
+
+    Raises:
+        DKGError: the transcript is malformed.
+    """
+    outcome = evaluate(transcript, final=False)
+    waits = [f"trustee {j} has not checked its shares"
+             for j in sorted(outcome.revealed) if j not in outcome.complaints]
+    waits += [f"trustee {i} has not answered the complaint of trustee {j}"
+              for j, against in sorted(outcome.complaints.items()) for i in against
+              if i in outcome.revealed and (i, j) not in outcome.answers]
+    return waits
 
 
 def progress(transcript: Any) -> dict[int, dict[str, bool]]:

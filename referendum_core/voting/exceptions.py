@@ -26,7 +26,8 @@ class InvalidSetup(VotingError):
     REASONS = ("unknown_subject", "question_missing", "question_too_long", "not_saturday",
                "already_started", "wrong_case", "case_not_scheduled", "already_set_up",
                "no_online_voting", "trustees_invalid", "online_over", "no_trustees",
-               "key_missing", "polling_day_over", "threshold_invalid", "dkg_unfinished")
+               "key_missing", "polling_day_over", "threshold_invalid", "dkg_unfinished",
+               "dkg_deadline_invalid", "dkg_pending")
 
 
 class WrongStage(VotingError):
@@ -47,7 +48,7 @@ class TrusteeKeyRefused(VotingError):
 
     code = "trustee_key_refused"
     REASONS = ("not_json", "proof", "duplicate_key", "dkg_not_started", "dkg_other_trustee",
-               "dkg_message")
+               "dkg_message", "dkg_closed")
 
 
 class OnlineVotingNotAvailable(VotingError):

@@ -5,6 +5,7 @@ a share (they are sealed to their recipients) nor any trustee's secret."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,15 +27,16 @@ def transcript_of(referendum: Referendum) -> dict[str, Any] | None:
 
 
 def start_key_generation(session: Session, clock: Clock, actor: Actor | None,
-                         referendum: Referendum, threshold: int,
+                         referendum: Referendum, threshold: int, ends_at: datetime,
                          context: AuditContext | None = None) -> dict[str, Any]:
-    """The chair fixes t for the chosen trustees (n of them) and opens the key generation;
-    any t of them will decrypt, fewer learn nothing.
+    """The chair fixes t for the chosen trustees (n of them) and the key generation's last
+    deadline, and opens the key generation; any t of them will decrypt, fewer learn nothing.
 
     Raises:
         WrongStage: voting opened, a trustee uploaded a single key, or a trustee has already
             published a key-generation message.
-        InvalidSetup: no trustees chosen, or t not in 1 … n.
+        InvalidSetup: no trustees chosen, t not in 1 … n, or the deadline is not between now
+            and the opening of the online vote.
     """
     if referendum.stage != Stage.SETUP:
         raise WrongStage(f"not possible at stage {referendum.stage}", stage=referendum.stage)
@@ -49,13 +51,19 @@ def start_key_generation(session: Session, clock: Clock, actor: Actor | None,
     if type(threshold) is not int or not 1 <= threshold <= len(trustees):
         raise InvalidSetup("need 1 ≤ t ≤ n", field="threshold", reason="threshold_invalid",
                            n=len(trustees))
+    if ends_at <= clock.now() or (referendum.online_opens_at is not None
+                                  and ends_at > referendum.online_opens_at):
+        raise InvalidSetup("the key generation must end before the online vote opens",
+                           field="dkg_ends_at", reason="dkg_deadline_invalid")
     transcript = dkg.empty_transcript(dkg.Params(referendum.election_id, threshold,
                                                  len(trustees)))
     referendum.threshold = threshold
+    referendum.dkg_ends_at = ends_at
     referendum.dkg_transcript = canonical(transcript).decode()
     session.flush()
     audit.record(session, clock, actor, "voting.key_generation_started", obj=referendum,
-                 context=context, threshold=threshold, trustees=len(trustees))
+                 context=context, threshold=threshold, trustees=len(trustees),
+                 ends_at=ends_at.isoformat())
     return transcript
 
 
@@ -76,6 +84,9 @@ def add_key_generation_message(session: Session, clock: Clock, actor: Actor,
     transcript = transcript_of(referendum)
     if transcript is None:
         raise TrusteeKeyRefused("no key generation was started", reason="dkg_not_started")
+    if referendum.dkg_ends_at is not None and clock.now() >= referendum.dkg_ends_at:
+        raise TrusteeKeyRefused("the key generation has ended", reason="dkg_closed",
+                                ends_at=referendum.dkg_ends_at)
     try:
         parsed = json.loads(message) if isinstance(message, str | bytes) else message
     except ValueError:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -273,6 +273,22 @@ def _threshold_manifest_parts(referendum: Referendum) -> tuple[list[dict[str, An
     return trustees, (threshold, public_key)
 
 
+def _require_settled(referendum: Referendum, now: datetime) -> None:
+    """Before the key generation's deadline, a trustee still due to check or to answer would be
+    disqualified by opening now: wait for the deadline unless nothing is pending."""
+    if referendum.dkg_transcript is None:
+        raise InvalidSetup("no key generation", field="trustees", reason="dkg_unfinished")
+    if referendum.dkg_ends_at is not None and now < referendum.dkg_ends_at:
+        try:
+            waits = dkg.pending(json.loads(referendum.dkg_transcript))
+        except CryptoError as exc:
+            raise InvalidSetup(exc.message, field="trustees", reason="dkg_unfinished") from None
+        if waits:
+            raise InvalidSetup("the key generation is still running: " + "; ".join(waits),
+                               field="trustees", reason="dkg_pending",
+                               ends_at=referendum.dkg_ends_at)
+
+
 def open_voting(session: Session, clock: Clock, calendar: WorkingDayCalendar | None,
                 actor: Actor | None, referendum: Referendum,
                 context: AuditContext | None = None, *,
@@ -300,6 +316,7 @@ def open_voting(session: Session, clock: Clock, calendar: WorkingDayCalendar | N
         missing = [t.position for t in trustees if not t.public_key]
         if referendum.threshold is not None:
             missing = []  # the key generation's outcome decides, in manifest_for
+            _require_settled(referendum, now)
         if missing:
             raise InvalidSetup("a trustee's key is missing", field="trustees", missing=missing,
                                reason="key_missing")

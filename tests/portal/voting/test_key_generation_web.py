@@ -5,7 +5,9 @@ polling-station commission counts the online votes)."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
+from referendum_core.clock import to_riga
 from referendum_core.crypto import dkg
 from referendum_core.voting.models import Stage
 from tests.voting_support import build_scenario
@@ -23,10 +25,13 @@ def test_key_generation_through_the_trustee_pages(login_as, db_session, clock, k
     chair = login_as(s.chair)
     page = chair.get(f"/voting/{ref.id}/manage").get_data(as_text=True)
     assert 'name="threshold"' in page
-    assert chair.post(f"/voting/{ref.id}/threshold", data={"threshold": "9"}).status_code == 302
+    ends = to_riga(clock.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    assert chair.post(f"/voting/{ref.id}/threshold",
+                      data={"threshold": "9", "ends_at": ends}).status_code == 302
     db_session.refresh(ref)
     assert ref.threshold is None  # refused: more than the three trustees
-    assert chair.post(f"/voting/{ref.id}/threshold", data={"threshold": "2"}).status_code == 302
+    assert chair.post(f"/voting/{ref.id}/threshold",
+                      data={"threshold": "2", "ends_at": ends}).status_code == 302
     db_session.refresh(ref)
     assert ref.threshold == 2
     # Opening before the key generation ended is refused.
@@ -75,7 +80,8 @@ def test_key_generation_through_the_trustee_pages(login_as, db_session, clock, k
 def test_only_trustees_download_the_transcript(login_as, db_session, clock, keys):
     s = _setup(db_session, clock, keys)
     chair = login_as(s.chair)
-    chair.post(f"/voting/{s.referendum.id}/threshold", data={"threshold": "2"})
+    ends = to_riga(clock.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    chair.post(f"/voting/{s.referendum.id}/threshold", data={"threshold": "2", "ends_at": ends})
     observer = login_as(s.members[0])
     assert observer.get(f"/voting/{s.referendum.id}/key-generation.json").status_code in (403,
                                                                                             404)

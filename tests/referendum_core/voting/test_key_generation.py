@@ -5,6 +5,7 @@ decrypt. The record verifies and names the cheater and the absentee."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -41,12 +42,14 @@ from tests.voting_support import (
     build_scenario,
 )
 
+DAY = timedelta(days=1)
+
 
 @pytest.fixture()
 def five(db_session, clock, keys):
     """Five trustees chosen, no key yet; the chair sets t = 3."""
     s = build_scenario(db_session, clock, keys, trustees=5, open_now=False, upload_keys=False)
-    start_key_generation(db_session, clock, s.chair, s.referendum, 3)
+    start_key_generation(db_session, clock, s.chair, s.referendum, 3, clock.now() + DAY)
     return s
 
 
@@ -151,13 +154,18 @@ def test_threshold_is_checked_and_fixed_once_the_ceremony_begins(db_session, clo
     s = build_scenario(db_session, clock, keys, trustees=3, open_now=False, upload_keys=False)
     for bad in (0, 4):
         with pytest.raises(InvalidSetup) as err:
-            start_key_generation(db_session, clock, s.chair, s.referendum, bad)
+            start_key_generation(db_session, clock, s.chair, s.referendum, bad,
+                                 clock.now() + DAY)
         assert err.value.reason == "threshold_invalid"
-    start_key_generation(db_session, clock, s.chair, s.referendum, 2)
+    for when in (clock.now(), s.referendum.online_opens_at + DAY):
+        with pytest.raises(InvalidSetup) as err:
+            start_key_generation(db_session, clock, s.chair, s.referendum, 2, when)
+        assert err.value.reason == "dkg_deadline_invalid"
+    start_key_generation(db_session, clock, s.chair, s.referendum, 2, clock.now() + DAY)
     _state, message = dkg.commit(dkg.Params(s.referendum.election_id, 2, 3), 1, "T1")
     add_key_generation_message(db_session, clock, s.trustees[0], s.referendum, message)
     with pytest.raises(WrongStage):
-        start_key_generation(db_session, clock, s.chair, s.referendum, 3)
+        start_key_generation(db_session, clock, s.chair, s.referendum, 3, clock.now() + DAY)
 
 
 def test_too_few_qualified_keeps_the_vote_closed(db_session, clock, five):
@@ -170,3 +178,33 @@ def test_too_few_qualified_keeps_the_vote_closed(db_session, clock, five):
         open_voting(db_session, clock, CALENDAR, s.chair, s.referendum)
     assert err.value.reason == "dkg_unfinished"
     assert s.referendum.stage == Stage.SETUP
+
+
+def test_opening_waits_for_pending_checks_until_the_deadline(db_session, clock, five):
+    """Opening early would disqualify a trustee still due to check its shares; after the
+    deadline it is disqualified and no message is taken any more."""
+    s = five
+    params = dkg.Params(s.referendum.election_id, 3, 5)
+    states = []
+    for i, user in enumerate(s.trustees, start=1):
+        state, message = dkg.commit(params, i, f"Trustee {i}")
+        states.append(state)
+        add_key_generation_message(db_session, clock, user, s.referendum, message)
+    for user, st in zip(s.trustees, states, strict=True):
+        add_key_generation_message(db_session, clock, user, s.referendum, dkg.reveal(st))
+    for user, st in zip(s.trustees, states, strict=True):
+        add_key_generation_message(db_session, clock, user, s.referendum,
+                                   dkg.deal_shares(st, transcript(s)))
+    for user, st in zip(s.trustees[:4], states[:4], strict=True):
+        add_key_generation_message(db_session, clock, user, s.referendum,
+                                   dkg.check_shares(st, transcript(s)))
+    with pytest.raises(InvalidSetup) as err:
+        open_voting(db_session, clock, CALENDAR, s.chair, s.referendum)
+    assert err.value.reason == "dkg_pending"
+    clock.advance(DAY)
+    with pytest.raises(TrusteeKeyRefused) as late:
+        add_key_generation_message(db_session, clock, s.trustees[4], s.referendum,
+                                   dkg.check_shares(states[4], transcript(s)))
+    assert late.value.reason == "dkg_closed"
+    open_voting(db_session, clock, CALENDAR, s.chair, s.referendum)
+    assert [e["index"] for e in s.referendum.manifest_dict["trustees"]] == [1, 2, 3, 4]
