@@ -17,6 +17,7 @@ from referendum_core.crypto.verify import verify_record
 from referendum_core.voting import (
     accept_trustee_share,
     cast_ballot,
+    choose_trustees,
     close_polls,
     open_voting,
     write_election_record,
@@ -208,3 +209,15 @@ def test_opening_waits_for_pending_checks_until_the_deadline(db_session, clock, 
     assert late.value.reason == "dkg_closed"
     open_voting(db_session, clock, CALENDAR, s.chair, s.referendum)
     assert [e["index"] for e in s.referendum.manifest_dict["trustees"]] == [1, 2, 3, 4]
+
+
+def test_choosing_other_trustees_resets_the_threshold_until_messages_exist(db_session, clock,
+                                                                            five):
+    s = five
+    choose_trustees(db_session, clock, s.chair, s.referendum, s.trustees[:4])
+    assert s.referendum.threshold is None and s.referendum.dkg_transcript is None
+    start_key_generation(db_session, clock, s.chair, s.referendum, 2, clock.now() + DAY)
+    _state, message = dkg.commit(dkg.Params(s.referendum.election_id, 2, 4), 1, "T1")
+    add_key_generation_message(db_session, clock, s.trustees[0], s.referendum, message)
+    with pytest.raises(WrongStage):
+        choose_trustees(db_session, clock, s.chair, s.referendum, s.trustees[:3])
