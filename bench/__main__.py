@@ -56,6 +56,7 @@ class Sizes:
     message_seconds: float
     connections: int
     hold_seconds: float
+    threshold_tally: int = 1_000_000
 
 
 FULL = Sizes(repetitions=3, verify_ballots=1000, tally=(100_000, 1_000_000),
@@ -65,7 +66,7 @@ FULL = Sizes(repetitions=3, verify_ballots=1000, tally=(100_000, 1_000_000),
 QUICK = Sizes(repetitions=1, verify_ballots=100, tally=(10_000,), register_rows=3000,
               signatures=50, cases=2000, case_runs=5, voters=20, cast_rate=30, cast_seconds=2,
               cast_closed_seconds=2, threads=5, per_thread=4, message_rate=10,
-              message_seconds=2, connections=200, hold_seconds=3)
+              message_seconds=2, connections=200, hold_seconds=3, threshold_tally=10_000)
 
 
 # --------------------------------------------------------------------------- the benchmarks
@@ -151,13 +152,21 @@ def _delivery(sizes: Sizes, pg: str | None, redis: str | None) -> list[dict[str,
                         hold=sizes.hold_seconds, repetitions=sizes.repetitions)
 
 
+def _threshold(sizes: Sizes, _pg: str | None, _redis: str | None) -> list[dict[str, float]]:
+    from bench import bench_threshold
+
+    return [{**bench_threshold.bench_keygen(9, 5),
+             **bench_threshold.bench_tally(sizes.threshold_tally, os.cpu_count() or 1)}
+            for _ in range(sizes.repetitions)]
+
+
 class Skip(Exception):
     """A benchmark cannot run here; the message says why."""
 
 
 BENCHMARKS: dict[str, Callable[[Sizes, str | None, str | None], list[dict[str, float]]]] = {
     "crypto": _crypto, "register": _register, "cases": _cases, "cast": _cast,
-    "delivery": _delivery,
+    "delivery": _delivery, "threshold": _threshold,
 }
 
 
@@ -185,6 +194,16 @@ def rows_for(sizes: Sizes) -> list[Row]:
                      f"tally_{n}_s", "s", digits=2),
                  Row("crypto", f"  of which aggregation ({os.cpu_count()} processes)",
                      f"tally_{n}_aggregate_s", "s", digits=2)]
+    n = sizes.threshold_tally
+    rows += [
+        Row("threshold", "key generation n = 9, t = 5: CPU of the busiest trustee",
+            "keygen_9_5_max_cpu_s", "s", "< 2 s", lambda v: v < 2, 3),
+        Row("threshold", f"tally of {n:,} ballots decrypted by 3 of 5 trustees",
+            f"threshold_tally_{n}_s", "s", "< 60 s" if n >= 1_000_000 else "",
+            (lambda v: v < 60) if n >= 1_000_000 else None, 2),
+        Row("threshold", "  of which 3 partial decryptions, their checks, Lagrange, BSGS",
+            f"threshold_tally_{n}_decrypt_s", "s", digits=3),
+    ]
     rows += [
         Row("register", f"register import, first ({sizes.register_rows:,} rows)",
             "first_rows_per_s", "rows/s", digits=0),

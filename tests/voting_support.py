@@ -126,7 +126,7 @@ def referendum_case(session: Session, clock: FixedClock, muni: Municipality, sub
 def build_scenario(session: Session, clock: FixedClock, keys: services.Keys, *,
                    subject: str = "strategy", voters: int = 4, trustees: int = 2,
                    atvk: str = "0023000", open_now: bool = True, prefix: str = "",
-                   station_number: int = 801) -> Scenario:
+                   station_number: int = 801, upload_keys: bool = True) -> Scenario:
     """Set up a referendum on 14 March 2026 (clock on 2 March) with ``voters`` people on the
     list, trustees with uploaded keys, one polling station; voting opened (manifest frozen)."""
     muni = session.query(Municipality).filter_by(atvk_code=atvk).one()
@@ -161,7 +161,7 @@ def build_scenario(session: Session, clock: FixedClock, keys: services.Keys, *,
                         trustee_users, codes=codes)
     if referendum.has_online_voting:
         choose_trustees(session, clock, chair, referendum, trustee_users)
-        for i, user in enumerate(trustee_users):
+        for i, user in enumerate(trustee_users if upload_keys else ()):
             secret, public = generate_trustee_key(referendum.election_id, f"Trustee {i}")
             scenario.secrets.append(secret)
             add_trustee_key(session, clock, user, referendum, json.dumps(public))

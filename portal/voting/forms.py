@@ -7,6 +7,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -55,6 +56,20 @@ class SetupForm(CaseSetupForm):
 class TrusteesForm(FlaskForm):
     trustees = SelectMultipleField(_l("Trustees (members of the internet polling-station "
                                       "commission)"), coerce=int, validators=[DataRequired()])
+
+
+class ThresholdForm(FlaskForm):
+    threshold = IntegerField(_l("Threshold: how many of the trustees are needed to decrypt"),
+                             validators=[InputRequired(), NumberRange(min=1, max=100)])
+    ends_at = DateTimeLocalField(_l("The key generation ends (Riga time)"),
+                                 format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+
+
+class DkgMessageForm(FlaskForm):
+    message_json = TextAreaField(_l("Key-generation message (the JSON file written by "
+                                    "referendum-trustee dkg)"),
+                                 validators=[Optional(), Length(max=200000)])
+    upload = FileField(_l("…or the file"))
 
 
 class ActionForm(FlaskForm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -21,11 +21,13 @@ from portal.voting.access import access_referendum, access_station, can, station
 from portal.voting.forms import (
     ActionForm,
     CaseSetupForm,
+    DkgMessageForm,
     KeyForm,
     ProtocolForm,
     SetupForm,
     ShareForm,
     StationForm,
+    ThresholdForm,
     TrusteesForm,
 )
 from portal.voting.live import push_live
@@ -33,7 +35,7 @@ from portal.voting.protocol_pdf import build_protocol_pdf, sign
 from portal.voting.texts import refusal_text
 from portal.web import audit_context, calendar, clock, db, keys
 from referendum_core.cases.models import Case, CaseType
-from referendum_core.clock import to_riga
+from referendum_core.clock import RIGA, to_riga
 from referendum_core.etvr import AlreadyVoted, EtvrError, lookup_voter
 from referendum_core.initiatives import initiative_of_referendum
 from referendum_core.organisation import Municipality
@@ -53,6 +55,11 @@ from referendum_core.voting import (
     setup_referendum,
 )
 from referendum_core.voting.exceptions import VotingError
+from referendum_core.voting.key_generation import (
+    add_key_generation_message,
+    key_generation_progress,
+    start_key_generation,
+)
 from referendum_core.voting.models import PollingStationProtocol, Referendum, TrusteeShare
 from referendum_core.voting.preparation import CouncilDecision, internet_commission
 from referendum_core.voting.results import live_turnout, protocols_of
@@ -156,6 +163,7 @@ def manage(referendum_id: int) -> Any:
         User.id.in_([t.user_id for t in referendum.trustees] or [-1])))}
     return render_template(
         "voting/manage.html", referendum=referendum, trustees_form=trustees_form,
+        threshold_form=ThresholdForm(), progress=key_generation_progress(referendum),
         action_form=ActionForm(), users=users, protocols=protocols_of(db(), referendum),
         stations=stations(referendum), turnout=live_turnout(db(), referendum),
         can_approve=can(Permission.APPROVE_RESULTS, referendum),
@@ -179,6 +187,39 @@ def trustees(referendum_id: int) -> Any:
     else:
         flash(gettext("Trustees chosen. Each uploads their public key."), "success")
     return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
+
+
+@bp.post("/<int:referendum_id>/threshold")
+@login_required
+def threshold(referendum_id: int) -> Any:
+    """The chair fixes t and starts the trustees' key generation."""
+    referendum = access_referendum(referendum_id, Permission.MANAGE_REFERENDUM)
+    form = ThresholdForm()
+    if not form.validate_on_submit():
+        flash(gettext("Give the threshold (a whole number from 1 to the number of trustees) "
+                      "and when the key generation ends."), "error")
+        return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
+    try:
+        start_key_generation(db(), clock(), current_user, referendum, form.threshold.data,
+                             form.ends_at.data.replace(tzinfo=RIGA), context=audit_context())
+    except VotingError as err:
+        commit()
+        flash(refusal_text(err), "error")
+    else:
+        flash(gettext("The key generation has started. Each trustee now runs its rounds."),
+              "success")
+    return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
+
+
+@bp.get("/<int:referendum_id>/key-generation.json")
+@login_required
+def key_generation_transcript(referendum_id: int) -> Any:
+    """The key generation's transcript so far (what ``referendum-trustee dkg`` reads)."""
+    referendum = access_referendum(referendum_id, Permission.ACT_AS_TRUSTEE)
+    if referendum.dkg_transcript is None:
+        abort(404)
+    return Response(referendum.dkg_transcript, mimetype="application/json", headers={
+        "Content-Disposition": "attachment; filename=key-generation.json"})
 
 
 STAGE_ACTIONS = {
@@ -300,8 +341,17 @@ def trustee(referendum_id: int) -> Any:
     if mine is None:
         abort(403)
     key_form, share_form = KeyForm(prefix="key"), ShareForm(prefix="share")
+    dkg_form = DkgMessageForm(prefix="dkg")
     status = 200
     try:
+        if dkg_form.validate_on_submit() and (dkg_form.message_json.data
+                                              or dkg_form.upload.data):
+            add_key_generation_message(db(), clock(), current_user, referendum,
+                                       _upload_text(dkg_form.message_json.data,
+                                                    dkg_form.upload.data),
+                                       context=audit_context())
+            flash(gettext("Your key-generation message is accepted."), "success")
+            return redirect(url_for("voting_admin.trustee", referendum_id=referendum.id))
         if key_form.validate_on_submit() and (key_form.public_json.data
                                               or key_form.upload.data):
             add_trustee_key(db(), clock(), current_user, referendum,
@@ -327,7 +377,9 @@ def trustee(referendum_id: int) -> Any:
         TrusteeShare.referendum_id == referendum.id,
         TrusteeShare.trustee_position == mine.position)).first()
     return render_template("voting/trustee.html", referendum=referendum, mine=mine,
-                           key_form=key_form, share_form=share_form, share=share), status
+                           key_form=key_form, share_form=share_form, share=share,
+                           dkg_form=dkg_form, progress=key_generation_progress(referendum)
+                           ), status
 
 
 # Protocols -----------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ JSON API). Domain exceptions carry a stable ``reason`` code; their English messa
 and never reaches a page."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import format_date, format_datetime, format_time, gettext
 
 from referendum_core.etvr import AlreadyVoted
@@ -54,6 +56,12 @@ PROTOCOL_REASONS = {
                                    "entered it."),
 }
 
+
+def _when(err: Any) -> str:
+    when = err.params.get("ends_at")
+    return format_datetime(when, "short") if when is not None else "-"
+
+
 SETUP_REASONS = {
     "unknown_subject": lambda err: gettext("Choose one of the subjects the law allows "
                                            "(Art. 5)."),
@@ -104,6 +112,15 @@ SETUP_REASONS = {
     "outside_start_window": lambda err: gettext("The council's decision is outside the time "
                                                 "allowed to start a referendum on this "
                                                 "subject (Art. 6)."),
+    "threshold_invalid": lambda err: gettext("The threshold must be a whole number from 1 to "
+                                             "the number of trustees."),
+    "dkg_unfinished": lambda err: gettext("The trustees' key generation has not ended with "
+                                          "at least the threshold of qualified trustees."),
+    "dkg_deadline_invalid": lambda err: gettext("The key generation must end after now and no "
+                                                "later than the online vote opens."),
+    "dkg_pending": lambda err: gettext(
+        "The trustees' key generation is still running until %(when)s: a check or an answer "
+        "is still due.", when=_when(err)),
 }
 KEY_REASONS = {
     "not_json": lambda err: gettext("The public key was refused: the file is not the JSON "
@@ -113,6 +130,18 @@ KEY_REASONS = {
                                  location=err.params.get("location") or "-"),
     "duplicate_key": lambda err: gettext("The public key was refused: another trustee already "
                                          "uses this key."),
+    "dkg_not_started": lambda err: gettext("The chair has not started a key generation for "
+                                           "this referendum."),
+    "dkg_other_trustee": lambda err: gettext("The message was refused: it is not for trustee "
+                                             "number %(index)s (you).",
+                                             index=err.params.get("index") or "-"),
+    "dkg_message": lambda err: gettext(
+        "The message was refused: it is malformed, for another round or referendum, already "
+        "published, or its signature does not verify (%(location)s).",
+        location=err.params.get("location") or "-"),
+    "dkg_closed": lambda err: gettext("The message was refused: the key generation ended at "
+                                      "%(when)s.",
+                                      when=_when(err)),
 }
 SHARE_REASONS = {
     "not_json": lambda err: gettext("The partial decryption was refused: the file is not "
@@ -128,6 +157,8 @@ SHARE_REASONS = {
     "proof": lambda err: gettext("The partial decryption was refused: its proof does not "
                                  "verify (%(location)s).", location=err.location or "-"),
     "already_in": lambda err: gettext("Your partial decryption is already accepted."),
+    "not_qualified": lambda err: gettext("The partial decryption was refused: you were "
+                                         "disqualified in the key generation."),
 }
 HOME_VOTING_REASONS = {
     "after_cutoff": lambda err: gettext(

@@ -14,6 +14,7 @@ from . import group as g
 from .checkpoint import check_public_key
 from .exceptions import CryptoError, InvalidManifest
 from .keys import combine_public_keys, verify_trustee_key
+from .threshold_manifest import THRESHOLD_KEY, ThresholdKeys, check_threshold_manifest
 
 SPEC_VERSION = "referendum-record/1"
 MANIFEST_KEYS = frozenset(
@@ -80,6 +81,9 @@ class ElectionContext:
     trustee_keys: tuple[g.Point, ...]
     manifest: dict[str, Any] = field(compare=False, repr=False)
     checkpoint_key: str | None = None
+    #: Set for t-of-n trustees (``docs/spec/threshold-trustees.md``); ``trustee_keys`` are then
+    #: the qualified trustees' verification keys ``Y_j``.
+    threshold: ThresholdKeys | None = None
 
     @property
     def n_choices(self) -> int:
@@ -146,24 +150,12 @@ def _context_from_manifest(m: Any) -> ElectionContext:
     if not opens < closes:
         raise InvalidManifest("opens_at must be before closes_at", "closes_at")
     ids, lo, hi = _check_question(m["question"])
-    trustees = m["trustees"]
-    if not isinstance(trustees, list) or not trustees:
-        raise InvalidManifest("trustees must be a non-empty list", "trustees")
-    keys: list[g.Point] = []
-    for i, t in enumerate(trustees):
-        try:
-            y = verify_trustee_key(m["election_id"], t)
-        except CryptoError as exc:
-            raise exc.at(f"trustees[{i}]") from None
-        if y in keys:
-            raise InvalidManifest("duplicate trustee key", f"trustees[{i}].public_key")
-        keys.append(y)
-    try:
-        y_total = g.parse_point(m["public_key"])
-    except CryptoError as exc:
-        raise exc.at("public_key") from None
-    if combine_public_keys(keys) != y_total:
-        raise InvalidManifest("public_key is not the sum of the trustee keys", "public_key")
+    threshold = None
+    if THRESHOLD_KEY in m:
+        threshold = check_threshold_manifest(m)
+        keys, y_total = list(threshold.keys), threshold.public_key
+    else:
+        keys, y_total = _check_trustees(m)
     checkpoint_key = None
     if CHECKPOINT_KEY in m:
         try:
@@ -183,7 +175,30 @@ def _context_from_manifest(m: Any) -> ElectionContext:
         trustee_keys=tuple(keys),
         manifest=m,
         checkpoint_key=checkpoint_key,
+        threshold=threshold,
     )
+
+
+def _check_trustees(m: dict[str, Any]) -> tuple[list[g.Point], g.Point]:
+    trustees = m["trustees"]
+    if not isinstance(trustees, list) or not trustees:
+        raise InvalidManifest("trustees must be a non-empty list", "trustees")
+    keys: list[g.Point] = []
+    for i, t in enumerate(trustees):
+        try:
+            y = verify_trustee_key(m["election_id"], t)
+        except CryptoError as exc:
+            raise exc.at(f"trustees[{i}]") from None
+        if y in keys:
+            raise InvalidManifest("duplicate trustee key", f"trustees[{i}].public_key")
+        keys.append(y)
+    try:
+        y_total = g.parse_point(m["public_key"])
+    except CryptoError as exc:
+        raise exc.at("public_key") from None
+    if combine_public_keys(keys) != y_total:
+        raise InvalidManifest("public_key is not the sum of the trustee keys", "public_key")
+    return keys, y_total
 
 
 @functools.lru_cache(maxsize=32)
@@ -208,19 +223,26 @@ def build_manifest(
     revoting: bool,
     trustees: list[dict[str, Any]],
     checkpoint_key: str | None = None,
+    threshold: tuple[dict[str, Any], str] | None = None,
 ) -> dict[str, Any]:
     """Assemble a manifest from the published trustee parts (the key is their sum), with the
-    board's checkpoint key when given.
+    board's checkpoint key when given. For t-of-n trustees ``trustees``, ``threshold`` and its
+    ``public_key`` come from ``threshold.manifest_trustees`` (``threshold`` is then the pair
+    ``(threshold object, public key)``).
 
     Raises:
         CryptoError: a trustee part or the question is invalid.
     """
-    keys = []
-    for i, t in enumerate(trustees):
-        try:
-            keys.append(verify_trustee_key(election_id, t))
-        except CryptoError as exc:
-            raise exc.at(f"trustees[{i}]") from None
+    if threshold is None:
+        keys = []
+        for i, t in enumerate(trustees):
+            try:
+                keys.append(verify_trustee_key(election_id, t))
+            except CryptoError as exc:
+                raise exc.at(f"trustees[{i}]") from None
+        public_key = combine_public_keys(keys).hex()
+    else:
+        public_key = threshold[1]
     manifest = {
         "spec": SPEC_VERSION,
         "election_id": election_id,
@@ -230,8 +252,10 @@ def build_manifest(
         "closes_at": closes_at,
         "revoting": revoting,
         "trustees": trustees,
-        "public_key": combine_public_keys(keys).hex(),
+        "public_key": public_key,
     }
+    if threshold is not None:
+        manifest[THRESHOLD_KEY] = threshold[0]
     if checkpoint_key is not None:
         manifest[CHECKPOINT_KEY] = checkpoint_key
     context_from_manifest(manifest)

@@ -32,6 +32,7 @@ from .tally import (
 RECORD_KEY_ORDER = (
     "manifest",
     "election_hash",
+    "dkg",
     "checkpoints",
     "board",
     "board_head",

@@ -105,3 +105,60 @@ def open_secret(sealed: Any, passphrase: str) -> TrusteeSecret:
 def dumps_sealed(sealed: dict[str, Any]) -> str:
     """Pretty JSON for the secret file."""
     return json.dumps(sealed, indent=2, sort_keys=True) + "\n"
+
+
+def seal_blob(
+    fmt: str,
+    header: dict[str, Any],
+    payload: bytes,
+    passphrase: str,
+    kdf: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Encrypt any secret ``payload`` under a passphrase, as :func:`seal_secret` does; the
+    ``header`` (public, e.g. election and trustee index) is bound as associated data.
+
+    Raises:
+        SecretFileError: empty passphrase or too weak a key derivation.
+    """
+    if not passphrase:
+        raise SecretFileError("the passphrase must not be empty")
+    params = dict(kdf or DEFAULT_KDF)
+    if int(params["memory_cost_kib"]) < MIN_MEMORY_KIB or int(params["time_cost"]) < 2:
+        raise SecretFileError("key derivation too weak (need ≥ 64 MiB and ≥ 2 passes)")
+    params["salt"] = os.urandom(16).hex()
+    full = {
+        **header,
+        "format": fmt,
+        "kdf": params,
+        "aead": {"alg": AEAD_ALG, "nonce": os.urandom(24).hex()},
+    }
+    key = _derive(passphrase, bytes.fromhex(params["salt"]), params)
+    ct = nb.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        payload, g.canonical(full), bytes.fromhex(full["aead"]["nonce"]), key
+    )
+    return {**full, "ciphertext": ct.hex()}
+
+
+def open_blob(sealed: Any, passphrase: str, fmt: str) -> tuple[dict[str, Any], bytes]:
+    """Decrypt what :func:`seal_blob` sealed; return its header and payload.
+
+    Raises:
+        SecretFileError: wrong passphrase, tampered file, or not a file of this format.
+    """
+    if not isinstance(sealed, dict) or sealed.get("format") != fmt:
+        raise SecretFileError(f"not a {fmt} file")
+    header = {k: v for k, v in sealed.items() if k != "ciphertext"}
+    try:
+        salt = bytes.fromhex(header["kdf"]["salt"])
+        nonce = bytes.fromhex(header["aead"]["nonce"])
+        ct = bytes.fromhex(sealed["ciphertext"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise SecretFileError(f"malformed secret file: {exc}") from None
+    if header["aead"].get("alg") != AEAD_ALG or len(nonce) != 24:
+        raise SecretFileError("unsupported encryption", "aead")
+    key = _derive(passphrase, salt, header["kdf"])
+    try:
+        payload = nb.crypto_aead_xchacha20poly1305_ietf_decrypt(ct, g.canonical(header), nonce, key)
+    except NaclCryptoError:
+        raise SecretFileError("wrong passphrase, or the secret file was altered") from None
+    return header, payload

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import dkg
 from . import group as g
 from .ballot import audit_opening, encrypt_ballot
+from .exceptions import CryptoError
 from .keys import TrusteeSecret, generate_trustee_key
 from .manifest import build_manifest
 from .record import RecordBuilder, write_record
 from .tally import partial_decrypt
+from .threshold import build_tally, manifest_trustees
 
 DEFAULT_QUESTION: dict[str, Any] = {
     "id": "q1",
@@ -60,6 +63,53 @@ def _selection(rnd: random.Random, n: int, lo: int, hi: int) -> list[int]:
     return [1 if k in chosen else 0 for k in range(n)]
 
 
+def run_key_generation(
+    params: dkg.Params,
+    rng: g.ScalarSource = g.random_scalar,
+    *,
+    cheat_share: int | None = None,
+    box_rng: g.ScalarSource | None = None,
+) -> tuple[dict[str, Any], dict[int, TrusteeSecret], dkg.Outcome]:
+    """Every trustee's side of the key generation, in memory, through the real rounds.
+
+    ``cheat_share``: that trustee sends a wrong share to the next trustee and, when that one
+    complains, answers with the same wrong share (so it is disqualified). ``box_rng`` seeds the
+    sealed boxes (reproducible records; never for a real election).
+
+    Raises:
+        DKGError: fewer than ``t`` trustees qualified.
+    """
+    transcript = dkg.empty_transcript(params)
+    states = []
+    for i in range(1, params.n + 1):
+        state, message = dkg.commit(params, i, f"Trustee {i}", rng)
+        states.append(state)
+        dkg.add_message(transcript, message)
+    for state in states:
+        dkg.add_message(transcript, dkg.reveal(state))
+    victim = cheat_share % params.n + 1 if cheat_share is not None else None
+    for state in states:
+        wrong = [victim] if state.index == cheat_share else []
+        dkg.add_message(transcript, dkg.deal_shares(state, transcript, wrong_for=wrong, rng=box_rng))
+    for state in states:
+        dkg.add_message(transcript, dkg.check_shares(state, transcript, rng))
+    for state in states:
+        answers = dkg.answer_complaints(state, transcript, rng)
+        if state.index == cheat_share:
+            answers.pop("signature")
+            for a in answers["answers"]:
+                wrong_share = g.s_add(dkg.eval_poly(state.coefficients, a["to"]), g.ONE)
+                a["share"] = wrong_share.hex()
+            answers = dkg.sign_message(state, answers, rng)
+        dkg.add_message(transcript, answers)
+    outcome = dkg.evaluate(transcript)
+    outcome.require_quorum()
+    secrets = {
+        s.index: dkg.finalize(s, transcript)[0] for s in states if s.index in outcome.qualified
+    }
+    return transcript, secrets, outcome
+
+
 def simulate(
     voters: int,
     trustees: int = 3,
@@ -70,14 +120,29 @@ def simulate(
     seed: str | None = None,
     question: dict[str, Any] | None = None,
     revoting: bool = True,
+    threshold: int | None = None,
+    cheat_share: int | None = None,
+    absent: tuple[int, ...] = (),
+    bad_decryption: int | None = None,
 ) -> Simulation:
     """Run an election in memory and return its record.
 
+    With ``threshold`` the trustees run the distributed key generation (trustee ``cheat_share``
+    deals a wrong share and is disqualified); trustees in ``absent`` do not decrypt, and
+    ``bad_decryption``'s partial decryption carries a broken proof (it is skipped).
+
     Raises:
         ValueError: inconsistent parameters.
+        DKGError: fewer than ``t`` trustees qualified.
     """
     if voters < 0 or trustees < 1 or not 0 <= revote_share <= 1 or excluded > voters:
         raise ValueError("need voters ≥ 0, trustees ≥ 1, 0 ≤ revote-share ≤ 1, excluded ≤ voters")
+    if threshold is None and (cheat_share or absent or bad_decryption):
+        raise ValueError("--cheat-share, --absent and --bad-decryption need --threshold")
+    if threshold is not None and not 1 <= threshold <= trustees:
+        raise ValueError("need 1 ≤ threshold ≤ trustees")
+    if any(not 1 <= j <= trustees for j in (*absent, cheat_share or 1, bad_decryption or 1)):
+        raise ValueError("trustee numbers run from 1 to --trustees")
     if revote_share and not revoting:
         raise ValueError("re-votes need revoting")
     rng: g.ScalarSource = g.deterministic_scalars(seed) if seed is not None else g.random_scalar
@@ -88,20 +153,33 @@ def simulate(
         if seed is not None
         else str(uuid.uuid4())
     )
-    secrets, publics = [], []
-    for i in range(trustees):
-        s, p = generate_trustee_key(election_id, f"Trustee {i + 1}", rng)
-        secrets.append(s)
-        publics.append(p)
-    manifest = build_manifest(
-        election_id=election_id,
-        municipality="0001000",
-        question=q,
-        opens_at=_ts(OPENS_AT),
-        closes_at=_ts(CLOSES_AT),
-        revoting=revoting,
-        trustees=publics,
-    )
+    common = {
+        "election_id": election_id,
+        "municipality": "0001000",
+        "question": q,
+        "opens_at": _ts(OPENS_AT),
+        "closes_at": _ts(CLOSES_AT),
+        "revoting": revoting,
+    }
+    transcript: dict[str, Any] | None = None
+    by_index: dict[int, TrusteeSecret] = {}
+    if threshold is None:
+        secrets, publics = [], []
+        for i in range(trustees):
+            s, p = generate_trustee_key(election_id, f"Trustee {i + 1}", rng)
+            secrets.append(s)
+            publics.append(p)
+        manifest = build_manifest(**common, trustees=publics)
+    else:
+        transcript, by_index, outcome = run_key_generation(
+            dkg.Params(election_id, threshold, trustees),
+            rng,
+            cheat_share=cheat_share,
+            box_rng=rng if seed is not None else None,
+        )
+        members, th, y = manifest_trustees(transcript, outcome)
+        manifest = build_manifest(**common, trustees=members, threshold=(th, y))
+        secrets = [by_index[j] for j in sorted(by_index)]
     builder = RecordBuilder(manifest)
     ctx = builder.context
     n, lo, hi = ctx.n_choices, ctx.min_choices, ctx.max_choices
@@ -141,7 +219,7 @@ def simulate(
         if alias not in excluded_set:
             expected = [e + s for e, s in zip(expected, sel, strict=True)]
     agg = builder.aggregate()
-    if agg:
+    if agg and threshold is None:
         for i, s in enumerate(secrets):
             builder.add_decryption(i, partial_decrypt(s, ctx.election_hash, agg, rng))
     in_person_counts = {cid: rnd.randint(0, max(1, voters // 4)) for cid in ctx.choice_ids}
@@ -151,7 +229,23 @@ def simulate(
         "invalid": 3,
         "protocol_sha256": hashlib.sha256(f"protocol:{seed}".encode()).hexdigest(),
     }
-    record = builder.record(in_person)
+    if threshold is None:
+        record = builder.record(in_person)
+    else:
+        record = builder.record(in_person, with_tally=False)
+        record["dkg"] = transcript
+        partials = {}
+        for j, secret in sorted(by_index.items()):
+            if j in absent:
+                continue
+            shares = partial_decrypt(secret, ctx.election_hash, agg, rng) if agg else []
+            if j == bad_decryption and shares:
+                shares[0]["response"] = g.s_add(g.parse_scalar(shares[0]["response"]), g.ONE).hex()
+            partials[j] = shares
+        assert ctx.threshold is not None  # noqa: S101 - a threshold manifest was built above
+        record["tally"] = build_tally(
+            ctx.election_hash, ctx.threshold, agg, len(builder.counted_indices()), n, partials
+        )
     if record["tally"]["result"] != expected:
         raise AssertionError("simulated tally does not match the plaintexts")
     return Simulation(record, secrets, expected)
@@ -162,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="referendum-simulate", description=__doc__)
     ap.add_argument("--voters", type=int, required=True)
     ap.add_argument("--trustees", type=int, default=3)
+    ap.add_argument("--threshold", type=int, help="t of the t-of-n trustees (key generation)")
+    ap.add_argument("--cheat-share", type=int, help="this trustee deals a wrong share")
+    ap.add_argument("--absent", type=int, action="append", default=[],
+                    help="this trustee does not decrypt (repeatable)")
+    ap.add_argument("--bad-decryption", type=int,
+                    help="this trustee's partial decryption has a broken proof")
     ap.add_argument(
         "--revote-share", type=float, default=0.0, help="share of voters who vote twice"
     )
@@ -178,9 +278,16 @@ def main(argv: list[str] | None = None) -> int:
             audited=args.audited,
             excluded=args.excluded,
             seed=args.seed,
+            threshold=args.threshold,
+            cheat_share=args.cheat_share,
+            absent=tuple(args.absent),
+            bad_decryption=args.bad_decryption,
         )
     except ValueError as exc:
         ap.error(str(exc))
+    except CryptoError as exc:
+        print(f"referendum-simulate: {exc}", file=sys.stderr)
+        return 1
     if args.out == "-":
         write_record(sim.record, sys.stdout)
     else:

@@ -40,6 +40,7 @@ class Summary:
     in_person: dict[str, Any] | None = None
     tracker: TrackerStatus | None = None
     witnessed_heads: int = 0  # heads (checkpoints, --expect-head) the board passes through
+    threshold: Any = None  # threshold.ThresholdReport for t-of-n trustees
 
     def render(self) -> str:
         """Human-readable summary."""
@@ -65,6 +66,8 @@ class Summary:
             for c, n in self.result.items():
                 extra = counts.get(c, 0)
                 lines.append(f"    {c:<{width}}  {extra}   combined {n + extra}")
+        if self.threshold is not None:
+            lines += self.threshold.render()
         lines.append(f"  board head           {self.board_head}")
         if self.witnessed_heads:
             lines.append(f"  witnessed heads      {self.witnessed_heads}, the board passes "

@@ -2,6 +2,8 @@
 
     referendum-trustee keygen --election-id ID --name NAME --out secret.json
     referendum-trustee decrypt --secret secret.json --tally TALLY.json --out partial.json
+    referendum-trustee dkg commit|reveal|shares|check|answer|finalize …   (t-of-n trustees,
+                                                                 see ``dkg_cli``)
 
 The passphrase is read from ``--passphrase-file``, else ``$REFERENDUM_TRUSTEE_PASSPHRASE``, else
 prompted (twice for keygen). The secret never leaves the file except in memory.
@@ -20,6 +22,7 @@ import os
 import sys
 from typing import Any
 
+from . import dkg_cli
 from .exceptions import CryptoError, SecretFileError
 from .jsonstream import iter_object, loads
 from .keys import generate_trustee_key
@@ -104,7 +107,10 @@ def _load_tally(
         raise UsageError("this secret belongs to another election")
     if public_key not in ctx.trustee_keys:
         raise UsageError("this secret's key is not a trustee key of the election")
-    return ctx.election_hash, agg, list(ctx.trustee_keys).index(public_key)
+    position = list(ctx.trustee_keys).index(public_key)
+    # t-of-n trustees are named by their key-generation index, v1 trustees by position.
+    index = ctx.threshold.indices[position] if ctx.threshold is not None else position
+    return ctx.election_hash, agg, index
 
 
 def _decrypt(args: argparse.Namespace) -> int:
@@ -146,12 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     dc.add_argument("--secret", required=True)
     dc.add_argument("--tally", required=True, help="the election record, or a tally request")
     dc.add_argument("--out", required=True)
-    for p in (kg, dc):
+    dk = dkg_cli.add_parser(sub)
+    for p in (kg, dc, dk):
         p.add_argument("--passphrase-file", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if not hasattr(args, "passphrase_file"):
         args.passphrase_file = None
     try:
+        if args.command == "dkg":
+            return dkg_cli.run(args, _passphrase)
         return _keygen(args) if args.command == "keygen" else _decrypt(args)
     except SecretFileError as exc:
         print(f"referendum-trustee: cannot open the secret: {exc.message}", file=sys.stderr)
@@ -159,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     except CryptoError as exc:
         print(f"referendum-trustee: refused: {exc}", file=sys.stderr)
         return 1
-    except (UsageError, OSError) as exc:
+    except (UsageError, dkg_cli.DkgUsageError, OSError) as exc:
         print(f"referendum-trustee: {exc}", file=sys.stderr)
         return 2
 

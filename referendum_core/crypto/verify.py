@@ -35,6 +35,7 @@ from .tally import (
     recover_result,
     verify_partial_decryption,
 )
+from .threshold import ThresholdReport, check_dkg_record, verify_threshold_tally
 from .witness import BoardWitness
 
 STREAM_KEYS = frozenset({"board", "audited"})
@@ -77,6 +78,7 @@ class RecordVerifier:
     tracker_status: TrackerStatus | None = None
     tracker_index: int | None = None
     witness: BoardWitness = field(default_factory=BoardWitness)
+    threshold_report: ThresholdReport | None = None
 
     def __enter__(self) -> RecordVerifier:
         return self
@@ -298,6 +300,10 @@ class RecordVerifier:
             board_source, audited_source
         )
         witnessed = self._check_witnessed(ctx, board_source)
+        if ctx.threshold is not None:
+            self.threshold_report = check_dkg_record(
+                ctx.threshold, ctx.election_id, self.values.get("dkg")
+            )
         if "tally" not in self.seen:
             raise InvalidRecord("missing", "tally")
         result = self._verify_tally(ctx, agg, counted)
@@ -341,6 +347,7 @@ class RecordVerifier:
                 else None
             ),
             witnessed_heads=witnessed,
+            threshold=self.threshold_report,
         )
 
     def _check_witnessed(self, ctx: ElectionContext, board_source: BoardSource) -> int:
@@ -399,6 +406,10 @@ class RecordVerifier:
                 raise InvalidRecord("does not match the counted ballots", f"tally.aggregate[{k}].S")
             if a == g.IDENTITY or s == g.IDENTITY:
                 raise InvalidRecord("aggregate is the identity", f"tally.aggregate[{k}]")
+        if ctx.threshold is not None and self.threshold_report is not None:
+            return verify_threshold_tally(
+                ctx.election_hash, ctx.threshold, n, agg, counted, tally, self.threshold_report
+            )
         decs = tally["decryptions"]
         n_trustees = len(ctx.trustee_keys) if counted else 0
         if not isinstance(decs, list) or len(decs) != n_trustees:

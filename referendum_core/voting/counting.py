@@ -22,7 +22,14 @@ from referendum_core.crypto import (
     verify_partial_decryption,
 )
 from referendum_core.crypto.jsonstream import loads as strict_loads
-from referendum_core.crypto.tally import aggregate, aggregate_from_json, aggregate_to_json
+from referendum_core.crypto.manifest import ElectionContext
+from referendum_core.crypto.tally import (
+    Aggregate,
+    aggregate,
+    aggregate_from_json,
+    aggregate_to_json,
+)
+from referendum_core.crypto.threshold import check_decryptions, threshold_result
 from referendum_core.etvr import Channel, EtvrMark
 from referendum_core.voting.casting import lock_referendum
 from referendum_core.voting.exceptions import ShareRefused, VotingError, WrongStage
@@ -153,7 +160,7 @@ def accept_trustee_share(session: Session, clock: Clock, actor: Actor, referendu
                          context: AuditContext | None = None) -> TrusteeShare:
     """A trustee uploads the output of ``referendum-trustee decrypt``; it must be for this
     election and aggregate and its equal-logarithm proofs must verify (spec section 7). When
-    every trustee's share is in, the result is recovered.
+    every trustee's share is in (for t-of-n trustees: t of them), the result is recovered.
 
     Raises:
         NotATrustee; WrongStage (not counting); ShareRefused (another election or aggregate,
@@ -164,7 +171,10 @@ def accept_trustee_share(session: Session, clock: Clock, actor: Actor, referendu
         raise WrongStage("no tally is waiting for decryption", stage=referendum.stage)
     partial = _share_payload(partial_json)
     problem = None
-    if partial.get("election_hash") != referendum.election_hash:
+    if referendum.threshold is not None and not trustee.public_key:
+        problem = ShareRefused("this trustee was disqualified in the key generation",
+                               reason="not_qualified")
+    elif partial.get("election_hash") != referendum.election_hash:
         problem = ShareRefused("for another election", "election_hash", "other_election")
     elif "public_key" in partial and partial["public_key"] != trustee.public_key:
         problem = ShareRefused("made with another trustee's key", "public_key", "wrong_key")
@@ -194,7 +204,8 @@ def accept_trustee_share(session: Session, clock: Clock, actor: Actor, referendu
     session.flush()
     audit.record(session, clock, actor, "voting.share_accepted", obj=referendum,
                  context=context, position=trustee.position)
-    if len(shares_of(session, referendum)) == len(referendum.trustees):
+    needed = referendum.threshold or len(referendum.trustees)
+    if len(shares_of(session, referendum)) >= needed:
         compute_result(session, clock, actor, referendum, context=context)
     return share
 
@@ -203,6 +214,21 @@ def shares_of(session: Session, referendum: Referendum) -> list[TrusteeShare]:
     """The accepted shares, by trustee position."""
     return list(session.scalars(select(TrusteeShare).where(
         TrusteeShare.referendum_id == referendum.id).order_by(TrusteeShare.trustee_position)))
+
+
+def _threshold_result(ctx: ElectionContext, agg: Aggregate, shares: list[TrusteeShare],
+                      counted: int) -> list[int]:
+    """``T_k`` from any t (or more) qualified trustees' shares, by Lagrange combination; the
+    trustee's number in the key generation is its position + 1.
+
+    Raises:
+        CryptoError: fewer than t valid shares, or no result in range.
+    """
+    assert ctx.threshold is not None
+    valid, _skipped = check_decryptions(
+        ctx.election_hash, ctx.threshold, agg,
+        [{"trustee": s.trustee_position + 1, "shares": json.loads(s.shares)} for s in shares])
+    return threshold_result(ctx.threshold, agg, valid, counted)
 
 
 def compute_result(session: Session, clock: Clock, actor: Actor | None, referendum: Referendum,
@@ -219,12 +245,16 @@ def compute_result(session: Session, clock: Clock, actor: Actor | None, referend
     ctx = context_from_manifest(referendum.manifest_dict)
     agg = aggregate_from_json(json.loads(referendum.aggregate or "[]"), ctx.n_choices)
     shares = shares_of(session, referendum)
-    if [s.trustee_position for s in shares] != list(range(len(ctx.trustee_keys))):
-        raise WrongStage("a trustee's share is missing", stage=referendum.stage)
     try:
-        ds = [verify_partial_decryption(ctx.election_hash, ctx.trustee_keys[s.trustee_position],
-                                        agg, json.loads(s.shares)) for s in shares]
-        result = recover_result(agg, ds, referendum.counted or 0)
+        if ctx.threshold is not None:
+            result = _threshold_result(ctx, agg, shares, referendum.counted or 0)
+        else:
+            if [s.trustee_position for s in shares] != list(range(len(ctx.trustee_keys))):
+                raise WrongStage("a trustee's share is missing", stage=referendum.stage)
+            ds = [verify_partial_decryption(ctx.election_hash,
+                                            ctx.trustee_keys[s.trustee_position],
+                                            agg, json.loads(s.shares)) for s in shares]
+            result = recover_result(agg, ds, referendum.counted or 0)
     except CryptoError as exc:
         raise ShareRefused(exc.message, exc.location) from None
     online = dict(zip(ctx.choice_ids, result, strict=True))

@@ -29,7 +29,8 @@ class InvalidSetup(VotingError):
                "key_missing", "polling_day_over", "no_initiative", "subject_mismatch",
                "question_mismatch", "after_latest_day", "council_decision_missing",
                "council_majority_missing", "council_own_dismissal", "outside_start_window",
-               "register_deadlines", "same_day_required")
+               "register_deadlines", "same_day_required", "threshold_invalid", "dkg_unfinished",
+               "dkg_deadline_invalid", "dkg_pending")
 
 
 class WrongStage(VotingError):
@@ -49,7 +50,8 @@ class TrusteeKeyRefused(VotingError):
     """A trustee's public key or its proof of knowledge does not verify."""
 
     code = "trustee_key_refused"
-    REASONS = ("not_json", "proof", "duplicate_key")
+    REASONS = ("not_json", "proof", "duplicate_key", "dkg_not_started", "dkg_other_trustee",
+               "dkg_message", "dkg_closed")
 
 
 class OnlineVotingNotAvailable(VotingError):
@@ -109,7 +111,7 @@ class ShareRefused(VotingError):
     code = "share_refused"
     article = "Art. 20(6)"
     REASONS = ("not_json", "not_a_partial", "other_election", "wrong_key", "other_tally",
-               "proof", "already_in")
+               "proof", "already_in", "not_qualified")
 
     def __init__(self, message: str, location: str = "", reason: str = "proof") -> None:
         super().__init__(message, location=location, reason=reason)

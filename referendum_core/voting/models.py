@@ -67,6 +67,13 @@ class Referendum(Base):
     stage: Mapped[str] = mapped_column(String(20), default=Stage.SETUP)
     # The frozen manifest (canonical JSON) and SHA-256 of it, set when voting opens.
     manifest: Mapped[str | None] = mapped_column(Text)
+    # t of the t-of-n trustees and the key generation's transcript
+    # (``docs/spec/threshold-trustees.md``); both None when every trustee must decrypt.
+    threshold: Mapped[int | None]
+    dkg_transcript: Mapped[str | None] = mapped_column(Text)
+    # The key generation's last deadline: no message after it, and voting may open only after
+    # it unless every check and complaint is already settled.
+    dkg_ends_at: Mapped[datetime | None]
     election_hash: Mapped[str | None] = mapped_column(String(64))
     frozen_at: Mapped[datetime | None]
     # The board's chain, advanced under a row lock on this row.

@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,10 +20,11 @@ from referendum_core.cases.models import Case, CaseType
 from referendum_core.cases.services import transition_case
 from referendum_core.cases.workflows import Party
 from referendum_core.clock import Clock, to_riga
-from referendum_core.crypto import CryptoError, build_manifest, verify_trustee_key
+from referendum_core.crypto import CryptoError, build_manifest, dkg, verify_trustee_key
 from referendum_core.crypto.group import canonical
 from referendum_core.crypto.jsonstream import loads as strict_loads
 from referendum_core.crypto.manifest import election_hash
+from referendum_core.crypto.threshold import manifest_trustees
 from referendum_core.initiatives import (
     REFERENDUM_WITHIN_MONTHS,
     InitiativeError,
@@ -254,6 +255,13 @@ def choose_trustees(session: Session, clock: Clock, actor: Actor | None,
     existing = list(referendum.trustees)
     if any(t.public_key for t in existing):
         raise WrongStage("a trustee already uploaded a key", stage=referendum.stage)
+    if referendum.dkg_transcript is not None:
+        if any(json.loads(referendum.dkg_transcript)[r]
+               for r in ("commits", "reveals", "shares", "complaints", "answers")):
+            raise WrongStage("the key generation has begun", stage=referendum.stage)
+        # n changes with the choice: the chair sets t again for the new trustees.
+        referendum.threshold = None
+        referendum.dkg_transcript = None
     for t in existing:
         session.delete(t)
     session.flush()
@@ -334,12 +342,51 @@ def manifest_for(referendum: Referendum, municipality_code: str,
         "min_choices": 1,
         "max_choices": 1,
     }
+    common: dict[str, Any] = {
+        "election_id": referendum.election_id, "municipality": municipality_code,
+        "question": question, "opens_at": rules.rfc3339(referendum.online_opens_at),
+        "closes_at": rules.rfc3339(referendum.online_closes_at), "revoting": True,
+        "checkpoint_key": checkpoint_key,
+    }
+    if referendum.threshold is not None:
+        trustees, threshold = _threshold_manifest_parts(referendum)
+        return build_manifest(**common, trustees=trustees, threshold=threshold)
     return build_manifest(
-        election_id=referendum.election_id, municipality=municipality_code, question=question,
-        opens_at=rules.rfc3339(referendum.online_opens_at),
-        closes_at=rules.rfc3339(referendum.online_closes_at), revoting=True,
-        trustees=[json.loads(t.public_json or "{}") for t in referendum.trustees],
-        checkpoint_key=checkpoint_key)
+        **common, trustees=[json.loads(t.public_json or "{}") for t in referendum.trustees])
+
+
+def _threshold_manifest_parts(referendum: Referendum) -> tuple[list[dict[str, Any]],
+                                                               tuple[dict[str, Any], str]]:
+    """The manifest's ``trustees`` and ``(threshold, public_key)`` after the key generation.
+
+    Raises:
+        InvalidSetup: the key generation has not ended with at least t qualified trustees.
+    """
+    if referendum.dkg_transcript is None:
+        raise InvalidSetup("no key generation", field="trustees", reason="dkg_unfinished")
+    transcript = json.loads(referendum.dkg_transcript)
+    try:
+        outcome = dkg.evaluate(transcript)
+        trustees, threshold, public_key = manifest_trustees(transcript, outcome)
+    except CryptoError as exc:
+        raise InvalidSetup(exc.message, field="trustees", reason="dkg_unfinished") from None
+    return trustees, (threshold, public_key)
+
+
+def _require_settled(referendum: Referendum, now: datetime) -> None:
+    """Before the key generation's deadline, a trustee still due to check or to answer would be
+    disqualified by opening now: wait for the deadline unless nothing is pending."""
+    if referendum.dkg_transcript is None:
+        raise InvalidSetup("no key generation", field="trustees", reason="dkg_unfinished")
+    if referendum.dkg_ends_at is not None and now < referendum.dkg_ends_at:
+        try:
+            waits = dkg.pending(json.loads(referendum.dkg_transcript))
+        except CryptoError as exc:
+            raise InvalidSetup(exc.message, field="trustees", reason="dkg_unfinished") from None
+        if waits:
+            raise InvalidSetup("the key generation is still running: " + "; ".join(waits),
+                               field="trustees", reason="dkg_pending",
+                               ends_at=referendum.dkg_ends_at)
 
 
 def open_voting(session: Session, clock: Clock, calendar: WorkingDayCalendar | None,
@@ -351,8 +398,9 @@ def open_voting(session: Session, clock: Clock, calendar: WorkingDayCalendar | N
     key of the election's board checkpoints, put in the manifest.
 
     Raises:
-        WrongStage: already open; InvalidSetup: a trustee's key is missing, no trustee, or the
-        online window (or, for a dismissal, polling day) is already over.
+        WrongStage: already open; InvalidSetup: a trustee's key is missing (for t-of-n trustees:
+        the key generation has not ended with at least t qualified), no trustee, or the online
+        window (or, for a dismissal, polling day) is already over.
     """
     _require_stage(referendum, Stage.SETUP)
     now = clock.now()
@@ -366,12 +414,20 @@ def open_voting(session: Session, clock: Clock, calendar: WorkingDayCalendar | N
             raise InvalidSetup("choose the trustees first", field="trustees",
                                reason="no_trustees")
         missing = [t.position for t in trustees if not t.public_key]
+        if referendum.threshold is not None:
+            missing = []  # the key generation's outcome decides, in manifest_for
+            _require_settled(referendum, now)
         if missing:
             raise InvalidSetup("a trustee's key is missing", field="trustees", missing=missing,
                                reason="key_missing")
         municipality = session.get(Municipality, referendum.municipality_id)
         assert municipality is not None
         manifest = manifest_for(referendum, municipality.atvk_code, checkpoint_key)
+        if referendum.threshold is not None:
+            # Each qualified trustee decrypts with its verification key Y_j.
+            keys = {e["index"]: e["verification_key"] for e in manifest["trustees"]}
+            for t in trustees:
+                t.public_key = keys.get(t.position + 1)
         referendum.manifest = canonical(manifest).decode()
         referendum.election_hash = election_hash(manifest).hex()
     elif now >= referendum.polls_close_at:

@@ -191,9 +191,11 @@ def tally_section(session: Session, referendum: Referendum) -> dict[str, Any] | 
     online = referendum.online_result_dict or {}
     counted = referendum.counted or 0
     shares = shares_of(session, referendum) if counted else []
+    # t-of-n trustees are named by their number in the key generation (position + 1).
+    first = 1 if referendum.threshold is not None else 0
     return {"counted": counted, "aggregate": json.loads(referendum.aggregate or "[]"),
-            "decryptions": [{"trustee": s.trustee_position, "shares": json.loads(s.shares)}
-                            for s in shares],
+            "decryptions": [{"trustee": s.trustee_position + first,
+                             "shares": json.loads(s.shares)} for s in shares],
             "result": [online.get(YES, 0), online.get(NO, 0)]}
 
 
@@ -228,6 +230,8 @@ def iter_election_record(session: Session, referendum: Referendum) -> Iterator[s
         "audited": _audited(session, referendum),
         "excluded_aliases": referendum.excluded_list,
     }
+    if referendum.threshold is not None and referendum.dkg_transcript is not None:
+        record["dkg"] = json.loads(referendum.dkg_transcript)
     # Only checkpoints the board read here has reached (one signed after this snapshot would
     # name a longer board than the record holds).
     checkpoints = [cp.to_json() for cp in board_checkpoints(session, referendum)

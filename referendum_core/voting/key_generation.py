@@ -1,0 +1,115 @@
+"""t-of-n trustees for a referendum: the chair starts a distributed key generation, the trustees
+upload each round's messages, and voting opens only when at least t trustees are qualified
+(``docs/spec/threshold-trustees.md``). The portal stores and relays the messages; it never sees
+a share (they are sealed to their recipients) nor any trustee's secret."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from referendum_core import audit
+from referendum_core.audit import Actor, AuditContext
+from referendum_core.clock import Clock
+from referendum_core.crypto import dkg
+from referendum_core.crypto.exceptions import CryptoError
+from referendum_core.crypto.group import canonical
+from referendum_core.voting.exceptions import InvalidSetup, TrusteeKeyRefused, WrongStage
+from referendum_core.voting.models import Referendum, Stage
+from referendum_core.voting.preparation import trustee_of
+
+
+def transcript_of(referendum: Referendum) -> dict[str, Any] | None:
+    """The key generation's transcript, or None when every trustee must decrypt (v1)."""
+    return json.loads(referendum.dkg_transcript) if referendum.dkg_transcript else None
+
+
+def start_key_generation(session: Session, clock: Clock, actor: Actor | None,
+                         referendum: Referendum, threshold: int, ends_at: datetime,
+                         context: AuditContext | None = None) -> dict[str, Any]:
+    """The chair fixes t for the chosen trustees (n of them) and the key generation's last
+    deadline, and opens the key generation; any t of them will decrypt, fewer learn nothing.
+
+    Raises:
+        WrongStage: voting opened, a trustee uploaded a single key, or a trustee has already
+            published a key-generation message.
+        InvalidSetup: no trustees chosen, t not in 1 … n, or the deadline is not between now
+            and the opening of the online vote.
+    """
+    if referendum.stage != Stage.SETUP:
+        raise WrongStage(f"not possible at stage {referendum.stage}", stage=referendum.stage)
+    trustees = list(referendum.trustees)
+    if not trustees:
+        raise InvalidSetup("choose the trustees first", field="trustees", reason="no_trustees")
+    if any(t.public_key for t in trustees):
+        raise WrongStage("a trustee already uploaded a key", stage=referendum.stage)
+    current = transcript_of(referendum)
+    if current is not None and any(current[r] for r in dkg.ROUND_LISTS.values()):
+        raise WrongStage("the key generation has begun", stage=referendum.stage)
+    if type(threshold) is not int or not 1 <= threshold <= len(trustees):
+        raise InvalidSetup("need 1 ≤ t ≤ n", field="threshold", reason="threshold_invalid",
+                           n=len(trustees))
+    if ends_at <= clock.now() or (referendum.online_opens_at is not None
+                                  and ends_at > referendum.online_opens_at):
+        raise InvalidSetup("the key generation must end before the online vote opens",
+                           field="dkg_ends_at", reason="dkg_deadline_invalid")
+    transcript = dkg.empty_transcript(dkg.Params(referendum.election_id, threshold,
+                                                 len(trustees)))
+    referendum.threshold = threshold
+    referendum.dkg_ends_at = ends_at
+    referendum.dkg_transcript = canonical(transcript).decode()
+    session.flush()
+    audit.record(session, clock, actor, "voting.key_generation_started", obj=referendum,
+                 context=context, threshold=threshold, trustees=len(trustees),
+                 ends_at=ends_at.isoformat())
+    return transcript
+
+
+def add_key_generation_message(session: Session, clock: Clock, actor: Actor,
+                               referendum: Referendum, message: str | bytes | dict[str, Any],
+                               context: AuditContext | None = None) -> dict[str, Any]:
+    """A trustee uploads one round's message (the file ``referendum-trustee dkg …`` wrote). Its
+    index must be the trustee's own number (position + 1); the message is checked as the
+    transcript's upload rules say (shape, round order, signature, nothing replaced).
+
+    Raises:
+        NotATrustee; WrongStage (voting opened); TrusteeKeyRefused (no key generation, not
+        JSON, another trustee's number, or refused by the upload rules).
+    """
+    trustee = trustee_of(session, referendum, actor)
+    if referendum.stage != Stage.SETUP:
+        raise WrongStage(f"not possible at stage {referendum.stage}", stage=referendum.stage)
+    transcript = transcript_of(referendum)
+    if transcript is None:
+        raise TrusteeKeyRefused("no key generation was started", reason="dkg_not_started")
+    if referendum.dkg_ends_at is not None and clock.now() >= referendum.dkg_ends_at:
+        raise TrusteeKeyRefused("the key generation has ended", reason="dkg_closed",
+                                ends_at=referendum.dkg_ends_at)
+    try:
+        parsed = json.loads(message) if isinstance(message, str | bytes) else message
+    except ValueError:
+        raise TrusteeKeyRefused("not JSON", location="", reason="not_json") from None
+    if not isinstance(parsed, dict) or parsed.get("index") != trustee.position + 1:
+        raise TrusteeKeyRefused("the message is not this trustee's", location="index",
+                                reason="dkg_other_trustee", index=trustee.position + 1)
+    try:
+        dkg.add_message(transcript, parsed)
+    except CryptoError as exc:
+        audit.record(session, clock, actor, "voting.key_generation_message_refused",
+                     obj=referendum, context=context, position=trustee.position,
+                     location=exc.location)
+        raise TrusteeKeyRefused(exc.message, location=exc.location,
+                                reason="dkg_message", detail=str(exc)) from None
+    referendum.dkg_transcript = canonical(transcript).decode()
+    session.flush()
+    audit.record(session, clock, actor, "voting.key_generation_message", obj=referendum,
+                 context=context, position=trustee.position, round=parsed["type"])
+    return transcript
+
+
+def key_generation_progress(referendum: Referendum) -> dict[int, dict[str, bool]] | None:
+    """Who has published what, by trustee number (None without a key generation)."""
+    transcript = transcript_of(referendum)
+    return dkg.progress(transcript) if transcript is not None else None
