@@ -49,14 +49,20 @@ lint: install-test
 	$(BIN)/lint-imports --no-cache
 
 # The whole suite: lint, architecture contracts, tests on SQLite and, when DATABASE_URL is
-# set, the database tests again on PostgreSQL.
+# set, the database tests again on PostgreSQL (each worker on a database of its own,
+# <database>_gw0, ...). Tests run in TEST_WORKERS processes (pytest-xdist; 0: in this one), the
+# tests of a module on one worker (tests/conftest.py). Compiled modules are kept even where the
+# environment says PYTHONDONTWRITEBYTECODE: every worker and every portal process a test starts
+# would otherwise compile the portal (and pytest rewrite its plugins) again.
+TEST_WORKERS ?= auto
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
-	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL $(PYTEST) $(PYTEST_ARGS)
 	@if [ -n "$$DATABASE_URL" ]; then \
 	  echo "== database tests again on $$DATABASE_URL =="; \
-	  PORTAL_TEST_DATABASE_URL="$$DATABASE_URL" $(BIN)/pytest -m "uses_db and not browser" $(PYTEST_ARGS); \
+	  PORTAL_TEST_DATABASE_URL="$$DATABASE_URL" $(PYTEST) -m "uses_db and not browser" $(PYTEST_ARGS); \
 	else echo "DATABASE_URL not set: PostgreSQL pass skipped"; fi
 
 # Re-take the user guide's screenshots (docs/guide/img) from the current portal.

@@ -7,7 +7,9 @@ marks for translation has a Latvian text.
 """
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -36,8 +38,13 @@ def build() -> int:
         catalog = merged_catalog(locale)
         out = locale_dir / "LC_MESSAGES" / "messages.mo"
         out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("wb") as handle:
+        # Written beside and renamed over: a process loading the catalogue meanwhile (a test
+        # worker, a running portal) reads the old file or the new one, never half of one.
+        with tempfile.NamedTemporaryFile("wb", dir=out.parent, prefix=".messages-",
+                                         suffix=".mo", delete=False) as handle:
             write_mo(handle, catalog)
+        os.chmod(handle.name, 0o644)
+        os.replace(handle.name, out)
         total += len(catalog)
     return total
 

@@ -61,6 +61,7 @@ def start_live_server(tmp_dir: Path, clock: Any = None, **overrides: Any) -> Ite
     from portal.migrate import upgrade
     from portal.seed import DEMO_PASSWORD, seed_demo
     from referendum_core.clock import SystemClock
+    from tests import gpg_agents
     from tests.conftest import TEST_DATA_KEY, TEST_SECRET
 
     url = f"sqlite:///{tmp_dir / 'live.sqlite3'}"
@@ -90,6 +91,7 @@ def start_live_server(tmp_dir: Path, clock: Any = None, **overrides: Any) -> Ite
         server.shutdown()
         thread.join(timeout=5)
         app.extensions["portal_db"].engine.dispose()
+        gpg_agents.stop_homes_under(tmp_dir)
 
 
 class Actors:

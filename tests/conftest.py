@@ -1,6 +1,12 @@
 """Shared fixtures: a migrated database (SQLite, or PostgreSQL via PORTAL_TEST_DATABASE_URL),
 an app per test whose session runs inside a transaction rolled back afterwards, a fixed clock,
-sign-in helpers per role and row factories."""
+sign-in helpers per role and row factories.
+
+The suite runs in parallel (``make test``: pytest-xdist, ``--dist loadgroup``). Each worker has
+its own database (on PostgreSQL ``<database>_<worker>``), temporary directory, GnuPG homes and
+instance directory; the tests of one module stay on one worker (their module-scoped fixtures are
+built once), and tests that share something outside the process name a group of their own with
+``pytest.mark.xdist_group``. No ``gpg-agent`` outlives the run (see ``tests/gpg_agents.py``)."""
 from __future__ import annotations
 
 import os
@@ -11,7 +17,10 @@ from typing import Any
 
 import pyotp
 import pytest
+from argon2 import PasswordHasher, profiles
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from portal.accounts import services
@@ -27,6 +36,7 @@ from referendum_core.organisation import (
     get_commission,
     sync_organisations,
 )
+from tests import gpg_agents
 
 PASSWORD = "correct horse battery staple"
 TEST_SECRET = "test-secret-key-" + "x" * 40
@@ -34,24 +44,96 @@ TEST_DATA_KEY = "test-data-key-" + "y" * 40
 DB_FIXTURES = {"app", "db_session", "client", "engine", "connection"}
 
 
-def pytest_configure(config: Any) -> None:
-    """Compile the translation catalogues so a bare ``pytest`` sees the Latvian texts."""
-    from portal.i18n_build import build
+# Tests that run one at a time, on one worker, whatever their module: the deployment and soak
+# tests start whole deployments (gunicorn, Celery) on the machine's Redis databases 12 and 14,
+# whose rate-limit counters they share, and bound their waits for one deployment at a time.
+SHARED_GROUPS = {"tests/deploy/": "deployment", "tests/soak/": "deployment"}
 
-    build()
+
+def _is_xdist_worker(config: Any) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: Any) -> None:
+    """Compile the translation catalogues so a bare ``pytest`` sees the Latvian texts (once, in
+    the process that starts the workers), mark the run (``tests/gpg_agents.py``) and hash
+    passwords with argon2's cheapest parameters: the tests check who may sign in, not what a
+    guess costs."""
+    if not _is_xdist_worker(config):
+        from portal.i18n_build import build
+
+        build()
+        gpg_agents.mark_run()
+    services.set_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.uses_db)
+        if not item.get_closest_marker("xdist_group"):
+            # One module, one worker: module-scoped fixtures (live servers) are built once.
+            shared = [group for path, group in SHARED_GROUPS.items() if item.nodeid.startswith(path)]
+            item.add_marker(pytest.mark.xdist_group(shared[0] if shared else _module(item)))
+    # Modules with slow tests first, so that no worker starts a long one while the others
+    # have run out of work (a stable sort: every worker collects the same order).
+    slow = {_module(item) for item in items
+            if item.get_closest_marker("slow") or item.get_closest_marker("browser")}
+    items.sort(key=lambda item: _module(item) not in slow)
 
 
-def _test_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+def _module(item: Any) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: Any, nextitem: Any) -> Any:
+    """Stop the gpg-agents of the GnuPG homes a test made in its ``tmp_path`` (by the portal it
+    ran in-process or the portal processes it started)."""
+    try:
+        return (yield)
+    finally:
+        tmp_path = (getattr(item, "funcargs", None) or {}).get("tmp_path")
+        if tmp_path is not None:
+            gpg_agents.stop_homes_under(tmp_path)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """Fail the run if a ``gpg-agent`` it started is still running once every fixture is torn
+    down (and stop it): a fixture that makes a GnuPG home must stop its agent."""
+    if _is_xdist_worker(session.config):
+        return  # the process that started the workers checks, after they have all finished
+    left = gpg_agents.stop_all_of_run()
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        homes = "\n".join(sorted({f"  {agent.home}" for agent in left}))
+        message = f"gpg-agent left running by the tests (now stopped):\n{homes}"
+        if reporter is not None:
+            reporter.write_sep("=", "gpg-agents left running", red=True)
+            reporter.write_line(message)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session", autouse=True)
+def instance_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """``PORTAL_INSTANCE`` of every portal a test builds from the environment (development
+    secrets, the default GnuPG home): one per worker, never the checkout's ``instance/``."""
+    path = tmp_path_factory.mktemp("instance")
+    previous = os.environ.get("PORTAL_INSTANCE")
+    os.environ["PORTAL_INSTANCE"] = str(path)
+    yield path
+    gpg_agents.stop_homes_under(path)
+    if previous is None:
+        os.environ.pop("PORTAL_INSTANCE", None)
+    else:
+        os.environ["PORTAL_INSTANCE"] = previous
+
+
+def _admin_engine(url: str) -> Any:
+    """An AUTOCOMMIT connection to the server of ``url`` (its ``postgres`` database)."""
+    return make_engine(make_url(url).set(database="postgres").render_as_string(
+        hide_password=False), isolation_level="AUTOCOMMIT")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -63,10 +145,24 @@ def column_key() -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A database migrated from empty to head (a fresh schema on PostgreSQL)."""
-    url = _test_db_url(tmp_path_factory)
-    if not url.startswith("sqlite"):
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated from empty to head (a fresh schema on PostgreSQL). On PostgreSQL
+    each xdist worker gets a database of its own, ``<database>_<worker>``, dropped at the end."""
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    own_database = None
+    if not url:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    else:
+        if worker:
+            base = make_url(url)
+            own_database = f"{base.database}_{worker}"
+            url = base.set(database=own_database).render_as_string(hide_password=False)
+            admin = _admin_engine(url)
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{own_database}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{own_database}"'))
+            admin.dispose()
         engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -78,7 +174,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         sync_organisations(session)
         session.commit()
     engine.dispose()
-    return url
+    yield url
+    if own_database:
+        admin = _admin_engine(url)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{own_database}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +216,27 @@ def make_test_app(database_url: str, clock: FixedClock, **overrides: Any) -> Any
         "SERVER_NAME": None,
     }
     settings.update(overrides)
-    return create_app(settings, clock=clock)
+    application = create_app(settings, clock=clock)
+    application.jinja_env.bytecode_cache = TEMPLATE_CODE
+    return application
+
+
+class SharedTemplateCode(BytecodeCache):
+    """Compiled templates kept in memory for every app of the process: each test builds an app
+    of its own, and compiling the same templates again for each one is a large part of a page
+    test's time. Keyed by template and source checksum, so an edited template is compiled anew."""
+
+    def __init__(self) -> None:
+        self.code: dict[tuple[str, str], Any] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        bucket.code = self.code.get((bucket.key, bucket.checksum))
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[(bucket.key, bucket.checksum)] = bucket.code
+
+
+TEMPLATE_CODE = SharedTemplateCode()
 
 
 @pytest.fixture(scope="session")
@@ -127,7 +248,7 @@ def gnupg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     pgp = PGP(home)
     pgp.ensure_archive_key()
     yield home
-    pgp.stop_agent()
+    gpg_agents.stop(home)
 
 
 @pytest.fixture(scope="session")
@@ -139,7 +260,7 @@ def user_gnupg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, 
     pgp = PGP(home)
     fpr = pgp.generate_archive_key("Līga Liepa", "liga@example.lv")
     yield home, fpr, pgp.export_public_key(fpr)
-    pgp.stop_agent()
+    gpg_agents.stop(home)
 
 
 @pytest.fixture()

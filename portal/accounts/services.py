@@ -118,6 +118,14 @@ class Keys:
 
 # Passwords --------------------------------------------------------------------------------
 
+def set_password_hasher(hasher: PasswordHasher) -> None:
+    """Hash and check passwords with ``hasher`` from now on. The test suite uses argon2's
+    cheapest parameters; a deployment keeps the library's defaults set above."""
+    global _hasher, _DUMMY_HASH  # one hasher per process, as at import
+    _hasher = hasher
+    _DUMMY_HASH = hasher.hash("not-a-real-password-" + secrets.token_hex(8))
+
+
 def hash_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise WeakPassword(min=MIN_PASSWORD_LENGTH)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 
 import pytest
 
@@ -10,6 +11,10 @@ from portal import metrics
 from portal.logging import REQUEST_ID_HEADER
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/11"  # nothing listens on port 1
+# Queue names of this run's own: runs on one Redis at once (both passes of `make test`, other
+# engineers) never count or delete each other's entries.
+QUEUE = f"ops-test-{secrets.token_hex(4)}"
+HEARTBEAT_QUEUE = f"ops-heartbeat-test-{secrets.token_hex(4)}"
 
 
 def test_public_readyz_says_ready_or_not_and_nothing_more(client):
@@ -127,7 +132,7 @@ class TestRedisUp:
         if not url:
             pytest.skip("REDIS_URL is not set (.ci/run sets it when Redis answers)")
         # A database number of our own: no other engineer's Celery worker answers the ping there.
-        return {"REDIS_URL": re.sub(r"/\d+$", "", url) + "/11", "CELERY_QUEUE": "ops-test"}
+        return {"REDIS_URL": re.sub(r"/\d+$", "", url) + "/11", "CELERY_QUEUE": QUEUE}
 
     def test_redis_ok_and_a_missing_worker_only_warns(self, client):
         response = client.get("/readyz/details")
@@ -146,14 +151,13 @@ class TestRedisUp:
         import redis
 
         r = redis.Redis.from_url(app.config["REDIS_URL"])
-        r.delete("ops-test")
-        r.rpush("ops-test", "a", "b", "c")
+        r.rpush(QUEUE, "a", "b", "c")
         try:
             text = client.get("/metrics").get_data(as_text=True)
         finally:
-            r.delete("ops-test")
+            r.delete(QUEUE)
             r.close()
-        assert 'portal_celery_queue_depth{queue="ops-test"} 3.0' in text
+        assert f'portal_celery_queue_depth{{queue="{QUEUE}"}} 3.0' in text
 
 
 def test_request_id_generated_or_kept(client):
@@ -223,16 +227,16 @@ def test_heartbeat_age_in_metrics(app, client):
     from portal.ops.tasks import heartbeat, heartbeat_key
 
     app.config["REDIS_URL"] = re.sub(r"/\d+$", "", os.environ["REDIS_URL"]) + "/11"
-    app.config["CELERY_QUEUE"] = "ops-heartbeat-test"
+    app.config["CELERY_QUEUE"] = HEARTBEAT_QUEUE
     with app.app_context():
         heartbeat.run()
     r = redis.Redis.from_url(app.config["REDIS_URL"])
     try:
-        assert r.get(heartbeat_key("ops-heartbeat-test")) is not None
+        assert r.get(heartbeat_key(HEARTBEAT_QUEUE)) is not None
         text = client.get("/metrics").get_data(as_text=True)
     finally:
-        r.delete(heartbeat_key("ops-heartbeat-test"))
+        r.delete(heartbeat_key(HEARTBEAT_QUEUE))
         r.close()
     line = next(row for row in text.splitlines()
-                if row.startswith('portal_celery_heartbeat_age_seconds{queue="ops-heartbeat-test"}'))
+                if row.startswith(f'portal_celery_heartbeat_age_seconds{{queue="{HEARTBEAT_QUEUE}"}}'))
     assert 0.0 <= float(line.split()[-1]) < 60
