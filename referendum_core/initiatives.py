@@ -522,10 +522,10 @@ def decide_initiative(session: Session, clock: Clock, calendar: WorkingDayCalend
                         note, parties={Party.CHAIR}, calendar=calendar, context=context)
         initiative.question = final_question
         initiative.signatures_needed, initiative.threshold_base = needed, base
-        # Notices go out at once through messaging; the law allows 3 working days (Art. 10(6)).
-        notices = calendar.add_working_days(today, 0)
+        # Notices go out at once through messaging, also on a rest day; the law allows 3
+        # working days (Art. 10(6)). Publication counts from the day they were sent.
         initiative.notices_due_on = calendar.add_working_days(today, NOTICE_WORKING_DAYS)
-        published = calendar.add_working_days(notices, PUBLICATION_WORKING_DAY)
+        published = calendar.add_working_days(today, PUBLICATION_WORKING_DAY)
         initiative.published_on = published
         initiative.collection_starts_at = _start_of_day(published)
         # The publication day is the first of the 30 days (Art. 10(8)).

@@ -281,6 +281,19 @@ def test_art25_2_publication_skips_holidays(db_session, clock, resident, adazi, 
     assert initiative.published_on == date(2026, 5, 7)  # 5, 6, 7 May
 
 
+def test_art25_2_a_decision_on_a_rest_day_publishes_on_the_3rd_working_day_after_its_notices(
+        db_session, clock, resident, adazi, people):
+    """Art. 25(2), 10(6): the notices go out at once, also when the municipality decides on a
+    Saturday (7 March 2026); the 3rd working day after them is Wednesday 11 March (9, 10, 11),
+    not a day later as if the notices had been sent on Monday."""
+    clock.set(datetime(2026, 3, 7, 8, tzinfo=UTC))
+    initiative = submit(db_session, clock, resident, adazi)
+    decide_initiative(db_session, clock, CAL, people.chair(), initiative, can=True)
+    assert initiative.published_on == date(2026, 3, 11)
+    assert initiative.collection_last_day == date(2026, 4, 9)
+    assert initiative.notices_due_on == date(2026, 3, 11)
+
+
 def test_art10_refusal_needs_reasons_and_closes_the_case(db_session, clock, resident, adazi,
                                                           people):
     initiative = submit(db_session, clock, resident, adazi)
