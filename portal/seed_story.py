@@ -60,7 +60,9 @@ from referendum_core.voting import (
     setup_referendum,
 )
 from referendum_core.voting.models import Referendum, Stage
+from referendum_core.voting.preparation import CouncilDecision
 from referendum_core.voting.results import stations_of
+from referendum_core.voting.rules import INFORM_REGISTER_BY_WORKING_DAY_BEFORE
 from referendum_core.voting.stations import voters_at_station
 
 ADAZI = "0023000"
@@ -151,14 +153,21 @@ class _Story:
     # Referendums -------------------------------------------------------------------------
 
     def current_referendum(self, day: date) -> None:
-        """This week's: set up three weeks ahead, voting opened, online voting open now."""
-        setup = min(riga(day - timedelta(days=19), 10), self.now - timedelta(days=16))
-        self.at(setup, lambda: self._new_referendum(day, QUESTION_NOW), "referendum")
+        """This week's: decided by the council and set up on the last morning the Voter
+        Register Law allows (12:00 of the 19th working day before), voting opened, online
+        voting open now. That is less than 20 working days before last week's referendum day,
+        so Art. 13(5) does not join the two."""
+        self.at(self._setup_moment(day), lambda: self._new_referendum(day, QUESTION_NOW),
+                "referendum")
+
+    def _setup_moment(self, day: date) -> datetime:
+        last = self.calendar.subtract_working_days(day, INFORM_REGISTER_BY_WORKING_DAY_BEFORE)
+        return riga(last, 10)
 
     def counted_referendum(self, day: date) -> None:
         """Last week's: two online ballots, polls closed, both protocols confirmed; waiting for
         the trustee's partial decryption (Art. 20(1), 20(6))."""
-        self.at(riga(day - timedelta(days=19), 10),
+        self.at(self._setup_moment(day),
                 lambda: self._new_referendum(day, QUESTION_COUNTED), "counted")
         for minute, (voter, choice) in enumerate((("anna", YES), ("janis", NO))):
             self.at(riga(day - timedelta(days=4), 12, minute),
@@ -195,10 +204,17 @@ class _Story:
         trustee's offline tool) and open the vote."""
         session, clock, calendar = self.session, self.clock, self.calendar
         chair, trustee = self.people["chair"], self.people["trustee"]
+        # The council's own decision that day (Art. 8(2)), on a strategy approved ten days
+        # before (Art. 6).
+        decided_on = to_riga(clock.now()).date()
+        council = CouncilDecision(
+            subject="strategy", question_lv=question[0],
+            reasons="Dome nolēma jautājumu nodot vēlētājiem.", decided_on=decided_on,
+            number=f"Nr. {decided_on:%m}/{decided_on:%d}", votes_for=12, council_size=15,
+            basis_date=decided_on - timedelta(days=10))
         referendum = setup_referendum(session, clock, calendar, chair,
-                                      municipality=self.municipality, subject="strategy",
-                                      question_lv=question[0], question_en=question[1],
-                                      referendum_day=day)
+                                      municipality=self.municipality, council=council,
+                                      question_en=question[1], referendum_day=day)
         choose_trustees(session, clock, chair, referendum, [trustee])
         secret, public = generate_trustee_key(referendum.election_id, trustee.display_name)
         path = trustee_secret_path(self.instance_dir, referendum.election_id)

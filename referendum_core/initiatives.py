@@ -522,10 +522,10 @@ def decide_initiative(session: Session, clock: Clock, calendar: WorkingDayCalend
                         note, parties={Party.CHAIR}, calendar=calendar, context=context)
         initiative.question = final_question
         initiative.signatures_needed, initiative.threshold_base = needed, base
-        # Notices go out at once through messaging; the law allows 3 working days (Art. 10(6)).
-        notices = calendar.add_working_days(today, 0)
+        # Notices go out at once through messaging, also on a rest day; the law allows 3
+        # working days (Art. 10(6)). Publication counts from the day they were sent.
         initiative.notices_due_on = calendar.add_working_days(today, NOTICE_WORKING_DAYS)
-        published = calendar.add_working_days(notices, PUBLICATION_WORKING_DAY)
+        published = calendar.add_working_days(today, PUBLICATION_WORKING_DAY)
         initiative.published_on = published
         initiative.collection_starts_at = _start_of_day(published)
         # The publication day is the first of the 30 days (Art. 10(8)).
@@ -610,7 +610,7 @@ def open_referendum(session: Session, clock: Clock, calendar: WorkingDayCalendar
     initiative.referendum_due_on = latest
     applied_on = to_riga(initiative.applied_at).date() if initiative.applied_at else decided_on
     initiative.referendum_same_day = same_day_referendum(
-        session, calendar, initiative.municipality_id, applied_on, latest)
+        session, calendar, initiative.municipality_id, applied_on, latest, now=clock.now())
     for name, days in (("tell_council_and_applicants", TELL_WORKING_DAYS),
                        ("public_announcement", ANNOUNCE_WORKING_DAYS)):
         event = add_event(case, clock, actor, EventKind.STEP, step=name, basis="Art. 14")
@@ -645,16 +645,25 @@ def failed_dismissal_blocks_until(session: Session, municipality_id: int) -> dat
 
 
 def same_day_referendum(session: Session, calendar: WorkingDayCalendar, municipality_id: int,
-                        applied_on: date, latest: date) -> date | None:
+                        applied_on: date, latest: date, *, now: datetime | None = None
+                        ) -> date | None:
     """Art. 13(5): the earliest referendum day already scheduled in the municipality that is at
-    least 20 working days after ``applied_on`` and not after ``latest``, if any."""
+    least 20 working days after ``applied_on`` and not after ``latest``, if any.
+
+    With ``now``, only a day that can still be prepared counts: the Voter Register Law's first
+    deadline for it (12:00 of the 19th working day before) has not passed. A day that can no
+    longer be met cannot bind the referendum to it, or no day at all could be set up.
+    """
     from referendum_core.voting.models import Referendum, Stage
+    from referendum_core.voting.rules import register_deadline_passed
 
     days = session.scalars(select(Referendum.referendum_day).where(
         Referendum.municipality_id == municipality_id,
         Referendum.stage.in_((Stage.SETUP, Stage.VOTING)),
         Referendum.referendum_day <= latest).order_by(Referendum.referendum_day))
     for day in days:
+        if now is not None and register_deadline_passed(calendar, day, now) is not None:
+            continue
         if applied_on <= calendar.subtract_working_days(day, SAME_DAY_WORKING_DAYS_BEFORE):
             return day
     return None

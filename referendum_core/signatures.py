@@ -228,23 +228,32 @@ def register_in_person(session: Session, clock: Clock, actor: Actor, initiative:
 def close_due_collections(session: Session, clock: Clock, calendar: WorkingDayCalendar
                           ) -> list[Initiative]:
     """Close every collection whose 30 days have ended (Art. 10(8)) and record the count the
-    organiser is told (within 3 working days of the last day, Art. 26; the portal tells them at
-    once). With at least the signatures needed, the organiser has 3 working days from being
-    told to apply to the election commission (Art. 11(2)); with fewer, the initiative ends.
+    organiser is told (within 3 working days of the last day, Art. 26). With at least the
+    signatures needed, the portal tells them at once and the organiser has 3 working days from
+    then to apply to the election commission (Art. 11(2)). With fewer, the initiative ends on
+    the day the count is due, not before: signatures given within the 30 days may be
+    registered after them (in person, or by hand when the systems failed, Art. 4(6)), and
+    whether they count must not depend on when this job happens to run. Signing itself closes
+    at the end of the 30th day (``Initiative.is_collecting``).
     Idempotent; returns the initiatives closed now."""
     now = clock.now()
     due = session.scalars(select(Initiative).join(Initiative.case).where(
         Case.state == "collecting", Initiative.collection_ends_at <= now)).all()
+    closed = []
     for initiative in due:
         closed_day = to_riga(now).date()
-        initiative.closed_at = now
-        initiative.signatures_at_close = count_signatures(session, initiative)
         # Art. 26: counted from the day after the last day of the collection, whenever the
         # job runs.
         last_day = initiative.collection_last_day or closed_day
-        initiative.organiser_told_by = calendar.add_working_days(
-            last_day, ORGANISER_TOLD_WORKING_DAYS)
-        met = initiative.signatures_at_close >= (initiative.signatures_needed or 0) > 0
+        told_by = calendar.add_working_days(last_day, ORGANISER_TOLD_WORKING_DAYS)
+        count = count_signatures(session, initiative)
+        met = count >= (initiative.signatures_needed or 0) > 0
+        if not met and closed_day < told_by:
+            continue
+        closed.append(initiative)
+        initiative.closed_at = now
+        initiative.signatures_at_close = count
+        initiative.organiser_told_by = told_by
         transition_case(session, clock, None, initiative.case,
                         "close_collection" if met else "close_short", None,
                         parties={Party.SYSTEM}, calendar=calendar)
@@ -252,7 +261,7 @@ def close_due_collections(session: Session, clock: Clock, calendar: WorkingDayCa
             initiative.apply_due_on = calendar.add_working_days(closed_day, APPLY_WORKING_DAYS)
         audit.record(session, clock, None, "initiative.collection_closed", obj=initiative,
                      signatures=initiative.signatures_at_close, threshold_met=met)
-    return list(due)
+    return closed
 
 
 def apply_for_check(session: Session, clock: Clock, calendar: WorkingDayCalendar,

@@ -129,7 +129,7 @@ def setup_referendum(session: Session, clock: Clock, calendar: WorkingDayCalenda
             raise InvalidSetup("unknown subject", field="subject", reason="unknown_subject")
         latest = add_months(council.decided_on, REFERENDUM_WITHIN_MONTHS)
         same_day = same_day_referendum(session, calendar, municipality.id, council.decided_on,
-                                       latest)
+                                       latest, now=now)
         if same_day is not None and referendum_day != same_day:
             raise InvalidSetup("held on the day already scheduled (Art. 13(5))",
                                field="referendum_day", reason="same_day_required",
@@ -149,6 +149,9 @@ def setup_referendum(session: Session, clock: Clock, calendar: WorkingDayCalenda
                                reason="no_initiative")
         fixed, latest = initiative.subject, initiative.referendum_due_on
         same_day = initiative.referendum_same_day
+        if same_day is not None and rules.register_deadline_passed(calendar, same_day, now):
+            # Art. 13(5) binds only to a day that can still be prepared (VRL deadlines).
+            same_day = None
         if same_day is not None and referendum_day != same_day:
             raise InvalidSetup("held on the day already scheduled (Art. 13(5))",
                                field="referendum_day", reason="same_day_required",
@@ -205,6 +208,8 @@ def setup_referendum(session: Session, clock: Clock, calendar: WorkingDayCalenda
         results_due_at=rules.announcement_deadline(calendar, referendum_day),
         created_at=now, created_by_id=getattr(actor, "id", None))
     session.add(referendum)
+    if initiative.referendum_same_day not in (None, referendum_day):
+        initiative.referendum_same_day = None  # the day could no longer be prepared
     session.flush()
     if voter_list_for(session, case.id) is None:
         freeze_voter_list(session, clock, actor, referendum_municipality, decision_day,

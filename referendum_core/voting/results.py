@@ -80,7 +80,9 @@ def approve_results(session: Session, clock: Clock, calendar: WorkingDayCalendar
     municipality = session.get(Municipality, referendum.municipality_id)
     assert municipality is not None
     base_field = base_figure_for(referendum.subject)
-    if getattr(municipality, base_field) is None:
+    # 0 is no figure: no council election had nobody on its lists (a quorum of 0 would pass
+    # anything).
+    if not getattr(municipality, base_field):
         raise ResultsNotReady("base_figure_missing", field=base_field,
                               article="Art. 22(3)" if base_field ==
                               "participants_at_last_election" else "Art. 22(1)")

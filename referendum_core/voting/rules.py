@@ -198,12 +198,12 @@ def assess_validity(subject: str, *, participants: int, votes_for: int, votes_ag
     """
     majority = 2 * votes_for > participants
     if subject == DISMISSAL:
-        if participants_base is None:
+        if not participants_base:
             raise ValueError("Art. 22(3) needs the participants at the last council elections")
         for_needed = -(-2 * participants_base // 3)  # ceil(2/3 * base)
         passed = majority and votes_for >= for_needed
         return Validity(participants, votes_for, votes_against, True, passed, None, for_needed)
-    if voters_base is None:
+    if not voters_base:
         raise ValueError("Art. 22(1) needs the voters on the lists at the last council elections")
     quorum = -(-voters_base // 3)  # ceil(base / 3)
     valid = participants >= quorum

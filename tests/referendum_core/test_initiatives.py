@@ -281,6 +281,19 @@ def test_art25_2_publication_skips_holidays(db_session, clock, resident, adazi, 
     assert initiative.published_on == date(2026, 5, 7)  # 5, 6, 7 May
 
 
+def test_art25_2_a_decision_on_a_rest_day_publishes_on_the_3rd_working_day_after_its_notices(
+        db_session, clock, resident, adazi, people):
+    """Art. 25(2), 10(6): the notices go out at once, also when the municipality decides on a
+    Saturday (7 March 2026); the 3rd working day after them is Wednesday 11 March (9, 10, 11),
+    not a day later as if the notices had been sent on Monday."""
+    clock.set(datetime(2026, 3, 7, 8, tzinfo=UTC))
+    initiative = submit(db_session, clock, resident, adazi)
+    decide_initiative(db_session, clock, CAL, people.chair(), initiative, can=True)
+    assert initiative.published_on == date(2026, 3, 11)
+    assert initiative.collection_last_day == date(2026, 4, 9)
+    assert initiative.notices_due_on == date(2026, 3, 11)
+
+
 def test_art10_refusal_needs_reasons_and_closes_the_case(db_session, clock, resident, adazi,
                                                           people):
     initiative = submit(db_session, clock, resident, adazi)
@@ -343,3 +356,26 @@ def test_art12_construction_referendum_suspends_the_council_decision_until_the_r
     strategy = submit(db_session, clock, people.chair(), adazi, council_votes_for=10,
                       council_size=15, **COUNCIL)
     assert not strategy.is_council_decision_suspended
+
+
+def test_art13_4_four_months_after_a_month_end_is_the_last_day_of_february():
+    """Art. 13(4): 31 October + 4 months is 28 February, or 29 February in a leap year."""
+    from referendum_core.initiatives import add_months
+
+    assert add_months(date(2026, 10, 31), 4) == date(2027, 2, 28)
+    assert add_months(date(2027, 10, 31), 4) == date(2028, 2, 29)
+    assert add_months(date(2026, 10, 30), 4) == date(2027, 2, 28)
+    assert add_months(date(2027, 8, 31), 4) == date(2027, 12, 31)
+
+
+def test_art6_the_last_year_ends_the_day_before_the_first_saturday_of_june():
+    """Art. 6: on the eve of regular elections the next ones are that Saturday; on the day
+    itself they are four years later. A council from extraordinary elections on 27 February
+    2027 may be dismissed from 27 February 2028 (leap year) to 1 June 2028."""
+    from referendum_core.organisation import Municipality
+
+    assert next_regular_elections(date(2029, 6, 1)) == date(2029, 6, 2)
+    assert next_regular_elections(date(2029, 6, 2)) == date(2033, 6, 4)
+    council = Municipality(council_elected_on=date(2027, 2, 27))
+    assert start_window(Subject.DISMISSAL, council, None) == (date(2028, 2, 27),
+                                                               date(2028, 6, 1))

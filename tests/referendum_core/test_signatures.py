@@ -173,9 +173,11 @@ def test_art10_8_art26_collection_closes_by_itself(db_session, clock, initiative
 
 
 def test_art26_organiser_deadline_counts_from_the_last_day_even_when_the_job_runs_late(
-        db_session, clock, initiative):
+        db_session, clock, initiative, voters):
     """Art. 26: 3 working days counted from the day after the 30th day (3 April 2026), not
     from the day the closing job happened to run."""
+    for ref in voters[:3]:
+        sign_online(db_session, clock, None, initiative, ref)
     clock.set(datetime(2026, 4, 7, 9, tzinfo=UTC))
     assert close_due_collections(db_session, clock, CAL) == [initiative]
     assert initiative.collection_last_day == date(2026, 4, 3)
@@ -233,13 +235,39 @@ def test_art13_check_drops_ineligible_and_duplicates_keeps_in_person_and_opens_r
     assert again.finished and again.reached
 
 
-def test_art11_2_fewer_signatures_than_needed_end_the_initiative_at_the_close(
+def test_art11_2_art26_fewer_signatures_than_needed_end_the_initiative_when_the_count_is_due(
         db_session, clock, initiative, voters):
+    """Art. 11(2), 26: short of the threshold, the initiative ends on the day the organiser
+    must be told the count (9 April), not before: until then signatures given within the 30
+    days may still be registered (Art. 4(6))."""
     sign_online(db_session, clock, None, initiative, voters[0])
     clock.set(AFTER)
-    close_due_collections(db_session, clock, CAL)
+    assert close_due_collections(db_session, clock, CAL) == []
+    assert initiative.case.state == "collecting" and not initiative.is_collecting(clock.now())
+    clock.set(datetime(2026, 4, 8, 21, 0, tzinfo=UTC))  # 00:00 on 9 April in Riga
+    assert close_due_collections(db_session, clock, CAL) == [initiative]
     assert initiative.case.state == "not_reached" and initiative.referendum_case_id is None
-    assert initiative.apply_due_on is None
+    assert initiative.apply_due_on is None and initiative.signatures_at_close == 1
+
+
+def test_art4_6_art26_a_signature_given_on_the_last_day_and_registered_after_it_counts(
+        db_session, clock, people, initiative, voters):
+    """Art. 4(6), 10(8), 26: the systems failed on the last day (3 April); a notary's signature
+    of that day is registered by hand on 7 April. With it the threshold is met, so the
+    initiative waits for the organiser's application instead of having ended at midnight
+    because the closing job ran before the registration."""
+    for ref in voters[:2]:
+        sign_online(db_session, clock, None, initiative, ref)
+    clock.set(AFTER)
+    assert close_due_collections(db_session, clock, CAL) == []
+    clock.set(datetime(2026, 4, 7, 6, tzinfo=UTC))
+    register_in_person(db_session, clock, people.member(), initiative, voters[2],
+                       certifier_type=CertifierType.NOTARY, certifier_name="N",
+                       signed_on=date(2026, 4, 3))
+    assert close_due_collections(db_session, clock, CAL) == [initiative]
+    assert initiative.case.state == "collected" and initiative.signatures_at_close == 3
+    assert initiative.organiser_told_by == date(2026, 4, 9)
+    assert initiative.apply_due_on == date(2026, 4, 10)
 
 
 def test_art13_threshold_not_reached_after_the_check_opens_no_referendum(

@@ -115,3 +115,46 @@ def test_undecided_initiative_is_not_public(client, login_as, people, db_session
     assert web.get(f"/initiatives/{initiative.id}").status_code == 200
     anonymous = client.application.test_client()
     assert anonymous.get(f"/initiatives/{initiative.id}").status_code == 404
+
+
+def test_art4_6_art26_short_count_waits_for_signatures_of_the_30_days_registered_after_them(
+        app, login_as, people, db_session, keys, clock):
+    """Art. 4(6), 26: one signature short at midnight after the 30th day, the page says the
+    collection closed and the count is not final yet; a notary's signature of the last day
+    registered on 7 April meets the threshold and the organiser is asked to apply."""
+    from portal.initiatives.tasks import run_initiative_deadlines
+
+    muni = municipality(db_session)
+    muni.voters_at_last_election = 10  # 15 % -> 2 signatures
+    resident = _voter(db_session, keys, people, muni, 1)
+    _voter(db_session, keys, people, muni, 2)
+    web = login_as(resident)
+    web.post("/initiatives/new", data={
+        "municipality_id": muni.id, "subject": "strategy", "basis_date": "2026-02-01",
+        "question": "Vai atbalstāt?", "reasons": "Tāpēc."})
+    initiative = db_session.query(Initiative).one()
+    page = f"/initiatives/{initiative.id}"
+    web = login_as(people.chair())
+    web.post(f"{page}/decide", data={"decision": "can", "question": "Vai atbalstāt?",
+                                     "version": initiative.case.version})
+    clock.set(OPEN)
+    with app.app_context():
+        run_initiative_deadlines.delay()
+    web = login_as(resident)
+    assert web.post(f"{page}/sign").status_code == 302
+    clock.set(datetime(2026, 4, 5, 9, tzinfo=UTC))
+    db_session.expire_all()
+    with app.app_context():
+        run_initiative_deadlines.delay()
+    web = login_as(people.member())
+    assert "skaits būs galīgs" in web.get(page).get_data(as_text=True)
+    clock.set(datetime(2026, 4, 7, 6, tzinfo=UTC))
+    web = login_as(people.member())
+    assert web.post(f"{page}/signatures", data={
+        "personal_code": code_for(date(1970, 1, 1), 2), "certifier_type": "notary",
+        "certifier_name": "Notāre Liepa", "signed_on": "2026-04-03"}).status_code == 302
+    db_session.expire_all()
+    with app.app_context():
+        run_initiative_deadlines.delay()
+    db_session.expire_all()
+    assert db_session.get(Initiative, initiative.id).case.state == "collected"

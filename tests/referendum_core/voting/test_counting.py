@@ -223,3 +223,18 @@ def test_exported_record_passes_referendum_verify(db_session, clock, voted, tmp_
         assert line in out, line
     assert "    yes  2\n    no   1\n" in out  # online result
     assert "yes  1   combined 3" in out and "no   0   combined 1" in out
+
+
+def test_art22_1_a_zero_base_figure_is_missing_not_a_quorum_of_nobody(db_session, clock, voted):
+    """Art. 22(1): no council election has nobody on its lists; a base figure of 0 is a figure
+    nobody entered. Approval is refused as for a missing one, never judged "valid" by a quorum
+    of 0 (Art. 8(1) refuses the same 0 for the signature threshold)."""
+    voted.municipality.voters_at_last_election = 0
+    ref = _tally(db_session, clock, voted)
+    protocol = enter_protocol(db_session, clock, voted.members[0], ref, voted.station,
+                              ballots_issued=1, votes_for=1, votes_against=0, invalid=0)
+    confirm_protocol(db_session, clock, voted.members[1], protocol)
+    with pytest.raises(ResultsNotReady) as err:
+        approve_results(db_session, clock, None, voted.chair, ref)
+    assert err.value.reason == "base_figure_missing"
+    assert ref.stage == Stage.TALLIED and result_of(db_session, ref) is None

@@ -287,3 +287,47 @@ def test_voting_cannot_open_with_a_trustee_key_missing(db_session, clock, keys):
     with pytest.raises(InvalidSetup) as err:
         open_voting(db_session, clock, CALENDAR, fresh.chair, fresh.referendum)
     assert err.value.params["missing"] == [1]
+
+
+def test_art13_5_a_same_day_the_register_deadlines_can_no_longer_meet_does_not_block_set_up(
+        db_session, clock, keys):
+    """Art. 13(5), VRL 12: the council decided on 12 February, 20 working days before the
+    referendum already scheduled for Saturday 14 March, but the set-up comes on 18 February,
+    after the register had to be told for 14 March (12:00 on 17 February). The same day can no
+    longer be prepared, so it binds nothing: the referendum is set up on another day within
+    the 4-month limit instead of being refused for every day."""
+    build_scenario(db_session, clock, keys, open_now=False)
+    clock.set(riga(date(2026, 2, 18), 10))
+    council = replace(COUNCIL, decided_on=date(2026, 2, 12))
+    with pytest.raises(InvalidSetup) as err:
+        _setup(db_session, clock, council=council, referendum_day=REFERENDUM_DAY)
+    assert err.value.reason == "register_deadlines"
+    referendum = _setup(db_session, clock, council=council, referendum_day=date(2026, 3, 21))
+    assert referendum.referendum_day == date(2026, 3, 21)
+    assert initiative_of_referendum(db_session, referendum.case_id).referendum_same_day is None
+
+
+def test_art13_5_a_case_whose_same_day_passed_before_set_up_can_still_be_set_up(
+        db_session, clock, keys):
+    """Art. 13(5), 13(4): a referendum case opened while a referendum was scheduled 20 working
+    days after the application records that day; when the set-up comes after the register's
+    deadline for it, the case is set up on another day within its 4-month limit (before, every
+    day was refused and the case could never be held)."""
+    build_scenario(db_session, clock, keys, open_now=False)
+    clock.set(riga(date(2026, 2, 16), 10))
+    council = replace(COUNCIL, decided_on=date(2026, 2, 12))
+    from referendum_core.initiatives import Initiator, submit_initiative
+
+    initiative = submit_initiative(
+        db_session, clock, CALENDAR, None, municipality=municipality(db_session),
+        subject="strategy", question=council.question_lv, reasons=council.reasons,
+        basis_date=council.basis_date, initiator=Initiator.COUNCIL,
+        council_votes_for=council.votes_for, council_size=council.council_size,
+        council_decided_on=council.decided_on, council_decision_number=council.number)
+    assert initiative.referendum_same_day == REFERENDUM_DAY
+    case = db_session.get(Case, initiative.referendum_case_id)
+    clock.set(riga(date(2026, 2, 18), 10))
+    referendum = setup_referendum(db_session, clock, CALENDAR, None, case=case,
+                                  question_en="Do you support?",
+                                  referendum_day=date(2026, 3, 21))
+    assert referendum.referendum_day == date(2026, 3, 21)
