@@ -107,3 +107,24 @@ def tell_check_result(session: Session, clock: Clock, initiative: Initiative) ->
         notify(session, clock, initiative, (
             f"Pārbaude pabeigta: {initiative.valid_signatures} derīgi paraksti; slieksnis "
             f"({initiative.signatures_needed}) nav sasniegts."))
+
+
+def publish_signature_boards(session: Session, clock: Clock) -> int:
+    """Publish the pending entries of every initiative's signature board and sign a
+    checkpoint of each new head; the checkpoints are copied out after the commit."""
+    from portal.checkpoints import copy_out, signer
+    from portal.database import on_commit
+    from referendum_core.crypto.signature_board import board_log_name
+    from referendum_core.signature_board import (
+        initiatives_with_pending,
+        publish_pending,
+        sign_board_checkpoint,
+    )
+
+    published = 0
+    for initiative_id in initiatives_with_pending(session):
+        board_signer = signer(board_log_name(initiative_id))
+        published += publish_pending(session, clock, initiative_id)
+        checkpoint = sign_board_checkpoint(session, clock, board_signer, initiative_id)
+        on_commit(lambda cp=checkpoint: copy_out(cp))
+    return published
