@@ -145,7 +145,7 @@ def test_art4_1_in_person_signature_needs_a_certifier(db_session, clock, people,
 def test_art11_online_after_in_person_is_refused(db_session, clock, people, initiative, voters):
     """Art. 11(1): a person signs in one way only."""
     register_in_person(db_session, clock, people.member(), initiative, voters[0],
-                       certifier_type=CertifierType.NOTARY, certifier_name="Notāre",
+                       tag_key=TAG_KEY, certifier_type=CertifierType.NOTARY, certifier_name="Notāre",
                        signed_on=date(2026, 3, 5))
     with pytest.raises(AlreadySigned):
         sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY)
@@ -155,7 +155,7 @@ def test_in_person_date_outside_the_collection_is_refused(db_session, clock, peo
                                                           voters):
     with pytest.raises(CollectionClosed):
         register_in_person(db_session, clock, people.member(), initiative, voters[0],
-                           certifier_type=CertifierType.NOTARY, certifier_name="N",
+                           tag_key=TAG_KEY, certifier_type=CertifierType.NOTARY, certifier_name="N",
                            signed_on=date(2026, 3, 4))
 
 
@@ -200,7 +200,7 @@ def test_art13_check_drops_ineligible_and_duplicates_keeps_in_person_and_opens_r
                municipality=municipality(db_session, "0001000"))
     add_land(db_session, keys.personal_codes, owner, municipality=adazi)
     register_in_person(db_session, clock, member, initiative,
-                       keys.personal_codes.lookup_hash(owner),
+                       keys.personal_codes.lookup_hash(owner), tag_key=TAG_KEY,
                        certifier_type=CertifierType.NOTARY, certifier_name="Notāre",
                        signed_on=date(2026, 3, 5))
     # Voter 3 turns out not to be a resident when the commission checks.
