@@ -10,8 +10,8 @@ from flask import current_app
 from portal.celery_app import celery, in_transaction
 from portal.checkpoints import signer
 from portal.initiatives import services
-from referendum_core.initiatives import get_initiative
 from referendum_core.crypto.signature_board import board_log_name
+from referendum_core.initiatives import get_initiative
 from referendum_core.signature_board import PUBLISH_EVERY_SECONDS
 from referendum_core.signatures import check_signatures
 

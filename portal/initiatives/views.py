@@ -20,6 +20,7 @@ from portal.initiatives.forms import (
 )
 from portal.permissions import Permission, Scope, has_permission, require
 from portal.web import audit_context, calendar, clock, db, keys
+from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import (
     Initiative,
     InitiativeError,
@@ -29,7 +30,6 @@ from referendum_core.initiatives import (
     submit_initiative,
 )
 from referendum_core.organisation import Municipality
-from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.personal_code import InvalidPersonalCode
 from referendum_core.signature_board import (
     TAG_KEY_PURPOSE,
@@ -220,11 +220,11 @@ def register_signature(initiative_id: int) -> Any:
         return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
     try:
         ref = keys().personal_codes.lookup_hash(form.personal_code.data)
-        register_in_person(db(), clock(), current_user, initiative, ref,
-                           certifier_type=form.certifier_type.data,
-                           certifier_name=form.certifier_name.data,
-                           signed_on=form.signed_on.data, tag_key=tag_key(),
-                           context=audit_context())
+        signature = register_in_person(db(), clock(), current_user, initiative, ref,
+                                       certifier_type=form.certifier_type.data,
+                                       certifier_name=form.certifier_name.data,
+                                       signed_on=form.signed_on.data, tag_key=tag_key(),
+                                       context=audit_context())
     except InvalidPersonalCode:
         flash(gettext("The personal code is not valid."), "error")
         return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
@@ -232,7 +232,10 @@ def register_signature(initiative_id: int) -> Any:
         commit()
         flash(error_text(err), "error")
         return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
-    flash(gettext("The in-person signature is registered."), "success")
+    # The official hands the receipt to the signer, who can look it up on the board.
+    flash(gettext("The in-person signature is registered. The signer's receipt for the public "
+                  "signature board: %(receipt)s", receipt=receipt_of(db(), signature.id)),
+          "success")
     return redirect(url_for("initiatives.show", initiative_id=initiative.id))
 
 

@@ -30,15 +30,11 @@ from referendum_core.signatures import (
     register_in_person,
     sign_online,
 )
-from tests.referendum_core.test_signatures import (  # noqa: F401 - fixtures
-    AFTER,
-    CAL,
-    TAG_KEY,
-    adazi,
-    initiative,
-    initiative_applicant,
-    voters,
-)
+from tests.referendum_core import test_signatures as base
+from tests.referendum_core.test_signatures import AFTER, CAL, TAG_KEY, initiative_applicant
+
+# The collecting initiative of the signature tests, with its voters.
+adazi, voters, initiative = base.adazi, base.voters, base.initiative
 
 MASTER = bytes(range(32))
 
