@@ -198,6 +198,14 @@ def receipt_status(session: Session, initiative_id: int, receipt: str
     return ("excluded", exc.reason) if exc else ("on_board", None)
 
 
+def latest_entries(session: Session, initiative_id: int, limit: int = 50
+                   ) -> list[dict[str, Any]]:
+    """The last ``limit`` published entries, newest first (the page; the download has all)."""
+    return [e.to_json() for e in session.scalars(select(BoardEntry).where(
+        BoardEntry.initiative_id == initiative_id, BoardEntry.seq.is_not(None))
+        .order_by(BoardEntry.seq.desc()).limit(limit))]
+
+
 def board_document(session: Session, initiative_id: int, threshold: int | None,
                    checkpoint_key: str) -> dict[str, Any]:
     """The public board as the spec's JSON document (published entries only)."""

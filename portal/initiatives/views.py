@@ -35,6 +35,8 @@ from referendum_core.signature_board import (
     TAG_KEY_PURPOSE,
     board_count,
     board_document,
+    head_of,
+    latest_entries,
     receipt_of,
     receipt_status,
 )
@@ -292,11 +294,10 @@ def board(initiative_id: int) -> Any:
             status = receipt_status(db(), initiative.id, receipt) or ("unknown", None)
         else:
             bad_receipt = True
-    document = board_document(db(), initiative.id, initiative.signatures_needed,
-                              board_public_key(initiative.id))
+    seq, head = head_of(db(), initiative.id)
     return render_template("initiatives/board.html", initiative=initiative,
-                           board=board_count(db(), initiative.id), document=document,
-                           latest=list(reversed(document["entries"][-50:])),
+                           board=board_count(db(), initiative.id), seq=seq, head=head,
+                           latest=latest_entries(db(), initiative.id),
                            receipt=receipt, status=status, bad_receipt=bad_receipt)
 
 
