@@ -103,3 +103,46 @@ def test_publisher_is_registered_with_celery_beat(app):
     assert entry["task"] == "portal.initiatives.tasks.publish_signature_boards"
     assert entry["schedule"] <= 600
     assert entry["task"] in celery.tasks
+
+
+def test_art13_after_the_check_the_board_shows_exclusions_and_the_commissions_count(
+        app, login_as, people, db_session, keys, clock):
+    """Art. 13: the resident signed online and on paper; the check excludes the online one as
+    a duplicate (the in-person one stays) and the board's count is the commission's."""
+    initiative, resident, muni = _collecting(app, login_as, people, db_session, keys, clock)
+    page = f"/initiatives/{initiative.id}"
+    second = _voter(db_session, keys, people, muni, 2)
+    web = login_as(resident)
+    web.post(f"{page}/sign")
+    own = web.get(page).get_data(as_text=True)
+    online_receipt = re.search(r'<code class="receipt">([0-9a-f]{64})</code>', own).group(1)
+    web = login_as(second)
+    web.post(f"{page}/sign")
+    web = login_as(people.member())
+    web.post(f"{page}/signatures", data={
+        "personal_code": code_for(date(1970, 1, 1), 1), "certifier_type": "notary",
+        "certifier_name": "Notāre Liepa", "signed_on": "2026-03-05"})
+    paper = re.search(r"tāfelei: ([0-9a-f]{64})", web.get(page).get_data(as_text=True))
+    assert paper and paper.group(1) != online_receipt
+
+    from portal.initiatives.tasks import run_initiative_deadlines
+
+    clock.set(datetime(2026, 4, 5, 9, tzinfo=UTC))
+    db_session.expire_all()
+    with app.app_context():
+        run_initiative_deadlines.delay()
+    web = login_as(resident)
+    assert web.post(f"{page}/apply").status_code == 302
+    web = login_as(people.chair())
+    assert web.post(f"{page}/check").status_code == 302
+    db_session.expire_all()
+    initiative = db_session.get(Initiative, initiative.id)
+    assert initiative.valid_signatures == 2
+
+    document = json.loads(web.get(f"{page}/board.json").get_data())
+    summary = verify_board(document)
+    assert (summary.signatures, summary.exclusions, summary.count) == (3, 1, 2)
+    assert summary.receipt_status(online_receipt) == ("excluded", "duplicate")
+    assert summary.receipt_status(paper.group(1)) == ("on_board", None)
+    board = web.get(f"{page}/board?receipt={online_receipt}").get_data(as_text=True)
+    assert "parakstījies divreiz; paliek klātienē dotais paraksts" in board
