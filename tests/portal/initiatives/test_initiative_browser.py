@@ -144,7 +144,7 @@ def test_resident_initiative_to_referendum(live, clock, people):
     board = people.page(phone=True)
     board.goto(f"{initiative_url}/board")
     board.get_by_label("Kvīts (64 zīmes)").fill(receipt)
-    board.get_by_role("button", name="Pārbaudīt").click()
+    board.get_by_role("button", name="Meklēt").click()
     assert board.get_by_text("Šī kvīts gaida publicēšanu").is_visible()
     with live.app.app_context():
         from portal.database import in_transaction

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from portal.celery_app import celery
 from referendum_core.crypto.signature_board import verify_board
 from referendum_core.initiatives import Initiative
+from referendum_core.signature_board import TAG_KEY_PURPOSE
 from tests.conftest import municipality
 from tests.register_data import add_person, code_for
 
@@ -74,7 +75,9 @@ def test_signer_gets_a_receipt_and_finds_it_on_the_board(app, client, login_as, 
     summary = verify_board(document)
     assert summary.count == 1 and summary.receipt_status(receipt) == ("on_board", None)
     assert summary.checkpoints == 1  # the batch's head is signed
-    assert resident.person_ref not in response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert resident.person_ref not in text
+    assert keys.derived_key(TAG_KEY_PURPOSE).hex() not in text  # the tag key stays inside
 
 
 def test_board_page_is_public_in_both_languages_and_refuses_bad_receipts_clearly(
