@@ -8,8 +8,10 @@ from typing import Any
 from flask import current_app
 
 from portal.celery_app import celery, in_transaction
-from portal.checkpoints import signer
+from portal.checkpoints import copy_out, signer
+from portal.database import on_commit
 from portal.initiatives import services
+from referendum_core.checkpoints import checkpoints_of
 from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import get_initiative
 from referendum_core.signature_board import PUBLISH_EVERY_SECONDS
@@ -41,8 +43,12 @@ def _one_batch(initiative_id: int) -> bool:
                                     batch_size=BATCH, max_batches=1,
                                     board_signer=signer(board_log_name(initiative.id)))
         if progress.finished and before in ("applied", "checking"):
-            # This call made the decision: tell the organiser and the commission once.
+            # This call made the decision: tell the organiser and the commission once, and
+            # copy the final board's checkpoint out once it is committed.
             services.tell_check_result(session, app.extensions["clock"], initiative)
+            final = checkpoints_of(session, board_log_name(initiative.id))
+            if final:
+                on_commit(lambda: copy_out(final[-1]))
         return progress.finished
 
     return in_transaction(work)
