@@ -14,6 +14,7 @@ Timings are not asserted anywhere; this is for the README and for regressions.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -89,6 +90,32 @@ def bench_verify(manifest: dict, n: int) -> float:
     for b in ballots:
         verify_ballot(ctx, b.ballot["alias"], b.ballot)
     return n / (time.perf_counter() - t)
+
+
+def bench_signature_board(n: int) -> float:
+    """Seconds to verify an initiative's signature board of ``n`` signatures and ``n // 50``
+    exclusions (chain, count, every receipt's status)."""
+    import secrets as random_bytes
+
+    from referendum_core.crypto import signature_board as sb
+
+    head, entries = sb.EMPTY_HEAD, []
+    for seq in range(1, n + 1):
+        entry = sb.signature_entry(seq, head, random_bytes.token_hex(32), "online", "2026-03-05")
+        entries.append(entry)
+        head = entry["hash"]
+    for k in range(n // 50):
+        entry = sb.exclusion_entry(len(entries) + 1, head, entries[k * 50]["receipt"],
+                                   "not_eligible")
+        entries.append(entry)
+        head = entry["hash"]
+    board = {"spec": sb.SPEC, "initiative": 1, "log": sb.board_log_name(1), "threshold": n,
+             "seq": len(entries), "head": head, "count": n - n // 50,
+             "checkpoint_key": "0" * 64, "checkpoints": [], "entries": entries}
+    text = json.dumps(board)
+    start = time.perf_counter()  # as the verifier does: parse the download, then check it
+    sb.verify_board(json.loads(text))
+    return time.perf_counter() - start
 
 
 def bench_record(manifest: dict, secrets: list, n: int, jobs: int) -> tuple[float, float, int]:

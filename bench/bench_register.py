@@ -53,6 +53,8 @@ from referendum_core.signatures import sign_online  # noqa: E402
 
 ATVK = "0023000"
 
+TAG_KEY = bytes(32)  # the key of the board's person tags (a test value)
+
 
 def code(n: int) -> str:
     """A valid personal code: old format for most, new ``32…`` format for every tenth."""
@@ -153,7 +155,7 @@ def run(rows: int, signatures: int, db: str | None = None, *, echo: bool = False
                                                               rows)][:signatures]
         started = time.perf_counter()
         for ref in refs:
-            sign_online(session, clock, None, initiative, ref)
+            sign_online(session, clock, None, initiative, ref, tag_key=TAG_KEY)
             session.commit()  # one transaction per signature, as in the web request
         elapsed = time.perf_counter() - started
     figures["signatures_per_s"] = len(refs) / elapsed if refs else 0.0

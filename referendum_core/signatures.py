@@ -17,13 +17,14 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from referendum_core import audit
+from referendum_core import audit, signature_board
 from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases.models import Case
 from referendum_core.cases.services import transition_case
 from referendum_core.cases.workflows import Party
 from referendum_core.clock import RIGA, Clock, to_riga
+from referendum_core.crypto.checkpoint import CheckpointSigner
 from referendum_core.db import Base
 from referendum_core.initiatives import (
     APPLY_WORKING_DAYS,
@@ -141,8 +142,11 @@ def _insert(session: Session, signature: Signature) -> Signature | None:
 
 
 def sign_online(session: Session, clock: Clock, actor: Actor, initiative: Initiative,
-                person_ref: str, *, context: AuditContext | None = None) -> Signature:
+                person_ref: str, *, tag_key: bytes, context: AuditContext | None = None
+                ) -> Signature:
     """The signed-in voter signs the initiative online (the EP177 e-service equivalent).
+    The signature gets a pending entry on the initiative's public board (its receipt:
+    :func:`referendum_core.signature_board.receipt_of`); ``tag_key`` keys the person tags.
 
     Raises:
         CollectionClosed: outside the collection period (Art. 10(8)).
@@ -169,6 +173,9 @@ def sign_online(session: Session, clock: Clock, actor: Actor, initiative: Initia
         signed_at=now, registered_at=now, registered_by_id=getattr(actor, "id", None)))
     if signature is None:  # a parallel request of the same person won
         raise refuse(AlreadySigned(signatures_of(session, initiative, person_ref)[0]))
+    signature_board.add_signature_entry(
+        session, clock, tag_key, initiative_id=initiative.id, signature_id=signature.id,
+        person_ref=person_ref, method=signature.method, signed_at=signature.signed_at)
     audit.record(session, clock, actor, "signature.signed_online", obj=initiative,
                  context=context, signature_id=signature.id)
     return signature
@@ -176,7 +183,7 @@ def sign_online(session: Session, clock: Clock, actor: Actor, initiative: Initia
 
 def register_in_person(session: Session, clock: Clock, actor: Actor, initiative: Initiative,
                        person_ref: str, *, certifier_type: CertifierType | str,
-                       certifier_name: str, signed_on: date,
+                       certifier_name: str, signed_on: date, tag_key: bytes,
                        context: AuditContext | None = None) -> Signature:
     """A certified official registers a signature given on paper (Art. 4(1), 11(1)); also the
     manual registration when the systems failed (Art. 4(6)). An online signature of the same
@@ -218,6 +225,9 @@ def register_in_person(session: Session, clock: Clock, actor: Actor, initiative:
         existing = [s for s in signatures_of(session, initiative, person_ref)
                     if s.method == Method.IN_PERSON]
         raise AlreadySigned(existing[0])
+    signature_board.add_signature_entry(
+        session, clock, tag_key, initiative_id=initiative.id, signature_id=signature.id,
+        person_ref=person_ref, method=signature.method, signed_at=signature.signed_at)
     audit.record(session, clock, actor, "signature.registered_in_person", obj=initiative,
                  context=context, signature_id=signature.id, certifier=str(certifier_type))
     return signature
@@ -328,14 +338,17 @@ class CheckProgress:
 
 def check_signatures(session: Session, clock: Clock, calendar: WorkingDayCalendar,
                      actor: Actor | None, initiative: Initiative, *, batch_size: int = 1000,
-                     max_batches: int | None = None, context: AuditContext | None = None
-                     ) -> CheckProgress:
+                     max_batches: int | None = None, context: AuditContext | None = None,
+                     board_signer: CheckpointSigner | None = None) -> CheckProgress:
     """The commission's check (Art. 13), resumable: each call goes on where the last stopped
     (progress in ``initiative.checked`` / ``check_total``), so a task may commit after each
     batch and survive a restart. Each signature is checked against the Population and Land
     Registers on the day it was given (Art. 7); an online signature of someone who also signed
     in person is a duplicate (the in-person one stays). When done, the valid signatures are
     counted against the threshold and, if reached, the referendum case opens (Art. 13(4)).
+    Each dropped signature gets an exclusion entry on the public board with its reason; when
+    done, the board's pending entries are published (and checkpointed with ``board_signer``),
+    so the board's count is the commission's.
 
     Raises:
         WrongState: the organiser has not applied for the check (Art. 11(2)).
@@ -362,6 +375,7 @@ def check_signatures(session: Session, clock: Clock, calendar: WorkingDayCalenda
             Signature.initiative_id == initiative.id, Signature.check_status.is_(None))
             .order_by(Signature.id).limit(batch_size)).all()
         if not batch:
+            signature_board.publish_pending(session, clock, initiative.id, board_signer)
             return _finish_check(session, clock, calendar, actor, initiative, context)
         refs = {s.person_ref for s in batch}
         people = {p.person_ref: p for p in session.scalars(
@@ -375,12 +389,15 @@ def check_signatures(session: Session, clock: Clock, calendar: WorkingDayCalenda
         for signature in batch:
             if signature.method == Method.ONLINE and signature.person_ref in in_person:
                 signature.check_status = CheckStatus.DUPLICATE
+                signature_board.add_exclusion(session, clock, signature.id, "duplicate")
                 continue
             status = assess(people.get(signature.person_ref), initiative.municipality_id,
                             to_riga(signature.signed_at).date(),
                             owns_land=signature.person_ref in owners)
             signature.check_status = (CheckStatus.VALID if status.is_eligible
                                       else CheckStatus.INELIGIBLE)
+            if not status.is_eligible:
+                signature_board.add_exclusion(session, clock, signature.id, "not_eligible")
         initiative.checked += len(batch)
         session.flush()
         batches += 1

@@ -1,5 +1,6 @@
-"""``referendum-portal initiatives run-deadlines``: publish due initiatives and close ended
-collections, telling organisers the count — the Celery beat step, for cron without Redis."""
+"""``referendum-portal initiatives run-deadlines | publish-boards``: publish due initiatives,
+close ended collections telling organisers the count, and publish the signature boards — the
+Celery beat steps, for cron without Redis."""
 from __future__ import annotations
 
 import click
@@ -22,3 +23,16 @@ def run_deadlines_command() -> None:
         done = run_initiative_deadlines()
     click.echo(f"published {done['published']}, closed {done['closed']}, "
                f"lapsed {done['lapsed']}")
+
+
+@initiatives_cli.command("publish-boards")
+def publish_boards_command() -> None:
+    """Publish the signatures waiting for the public signature boards, shuffled, and sign a
+    checkpoint of each board (the Celery beat step, for cron: run at least every 10 minutes)."""
+    from portal.app import create_app
+    from portal.initiatives.tasks import publish_signature_boards
+
+    app = create_app()
+    with app.app_context():
+        published = publish_signature_boards()
+    click.echo(f"published {published}")

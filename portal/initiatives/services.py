@@ -1,4 +1,5 @@
-"""Initiative steps that reach outside the domain: notices through the messaging part.
+"""Initiative steps that reach outside the domain: notices through the messaging part, and the
+signature boards' batches with their checkpoints copied out.
 
 ``referendum_core`` may not import ``messaging``; these wrappers call the domain and then post
 the notice in the case's thread (the applicant, the municipality's commission and CVK)."""
@@ -9,12 +10,20 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from messaging import services as messaging
+from portal.checkpoints import copy_out, signer
+from portal.database import on_commit
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.clock import Clock
+from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import (
     Initiative,
     decide_initiative,
     publish_due_initiatives,
+)
+from referendum_core.signature_board import (
+    initiatives_with_pending,
+    publish_pending,
+    sign_board_checkpoint,
 )
 from referendum_core.signatures import (
     apply_for_check,
@@ -107,3 +116,15 @@ def tell_check_result(session: Session, clock: Clock, initiative: Initiative) ->
         notify(session, clock, initiative, (
             f"Pārbaude pabeigta: {initiative.valid_signatures} derīgi paraksti; slieksnis "
             f"({initiative.signatures_needed}) nav sasniegts."))
+
+
+def publish_signature_boards(session: Session, clock: Clock) -> int:
+    """Publish the pending entries of every initiative's signature board and sign a
+    checkpoint of each new head; the checkpoints are copied out after the commit."""
+    published = 0
+    for initiative_id in initiatives_with_pending(session):
+        board_signer = signer(board_log_name(initiative_id))
+        published += publish_pending(session, clock, initiative_id)
+        checkpoint = sign_board_checkpoint(session, clock, board_signer, initiative_id)
+        on_commit(lambda cp=checkpoint: copy_out(cp))
+    return published

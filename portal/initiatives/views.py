@@ -1,10 +1,11 @@
 """Initiative pages: list, submit, the public page (live count, days left), sign online,
-decide, register in-person signatures and run the commission's check."""
+decide, register in-person signatures, run the commission's check, and the public signature
+board (page with a receipt lookup, JSON download)."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from portal.initiatives.forms import (
 )
 from portal.permissions import Permission, Scope, has_permission, require
 from portal.web import audit_context, calendar, clock, db, keys
+from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import (
     Initiative,
     InitiativeError,
@@ -29,6 +31,15 @@ from referendum_core.initiatives import (
 )
 from referendum_core.organisation import Municipality
 from referendum_core.personal_code import InvalidPersonalCode
+from referendum_core.signature_board import (
+    TAG_KEY_PURPOSE,
+    board_count,
+    board_document,
+    head_of,
+    latest_entries,
+    receipt_of,
+    receipt_status,
+)
 from referendum_core.signatures import (
     SignatureError,
     count_signatures,
@@ -38,6 +49,17 @@ from referendum_core.signatures import (
 )
 
 bp = Blueprint("initiatives", __name__, url_prefix="/initiatives")
+
+
+def tag_key() -> bytes:
+    """The key of the board's person tags: derived from the data key, never leaves the portal."""
+    return keys().derived_key(TAG_KEY_PURPOSE)
+
+
+def board_public_key(initiative_id: int) -> str:
+    from portal.checkpoints import signer
+
+    return signer(board_log_name(initiative_id)).public_key
 
 
 def _day(value: object) -> str:
@@ -140,7 +162,8 @@ def show(initiative_id: int) -> Any:
     count = max(count_signatures(db(), initiative), initiative.signatures_at_close or 0)
     return render_template(
         "initiatives/show.html", initiative=initiative, now=clock().now(),
-        count=count, own=own, empty=EmptyForm(),
+        count=count, own=own, empty=EmptyForm(), board=board_count(db(), initiative.id),
+        receipt=receipt_of(db(), own[0].id) if own else None,
         decide_form=DecideForm(question=initiative.question, version=initiative.case.version)
         if has_permission(current_user, Permission.DECIDE_INITIATIVE, scope) else None,
         person_form=InPersonSignatureForm()
@@ -157,7 +180,7 @@ def sign(initiative_id: int) -> Any:
         abort(400)
     try:
         sign_online(db(), clock(), current_user, initiative, current_user.person_ref,
-                    context=audit_context())
+                    tag_key=tag_key(), context=audit_context())
     except SignatureError as err:
         commit()
         flash(error_text(err), "error")
@@ -199,10 +222,11 @@ def register_signature(initiative_id: int) -> Any:
         return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
     try:
         ref = keys().personal_codes.lookup_hash(form.personal_code.data)
-        register_in_person(db(), clock(), current_user, initiative, ref,
-                           certifier_type=form.certifier_type.data,
-                           certifier_name=form.certifier_name.data,
-                           signed_on=form.signed_on.data, context=audit_context())
+        signature = register_in_person(db(), clock(), current_user, initiative, ref,
+                                       certifier_type=form.certifier_type.data,
+                                       certifier_name=form.certifier_name.data,
+                                       signed_on=form.signed_on.data, tag_key=tag_key(),
+                                       context=audit_context())
     except InvalidPersonalCode:
         flash(gettext("The personal code is not valid."), "error")
         return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
@@ -210,7 +234,10 @@ def register_signature(initiative_id: int) -> Any:
         commit()
         flash(error_text(err), "error")
         return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
-    flash(gettext("The in-person signature is registered."), "success")
+    # The official hands the receipt to the signer, who can look it up on the board.
+    flash(gettext("The in-person signature is registered. The signer's receipt for the public "
+                  "signature board: %(receipt)s", receipt=receipt_of(db(), signature.id)),
+          "success")
     return redirect(url_for("initiatives.show", initiative_id=initiative.id))
 
 
@@ -253,3 +280,33 @@ def check(initiative_id: int) -> Any:
     on_commit(lambda: check_initiative_signatures.delay(initiative.id))
     flash(gettext("The signature check has started."), "success")
     return redirect(url_for("initiatives.show", initiative_id=initiative.id))
+
+
+@bp.route("/<int:initiative_id>/board")
+def board(initiative_id: int) -> Any:
+    """The public signature board: the count beside the threshold, a receipt lookup, the
+    latest entries and the JSON download."""
+    initiative = access_initiative(initiative_id)
+    receipt = (request.args.get("receipt") or "").strip().lower()
+    status, bad_receipt = None, False
+    if receipt:
+        if len(receipt) == 64 and all(c in "0123456789abcdef" for c in receipt):
+            status = receipt_status(db(), initiative.id, receipt) or ("unknown", None)
+        else:
+            bad_receipt = True
+    seq, head = head_of(db(), initiative.id)
+    return render_template("initiatives/board.html", initiative=initiative,
+                           board=board_count(db(), initiative.id), seq=seq, head=head,
+                           latest=latest_entries(db(), initiative.id),
+                           receipt=receipt, status=status, bad_receipt=bad_receipt)
+
+
+@bp.route("/<int:initiative_id>/board.json")
+def board_json(initiative_id: int) -> Any:
+    """The board as ``docs/spec/signature-board.md`` specifies it, for independent checks."""
+    initiative = access_initiative(initiative_id)
+    response = jsonify(board_document(db(), initiative.id, initiative.signatures_needed,
+                                      board_public_key(initiative.id)))
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="signature-board-{initiative.id}.json"')
+    return response

@@ -44,6 +44,7 @@ PAGES = (
     "/cases/complaint", "/cases/query", "/cases/dashboard", "/cases/tokens",
     "/register/import", "/register/lookup",
     "/initiatives/", "/initiatives/{initiative}", "/initiatives/{initiative_collecting}",
+    "/initiatives/{initiative_collecting}/board",
     "/initiatives/new",
     "/voting/", "/voting/new", "/voting/{referendum}", "/voting/{referendum}/board",
     "/voting/{referendum}/station", "/voting/{referendum}/trustee",

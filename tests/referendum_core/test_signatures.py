@@ -46,6 +46,8 @@ OPEN = datetime(2026, 3, 5, 8, tzinfo=UTC)
 CLOSES = datetime(2026, 4, 3, 21, 0, tzinfo=UTC)  # 00:00 on 4 April in Riga
 AFTER = datetime(2026, 4, 4, 21, 0, tzinfo=UTC)  # 00:00 on 5 April in Riga
 
+TAG_KEY = bytes(32)  # the key of the board's person tags (a test value)
+
 
 @pytest.fixture()
 def adazi(db_session):
@@ -83,15 +85,15 @@ def test_art10_8_signing_before_publication_is_refused(db_session, clock, adazi,
                              question="Q?", reasons="R.", person_ref=voters[5])
     decide_initiative(db_session, clock, CAL, people.chair(), item, can=True)
     with pytest.raises(CollectionClosed):
-        sign_online(db_session, clock, None, item, voters[0])
+        sign_online(db_session, clock, None, item, voters[0], tag_key=TAG_KEY)
 
 
 def test_art11_voter_signs_online_once(db_session, clock, initiative, voters):
     """Art. 11(1): one signature per person."""
-    sign_online(db_session, clock, None, initiative, voters[0])
+    sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY)
     assert count_signatures(db_session, initiative) == 1
     with pytest.raises(AlreadySigned) as err:
-        sign_online(db_session, clock, None, initiative, voters[0])
+        sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY)
     assert err.value.existing.method == "online"
     assert count_signatures(db_session, initiative) == 1
 
@@ -101,19 +103,20 @@ def test_art7_ineligible_signer_is_refused(db_session, clock, keys, initiative, 
     add_person(db_session, keys.personal_codes, minor, born=date(2010, 1, 1),
                municipality=adazi)
     with pytest.raises(NotEligibleToSign) as err:
-        sign_online(db_session, clock, None, initiative, keys.personal_codes.lookup_hash(minor))
+        sign_online(db_session, clock, None, initiative, keys.personal_codes.lookup_hash(minor),
+                    tag_key=TAG_KEY)
     assert err.value.eligibility.reasons == ("under_age",)
     with pytest.raises(NotEligibleToSign):
-        sign_online(db_session, clock, None, initiative, "0" * 64)
+        sign_online(db_session, clock, None, initiative, "0" * 64, tag_key=TAG_KEY)
 
 
 def test_art10_8_signing_after_the_deadline_is_refused(db_session, clock, initiative, voters):
     """Art. 10(8): exactly 30 days; a signature at 23:59:59 on the 30th day counts."""
     clock.set(CLOSES - timedelta(seconds=1))
-    sign_online(db_session, clock, None, initiative, voters[0])
+    sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY)
     clock.set(CLOSES)
     with pytest.raises(CollectionClosed):
-        sign_online(db_session, clock, None, initiative, voters[1])
+        sign_online(db_session, clock, None, initiative, voters[1], tag_key=TAG_KEY)
 
 
 def test_art4_1_in_person_signature_needs_a_certifier(db_session, clock, people, initiative,
@@ -121,44 +124,44 @@ def test_art4_1_in_person_signature_needs_a_certifier(db_session, clock, people,
     member = people.member()
     with pytest.raises(InvalidCertifier):
         register_in_person(db_session, clock, member, initiative, voters[0],
-                           certifier_type="neighbour", certifier_name="X",
+                           tag_key=TAG_KEY, certifier_type="neighbour", certifier_name="X",
                            signed_on=date(2026, 3, 5))
     with pytest.raises(InvalidCertifier):
         register_in_person(db_session, clock, member, initiative, voters[0],
-                           certifier_type=CertifierType.NOTARY, certifier_name=" ",
+                           tag_key=TAG_KEY, certifier_type=CertifierType.NOTARY, certifier_name=" ",
                            signed_on=date(2026, 3, 5))
     for kind in CertifierType:
         assert kind in {"notary", "residence_office", "orphans_court", "administration_head"}
     signature = register_in_person(db_session, clock, member, initiative, voters[0],
-                                   certifier_type=CertifierType.ORPHANS_COURT,
+                                   tag_key=TAG_KEY, certifier_type=CertifierType.ORPHANS_COURT,
                                    certifier_name="Ādažu bāriņtiesa", signed_on=date(2026, 3, 5))
     assert signature.method == "in_person" and signature.registered_by_id == member.id
     with pytest.raises(AlreadySigned):
         register_in_person(db_session, clock, member, initiative, voters[0],
-                           certifier_type=CertifierType.NOTARY, certifier_name="N",
+                           tag_key=TAG_KEY, certifier_type=CertifierType.NOTARY, certifier_name="N",
                            signed_on=date(2026, 3, 5))
 
 
 def test_art11_online_after_in_person_is_refused(db_session, clock, people, initiative, voters):
     """Art. 11(1): a person signs in one way only."""
     register_in_person(db_session, clock, people.member(), initiative, voters[0],
-                       certifier_type=CertifierType.NOTARY, certifier_name="Notāre",
+                       tag_key=TAG_KEY, certifier_type=CertifierType.NOTARY, certifier_name="Notāre",
                        signed_on=date(2026, 3, 5))
     with pytest.raises(AlreadySigned):
-        sign_online(db_session, clock, None, initiative, voters[0])
+        sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY)
 
 
 def test_in_person_date_outside_the_collection_is_refused(db_session, clock, people, initiative,
                                                           voters):
     with pytest.raises(CollectionClosed):
         register_in_person(db_session, clock, people.member(), initiative, voters[0],
-                           certifier_type=CertifierType.NOTARY, certifier_name="N",
+                           tag_key=TAG_KEY, certifier_type=CertifierType.NOTARY, certifier_name="N",
                            signed_on=date(2026, 3, 4))
 
 
 def test_art10_8_art26_collection_closes_by_itself(db_session, clock, initiative, voters):
     for ref in voters[:3]:
-        sign_online(db_session, clock, None, initiative, ref)
+        sign_online(db_session, clock, None, initiative, ref, tag_key=TAG_KEY)
     assert close_due_collections(db_session, clock, CAL) == []
     clock.set(AFTER)
     assert close_due_collections(db_session, clock, CAL) == [initiative]
@@ -177,7 +180,7 @@ def test_art26_organiser_deadline_counts_from_the_last_day_even_when_the_job_run
     """Art. 26: 3 working days counted from the day after the 30th day (3 April 2026), not
     from the day the closing job happened to run."""
     for ref in voters[:3]:
-        sign_online(db_session, clock, None, initiative, ref)
+        sign_online(db_session, clock, None, initiative, ref, tag_key=TAG_KEY)
     clock.set(datetime(2026, 4, 7, 9, tzinfo=UTC))
     assert close_due_collections(db_session, clock, CAL) == [initiative]
     assert initiative.collection_last_day == date(2026, 4, 3)
@@ -188,10 +191,10 @@ def test_art13_check_drops_ineligible_and_duplicates_keeps_in_person_and_opens_r
         db_session, clock, keys, people, initiative, voters, adazi):
     member = people.member()
     for ref in voters[:4]:
-        sign_online(db_session, clock, None, initiative, ref)
+        sign_online(db_session, clock, None, initiative, ref, tag_key=TAG_KEY)
     # Systems failed: voter 0 also signed on paper, registered by hand (Art. 4(6)).
     register_in_person(db_session, clock, member, initiative, voters[0],
-                       certifier_type=CertifierType.ADMINISTRATION_HEAD,
+                       tag_key=TAG_KEY, certifier_type=CertifierType.ADMINISTRATION_HEAD,
                        certifier_name="Pagasta pārvaldes vadītājs", signed_on=date(2026, 3, 5))
     # A land owner from elsewhere signs in person.
     owner = code_for(date(1960, 2, 2), 77)
@@ -199,7 +202,7 @@ def test_art13_check_drops_ineligible_and_duplicates_keeps_in_person_and_opens_r
                municipality=municipality(db_session, "0001000"))
     add_land(db_session, keys.personal_codes, owner, municipality=adazi)
     register_in_person(db_session, clock, member, initiative,
-                       keys.personal_codes.lookup_hash(owner),
+                       keys.personal_codes.lookup_hash(owner), tag_key=TAG_KEY,
                        certifier_type=CertifierType.NOTARY, certifier_name="Notāre",
                        signed_on=date(2026, 3, 5))
     # Voter 3 turns out not to be a resident when the commission checks.
@@ -240,7 +243,7 @@ def test_art11_2_art26_fewer_signatures_than_needed_end_the_initiative_when_the_
     """Art. 11(2), 26: short of the threshold, the initiative ends on the day the organiser
     must be told the count (9 April), not before: until then signatures given within the 30
     days may still be registered (Art. 4(6))."""
-    sign_online(db_session, clock, None, initiative, voters[0])
+    sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY)
     clock.set(AFTER)
     assert close_due_collections(db_session, clock, CAL) == []
     assert initiative.case.state == "collecting" and not initiative.is_collecting(clock.now())
@@ -257,13 +260,13 @@ def test_art4_6_art26_a_signature_given_on_the_last_day_and_registered_after_it_
     initiative waits for the organiser's application instead of having ended at midnight
     because the closing job ran before the registration."""
     for ref in voters[:2]:
-        sign_online(db_session, clock, None, initiative, ref)
+        sign_online(db_session, clock, None, initiative, ref, tag_key=TAG_KEY)
     clock.set(AFTER)
     assert close_due_collections(db_session, clock, CAL) == []
     clock.set(datetime(2026, 4, 7, 6, tzinfo=UTC))
     register_in_person(db_session, clock, people.member(), initiative, voters[2],
                        certifier_type=CertifierType.NOTARY, certifier_name="N",
-                       signed_on=date(2026, 4, 3))
+                       signed_on=date(2026, 4, 3), tag_key=TAG_KEY)
     assert close_due_collections(db_session, clock, CAL) == [initiative]
     assert initiative.case.state == "collected" and initiative.signatures_at_close == 3
     assert initiative.organiser_told_by == date(2026, 4, 9)
@@ -273,7 +276,7 @@ def test_art4_6_art26_a_signature_given_on_the_last_day_and_registered_after_it_
 def test_art13_threshold_not_reached_after_the_check_opens_no_referendum(
         db_session, clock, initiative, voters):
     for ref in voters[:3]:
-        sign_online(db_session, clock, None, initiative, ref)
+        sign_online(db_session, clock, None, initiative, ref, tag_key=TAG_KEY)
     db_session.scalars(select(PersonRecord).where(PersonRecord.person_ref == voters[0])
                        ).one().residence_municipality_id = None
     clock.set(AFTER)
@@ -286,7 +289,7 @@ def test_art13_threshold_not_reached_after_the_check_opens_no_referendum(
 
 def _collected(db_session, clock, initiative, voters):
     for ref in voters[:3]:
-        sign_online(db_session, clock, None, initiative, ref)
+        sign_online(db_session, clock, None, initiative, ref, tag_key=TAG_KEY)
     clock.set(AFTER)  # Sunday 5 April: told the count; apply by Thursday 9 April
     close_due_collections(db_session, clock, CAL)
 

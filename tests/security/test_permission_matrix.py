@@ -134,6 +134,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     # --- initiatives ---------------------------------------------------------------------
     ("GET", "initiatives.index"): PUBLIC,
     ("GET", "initiatives.show"): PUBLIC,  # decided "can": public (Art. 10(7))
+    ("GET", "initiatives.board"): PUBLIC,  # the public signature board
+    ("GET", "initiatives.board_json"): PUBLIC,
     ("GET", "initiatives.new"): R({"voter"}),
     ("POST", "initiatives.new"): R({"voter"}),
     ("POST", "initiatives.sign"): R({"voter"}),

@@ -2,7 +2,8 @@
 commission chair decides "can" (Art. 10(4)-(6)), it is published on the 3rd working day
 (Art. 25(2)), both demo voters sign online and a second signature is refused (Art. 11(1)), the
 collection closes after 30 days (Art. 10(8)), the commission's check reaches the threshold and
-opens the referendum case (Art. 13). axe-core finds no serious or critical problem on the
+opens the referendum case (Art. 13); a signer's receipt is found on the public signature
+board on a phone. axe-core finds no serious or critical problem on the
 initiative pages."""
 from __future__ import annotations
 
@@ -136,6 +137,27 @@ def test_resident_initiative_to_referendum(live, clock, people):
     assert janis.get_by_test_id("own-signature").is_visible()
     progress = janis.get_by_test_id("signature-count")
     assert progress.get_attribute("value") == progress.get_attribute("max") == "2"
+
+    # Jānis's receipt: waiting for publication, then on the public board after the batch;
+    # looked up on a phone by someone not signed in (the board is public).
+    receipt = janis.get_by_test_id("own-receipt").locator("code").inner_text()
+    board = people.page(phone=True)
+    board.goto(f"{initiative_url}/board")
+    board.get_by_label("Kvīts (64 zīmes)").fill(receipt)
+    board.get_by_role("button", name="Meklēt").click()
+    assert board.get_by_text("Šī kvīts gaida publicēšanu").is_visible()
+    with live.app.app_context():
+        from portal.database import in_transaction
+        from portal.initiatives import services
+
+        assert in_transaction(lambda session: services.publish_signature_boards(
+            session, clock)) == 2
+    board.reload()
+    assert board.get_by_test_id("receipt-status").inner_text().startswith(
+        "Šī kvīts ir tāfelē un ieskaitīta")
+    assert board.get_by_test_id("board-count").inner_text() == "2 no 2 vajadzīgajiem parakstiem"
+    assert board.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert check_a11y(board) == []
 
     # The 30 days end: the collection closes by itself; the commission checks.
     clock.set(ends + timedelta(minutes=1))
