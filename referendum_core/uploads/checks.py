@@ -173,11 +173,14 @@ def _office_type(data: bytes) -> str | None:
     return None
 
 
-def _verify_entries(data: bytes, entries: Iterable[ZipEntry], budget: int, depth: int) -> None:
+def _verify_entries(data: bytes, entries: Iterable[ZipEntry], budget: int, depth: int) -> int:
     """Every entry gives exactly what it declares (inflated in pieces, keeping nothing), so the
     declared sizes the directory checks counted are true for whoever opens the document next.
     An archive inside (a chart's embedded spreadsheet) is checked like the document, within
-    what is left of the budget; an archive nested inside that is refused."""
+    what is left of the budget, and what it declares is taken from the budget before the next
+    one is opened: siblings share one budget, or many small embedded archives would each
+    inflate the whole of it. An archive nested inside that is refused. Returns what is left.
+    """
     for entry in entries:
         if verify_entry(data, entry, len(_ARCHIVE_MAGIC)) != _ARCHIVE_MAGIC:
             continue
@@ -186,8 +189,9 @@ def _verify_entries(data: bytes, entries: Iterable[ZipEntry], budget: int, depth
         inner = read_entry(data, entry, MAX_NESTED_BYTES)
         inner_entries = read_directory(inner, dataclasses.replace(
             OFFICE_LIMITS, max_unpacked=max(budget, 0)))
-        _verify_entries(inner, inner_entries, budget - sum(e.size for e in inner_entries),
-                        depth + 1)
+        budget -= sum(e.size for e in inner_entries)
+        budget = _verify_entries(inner, inner_entries, budget, depth + 1)
+    return budget
 
 
 # --- structure by type ---------------------------------------------------------------------

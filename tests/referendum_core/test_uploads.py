@@ -113,6 +113,14 @@ def test_an_archive_nested_two_deep_is_refused_one_deep_is_accepted():
     assert _reason(zip_bombs.nested(2), "a.docx") == "zip_bomb"
 
 
+def test_embedded_archives_share_one_budget():
+    """Three embedded spreadsheets of 40 MiB each fit the 100 MiB budget one by one, not
+    together: the document is refused before the third is inflated."""
+    assert check_upload(zip_bombs.sibling_nested(2, 40 * MiB), "a.docx",
+                        allowed=DOCUMENT_TYPES, max_bytes=MiB).content_type == DOCX
+    assert _reason(zip_bombs.sibling_nested(3, 40 * MiB), "a.docx") == "zip_bomb"
+
+
 @pytest.mark.parametrize(("make", "name", "mime"), [
     (zip_bombs.real_docx, "a.docx", DOCX),
     (lambda: zip_bombs.real_docx(streamed=True), "a.docx", DOCX),  # with data descriptors
