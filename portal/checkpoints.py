@@ -125,28 +125,32 @@ def copy_out(checkpoint: Checkpoint, app: Flask | None = None) -> None:
 
 
 def file_checkpoints(app: Flask | None = None) -> list[Any]:
-    """The raw checkpoints of the append-only file (``[]`` when it does not exist yet).
-
-    Raises:
-        InvalidCheckpoint: the file is not JSON lines.
-    """
+    """The raw checkpoints of the append-only file, one per line (``[]`` when it does not exist
+    yet). A line that is not JSON (cut short by a crash while appending, or bytes added to the
+    file) is kept as its text, which the checker counts as a checkpoint that does not verify:
+    one bad line must neither hide the file's other checkpoints nor pass unnoticed."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     path = Path(app.config["CHECKPOINT_LOG_FILE"])
     try:
-        return read_checkpoints(path.read_text(encoding="ascii", errors="replace"))
+        text = path.read_text(encoding="ascii", errors="replace")
     except FileNotFoundError:
         return []
+    raw: list[Any] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            raw += read_checkpoints(line)
+        except InvalidCheckpoint:
+            raw.append(line)
+    return raw
 
 
 def known_checkpoints(session: Session, log_name: str) -> list[Any]:
     """Every checkpoint of ``log_name`` the portal can see: the database's and the
     append-only file's (unparsed: the checker parses and counts bad ones)."""
     raw: list[Any] = [cp.to_json() for cp in checkpoints_of(session, log_name)]
-    try:
-        raw += file_checkpoints()
-    except InvalidCheckpoint:
-        log.warning("the checkpoint file %s is not JSON lines",
-                    current_app.config["CHECKPOINT_LOG_FILE"])
+    raw += file_checkpoints()
     seen: set[str] = set()
     unique = []
     for item in raw:

@@ -109,10 +109,13 @@ def audit() -> None:
                    "/audit/checkpoints): the log must pass through each (repeatable).")
 def audit_verify(head: str | None, checkpoint_files: tuple[str, ...]) -> None:
     """Check the whole audit chain; exit 1 at the first edited or deleted entry, at a
-    checkpoint the log no longer passes through, or on a bad or contradicting checkpoint."""
-    from portal.checkpoints import audit_public_key
+    checkpoint the log no longer passes through, or on a bad or contradicting checkpoint.
+    The checkpoints the portal itself holds (the database's and the configured append-only
+    file's) are always checked, as on the audit page; ``--checkpoints`` adds copies kept
+    elsewhere."""
+    from portal.checkpoints import audit_public_key, known_checkpoints
     from referendum_core.checkpoints import verify_audit_log
-    from referendum_core.crypto.checkpoint import InvalidCheckpoint, read_checkpoints
+    from referendum_core.crypto.checkpoint import AUDIT_LOG, InvalidCheckpoint, read_checkpoints
 
     raw: list[object] = []
     if head:
@@ -132,6 +135,7 @@ def audit_verify(head: str | None, checkpoint_files: tuple[str, ...]) -> None:
     app = _app()
     with app.app_context():
         session = app.extensions["portal_db"].new_session()
+        raw += known_checkpoints(session, AUDIT_LOG)
         report = verify_audit_log(session, raw, audit_public_key(app), expected_head=expected)
     for position, reason in report.rejected:
         click.echo(f"BAD CHECKPOINT #{position + 1}: {reason}", err=True)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from flask import current_app, has_app_context, request, session
 from flask_babel import gettext
 
 from portal.database import on_commit
@@ -103,3 +104,109 @@ def as_id(value: Any) -> int | None:
     if not isinstance(value, int) or not 0 < value <= MAX_ID:
         return None
     return value
+
+
+# --- sockets of a session ------------------------------------------------------------------
+# A socket stays in the rooms it joined for as long as it is open; the session it was opened
+# with being signed out changes nothing for it. So each signed-in socket is recorded under its
+# session and its person, and signing out (one session, or every one of the person's) closes
+# those sockets. The record is in Redis when the portal has one (the socket may be held by
+# another process, which the Socket.IO message queue reaches), else in this process.
+
+_SOCKETS_PREFIX = "portal:sockets:"
+
+
+def _session_key(sid_hash: str) -> str:
+    return f"{_SOCKETS_PREFIX}session:{sid_hash}"
+
+
+def _user_key(user_id: int) -> str:
+    return f"{_SOCKETS_PREFIX}user:{user_id}"
+
+
+class _LocalSockets:
+    def __init__(self) -> None:
+        self._sets: dict[str, set[str]] = {}
+
+    def add(self, keys: tuple[str, ...], member: str, _ttl: int) -> None:
+        for key in keys:
+            self._sets.setdefault(key, set()).add(member)
+
+    def pop(self, key: str) -> set[str]:
+        return self._sets.pop(key, set())
+
+
+class _RedisSockets:
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+    def add(self, keys: tuple[str, ...], member: str, ttl: int) -> None:
+        pipe = self._client.pipeline()
+        for key in keys:
+            pipe.sadd(key, member)
+            pipe.expire(key, ttl)
+        pipe.execute()
+
+    def pop(self, key: str) -> set[str]:
+        pipe = self._client.pipeline()
+        pipe.smembers(key)
+        pipe.delete(key)
+        members, _ = pipe.execute()
+        return {m.decode() for m in members}
+
+
+def _sockets() -> _LocalSockets | _RedisSockets:
+    store = current_app.extensions.get("session_sockets")
+    if store is None:
+        url = current_app.config.get("REDIS_URL")
+        store = _RedisSockets(url) if url else _LocalSockets()
+        current_app.extensions["session_sockets"] = store
+    return store
+
+
+def remember_socket(namespace: str) -> bool:
+    """Record the connecting socket under its signed-in session and person (called by each
+    namespace's connect handler; an anonymous socket needs no record). ``False``: it could not
+    be recorded, and the socket is refused rather than left to outlive its session."""
+    from flask_login import current_user
+
+    from portal.security import session_id_hash
+
+    sid_hash = session_id_hash(session)
+    if not getattr(current_user, "is_authenticated", False) or sid_hash is None:
+        return True
+    ttl = int(current_app.permanent_session_lifetime.total_seconds())
+    try:
+        _sockets().add((_session_key(sid_hash), _user_key(current_user.id)),
+                       f"{namespace}\n{request.sid}", ttl)  # type: ignore[attr-defined]
+    except Exception:  # the registry's storage (Redis) failed
+        log.warning("socket registry unavailable: socket refused")
+        return False
+    return True
+
+
+def close_sockets_after_commit(*, sid_hash: str | None = None, user_id: int | None = None
+                               ) -> None:
+    """Once the transaction commits, close the sockets of one session (``sid_hash``) or of
+    every session of a person (``user_id``)."""
+    keys = ([_session_key(sid_hash)] if sid_hash else []) + (
+        [_user_key(user_id)] if user_id is not None else [])
+    if keys and has_app_context():
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        on_commit(lambda: _close(app, keys))
+
+
+def _close(app: Any, keys: list[str]) -> None:
+    if getattr(socketio, "server", None) is None:
+        return
+    with app.app_context():
+        try:
+            members = set().union(*(_sockets().pop(key) for key in keys))
+        except Exception:
+            log.warning("socket registry unavailable: sockets of a signed-out session stay open")
+            return
+    for member in members:
+        namespace, sid = member.split("\n", 1)
+        socketio.server.disconnect(sid, namespace=namespace)

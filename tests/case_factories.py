@@ -11,10 +11,10 @@ from referendum_core.cases import services
 from referendum_core.cases.workflows import Party
 from referendum_core.organisation import Municipality, PollingStation, add_polling_station
 
-# A 1x1 PNG and a tiny JPEG header: real magic numbers, so type sniffing accepts them.
+# A 1x1 PNG and a tiny JPEG (header and a 1x1 frame header): real magic numbers, so type sniffing accepts them.
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
-JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
+JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffc0000b080001000101011100ffd9")
 NOT_AN_IMAGE = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n"
 
 COMMISSION = frozenset({Party.COMMISSION})

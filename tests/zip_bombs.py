@@ -212,6 +212,22 @@ def nested_bomb() -> bytes:
                   stored("word/embeddings/sheet.xlsx", inner)])
 
 
+def sibling_nested(count: int, each: int) -> bytes:
+    """A .docx embedding ``count`` small spreadsheets, each honest on its own: a sheet of
+    ``each`` zero bytes (ratio 100, padded after the deflate stream), the spreadsheet itself
+    deflated and padded to ratio 100. Each fits what the document's own sizes leave, together
+    they inflate ``count * each``: a 650 kB file of 300 such sheets of 20 MiB inflates 6 GiB."""
+    payload, crc = deflate_bomb(each)
+    sheet = Entry("xl/worksheets/sheet1.xml", payload.ljust(-(-each // 100), b"\0"), DEFLATED,
+                  size=each, crc=crc)
+    inner = build([deflated("[Content_Types].xml", CONTENT_TYPES), sheet])
+    packed = deflated("embedded", inner).payload
+    packed = packed.ljust(-(-len(inner) // 100), b"\0")
+    return build([deflated("[Content_Types].xml", CONTENT_TYPES), *docx_parts(),
+                  *(Entry(f"word/embeddings/sheet{i}.xlsx", packed, DEFLATED, size=len(inner),
+                          crc=zlib.crc32(inner)) for i in range(count))])
+
+
 # --- real documents (written by zipfile, with data descriptors when streamed) ---------------
 
 def _write(files: dict[str, bytes], streamed: bool = False) -> bytes:

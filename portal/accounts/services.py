@@ -36,6 +36,7 @@ from portal.accounts.models import (
     Role,
     User,
 )
+from portal.realtime import close_sockets_after_commit
 from referendum_core import audit, sealing
 from referendum_core.audit import AuditContext
 from referendum_core.clock import Clock, wall_time
@@ -212,19 +213,26 @@ def complete_login(session: Session, clock: Clock, user: User, method: str,
     return missed
 
 
+def _end_all_sessions(user: User) -> None:
+    """Every session of ``user`` ends (cookies carry the epoch), and with them their sockets."""
+    user.session_epoch += 1
+    close_sockets_after_commit(user_id=user.id)
+
+
 def end_session(session: Session, clock: Clock, user: User, sid_hash: str | None,
                 context: AuditContext | None = None) -> None:
     """Sign ``user`` out of one session: it is recorded as ended, so a copy of its cookie no
     longer signs anyone in (other sessions of the person go on)."""
     if sid_hash is not None:
         session.merge(EndedSession(sid_hash=sid_hash, ended_at=clock.now()))
+        close_sockets_after_commit(sid_hash=sid_hash)
     audit.record(session, clock, user, "logout", obj=user, context=context)
 
 
 def sign_out_everywhere(session: Session, clock: Clock, user: User,
                         context: AuditContext | None = None) -> None:
     """Invalidate every session of ``user`` (cookies carry the epoch)."""
-    user.session_epoch += 1
+    _end_all_sessions(user)
     audit.record(session, clock, user, "logout.everywhere", obj=user, context=context)
 
 
@@ -245,7 +253,7 @@ def change_own_password(session: Session, clock: Clock, user: User, current: str
 def set_password(session: Session, clock: Clock, actor: User, user: User, password: str,
                  context: AuditContext | None = None) -> None:
     user.password_hash = hash_password(password)
-    user.session_epoch += 1
+    _end_all_sessions(user)
     audit.record(session, clock, actor, "password.changed", obj=user, context=context)
 
 
@@ -464,7 +472,7 @@ def accept_invitation(session: Session, clock: Clock, keys: Keys, token: str, pa
     user.totp_secret_enc = keys.seal(TOTP_PURPOSE, totp_secret.encode())
     user.totp_enabled_at = now
     user.totp_last_step = step
-    user.session_epoch += 1  # whatever signed in before (a reset account) is signed out
+    _end_all_sessions(user)  # whatever signed in before (a reset account) is signed out
     codes = _new_recovery_codes(session, keys, user)
     audit.record(session, clock, user, "invitation.accepted", obj=user, context=context)
     return user, codes
@@ -519,7 +527,7 @@ def revoke_membership(session: Session, clock: Clock, actor: User, membership: M
                  role=str(membership.role), commission_id=membership.commission_id,
                  municipality_id=membership.scope_municipality_id, case_id=membership.case_id)
     user.memberships.remove(membership)
-    user.session_epoch += 1
+    _end_all_sessions(user)
     session.flush()
 
 

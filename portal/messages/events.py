@@ -19,7 +19,13 @@ from messaging.exceptions import MessagingError
 from portal import metrics
 from portal.database import on_commit, transactional
 from portal.extensions import socketio
-from portal.realtime import emit_after_commit, socket_payload, thread_room, user_room
+from portal.realtime import (
+    emit_after_commit,
+    remember_socket,
+    socket_payload,
+    thread_room,
+    user_room,
+)
 from portal.web import clock, db
 from referendum_core.audit import AuditContext
 
@@ -32,6 +38,8 @@ def _context() -> AuditContext:
 def on_connect(_auth: Any = None) -> bool:
     """Accept signed-in users only; each joins their own room (unread counters)."""
     if not getattr(current_user, "is_authenticated", False) or not current_user.is_active:
+        return False
+    if not remember_socket("/"):
         return False
     join_room(user_room(current_user.id))
     metrics.socket_connected()

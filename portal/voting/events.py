@@ -16,7 +16,7 @@ from flask_socketio import SocketIO, join_room
 
 from portal.database import transactional
 from portal.permissions import Permission, has_permission
-from portal.realtime import socket_payload
+from portal.realtime import remember_socket, socket_payload
 from portal.voting.access import scope_of
 from portal.voting.live import NAMESPACE, public_room, turnout_room
 from portal.web import db
@@ -25,8 +25,9 @@ from referendum_core.voting.models import Referendum
 
 @transactional
 def on_connect(_auth: Any = None) -> bool:
-    """Anyone may connect: the pages this namespace serves are public."""
-    return True
+    """Anyone may connect: the pages this namespace serves are public. A signed-in socket is
+    recorded so that signing out closes it (it may have joined a turnout room)."""
+    return remember_socket(NAMESPACE)
 
 
 @socket_payload("referendum_id")

@@ -265,9 +265,11 @@ def read_checkpoints(text: str) -> list[Any]:
     stripped = text.strip()
     if not stripped:
         return []
+    # A file nested thousands deep makes the parser recurse until ``RecursionError``, which is
+    # no ``ValueError``: it is as much "not JSON" as any other broken file.
     try:
         whole = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):
         whole = None
     if isinstance(whole, list):
         return whole
@@ -281,6 +283,6 @@ def read_checkpoints(text: str) -> list[Any]:
             continue
         try:
             items.append(json.loads(line))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidCheckpoint("not JSON", f"line {n}") from None
     return items

@@ -173,11 +173,14 @@ def _office_type(data: bytes) -> str | None:
     return None
 
 
-def _verify_entries(data: bytes, entries: Iterable[ZipEntry], budget: int, depth: int) -> None:
+def _verify_entries(data: bytes, entries: Iterable[ZipEntry], budget: int, depth: int) -> int:
     """Every entry gives exactly what it declares (inflated in pieces, keeping nothing), so the
     declared sizes the directory checks counted are true for whoever opens the document next.
     An archive inside (a chart's embedded spreadsheet) is checked like the document, within
-    what is left of the budget; an archive nested inside that is refused."""
+    what is left of the budget, and what it declares is taken from the budget before the next
+    one is opened: siblings share one budget, or many small embedded archives would each
+    inflate the whole of it. An archive nested inside that is refused. Returns what is left.
+    """
     for entry in entries:
         if verify_entry(data, entry, len(_ARCHIVE_MAGIC)) != _ARCHIVE_MAGIC:
             continue
@@ -186,8 +189,9 @@ def _verify_entries(data: bytes, entries: Iterable[ZipEntry], budget: int, depth
         inner = read_entry(data, entry, MAX_NESTED_BYTES)
         inner_entries = read_directory(inner, dataclasses.replace(
             OFFICE_LIMITS, max_unpacked=max(budget, 0)))
-        _verify_entries(inner, inner_entries, budget - sum(e.size for e in inner_entries),
-                        depth + 1)
+        budget -= sum(e.size for e in inner_entries)
+        budget = _verify_entries(inner, inner_entries, budget, depth + 1)
+    return budget
 
 
 # --- structure by type ---------------------------------------------------------------------
@@ -222,8 +226,9 @@ def _check_jpeg(data: bytes) -> None:
     if b"\xff\xd9" not in data[-64:]:
         raise UploadRejected("damaged", "JPEG is truncated")
     size = _jpeg_size(data)
-    if size is not None:
-        _check_pixels(*size)
+    if size is None:
+        raise UploadRejected("damaged", "JPEG without frame header")
+    _check_pixels(*size)
 
 
 def _check_webp(data: bytes) -> None:
@@ -247,13 +252,23 @@ def _check_webp(data: bytes) -> None:
 
 
 def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """The (width, height) of the first frame header, found the way decoders find it:
+    libjpeg skips any bytes other than 0xFF between segments, so a stray byte must not end
+    the search here while a browser goes on to a frame header that nothing checked. ``None``
+    when the scan (or the end) comes before any frame header."""
     pos = 2
     while pos + 9 < len(data):
         if data[pos] != 0xFF:
-            return None
+            pos += 1
+            continue
         marker = data[pos + 1]
         if marker == 0xFF:  # fill byte
             pos += 1
+            continue
+        if marker in (0xDA, 0xD9):  # start of scan or end of image: no frame header before
+            return None
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+            pos += 2
             continue
         length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
         if marker in _JPEG_SOF:
@@ -263,12 +278,52 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+def _check_heif(data: bytes) -> None:
+    """HEIC/HEIF (ISO/IEC 23008-12): every image's size is an ``ispe`` property in
+    ``meta``/``iprp``/``ipco``; a file without one says nothing a decoder can be held to."""
+    sizes = [(int.from_bytes(body[4:8], "big"), int.from_bytes(body[8:12], "big"))
+             for body in _boxes(data, (b"meta", b"iprp", b"ipco", b"ispe"))]
+    if not sizes:
+        raise UploadRejected("damaged", "HEIF without image size")
+    for width, height in sizes:
+        _check_pixels(width, height)
+
+
+_FULL_BOXES = frozenset({b"meta"})  # boxes whose children follow a version and flags
+
+
+def _boxes(data: bytes, path: tuple[bytes, ...]) -> list[bytes]:
+    """The bodies of the ISO BMFF boxes at ``path`` (each step a box type, from the top)."""
+    found: list[bytes] = []
+    pos, end = 0, len(data)
+    while pos + 8 <= end:
+        size, kind = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8]
+        header = 8
+        if size == 1:
+            if pos + 16 > end:
+                raise UploadRejected("damaged", "HEIF box is truncated")
+            size, header = int.from_bytes(data[pos + 8:pos + 16], "big"), 16
+        elif size == 0:
+            size = end - pos
+        if size < header or pos + size > end:
+            raise UploadRejected("damaged", "HEIF box is truncated")
+        if kind == path[0]:
+            body = data[pos + header:pos + size]
+            if len(path) == 1:
+                found.append(body)
+            else:
+                found += _boxes(body[4:] if kind in _FULL_BOXES else body, path[1:])
+        pos += size
+    return found
+
+
 def _check_text(data: bytes) -> None:
     if not _is_text(data):
         raise UploadRejected("damaged", "not UTF-8 text")
 
 
 _STRUCTURE_CHECKS: dict[str, Callable[[bytes], None]] = {
-    PDF: _check_pdf, PNG: _check_png, JPEG: _check_jpeg, WEBP: _check_webp, TEXT: _check_text,
+    PDF: _check_pdf, PNG: _check_png, JPEG: _check_jpeg, WEBP: _check_webp, HEIC: _check_heif,
+    HEIF: _check_heif, TEXT: _check_text,
 }
 

@@ -84,6 +84,30 @@ def test_audit_page_catches_truncation_and_rechaining(app, client, people, login
     assert "Nekas nav mainīts" not in html and f"pie ieraksta {keep + 1}" in html
 
 
+def test_a_torn_line_in_the_checkpoint_file_does_not_hide_the_others(app, client, people,
+                                                                    login_as, db_session, clock):
+    """A line cut short (a crash while appending, or bytes added to the file) is reported as a
+    checkpoint that does not verify; the file's other checkpoints still catch a truncation
+    whose database copies were deleted too."""
+    admin = people.cvk_admin()
+    for i in range(4):
+        audit.record(db_session, clock, admin, "test.event", n=i)
+    db_session.commit()
+    checkpoint = _sign(app)
+    with open(app.config["CHECKPOINT_LOG_FILE"], "a", encoding="ascii") as fp:
+        fp.write('{"log": "audit", "seq": 9\n')
+    keep = checkpoint["seq"] - 2
+    db_session.execute(delete(AuditEntry).where(AuditEntry.seq > keep))
+    db_session.execute(delete(SignedCheckpoint))
+    head = db_session.get(AuditHead, 1)
+    head.last_seq, head.last_hash = keep, db_session.get(AuditEntry, keep).entry_hash
+    db_session.commit()
+    login_as(admin)
+    html = client.post("/audit/verify").get_data(as_text=True)
+    assert "Nekas nav mainīts" not in html and f"pie ieraksta {keep + 1}" in html
+    assert 'data-testid="rejected-checkpoints"' in html
+
+
 def test_audit_page_catches_rechaining(app, client, people, login_as, db_session, clock):
     admin = people.cvk_admin()
     for i in range(4):

@@ -77,8 +77,38 @@ def test_audit_verify_with_checkpoints_catches_truncation(env):
     db.execute("update audit_head set last_seq = ?, last_hash = (select entry_hash from "
                "audit_log where seq = ?)", (keep, keep))
     db.commit()
-    assert run("audit", "verify").exit_code == 0  # the attack, without checkpoints
     caught = run("audit", "verify", "--checkpoints", str(env / "checkpoints.jsonl"))
     assert caught.exit_code == 1 and "missing" in caught.output
     (env / "bad.jsonl").write_text("{not json\n")
     assert run("audit", "verify", "--checkpoints", str(env / "bad.jsonl")).exit_code == 1
+
+
+def test_plain_audit_verify_checks_the_portals_own_checkpoints(env):
+    """Without ``--checkpoints`` the command still checks the checkpoints the portal holds,
+    as the audit page does: a log cut short, with its head and the database's copies of the
+    checkpoints removed, is caught by the append-only file's copy."""
+    import json
+
+    from portal.app import create_app
+    from referendum_core import audit
+    from referendum_core.clock import SystemClock
+
+    assert run("migrate").exit_code == 0
+    app = create_app()
+    with app.app_context():
+        session = app.extensions["portal_db"].new_session()
+        for n in range(4):
+            audit.record(session, SystemClock(), None, "test.event", n=n)
+        session.commit()
+        session.close()
+    checkpoint = json.loads(run("audit", "checkpoint").output.strip().splitlines()[-1])
+    assert run("audit", "verify").exit_code == 0
+    db = sqlite3.connect(env / "cli.sqlite3")
+    keep = checkpoint["seq"] - 2
+    db.execute("delete from audit_log where seq > ?", (keep,))
+    db.execute("delete from signed_checkpoints")
+    db.execute("update audit_head set last_seq = ?, last_hash = (select entry_hash from "
+               "audit_log where seq = ?)", (keep, keep))
+    db.commit()
+    caught = run("audit", "verify")
+    assert caught.exit_code == 1 and "missing" in caught.output

@@ -4,6 +4,7 @@ a fresh process (``ru_maxrss`` counts what the C decompressors allocate, too).""
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 import sys
 import textwrap
@@ -113,6 +114,14 @@ def test_an_archive_nested_two_deep_is_refused_one_deep_is_accepted():
     assert _reason(zip_bombs.nested(2), "a.docx") == "zip_bomb"
 
 
+def test_embedded_archives_share_one_budget():
+    """Three embedded spreadsheets of 40 MiB each fit the 100 MiB budget one by one, not
+    together: the document is refused before the third is inflated."""
+    assert check_upload(zip_bombs.sibling_nested(2, 40 * MiB), "a.docx",
+                        allowed=DOCUMENT_TYPES, max_bytes=MiB).content_type == DOCX
+    assert _reason(zip_bombs.sibling_nested(3, 40 * MiB), "a.docx") == "zip_bomb"
+
+
 @pytest.mark.parametrize(("make", "name", "mime"), [
     (zip_bombs.real_docx, "a.docx", DOCX),
     (lambda: zip_bombs.real_docx(streamed=True), "a.docx", DOCX),  # with data descriptors
@@ -158,3 +167,39 @@ def test_a_corrupt_entry_is_damaged_not_an_error():
     entry.payload = b"\xff" * len(entry.payload)
     data = zip_bombs.build([entry, *zip_bombs.docx_parts()])
     assert _reason(data, "a.docx") == "damaged"
+
+
+def _box(kind: bytes, body: bytes) -> bytes:
+    return (8 + len(body)).to_bytes(4, "big") + kind + body
+
+
+def _heic(width: int | None, height: int = 0) -> bytes:
+    ispe = (_box(b"ispe", b"\0" * 4 + width.to_bytes(4, "big") + height.to_bytes(4, "big"))
+            if width is not None else b"")
+    meta = _box(b"meta", b"\0" * 4 + _box(b"iprp", _box(b"ipco", ispe)))
+    return _box(b"ftyp", b"heic\0\0\0\0mif1heic") + meta + _box(b"mdat", b"\0" * 64)
+
+
+def _jpeg(width: int, height: int, before_frame: bytes = b"") -> bytes:
+    app0 = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+    return app0 + before_frame + sof + b"\xff\xd9"
+
+
+@pytest.mark.parametrize(("label", "name", "data", "reason"), [
+    # libjpeg (browsers) skips stray bytes between segments and goes on to the frame header
+    ("huge jpeg behind a stray byte", "a.jpg", _jpeg(60000, 60000, b"\x00"), "damaged"),
+    ("jpeg without a frame header", "a.jpg", _jpeg(8, 8)[:20] + b"\xff\xd9", "damaged"),
+    ("huge heic", "a.heic", _heic(60000, 60000), "damaged"),
+    ("heic without a size", "a.heic", _heic(None), "damaged"),
+], ids=lambda value: value if isinstance(value, str) and " " in value else "")
+def test_image_dimensions_are_checked_however_the_file_is_laid_out(label, name, data, reason):
+    assert _reason(data, name, IMAGE_TYPES) == reason, label
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("a.jpg", _jpeg(800, 600, b"\x00")),
+    ("a.heic", _heic(4032, 3024)),
+], ids=["jpeg with a stray byte", "heic"])
+def test_images_of_ordinary_size_pass(name, data):
+    assert check_upload(data, name, allowed=IMAGE_TYPES, max_bytes=MiB).size == len(data)

@@ -195,3 +195,33 @@ def test_a_session_without_an_id_signs_nobody_in(app, people, login_as):
     with client.session_transaction() as sess:
         del sess["sid"]
     assert client.get("/account").status_code == 302
+
+
+@pytest.mark.parametrize("ending", ["/logout", "/logout/everywhere"])
+def test_signing_out_closes_the_sessions_open_sockets(app, people, login_as, ending):
+    """A socket opened with the session (by its owner, or by whoever copied the cookie) stays
+    in the rooms it joined, receiving their events, unless signing out closes it."""
+    from portal.extensions import socketio
+    from portal.realtime import emit_now, user_room
+
+    user = people.member()
+    client = login_as(user)
+    socket = socketio.test_client(app, flask_test_client=client)
+    assert socket.is_connected()
+    socket.get_received()
+    client.post(ending)
+    assert not socket.is_connected()  # a closed socket is in no room: it receives nothing
+    emit_now("unread", {"count": 1}, user_room(user.id))
+
+
+def test_signing_out_leaves_the_persons_other_sockets_open(app, people, db_session, clock):
+    from portal.extensions import socketio
+
+    user = people.observer()
+    db_session.commit()
+    phone, laptop = app.test_client(), app.test_client()
+    for device in (phone, laptop):
+        _sign_in_with_code(device, user, clock)
+    sockets = [socketio.test_client(app, flask_test_client=d) for d in (phone, laptop)]
+    phone.post("/logout")
+    assert [s.is_connected() for s in sockets] == [False, True]

@@ -22,6 +22,7 @@ from referendum_core.crypto.checkpoint import (
     contradictions,
     load_master_key,
     parse_checkpoint,
+    read_checkpoints,
     signed_message,
     verify_checkpoint,
 )
@@ -269,3 +270,11 @@ def test_cli_refuses_bad_usage(tmp_path: Path) -> None:
     path.write_text("{}")
     assert verify_main([str(path), "--expect-head", "12:xyz"]) == 2
     assert verify_main([str(path), "--checkpoints", str(tmp_path / "missing.json")]) == 2
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000,
+                                  '{"log": "x"}\n' + "[" * 100_000 + "]" * 100_000])
+def test_a_checkpoints_file_nested_too_deep_is_not_json_not_a_crash(text):
+    """Observers run the verifier on files from anywhere: a deep one is refused, located."""
+    with pytest.raises(InvalidCheckpoint):
+        read_checkpoints(text)
