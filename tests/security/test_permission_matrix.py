@@ -55,6 +55,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "main.index"): PUBLIC,
     ("GET", "main.healthz"): PUBLIC,
     ("POST", "main.set_language"): PUBLIC,
+    # The demo clock exists only when DEMO_CLOCK is set (never in production); elsewhere 404.
+    ("POST", "main.demo_clock_jump"): NOBODY,
     ("GET", "ops.readyz"): PUBLIC,
     ("GET", "ops.metrics"): NOBODY,  # only from the operator's networks (METRICS_ALLOW)
     ("GET", "ops.readyz_details"): NOBODY,  # as /metrics
@@ -185,6 +187,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "voting_admin.new"): R({"chair", "admin"}),
     ("GET", "voting_admin.manage"): R({"chair", "admin"}),
     ("POST", "voting_admin.trustees"): R({"chair", "admin"}),
+    ("POST", "voting_admin.threshold"): R({"chair", "admin"}),
+    # No key generation was started in this scenario: nobody has a transcript to fetch.
+    ("GET", "voting_admin.key_generation_transcript"): NOBODY,
     ("POST", "voting_admin.stage_action"): R({"chair", "admin"}),
     ("GET", "voting_admin.station"): ADA_COMMISSION,
     ("POST", "voting_admin.station"): ADA_COMMISSION,
