@@ -181,10 +181,12 @@ def verify_chain(session: Session, batch: int = 5000, expected_head: tuple[int, 
     e.g. from signed checkpoints), any rewrite of the history before them and any truncation
     below them. A checkpoint at seq 0 (the empty log) must carry the genesis hash.
     """
-    wanted: dict[int, str] = dict(expected_heads or {})
+    # Every head given must hold: a hand-copied head and a signed checkpoint at the same seq
+    # are both checked, so one cannot hide the other.
+    wanted: dict[int, set[str]] = {seq: {digest} for seq, digest in (expected_heads or {}).items()}
     if expected_head is not None:
-        wanted.setdefault(expected_head[0], expected_head[1])
-    if 0 in wanted and wanted[0] != GENESIS:
+        wanted.setdefault(expected_head[0], set()).add(expected_head[1])
+    if wanted.get(0, {GENESIS}) != {GENESIS}:
         return 0, ChainProblem(0, "differs from the head copied out earlier")
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     last_seen = 0
@@ -201,7 +203,7 @@ def verify_chain(session: Session, batch: int = 5000, expected_head: tuple[int, 
                 return checked, ChainProblem(entry.seq, "link to previous entry broken")
             if compute_hash(entry) != entry.entry_hash:
                 return checked, ChainProblem(entry.seq, "content changed after it was written")
-            if entry.seq in wanted and entry.entry_hash != wanted[entry.seq]:
+            if entry.seq in wanted and wanted[entry.seq] != {entry.entry_hash}:
                 return checked, ChainProblem(entry.seq, "differs from the head copied out earlier")
             expected_prev, expected_seq = entry.entry_hash, entry.seq + 1
             checked += 1

@@ -159,3 +159,15 @@ def test_concurrent_writers_extend_one_chain(engine, clock):
         checked, problem = verify_chain(session)
         assert problem is None and checked == writers * each
         assert audit.current_head(session)[0] == writers * each
+
+
+def test_a_hand_copied_head_is_checked_beside_a_checkpoint_at_the_same_seq(db_session, clock):
+    """A signed checkpoint at the head's seq must not stand in for a different head that
+    someone copied out by hand: both are checked."""
+    _write(db_session, clock, 2)
+    seq, digest = audit.current_head(db_session)
+    assert verify_chain(db_session, expected_head=(seq, digest),
+                        expected_heads={seq: digest})[1] is None
+    problem = verify_chain(db_session, expected_head=(seq, "0" * 64),
+                           expected_heads={seq: digest})[1]
+    assert problem is not None and problem.seq == seq
