@@ -60,6 +60,7 @@ from referendum_core.voting import (
     setup_referendum,
 )
 from referendum_core.voting.models import Referendum, Stage
+from referendum_core.voting.preparation import CouncilDecision
 from referendum_core.voting.results import stations_of
 from referendum_core.voting.stations import voters_at_station
 
@@ -152,13 +153,13 @@ class _Story:
 
     def current_referendum(self, day: date) -> None:
         """This week's: set up three weeks ahead, voting opened, online voting open now."""
-        setup = min(riga(day - timedelta(days=19), 10), self.now - timedelta(days=16))
+        setup = min(self._setup_moment(day), self.now - timedelta(days=16))
         self.at(setup, lambda: self._new_referendum(day, QUESTION_NOW), "referendum")
 
     def counted_referendum(self, day: date) -> None:
         """Last week's: two online ballots, polls closed, both protocols confirmed; waiting for
         the trustee's partial decryption (Art. 20(1), 20(6))."""
-        self.at(riga(day - timedelta(days=19), 10),
+        self.at(self._setup_moment(day),
                 lambda: self._new_referendum(day, QUESTION_COUNTED), "counted")
         for minute, (voter, choice) in enumerate((("anna", YES), ("janis", NO))):
             self.at(riga(day - timedelta(days=4), 12, minute),
@@ -190,15 +191,28 @@ class _Story:
         ballot = encrypt_ballot(counted.manifest_dict, alias, choice).ballot
         cast_ballot(self.session, self.clock, voter, counted, ballot)
 
+    def _setup_moment(self, day: date) -> datetime:
+        """10:00 of the 19th working day before ``day``: the council decides and the chair sets
+        up the vote the morning the voter register must be informed by (VRL). So late that
+        last week's referendum, already scheduled, is less than 20 working days after this
+        week's decision and Art. 13(5) does not bind this week's to last week's day."""
+        return riga(self.calendar.subtract_working_days(day, 19), 10)
+
     def _new_referendum(self, day: date, question: tuple[str, str]) -> Referendum:
-        """Set up, choose the demo trustee, add their key (its sealed secret written for the
-        trustee's offline tool) and open the vote."""
+        """The council's decision (Art. 8(2)) set up the same day, the demo trustee chosen,
+        their key added (its sealed secret written for the trustee's offline tool) and the vote
+        opened."""
         session, clock, calendar = self.session, self.clock, self.calendar
         chair, trustee = self.people["chair"], self.people["trustee"]
+        decided_on = to_riga(clock.now()).date()
+        council = CouncilDecision(
+            subject="strategy", question_lv=question[0],
+            reasons="Dome nolēma jautāt iedzīvotājiem par attīstības stratēģijas grozījumiem.",
+            decided_on=decided_on, number=f"Nr. {decided_on:%m}/{decided_on:%d}",
+            votes_for=12, council_size=15, basis_date=decided_on - timedelta(days=10))
         referendum = setup_referendum(session, clock, calendar, chair,
-                                      municipality=self.municipality, subject="strategy",
-                                      question_lv=question[0], question_en=question[1],
-                                      referendum_day=day)
+                                      municipality=self.municipality, council=council,
+                                      question_en=question[1], referendum_day=day)
         choose_trustees(session, clock, chair, referendum, [trustee])
         secret, public = generate_trustee_key(referendum.election_id, trustee.display_name)
         path = trustee_secret_path(self.instance_dir, referendum.election_id)
