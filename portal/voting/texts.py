@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import format_date, format_datetime, format_time, gettext
 
+from portal.dates import DAY_PATTERN, MOMENT_PATTERN
 from referendum_core.etvr import AlreadyVoted
 from referendum_core.organisation import PollingStation
 from referendum_core.voting.counting import PollsStillOpen
@@ -83,7 +84,7 @@ SETUP_REASONS = {
                                              "and cannot be changed (Art. 10(5))."),
     "after_latest_day": lambda err: gettext(
         "The referendum must be held no later than %(day)s, 4 months after the decision "
-        "(Art. 13(4)).", day=format_date(err.params["latest"], "dd.MM.yyyy")
+        "(Art. 13(4)).", day=format_date(err.params["latest"], DAY_PATTERN)
         if err.params.get("latest") else "-"),
     "council_decision_missing": lambda err: gettext("Give the date (not in the future) and "
                                                     "number of the council's decision "
@@ -95,11 +96,11 @@ SETUP_REASONS = {
     "register_deadlines": lambda err: gettext(
         "That referendum day is too close: the voter register had to be informed by %(when)s "
         "(19 working days before, Voter Register Law). Choose a later Saturday.",
-        when=format_datetime(err.params["inform_by"], "dd.MM.yyyy HH:mm")
+        when=format_datetime(err.params["inform_by"], MOMENT_PATTERN)
         if err.params.get("inform_by") else "-"),
     "same_day_required": lambda err: gettext(
         "This referendum is held together with the one already scheduled on %(day)s "
-        "(Art. 13(5)).", day=format_date(err.params["day"], "dd.MM.yyyy")
+        "(Art. 13(5)).", day=format_date(err.params["day"], DAY_PATTERN)
         if err.params.get("day") else "-"),
     "outside_start_window": lambda err: gettext("The council's decision is outside the time "
                                                 "allowed to start a referendum on this "
