@@ -164,7 +164,7 @@ def already_voted_text(err: AlreadyVoted) -> str:
     """Where and when the voter was already marked."""
     return gettext("Already voted: %(where)s, %(when)s.",
                    where=station_label(err.mark.polling_station_id or "online"),
-                   when=format_datetime(err.mark.marked_at, "medium"))
+                   when=format_datetime(err.mark.marked_at, MOMENT_PATTERN))
 
 
 def refusal_text(err: Exception) -> str:
@@ -174,7 +174,7 @@ def refusal_text(err: Exception) -> str:
     if isinstance(err, VotedInPerson):
         return gettext("You already voted in person (%(where)s, %(when)s); online voting is "
                        "closed to you.", where=station_label(err.where),
-                       when=format_datetime(err.when, "medium"))
+                       when=format_datetime(err.when, MOMENT_PATTERN))
     if isinstance(err, OnlineVotingNotAvailable):
         return gettext("There is no online voting in a referendum on dismissing the council "
                        "(Art. 15(2)). Vote at a polling station on referendum day.")

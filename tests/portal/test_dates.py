@@ -22,3 +22,14 @@ def test_no_template_formats_a_date_by_itself():
     root = Path(__file__).parents[2] / "templates"
     offenders = [str(p) for p in root.rglob("*.html") if shown.search(p.read_text())]
     assert offenders == []
+
+
+def test_wtforms_own_messages_are_latvian_on_latvian_pages(app):
+    """WTForms ships no Latvian: its "This field is required." comes from the portal's catalogue."""
+    from portal.voting.forms import StationForm
+
+    with app.test_request_context("/", method="POST", data={}):
+        form = StationForm(meta={"csrf": False})
+        form.station_id.choices = [(1, "1")]
+        form.validate()
+        assert "Šis lauks ir obligāts." in form.personal_code.errors
