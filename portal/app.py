@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.accounts.labels import ROLE_LABELS
 from portal.accounts.services import Keys
+from portal.articles import article_text
 from portal.celery_app import init_celery
 from portal.config import PROJECT_ROOT, Config, from_env
 from portal.database import Database, get_session, init_sealing, rollback
@@ -270,6 +271,10 @@ def _register_template_helpers(app: Flask) -> None:
         if not isinstance(value, datetime):
             return format_date(value, DAY_PATTERN)
         return format_datetime(value, MOMENT_PATTERN)
+
+    @app.template_filter("article")
+    def _article(value: str | None) -> str:
+        return article_text(value or "", g.get("locale", "lv"))
 
     @app.template_filter("day")
     def _day(value: date | None) -> str:

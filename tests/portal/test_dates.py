@@ -33,3 +33,12 @@ def test_wtforms_own_messages_are_latvian_on_latvian_pages(app):
         form.station_id.choices = [(1, "1")]
         form.validate()
         assert "Šis lauks ir obligāts." in form.personal_code.errors
+
+
+def test_article_references_read_as_latvian_law_on_latvian_pages():
+    from portal.articles import article_text
+
+    assert article_text("Art. 13(6)-(7)", "lv") == "13. panta sestā–septītā daļa"
+    assert article_text("līdz 24.11.2026 (Art. 14)", "lv") == "līdz 24.11.2026 (14. pants)"
+    assert article_text("Art. 10(8)", "lv") == "10. panta astotā daļa"
+    assert article_text("Art. 10(8)", "en") == "Art. 10(8)"
