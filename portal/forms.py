@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import flask_wtf
-from flask_babel import gettext, ngettext
+from flask_babel import get_translations
 
 
 class _Translations:
+    """The catalogue's raw lookups: WTForms fills in %(min)d, %(max)d itself, so nothing here
+    may format the string (flask_babel.ngettext would, and fail on %(max)d)."""
+
     def gettext(self, string: str) -> str:
-        return gettext(string)
+        return get_translations().gettext(string)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return ngettext(singular, plural, n)
+        return get_translations().ngettext(singular, plural, n)
 
 
 class FlaskForm(flask_wtf.FlaskForm):
