@@ -37,12 +37,14 @@ migrate: install
 # The living demo runs on a demo clock (README "Try it in ten minutes"): this week's online-voting
 # Tuesday at the current time of day. `make run DEMO_CLOCK=` serves real time.
 DEMO_CLOCK ?= auto
+# `make run PORT=5001` when 5000 is taken.
+PORT ?= 5000
 
 seed: migrate
 	DEMO_CLOCK=$(DEMO_CLOCK) $(BIN)/referendum-portal seed
 
 run: seed
-	DEMO_CLOCK=$(DEMO_CLOCK) $(BIN)/referendum-portal serve --dev
+	DEMO_CLOCK=$(DEMO_CLOCK) $(BIN)/referendum-portal serve --dev --port $(PORT)
 
 lint: install-test
 	$(BIN)/ruff check .

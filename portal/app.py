@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, abort, g, redirect, render_template, request, session, url_for
@@ -18,9 +18,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.accounts.labels import ROLE_LABELS
 from portal.accounts.services import Keys
+from portal.articles import article_text
 from portal.celery_app import init_celery
 from portal.config import PROJECT_ROOT, Config, from_env
 from portal.database import Database, get_session, init_sealing, rollback
+from portal.dates import DAY_PATTERN, MOMENT_PATTERN
 from portal.extensions import (
     babel,
     csrf,
@@ -259,9 +261,24 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    # One style for every date and moment on every page (STYLE: dates in one style):
+    # ``|day`` 08.12.2026, ``|riga`` 08.12.2026 11:54 in Riga time. The old ``fmt`` argument is
+    # accepted and ignored so that no template can bring a second style back.
     @app.template_filter("riga")
-    def _riga(value: datetime | None, fmt: str = "medium") -> str:
-        return format_datetime(value, fmt) if value else ""
+    def _riga(value: datetime | date | None, fmt: str = "") -> str:
+        if not value:
+            return ""
+        if not isinstance(value, datetime):
+            return format_date(value, DAY_PATTERN)
+        return format_datetime(value, MOMENT_PATTERN)
+
+    @app.template_filter("article")
+    def _article(value: str | None) -> str:
+        return article_text(value or "", g.get("locale", "lv"))
+
+    @app.template_filter("day")
+    def _day(value: date | None) -> str:
+        return format_date(value, DAY_PATTERN) if value else ""
 
     @app.template_filter("riga_long")
     def _riga_long(value: datetime) -> str:

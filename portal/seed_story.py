@@ -160,10 +160,6 @@ class _Story:
         self.at(self._setup_moment(day), lambda: self._new_referendum(day, QUESTION_NOW),
                 "referendum")
 
-    def _setup_moment(self, day: date) -> datetime:
-        last = self.calendar.subtract_working_days(day, INFORM_REGISTER_BY_WORKING_DAY_BEFORE)
-        return riga(last, 10)
-
     def counted_referendum(self, day: date) -> None:
         """Last week's: two online ballots, polls closed, both protocols confirmed; waiting for
         the trustee's partial decryption (Art. 20(1), 20(6))."""
@@ -199,9 +195,18 @@ class _Story:
         ballot = encrypt_ballot(counted.manifest_dict, alias, choice).ballot
         cast_ballot(self.session, self.clock, voter, counted, ballot)
 
+    def _setup_moment(self, day: date) -> datetime:
+        """10:00 of the 19th working day before ``day``: the council decides and the chair sets
+        up the vote the morning the voter register must be informed by (VRL). So late that
+        last week's referendum, already scheduled, is less than 20 working days after this
+        week's decision and Art. 13(5) does not bind this week's to last week's day."""
+        return riga(self.calendar.subtract_working_days(
+            day, INFORM_REGISTER_BY_WORKING_DAY_BEFORE), 10)
+
     def _new_referendum(self, day: date, question: tuple[str, str]) -> Referendum:
-        """Set up, choose the demo trustee, add their key (its sealed secret written for the
-        trustee's offline tool) and open the vote."""
+        """The council's decision (Art. 8(2)) set up the same day, the demo trustee chosen,
+        their key added (its sealed secret written for the trustee's offline tool) and the vote
+        opened."""
         session, clock, calendar = self.session, self.clock, self.calendar
         chair, trustee = self.people["chair"], self.people["trustee"]
         # The council's own decision that day (Art. 8(2)), on a strategy approved ten days

@@ -35,6 +35,7 @@ from portal.accounts.forms import (
 from portal.accounts.identity import get_oidc_client, oidc_enabled, otp_enabled
 from portal.accounts.models import User
 from portal.database import commit, on_commit
+from portal.dates import MOMENT_PATTERN
 from portal.extensions import limiter
 from portal.security import SESSION_ID_KEY, new_session_id, session_id_hash
 from portal.web import audit_context, clock, db, keys, safe_next
@@ -68,7 +69,7 @@ def _start_session(user: User, method: str, target: str | None = None) -> Any:
         flash(gettext("Failed attempts to sign in to your account since you last signed in: "
                       "%(count)s (the last at %(at)s). If that was not you, change your password "
                       "and tell the administrator.", count=missed.count,
-                      at=format_datetime(missed.last_at, "short") if missed.last_at else "—"),
+                      at=format_datetime(missed.last_at, MOMENT_PATTERN) if missed.last_at else "—"),
               "error")
     response = redirect(safe_next(target, url_for("main.index")))
     if user.email:  # a password account: this browser now counts its failures apart

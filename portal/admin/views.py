@@ -15,6 +15,7 @@ from portal.accounts.forms import CreateUserForm, GrantForm
 from portal.accounts.labels import ROLE_LABELS
 from portal.accounts.models import Membership, Role, User
 from portal.database import on_commit
+from portal.dates import MOMENT_PATTERN
 from portal.permissions import Permission, permission_required
 from portal.web import audit_context, clock, db, keys
 from referendum_core.organisation import Commission, Municipality
@@ -59,7 +60,7 @@ def _invite(person: User) -> None:
     on_commit(lambda: send_invitation.delay(invitation_id, token))
     flash(gettext("An invitation link was sent to %(email)s. It works once, until %(until)s; "
                   "the person sets their own password and two-step sign-in with it.",
-                  email=person.email, until=format_datetime(invitation.expires_at, "short")),
+                  email=person.email, until=format_datetime(invitation.expires_at, MOMENT_PATTERN)),
           "success")
     if current_app.config["OTP_SHOW_CODE_ON_SCREEN"]:
         # The demo shows what a real deployment only sends by e-mail (refused in production).

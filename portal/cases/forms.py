@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
     DateField,
@@ -18,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.cases.labels import APPLICANTS, CATEGORIES, GROUNDS, SEVERITIES
+from portal.forms import FlaskForm
 
 
 def _choices(table: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]

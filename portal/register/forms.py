@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
+
+from portal.forms import FlaskForm
 
 
 class ImportForm(FlaskForm):

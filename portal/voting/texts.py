@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import format_date, format_datetime, format_time, gettext
 
+from portal.dates import DAY_PATTERN, MOMENT_PATTERN
 from referendum_core.etvr import AlreadyVoted
 from referendum_core.organisation import PollingStation
 from referendum_core.voting.counting import PollsStillOpen
@@ -91,7 +92,7 @@ SETUP_REASONS = {
                                              "and cannot be changed (Art. 10(5))."),
     "after_latest_day": lambda err: gettext(
         "The referendum must be held no later than %(day)s, 4 months after the decision "
-        "(Art. 13(4)).", day=format_date(err.params["latest"], "dd.MM.yyyy")
+        "(Art. 13(4)).", day=format_date(err.params["latest"], DAY_PATTERN)
         if err.params.get("latest") else "-"),
     "council_decision_missing": lambda err: gettext("Give the date (not in the future) and "
                                                     "number of the council's decision "
@@ -103,11 +104,11 @@ SETUP_REASONS = {
     "register_deadlines": lambda err: gettext(
         "That referendum day is too close: the voter register had to be informed by %(when)s "
         "(19 working days before, Voter Register Law). Choose a later Saturday.",
-        when=format_datetime(err.params["inform_by"], "dd.MM.yyyy HH:mm")
+        when=format_datetime(err.params["inform_by"], MOMENT_PATTERN)
         if err.params.get("inform_by") else "-"),
     "same_day_required": lambda err: gettext(
         "This referendum is held together with the one already scheduled on %(day)s "
-        "(Art. 13(5)).", day=format_date(err.params["day"], "dd.MM.yyyy")
+        "(Art. 13(5)).", day=format_date(err.params["day"], DAY_PATTERN)
         if err.params.get("day") else "-"),
     "outside_start_window": lambda err: gettext("The council's decision is outside the time "
                                                 "allowed to start a referendum on this "
@@ -194,7 +195,7 @@ def already_voted_text(err: AlreadyVoted) -> str:
     """Where and when the voter was already marked."""
     return gettext("Already voted: %(where)s, %(when)s.",
                    where=station_label(err.mark.polling_station_id or "online"),
-                   when=format_datetime(err.mark.marked_at, "medium"))
+                   when=format_datetime(err.mark.marked_at, MOMENT_PATTERN))
 
 
 def refusal_text(err: Exception) -> str:
@@ -204,7 +205,7 @@ def refusal_text(err: Exception) -> str:
     if isinstance(err, VotedInPerson):
         return gettext("You already voted in person (%(where)s, %(when)s); online voting is "
                        "closed to you.", where=station_label(err.where),
-                       when=format_datetime(err.when, "medium"))
+                       when=format_datetime(err.when, MOMENT_PATTERN))
     if isinstance(err, OnlineVotingNotAvailable):
         return gettext("There is no online voting in a referendum on dismissing the council "
                        "(Art. 15(2)). Vote at a polling station on referendum day.")

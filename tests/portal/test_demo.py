@@ -261,3 +261,13 @@ def test_the_banner_says_the_simulated_date_in_both_languages(app, real):
     client.post("/lang/en")
     assert "as if it were Tuesday, December 8, 2026" in client.get("/").get_data(as_text=True)
     assert client.post("/demo/clock", data={"phase": "sunday"}).status_code == 404
+
+
+def test_irreversible_stage_steps_ask_before_they_happen(app, db_session, real, story):
+    """Closing the polls (and opening the vote, approving the results) asks for confirmation:
+    the form carries data-confirm, which static/js/confirm.js turns into a question."""
+    chair = _user(db_session, "chair.adazi@demo.cvk.lv")
+    with _as(app, chair, real) as client:
+        page = client.get(f"/voting/{story['referendum']}/manage").get_data(as_text=True)
+    assert 'data-confirm="Slēgt vēlēšanu iecirkņus?' in page
+    assert "js/confirm.js" in page

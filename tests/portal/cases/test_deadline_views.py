@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from portal.articles import article_text
 from referendum_core.audit import AuditEntry
 from referendum_core.cases import services
 from referendum_core.cases.workflows import SERVICE_LEVEL
@@ -54,7 +55,9 @@ def test_law_deadline_cannot_be_moved_and_the_page_says_why(db_session, clock, p
     db_session.commit()
     client = login_as(people.chair())
     page = client.get(f"/cases/{complaint.id}").get_data(as_text=True)
-    assert 'data-testid="deadline-by-law"' in page and basis in page
+    # The Latvian page names the article as Latvian law does ("20. panta septītā daļa").
+    assert 'data-testid="deadline-by-law"' in page and article_text(basis, "lv") in page
+    assert "panta" in article_text(basis, "lv")
     assert 'data-testid="change-deadline"' not in page
     # Posting anyway is refused in Latvian, audited, and the deadline stays.
     later = _riga_local(clock.now() + timedelta(days=20))

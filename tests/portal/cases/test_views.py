@@ -157,7 +157,7 @@ def test_complaint_form_shows_the_art_20_7_deadline_countdown(db_session, people
         "summary": "Nepareizi saskaitīts"})
     assert response.status_code == 302
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Art. 20(7)" in html and 'data-testid="countdown"' in html
+    assert "20. panta septītā daļa" in html and 'data-testid="countdown"' in html
     late = client.post("/cases/complaint", data={
         "municipality_id": str(muni), "grounds": "count_protocol", "applicant_kind": "voter",
         "contested": "Protokols", "contested_on": "2026-02-01", "summary": "Par vēlu"})

@@ -1,0 +1,44 @@
+"""Dates and moments appear in one style on every page, in both languages."""
+from datetime import UTC, date, datetime
+
+from flask import render_template_string
+
+
+def test_days_and_moments_have_one_style_whatever_the_template_asks(app):
+    moment = datetime(2026, 12, 8, 9, 54, 8, tzinfo=UTC)
+    with app.test_request_context("/"):
+        out = render_template_string(
+            "{{ d|day }}|{{ d|riga }}|{{ m|riga }}|{{ m|riga('short') }}|{{ m|riga('medium') }}",
+            d=date(2026, 12, 12), m=moment)
+    assert out == "12.12.2026|12.12.2026|08.12.2026 11:54|08.12.2026 11:54|08.12.2026 11:54"
+
+
+def test_no_template_formats_a_date_by_itself():
+    """strftime or isoformat in a template's text would bring back a second style."""
+    import re
+    from pathlib import Path
+
+    shown = re.compile(r'(?<!datetime=")\{\{ [\w.]+\.isoformat\(\) \}\}|\.strftime\(')
+    root = Path(__file__).parents[2] / "templates"
+    offenders = [str(p) for p in root.rglob("*.html") if shown.search(p.read_text())]
+    assert offenders == []
+
+
+def test_wtforms_own_messages_are_latvian_on_latvian_pages(app):
+    """WTForms ships no Latvian: its "This field is required." comes from the portal's catalogue."""
+    from portal.voting.forms import StationForm
+
+    with app.test_request_context("/", method="POST", data={}):
+        form = StationForm(meta={"csrf": False})
+        form.station_id.choices = [(1, "1")]
+        form.validate()
+        assert "Šis lauks ir obligāts." in form.personal_code.errors
+
+
+def test_article_references_read_as_latvian_law_on_latvian_pages():
+    from portal.articles import article_text
+
+    assert article_text("Art. 13(6)-(7)", "lv") == "13. panta sestā–septītā daļa"
+    assert article_text("līdz 24.11.2026 (Art. 14)", "lv") == "līdz 24.11.2026 (14. pants)"
+    assert article_text("Art. 10(8)", "lv") == "10. panta astotā daļa"
+    assert article_text("Art. 10(8)", "en") == "Art. 10(8)"
