@@ -115,6 +115,8 @@ class Actors:
         context.set_default_timeout(30000)
         self.contexts.append(context)
         page = context.new_page()
+        # Irreversible steps ask "are you sure?" (confirm.js); the person here says yes.
+        page.on("dialog", lambda dialog: dialog.accept())
         page.console_errors = []
         page.on("console", lambda msg: page.console_errors.append(msg.text)
                 if msg.type == "error" else None)

@@ -77,6 +77,7 @@ class People:
         context = new_context(self.browser, phone=phone)
         self.contexts.append(context)
         page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())  # "are you sure?" (confirm.js): yes
         shots = (lambda step: shot(page, f"{prefix}-{step}")) if prefix else None
         if voter is not None:
             self.tour.sign_in_voter(page, voter, screenshots=shots)
