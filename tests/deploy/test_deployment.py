@@ -88,9 +88,9 @@ def test_two_portal_processes_worker_beat_postgresql_redis(processes, make_datab
             f"ws://127.0.0.1:{ports[1]}/socket.io/?EIO=4&transport=websocket",
             headers={"Cookie": cookie})
         try:
-            assert ws.receive(timeout=10).startswith("0{")  # Engine.IO open
+            assert ws.receive(timeout=30).startswith("0{")  # Engine.IO open (a busy CI host)
             ws.send("40")
-            assert ws.receive(timeout=10).startswith("40{")  # Socket.IO connect accepted
+            assert ws.receive(timeout=30).startswith("40{")  # Socket.IO connect accepted
         finally:
             ws.close()
 

@@ -78,13 +78,13 @@ class Listener:
             f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket",
             headers={"Cookie": f"portal_session={member['cookie']}",
                      "User-Agent": harness.USER_AGENT})
-        assert self.ws.receive(timeout=10).startswith("0{")
+        assert self.ws.receive(timeout=30).startswith("0{")
         self.ws.send("40")
-        assert self.ws.receive(timeout=10).startswith("40")
+        assert self.ws.receive(timeout=30).startswith("40")
         self.ws.send(f'420["join",{{"thread_id":{thread_id}}}]')
         self.ids: list[int] = []
         self.running = True
-        joined = self.ws.receive(timeout=10)
+        joined = self.ws.receive(timeout=30)
         assert joined.startswith("430") and '"ok":true' in joined, joined
         self.thread = threading.Thread(target=self._listen, daemon=True)
         self.thread.start()
