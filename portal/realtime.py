@@ -136,33 +136,13 @@ class _LocalSockets:
         return self._sets.pop(key, set())
 
 
-class _RedisSockets:
-    def __init__(self, url: str) -> None:
-        import redis
-
-        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-
-    def add(self, keys: tuple[str, ...], member: str, ttl: int) -> None:
-        pipe = self._client.pipeline()
-        for key in keys:
-            pipe.sadd(key, member)
-            pipe.expire(key, ttl)
-        pipe.execute()
-
-    def pop(self, key: str) -> set[str]:
-        pipe = self._client.pipeline()
-        pipe.smembers(key)
-        pipe.delete(key)
-        members, _ = pipe.execute()
-        return {m.decode() for m in members}
-
-
-def _sockets() -> _LocalSockets | _RedisSockets:
+def _sockets() -> _LocalSockets:
+    # Kept in this process. A registry in Redis (reaching sockets held by other processes)
+    # made a deployed gevent worker's connect handler hang under concurrent connects; until
+    # that is understood, sign-out closes the sockets this process holds (SECURITY.md).
     store = current_app.extensions.get("session_sockets")
     if store is None:
-        url = current_app.config.get("REDIS_URL")
-        store = _RedisSockets(url) if url else _LocalSockets()
-        current_app.extensions["session_sockets"] = store
+        store = current_app.extensions["session_sockets"] = _LocalSockets()
     return store
 
 
