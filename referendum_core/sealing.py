@@ -195,28 +195,19 @@ class SealedBytes(TypeDecorator[bytes]):
         return current_sealer().open(self._aad, bytes(value))
 
 
-class SealedText(TypeDecorator[str]):
+class SealedText(SealedBytes):
     """UTF-8 text sealed at rest under the column key, bound to ``table.column``."""
 
-    impl = LargeBinary
     cache_ok = True
-    comparator_factory = _BlankOnly
-
-    def __init__(self, table: str, column: str) -> None:
-        super().__init__()
-        self.table, self.column = table, column
-        self._aad = column_aad(table, column)
 
     @property
     def python_type(self) -> type[str]:
         return str
 
-    def process_bind_param(self, value: str | None, dialect: Any) -> bytes | None:
-        if value is None:
-            return None
-        return current_sealer().seal(self._aad, value.encode("utf-8"))
+    def process_bind_param(self, value: str | None, dialect: Any) -> bytes | None:  # type: ignore[override]
+        return super().process_bind_param(None if value is None else value.encode("utf-8"),
+                                          dialect)
 
-    def process_result_value(self, value: bytes | None, dialect: Any) -> str | None:
-        if value is None:
-            return None
-        return current_sealer().open(self._aad, bytes(value)).decode("utf-8")
+    def process_result_value(self, value: bytes | None, dialect: Any) -> str | None:  # type: ignore[override]
+        opened = super().process_result_value(value, dialect)
+        return None if opened is None else opened.decode("utf-8")

@@ -84,19 +84,10 @@ def open_secret(sealed: Any, passphrase: str) -> TrusteeSecret:
         header = {
             k: sealed[k] for k in ("format", "election_id", "name", "public_key", "kdf", "aead")
         }
-        salt = bytes.fromhex(header["kdf"]["salt"])
-        nonce = bytes.fromhex(header["aead"]["nonce"])
-        ct = bytes.fromhex(sealed["ciphertext"])
         public_key = g.parse_point(header["public_key"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SecretFileError(f"malformed secret file: {exc}") from None
-    if header["aead"].get("alg") != AEAD_ALG or len(nonce) != 24:
-        raise SecretFileError("unsupported encryption", "aead")
-    key = _derive(passphrase, salt, header["kdf"])
-    try:
-        x = nb.crypto_aead_xchacha20poly1305_ietf_decrypt(ct, g.canonical(header), nonce, key)
-    except NaclCryptoError:
-        raise SecretFileError("wrong passphrase, or the secret file was altered") from None
+    x = _decrypt(sealed, header, passphrase)
     if len(x) != 32 or g.base_mul(x) != public_key:
         raise SecretFileError("the secret does not match the public key in the file")
     return TrusteeSecret(header["election_id"], header["name"], x, public_key)
@@ -148,17 +139,27 @@ def open_blob(sealed: Any, passphrase: str, fmt: str) -> tuple[dict[str, Any], b
     if not isinstance(sealed, dict) or sealed.get("format") != fmt:
         raise SecretFileError(f"not a {fmt} file")
     header = {k: v for k, v in sealed.items() if k != "ciphertext"}
+    return header, _decrypt(sealed, header, passphrase)
+
+
+def _decrypt(sealed: dict[str, Any], header: dict[str, Any], passphrase: str) -> bytes:
+    """The payload of a sealed file whose associated data is ``header``.
+
+    Raises:
+        SecretFileError: malformed fields, unsupported encryption, wrong passphrase or an
+            altered file.
+    """
     try:
         salt = bytes.fromhex(header["kdf"]["salt"])
         nonce = bytes.fromhex(header["aead"]["nonce"])
         ct = bytes.fromhex(sealed["ciphertext"])
+        alg = header["aead"].get("alg")
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SecretFileError(f"malformed secret file: {exc}") from None
-    if header["aead"].get("alg") != AEAD_ALG or len(nonce) != 24:
+    if alg != AEAD_ALG or len(nonce) != 24:
         raise SecretFileError("unsupported encryption", "aead")
     key = _derive(passphrase, salt, header["kdf"])
     try:
-        payload = nb.crypto_aead_xchacha20poly1305_ietf_decrypt(ct, g.canonical(header), nonce, key)
+        return nb.crypto_aead_xchacha20poly1305_ietf_decrypt(ct, g.canonical(header), nonce, key)
     except NaclCryptoError:
         raise SecretFileError("wrong passphrase, or the secret file was altered") from None
-    return header, payload
