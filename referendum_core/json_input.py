@@ -1,4 +1,5 @@
-"""JSON from outside (request bodies, ballots, files) parsed with a bound on nesting.
+"""JSON from outside (request bodies, uploaded files) parsed with a bound on nesting. Ballots and
+election records have stricter rules of their own (``referendum_core.crypto.jsonstream``).
 
 The standard parser recurses once per level: a body of a few thousand ``[`` raises
 ``RecursionError`` (not a ``ValueError``, so it escapes every "not JSON" handler), and a
