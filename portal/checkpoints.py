@@ -232,6 +232,10 @@ def _note_stage_changes(session: Session, _flush_context: Any) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    # SQLAlchemy fires ``after_commit`` for a savepoint's release too; the stage change is
+    # committed (and another connection can write the checkpoint) only at the outermost commit.
+    if session.in_nested_transaction():
+        return
     changed = session.info.pop(_STAGE_CHANGES, None)
     if changed:
         try:

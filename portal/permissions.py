@@ -169,6 +169,8 @@ def municipalities_for(user: Any, permission: Permission) -> set[int] | None:
             continue
         if membership.role in CVK_ROLES:
             return None
+        if membership.role == Role.OBSERVER and membership.case_id is not None:
+            continue  # accredited to one case, not to its municipality (``_membership_covers``)
         own = membership.scope_municipality_id
         if own is not None:
             found.add(own)
