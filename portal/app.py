@@ -98,6 +98,7 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
 
     register_voting_handlers(socketio)
     init_celery(app)
+    _register_tasks()
     from portal.checkpoints import init_checkpoints
 
     init_checkpoints(app)
@@ -139,6 +140,18 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     _register_error_handlers(app)
     _register_template_helpers(app)
     return app
+
+
+def _register_tasks() -> None:
+    """Import every module that declares Celery tasks: each registers its tasks and its beat
+    entries itself (the Celery app knows no area), as the blueprints below do their routes."""
+    import portal.accounts.tasks
+    import portal.cases.tasks
+    import portal.checkpoints
+    import portal.initiatives.tasks
+    import portal.messages.tasks
+    import portal.ops.tasks
+    import portal.retention  # noqa: F401
 
 
 @functools.cache

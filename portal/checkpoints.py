@@ -48,11 +48,6 @@ AUDIT_EVERY = 300.0  # seconds; at least every 10 minutes even if a beat run is 
 BOARD_EVERY = 120.0  # seconds; at least every 5 minutes while voting
 CHECKPOINT_EVENT = "referendum.checkpoint"
 
-BEAT_SCHEDULE = {
-    "checkpoints-audit": {"task": "portal.checkpoints.sign_audit", "schedule": AUDIT_EVERY},
-    "checkpoints-boards": {"task": "portal.checkpoints.sign_boards", "schedule": BOARD_EVERY},
-}
-
 
 def master_key(app: Flask | None = None) -> bytes:
     """The master signing key of ``CHECKPOINT_KEY_FILE`` (made in development if missing)."""
@@ -204,6 +199,10 @@ def sign_boards() -> None:
             checkpoint_board(session, referendum)
 
     in_transaction(run)
+
+
+celery.add_periodic_task(AUDIT_EVERY, sign_audit, name="checkpoints-audit")
+celery.add_periodic_task(BOARD_EVERY, sign_boards, name="checkpoints-boards")
 
 
 @celery.task(name="portal.checkpoints.sign_after_stage_change", ignore_result=True)

@@ -12,6 +12,7 @@ from portal.celery_app import celery, in_transaction
 from portal.messages.mail import SMTPMailer
 
 log = logging.getLogger(__name__)
+DUE_EVERY = 60.0  # seconds
 
 
 def _deliver(notification_id: int) -> str:
@@ -52,3 +53,7 @@ def send_due_notifications() -> dict[str, int]:
             outcome = "error"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
+
+
+celery.add_periodic_task(DUE_EVERY, send_due_notifications,
+                         name="messaging-send-due-notifications")
