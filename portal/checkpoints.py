@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, attributes
 
 from portal.celery_app import celery, in_transaction
 from portal.database import on_commit
-from portal.realtime import emit_now
+from portal.realtime import VOTING_NAMESPACE, emit_now, referendum_room
 from referendum_core.checkpoints import (
     checkpoints_of,
     referendums_taking_ballots,
@@ -159,11 +159,9 @@ def known_checkpoints(session: Session, log_name: str) -> list[Any]:
 
 
 def _publish_board(checkpoint: Checkpoint, referendum_id: int) -> None:
-    from portal.voting.live import NAMESPACE, public_room
-
     copy_out(checkpoint)
     emit_now(CHECKPOINT_EVENT, {"referendum_id": referendum_id, **checkpoint.to_json()},
-             public_room(referendum_id), NAMESPACE)
+             referendum_room(referendum_id), VOTING_NAMESPACE)
 
 
 # --------------------------------------------------------------------------- signing

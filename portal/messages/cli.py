@@ -15,7 +15,7 @@ def messaging_cli() -> None:
 def init_keys() -> None:
     """Create the portal archive/signing key in PORTAL_GNUPGHOME if it is missing."""
     from portal.config import from_env
-    from portal.messages.setup import pgp_for
+    from portal.gnupg import pgp_for
 
     home = from_env().PORTAL_GNUPGHOME
     pgp = pgp_for(home)
