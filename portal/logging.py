@@ -64,13 +64,10 @@ def _mask_all_but_request_id(line: str, slot: str, request_id: str) -> str:
 
 def current_request_id() -> str | None:
     """The id of the request (or Celery task) being handled, if any."""
-    try:
-        from flask import g, has_request_context
+    from flask import g, has_request_context
 
-        if has_request_context():
-            return g.get("request_id")
-    except ImportError:  # pragma: no cover - flask is always installed with the portal
-        pass
+    if has_request_context():
+        return g.get("request_id")
     task = sys.modules.get("celery")
     if task is not None:
         from celery import current_task
