@@ -159,9 +159,9 @@ def _user_by_id() -> Any:
     """The signed-in person's row, by id, and whether the session has been signed out
     (``session_ended_column``). Memberships load on first use: a voter's requests never need
     them (their rights are personal), an official's first permission check loads them in one
-    query. A statement built once and executed is ~20 % cheaper in CPU than ``Session.get``
-    with options (130 µs a request on PostgreSQL, measured), which builds its statement and
-    cache key on every call."""
+    query. The statement is built once and executed with a parameter, because ``Session.get``
+    with options builds its statement and cache key again on every call (the figure is in
+    ``bench/results.md``), and every signed-in request loads its user."""
     from portal.accounts.models import User, session_ended_column
 
     return select(User, session_ended_column()).where(User.id == bindparam("user_id")).options(

@@ -53,8 +53,8 @@ def new_request_id() -> str:
 
 # Where the request id goes while a line is masked: the id is put back afterwards, unmasked.
 # It comes only from ``valid_request_id``, ``new_request_id`` or a Celery task id, never from
-# personal data; masked, about one random hex id in 45 (eleven digits in a row) no longer
-# matched the id the response returned (a CI run of the deployment test failed that way).
+# personal data. A random hex id can hold eleven digits in a row (about one in 45); masked,
+# it would no longer match the id the response returned.
 _REQUEST_ID_SLOT = "@@request-id@@"
 
 

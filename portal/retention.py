@@ -1,4 +1,4 @@
-"""Retention jobs (issue 9, SECURITY.md "Retention"): the periods come from the configuration,
+"""Retention jobs (SECURITY.md "Retention"): the periods come from the configuration,
 the rules from the packages that own the data (``referendum_core.retention``,
 ``messaging.retention``, ``portal.accounts.retention``). Each kind runs in its own transaction,
 so a failure in one leaves the others done and is retried by the next run (every purge is
