@@ -97,19 +97,19 @@ class Config:
     OIDC_CLIENT_ID: str | None = None
     OIDC_CLIENT_SECRET: str | None = None
     OIDC_PERSONAL_CODE_CLAIM: str = "personal_code"
-    # Messaging (issue 4).
+    # Messaging.
     NOTIFY_UNREAD_AFTER_MINUTES: int = 15
     MESSAGE_EDIT_WINDOW_MINUTES: int = 10
     MAX_ATTACHMENT_BYTES: int = 10 * 1024 * 1024
-    # Cases (issue 5): service-level figures are reused for this long per scope (0 = never).
+    # Cases: service-level figures are reused for this long per scope (0 = never).
     CASE_DASHBOARD_CACHE_SECONDS: int = 30
-    # Voting (issue 7): home-voting requests (Art. 19) close at this Riga time on referendum
+    # Voting: home-voting requests (Art. 19) close at this Riga time on referendum
     # day. The law names no cut-off: open rule, default 12:00.
     HOME_VOTING_CUTOFF: str = "12:00"
     # Socket.IO / Celery channel names on Redis (distinct per deployment or test run).
     SOCKETIO_CHANNEL: str = "portal-socketio"
     CELERY_QUEUE: str = "portal"
-    # Operations (issue 8, docs/deploy.md). LOG_FORMAT "json" | "text" | "" (leave logging alone).
+    # Operations (docs/deploy.md). LOG_FORMAT "json" | "text" | "" (leave logging alone).
     LOG_FORMAT: str = ""
     LOG_LEVEL: str = "INFO"
     # /metrics: only these networks (empty = any address) and, when set, only with this token.
@@ -117,7 +117,7 @@ class Config:
     METRICS_TOKEN: str | None = None
     # /readyz fails (503) when no Celery worker answers; off by default (pages work without one).
     READYZ_REQUIRE_WORKER: bool = False
-    # Retention (issue 9, SECURITY.md "Retention"): personal data is deleted this long after the
+    # Retention (SECURITY.md "Retention"): personal data is deleted this long after the
     # work it served is final, by the daily task or `referendum-portal retention run`.
     # Signatures: after the initiative's final state; covers the Art. 13(6)-(7) appeals and the
     # referendum that follows within 4 months (Art. 13(4)).
