@@ -32,6 +32,7 @@ from portal.oidc_settings import OidcProvider
 
 PROVIDER_DIR = Path(__file__).resolve().parent / "oidc_provider"
 CLIENT_ID = "portal-test"
+MIN_NODE = (20, 19)
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-encoding",
               "content-length", "te", "trailer", "upgrade"}
 
@@ -43,6 +44,10 @@ def require_node() -> str:
     if not node or not npm:
         pytest.skip("node and npm are needed to run the OpenID Connect provider "
                     "(tests/oidc_provider); install Node.js 20.19+ to run these tests")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True,  # noqa: S603
+                             check=True).stdout.strip()
+    if tuple(int(p) for p in version.lstrip("v").split(".")[:2]) < MIN_NODE:
+        pytest.skip(f"oidc-provider needs Node.js 20.19 or newer; {node} is {version}")
     with open(PROVIDER_DIR / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
