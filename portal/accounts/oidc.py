@@ -98,20 +98,21 @@ def refusal_text(error: SignInRefused) -> str:
 
 
 def _client(provider: OidcProvider) -> Any:
-    """The provider's Authlib client of this app (registered on first use)."""
+    """The provider's Authlib client of this app (registered on first use, and again under a
+    new name when the provider's settings change)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    oauth = app.extensions.get("portal_oauth")
-    if oauth is None:
-        oauth = app.extensions["portal_oauth"] = OAuth(app)
-    client = oauth.create_client(provider.name)
-    if client is None:
-        oauth.register(
-            provider.name, client_id=provider.client_id, client_secret=provider.client_secret,
+    clients = app.extensions.setdefault("portal_oidc_clients", {})
+    if provider not in clients:
+        oauth = app.extensions.get("portal_oauth")
+        if oauth is None:
+            oauth = app.extensions["portal_oauth"] = OAuth(app)
+        clients[provider] = oauth.register(
+            f"{provider.name}-{len(clients)}", client_id=provider.client_id,
+            client_secret=provider.client_secret,
             server_metadata_url=provider.issuer.rstrip("/") + DISCOVERY_PATH,
             client_kwargs={"scope": provider.scope, "code_challenge_method": "S256",
                            "default_timeout": app.config["OIDC_TIMEOUT"]})
-        client = oauth.create_client(provider.name)
-    return client
+    return clients[provider]
 
 
 def _refuse(provider: OidcProvider, reason: str, **detail: Any) -> SignInRefused:

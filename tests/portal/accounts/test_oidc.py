@@ -214,6 +214,14 @@ def test_forged_state_is_refused(client, db_session):
     assert [r["reason"] for r in _refusals(db_session)] == ["failed"]
 
 
+def test_sign_in_cancelled_at_the_provider_is_a_clear_message(client, db_session):
+    client.get("/voter/eid/latvija")
+    response = client.get("/voter/eid/latvija/callback?error=access_denied&state=x")
+    assert response.headers["Location"].endswith("/voter/login") and not _signed_in(client)
+    assert "netika pabeigta" in client.get("/voter/login").get_data(as_text=True)
+    assert [r["problem"] for r in _refusals(db_session)] == ["access_denied"]
+
+
 def test_provider_routes_absent_when_not_configured(app, client):
     assert client.get("/voter/eid/nobody").status_code == 404
     app.config["VOTER_IDENTITY_PROVIDERS"] = ("otp",)
