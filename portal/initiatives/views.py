@@ -19,7 +19,7 @@ from portal.initiatives.forms import (
     SubmitInitiativeForm,
 )
 from portal.permissions import Permission, Scope, has_permission, require
-from portal.web import audit_context, calendar, clock, db, keys
+from portal.web import audit_context, calendar, clock, db, keys, signed_in_with
 from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import (
     Initiative,
@@ -180,7 +180,8 @@ def sign(initiative_id: int) -> Any:
         abort(400)
     try:
         sign_online(db(), clock(), current_user, initiative, current_user.person_ref,
-                    tag_key=tag_key(), context=audit_context())
+                    tag_key=tag_key(), context=audit_context(),
+                    authentication=signed_in_with())
     except SignatureError as err:
         commit()
         flash(error_text(err), "error")
