@@ -14,7 +14,7 @@ from flask import Blueprint, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from portal.cases import services as portal_services
-from portal.cases.access import access_case, parties_for, visibility_for
+from portal.cases.access import access_case, visibility_for
 from portal.cases.apispec import ApiInputError, ApiSpec, Field, RouteDoc, Schema, validate
 from portal.cases.errors import message_for, status_for
 from portal.cases.filters import filter_from_args
@@ -27,7 +27,7 @@ from referendum_core.cases import queries
 from referendum_core.cases.exceptions import CaseError, NotAllowed, StaleCase
 from referendum_core.cases.models import Case, CaseType
 from referendum_core.cases.services import ReportCategory, Severity
-from referendum_core.cases.workflows import REGISTRY, ApplicantKind, Grounds
+from referendum_core.cases.workflows import ApplicantKind, Grounds
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 spec = ApiSpec(title="Referendum portal case API", version="1.0.0")
@@ -134,7 +134,6 @@ def api_route(doc: RouteDoc) -> Callable[[Callable[..., Any]], Callable[..., Any
 
 
 def case_json(case: Case, user: Any) -> dict[str, Any]:
-    workflow = REGISTRY.get(case.type)
     iso = lambda v: v.isoformat() if v else None  # noqa: E731
     return {
         "id": case.id, "reference": case.reference, "type": case.type, "state": case.state,
@@ -146,7 +145,7 @@ def case_json(case: Case, user: Any) -> dict[str, Any]:
         "deadline_basis": case.deadline_basis,
         "allowed_transitions": [
             {"name": t.name, "to_state": t.target, "requires_note": t.requires_note}
-            for t in workflow.allowed(case.state, parties_for(user, case))],
+            for t in portal_services.requestable_moves(user, case)],
         "events": [{"kind": e.kind, "at": iso(e.at), "actor": e.actor_label,
                     "transition": e.transition, "from_state": e.from_state,
                     "to_state": e.to_state, "note": e.note} for e in case.events],

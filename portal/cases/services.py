@@ -24,8 +24,10 @@ from portal.permissions import Permission, Scope, has_permission
 from referendum_core.audit import AuditContext
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases import services as domain
+from referendum_core.cases.exceptions import CaseError, NotAllowed
+from referendum_core.cases.lifecycle import refuse
 from referendum_core.cases.models import Case, CaseEvent, EventKind
-from referendum_core.cases.workflows import Party, Transition
+from referendum_core.cases.workflows import REGISTRY, Party, Transition
 from referendum_core.clock import Clock
 
 
@@ -125,6 +127,12 @@ def ask_cvk(session: Session, clock: Clock, actor: Any, *, municipality_id: int,
 
 # --- working on a case ---------------------------------------------------------------------
 
+def requestable_moves(actor: Any, case: Case) -> list[Transition]:
+    """The moves ``actor`` may ask for on ``case`` through ``transition_case`` (not those a
+    step of their own makes, such as opening the vote: that is done on its own page)."""
+    return REGISTRY.get(case.type).requestable(case.state, parties_for(actor, case))
+
+
 def transition_case(session: Session, clock: Clock, actor: Any, case: Case, to_state: str,
                     expected_version: int | None, note: str = "", *,
                     calendar: WorkingDayCalendar, context: AuditContext | None = None
@@ -133,11 +141,20 @@ def transition_case(session: Session, clock: Clock, actor: Any, case: Case, to_s
     it) and say so in the case's thread: who, which move, and the new state.
 
     Raises:
-        CaseError: stale version, no such move, not allowed, or a missing note.
+        CaseError: stale version, no such move, not allowed (a move only its own step makes
+            included), or a missing note.
     """
+    parties = parties_for(actor, case)
+    try:
+        wanted = domain.resolve_transition(REGISTRY.get(case.type), case, to_state, parties)
+    except CaseError:
+        wanted = None  # the domain refuses it below, audited
+    if wanted is not None and wanted.made_by is not None:
+        refuse(session, clock, actor, case, NotAllowed(f"{wanted.name} is made by "
+                                                       f"{wanted.made_by}"),
+               "transition", context, transition=wanted.name, made_by=wanted.made_by)
     move = domain.transition_case(session, clock, actor, case, to_state, expected_version,
-                                  note, parties=parties_for(actor, case), calendar=calendar,
-                                  context=context)
+                                  note, parties=parties, calendar=calendar, context=context)
     with thread_language():
         text = gettext("%(who)s: %(action)s → %(state)s", who=actor.display_name,
                        action=label(TRANSITIONS, move.name), state=label(STATES, case.state))

@@ -186,7 +186,7 @@ def render_case(case: Case, *, status: int = 200, error: str | None = None,
     """The case page (also re-rendered with an error after a refused action)."""
     parties = parties_for(current_user, case)
     workflow = REGISTRY.get(case.type)
-    allowed = workflow.allowed(case.state, parties)
+    allowed = portal_services.requestable_moves(current_user, case)
     now = clock().now()
     assign_form = None
     if parties & {Party.COMMISSION, Party.CVK} and case.is_open:

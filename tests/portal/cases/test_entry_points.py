@@ -29,6 +29,8 @@ from referendum_core.cases import services as domain
 from referendum_core.cases.models import Case, CaseType
 from referendum_core.cases.workflows import REGISTRY, Party
 from tests.case_factories import report, station
+from tests.conftest import municipality
+from tests.voting_support import referendum_case
 
 EVERY_PARTY = frozenset(Party)
 FILED_TYPES = (CaseType.OBSERVER_REPORT, CaseType.COMPLAINT, CaseType.COMMISSION_QUERY)
@@ -249,3 +251,34 @@ def test_a_comment_has_the_same_effects_through_the_page_and_the_api(
                 assert response.status_code == 201
     assert found["page"] == found["api"]
     assert ("case.commented", "Case", cast.member.id) in found["page"]["audit"]
+
+
+def test_a_step_with_a_service_of_its_own_is_not_a_plain_transition(
+        db_session, clock, cast, client, login_as):
+    """Deciding an initiative (Art. 10) or opening the vote (which freezes the manifest) is
+    done by its own service on its own page; the case page and the API neither offer nor
+    make such a move, so no case reaches a state its step did not prepare."""
+    referendum = referendum_case(db_session, clock, municipality(db_session), "strategy",
+                                 "Vai atbalstāt?")
+    initiative = db_session.scalars(select(Case).where(
+        Case.type == CaseType.INITIATIVE).order_by(Case.id.desc())).first()
+    chair = cast.chair
+    for case, name in ((initiative, "approve"), (referendum, "open_voting")):
+        before = case.state
+        web = login_as(chair)
+        assert f'data-testid="do-{name}"' not in web.get(f"/cases/{case.id}").get_data(
+            as_text=True)
+        page = web.post(f"/cases/{case.id}/transition",
+                        data={"transition": name, "version": str(case.version), "note": NOTE})
+        assert page.status_code == 403
+        listed = client.get(f"/api/v1/cases/{case.id}", headers=cast.headers[chair.id])
+        assert name not in {t["name"] for t in listed.get_json()["allowed_transitions"]}
+        api = client.post(f"/api/v1/cases/{case.id}/transitions",
+                          headers=cast.headers[chair.id],
+                          json={"transition": name, "expected_version": case.version})
+        assert api.status_code == 403
+        db_session.expire_all()
+        assert db_session.get(Case, case.id).state == before
+        refusals = db_session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "case.refused", AuditEntry.object_id == str(case.id))).all()
+        assert len(refusals) == 2 and all("made_by" in e.detail for e in refusals)
