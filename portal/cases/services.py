@@ -19,16 +19,18 @@ from sqlalchemy.orm import Session
 
 from messaging import services as messaging
 from portal.cases.access import accreditation_check, parties_for
-from portal.cases.labels import STATES, TRANSITIONS, label
+from portal.cases.labels import NOTIFY, STATES, TRANSITIONS, label
 from portal.permissions import Permission, Scope, has_permission
 from referendum_core.audit import AuditContext
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases import services as domain
+from referendum_core.cases.deadlines import Escalation
+from referendum_core.cases.deadlines import escalate_due_cases as escalate_in_domain
 from referendum_core.cases.exceptions import CaseError, NotAllowed
 from referendum_core.cases.lifecycle import refuse
 from referendum_core.cases.models import Case, CaseEvent, EventKind
 from referendum_core.cases.workflows import REGISTRY, Party, Transition
-from referendum_core.clock import Clock
+from referendum_core.clock import Clock, to_riga
 
 
 @contextmanager
@@ -171,3 +173,30 @@ def comment_on_case(session: Session, clock: Clock, actor: Any, case: Case, text
     """
     return domain.comment_on_case(session, clock, actor, case, text,
                                   parties=parties_for(actor, case), context=context)
+
+
+# --- deadlines -----------------------------------------------------------------------------
+
+def _escalation_notice(escalation: Escalation) -> str:
+    when = to_riga(escalation.deadline_at).strftime("%d.%m.%Y %H:%M")
+    if escalation.auto_transition:
+        return gettext("The deadline (%(when)s) has passed: %(action)s.", when=when,
+                       action=label(TRANSITIONS, escalation.auto_transition))
+    return gettext("Deadline %(when)s: %(step)s.", when=when,
+                   step=label(NOTIFY, escalation.notify))
+
+
+def escalate_cases(session: Session, clock: Clock, calendar: WorkingDayCalendar
+                   ) -> dict[str, int]:
+    """Remind owners, then chairs, then CVK of due cases, make the moves the law makes when a
+    deadline passes, and post a notice of each in the case's thread (whose participants are
+    the commission, CVK and the requester; messaging's notifications reach the unread).
+    Returns how many of each kind (``owner``, ``chair``, ``cvk``, ``automatic``)."""
+    counts: dict[str, int] = {}
+    with thread_language():
+        for escalation in escalate_in_domain(session, clock, calendar):
+            case = session.get(Case, escalation.case_id)
+            notify_in_thread(session, clock, case, _escalation_notice(escalation))
+            key = escalation.notify or "automatic"
+            counts[key] = counts.get(key, 0) + 1
+    return counts
