@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from portal.database import commit, on_commit
+from portal.database import commit
 from portal.initiatives import services
 from portal.initiatives.forms import (
     DecideForm,
@@ -273,12 +273,11 @@ def check(initiative_id: int) -> Any:
     require(Permission.DECIDE_INITIATIVE, Scope(initiative.municipality_id, initiative.case_id))
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if initiative.case.state not in ("applied", "checking"):
-        flash(error_text(WrongState()), "error")
+    try:
+        services.start_signature_check(initiative)
+    except WrongState as err:
+        flash(error_text(err), "error")
         return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
-    from portal.initiatives.tasks import check_initiative_signatures
-
-    on_commit(lambda: check_initiative_signatures.delay(initiative.id))
     flash(gettext("The signature check has started."), "success")
     return redirect(url_for("initiatives.show", initiative_id=initiative.id))
 
