@@ -28,6 +28,7 @@ from referendum_core.observers.queries import (
     observer_stations,
     stations_without_observers,
 )
+from referendum_core.observers.stations import StationRow, station_rows
 
 __all__ = [
     "OBSERVER_ACCREDITATION_WORKFLOW", "AccreditationRefused", "Nomination",
@@ -35,5 +36,5 @@ __all__ = [
     "request_accreditation", "rights_window",
     "MAX_OBSERVERS_PER_STATION_PER_INITIATOR", "AccreditationStatus", "ObserverAccreditation",
     "ObserverKind", "accredited_observers", "is_observer_at", "observer_stations",
-    "stations_without_observers",
+    "stations_without_observers", "StationRow", "station_rows",
 ]
