@@ -3,8 +3,8 @@
 The initiators name their observers for polling stations of a referendum: the resident who
 applied for the initiative, or, for a council's referendum, the municipal commission entering
 the council's authorisation. Each request is a case of type ``observer_accreditation``:
-``requested`` → ``approved`` (by the commission, through ``approve_accreditation``, which also
-fixes the observer's rights window) / ``rejected`` (with a reason) / ``withdrawn`` by the
+``requested`` → ``accredited`` (by the commission, through ``approve_accreditation``, which
+also fixes the observer's rights window) / ``refused`` (with a reason) / ``withdrawn`` by the
 requester. At most two observers per polling station per initiator (Art. 18(3)): a request
 that would make a third is refused, and the database's unique slot holds the limit when two
 requests come at once.
@@ -69,14 +69,14 @@ OBSERVER_ACCREDITATION_WORKFLOW = register(Workflow(
     states=(
         # No article sets it: the operator's service level, well before the referendum's days.
         State("requested", C, deadline=DeadlineRule(Period(3), SERVICE_LEVEL)),
-        State("approved", C, is_final=True),
-        State("rejected", C, is_final=True),
+        State("accredited", C, is_final=True),
+        State("refused", C, is_final=True),
         State("withdrawn", R, is_final=True),
     ),
     transitions=(
         # Only through ``approve_accreditation``, which sets the rights window.
-        Transition("approve", ("requested",), "approved", frozenset({S})),
-        Transition("reject", ("requested",), "rejected", frozenset({C, V}), requires_note=True,
+        Transition("accredit", ("requested",), "accredited", frozenset({S})),
+        Transition("refuse", ("requested",), "refused", frozenset({C, V}), requires_note=True,
                    effects=("reject_observers",)),
         Transition("withdraw", ("requested",), "withdrawn", frozenset({R}),
                    effects=("withdraw_observers",)),
@@ -316,7 +316,7 @@ def approve_accreditation(session: Session, clock: Clock, actor: Actor, case: Ca
     referendum = session.get(Referendum, rows[0].referendum_id)
     assert referendum is not None
     _check_in_time(clock, referendum)
-    transition_case(session, clock, actor, case, "approve", expected_version, parties={S},
+    transition_case(session, clock, actor, case, "accredit", expected_version, parties={S},
                     calendar=calendar, context=context)
     starts_at, ends_at = rights_window(referendum)
     for row in rows:
@@ -342,7 +342,7 @@ def reject_accreditation(session: Session, clock: Clock, actor: Actor, case: Cas
     """
     if not rows_of(session, case):
         raise AccreditationRefused("not_accreditation")
-    transition_case(session, clock, actor, case, "reject", expected_version, note,
+    transition_case(session, clock, actor, case, "refuse", expected_version, note,
                     parties=parties, calendar=calendar, context=context)
 
 

@@ -57,7 +57,7 @@ def _nominate(s, *people, station=None, actor=None, **kw):
 
 def test_art18_3_accreditation_workflow_is_registered_and_approval_is_the_service_only():
     assert REGISTRY.get(CaseType.OBSERVER_ACCREDITATION) is OBSERVER_ACCREDITATION_WORKFLOW
-    approve = OBSERVER_ACCREDITATION_WORKFLOW.find("requested", "approve")
+    approve = OBSERVER_ACCREDITATION_WORKFLOW.find("requested", "accredit")
     assert approve is not None and approve.parties == frozenset({Party.SYSTEM})
 
 
@@ -170,7 +170,7 @@ def test_art18_3_approval_sets_the_rights_to_the_referendums_days(s, db_session)
     rows = approve_accreditation(db_session, s.clock, s.members[0], case,
                                  expected_version=case.version)
     start, end = rights_window(s.referendum)
-    assert case.state == "approved" and rows[0].status == AccreditationStatus.APPROVED
+    assert case.state == "accredited" and rows[0].status == AccreditationStatus.APPROVED
     # Online voting opens on Monday 9 March; the count runs into the night after Saturday.
     assert start == riga(date(2026, 3, 9), 0)
     assert end == riga(REFERENDUM_DAY + timedelta(days=2), 0)
@@ -206,7 +206,7 @@ def test_art18_3_cvk_records_its_members_and_the_commission_the_media(s, db_sess
                                   ObserverKind.MEDIA,
                                   [Nomination(station.id, "Žurnālists", "z@lsm.lv", "LSM")],
                                   parties=COMMISSION)
-    assert case.state == "approved" and rows[0].slot is None and rows[0].organisation == "LSM"
+    assert case.state == "accredited" and rows[0].slot is None and rows[0].organisation == "LSM"
     with pytest.raises(AccreditationRefused, match="kind_not_allowed"):
         record_observers(db_session, s.clock, s.members[0], s.referendum,
                          ObserverKind.CVK_MEMBER, [Nomination(station.id, "CVK", "c@cvk.lv")],
