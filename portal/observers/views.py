@@ -174,7 +174,7 @@ def accreditations(referendum_id: int) -> Any:
         "observers/accreditations.html", referendum=referendum, form=form,
         decision=DecisionForm(), rows=requests_of(db(), referendum),
         uncovered=stations_without_observers(db(), referendum.id, referendum.municipality_id),
-        window=rights_window(referendum)), status
+        window=rights_window(referendum), for_council=_on_behalf_of_council(referendum)), status
 
 
 def _official_parties(referendum: Referendum) -> set[Party]:

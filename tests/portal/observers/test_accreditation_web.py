@@ -194,3 +194,35 @@ def _other_municipality(session, s):
 
     return session.scalars(select(Municipality).where(
         Municipality.id != s.municipality.id).order_by(Municipality.id)).first()
+
+
+def test_art18_3_the_initiator_finds_the_page_from_the_initiative(client, login_as, scenario,
+                                                                  db_session):
+    from referendum_core.initiatives import initiative_of_referendum
+
+    s = scenario
+    initiative = initiative_of_referendum(db_session, s.referendum.case_id)
+    login_as(s.voters[0])
+    html = client.get(f"/initiatives/{initiative.id}").get_data(as_text=True)
+    assert f"/observers/referendums/{s.referendum.id}/nominate" in html
+    login_as(s.voters[1])
+    html = client.get(f"/initiatives/{initiative.id}").get_data(as_text=True)
+    assert 'data-testid="name-observers"' not in html
+
+
+def test_art18_3_the_commission_enters_a_councils_observers(client, login_as, scenario,
+                                                            db_session):
+    from referendum_core.initiatives import initiative_of_referendum
+
+    s = scenario
+    initiative_of_referendum(db_session, s.referendum.case_id).initiator = "council"
+    db_session.commit()
+    login_as(s.members[0])
+    page = client.get(f"/observers/referendums/{s.referendum.id}/accreditations")
+    assert 'data-testid="name-for-council"' in page.get_data(as_text=True)
+    assert _nominate(client, s).status_code == 302
+    row = db_session.scalars(select(ObserverAccreditation)).one()
+    assert row.kind == "initiator" and row.slot == 1
+    # The residents' applicant is not the initiator of a council's referendum.
+    login_as(s.voters[0])
+    assert _nominate(client, s, name="Jānis Ozols", email="janis@example.lv").status_code == 422
