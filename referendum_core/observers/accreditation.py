@@ -254,12 +254,12 @@ def request_accreditation(session: Session, clock: Clock, actor: Actor, referend
     _check_duplicates(session, referendum, cleaned)
     try:
         slots: list[int | None] = list(_slots(session, referendum, initiative, cleaned))
+        case, _rows = _open(session, clock, actor, referendum, ObserverKind.INITIATOR, cleaned,
+                            initiative, slots, calendar, context)
     except AccreditationRefused as err:
         audit.record(session, clock, actor, "observers.accreditation_refused", obj=referendum,
                      context=context, reason=err.reason, station=err.params.get("station"))
         raise
-    case, _rows = _open(session, clock, actor, referendum, ObserverKind.INITIATOR, cleaned,
-                        initiative, slots, calendar, context)
     return case
 
 
