@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Invitation, Role, User
 from referendum_core.audit import AuditEntry
+from referendum_core.cases.models import Case
 from referendum_core.observers import AccreditationStatus, ObserverAccreditation
 from referendum_core.organisation import CommissionKind, get_commission
 from tests.portal.observers.conftest import accept, invitation_links, nomination
@@ -226,3 +227,22 @@ def test_art18_3_the_commission_enters_a_councils_observers(client, login_as, sc
     # The residents' applicant is not the initiator of a council's referendum.
     login_as(s.voters[0])
     assert _nominate(client, s, name="Jānis Ozols", email="janis@example.lv").status_code == 422
+
+
+def test_art18_3_the_request_is_a_case_the_requester_may_withdraw_from_its_page(
+        client, login_as, scenario, db_session):
+    s = scenario
+    login_as(s.voters[0])
+    _nominate(client, s)
+    row = db_session.scalars(select(ObserverAccreditation)).one()
+    page = client.get(f"/cases/{row.case_id}")
+    assert page.status_code == 200 and "Novērotāju akreditācija" in page.get_data(as_text=True)
+    case_version = db_session.get(Case, row.case_id).version
+    answer = client.post(f"/cases/{row.case_id}/transition",
+                         data={"transition": "withdraw", "version": case_version})
+    assert answer.status_code in (200, 302)
+    db_session.expire_all()
+    row = db_session.get(ObserverAccreditation, row.id)
+    assert row.status == AccreditationStatus.WITHDRAWN and row.slot is None
+    login_as(s.members[0])
+    assert client.get(f"/cases/{row.case_id}").status_code == 200
