@@ -123,6 +123,15 @@ def requests_of(session: Session, referendum: Referendum) -> list[ObserverAccred
         .order_by(ObserverAccreditation.case_id.desc(), ObserverAccreditation.id)))
 
 
+def requests_by(session: Session, referendum: Referendum,
+                user_id: int) -> list[ObserverAccreditation]:
+    """The observers ``user_id`` named (or the commission entered) for a referendum."""
+    return list(session.scalars(select(ObserverAccreditation).join(
+        Case, Case.id == ObserverAccreditation.case_id).where(
+        ObserverAccreditation.referendum_id == referendum.id, Case.created_by_id == user_id)
+        .order_by(ObserverAccreditation.case_id.desc(), ObserverAccreditation.id)))
+
+
 def _check_in_time(clock: Clock, referendum: Referendum) -> None:
     _start, end = rights_window(referendum)
     if referendum.stage == Stage.APPROVED or clock.now() >= end:
