@@ -183,9 +183,10 @@ def _official_parties(referendum: Referendum) -> set[Party]:
          "<any(accredit, refuse):action>")
 @login_required
 def decide(referendum_id: int, case_id: int, action: str) -> Any:
-    """Accredit the observers of a request (invitations go out), or refuse it with a reason."""
+    """The municipality's commission accredits the observers of a request (invitations go
+    out), or refuses it with a reason."""
     referendum, case = access_accreditation(db(), current_user, referendum_id, case_id,
-                                            Permission.ACCREDIT_OBSERVERS)
+                                            Permission.DECIDE_OBSERVER_ACCREDITATION)
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)

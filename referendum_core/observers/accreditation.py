@@ -76,7 +76,7 @@ OBSERVER_ACCREDITATION_WORKFLOW = register(Workflow(
     transitions=(
         # Only through ``approve_accreditation``, which sets the rights window.
         Transition("accredit", ("requested",), "accredited", frozenset({S})),
-        Transition("refuse", ("requested",), "refused", frozenset({C, V}), requires_note=True,
+        Transition("refuse", ("requested",), "refused", frozenset({C}), requires_note=True,
                    effects=("reject_observers",)),
         Transition("withdraw", ("requested",), "withdrawn", frozenset({R}),
                    effects=("withdraw_observers",)),

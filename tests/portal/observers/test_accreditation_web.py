@@ -246,3 +246,18 @@ def test_art18_3_the_request_is_a_case_the_requester_may_withdraw_from_its_page(
     assert row.status == AccreditationStatus.WITHDRAWN and row.slot is None
     login_as(s.members[0])
     assert client.get(f"/cases/{row.case_id}").status_code == 200
+
+
+def test_art18_3_only_the_municipalitys_commission_decides_on_requests(
+        client, login_as, scenario, people, db_session):
+    s = scenario
+    login_as(s.voters[0])
+    _nominate(client, s)
+    row = db_session.scalars(select(ObserverAccreditation)).one()
+    login_as(people.cvk_officer())
+    page = client.get(f"/observers/referendums/{s.referendum.id}/accreditations")
+    assert page.status_code == 200 and f"/{row.case_id}/accredit" not in page.get_data(as_text=True)
+    assert client.post(f"/observers/referendums/{s.referendum.id}/accreditations/"
+                       f"{row.case_id}/accredit").status_code == 403
+    db_session.expire_all()
+    assert db_session.get(ObserverAccreditation, row.id).status == AccreditationStatus.REQUESTED
