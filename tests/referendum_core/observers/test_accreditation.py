@@ -207,6 +207,7 @@ def test_art18_3_art20_3_observers_are_listed_by_station_within_their_days(s, db
     assert accredited_observers(db_session, s.referendum.id, s.station.id, at=start) == rows
     assert accredited_observers(db_session, s.referendum.id, at=start - timedelta(seconds=1)) == []
     assert accredited_observers(db_session, s.referendum.id, at=end) == []
+    assert rows[0].is_active_at(start) and not rows[0].is_active_at(end)
     assert observer_stations(db_session, s.voters[2].id, s.referendum.id) == [s.station.id]
     assert is_observer_at(db_session, s.voters[2].id, s.referendum.id, s.station.id,
                           end - timedelta(seconds=1))
