@@ -1,7 +1,7 @@
 """observer accreditation: observers named for polling stations, memberships limited in time
 
 Revision ID: a7c3e5f1b2d9
-Revises: d4a1f7c2e9b8
+Revises: a3c5e7f90b12
 Create Date: 2026-12-08 10:00:00.000000
 
 * ``observer_accreditations``: one observer at one polling station of one referendum, in an
@@ -15,7 +15,7 @@ from alembic import op
 from referendum_core.db import UTCDateTime
 
 revision = 'a7c3e5f1b2d9'
-down_revision = 'd4a1f7c2e9b8'
+down_revision = 'a3c5e7f90b12'
 branch_labels = None
 depends_on = None
 
