@@ -15,6 +15,7 @@ from portal.accounts.models import Membership, User
 from portal.checkpoints import election_public_key
 from portal.database import commit
 from portal.initiatives.services import tell_suspension
+from portal.pades import sign_document
 from portal.permissions import Permission, Scope, municipalities_for, require
 from portal.uploads import upload_refusal_text
 from portal.voting.access import access_referendum, access_station, can, stations
@@ -253,8 +254,10 @@ def stage_action(referendum_id: int, action: str) -> Any:
             result = approve_results(db(), clock(), calendar(), current_user, referendum,
                                      context=audit_context())
             with force_locale("lv"):
-                result.protocol_pdf = build_protocol_pdf(db(), referendum, result,
-                                                         result.approved_at)
+                result.protocol_pdf = sign_document(
+                    build_protocol_pdf(db(), referendum, result, result.approved_at),
+                    gettext("Results protocol of the referendum (Art. 21)"))
+            # The OpenPGP signature covers the PAdES-signed file, so either checks it.
             result.protocol_signature = sign(result.protocol_pdf)
     except (VotingError, EtvrError) as err:
         commit()
