@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
+from flask_babel import force_locale, gettext
 from sqlalchemy.orm import Session
 
 from messaging import services as messaging
 from portal.checkpoints import copy_out, signer
 from portal.database import on_commit
+from portal.initiatives.decision_pdf import build_decision_pdf
+from portal.pades import sign_document
 from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.check_decision import CheckDecision, store_decision
 from referendum_core.clock import Clock
 from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import (
@@ -116,6 +121,19 @@ def tell_check_result(session: Session, clock: Clock, initiative: Initiative) ->
         notify(session, clock, initiative, (
             f"Pārbaude pabeigta: {initiative.valid_signatures} derīgi paraksti; slieksnis "
             f"({initiative.signatures_needed}) nav sasniegts."))
+
+
+def issue_check_decision(session: Session, clock: Clock, initiative: Initiative
+                         ) -> CheckDecision:
+    """Issue the decision of a finished check (Art. 13): the PDF in Latvian, signed with
+    PAdES by the commission, and the portal's OpenPGP signature over that signed file."""
+    from portal.messages.setup import pgp_for
+
+    with force_locale("lv"):
+        pdf = sign_document(build_decision_pdf(session, initiative),
+                            gettext("Decision on the signature check (Art. 13)"))
+    signature = pgp_for(current_app.config["PORTAL_GNUPGHOME"]).sign_detached(pdf)
+    return store_decision(session, clock, initiative.id, pdf, signature)
 
 
 def publish_signature_boards(session: Session, clock: Clock) -> int:

@@ -39,6 +39,7 @@ def _one_batch(initiative_id: int) -> bool:
             # This call made the decision: tell the organiser and the commission once, and
             # copy the final board's checkpoint out once it is committed.
             services.tell_check_result(session, app.extensions["clock"], initiative)
+            services.issue_check_decision(session, app.extensions["clock"], initiative)
             final = checkpoints_of(session, board_log_name(initiative.id))
             if final:
                 on_commit(lambda: copy_out(final[-1]))
