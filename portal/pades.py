@@ -23,15 +23,24 @@ def _passphrase(app: Flask) -> bytes | None:
     return value.encode() if value else None
 
 
+def test_ca_path(path: str | Path) -> Path:
+    """Where the test CA's certificate (PEM) is written beside its PKCS#12 archive: the trust
+    root to give a validator (Adobe Reader, the EU DSS demo, pyHanko) in the demo."""
+    file = Path(path)
+    return file.with_name(file.stem + "-ca.pem")
+
+
 def ensure_test_certificate(path: str | Path, passphrase: bytes | None) -> Path:
-    """Make the test CA's PKCS#12 archive at ``path`` (mode 0600) unless it exists; the
-    certificates' validity is real time, as a validator checks it (not the demo clock)."""
+    """Make the test CA's PKCS#12 archive at ``path`` (mode 0600) and its CA certificate
+    beside it unless the archive exists; the certificates' validity is real time, as a
+    validator checks it (not the demo clock)."""
     file = Path(path)
     if not file.exists():
         file.parent.mkdir(parents=True, exist_ok=True)
         made = make_test_ca(TEST_COMMISSION, datetime.now(UTC), passphrase=passphrase)
         file.touch(mode=0o600, exist_ok=False)
         file.write_bytes(made.pkcs12)
+        test_ca_path(file).write_bytes(made.ca_certificate_pem)
     return file
 
 
