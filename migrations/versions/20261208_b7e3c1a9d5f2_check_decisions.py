@@ -1,7 +1,7 @@
 """the issued decisions of the commission's signature checks
 
 Revision ID: b7e3c1a9d5f2
-Revises: d4a1f7c2e9b8
+Revises: a3c5e7f90b12
 Create Date: 2026-12-08 10:00:00.000000
 
 * ``initiative_check_decisions``: the Art. 13 decision as issued, a PDF signed with PAdES by
@@ -13,7 +13,7 @@ from alembic import op
 from referendum_core.db import UTCDateTime
 
 revision = 'b7e3c1a9d5f2'
-down_revision = 'd4a1f7c2e9b8'
+down_revision = 'a3c5e7f90b12'
 branch_labels = None
 depends_on = None
 

@@ -127,7 +127,7 @@ def issue_check_decision(session: Session, clock: Clock, initiative: Initiative
                          ) -> CheckDecision:
     """Issue the decision of a finished check (Art. 13): the PDF in Latvian, signed with
     PAdES by the commission, and the portal's OpenPGP signature over that signed file."""
-    from portal.messages.setup import pgp_for
+    from portal.gnupg import pgp_for
 
     with force_locale("lv"):
         pdf = sign_document(build_decision_pdf(session, initiative),
