@@ -142,6 +142,11 @@ class Config:
     CHECKPOINT_LOG_FILE: str = ""
     CHECKPOINT_TSA_URL: str | None = None
     CHECKPOINT_TSA_TIMEOUT: float = 10.0
+    # The commission's PAdES signing key and certificate chain (PKCS#12) for the PDFs it issues
+    # (results protocols, signature-check decisions); production: required, from a qualified
+    # trust service provider; elsewhere a local test CA is made there on first use.
+    COMMISSION_SIGNING_PKCS12: str = ""
+    COMMISSION_SIGNING_PASSPHRASE: str = ""
     # The demo clock (README "Try it in ten minutes"): "" (real time), "auto" / "online" (the
     # Tuesday of this week, online voting open), "polling" (this week's Saturday 10:00) or an ISO
     # date / aware date-time. Real time shifted, advancing; refused in production.
@@ -193,6 +198,10 @@ class Config:
         if not self.CHECKPOINT_LOG_FILE:
             raise ConfigError("production requires CHECKPOINT_LOG_FILE (the append-only copy of "
                               "the checkpoints)")
+        if not self.COMMISSION_SIGNING_PKCS12 or not os.path.isfile(
+                self.COMMISSION_SIGNING_PKCS12):
+            raise ConfigError("production requires COMMISSION_SIGNING_PKCS12: the commission's "
+                              "signing certificate and key (PKCS#12) for PAdES-signed PDFs")
 
 
     def _validate_demo_clock(self) -> None:
@@ -279,6 +288,9 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         or ("" if production else str(instance / "checkpoints.jsonl")),
         CHECKPOINT_TSA_URL=env.get("CHECKPOINT_TSA_URL") or None,
         CHECKPOINT_TSA_TIMEOUT=float(env.get("CHECKPOINT_TSA_TIMEOUT", "10")),
+        COMMISSION_SIGNING_PKCS12=env.get("COMMISSION_SIGNING_PKCS12")
+        or ("" if production else str(instance / "commission-signing.p12")),
+        COMMISSION_SIGNING_PASSPHRASE=env.get("COMMISSION_SIGNING_PASSPHRASE", ""),
         DEMO_CLOCK=_demo_clock_setting(env.get("DEMO_CLOCK")),
     )
     if cfg.REDIS_URL:

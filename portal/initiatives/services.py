@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
+from flask_babel import force_locale, gettext
 from sqlalchemy.orm import Session
 
 from messaging import services as messaging
 from portal.checkpoints import copy_out, signer
 from portal.database import on_commit
+from portal.initiatives.decision_pdf import build_decision_pdf
+from portal.pades import sign_document
 from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.check_decision import CheckDecision, store_decision
 from referendum_core.checkpoints import checkpoints_of
 from referendum_core.clock import Clock
 from referendum_core.crypto.signature_board import board_log_name
@@ -152,10 +157,24 @@ def check_signature_batch(session: Session, clock: Clock, calendar: WorkingDayCa
                                 board_signer=signer(board_log_name(initiative.id)))
     if progress.finished and before in ("applied", "checking"):
         tell_check_result(session, clock, initiative)
+        issue_check_decision(session, clock, initiative)
         final = checkpoints_of(session, board_log_name(initiative.id))
         if final:
             on_commit(lambda: copy_out(final[-1]))
     return progress.finished
+
+
+def issue_check_decision(session: Session, clock: Clock, initiative: Initiative
+                         ) -> CheckDecision:
+    """Issue the decision of a finished check (Art. 13): the PDF in Latvian, signed with
+    PAdES by the commission, and the portal's OpenPGP signature over that signed file."""
+    from portal.gnupg import pgp_for
+
+    with force_locale("lv"):
+        pdf = sign_document(build_decision_pdf(session, initiative),
+                            gettext("Decision on the signature check (Art. 13)"))
+    signature = pgp_for(current_app.config["PORTAL_GNUPGHOME"]).sign_detached(pdf)
+    return store_decision(session, clock, initiative.id, pdf, signature)
 
 
 def publish_signature_boards(session: Session, clock: Clock) -> int:

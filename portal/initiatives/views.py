@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -20,6 +30,7 @@ from portal.initiatives.forms import (
 )
 from portal.permissions import Permission, Scope, has_permission, require
 from portal.web import audit_context, calendar, clock, db, keys, signed_in_with
+from referendum_core.check_decision import decision_of
 from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import (
     Initiative,
@@ -40,6 +51,7 @@ from referendum_core.signature_board import (
     receipt_of,
     receipt_status,
 )
+from referendum_core.signature_withdrawal import withdraw_signature
 from referendum_core.signatures import (
     SignatureError,
     count_signatures,
@@ -103,6 +115,8 @@ def error_text(error: Exception) -> str:
                                   "signs once and in one way only."),
         "invalid_certifier": gettext("Choose who certified the signature and give their name "
                                      "(Art. 4(1))."),
+        "nothing_to_withdraw": gettext("You have no online signature for this initiative to "
+                                       "withdraw."),
     }
     return texts.get(code, gettext("The action was refused."))
 
@@ -170,7 +184,8 @@ def show(initiative_id: int) -> Any:
         person_form=InPersonSignatureForm()
         if has_permission(current_user, Permission.REGISTER_SIGNATURES, scope) else None,
         can_check=has_permission(current_user, Permission.DECIDE_INITIATIVE, scope),
-        referendum_id=_referendum_id(initiative))
+        referendum_id=_referendum_id(initiative),
+        has_decision=decision_of(db(), initiative.id) is not None)
 
 
 def _referendum_id(initiative: Any) -> int | None:
@@ -197,6 +212,26 @@ def sign(initiative_id: int) -> Any:
         flash(error_text(err), "error")
         return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
     flash(gettext("Thank you. Your signature is recorded."), "success")
+    return redirect(url_for("initiatives.show", initiative_id=initiative.id))
+
+
+@bp.route("/<int:initiative_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(initiative_id: int) -> Any:
+    """The signer takes back their online signature while signing is open."""
+    initiative = access_initiative(initiative_id)
+    require(Permission.SIGN_INITIATIVE)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        receipt = withdraw_signature(db(), clock(), current_user, initiative,
+                                     current_user.person_ref, context=audit_context())
+    except SignatureError as err:
+        commit()
+        flash(error_text(err), "error")
+        return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
+    flash(gettext("Your signature is withdrawn. The public signature board will list receipt "
+                  "%(receipt)s as withdrawn.", receipt=receipt), "success")
     return redirect(url_for("initiatives.show", initiative_id=initiative.id))
 
 
@@ -320,3 +355,40 @@ def board_json(initiative_id: int) -> Any:
     response.headers["Content-Disposition"] = (
         f'attachment; filename="signature-board-{initiative.id}.json"')
     return response
+
+
+@bp.route("/<int:initiative_id>/check-decision.pdf")
+def decision_pdf(initiative_id: int) -> Any:
+    """The commission's decision after the check (Art. 13), signed with PAdES."""
+    decision = decision_of(db(), access_initiative(initiative_id).id)
+    if decision is None:
+        abort(404)
+    return Response(decision.pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="check-decision-{initiative_id}.pdf"'})
+
+
+@bp.route("/<int:initiative_id>/check-decision.pdf.asc")
+def decision_signature(initiative_id: int) -> Any:
+    """The portal's detached OpenPGP signature of the decision PDF."""
+    decision = decision_of(db(), access_initiative(initiative_id).id)
+    if decision is None:
+        abort(404)
+    return Response(decision.pgp_signature, mimetype="application/pgp-signature")
+
+
+@bp.route("/<int:initiative_id>/board/count.json")
+def board_count_json(initiative_id: int) -> Any:
+    """The board's count beside the threshold, for the pages' short poll (they refresh it
+    every minute; batches come every few minutes)."""
+    initiative = access_initiative(initiative_id)
+    board, needed = board_count(db(), initiative.id), initiative.signatures_needed
+    return jsonify({
+        "count": board.count, "signatures": board.signatures, "exclusions": board.exclusions,
+        "pending": board.pending, "threshold": needed,
+        "count_text": gettext("%(count)s of %(needed)s signatures needed", count=board.count,
+                              needed=needed) if needed
+        else gettext("Signatures on the board: %(count)s", count=board.count),
+        "summary_text": gettext("On the public signature board: %(count)s of %(needed)s "
+                                "needed (%(pending)s waiting for publication).",
+                                count=board.count, needed=needed, pending=board.pending),
+        "pending_text": gettext("Waiting for publication: %(count)s", count=board.pending)})

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy.orm import Session
 
 from portal.checkpoints import election_public_key
+from portal.pades import sign_document
 from portal.voting.live import push_live
 from portal.voting.protocol_pdf import build_protocol_pdf, sign
 from referendum_core import voting
@@ -66,8 +67,8 @@ def reconcile_envelopes(session: Session, clock: Clock, actor: Any, referendum: 
 
 def approve_results(session: Session, clock: Clock, calendar: WorkingDayCalendar, actor: Any,
                     referendum: Referendum, *, context: AuditContext | None = None) -> Result:
-    """Approve and announce the result, with its protocol (PDF, in Latvian) signed by the
-    portal's key.
+    """Approve and announce the result, with its protocol (PDF, in Latvian) signed with PAdES
+    by the commission and with OpenPGP by the portal's key.
 
     Raises:
         VotingError: not yet tallied, already approved, or a protocol or figure missing.
@@ -75,8 +76,10 @@ def approve_results(session: Session, clock: Clock, calendar: WorkingDayCalendar
     result = voting.approve_results(session, clock, calendar, actor, referendum,
                                     context=context)
     with force_locale(PROTOCOL_LOCALE):
-        result.protocol_pdf = build_protocol_pdf(session, referendum, result,
-                                                 result.approved_at)
+        result.protocol_pdf = sign_document(
+            build_protocol_pdf(session, referendum, result, result.approved_at),
+            gettext("Results protocol of the referendum (Art. 21)"))
+    # The OpenPGP signature covers the PAdES-signed file, so either checks it.
     result.protocol_signature = sign(result.protocol_pdf)
     push_live(referendum, force=True)
     return result

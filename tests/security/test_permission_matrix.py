@@ -138,6 +138,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "initiatives.show"): PUBLIC,  # decided "can": public (Art. 10(7))
     ("GET", "initiatives.board"): PUBLIC,  # the public signature board
     ("GET", "initiatives.board_json"): PUBLIC,
+    ("GET", "initiatives.board_count_json"): PUBLIC,  # the count the pages poll
+    # Issued only when the commission's check finishes: 404 for everybody before.
+    ("GET", "initiatives.decision_pdf"): NOBODY,
+    ("GET", "initiatives.decision_signature"): NOBODY,
+    ("POST", "initiatives.withdraw"): R({"voter"}),
     ("GET", "initiatives.new"): R({"voter"}),
     ("POST", "initiatives.new"): R({"voter"}),
     ("POST", "initiatives.sign"): R({"voter"}),
