@@ -9,10 +9,13 @@ portal's (possibly shifted) demo clock.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from io import BytesIO
+from typing import Any, TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -23,11 +26,13 @@ from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from .exceptions import CryptoError
+
+T = TypeVar("T")
 
 #: the name of the signature field the portal adds
 FIELD_NAME = "Commission"
@@ -64,6 +69,19 @@ class CommissionKey:
         return cls(signer)
 
 
+def _run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run pyHanko's asynchronous signing to its end. Its synchronous wrapper calls
+    ``asyncio.run``, which refuses to start in a thread whose event loop is already running
+    (a caller inside asyncio, or Playwright's synchronous API in the same test process): then
+    the coroutine gets a loop of its own in a helper thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 def sign_pdf(pdf: bytes, key: CommissionKey, *, reason: str, location: str,
              name: str | None = None) -> bytes:
     """``pdf`` with the commission's PAdES signature added as an incremental update.
@@ -76,7 +94,7 @@ def sign_pdf(pdf: bytes, key: CommissionKey, *, reason: str, location: str,
         md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES)
     try:
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-        out = signers.PdfSigner(meta, key.signer).sign_pdf(writer)
+        out = _run_coroutine(lambda: signers.PdfSigner(meta, key.signer).async_sign_pdf(writer))
     except Exception as err:  # pyHanko raises several families for a broken input
         raise PadesError(f"cannot sign the PDF: {err}", "pdf") from None
     return out.getvalue()
@@ -116,7 +134,7 @@ def check_pdf(pdf: bytes, trust_roots: Iterable[bytes]) -> PadesCheck:
     if not embedded:
         return PadesCheck(0, False, False, False, False, "", "no signature")
     try:
-        status = validate_pdf_signature(embedded[-1], context)
+        status = _run_coroutine(lambda: async_validate_pdf_signature(embedded[-1], context))
     except Exception as err:  # a mangled signature is an invalid one
         return PadesCheck(len(embedded), False, False, False, False, "", f"invalid: {err}")
     return PadesCheck(

@@ -86,3 +86,18 @@ def test_wrong_passphrase_and_broken_input_are_refused(ca, key):
         CommissionKey.from_pkcs12(b"garbage", None)
     with pytest.raises(PadesError):
         sign_pdf(b"not a pdf", key, reason="r", location="Rīga")
+
+
+def test_signing_works_where_an_event_loop_is_already_running(ca, key):
+    """pyHanko's synchronous signing calls ``asyncio.run``; a caller whose thread already runs
+    a loop (Playwright's synchronous API in the test process, an asyncio host) still signs."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def inside_a_loop() -> bool:
+        signed = sign_pdf(_pdf(), key, reason="r", location="Latvija")
+        return check_pdf(signed, [ca.ca_certificate_pem]).is_valid
+
+    # A thread of its own: this one may already run Playwright's loop (browser tests).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(lambda: asyncio.run(inside_a_loop())).result()
