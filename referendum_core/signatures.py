@@ -33,6 +33,7 @@ from referendum_core.initiatives import (
     Initiative,
     open_referendum,
 )
+from referendum_core.refusals import Refused
 from referendum_core.register import (
     Eligibility,
     LandOwnerRecord,
@@ -82,9 +83,10 @@ class Signature(Base):
     check_status: Mapped[str | None] = mapped_column(String(12))
 
 
-class SignatureError(Exception):
+class SignatureError(Refused):
     """Base class of refused signatures; ``code`` and ``article`` name the rule."""
 
+    area = "signature"
     code, article = "refused", ""
 
     def __init__(self, **params: object) -> None:
