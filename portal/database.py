@@ -261,8 +261,9 @@ def transactional(handler: Callable[..., T]) -> Callable[..., T]:
         try:
             result = handler(*args, **kwargs)
         except Refused:
+            # The session stays open (closed when the request context ends) for the refusal's
+            # answer, which may read the signed-in user.
             rollback_keeping_refusals()
-            _close_session(None)
             raise
         except Exception:
             rollback()
