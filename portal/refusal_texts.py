@@ -331,6 +331,7 @@ VOTING: dict[str, Text] = {
 }
 
 ETVR: dict[str, Reason] = {
+    "refused": Reason(lambda err: gettext("The request was refused."), 422),
     "already_voted": Reason(_already_voted, 409),
     "not_on_voter_list": Reason(lambda err: gettext("The request was refused."), 422),
     "unavailable": Reason(lambda err: gettext("The request was refused."), 422),

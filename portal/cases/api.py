@@ -173,7 +173,8 @@ def list_cases() -> Any:
 @api_route(RouteDoc("GET", "/cases/{case_id}", "getCase", "Read one case with its timeline",
                     "cases:read", response=CASE))
 def get_case(case_id: int) -> Any:
-    return jsonify(case_json(access_case(db(), g.api_user, case_id), g.api_user))
+    case = access_case(db(), g.api_user, case_id, Permission.VIEW_CASES)
+    return jsonify(case_json(case, g.api_user))
 
 
 @api_route(RouteDoc("POST", "/cases", "createCase",
@@ -228,7 +229,7 @@ def create_case() -> Any:
 def transition(case_id: int) -> Any:
     data = validate(TRANSITION_IN, request.get_json(silent=True))
     user = g.api_user
-    case = access_case(db(), user, case_id)
+    case = access_case(db(), user, case_id, Permission.VIEW_CASES)
     on_refusal(obj=case, attempted="api.transition", actor=user)
     case_services.transition_case(
         db(), clock(), user, case, data["transition"], data["expected_version"],
@@ -243,7 +244,7 @@ def transition(case_id: int) -> Any:
 def comment(case_id: int) -> Any:
     data = validate(COMMENT_IN, request.get_json(silent=True))
     user = g.api_user
-    case = access_case(db(), user, case_id)
+    case = access_case(db(), user, case_id, Permission.VIEW_CASES)
     on_refusal(obj=case, attempted="api.comment", actor=user)
     case_services.comment_on_case(db(), clock(), user, case, data["text"],
                                   parties=parties_for(user, case), context=audit_context())

@@ -222,13 +222,13 @@ def refusal_shows_case(case: Case, action: str, **page: Any) -> None:
 @bp.get("/<int:case_id>")
 @login_required
 def case_page(case_id: int) -> Any:
-    return render_case(access_case(db(), current_user, case_id))
+    return render_case(access_case(db(), current_user, case_id, Permission.VIEW_CASES))
 
 
 @bp.post("/<int:case_id>/transition")
 @login_required
 def transition(case_id: int) -> Any:
-    case = access_case(db(), current_user, case_id)
+    case = access_case(db(), current_user, case_id, Permission.VIEW_CASES)
     form = TransitionForm()
     if not form.validate_on_submit():
         return render_case(case, status=400, error=gettext(
@@ -254,7 +254,7 @@ def label_of_move(name: str) -> str:
 @bp.post("/<int:case_id>/comment")
 @login_required
 def comment(case_id: int) -> Any:
-    case = access_case(db(), current_user, case_id)
+    case = access_case(db(), current_user, case_id, Permission.VIEW_CASES)
     form = CommentForm()
     if not form.validate_on_submit():
         return render_case(case, status=400, error=gettext("Write a comment first."))
@@ -269,7 +269,7 @@ def comment(case_id: int) -> Any:
 @bp.post("/<int:case_id>/assign")
 @login_required
 def assign(case_id: int) -> Any:
-    case = access_case(db(), current_user, case_id)
+    case = access_case(db(), current_user, case_id, Permission.VIEW_CASES)
     form = AssignForm()
     form.assignee_id.choices = []
     if not form.validate_on_submit():
@@ -290,7 +290,7 @@ def assign(case_id: int) -> Any:
 @login_required
 def change_deadline(case_id: int) -> Any:
     """Move a service-level deadline (chair or CVK); a deadline set by law is refused, visibly."""
-    case = access_case(db(), current_user, case_id)
+    case = access_case(db(), current_user, case_id, Permission.VIEW_CASES)
     form = DeadlineForm()
     if not form.validate_on_submit():
         return render_case(case, status=400, deadline_form=form, error=gettext(
@@ -307,7 +307,7 @@ def change_deadline(case_id: int) -> Any:
 @bp.post("/<int:case_id>/photos")
 @login_required
 def add_photo(case_id: int) -> Any:
-    case = access_case(db(), current_user, case_id)
+    case = access_case(db(), current_user, case_id, Permission.VIEW_CASES)
     form = PhotoForm()
     if not form.validate_on_submit():
         return render_case(case, status=400, error=gettext("Choose a photo first."))
@@ -321,7 +321,7 @@ def add_photo(case_id: int) -> Any:
 @bp.get("/<int:case_id>/photos/<int:photo_id>")
 @login_required
 def photo(case_id: int, photo_id: int) -> Any:
-    case = access_case(db(), current_user, case_id)
+    case = access_case(db(), current_user, case_id, Permission.VIEW_CASES)
     found = db().get(CasePhoto, photo_id)
     if found is None or found.case_id != case.id:
         abort(404)
@@ -335,7 +335,7 @@ def photo(case_id: int, photo_id: int) -> Any:
 @bp.post("/<int:case_id>/thread")
 @login_required
 def open_thread(case_id: int) -> Any:
-    case = access_case(db(), current_user, case_id)
+    case = access_case(db(), current_user, case_id, Permission.VIEW_CASES)
     if not parties_for(current_user, case):
         require(Permission.WORK_CASES)
     thread = portal_services.open_thread(db(), clock(), current_user, case)
