@@ -101,6 +101,7 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
 
     refusals.init_app(app, socketio)
     init_celery(app)
+    _register_tasks()
     from portal.checkpoints import init_checkpoints
 
     init_checkpoints(app)
@@ -144,14 +145,26 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     return app
 
 
+def _register_tasks() -> None:
+    """Import every module that declares Celery tasks: each registers its tasks and its beat
+    entries itself (the Celery app knows no area), as the blueprints below do their routes."""
+    import portal.accounts.tasks
+    import portal.cases.tasks
+    import portal.checkpoints
+    import portal.initiatives.tasks
+    import portal.messages.tasks
+    import portal.ops.tasks
+    import portal.retention  # noqa: F401
+
+
 @functools.cache
 def _user_by_id() -> Any:
     """The signed-in person's row, by id, and whether the session has been signed out
     (``session_ended_column``). Memberships load on first use: a voter's requests never need
     them (their rights are personal), an official's first permission check loads them in one
-    query. A statement built once and executed is ~20 % cheaper in CPU than ``Session.get``
-    with options (130 µs a request on PostgreSQL, measured), which builds its statement and
-    cache key on every call."""
+    query. The statement is built once and executed with a parameter, because ``Session.get``
+    with options builds its statement and cache key again on every call (the figure is in
+    ``bench/results.md``), and every signed-in request loads its user."""
     from portal.accounts.models import User, session_ended_column
 
     return select(User, session_ended_column()).where(User.id == bindparam("user_id")).options(

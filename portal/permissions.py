@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from flask_login import current_user
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from portal.accounts.models import CVK_ROLES, Role, User
+from portal.accounts.models import CVK_ROLES, Role
 
 
 class Permission(StrEnum):
@@ -169,6 +169,8 @@ def municipalities_for(user: Any, permission: Permission) -> set[int] | None:
             continue
         if membership.role in CVK_ROLES:
             return None
+        if membership.role == Role.OBSERVER and membership.case_id is not None:
+            continue  # accredited to one case, not to its municipality (``_membership_covers``)
         own = membership.scope_municipality_id
         if own is not None:
             found.add(own)
@@ -201,10 +203,3 @@ def permission_required(permission: Permission) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
-
-
-def grantable_roles(user: User) -> frozenset[Role]:
-    """Roles ``user`` may hand out (CVK administrators: all; nobody else: none)."""
-    if has_permission(user, P.MANAGE_USERS):
-        return frozenset(Role) - {Role.VOTER}
-    return frozenset()

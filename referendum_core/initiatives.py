@@ -571,11 +571,6 @@ def get_initiative(session: Session, initiative_id: int) -> Initiative | None:
     return session.get(Initiative, initiative_id)
 
 
-def initiative_for_case(session: Session, case_id: int) -> Initiative | None:
-    """The initiative details of a case."""
-    return session.scalars(select(Initiative).where(Initiative.case_id == case_id)).first()
-
-
 def public_initiatives(session: Session, municipality_id: int | None = None
                        ) -> list[Initiative]:
     """Initiatives the public may see: decided "can" (published or later)."""

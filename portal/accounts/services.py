@@ -200,16 +200,18 @@ class FailedSignIns:
 
 
 def complete_login(session: Session, clock: Clock, user: User, method: str,
-                   context: AuditContext | None = None) -> FailedSignIns | None:
+                   context: AuditContext | None = None, **detail: str | None
+                   ) -> FailedSignIns | None:
     """Record a finished sign-in (after the second factor, where one is needed); returns the
-    failed attempts since the previous one, which the person is shown."""
+    failed attempts since the previous one, which the person is shown. ``detail`` (e.g. the
+    identity provider and its method) goes into the audit entry."""
     missed = (FailedSignIns(user.failed_logins, user.last_failed_login_at)
               if user.failed_logins else None)
     user.last_login_at = clock.now()
     user.failed_logins = 0
     user.last_failed_login_at = None
     audit.record(session, clock, user, "login.success", obj=user, context=context, method=method,
-                 failed_before=missed.count if missed else 0)
+                 failed_before=missed.count if missed else 0, **detail)
     return missed
 
 

@@ -19,9 +19,7 @@ from referendum_core.cases.deadlines import escalate_due_cases
 from referendum_core.cases.models import Case
 from referendum_core.clock import to_riga
 
-BEAT_SCHEDULE = {
-    "cases-escalate-due": {"task": "portal.cases.tasks.escalate_cases", "schedule": 900.0},
-}
+ESCALATE_EVERY = 900.0  # seconds
 
 
 def _notice(escalation: Any) -> str:
@@ -52,3 +50,6 @@ def run_escalation(session: Any) -> dict[str, int]:
 def escalate_cases() -> dict[str, int]:
     """Beat task: remind owners, then chairs, then CVK; close lapsed court windows."""
     return in_transaction(run_escalation)
+
+
+celery.add_periodic_task(ESCALATE_EVERY, escalate_cases, name="cases-escalate-due")

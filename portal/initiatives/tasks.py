@@ -20,14 +20,7 @@ from referendum_core.signatures import check_signatures
 BATCH = 1000
 # Publication (3rd working day) and the end of a 30-day collection come by themselves: beat runs
 # the step every few minutes (``referendum-portal initiatives run-deadlines`` for cron).
-BEAT_SCHEDULE = {
-    "initiatives-run-deadlines": {
-        "task": "portal.initiatives.tasks.run_initiative_deadlines", "schedule": 300.0},
-    # The spec promises publication at least every 10 minutes; every 5 leaves a missed run room.
-    "initiatives-publish-signature-boards": {
-        "task": "portal.initiatives.tasks.publish_signature_boards",
-        "schedule": PUBLISH_EVERY_SECONDS},
-}
+DEADLINES_EVERY = 300.0  # seconds
 
 
 def _one_batch(initiative_id: int) -> bool:
@@ -78,3 +71,10 @@ def publish_signature_boards() -> int:
     app = current_app
     return in_transaction(lambda session: services.publish_signature_boards(
         session, app.extensions["clock"]))
+
+
+celery.add_periodic_task(DEADLINES_EVERY, run_initiative_deadlines,
+                         name="initiatives-run-deadlines")
+# The spec promises publication at least every 10 minutes; every 5 leaves a missed run room.
+celery.add_periodic_task(PUBLISH_EVERY_SECONDS, publish_signature_boards,
+                         name="initiatives-publish-signature-boards")

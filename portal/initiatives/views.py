@@ -21,7 +21,7 @@ from portal.initiatives.forms import (
 )
 from portal.permissions import Permission, has_permission, require
 from portal.refusals import flash_and_redirect, on_refusal
-from portal.web import audit_context, calendar, clock, db, keys
+from portal.web import audit_context, calendar, clock, db, keys, signed_in_with
 from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import (
     Initiative,
@@ -137,7 +137,7 @@ def sign(initiative_id: int) -> Any:
         abort(400)
     _refusal_back_to(initiative)
     sign_online(db(), clock(), current_user, initiative, current_user.person_ref,
-                tag_key=tag_key(), context=audit_context())
+                tag_key=tag_key(), context=audit_context(), authentication=signed_in_with())
     flash(gettext("Thank you. Your signature is recorded."), "success")
     return redirect(url_for("initiatives.show", initiative_id=initiative.id))
 

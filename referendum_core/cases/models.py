@@ -97,7 +97,7 @@ class Case(Base):
     deadline_basis: Mapped[str | None] = mapped_column(String(80))
     # 0 none, 1 owner reminded, 2 commission chair told, 3 CVK told.
     escalation_level: Mapped[int] = mapped_column(default=0)
-    # The referendum / initiative this case belongs to, when there is one (issues 6 and 7).
+    # The referendum / initiative this case belongs to, when there is one.
     parent_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     version: Mapped[int] = mapped_column(default=1)
 

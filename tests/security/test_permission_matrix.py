@@ -74,7 +74,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "accounts.voter_code"): NOBODY,
     ("GET", "accounts.voter_login"): PUBLIC,
     ("POST", "accounts.voter_login"): PUBLIC,
-    # The eID gateway is not configured in tests (VOTER_IDENTITY_PROVIDERS=otp): 404.
+    # No identity provider is configured in the matrix's app (VOTER_IDENTITY_PROVIDERS=otp): 404.
     ("GET", "accounts.voter_oidc_start"): NOBODY,
     ("GET", "accounts.voter_oidc_callback"): NOBODY,
     ("GET", "accounts.account"): SIGNED_IN,
