@@ -97,6 +97,9 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.voting.events import register_handlers as register_voting_handlers
 
     register_voting_handlers(socketio)
+    from portal import refusals
+
+    refusals.init_app(app, socketio)
     init_celery(app)
     _register_tasks()
     from portal.checkpoints import init_checkpoints

@@ -20,6 +20,7 @@ from referendum_core.clock import Clock
 from referendum_core.db import Base
 from referendum_core.organisation import PollingStation
 from referendum_core.personal_code import PersonalCodeProtector
+from referendum_core.refusals import Refused
 from referendum_core.register import (
     Eligibility,
     IneligibilityReason,
@@ -56,17 +57,23 @@ class EtvrMark(Base):
         return ONLINE if self.channel == Channel.ONLINE else str(self.polling_station_id)
 
 
-class EtvrError(Exception):
+class EtvrError(Refused):
     """Base class of ETVR refusals."""
+
+    area = "etvr"
 
 
 class EtvrUnavailable(EtvrError):
     """The ETVR cannot be reached; the station falls back to registration envelopes
     (Art. 4(6), 29-30), checked against the ETVR afterwards."""
 
+    code = "unavailable"
+
 
 class AlreadyVoted(EtvrError):
     """The voter already has a mark in this referendum; ``mark`` says where and when."""
+
+    code = "already_voted"
 
     def __init__(self, mark: EtvrMark) -> None:
         super().__init__(f"already marked at {mark.where} on {mark.marked_at.isoformat()}")
@@ -75,6 +82,8 @@ class AlreadyVoted(EtvrError):
 
 class NotOnVoterList(EtvrError):
     """The person is not an eligible voter of this referendum (Art. 7)."""
+
+    code = "not_on_voter_list"
 
     def __init__(self, status: Eligibility) -> None:
         super().__init__("not an eligible voter of this referendum")

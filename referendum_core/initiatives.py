@@ -28,6 +28,7 @@ from referendum_core.cases.workflows import (
 from referendum_core.clock import RIGA, Clock, to_riga
 from referendum_core.db import Base
 from referendum_core.organisation import Municipality
+from referendum_core.refusals import Refused
 from referendum_core.register import eligibility
 from referendum_core.sealing import SealedText
 
@@ -87,9 +88,10 @@ MAX_QUESTION = 500
 MAX_REASONS = 10_000
 
 
-class InitiativeError(Exception):
+class InitiativeError(Refused):
     """Base class of refused initiative actions; ``code`` names the rule for the portal."""
 
+    area = "initiative"
     code = "refused"
     article = ""
 

@@ -12,12 +12,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.cases import services as portal_services
-from portal.cases.errors import message_for, status_for
 from portal.cases.forms import ComplaintForm, ObserverReportForm, QueryForm
-from portal.database import commit
 from portal.permissions import Permission, municipalities_for, require
+from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
-from referendum_core.cases.exceptions import CaseError
 from referendum_core.organisation import Municipality, PollingStation
 
 
@@ -45,9 +43,9 @@ def _filed(case: Any) -> Any:
     return redirect(url_for("cases.case_page", case_id=case.id))
 
 
-def _refused(err: CaseError, template: str, form: Any) -> Any:
-    commit()  # keep the audit entry of the refusal (nothing else was written)
-    return render_template(template, form=form, error=message_for(err)), status_for(err)
+def _refusal_shows_form(template: str, form: Any) -> None:
+    on_refusal(lambda message, status: (render_template(template, form=form, error=message),
+                                        status))
 
 
 def report() -> Any:
@@ -66,14 +64,13 @@ def report() -> Any:
     if not form.validate():
         return render_template("cases/report.html", form=form), 400
     photos = [f.read() for f in (form.photos.data or []) if f and getattr(f, "filename", "")]
-    try:
-        case = portal_services.file_observer_report(
-            db(), clock(), current_user, polling_station_id=form.polling_station_id.data,
-            category=form.category.data, severity=form.severity.data,
-            description=form.description.data, photos=photos, draft_started_at=_started(form.started.data), calendar=calendar(),
-            context=audit_context())
-    except CaseError as err:
-        return _refused(err, "cases/report.html", form)
+    _refusal_shows_form("cases/report.html", form)
+    case = portal_services.file_observer_report(
+        db(), clock(), current_user, polling_station_id=form.polling_station_id.data,
+        category=form.category.data, severity=form.severity.data,
+        description=form.description.data, photos=photos,
+        draft_started_at=_started(form.started.data), calendar=calendar(),
+        context=audit_context())
     return _filed(case)
 
 
@@ -87,15 +84,13 @@ def complaint() -> Any:
         return render_template("cases/complaint.html", form=form)
     if not form.validate():
         return render_template("cases/complaint.html", form=form), 400
-    try:
-        case = portal_services.file_complaint(
-            db(), clock(), current_user, municipality_id=form.municipality_id.data,
-            grounds=form.grounds.data, applicant_kind=form.applicant_kind.data,
-            contested=form.contested.data, contested_on=form.contested_on.data,
-            summary=form.summary.data, draft_started_at=_started(form.started.data),
-            calendar=calendar(), context=audit_context())
-    except CaseError as err:
-        return _refused(err, "cases/complaint.html", form)
+    _refusal_shows_form("cases/complaint.html", form)
+    case = portal_services.file_complaint(
+        db(), clock(), current_user, municipality_id=form.municipality_id.data,
+        grounds=form.grounds.data, applicant_kind=form.applicant_kind.data,
+        contested=form.contested.data, contested_on=form.contested_on.data,
+        summary=form.summary.data, draft_started_at=_started(form.started.data),
+        calendar=calendar(), context=audit_context())
     return _filed(case)
 
 
@@ -110,14 +105,12 @@ def query() -> Any:
         return render_template("cases/query.html", form=form)
     if not form.validate():
         return render_template("cases/query.html", form=form), 400
-    try:
-        case = portal_services.ask_cvk(
-            db(), clock(), current_user, municipality_id=form.municipality_id.data,
-            title=form.title.data, question=form.question.data,
-            draft_started_at=_started(form.started.data), calendar=calendar(),
-            context=audit_context())
-    except CaseError as err:
-        return _refused(err, "cases/query.html", form)
+    _refusal_shows_form("cases/query.html", form)
+    case = portal_services.ask_cvk(
+        db(), clock(), current_user, municipality_id=form.municipality_id.data,
+        title=form.title.data, question=form.question.data,
+        draft_started_at=_started(form.started.data), calendar=calendar(),
+        context=audit_context())
     return _filed(case)
 
 

@@ -12,8 +12,9 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from portal import metrics
-from portal.database import commit, on_commit
+from portal.database import on_commit
 from portal.permissions import Permission
+from portal.refusals import on_refusal
 from portal.voting.access import (
     access_referendum,
     access_referendum_to_cast,
@@ -22,7 +23,6 @@ from portal.voting.access import (
 )
 from portal.voting.ballot_limits import COUNTED, NOT_COUNTED, BallotCounts
 from portal.voting.live import push_live
-from portal.voting.texts import refusal_text
 from portal.voting.views import TRACKER
 from portal.web import audit_context, clock, db
 from referendum_core.voting import (
@@ -86,13 +86,6 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _refused(err: VotingError, status: int = 422) -> Any:
-    body: dict[str, Any] = {"error": refusal_text(err), "code": err.code, "status": status}
-    if isinstance(err, BallotRefused):
-        body["reason"], body["location"] = err.reason, err.location
-    return jsonify(body), status
-
-
 def _body(referendum: Referendum, action: str) -> Any:
     """The ballot as sent; one too large to read is refused (and audited) unread."""
     if request.content_length is None or request.content_length <= MAX_BALLOT_BYTES:
@@ -109,11 +102,9 @@ def _body(referendum: Referendum, action: str) -> Any:
 @signed_in
 def election(referendum_id: int) -> Any:
     """What the browser needs to encrypt: the frozen manifest, its hash and the voter's alias."""
-    referendum = access_referendum(referendum_id, Permission.VOTE)
-    try:
-        check_may_vote_online(db(), clock(), referendum, current_user.person_ref)
-    except VotingError as err:
-        return _refused(err, 403)
+    referendum = access_referendum(db(), current_user, referendum_id, Permission.VOTE)
+    on_refusal(status=403)  # the voter may not vote online (now)
+    check_may_vote_online(db(), clock(), referendum, current_user.person_ref)
     alias = alias_for(db(), clock(), referendum, current_user.person_ref)
     return jsonify({"election_hash": referendum.election_hash,
                     "manifest": referendum.manifest_dict, "alias": alias})
@@ -124,7 +115,8 @@ def election(referendum_id: int) -> Any:
 @_ballot_limited
 def cast(referendum_id: int) -> Any:
     """Cast an encrypted ballot; answers the tracker and where to look it up."""
-    referendum, standing = access_referendum_to_cast(referendum_id)
+    referendum, standing = access_referendum_to_cast(db(), current_user, referendum_id,
+                                                   Permission.VOTE)
     # No retry on SQLite's "database is locked": a POST's transaction takes the write lock
     # when it begins (portal.database), so a cast waits for another instead of failing.
     try:
@@ -132,9 +124,8 @@ def cast(referendum_id: int) -> Any:
                               _body(referendum, "voting.ballot_refused"),
                               context=audit_context(), standing=standing)
     except VotingError as err:
-        commit()  # keep the audit entry of the refusal (nothing else was written)
-        metrics.ballot_refused(getattr(err, "reason", err.code))
-        return _refused(err)
+        metrics.ballot_refused(err.reason or err.code)
+        raise  # answered by portal.refusals
     on_commit(metrics.ballot_accepted)
     push_live(referendum)
     return jsonify(receipt_body(receipt, _receipt_url(referendum.id, receipt))), 201
@@ -181,14 +172,10 @@ def receipt_url_values(referendum_id: int, receipt: CastReceipt) -> dict[str, An
 @_ballot_limited
 def audit_ballot(referendum_id: int) -> Any:
     """Publish a Benaloh-audited ballot (checked; never counted, never castable)."""
-    referendum = access_referendum(referendum_id, Permission.VOTE)
-    try:
-        row = record_audited_ballot(db(), clock(), current_user, referendum,
-                                    _body(referendum, "voting.audit_refused"),
-                                    context=audit_context())
-    except VotingError as err:
-        commit()
-        return _refused(err)
+    referendum = access_referendum(db(), current_user, referendum_id, Permission.VOTE)
+    row = record_audited_ballot(db(), clock(), current_user, referendum,
+                                _body(referendum, "voting.audit_refused"),
+                                context=audit_context())
     return jsonify({"tracker": row.tracker,
                     "board_url": url_for("voting.board", referendum_id=referendum.id,
                                          tracker=row.tracker)}), 201

@@ -13,7 +13,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import (
     and_,
@@ -296,7 +296,7 @@ def _reason(exc: CryptoError) -> str:
 
 
 def _refuse(session: Session, clock: Clock, actor: Actor | None, referendum: Referendum,
-            error: BallotRefused, context: AuditContext | None, action: str) -> None:
+            error: BallotRefused, context: AuditContext | None, action: str) -> NoReturn:
     audit_refused_ballot(session, clock, actor, referendum, error, context, action)
     raise error
 
@@ -589,8 +589,7 @@ def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Refere
     placed = _record_on_board(session, referendum, [ch["alpha"] for ch in ballot["choices"]],
                               entry)
     if placed is None:
-        _refuse(session, clock, voter, referendum, _replay_refusal(session, referendum, ballot),
-                context, "voting.ballot_refused")
+        _refuse_replay(session, clock, voter, referendum, ballot, context)
     seq, head = placed
     # An accepted ballot is recorded by the board itself (a public hash chain) and not in the
     # audit log: an audit entry naming the voter, timed to the second like the board entry,
@@ -599,19 +598,26 @@ def cast_ballot(session: Session, clock: Clock, voter: Actor, referendum: Refere
     return CastReceipt(seq=seq, tracker=tracker, cast_at=rfc3339(now), board_head=head)
 
 
-def _replay_refusal(session: Session, referendum: Referendum, ballot: dict[str, Any]
-                    ) -> BallotRefused:
-    """Why a ballot's alphas were taken: by a ballot opened in a Benaloh audit (its randomness
-    is public, so it must never count: spec section 9) or by one already on the board. Only
-    the voter's own alias can have audited a ballot, so only its audits are compared."""
+def _refuse_replay(session: Session, clock: Clock, voter: Actor, referendum: Referendum,
+                   ballot: dict[str, Any], context: AuditContext | None) -> NoReturn:
+    """Refuse (audited) a ballot whose alphas were taken: by a ballot opened in a Benaloh audit
+    (its randomness is public, so it must never count: spec section 9) or by one already on
+    the board. Only the voter's own alias can have audited a ballot, so only its audits are
+    compared.
+
+    Raises:
+        BallotRefused: always, reason ``audited`` or ``replay``.
+    """
     alphas = {ch["alpha"] for ch in ballot["choices"]}
     audited = session.scalars(select(AuditedBallot.ballot).where(
         AuditedBallot.referendum_id == referendum.id, AuditedBallot.alias == ballot["alias"]))
+    refusal = BallotRefused("replay", "choices", "alpha already on the board (replay)")
     for opened in audited:
         if alphas & {ch["alpha"] for ch in json.loads(opened)["choices"]}:
-            return BallotRefused("audited", "choices",
-                                 "an alpha of an audited (opened) ballot: never cast")
-    return BallotRefused("replay", "choices", "alpha already on the board (replay)")
+            refusal = BallotRefused("audited", "choices",
+                                    "an alpha of an audited (opened) ballot: never cast")
+            break
+    _refuse(session, clock, voter, referendum, refusal, context, "voting.ballot_refused")
 
 
 def record_audited_ballot(session: Session, clock: Clock, voter: Actor, referendum: Referendum,
