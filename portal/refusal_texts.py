@@ -400,6 +400,42 @@ def _import_refused(err: Any) -> str:
                    format="JSON" if err.reason == "not_json" else "CSV", line=err.line or "?")
 
 
+OBSERVERS: dict[str, Text] = {
+    "station_limit": lambda err: gettext(
+        "Polling station No. %(station)s already has %(limit)s observers named by the "
+        "initiators: the law allows at most two observers per polling station for each "
+        "initiator (Art. 18(3)). Name the observer for another station, or withdraw an "
+        "earlier request first.", station=err.params.get("station", "-"),
+        limit=err.params.get("limit", 2)),
+    "not_initiator": lambda err: gettext(
+        "Only the initiators of this referendum may name its observers (Art. 18(3))."),
+    "not_council_initiative": lambda err: gettext(
+        "The commission enters observers on the initiators' behalf only for a referendum the "
+        "council initiated (Art. 18(3)); the residents who applied name theirs themselves."),
+    "no_initiative": lambda err: gettext("This referendum has no initiative whose initiators "
+                                         "could name observers."),
+    "kind_not_allowed": lambda err: gettext(
+        "You may not record this kind of observer: CVK records its members, the municipal "
+        "commission its members and the media; the initiators name theirs by request "
+        "(Art. 18(3))."),
+    "wrong_station": lambda err: gettext("The polling station is not in this municipality."),
+    "too_late": lambda err: gettext(
+        "Observers can no longer be accredited: the referendum's days ended at %(when)s.",
+        when=format_datetime(err.params["ends_at"], MOMENT_PATTERN)
+        if err.params.get("ends_at") else "-"),
+    "name_required": lambda err: gettext("Write the observer's name."),
+    "email_invalid": lambda err: gettext(
+        "Write the observer's e-mail address: the invitation to sign in is sent there."),
+    "too_long": lambda err: gettext("The text is too long."),
+    "no_observers": lambda err: gettext("Name at least one observer."),
+    "duplicate": lambda err: gettext(
+        "%(email)s is already named for polling station No. %(station)s.",
+        email=err.params.get("email", "-"), station=err.params.get("station", "-")),
+    "not_accreditation": lambda err: gettext("This is not an observer accreditation request."),
+    "not_requested": lambda err: gettext("This request has already been decided."),
+}
+
+
 def _texts(prefix: str, table: dict[str, Text], status: int) -> dict[str, Reason]:
     return {f"{prefix}.{code}": Reason(text, status) for code, text in table.items()}
 
@@ -427,6 +463,9 @@ REGISTRY: dict[str, Reason] = {
     **{f"etvr.{code}": reason for code, reason in ETVR.items()},
     **_texts("initiative", INITIATIVE, 422),
     **_texts("signature", SIGNATURE, 422),
+    "observers.accreditation_refused": Reason(lambda err: gettext(
+        "The accreditation was refused."), 422),
+    **_texts("observers.accreditation_refused", OBSERVERS, 422),
     "register_import.refused": Reason(_import_refused, 422),
     **_each("register_import.refused", _IMPORT_REASONS, _import_refused, 422),
     "service_token.refused.unknown_owner": Reason(lambda err: gettext(

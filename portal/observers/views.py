@@ -3,6 +3,7 @@ or refuses them, records its members and the media (CVK its members), and sees t
 without an observer; the commission and CVK read the polling-station table and its CSV."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +24,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.cases.access import parties_for
-from portal.cases.errors import message_for
 from portal.cases.labels import template_helpers
 from portal.database import commit, on_commit
 from portal.observers import services, station_table
@@ -34,17 +34,15 @@ from portal.observers.access import (
     station_table_scope,
 )
 from portal.observers.forms import DecisionForm, NominationForm, RecordForm
-from portal.observers.texts import refusal_text
 from portal.observers.texts import template_helpers as observer_helpers
 from portal.permissions import Permission, has_permission
+from portal.refusals import flash_and_redirect, on_refusal
 from portal.web import audit_context, calendar, clock, db, keys
 from referendum_core import audit
-from referendum_core.cases.exceptions import CaseError
 from referendum_core.cases.workflows import Party
 from referendum_core.clock import to_riga
 from referendum_core.initiatives import Initiator, initiative_of_referendum
 from referendum_core.observers import (
-    AccreditationRefused,
     Nomination,
     reject_accreditation,
     request_accreditation,
@@ -88,10 +86,13 @@ def _send(invitations: list[services.Invitation]) -> None:
                   "info")
 
 
-def _refused(err: Exception) -> None:
-    commit()  # keep the audit entry of the refusal (nothing else was written)
-    flash(refusal_text(err) if isinstance(err, AccreditationRefused)
-          else message_for(err), "error")  # type: ignore[arg-type]
+def _refusal_shows(render: Callable[[], str]) -> None:
+    """A refusal flashes its sentence above the page ``render`` shows again."""
+    def page(message: str, status: int) -> Any:
+        flash(message, "error")
+        return render(), status
+
+    on_refusal(page)
 
 
 def _on_behalf_of_council(referendum: Referendum) -> bool:
@@ -111,26 +112,23 @@ def nominate(referendum_id: int) -> Any:
                                    Permission.REQUEST_OBSERVER_ACCREDITATION)
     form = NominationForm()
     _station_choices(form, referendum)
-    status = 200
+
+    def render() -> str:
+        return render_template("observers/nominate.html", referendum=referendum, form=form,
+                               rows=requests_by(db(), referendum, current_user.id),
+                               window=rights_window(referendum))
+
     if form.validate_on_submit():
-        try:
-            case = request_accreditation(
-                db(), clock(), current_user, referendum,
-                [Nomination(form.station_id.data, form.full_name.data, form.email.data)],
-                on_behalf_of_council=_on_behalf_of_council(referendum), calendar=calendar(),
-                context=audit_context())
-        except (AccreditationRefused, CaseError) as err:
-            _refused(err)
-            status = 422
-        else:
-            flash(gettext("Request %(reference)s is sent to the election commission.",
-                          reference=case.reference), "success")
-            return redirect(url_for(".nominate", referendum_id=referendum.id))
-    elif form.is_submitted():
-        status = 422
-    return render_template("observers/nominate.html", referendum=referendum, form=form,
-                           rows=requests_by(db(), referendum, current_user.id),
-                           window=rights_window(referendum)), status
+        _refusal_shows(render)
+        case = request_accreditation(
+            db(), clock(), current_user, referendum,
+            [Nomination(form.station_id.data, form.full_name.data, form.email.data)],
+            on_behalf_of_council=_on_behalf_of_council(referendum), calendar=calendar(),
+            context=audit_context())
+        flash(gettext("Request %(reference)s is sent to the election commission.",
+                      reference=case.reference), "success")
+        return redirect(url_for(".nominate", referendum_id=referendum.id))
+    return render(), 422 if form.is_submitted() else 200
 
 
 @bp.route("/referendums/<int:referendum_id>/accreditations", methods=["GET", "POST"])
@@ -142,31 +140,29 @@ def accreditations(referendum_id: int) -> Any:
                                    Permission.ACCREDIT_OBSERVERS)
     form = RecordForm()
     _station_choices(form, referendum)
-    status = 200
+
+    def render() -> str:
+        return render_template(
+            "observers/accreditations.html", referendum=referendum, form=form,
+            decision=DecisionForm(), rows=requests_of(db(), referendum),
+            uncovered=stations_without_observers(db(), referendum.id,
+                                                 referendum.municipality_id),
+            window=rights_window(referendum), for_council=_on_behalf_of_council(referendum))
+
     if form.validate_on_submit():
         parties = _official_parties(referendum)
-        try:
-            case, invitations = services.record(
-                db(), clock(), keys(), current_user, referendum, form.kind.data,
-                [Nomination(form.station_id.data, form.full_name.data, form.email.data,
-                            form.organisation.data or "")],
-                parties=parties, lifetime=_lifetime(), calendar=calendar(),
-                context=audit_context())
-        except (AccreditationRefused, CaseError) as err:
-            _refused(err)
-            status = 422
-        else:
-            _send(invitations)
-            flash(gettext("Observer accredited (%(reference)s).", reference=case.reference),
-                  "success")
-            return redirect(url_for(".accreditations", referendum_id=referendum.id))
-    elif form.is_submitted():
-        status = 422
-    return render_template(
-        "observers/accreditations.html", referendum=referendum, form=form,
-        decision=DecisionForm(), rows=requests_of(db(), referendum),
-        uncovered=stations_without_observers(db(), referendum.id, referendum.municipality_id),
-        window=rights_window(referendum), for_council=_on_behalf_of_council(referendum)), status
+        _refusal_shows(render)
+        case, invitations = services.record(
+            db(), clock(), keys(), current_user, referendum, form.kind.data,
+            [Nomination(form.station_id.data, form.full_name.data, form.email.data,
+                        form.organisation.data or "")],
+            parties=parties, lifetime=_lifetime(), calendar=calendar(),
+            context=audit_context())
+        _send(invitations)
+        flash(gettext("Observer accredited (%(reference)s).", reference=case.reference),
+              "success")
+        return redirect(url_for(".accreditations", referendum_id=referendum.id))
+    return render(), 422 if form.is_submitted() else 200
 
 
 def _official_parties(referendum: Referendum) -> set[Party]:
@@ -190,25 +186,23 @@ def decide(referendum_id: int, case_id: int, action: str) -> Any:
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        if action == "accredit":
-            invitations = services.accredit(db(), clock(), keys(), current_user, case,
-                                            lifetime=_lifetime(), calendar=calendar(),
-                                            context=audit_context())
-            _send(invitations)
-            done = gettext("Observers accredited; each new observer gets a single-use "
-                           "invitation link by e-mail.")
-        else:
-            reject_accreditation(db(), clock(), current_user, case, form.note.data or "",
-                                 parties=parties_for(current_user, case),
-                                 expected_version=case.version, calendar=calendar(),
-                                 context=audit_context())
-            done = gettext("Request refused.")
-    except (AccreditationRefused, CaseError) as err:
-        _refused(err)
+    back = url_for(".accreditations", referendum_id=referendum.id)
+    on_refusal(flash_and_redirect(back, 302))
+    if action == "accredit":
+        invitations = services.accredit(db(), clock(), keys(), current_user, case,
+                                        lifetime=_lifetime(), calendar=calendar(),
+                                        context=audit_context())
+        _send(invitations)
+        done = gettext("Observers accredited; each new observer gets a single-use "
+                       "invitation link by e-mail.")
     else:
-        flash(done, "success")
-    return redirect(url_for(".accreditations", referendum_id=referendum.id))
+        reject_accreditation(db(), clock(), current_user, case, form.note.data or "",
+                             parties=parties_for(current_user, case),
+                             expected_version=case.version, calendar=calendar(),
+                             context=audit_context())
+        done = gettext("Request refused.")
+    flash(done, "success")
+    return redirect(back)
 
 
 def _table_rows() -> tuple[list[Any], set[int] | None, int | None, bool]:

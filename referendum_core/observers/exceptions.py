@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from referendum_core.refusals import Refused
 
-class AccreditationRefused(Exception):
+
+class AccreditationRefused(Refused):
     """An accreditation request or decision breaks a rule. ``reason`` is one of ``REASONS``;
     ``article`` names the law's rule where there is one."""
 
@@ -12,6 +14,9 @@ class AccreditationRefused(Exception):
                "wrong_station", "too_late", "name_required", "email_invalid", "too_long",
                "no_observers", "duplicate", "not_accreditation", "not_requested",
                "no_initiative")
+
+    area = "observers"
+    code = "accreditation_refused"
 
     def __init__(self, reason: str, *, article: str | None = None, **params: Any) -> None:
         super().__init__(reason)
