@@ -290,7 +290,7 @@ def board_json(initiative_id: int) -> Any:
 @bp.route("/<int:initiative_id>/check-decision.pdf")
 def decision_pdf(initiative_id: int) -> Any:
     """The commission's decision after the check (Art. 13), signed with PAdES."""
-    decision = decision_of(db(), access_initiative(initiative_id).id)
+    decision = decision_of(db(), access_initiative(db(), current_user, initiative_id, None).id)
     if decision is None:
         abort(404)
     return Response(decision.pdf, mimetype="application/pdf", headers={
@@ -300,7 +300,7 @@ def decision_pdf(initiative_id: int) -> Any:
 @bp.route("/<int:initiative_id>/check-decision.pdf.asc")
 def decision_signature(initiative_id: int) -> Any:
     """The portal's detached OpenPGP signature of the decision PDF."""
-    decision = decision_of(db(), access_initiative(initiative_id).id)
+    decision = decision_of(db(), access_initiative(db(), current_user, initiative_id, None).id)
     if decision is None:
         abort(404)
     return Response(decision.pgp_signature, mimetype="application/pgp-signature")
@@ -310,7 +310,7 @@ def decision_signature(initiative_id: int) -> Any:
 def board_count_json(initiative_id: int) -> Any:
     """The board's count beside the threshold, for the pages' short poll (they refresh it
     every minute; batches come every few minutes)."""
-    initiative = access_initiative(initiative_id)
+    initiative = access_initiative(db(), current_user, initiative_id, None)
     board, needed = board_count(db(), initiative.id), initiative.signatures_needed
     return jsonify({
         "count": board.count, "signatures": board.signatures, "exclusions": board.exclusions,
