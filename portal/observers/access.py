@@ -16,22 +16,22 @@ def scope_of(referendum: Referendum) -> Scope:
     return Scope(referendum.municipality_id, referendum.case_id)
 
 
-def access_referendum(session: Session, user: Any, referendum_id: int,
+def access_referendum(session: Session, actor: Any, referendum_id: int,
                       permission: Permission) -> Referendum:
-    """A referendum ``user`` holds ``permission`` for (401 signed out, 404 absent, 403 else)."""
+    """A referendum ``actor`` holds ``permission`` for (401 signed out, 404 absent, 403 else)."""
     referendum = session.get(Referendum, referendum_id)
     if referendum is None:
-        require(permission, user=user)
+        require(permission, user=actor)
         abort(404)
-    require(permission, scope_of(referendum), user=user)
+    require(permission, scope_of(referendum), user=actor)
     return referendum
 
 
-def access_accreditation(session: Session, user: Any, referendum_id: int, case_id: int,
-                         permission: Permission) -> tuple[Referendum, Case]:
-    """An accreditation case of a referendum ``user`` holds ``permission`` for (404 when the
+def access_accreditation(session: Session, actor: Any, case_id: int, permission: Permission,
+                         *, referendum_id: int) -> tuple[Referendum, Case]:
+    """An accreditation case of a referendum ``actor`` holds ``permission`` for (404 when the
     case is of another referendum or type)."""
-    referendum = access_referendum(session, user, referendum_id, permission)
+    referendum = access_referendum(session, actor, referendum_id, permission)
     case = session.get(Case, case_id)
     rows = rows_of(session, case) if case is not None else []
     if case is None or not rows or rows[0].referendum_id != referendum.id:

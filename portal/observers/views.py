@@ -181,8 +181,9 @@ def _official_parties(referendum: Referendum) -> set[Party]:
 def decide(referendum_id: int, case_id: int, action: str) -> Any:
     """The municipality's commission accredits the observers of a request (invitations go
     out), or refuses it with a reason."""
-    referendum, case = access_accreditation(db(), current_user, referendum_id, case_id,
-                                            Permission.DECIDE_OBSERVER_ACCREDITATION)
+    referendum, case = access_accreditation(db(), current_user, case_id,
+                                            Permission.DECIDE_OBSERVER_ACCREDITATION,
+                                            referendum_id=referendum_id)
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
