@@ -36,11 +36,11 @@ from referendum_core.voting import (
     live_turnout,
     record_audited_ballot,
 )
+from referendum_core.voting.board import find_on_board
 from referendum_core.voting.casting import (
     MAX_BALLOT_BYTES,
     CastReceipt,
     audit_refused_ballot,
-    find_on_board,
     receipt_of,
 )
 from referendum_core.voting.exceptions import BallotRefused, VotingError

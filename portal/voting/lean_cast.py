@@ -63,17 +63,15 @@ from portal.voting.cast_token import CAST_TOKEN_ENVIRON, CastGrant, read_cast_to
 from portal.voting.live import push_due
 from referendum_core.clock import wall_time
 from referendum_core.crypto import CryptoError, verify_ballot
+from referendum_core.voting.board import record_on_board
 from referendum_core.voting.casting import (
     MAX_BALLOT_BYTES,
     CastReceipt,
-    VoterStanding,
     cached_election_context,
-    check_standing,
     parse_ballot,
-    record_on_board,
-    standing_columns,
     stored_ballot,
 )
+from referendum_core.voting.eligibility import VoterStanding, check_standing, standing_columns
 from referendum_core.voting.exceptions import VotingError
 from referendum_core.voting.models import Referendum
 from referendum_core.voting.rules import rfc3339

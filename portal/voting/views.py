@@ -33,12 +33,8 @@ from referendum_core.checkpoints import board_checkpoints
 from referendum_core.clock import to_riga
 from referendum_core.crypto.checkpoint import board_log
 from referendum_core.register import voter_list_for
-from referendum_core.voting.casting import (
-    find_alias,
-    find_on_board,
-    in_person_vote,
-    is_on_list,
-)
+from referendum_core.voting.board import find_on_board
+from referendum_core.voting.eligibility import find_alias, in_person_vote, is_on_list
 from referendum_core.voting.models import AuditedBallot, BoardEntry, Referendum, Stage
 from referendum_core.voting.results import (
     iter_election_record,
