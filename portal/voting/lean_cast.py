@@ -20,7 +20,7 @@ and only the portal's own script can put it in a header (the reasoning in full i
 - the token: genuine, for this referendum, not expired, issued to this request's session;
 - the session's idle and absolute limits (``portal.security.session_current``, the app's own);
 - the user: active, at the token's session epoch, that session not signed out
-  (``portal.accounts.models.session_is_current``, as the app's user loader), a voter;
+  (``portal.accounts.models.session_signs_in``, as the app's user loader), a voter;
 - the per-voter ballot limit (``BallotCounts``, counted once: a request handed on carries the
   count, ``ballot_limits.COUNTED``);
 - the referendum, the window and the voter's standing (``check_standing``), the ballot's
