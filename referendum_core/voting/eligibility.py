@@ -76,6 +76,7 @@ def alias_for(session: Session, clock: Clock, referendum: Referendum, person_ref
         return alias
     return row.alias
 
+
 @dataclass(frozen=True)
 class VoterStanding:
     """What the database says of one person in one referendum: on its voter list, voted in
@@ -123,6 +124,7 @@ def load_for_casting(session: Session, referendum_id: int, person_ref: str | Non
     if row is None:
         return None
     return row[0], VoterStanding(bool(row[1]), bool(row[2]), row[3])
+
 
 def check_may_vote_online(session: Session, clock: Clock, referendum: Referendum,
                           person_ref: str | None, standing: VoterStanding | None = None
