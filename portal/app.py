@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.accounts.labels import ROLE_LABELS
+from portal.accounts.models import session_signs_in
 from portal.accounts.services import Keys
 from portal.articles import article_text
 from portal.celery_app import init_celery
@@ -188,9 +189,7 @@ def _load_user(token: str) -> Any:
     if row is None:
         return None
     user, ended = row
-    if ended or not user.is_active or user.session_epoch != epoch:
-        return None
-    return user
+    return user if session_signs_in(user.is_active, user.session_epoch, ended, epoch) else None
 
 
 def _register_hooks(app: Flask) -> None:

@@ -195,6 +195,13 @@ def session_ended_column() -> ColumnElement[bool]:
     return exists().where(EndedSession.sid_hash == bindparam("sid_hash")).label("session_ended")
 
 
+def session_signs_in(is_active: bool, user_epoch: int, session_ended: bool, epoch: int) -> bool:
+    """Does a session of ``epoch`` still sign its user in: the account active, not signed out
+    everywhere since (the same epoch), and that session not signed out (``session_ended_column``)?
+    The app's user loader and the lean cast path both ask this."""
+    return bool(is_active) and not session_ended and user_epoch == epoch
+
+
 class RecoveryCode(Base):
     """A single-use code that replaces a TOTP code when the phone is lost."""
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from portal.permissions import Permission, Scope, has_permission, require
 from portal.web import db
 from referendum_core.organisation import PollingStation
-from referendum_core.voting.casting import VoterStanding, load_for_casting
+from referendum_core.voting.eligibility import VoterStanding, load_for_casting
 from referendum_core.voting.models import Referendum
 
 

@@ -1,18 +1,20 @@
 """JSON endpoints the voting page's script calls. Under ``/api/`` so errors come back as JSON;
-CSRF-protected (the script sends the token in ``X-CSRFToken``). The server never sees a choice:
-only encrypted ballots, and openings of ballots the voter chose to audit (never cast)."""
+CSRF-protected (the script sends the token in ``X-CSRFToken``; a cast may instead carry the
+voting page's cast token, ``portal.voting.cast_token``). The server never sees a choice: only
+encrypted ballots, and openings of ballots the voter chose to audit (never cast)."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from portal import metrics
 from portal.database import on_commit
+from portal.extensions import csrf
 from portal.permissions import Permission
 from portal.refusals import on_refusal
 from portal.voting.access import (
@@ -22,9 +24,11 @@ from portal.voting.access import (
     get_referendum,
 )
 from portal.voting.ballot_limits import COUNTED, NOT_COUNTED, BallotCounts
+from portal.voting.cast_token import CAST_TOKEN_HEADER, read_cast_token
 from portal.voting.live import push_live
 from portal.voting.views import TRACKER
 from portal.web import audit_context, clock, db
+from referendum_core.clock import wall_time
 from referendum_core.voting import (
     alias_for,
     cast_ballot,
@@ -32,11 +36,11 @@ from referendum_core.voting import (
     live_turnout,
     record_audited_ballot,
 )
+from referendum_core.voting.board import find_on_board
 from referendum_core.voting.casting import (
     MAX_BALLOT_BYTES,
     CastReceipt,
     audit_refused_ballot,
-    find_on_board,
     receipt_of,
 )
 from referendum_core.voting.exceptions import BallotRefused, VotingError
@@ -69,8 +73,38 @@ def _ballot_limited(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 bp = Blueprint("voting_api", __name__, url_prefix="/api/voting")
-bp.record_once(lambda state: state.app.extensions.setdefault("voting_ballot_counts",
-                                                            BallotCounts()))
+CAST_ENDPOINT = "voting_api.cast"
+
+
+def _cast_token_or_csrf() -> None:
+    """The cast's CSRF check: a valid cast token (``portal.voting.cast_token``) stands for the
+    CSRF token; without one, Flask-WTF's check, as on every other POST.
+
+    Raises:
+        CSRFError: neither token is valid (answered 400 by the app's handler).
+    """
+    if request.endpoint != CAST_ENDPOINT or request.method != "POST":
+        return
+    grant = read_cast_token(current_app.secret_key, request.headers.get(CAST_TOKEN_HEADER),
+                            referendum_id=(request.view_args or {}).get("referendum_id", -1),
+                            session=session, now=wall_time(clock()).timestamp())
+    # The user loader has checked the session (epoch, not signed out); a signed-out voter's
+    # genuine token passes here and gets the 401 of ``signed_in``, as with a CSRF token.
+    if grant is not None and (not current_user.is_authenticated or (
+            current_user.id == grant.user_id
+            and current_user.session_epoch == grant.session_epoch)):
+        return
+    config = current_app.config
+    if config["WTF_CSRF_ENABLED"] and config["WTF_CSRF_CHECK_DEFAULT"]:
+        csrf.protect()
+
+
+@bp.record_once
+def _set_up(state: Any) -> None:
+    state.app.extensions.setdefault("voting_ballot_counts", BallotCounts())
+    # An app-wide hook, so that it runs where Flask-WTF's own check would: before the session
+    # expiry hook (registered later by the factory), which a stale session answers with 401.
+    state.app.before_request(_cast_token_or_csrf)
 
 
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -129,6 +163,9 @@ def cast(referendum_id: int) -> Any:
     on_commit(metrics.ballot_accepted)
     push_live(referendum)
     return jsonify(receipt_body(receipt, _receipt_url(referendum.id, receipt))), 201
+
+
+csrf.exempt(cast)  # checked by ``_cast_token_or_csrf`` instead
 
 
 @bp.get("/<int:referendum_id>/board/<tracker>")

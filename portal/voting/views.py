@@ -12,8 +12,10 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     render_template,
     request,
+    session,
     stream_with_context,
     url_for,
 )
@@ -23,6 +25,7 @@ from sqlalchemy import func, select
 
 from portal.permissions import Permission
 from portal.voting.access import can, get_referendum
+from portal.voting.cast_token import page_cast_token
 from portal.voting.charts import result_rows
 from portal.voting.home_voting import bp as home_voting_bp
 from portal.web import clock, db
@@ -30,12 +33,8 @@ from referendum_core.checkpoints import board_checkpoints
 from referendum_core.clock import to_riga
 from referendum_core.crypto.checkpoint import board_log
 from referendum_core.register import voter_list_for
-from referendum_core.voting.casting import (
-    find_alias,
-    find_on_board,
-    in_person_vote,
-    is_on_list,
-)
+from referendum_core.voting.board import find_on_board
+from referendum_core.voting.eligibility import find_alias, in_person_vote, is_on_list
 from referendum_core.voting.models import AuditedBallot, BoardEntry, Referendum, Stage
 from referendum_core.voting.results import (
     iter_election_record,
@@ -84,9 +83,13 @@ def vote(referendum_id: int) -> Any:
         alias = find_alias(db(), referendum, ref)
         voter["online_ballots"] = db().scalar(select(func.count()).select_from(BoardEntry).where(
             BoardEntry.referendum_id == referendum.id, BoardEntry.alias == alias)) if alias else 0
+    can_vote = bool(ref) and voter.get("on_list") and not voter.get("in_person") \
+        and state == "open"
+    # The script casts with this token (``portal.voting.cast_token``), its CSRF token too.
+    cast_token = page_cast_token(current_app, current_user, session, referendum.id) \
+        if can_vote else None
     return render_template("voting/vote.html", referendum=referendum, state=state, voter=voter,
-                           can_vote=bool(ref) and voter.get("on_list")
-                           and not voter.get("in_person") and state == "open")
+                           can_vote=can_vote, cast_token=cast_token)
 
 
 def _qr_svg(url: str) -> str:

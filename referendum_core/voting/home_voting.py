@@ -29,7 +29,7 @@ from referendum_core.clock import Clock
 from referendum_core.etvr import mark_voted
 from referendum_core.organisation import PollingStation
 from referendum_core.voting import rules
-from referendum_core.voting.casting import in_person_vote, is_on_list
+from referendum_core.voting.eligibility import in_person_vote, is_on_list
 from referendum_core.voting.exceptions import (
     HomeVotingRefused,
     NotOnVoterList,

@@ -163,12 +163,13 @@ def test_casts_go_to_the_pool_and_to_the_web_processes_while_it_is_down(processe
     referendum_id = election.referendum_id
 
     def cast_via_nginx(voter: int) -> requests.Response:
-        session_cookie, token = election.cookies[voter]
+        session_cookie, token, cast_token = election.cookies[voter]
         return requests.post(
             f"{base}/api/voting/{referendum_id}/ballots", data=ballots[voter].pop(), timeout=30,
             verify=cert, headers={
                 "Host": HOST, "Cookie": f"portal_session={session_cookie}",
-                "X-CSRFToken": token, "User-Agent": harness.USER_AGENT,
+                "X-CSRFToken": token, "X-Cast-Token": cast_token,
+                "User-Agent": harness.USER_AGENT,
                 "Content-Type": "application/json", "Accept": "application/json",
                 "Referer": f"https://{HOST}/voting/{referendum_id}"})
 
