@@ -48,6 +48,10 @@ REQUIRED_KEYS = (
     "excluded_aliases",
     "tally",
 )
+#: Every top-level key a record may have (spec section 8; ``checkpoints``: checkpoints.md;
+#: ``dkg``: threshold-trustees.md). Any other key is refused: one verifier would ignore it and
+#: another reject it, and no hash covers it.
+RECORD_KEYS = frozenset({*REQUIRED_KEYS, "in_person", "checkpoints", "dkg"})
 AUDITED_WRAPPER_KEYS = frozenset({"alias", "tracker", "ballot", "seq", "audited_at", "cast_at"})
 TALLY_KEYS = frozenset({"counted", "aggregate", "decryptions", "result"})
 
@@ -100,7 +104,13 @@ class RecordVerifier:
         return "manifest" in self.values and "election_hash" in self.values
 
     def feed(self, key: str, value: Any) -> None:
-        """Take one top-level value; the board/audited arrays may be lazy iterators."""
+        """Take one top-level value; the board/audited arrays may be lazy iterators.
+
+        Raises:
+            InvalidRecord: a key the record format does not have.
+        """
+        if key not in RECORD_KEYS:
+            raise InvalidRecord("not a key of the election record", key)
         self.seen.add(key)
         if key == "board":
             if self._ready():
@@ -303,6 +313,12 @@ class RecordVerifier:
         if ctx.threshold is not None:
             self.threshold_report = check_dkg_record(
                 ctx.threshold, ctx.election_id, self.values.get("dkg")
+            )
+        elif "dkg" in self.seen:
+            # A v1 manifest (no ``threshold``) fixes every trustee's own key: a key generation
+            # transcript beside it is checked by nothing and would only pass for a t-of-n one.
+            raise InvalidRecord(
+                "a record whose manifest has no threshold (v1) has no key generation", "dkg"
             )
         if "tally" not in self.seen:
             raise InvalidRecord("missing", "tally")
