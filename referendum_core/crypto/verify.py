@@ -22,7 +22,14 @@ from typing import Any
 from . import group as g
 from .ballot import open_with_randomness, verify_audited
 from .board import EMPTY_HEAD, board_head
-from .board_check import Batch, batched, check_batch, check_batch_ctx, init_worker
+from .board_check import (
+    Batch,
+    batched,
+    check_audited_wrapper,
+    check_batch,
+    check_batch_ctx,
+    init_worker,
+)
 from .exceptions import CryptoError, InvalidEncoding, InvalidRecord
 from .jsonstream import check_strict, iter_object
 from .manifest import ElectionContext, context_from_manifest
@@ -52,13 +59,13 @@ REQUIRED_KEYS = (
 #: ``dkg``: threshold-trustees.md). Any other key is refused: one verifier would ignore it and
 #: another reject it, and no hash covers it.
 RECORD_KEYS = frozenset({*REQUIRED_KEYS, "in_person", "checkpoints", "dkg"})
-AUDITED_WRAPPER_KEYS = frozenset({"alias", "tracker", "ballot", "seq", "audited_at", "cast_at"})
 TALLY_KEYS = frozenset({"counted", "aggregate", "decryptions", "result"})
 
 BoardSource = Callable[[], Iterable[Any]]
 
 
 # --------------------------------------------------------------------------- the verifier
+
 
 
 @dataclass
@@ -227,15 +234,14 @@ class RecordVerifier:
             where = f"audited[{i}]"
             try:
                 if isinstance(entry, dict) and "choices" not in entry:
-                    if not entry.keys() <= AUDITED_WRAPPER_KEYS or "ballot" not in entry:
-                        raise InvalidRecord("audited entry must wrap a revealed ballot")
+                    check_audited_wrapper(entry)
                     try:
                         tracker, _ = verify_audited(ctx, entry["ballot"])
                     except CryptoError as exc:
                         raise exc.at("ballot") from None
-                    if "tracker" in entry and entry["tracker"] != tracker:
+                    if entry["tracker"] != tracker:
                         raise InvalidRecord("tracker does not match the ballot", "tracker")
-                    if "alias" in entry and entry["alias"] != entry["ballot"]["alias"]:
+                    if entry["alias"] != entry["ballot"]["alias"]:
                         raise InvalidRecord("alias does not match the ballot", "alias")
                     revealed_where = "ballot"
                 else:

@@ -124,6 +124,46 @@ def test_a_transcript_naming_too_many_trustees_is_refused() -> None:
     assert time.monotonic() - start < 5
 
 
+def test_threshold_decryptions_out_of_order_are_refused(v2: Record) -> None:
+    """threshold-trustees.md section 6: ascending ``trustee``; before, any order verified."""
+    record = copy.deepcopy(v2)
+    record["tally"]["decryptions"].reverse()
+    refuses(record, "tally.decryptions[1].trustee", "ascending")
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"seq": {"x": [1]}}, "audited[0].seq"),
+        ({"seq": 0}, "audited[0].seq"),
+        ({"audited_at": "yesterday"}, "audited[0].audited_at"),
+        ({"tracker": None}, "audited[0].tracker"),
+    ],
+)
+def test_audited_wrapper_fields_are_checked(
+    v1: Record, change: dict[str, Any], where: str
+) -> None:
+    """Spec section 8: the wrapper's optional fields have their types; before, any JSON
+    value was taken (a place to hide data no hash covers)."""
+    record = copy.deepcopy(v1)
+    record["audited"][0].update(change)
+    refuses(record, where)
+
+
+def test_audited_wrapper_needs_alias_and_tracker(v1: Record) -> None:
+    """Spec section 8: the wrapper is ``{alias, tracker, ballot}``; the voter finds an
+    audited ballot by the tracker it shows."""
+    record = copy.deepcopy(v1)
+    del record["audited"][0]["tracker"]
+    refuses(record, "audited[0]", "{alias, tracker, ballot}")
+    record = copy.deepcopy(v1)
+    record["audited"][0] = record["audited"][0]["ballot"]  # the bare revealed ballot: fine
+    assert verify_record(record).audited == 1
+    assert verify_record(copy.deepcopy(v1) | {"audited": [
+        copy.deepcopy(v1["audited"][0]) | {"seq": 1, "audited_at": "2026-03-02T08:00:00Z"}
+    ]}).audited == 1
+
+
 # --------------------------------------------------------------------------- refused already
 
 
