@@ -21,6 +21,7 @@ from referendum_core.crypto.group import canonical
 from referendum_core.voting.exceptions import InvalidSetup, TrusteeKeyRefused, WrongStage
 from referendum_core.voting.key_generation_rounds import (
     ROUNDS,
+    current_round,
     ordered_deadlines_problem,
     owing,
     round_state,
@@ -197,3 +198,9 @@ def due_reminders(session: Session, clock: Clock,
 
 def _minutes(lead: timedelta) -> int:
     return int(lead.total_seconds() // 60)
+
+
+def key_generation_round(referendum: Referendum, now: datetime) -> str | None:
+    """The round taking messages now (None without a key generation or after its end)."""
+    transcript = transcript_of(referendum)
+    return current_round(transcript, referendum.dkg_deadlines, now) if transcript else None
