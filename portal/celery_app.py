@@ -52,6 +52,7 @@ def init_celery(app: Flask) -> Celery:
     from portal.checkpoints import BEAT_SCHEDULE as CHECKPOINT_BEAT_SCHEDULE
     from portal.initiatives.tasks import BEAT_SCHEDULE as INITIATIVE_BEAT_SCHEDULE
     from portal.retention import BEAT_SCHEDULE as RETENTION_BEAT_SCHEDULE
+    from portal.voting.tasks import BEAT_SCHEDULE as VOTING_BEAT_SCHEDULE
 
     _bound["app"] = app
     redis_url = app.config.get("REDIS_URL")
@@ -69,6 +70,7 @@ def init_celery(app: Flask) -> Celery:
             **INITIATIVE_BEAT_SCHEDULE,
             **RETENTION_BEAT_SCHEDULE,
             **CHECKPOINT_BEAT_SCHEDULE,
+            **VOTING_BEAT_SCHEDULE,
         },
     )
     app.extensions["celery"] = celery
