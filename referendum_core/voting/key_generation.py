@@ -23,8 +23,9 @@ from referendum_core.voting.key_generation_rounds import (
     ROUNDS,
     current_round,
     ordered_deadlines_problem,
-    owing,
+    owing_by_round,
     round_state,
+    round_states,
 )
 from referendum_core.voting.models import KeyGenerationReminder, Referendum, Stage
 from referendum_core.voting.preparation import trustee_of
@@ -168,9 +169,11 @@ def due_reminders(session: Session, clock: Clock,
     for referendum in referendums:
         transcript = json.loads(referendum.dkg_transcript or "{}")
         deadlines = referendum.dkg_deadlines
+        states = round_states(transcript, deadlines, now)
+        owed = owing_by_round(transcript)
         for kind in ROUNDS:
             deadline = deadlines[kind]
-            if deadline is None or round_state(transcript, deadlines, kind, now) != "open":
+            if deadline is None or states[kind] != "open":
                 continue
             due = [lead for lead in leads if now >= deadline - lead]
             if not due:
@@ -180,7 +183,7 @@ def due_reminders(session: Session, clock: Clock,
                     KeyGenerationReminder.referendum_id == referendum.id,
                     KeyGenerationReminder.round == kind))}
             shortest = _minutes(due[-1])
-            for index in owing(transcript, kind):
+            for index in owed[kind]:
                 if (index - 1, shortest) in done:
                     continue
                 for lead in due:

@@ -37,42 +37,57 @@ def ordered_deadlines_problem(deadlines: Mapping[str, datetime | None], now: dat
     return None
 
 
-def owing(transcript: Mapping[str, Any], kind: str) -> list[int]:
-    """The trustees (1-based) who still owe a message in round ``kind``: everyone still in the
-    key generation who has not published it."""
+def owing_by_round(transcript: Mapping[str, Any]) -> dict[str, list[int]]:
+    """For each round, the trustees (1-based) who still owe its message: everyone still in the
+    key generation who has not published it (one evaluation of the transcript for all)."""
     params = dkg.params_of(transcript)
     published = {r: messages_by_index(transcript, params, r) for r in ROUNDS}
-    if kind == "commit":
-        return [i for i in range(1, params.n + 1) if i not in published["commit"]]
-    if kind == "reveal":
-        return [i for i in published["commit"] if i not in published["reveal"]]
     outcome = dkg.evaluate(transcript, final=False)
-    if kind in ("shares", "complaints"):
-        return [i for i in sorted(outcome.revealed) if i not in published[kind]]
-    return sorted({i for j, against in outcome.complaints.items() for i in against
-                   if i in outcome.revealed and (i, j) not in outcome.answers})
+    return {
+        "commit": [i for i in range(1, params.n + 1) if i not in published["commit"]],
+        "reveal": [i for i in published["commit"] if i not in published["reveal"]],
+        **{kind: [i for i in sorted(outcome.revealed) if i not in published[kind]]
+           for kind in ("shares", "complaints")},
+        "answers": sorted({i for j, against in outcome.complaints.items() for i in against
+                           if i in outcome.revealed and (i, j) not in outcome.answers}),
+    }
+
+
+def owing(transcript: Mapping[str, Any], kind: str) -> list[int]:
+    """The trustees (1-based) who still owe a message in round ``kind``."""
+    return owing_by_round(transcript)[kind]
 
 
 def _passed(deadline: datetime | None, now: datetime) -> bool:
     return deadline is not None and now >= deadline
 
 
+def round_states(transcript: Mapping[str, Any], deadlines: Mapping[str, datetime | None],
+                 now: datetime) -> dict[str, str]:
+    """Each round's state: ``"waiting"`` (a round before it is still running), ``"open"`` or
+    ``"closed"`` (its deadline has passed)."""
+    owed = owing_by_round(transcript)
+    states, earlier_done = {}, True
+    for kind in ROUNDS:
+        if _passed(deadlines.get(kind), now):
+            states[kind] = "closed"
+        else:
+            states[kind] = "open" if earlier_done else "waiting"
+        earlier_done = earlier_done and (_passed(deadlines.get(kind), now) or not owed[kind])
+    return states
+
+
 def round_state(transcript: Mapping[str, Any], deadlines: Mapping[str, datetime | None],
                 kind: str, now: datetime) -> str:
-    """``"waiting"`` (the round before is still running), ``"open"`` or ``"closed"``."""
-    if _passed(deadlines.get(kind), now):
-        return "closed"
-    at = ROUNDS.index(kind)
-    for before in ROUNDS[:at]:
-        if not (_passed(deadlines.get(before), now) or not owing(transcript, before)):
-            return "waiting"
-    return "open"
+    """Round ``kind``'s state (see :func:`round_states`)."""
+    return round_states(transcript, deadlines, now)[kind]
 
 
 def current_round(transcript: Mapping[str, Any], deadlines: Mapping[str, datetime | None],
                   now: datetime) -> str | None:
     """The round taking messages now: the last open one (None once the answers round closed)."""
-    open_rounds = [r for r in ROUNDS if round_state(transcript, deadlines, r, now) == "open"]
+    open_rounds = [r for r, state in round_states(transcript, deadlines, now).items()
+                   if state == "open"]
     return open_rounds[-1] if open_rounds else None
 
 
@@ -86,5 +101,6 @@ def still_due(transcript: Mapping[str, Any], deadlines: Mapping[str, datetime | 
         waits += [f"trustee {j} has not checked its shares"
                   for j in sorted(outcome.revealed) if j not in outcome.complaints]
     if not _passed(deadlines.get("answers"), now):
-        waits += [f"trustee {i} has not answered a complaint" for i in owing(transcript, "answers")]
+        waits += [f"trustee {i} has not answered a complaint"
+                  for i in owing_by_round(transcript)["answers"]]
     return waits
