@@ -1,7 +1,7 @@
 """the key generation's deadline of each round and the reminders sent before them
 
 Revision ID: f3c8a1d5e7b2
-Revises: d4a1f7c2e9b8
+Revises: a7c3e5f1b2d9
 Create Date: 2026-12-08 09:00:00.000000
 
 * ``voting_referendums.dkg_commit_by`` … ``dkg_check_by``: the deadlines of the commit, reveal,
@@ -15,7 +15,7 @@ from alembic import op
 from referendum_core.db import UTCDateTime
 
 revision = 'f3c8a1d5e7b2'
-down_revision = 'd4a1f7c2e9b8'
+down_revision = 'a7c3e5f1b2d9'
 branch_labels = None
 depends_on = None
 

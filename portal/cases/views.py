@@ -37,7 +37,7 @@ from portal.cases.forms import (
     SaveFilterForm,
     TransitionForm,
 )
-from portal.cases.labels import CASE_TYPES, STATES, TRANSITIONS, label, template_helpers
+from portal.cases.labels import CASE_TYPES, STATES, label, template_helpers
 from portal.database import commit, rollback
 from portal.permissions import Permission, municipalities_for, permission_required, require
 from portal.web import audit_context, calendar, clock, db
@@ -186,7 +186,7 @@ def render_case(case: Case, *, status: int = 200, error: str | None = None,
     """The case page (also re-rendered with an error after a refused action)."""
     parties = parties_for(current_user, case)
     workflow = REGISTRY.get(case.type)
-    allowed = workflow.allowed(case.state, parties)
+    allowed = portal_services.requestable_moves(current_user, case)
     now = clock().now()
     assign_form = None
     if parties & {Party.COMMISSION, Party.CVK} and case.is_open:
@@ -241,24 +241,14 @@ def transition(case_id: int) -> Any:
         return render_case(case, status=400, error=gettext(
             "The request could not be understood. Check the form and try again."))
     try:
-        move = case_services.transition_case(
+        portal_services.transition_case(
             db(), clock(), current_user, case, form.transition.data, form.version.data,
-            form.note.data or "", parties=parties_for(current_user, case), calendar=calendar(),
-            context=audit_context())
+            form.note.data or "", calendar=calendar(), context=audit_context())
     except CaseError as err:
         message, status = refused(case, err, "transition")
         return render_case(case, status=status, error=message)
-    portal_services.notify_in_thread(
-        db(), clock(), case, gettext("%(who)s: %(action)s → %(state)s",
-                                     who=current_user.display_name,
-                                     action=label_of_move(move.name),
-                                     state=label(STATES, case.state)))
     flash(gettext("Done: %(state)s.", state=label(STATES, case.state)), "success")
     return redirect(url_for("cases.case_page", case_id=case.id))
-
-
-def label_of_move(name: str) -> str:
-    return label(TRANSITIONS, name)
 
 
 @bp.post("/<int:case_id>/comment")
@@ -269,9 +259,8 @@ def comment(case_id: int) -> Any:
     if not form.validate_on_submit():
         return render_case(case, status=400, error=gettext("Write a comment first."))
     try:
-        case_services.comment_on_case(db(), clock(), current_user, case, form.text.data,
-                                      parties=parties_for(current_user, case),
-                                      context=audit_context())
+        portal_services.comment_on_case(db(), clock(), current_user, case, form.text.data,
+                                        context=audit_context())
     except CaseError as err:
         message, status = refused(case, err, "comment")
         return render_case(case, status=status, error=message)

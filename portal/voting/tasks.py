@@ -1,6 +1,7 @@
 """Celery tasks of voting: reminders before each key-generation round's deadline.
 
-Beat runs :func:`remind_key_generation_rounds` every ten minutes; the rule (who still owes which
+Beat runs :func:`remind_key_generation_rounds` every ten minutes (the entry is registered
+below, as every area registers its own); the rule (who still owes which
 round, each reminder once per trustee, round and lead time) is
 ``referendum_core.voting.key_generation.due_reminders``. The rows are committed first, then one
 e-mail task per reminder goes out; a trustee without an e-mail address is skipped.
@@ -17,17 +18,14 @@ from messaging.tasks import MailNotConfigured
 from portal.accounts.models import User
 from portal.celery_app import celery, in_transaction
 from portal.database import on_commit
-from portal.messages.mail import SMTPMailer
+from portal.mail import SMTPMailer
 from portal.voting.mail import key_generation_reminder_mail
 from referendum_core.voting.key_generation import due_reminders
 from referendum_core.voting.models import KeyGenerationReminder, Referendum, Trustee
 
 log = logging.getLogger(__name__)
 
-BEAT_SCHEDULE = {
-    "voting-key-generation-reminders": {
-        "task": "portal.voting.tasks.remind_key_generation_rounds", "schedule": 600.0},
-}
+REMIND_EVERY = 600.0  # seconds
 
 
 def queue_reminders(session: Any) -> int:
@@ -83,3 +81,7 @@ def send_key_generation_reminder(self, reminder_id: int) -> str:  # type: ignore
         log.warning("key-generation reminder not sent: %s", type(exc).__name__)
         return "failed"
     return "sent"
+
+
+celery.add_periodic_task(REMIND_EVERY, remind_key_generation_rounds,
+                         name="voting-key-generation-reminders")
