@@ -156,7 +156,8 @@ def _register_tasks() -> None:
     import portal.initiatives.tasks
     import portal.messages.tasks
     import portal.ops.tasks
-    import portal.retention  # noqa: F401
+    import portal.retention
+    import portal.voting.tasks  # noqa: F401
 
 
 @functools.cache

@@ -89,6 +89,9 @@ class Config:
     LOGIN_NOTIFY_AFTER_FAILURES: int = 5
     # Invitation links (account activation) stay valid this long.
     INVITATION_LIFETIME_HOURS: int = 72
+    # Hours before each key-generation round's deadline when trustees who still owe the round
+    # get a reminder (one per lead time).
+    DKG_REMINDER_HOURS: tuple[float, ...] = (24.0, 2.0)
     BABEL_DEFAULT_LOCALE: str = "lv"
     BABEL_DEFAULT_TIMEZONE: str = "Europe/Riga"
     LANGUAGES: tuple[str, ...] = ("lv", "en")
@@ -268,6 +271,8 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         LOGIN_ACCOUNT_LIMIT=env.get("LOGIN_ACCOUNT_LIMIT", "5 per 15 minutes"),
         LOGIN_DEVICE_LIMIT=env.get("LOGIN_DEVICE_LIMIT", "10 per 15 minutes"),
         INVITATION_LIFETIME_HOURS=int(env.get("INVITATION_LIFETIME_HOURS", "72")),
+        DKG_REMINDER_HOURS=tuple(float(h) for h in env.get("DKG_REMINDER_HOURS", "24,2")
+                                 .split(",") if h.strip()),
         SOCKETIO_CHANNEL=env.get("SOCKETIO_CHANNEL", "portal-socketio"),
         CELERY_QUEUE=env.get("CELERY_QUEUE", "portal"),
         LOG_FORMAT=env.get("LOG_FORMAT", "json" if production else "text").strip().lower(),

@@ -157,6 +157,30 @@ PROTOCOL: dict[str, Text] = {
     "same_member": lambda err: gettext("A second commission member must confirm the protocol; "
                                        "you entered it."),
 }
+ROUND_LABELS = {
+    "commit": lambda: gettext("Commit"), "reveal": lambda: gettext("Reveal"),
+    "shares": lambda: gettext("Shares"), "complaints": lambda: gettext("Check"),
+    "answers": lambda: gettext("Answer"),
+}
+
+
+def round_label(kind: Any) -> str:
+    """A key-generation round's name as the trustee pages show it."""
+    label = ROUND_LABELS.get(kind)
+    return label() if label is not None else "-"
+
+
+DEADLINE_PROBLEMS: dict[str, Text] = {
+    "missing": lambda err: gettext("Give a deadline for every round of the key generation."),
+    "past": lambda err: gettext("The key generation's deadlines must be in the future."),
+    "order": lambda err: gettext("Each round's deadline must come after the deadline of the "
+                                 "round before it."),
+    "after_opening": lambda err: gettext(
+        "The key generation must end no later than the online vote opens (%(when)s, Art. 15(1)): "
+        "the election key goes into the manifest before.",
+        when=format_datetime(err.params["opens_at"], "short")
+        if err.params.get("opens_at") else "-"),
+}
 SETUP: dict[str, Text] = {
     "unknown_subject": lambda err: gettext("Choose one of the subjects the law allows "
                                            "(Art. 5)."),
@@ -211,8 +235,8 @@ SETUP: dict[str, Text] = {
                                              "the number of trustees."),
     "dkg_unfinished": lambda err: gettext("The trustees' key generation has not ended with "
                                           "at least the threshold of qualified trustees."),
-    "dkg_deadline_invalid": lambda err: gettext("The key generation must end after now and no "
-                                                "later than the online vote opens."),
+    "dkg_deadline_invalid": lambda err: DEADLINE_PROBLEMS.get(
+        err.params.get("problem"), DEADLINE_PROBLEMS["missing"])(err),
     "dkg_pending": lambda err: gettext(
         "The trustees' key generation is still running until %(when)s: a check or an answer "
         "is still due.", when=_when(err)),
@@ -237,6 +261,14 @@ TRUSTEE_KEY: dict[str, Text] = {
     "dkg_closed": lambda err: gettext("The message was refused: the key generation ended at "
                                       "%(when)s.",
                                       when=_when(err)),
+    "dkg_round_closed": lambda err: gettext(
+        "The message was refused: the round “%(round)s” ended at %(when)s. A trustee who missed "
+        "the commit, reveal, check or answer deadline is disqualified.",
+        round=round_label(err.params.get("round")), when=_when(err)),
+    "dkg_round_waiting": lambda err: gettext(
+        "The message was refused: the round “%(round)s” has not begun. It begins when every "
+        "trustee has done the round before it, or at that round's deadline (%(when)s).",
+        round=round_label(err.params.get("round")), when=_when(err)),
 }
 SHARE: dict[str, Text] = {
     "not_json": lambda err: gettext("The partial decryption was refused: the file is not "

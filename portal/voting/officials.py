@@ -48,6 +48,7 @@ from referendum_core.voting import (
 from referendum_core.voting.key_generation import (
     add_key_generation_message,
     key_generation_progress,
+    key_generation_round,
     start_key_generation,
 )
 from referendum_core.voting.models import PollingStationProtocol, Referendum, TrusteeShare
@@ -154,6 +155,7 @@ def manage(referendum_id: int) -> Any:
     return render_template(
         "voting/manage.html", referendum=referendum, trustees_form=trustees_form,
         threshold_form=ThresholdForm(), progress=key_generation_progress(referendum),
+        dkg_round=key_generation_round(referendum, clock().now()),
         action_form=ActionForm(), users=users, protocols=protocols_of(db(), referendum),
         stations=stations(referendum), turnout=live_turnout(db(), referendum),
         can_approve=can(Permission.APPROVE_RESULTS, referendum),
@@ -184,12 +186,14 @@ def threshold(referendum_id: int) -> Any:
     form = ThresholdForm()
     if not form.validate_on_submit():
         flash(gettext("Give the threshold (a whole number from 1 to the number of trustees) "
-                      "and when the key generation ends."), "error")
+                      "and the deadline of every round."), "error")
         return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
     manage_url = url_for("voting_admin.manage", referendum_id=referendum.id)
+    deadlines = {r: getattr(form, name).data.replace(tzinfo=RIGA)
+                 for r, name in form.ROUND_FIELDS.items()}
     on_refusal(flash_and_redirect(manage_url, 302))
     start_key_generation(db(), clock(), current_user, referendum, form.threshold.data,
-                         form.ends_at.data.replace(tzinfo=RIGA), context=audit_context())
+                         deadlines, context=audit_context())
     flash(gettext("The key generation has started. Each trustee now runs its rounds."),
           "success")
     return redirect(manage_url)
@@ -322,7 +326,8 @@ def trustee(referendum_id: int) -> Any:
             TrusteeShare.trustee_position == mine.position)).first()
         return render_template("voting/trustee.html", referendum=referendum, mine=mine,
                                key_form=key_form, share_form=share_form, share=share,
-                               dkg_form=dkg_form, progress=key_generation_progress(referendum)
+                               dkg_form=dkg_form, progress=key_generation_progress(referendum),
+                               dkg_round=key_generation_round(referendum, clock().now())
                                ), status
 
     def refused(message: str, status: int) -> Any:

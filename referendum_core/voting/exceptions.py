@@ -54,7 +54,7 @@ class TrusteeKeyRefused(VotingError):
 
     code = "trustee_key_refused"
     REASONS = ("not_json", "proof", "duplicate_key", "dkg_not_started", "dkg_other_trustee",
-               "dkg_message", "dkg_closed")
+               "dkg_message", "dkg_closed", "dkg_round_closed", "dkg_round_waiting")
 
 
 class OnlineVotingNotAvailable(VotingError):
