@@ -292,7 +292,7 @@ def _register_template_helpers(app: Flask) -> None:
             "can": lambda perm, **scope: _can(perm, **scope),
             "current_locale": g.get("locale", "lv"),
             "role_names": ROLE_LABELS,
-            "main_nav": links_for(current_user, MAIN_NAV),
+            "main_nav": links_for(current_user, MAIN_NAV, with_counts=True),
             "tasks": links_for(current_user, TASKS),
             "demo_now": app.extensions["clock"].now() if app.config.get("DEMO_CLOCK") else None,
         }

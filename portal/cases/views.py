@@ -23,7 +23,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.accounts.models import Membership, User
-from portal.cases import filing, token_views
+from portal.cases import (
+    filing,
+    token_views,
+    work,  # noqa: F401 - registers the area's work provider (portal.work)
+)
 from portal.cases import services as portal_services
 from portal.cases.access import access_case, may_work, parties_for, visibility_for
 from portal.cases.diagram import build as build_diagram

@@ -11,7 +11,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.database import commit, on_commit
-from portal.initiatives import services
+from portal.initiatives import (
+    services,
+    work,  # noqa: F401 - registers the area's work provider (portal.work)
+)
 from portal.initiatives.forms import (
     DecideForm,
     EmptyForm,

@@ -33,6 +33,7 @@ from messaging.exceptions import MessagingError, NotParticipant, Refused
 from messaging.markdown import plain_excerpt, render
 from messaging.models import Message, Thread
 from portal.database import commit
+from portal.messages import work  # noqa: F401 - registers the area's work provider (portal.work)
 from portal.messages.forms import ActionForm, AddParticipantForm, EditForm, NewThreadForm, PostForm
 from portal.uploads import UPLOAD_REFUSALS
 from portal.web import audit_context, clock, db

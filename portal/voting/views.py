@@ -22,6 +22,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from portal.permissions import Permission
+from portal.voting import work  # noqa: F401 - registers the area's work provider (portal.work)
 from portal.voting.access import can, get_referendum
 from portal.voting.charts import result_rows
 from portal.voting.home_voting import bp as home_voting_bp
