@@ -42,6 +42,8 @@ from portal.cases.forms import (
     TransitionForm,
 )
 from portal.cases.labels import CASE_TYPES, STATES, TRANSITIONS, label, template_helpers
+from portal.cases.own_pages import TYPES as OWN_PAGE_TYPES
+from portal.cases.own_pages import own_page
 from portal.database import commit, rollback
 from portal.permissions import Permission, municipalities_for, permission_required, require
 from portal.web import audit_context, calendar, clock, db
@@ -190,7 +192,8 @@ def render_case(case: Case, *, status: int = 200, error: str | None = None,
     """The case page (also re-rendered with an error after a refused action)."""
     parties = parties_for(current_user, case)
     workflow = REGISTRY.get(case.type)
-    allowed = workflow.allowed(case.state, parties)
+    elsewhere = own_page(db(), case)
+    allowed = [] if case.type in OWN_PAGE_TYPES else workflow.allowed(case.state, parties)
     now = clock().now()
     assign_form = None
     if parties & {Party.COMMISSION, Party.CVK} and case.is_open:
@@ -212,7 +215,7 @@ def render_case(case: Case, *, status: int = 200, error: str | None = None,
         deadline_movable=case_services.deadline_is_movable(case),
         thread_id=portal_services.thread_id_for(db(), case), parties=parties, users=users,
         municipality=db().get(Municipality, case.municipality_id) if case.municipality_id
-        else None, error=error, label=label,
+        else None, error=error, label=label, own_page=elsewhere,
     ), status
 
 
@@ -241,6 +244,9 @@ def case_page(case_id: int) -> Any:
 def transition(case_id: int) -> Any:
     case = access_case(db(), current_user, case_id)
     form = TransitionForm()
+    if case.type in OWN_PAGE_TYPES:
+        return render_case(case, status=409, error=gettext(
+            "This step is taken on its own page, which records everything it decides."))
     if not form.validate_on_submit():
         return render_case(case, status=400, error=gettext(
             "The request could not be understood. Check the form and try again."))

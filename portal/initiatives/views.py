@@ -11,10 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.database import commit, on_commit
-from portal.initiatives import (
-    services,
-    work,  # noqa: F401 - registers the area's work provider (portal.work)
-)
+from portal.initiatives import services, work  # work: also registers the area's provider
 from portal.initiatives.forms import (
     DecideForm,
     EmptyForm,
@@ -124,8 +121,13 @@ def access_initiative(initiative_id: int) -> Initiative:
 
 @bp.route("/")
 def index() -> Any:
+    """Published initiatives; for officials also those awaiting the municipality's decision
+    (Art. 10(4)) in the municipalities whose cases they see, marked where they decide."""
+    awaiting = work.awaiting_decision(db(), current_user)
+    deciding = {i.id for i in awaiting if has_permission(
+        current_user, Permission.DECIDE_INITIATIVE, Scope(i.municipality_id, i.case_id))}
     return render_template("initiatives/index.html", initiatives=public_initiatives(db()),
-                           now=clock().now())
+                           awaiting=awaiting, deciding=deciding, now=clock().now())
 
 
 @bp.route("/new", methods=["GET", "POST"])
