@@ -28,6 +28,7 @@ from referendum_core.cases.exceptions import CaseError
 from referendum_core.cases.models import Case
 from referendum_core.etvr import EtvrError
 from referendum_core.personal_code import InvalidPersonalCode
+from referendum_core.register import person_names
 from referendum_core.voting import decide_home_voting, record_home_vote, request_home_voting
 from referendum_core.voting.exceptions import VotingError
 from referendum_core.voting.home_voting import request_for_person, request_of, requests_of
@@ -122,9 +123,12 @@ def requests(referendum_id: int) -> Any:
             return redirect(url_for(".requests", referendum_id=referendum.id))
     elif form.is_submitted():
         status = 422
+    # The commission visits the voter (Art. 19): it sees the name of each requester of its
+    # own referendum (the page is refused to everyone else).
+    rows = requests_of(db(), referendum)
     return render_template(
         "voting/home_requests.html", referendum=referendum, form=form,
-        rows=requests_of(db(), referendum),
+        rows=rows, names=person_names(db(), [details.person_ref for _case, details in rows]),
         cutoff_at=home_voting_cutoff(referendum.referendum_day, cutoff_time())), status
 
 
