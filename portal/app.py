@@ -42,6 +42,7 @@ from portal.security import (
     session_current,
     session_id_hash,
 )
+from portal.work import counts_by_endpoint
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.clock import Clock, SystemClock, demo_clock, wall_time
 
@@ -292,9 +293,11 @@ def _register_template_helpers(app: Flask) -> None:
             "can": lambda perm, **scope: _can(perm, **scope),
             "current_locale": g.get("locale", "lv"),
             "role_names": ROLE_LABELS,
-            "main_nav": links_for(current_user, MAIN_NAV, with_counts=True),
+            "main_nav": links_for(current_user, MAIN_NAV),
             "tasks": links_for(current_user, TASKS),
             "demo_now": app.extensions["clock"].now() if app.config.get("DEMO_CLOCK") else None,
+            # Called by the page layout only (fragments skip the queries): portal.work.
+            "work_counts": counts_by_endpoint,
         }
 
     def _can(perm: Permission, municipality_id: int | None = None, case_id: int | None = None) -> bool:

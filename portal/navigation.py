@@ -12,7 +12,6 @@ from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from portal.permissions import Permission, has_permission
-from portal.work import counts_by_endpoint
 
 ANYONE = "anyone"
 SIGNED_IN = "signed_in"
@@ -77,12 +76,8 @@ TASKS = (
 )
 
 
-def links_for(user: Any, links: tuple[Link, ...], *, with_counts: bool = False
-              ) -> list[dict[str, Any]]:
-    """The entries ``user`` may see, with their URLs, whether each is the current page and,
-    ``with_counts``, what needs the person there (``portal.work``: unread threads, cases
-    awaiting them, overdue cases, ...)."""
-    counts = counts_by_endpoint() if with_counts else {}
+def links_for(user: Any, links: tuple[Link, ...]) -> list[dict[str, Any]]:
+    """The entries ``user`` may see, with their URLs and whether each is the current page."""
     return [{"label": link.label, "url": url_for(link.endpoint), "current": link.is_current(),
-             "counts": counts.get(link.endpoint, [])}
+             "endpoint": link.endpoint}
             for link in links if link.visible(user)]

@@ -11,7 +11,8 @@ the time and the working-day calendar):
 * ``items(ctx, limit)`` → at most ``limit`` ``WorkItem`` rows (what, where, the deadline and the
   rule it comes from), for the home page only.
 
-Both are computed at most once per request (kept on ``flask.g``). Answer nothing (``[]``) for a
+Both are computed at most once per request (kept on ``flask.g``); the counts only when the page
+layout (``templates/base.html``) asks for them, so fragments and JSON answers cost nothing. Answer nothing (``[]``) for a
 person the area has nothing for; check permissions with ``portal.permissions`` as any view does.
 
 Adding work from another area (for instance critical observer reports the commission must act
