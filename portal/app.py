@@ -232,7 +232,9 @@ def _register_error_handlers(app: Flask) -> None:
         message = detail or messages.get(code, messages[500])()
         if _wants_json():
             return {"error": message, "status": code}, code
-        return render_template("errors/error.html", code=code, message=message), code
+        # No work counts on an error page: its request's transaction may have failed.
+        return render_template("errors/error.html", code=code, message=message,
+                               is_error_page=True), code
 
     @app.errorhandler(CSRFError)
     def _csrf(err: CSRFError) -> Any:

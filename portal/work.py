@@ -32,20 +32,17 @@ deadline come after those with one; urgent items (overdue, critical) come first.
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import g, request
+from flask import g
 from flask_login import current_user
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from referendum_core.calendar import WorkingDayCalendar
 
-log = logging.getLogger(__name__)
 HOME_LIMIT = 12  # items on the home page; the areas' own pages list the rest
 
 
@@ -130,18 +127,12 @@ def counts_by_endpoint() -> dict[str, list[Count]]:
     if not getattr(current_user, "is_authenticated", False):
         return {}
     if "work_counts" not in g:
+        ctx = _context()
         found: dict[str, list[Count]] = {}
-        try:
-            ctx = _context()
-            for provider in REGISTRY.ordered():
-                for count in provider.count(ctx):
-                    if count.number > 0:
-                        found.setdefault(count.endpoint, []).append(count)
-        except SQLAlchemyError:
-            # The page itself may be the answer to a failed transaction (an error page):
-            # the navigation then goes without its counts rather than failing again.
-            log.warning("work counts unavailable on %s", request.path, exc_info=True)
-            found = {}
+        for provider in REGISTRY.ordered():
+            for count in provider.count(ctx):
+                if count.number > 0:
+                    found.setdefault(count.endpoint, []).append(count)
         g.work_counts = found
     return g.work_counts
 

@@ -43,11 +43,12 @@ def awaiting_decision(session: Session, user: Any) -> list[Initiative]:
 
 
 def _counts(ctx: WorkContext) -> list[Count]:
-    rows = dict(ctx.session.execute(
-        select(Case.state == DECIDE, func.count()).select_from(Initiative)
+    by_state = dict(ctx.session.execute(
+        select(Case.state, func.count()).select_from(Initiative)
         .join(Case, Case.id == Initiative.case_id).where(_theirs(ctx.user))
-        .group_by(Case.state == DECIDE)).all())
-    decisions, others = int(rows.get(True, 0)), int(rows.get(False, 0))
+        .group_by(Case.state)).all())
+    decisions = int(by_state.pop(DECIDE, 0))
+    others = sum(int(n) for n in by_state.values())
     return [Count("initiatives.index", decisions, ngettext(
         "%(num)d awaiting a decision", "%(num)d awaiting a decision", decisions),
         is_urgent=True),
