@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TESTSTAMP := $(VENV)/.installed-test
 PIP := $(BIN)/python -m pip -q --disable-pip-version-check
 
-.PHONY: guide run test install install-test translations compile-translations migrate seed serve lint bench clean
+.PHONY: guide run test install install-test oidc-provider translations compile-translations migrate seed serve lint bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -22,7 +22,17 @@ $(TESTSTAMP): $(STAMP)
 	touch $@
 
 install: $(STAMP) compile-translations
-install-test: $(TESTSTAMP) compile-translations
+install-test: $(TESTSTAMP) compile-translations oidc-provider
+
+# The certified OpenID Connect provider the sign-in tests start (tests/oidc_provider), installed
+# from its lock file; without npm those tests skip and say why.
+OIDC_PROVIDER := tests/oidc_provider
+oidc-provider:
+	@if command -v npm >/dev/null; then $(MAKE) -s $(OIDC_PROVIDER)/node_modules/.package-lock.json; \
+	else echo "npm not found: the OpenID Connect sign-in tests will be skipped"; fi
+
+$(OIDC_PROVIDER)/node_modules/.package-lock.json: $(OIDC_PROVIDER)/package-lock.json
+	cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund --loglevel=error
 
 compile-translations: | $(BIN)/python
 	@$(BIN)/python -m portal.i18n_build

@@ -1,4 +1,4 @@
-"""Benchmarks of the referendum portal (issue 8): ``make bench`` runs ``python -m bench``.
+"""Benchmarks of the referendum portal: ``make bench`` runs ``python -m bench``.
 
 Modules:
 

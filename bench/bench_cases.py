@@ -1,4 +1,4 @@
-"""Benchmark of the case work queues with 100 000 cases (issue 5).
+"""Benchmark of the case work queues with 100 000 cases.
 
     python bench/bench_cases.py                          # 100 000 cases, temporary SQLite file
     python bench/bench_cases.py --cases 20000 --runs 10  # quick

@@ -1,4 +1,4 @@
-"""Benchmarks of the verifiable-ballot core (issue 3).
+"""Benchmarks of the verifiable-ballot core.
 
     python bench/bench_crypto.py                         # full: 100 000-ballot record, 1 000 000 tally
     python bench/bench_crypto.py --record-ballots 5000 --tally-ballots 100000   # quick

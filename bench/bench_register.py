@@ -1,4 +1,4 @@
-"""Benchmarks of the voter register import and initiative signing (issue 6).
+"""Benchmarks of the voter register import and initiative signing.
 
     python bench/bench_register.py                        # 500 000 rows, 2 000 signatures, SQLite
     python bench/bench_register.py --rows 50000 --signatures 500        # quick

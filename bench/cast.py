@@ -286,8 +286,8 @@ def run(*, server_url: str, redis: str | None, voters: int = 200, rate: float = 
 def warm_up(election: Election, portal: harness.Portal, jobs: int) -> None:
     """Every voter casts twice before anything is measured. A server that has just started
     pays for its first requests once: connections to PostgreSQL and Redis, statement caches,
-    the election's parsed manifest. Measured, that start-up made p99 at 100/s 765 ms instead
-    of 53 ms."""
+    the election's parsed manifest. Counted in the run, that start-up would dominate the p99
+    (``results.md``, "Ballot casting")."""
     voters = make_voters(election, portal.cast_ports or portal.ports,
                          encrypt_all(election, 2, jobs))
     asyncio.run(_closed_loop(voters, 30.0))

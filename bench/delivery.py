@@ -17,8 +17,8 @@ Redis, as in ``docs/deploy.md``.
 The load runs in a process of its own: a raw Engine.IO/Socket.IO text-protocol client on
 ``websockets`` (asyncio, all connections in one event loop, no python-socketio client object
 per connection) and the HTTP client of ``bench.cast``. Its CPU is reported per received
-message, everything included (the POSTs, every connection's pings): about 160 µs on this
-machine, some 8 % of one core at 1 000 clients and 50 messages/s.
+message, everything included (the POSTs, every connection's pings), so that the load's share
+of the machine can be told apart from the servers' (``results.md`` has the figure).
 """
 from __future__ import annotations
 

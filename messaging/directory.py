@@ -74,24 +74,13 @@ def user_id_by_email(session: Session, email: str) -> int | None:
         users.c.email == email.strip().lower(), users.c.is_active.is_(True))).scalar()
 
 
-def group_member_ids(session: Session, commission_id: int, role: str | None) -> set[int]:
-    """Active users in a membership group. CVK administrators are never members of a group:
-    they read a thread only when added in person (which is audited)."""
-    memberships, users = _table("memberships"), _table("users")
-    query = (select(memberships.c.user_id).join(users, users.c.id == memberships.c.user_id)
-             .where(memberships.c.commission_id == commission_id, users.c.is_active.is_(True),
-                    memberships.c.role != CVK_ADMIN))
-    if role is not None:
-        query = query.where(memberships.c.role == role)
-    return set(session.scalars(query))
-
-
 def readers_select(participants: Table, thread_id: Any) -> Select[tuple[int]]:
     """The ids of the active users who read the thread ``thread_id`` (a value or a
     ``bindparam``), in one statement however many groups take part: the persons among its
     ``participants`` rows (the ``thread_participants`` table, handed in because this module
     knows people, not threads) and the members of its groups — every role of the commission,
-    or the group's one role — CVK administrators excepted as in ``group_member_ids``."""
+    or the group's one role. CVK administrators are never members of a group: they read a
+    thread only when added in person (which is audited)."""
     memberships, users = _table("memberships"), _table("users")
     persons = select(participants.c.user_id).where(participants.c.thread_id == thread_id,
                                                    participants.c.user_id.is_not(None))

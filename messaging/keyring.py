@@ -3,9 +3,9 @@ plus the registered keys of participants), unwrapped on demand and cached in mem
 
 With a server key (the portal derives it from its ``DATA_KEY``) each thread key is also stored
 sealed under that key (AES-256-GCM, bound to the thread): a process that has not opened the
-thread yet then reads it in microseconds instead of one gpg run (~15 ms, serialised behind
-every other cold thread: measured, the first message of 100 threads after a restart waited up
-to 5.8 s). Both wrappings protect against the same thing, a copy of the database without the
+thread yet then reads it with one AES decryption instead of a gpg run, which is a subprocess
+serialised behind every other cold thread, so the first messages after a restart do not
+wait for each other (figures in ``bench/results.md``). Both wrappings protect against the same thing, a copy of the database without the
 server's secrets: the archive key's secret part lives in the servers' GnuPG home, unprotected
 by a passphrase, as the server key lives in their configuration. The archive copy stays the
 one that exports, participants' keys and offline recovery rely on.

@@ -142,11 +142,6 @@ class PGP:
         return any(_clean_fpr(k["fingerprint"]) == fingerprint
                    for k in self._gpg.list_keys(secret=True))
 
-    def has_public_key(self, fingerprint: str) -> bool:
-        """Is ``fingerprint`` in this home's public keyring?"""
-        fingerprint = _clean_fpr(fingerprint)
-        return any(_clean_fpr(k["fingerprint"]) == fingerprint for k in self._gpg.list_keys())
-
     def import_public_key(self, armored: str) -> str:
         """Import one public key; return its fingerprint.
 

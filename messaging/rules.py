@@ -1,6 +1,6 @@
 """Who may talk to whom, and who may read a thread. Pure functions over plain descriptions.
 
-Starting a thread (issue 4):
+Starting a thread:
 - CVK (officers and administrators) may start a thread with anyone;
 - a municipal commission's members with CVK, with their own commission and with the observers
   accredited to their municipality;

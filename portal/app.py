@@ -99,6 +99,7 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
 
     register_voting_handlers(socketio)
     init_celery(app)
+    _register_tasks()
     from portal.checkpoints import init_checkpoints
 
     init_checkpoints(app)
@@ -123,6 +124,7 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.initiatives.views import bp as initiatives_bp
     from portal.main.views import bp as main_bp
     from portal.messages.views import bp as messages_bp
+    from portal.observers.views import bp as observers_bp
     from portal.ops.views import bp as ops_bp
     from portal.register.views import bp as register_bp
     from portal.voting.api import bp as voting_api_bp
@@ -131,7 +133,7 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
 
     for blueprint in (main_bp, accounts_bp, audit_bp, admin_bp, messages_bp, ops_bp, cases_bp,
                       case_dashboard_bp, cases_api_bp, register_bp, initiatives_bp, voting_bp,
-                      voting_admin_bp, voting_api_bp):
+                      voting_admin_bp, voting_api_bp, observers_bp):
         app.register_blueprint(blueprint)
     # The case API authenticates by bearer token only (no cookies), so CSRF does not apply.
     csrf.exempt(cases_api_bp)
@@ -142,14 +144,26 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     return app
 
 
+def _register_tasks() -> None:
+    """Import every module that declares Celery tasks: each registers its tasks and its beat
+    entries itself (the Celery app knows no area), as the blueprints below do their routes."""
+    import portal.accounts.tasks
+    import portal.cases.tasks
+    import portal.checkpoints
+    import portal.initiatives.tasks
+    import portal.messages.tasks
+    import portal.ops.tasks
+    import portal.retention  # noqa: F401
+
+
 @functools.cache
 def _user_by_id() -> Any:
     """The signed-in person's row, by id, and whether the session has been signed out
     (``session_ended_column``). Memberships load on first use: a voter's requests never need
     them (their rights are personal), an official's first permission check loads them in one
-    query. A statement built once and executed is ~20 % cheaper in CPU than ``Session.get``
-    with options (130 µs a request on PostgreSQL, measured), which builds its statement and
-    cache key on every call."""
+    query. The statement is built once and executed with a parameter, because ``Session.get``
+    with options builds its statement and cache key again on every call (the figure is in
+    ``bench/results.md``), and every signed-in request loads its user."""
     from portal.accounts.models import User, session_ended_column
 
     return select(User, session_ended_column()).where(User.id == bindparam("user_id")).options(

@@ -1,40 +1,37 @@
-"""The Celery app. With ``REDIS_URL`` tasks go to Redis and a worker (plus beat) runs them:
+"""The Celery app, knowing no area: each area's ``tasks`` module registers its tasks
+(``@celery.task``) and its beat entries (``celery.add_periodic_task``) when imported, and the
+app factory imports those modules, as it registers the blueprints.
 
-    celery -A portal.celery_app:celery worker -B
-
-Without it, ``.delay()`` runs the task eagerly in-process. Every task runs inside an app context
-and one transaction (``in_transaction``); tasks take ids, are idempotent and retry with back-off.
+With ``REDIS_URL`` tasks go to Redis and a worker (plus beat) runs them; the entry point that
+builds the app for them is ``portal.worker`` (``referendum-portal worker`` / ``beat``). Without
+it, ``.delay()`` runs the task eagerly in-process. Every task runs inside the bound app's
+context and one transaction (``in_transaction``); tasks take ids, are idempotent and retry with
+back-off.
 """
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from celery import Celery, Task
+from celery.signals import setup_logging, worker_process_init
 from flask import Flask
 
 from portal.database import in_transaction
 
-__all__ = ["celery", "in_transaction", "init_celery"]
+__all__ = ["celery", "in_transaction", "init_celery", "prepare_worker"]
 
-log = logging.getLogger(__name__)
 _bound: dict[str, Flask] = {}
 
 
-def _flask_app() -> Flask:
-    app = _bound.get("app")
-    if app is None:  # a worker process: build the app from the environment
-        from portal.app import create_app
-
-        app = create_app()
-    return app
-
-
 class AppTask(Task):  # type: ignore[misc]
-    """Runs the task body inside the portal app's context."""
+    """Runs the task body inside the context of the app bound by ``init_celery``."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with _flask_app().app_context():
+        app = _bound.get("app")
+        if app is None:
+            raise RuntimeError("no portal app is bound to Celery: start workers through "
+                               "portal.worker (referendum-portal worker)")
+        with app.app_context():
             return super().__call__(*args, **kwargs)
 
 
@@ -42,38 +39,34 @@ celery = Celery("portal", task_cls=AppTask)
 celery.conf.update(
     task_always_eager=True, task_eager_propagates=True, task_ignore_result=True,
     broker_url="memory://", task_acks_late=True, worker_prefetch_multiplier=1,
-    broker_connection_retry_on_startup=True,
+    broker_connection_retry_on_startup=True, timezone="UTC",
 )
 
 
 def init_celery(app: Flask) -> Celery:
     """Bind the Celery app to ``app``: Redis broker when ``REDIS_URL`` is set, else eager."""
-    from portal.cases.tasks import BEAT_SCHEDULE as CASE_BEAT_SCHEDULE
-    from portal.checkpoints import BEAT_SCHEDULE as CHECKPOINT_BEAT_SCHEDULE
-    from portal.initiatives.tasks import BEAT_SCHEDULE as INITIATIVE_BEAT_SCHEDULE
-    from portal.retention import BEAT_SCHEDULE as RETENTION_BEAT_SCHEDULE
-
     _bound["app"] = app
     redis_url = app.config.get("REDIS_URL")
     celery.conf.update(
         broker_url=redis_url or "memory://",
         task_always_eager=not redis_url,
         task_default_queue=app.config.get("CELERY_QUEUE", "portal"),
-        timezone="UTC",
-        beat_schedule={
-            "messaging-send-due-notifications": {
-                "task": "portal.messages.tasks.send_due_notifications",
-                "schedule": 60.0,
-            },
-            **CASE_BEAT_SCHEDULE,
-            **INITIATIVE_BEAT_SCHEDULE,
-            **RETENTION_BEAT_SCHEDULE,
-            **CHECKPOINT_BEAT_SCHEDULE,
-        },
     )
     app.extensions["celery"] = celery
-    import portal.accounts.tasks  # noqa: F401 - registers the account e-mail tasks
-    import portal.cases.tasks  # noqa: F401 - registers the case escalation task
-    import portal.messages.tasks  # noqa: F401 - registers the messaging tasks
-
     return celery
+
+
+def prepare_worker(app: Flask) -> Celery:
+    """Make this process a worker or beat of ``app``: keep the portal's logging and give each
+    forked pool process database connections of its own."""
+
+    @setup_logging.connect(weak=False)
+    def _keep_portal_logging(**_kw: Any) -> None:
+        """The portal's JSON logging is already in place; keep Celery from replacing it."""
+
+    @worker_process_init.connect(weak=False)
+    def _fresh_connections(**_kw: Any) -> None:
+        # A forked pool process must not share the parent's database connections.
+        app.extensions["portal_db"].engine.dispose(close=False)
+
+    return init_celery(app)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, attributes
 
 from portal.celery_app import celery, in_transaction
 from portal.database import on_commit
-from portal.realtime import emit_now
+from portal.realtime import VOTING_NAMESPACE, emit_now, referendum_room
 from referendum_core.checkpoints import (
     checkpoints_of,
     referendums_taking_ballots,
@@ -47,11 +47,6 @@ log = logging.getLogger("portal.checkpoints")
 AUDIT_EVERY = 300.0  # seconds; at least every 10 minutes even if a beat run is missed
 BOARD_EVERY = 120.0  # seconds; at least every 5 minutes while voting
 CHECKPOINT_EVENT = "referendum.checkpoint"
-
-BEAT_SCHEDULE = {
-    "checkpoints-audit": {"task": "portal.checkpoints.sign_audit", "schedule": AUDIT_EVERY},
-    "checkpoints-boards": {"task": "portal.checkpoints.sign_boards", "schedule": BOARD_EVERY},
-}
 
 
 def master_key(app: Flask | None = None) -> bytes:
@@ -164,11 +159,9 @@ def known_checkpoints(session: Session, log_name: str) -> list[Any]:
 
 
 def _publish_board(checkpoint: Checkpoint, referendum_id: int) -> None:
-    from portal.voting.live import NAMESPACE, public_room
-
     copy_out(checkpoint)
     emit_now(CHECKPOINT_EVENT, {"referendum_id": referendum_id, **checkpoint.to_json()},
-             public_room(referendum_id), NAMESPACE)
+             referendum_room(referendum_id), VOTING_NAMESPACE)
 
 
 # --------------------------------------------------------------------------- signing
@@ -206,6 +199,10 @@ def sign_boards() -> None:
     in_transaction(run)
 
 
+celery.add_periodic_task(AUDIT_EVERY, sign_audit, name="checkpoints-audit")
+celery.add_periodic_task(BOARD_EVERY, sign_boards, name="checkpoints-boards")
+
+
 @celery.task(name="portal.checkpoints.sign_after_stage_change", ignore_result=True)
 def sign_after_stage_change(referendum_ids: list[int]) -> None:
     """After a commit that changed referendums' stages: the audit log (which recorded the
@@ -232,6 +229,10 @@ def _note_stage_changes(session: Session, _flush_context: Any) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    # SQLAlchemy fires ``after_commit`` for a savepoint's release too; the stage change is
+    # committed (and another connection can write the checkpoint) only at the outermost commit.
+    if session.in_nested_transaction():
+        return
     changed = session.info.pop(_STAGE_CHANGES, None)
     if changed:
         try:

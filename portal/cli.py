@@ -4,20 +4,26 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import Flask
+from flask.cli import ScriptInfo
 
+from portal.command import command_app
 from portal.config import from_env
 from portal.ops.cli import beat, check, serve, worker
 
 
-def _app():  # type: ignore[no-untyped-def]
+def _create_app() -> Flask:
     from portal.app import create_app
 
     return create_app()
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Municipal referendum portal administration."""
+    # Every command, the areas' too, builds the app through this factory (portal.command).
+    ctx.obj = ScriptInfo(create_app=_create_app, set_debug_flag=False)
 
 
 @main.command()
@@ -35,7 +41,7 @@ def seed() -> None:
     """Create the demo organisations, accounts and voters (idempotent)."""
     from portal.seed import DEMO_PASSWORD, DEMO_VOTERS, seed_demo
 
-    app = _app()
+    app = command_app()
     with app.app_context():
         session = app.extensions["portal_db"].new_session()
         printed = seed_demo(session, app.extensions["clock"], app.extensions["keys"])
@@ -84,7 +90,7 @@ def demo_code(email: str) -> None:
     """Print the current two-step sign-in code of a demo account (development only)."""
     from portal.seed import demo_totp_code
 
-    app = _app()
+    app = command_app()
     if app.config["ENV"] == "production":
         raise click.ClickException("not available in production")
     with app.app_context():
@@ -132,7 +138,7 @@ def audit_verify(head: str | None, checkpoint_files: tuple[str, ...]) -> None:
                 raw += read_checkpoints(fp.read())
         except (OSError, UnicodeDecodeError, InvalidCheckpoint) as exc:
             raise click.ClickException(f"cannot read checkpoints {path}: {exc}") from exc
-    app = _app()
+    app = command_app()
     with app.app_context():
         session = app.extensions["portal_db"].new_session()
         raw += known_checkpoints(session, AUDIT_LOG)
@@ -156,7 +162,7 @@ def audit_checkpoint() -> None:
     from portal.celery_app import in_transaction
     from portal.checkpoints import checkpoint_audit
 
-    app = _app()
+    app = command_app()
     with app.app_context():
         checkpoint = in_transaction(checkpoint_audit)
     click.echo(checkpoint.line())
@@ -167,7 +173,7 @@ def audit_checkpoint_key() -> None:
     """Print the public key (hex) that signs the audit log's checkpoints, to publish."""
     from portal.checkpoints import audit_public_key
 
-    click.echo(audit_public_key(_app()))
+    click.echo(audit_public_key(command_app()))
 
 
 @audit.command("head")
@@ -175,7 +181,7 @@ def audit_head() -> None:
     """Print the chain head (SEQ:HASH) to copy out of the system for later comparison."""
     from referendum_core.audit import current_head
 
-    app = _app()
+    app = command_app()
     with app.app_context():
         session = app.extensions["portal_db"].new_session()
         seq, digest = current_head(session)

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from portal.oidc_settings import OidcProvider, providers_from_env
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_MARKER = "dev-insecure-"  # noqa: S105 - a prefix marking generated dev secrets
 
@@ -90,26 +92,26 @@ class Config:
     BABEL_DEFAULT_LOCALE: str = "lv"
     BABEL_DEFAULT_TIMEZONE: str = "Europe/Riga"
     LANGUAGES: tuple[str, ...] = ("lv", "en")
-    # Voter sign-in: "otp" (built-in one-time code) and/or "oidc" (national eID gateway).
+    # Voter sign-in: "otp" (built-in one-time code) and/or "oidc" (the OpenID Connect
+    # providers of OIDC_PROVIDERS: the national authentication gateway, an eIDAS node).
     VOTER_IDENTITY_PROVIDERS: tuple[str, ...] = ("otp",)
     OTP_SHOW_CODE_ON_SCREEN: bool = False
-    OIDC_ISSUER: str | None = None
-    OIDC_CLIENT_ID: str | None = None
-    OIDC_CLIENT_SECRET: str | None = None
-    OIDC_PERSONAL_CODE_CLAIM: str = "personal_code"
-    # Messaging (issue 4).
+    OIDC_PROVIDERS: tuple[OidcProvider, ...] = ()
+    # Seconds to wait for a provider's discovery, keys and token endpoints.
+    OIDC_TIMEOUT: float = 10.0
+    # Messaging.
     NOTIFY_UNREAD_AFTER_MINUTES: int = 15
     MESSAGE_EDIT_WINDOW_MINUTES: int = 10
     MAX_ATTACHMENT_BYTES: int = 10 * 1024 * 1024
-    # Cases (issue 5): service-level figures are reused for this long per scope (0 = never).
+    # Cases: service-level figures are reused for this long per scope (0 = never).
     CASE_DASHBOARD_CACHE_SECONDS: int = 30
-    # Voting (issue 7): home-voting requests (Art. 19) close at this Riga time on referendum
+    # Voting: home-voting requests (Art. 19) close at this Riga time on referendum
     # day. The law names no cut-off: open rule, default 12:00.
     HOME_VOTING_CUTOFF: str = "12:00"
     # Socket.IO / Celery channel names on Redis (distinct per deployment or test run).
     SOCKETIO_CHANNEL: str = "portal-socketio"
     CELERY_QUEUE: str = "portal"
-    # Operations (issue 8, docs/deploy.md). LOG_FORMAT "json" | "text" | "" (leave logging alone).
+    # Operations (docs/deploy.md). LOG_FORMAT "json" | "text" | "" (leave logging alone).
     LOG_FORMAT: str = ""
     LOG_LEVEL: str = "INFO"
     # /metrics: only these networks (empty = any address) and, when set, only with this token.
@@ -117,7 +119,7 @@ class Config:
     METRICS_TOKEN: str | None = None
     # /readyz fails (503) when no Celery worker answers; off by default (pages work without one).
     READYZ_REQUIRE_WORKER: bool = False
-    # Retention (issue 9, SECURITY.md "Retention"): personal data is deleted this long after the
+    # Retention (SECURITY.md "Retention"): personal data is deleted this long after the
     # work it served is final, by the daily task or `referendum-portal retention run`.
     # Signatures: after the initiative's final state; covers the Art. 13(6)-(7) appeals and the
     # referendum that follows within 4 months (Art. 13(4)).
@@ -153,6 +155,7 @@ class Config:
 
     def as_flask(self) -> dict[str, Any]:
         data = asdict(self)
+        data["OIDC_PROVIDERS"] = self.OIDC_PROVIDERS  # kept as objects, not dicts
         extra = data.pop("extra")
         data.update(extra)
         data["SQLALCHEMY_URL"] = self.DATABASE_URL
@@ -165,6 +168,10 @@ class Config:
             ConfigError: production without a real secret key, data key or HTTPS cookies.
         """
         self._validate_demo_clock()
+        problems = [p for provider in self.OIDC_PROVIDERS
+                    for p in provider.problems(self.is_production)]
+        if problems:
+            raise ConfigError("; ".join(problems))
         if not self.is_production:
             return
         for name in ("SECRET_KEY", "DATA_KEY"):
@@ -237,9 +244,8 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         OTP_SHOW_CODE_ON_SCREEN=_bool(env.get("OTP_SHOW_CODE_ON_SCREEN"), not production),
         VOTER_IDENTITY_PROVIDERS=tuple(
             p.strip() for p in env.get("VOTER_IDENTITY_PROVIDERS", "otp").split(",") if p.strip()),
-        OIDC_ISSUER=env.get("OIDC_ISSUER"),
-        OIDC_CLIENT_ID=env.get("OIDC_CLIENT_ID"),
-        OIDC_CLIENT_SECRET=env.get("OIDC_CLIENT_SECRET"),
+        OIDC_PROVIDERS=providers_from_env(env),
+        OIDC_TIMEOUT=float(env.get("OIDC_TIMEOUT", "10")),
         NOTIFY_UNREAD_AFTER_MINUTES=int(env.get("NOTIFY_UNREAD_AFTER_MINUTES", "15")),
         MESSAGE_EDIT_WINDOW_MINUTES=int(env.get("MESSAGE_EDIT_WINDOW_MINUTES", "10")),
         MAX_ATTACHMENT_BYTES=int(env.get("MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024))),

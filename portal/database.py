@@ -83,8 +83,8 @@ def _request_may_write() -> bool:
     On SQLite (WAL) such a request takes the write lock when its transaction begins
     (``BEGIN IMMEDIATE``), waiting for it up to ``busy_timeout``. A deferred transaction that
     read first cannot take the lock later once another connection has committed in between:
-    SQLite then answers "database is locked" at once, without waiting. Two people posting to a
-    thread at the same moment got a 500 that way (seen in the two-browser test). Reading
+    SQLite then answers "database is locked" at once, without waiting, so of two people posting
+    to a thread at the same moment one would get a 500. Reading
     requests, tasks and commands keep deferred transactions, which never block writers."""
     return _writing.get() or (has_request_context() and request.method not in _SAFE_METHODS)
 

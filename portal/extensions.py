@@ -1,7 +1,7 @@
 """Flask extensions, created unbound and bound in ``create_app`` (Flask "Application Factories")."""
 from __future__ import annotations
 
-from flask import g, request, session
+from flask import g, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -33,13 +33,6 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return "Europe/Riga"
-
-
-def client_ip() -> str | None:
-    """The address audit entries record (``ProxyFix`` in production makes it the real one)."""
-    if not request:
-        return None
-    return request.remote_addr
 
 
 def current_locale() -> str:

@@ -98,16 +98,12 @@ def post_worker_init(worker: Any) -> None:
 
     A worker holds the app, its modules, SQLAlchemy's metadata and compiled statements, the
     translations, and in a gevent worker the state of every connected socket: hundreds of
-    thousands of long-lived objects that every full collection walks again. Measured in
-    ``bench.delivery`` (1 000 sockets, 50 messages/s; pauses timed with ``gc.callbacks``), each
-    portal process made 17 full collections of 150-460 ms in a minute, and a gevent worker
-    answers nobody during one: they were the delivery p99. ``gc.freeze()`` after loading moves
-    the loaded objects out of the collector's sight; the thresholds make collections rarer.
-    The garbage that only the collector frees is small in steady use (about 14 objects a cast,
-    40 a message post, counted with ``gc.DEBUG_SAVEALL``). In that benchmark, on the same
-    machine within the hour: default thresholds, 23-25 s of servers' CPU a run and delivery
-    p99 80-300 ms (freezing alone changed neither); frozen with these thresholds, 19 s and
-    49-101 ms."""
+    thousands of long-lived objects that every full collection walks again, and a gevent worker
+    answers nobody while a collection runs, so under load the pauses become the delivery
+    latency's tail. ``gc.freeze()`` after loading moves the loaded objects out of the
+    collector's sight; the thresholds make collections rarer, which costs little because the
+    garbage only the collector frees is small in steady use (a few dozen objects a cast or a
+    message post). The figures are in ``bench/results.md`` ("garbage collection")."""
     import gc
 
     gc.collect()

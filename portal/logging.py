@@ -53,8 +53,8 @@ def new_request_id() -> str:
 
 # Where the request id goes while a line is masked: the id is put back afterwards, unmasked.
 # It comes only from ``valid_request_id``, ``new_request_id`` or a Celery task id, never from
-# personal data; masked, about one random hex id in 45 (eleven digits in a row) no longer
-# matched the id the response returned (a CI run of the deployment test failed that way).
+# personal data. A random hex id can hold eleven digits in a row (about one in 45); masked,
+# it would no longer match the id the response returned.
 _REQUEST_ID_SLOT = "@@request-id@@"
 
 
@@ -64,13 +64,10 @@ def _mask_all_but_request_id(line: str, slot: str, request_id: str) -> str:
 
 def current_request_id() -> str | None:
     """The id of the request (or Celery task) being handled, if any."""
-    try:
-        from flask import g, has_request_context
+    from flask import g, has_request_context
 
-        if has_request_context():
-            return g.get("request_id")
-    except ImportError:  # pragma: no cover - flask is always installed with the portal
-        pass
+    if has_request_context():
+        return g.get("request_id")
     task = sys.modules.get("celery")
     if task is not None:
         from celery import current_task

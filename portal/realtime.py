@@ -25,6 +25,14 @@ def thread_room(thread_id: int) -> str:
     return f"thread:{thread_id}"
 
 
+VOTING_NAMESPACE = "/voting"
+
+
+def referendum_room(referendum_id: int) -> str:
+    """The room of everyone viewing a referendum's public pages (in ``VOTING_NAMESPACE``)."""
+    return f"referendum:{referendum_id}"
+
+
 def user_room(user_id: int) -> str:
     """The Socket.IO room of one person's open pages (unread counters)."""
     return f"user:{user_id}"

@@ -1,4 +1,4 @@
-"""Retention jobs (issue 9, SECURITY.md "Retention"): the periods come from the configuration,
+"""Retention jobs (SECURITY.md "Retention"): the periods come from the configuration,
 the rules from the packages that own the data (``referendum_core.retention``,
 ``messaging.retention``, ``portal.accounts.retention``). Each kind runs in its own transaction,
 so a failure in one leaves the others done and is retried by the next run (every purge is
@@ -33,9 +33,7 @@ PURGES: dict[str, Purge] = {
     "notifications": purge_notifications,
 }
 
-BEAT_SCHEDULE = {
-    "retention-run-daily": {"task": "portal.retention.run_retention", "schedule": 86400.0},
-}
+RUN_EVERY = 86400.0  # seconds: daily
 
 
 def policy_from_config(config: Mapping[str, Any]) -> RetentionPolicy:
@@ -85,3 +83,6 @@ def run_retention_now(*, dry_run: bool = False) -> dict[str, dict[str, int]]:
 def run_retention() -> dict[str, dict[str, int]]:
     """Beat task (daily): delete personal data past its retention period (idempotent)."""
     return run_retention_now()
+
+
+celery.add_periodic_task(RUN_EVERY, run_retention, name="retention-run-daily")

@@ -14,10 +14,10 @@ def retention_cli() -> None:
 @click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
 def run_command(dry_run: bool) -> None:
     """Apply the retention periods now (for cron when no Celery beat runs)."""
-    from portal.app import create_app
+    from portal.command import command_app
     from portal.retention import run_retention_now
 
-    app = create_app()
+    app = command_app()
     with app.app_context():
         try:
             results = run_retention_now(dry_run=dry_run)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import current_app, request, session
 from sqlalchemy.orm import Session
 
 from portal.accounts.services import Keys
@@ -11,6 +11,7 @@ from portal.database import get_session
 from referendum_core.audit import AuditContext
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.clock import Clock
+from referendum_core.signatures import Authentication
 
 
 def db() -> Session:
@@ -42,3 +43,20 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
     return target
+
+
+SIGNED_IN_WITH_KEY = "signed_in_with"
+
+
+def remember_signed_in_with(authentication: Authentication) -> None:
+    """Keep in the (signed) session how the voter signed in, for their signatures."""
+    session[SIGNED_IN_WITH_KEY] = [authentication.provider, authentication.method,
+                                   authentication.level]
+
+
+def signed_in_with() -> Authentication | None:
+    """How the voter of this session signed in (``None`` for officials' sessions)."""
+    value = session.get(SIGNED_IN_WITH_KEY)
+    if not isinstance(value, list) or len(value) != 3:
+        return None
+    return Authentication(*value)

@@ -185,16 +185,20 @@ INITIATIVE_WORKFLOW = register(Workflow(
         State("withdrawn", R, is_final=True),
     ),
     transitions=(
-        Transition("approve", ("submitted",), "approved", frozenset({CH})),
-        Transition("refuse", ("submitted",), "refused", frozenset({CH}), requires_note=True),
+        Transition("approve", ("submitted",), "approved", frozenset({CH}),
+                   made_by="decide_initiative"),
+        Transition("refuse", ("submitted",), "refused", frozenset({CH}), requires_note=True,
+                   made_by="decide_initiative"),
         Transition("withdraw", ("submitted",), "withdrawn", frozenset({R})),
         Transition("council_call", ("submitted",), "called", frozenset({S})),
         Transition("publish", ("approved",), "collecting", frozenset({S})),
         Transition("close_collection", ("collecting",), "collected", frozenset({S})),
         Transition("close_short", ("collecting",), "not_reached", frozenset({S})),
-        Transition("apply", ("collected",), "applied", frozenset({R, C})),
+        Transition("apply", ("collected",), "applied", frozenset({R, C}),
+                   made_by="apply_for_check"),
         Transition("lapse", ("collected",), "lapsed", frozenset({S})),
-        Transition("start_check", ("applied",), "checking", frozenset({S, C})),
+        Transition("start_check", ("applied",), "checking", frozenset({S, C}),
+                   made_by="check_signatures"),
         Transition("threshold_reached", ("checking",), "reached", frozenset({S})),
         Transition("threshold_not_reached", ("checking",), "not_reached", frozenset({S})),
     ),
@@ -567,11 +571,6 @@ def publish_due_initiatives(session: Session, clock: Clock, calendar: WorkingDay
 def get_initiative(session: Session, initiative_id: int) -> Initiative | None:
     """An initiative by id."""
     return session.get(Initiative, initiative_id)
-
-
-def initiative_for_case(session: Session, case_id: int) -> Initiative | None:
-    """The initiative details of a case."""
-    return session.scalars(select(Initiative).where(Initiative.case_id == case_id)).first()
 
 
 def public_initiatives(session: Session, municipality_id: int | None = None

@@ -47,10 +47,6 @@ def is_valid(code: str) -> bool:
     return True
 
 
-def formatted(digits: str) -> str:
-    return f"{digits[:6]}-{digits[6:]}"
-
-
 def masked(digits: str) -> str:
     """For screens: birth-date part only, e.g. ``161175-*****``."""
     return f"{digits[:6]}-*****"

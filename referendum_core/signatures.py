@@ -80,6 +80,20 @@ class Signature(Base):
     registered_at: Mapped[datetime]
     # Set by the commission's check (Art. 13).
     check_status: Mapped[str | None] = mapped_column(String(12))
+    # Online signatures: how the signer signed in (see :class:`Authentication`).
+    auth_provider: Mapped[str | None] = mapped_column(String(30))
+    auth_method: Mapped[str | None] = mapped_column(String(60))
+    auth_level: Mapped[str | None] = mapped_column(String(12))
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """How a voter signed in: the identity provider (``latvija``, ``eidas``, ``otp`` ...), the
+    method it reported (e.g. Smart-ID) and the eIDAS level of assurance, where known."""
+
+    provider: str
+    method: str | None = None
+    level: str | None = None
 
 
 class SignatureError(Exception):
@@ -142,11 +156,12 @@ def _insert(session: Session, signature: Signature) -> Signature | None:
 
 
 def sign_online(session: Session, clock: Clock, actor: Actor, initiative: Initiative,
-                person_ref: str, *, tag_key: bytes, context: AuditContext | None = None
-                ) -> Signature:
+                person_ref: str, *, tag_key: bytes, context: AuditContext | None = None,
+                authentication: Authentication | None = None) -> Signature:
     """The signed-in voter signs the initiative online (the EP177 e-service equivalent).
     The signature gets a pending entry on the initiative's public board (its receipt:
     :func:`referendum_core.signature_board.receipt_of`); ``tag_key`` keys the person tags.
+    ``authentication`` (how the voter signed in) is kept with the signature.
 
     Raises:
         CollectionClosed: outside the collection period (Art. 10(8)).
@@ -168,16 +183,20 @@ def sign_online(session: Session, clock: Clock, actor: Actor, initiative: Initia
     existing = signatures_of(session, initiative, person_ref)
     if existing:
         raise refuse(AlreadySigned(existing[0]))
+    how = authentication or Authentication(provider="")
     signature = _insert(session, Signature(
         initiative_id=initiative.id, person_ref=person_ref, method=str(Method.ONLINE),
-        signed_at=now, registered_at=now, registered_by_id=getattr(actor, "id", None)))
+        signed_at=now, registered_at=now, registered_by_id=getattr(actor, "id", None),
+        auth_provider=how.provider[:30] or None, auth_method=(how.method or "")[:60] or None,
+        auth_level=how.level))
     if signature is None:  # a parallel request of the same person won
         raise refuse(AlreadySigned(signatures_of(session, initiative, person_ref)[0]))
     signature_board.add_signature_entry(
         session, clock, tag_key, initiative_id=initiative.id, signature_id=signature.id,
         person_ref=person_ref, method=signature.method, signed_at=signature.signed_at)
     audit.record(session, clock, actor, "signature.signed_online", obj=initiative,
-                 context=context, signature_id=signature.id)
+                 context=context, signature_id=signature.id, provider=signature.auth_provider,
+                 auth_method=signature.auth_method, level=signature.auth_level)
     return signature
 
 

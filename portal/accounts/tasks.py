@@ -13,7 +13,7 @@ from messaging.tasks import MailNotConfigured
 from portal.accounts.mail import failures_mail, invitation_mail
 from portal.accounts.models import Invitation, User
 from portal.celery_app import celery, in_transaction
-from portal.messages.mail import SMTPMailer
+from portal.mail import SMTPMailer
 
 log = logging.getLogger(__name__)
 

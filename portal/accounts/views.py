@@ -22,7 +22,7 @@ from flask import (
 from flask_babel import format_datetime, gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.accounts import services, throttle
+from portal.accounts import oidc, services, throttle
 from portal.accounts.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -32,15 +32,16 @@ from portal.accounts.forms import (
     VoterCodeForm,
     VoterStartForm,
 )
-from portal.accounts.identity import get_oidc_client, oidc_enabled, otp_enabled
+from portal.accounts.identity import otp_enabled
 from portal.accounts.models import User
 from portal.database import commit, on_commit
 from portal.dates import MOMENT_PATTERN
 from portal.extensions import limiter
 from portal.security import SESSION_ID_KEY, new_session_id, session_id_hash
-from portal.web import audit_context, clock, db, keys, safe_next
+from portal.web import audit_context, clock, db, keys, remember_signed_in_with, safe_next
 from referendum_core.clock import wall_time
 from referendum_core.personal_code import InvalidPersonalCode, normalise
+from referendum_core.signatures import Authentication
 
 bp = Blueprint("accounts", __name__)
 
@@ -53,13 +54,18 @@ def _refuse(template: str, status: int, **context: Any) -> Any:
     return render_template(template, **context), status
 
 
-def _start_session(user: User, method: str, target: str | None = None) -> Any:
-    missed = services.complete_login(db(), clock(), user, method, audit_context())
+def _start_session(user: User, method: str, target: str | None = None,
+                   authentication: Authentication | None = None) -> Any:
+    detail = ({"provider": authentication.provider, "auth_method": authentication.method,
+               "level": authentication.level} if authentication else {})
+    missed = services.complete_login(db(), clock(), user, method, audit_context(), **detail)
     target = target or session.pop("login_next", None)
     lang = session.get("lang")
     session.clear()  # no fixation: the signed-in session starts empty
     if lang:
         session["lang"] = lang
+    if authentication:
+        remember_signed_in_with(authentication)
     login_user(user)
     session[SESSION_ID_KEY] = new_session_id()  # what signing out ends (``end_session``)
     session.permanent = True
@@ -325,7 +331,7 @@ def voter_login() -> Any:
                 "This is not a valid personal code. Check the digits and try again."))
             form.personal_code.data = ""  # never echo a personal code back into a page
             return render_template("accounts/voter_login.html", form=form,
-                                   oidc=oidc_enabled(), otp=otp_enabled()), 400
+                                   providers=_provider_links(), otp=otp_enabled()), 400
         code = services.issue_one_time_code(db(), clock(), keys(), digits)
         # The session cookie is signed, not encrypted: keep the personal code in it sealed.
         session["voter_code_for"] = keys().personal_codes.encrypt(digits).hex()
@@ -335,8 +341,13 @@ def voter_login() -> Any:
         return redirect(url_for("accounts.voter_code"))
     status = 400 if request.method == "POST" else 200
     form.personal_code.data = ""
-    return render_template("accounts/voter_login.html", form=form, oidc=oidc_enabled(),
-                           otp=otp_enabled()), status
+    return render_template("accounts/voter_login.html", form=form,
+                           providers=_provider_links(), otp=otp_enabled()), status
+
+
+def _provider_links() -> list[tuple[str, str]]:
+    """(name, label) of each identity provider a voter may choose."""
+    return [(p.name, oidc.label(p)) for p in oidc.enabled_providers()]
 
 
 def _sealed_code(value: str | None) -> str | None:
@@ -362,27 +373,33 @@ def voter_code() -> Any:
         except services.InvalidOneTimeCode:
             form.code.errors.append(gettext("The code is wrong or has expired. Ask for a new one."))
             return _refuse("accounts/voter_code.html", 401, form=form)
-        return _start_session(user, "one_time_code")
+        return _start_session(user, "one_time_code",
+                              authentication=Authentication("otp", "one_time_code"))
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/voter_code.html", form=form), status
 
 
-@bp.get("/voter/eid")
-def voter_oidc_start() -> Any:
-    if not oidc_enabled():
+@bp.get("/voter/eid/<provider>")
+def voter_oidc_start(provider: str) -> Any:
+    chosen = oidc.provider_named(provider)
+    if chosen is None:
         abort(404)
-    client = get_oidc_client()
-    return client.authorize_redirect(url_for("accounts.voter_oidc_callback", _external=True))
-
-
-@bp.get("/voter/eid/callback")
-def voter_oidc_callback() -> Any:
-    if not oidc_enabled():
-        abort(404)
-    from portal.accounts.identity import finish_oidc
-
-    user = finish_oidc()
-    if user is None:
-        flash(gettext("Sign-in through the eID gateway failed. Please try again."), "error")
+    try:
+        return oidc.begin_sign_in(chosen, url_for("accounts.voter_oidc_callback",
+                                                  provider=chosen.name, _external=True))
+    except oidc.SignInRefused as err:
+        flash(oidc.refusal_text(err), "error")
         return redirect(url_for("accounts.voter_login"))
-    return _start_session(user, "oidc")
+
+
+@bp.get("/voter/eid/<provider>/callback")
+def voter_oidc_callback(provider: str) -> Any:
+    chosen = oidc.provider_named(provider)
+    if chosen is None:
+        abort(404)
+    try:
+        user, authentication = oidc.finish_sign_in(chosen)
+    except oidc.SignInRefused as err:
+        flash(oidc.refusal_text(err), "error")
+        return redirect(url_for("accounts.voter_login"))
+    return _start_session(user, f"oidc:{chosen.name}", authentication=authentication)

@@ -1,6 +1,6 @@
 """Who may see a case and which parties a person acts as for it.
 
-Access rule (decided for issue 5):
+Access rule:
 
 * CVK officials see every case;
 * commission officials see the cases of their commission's municipality (a member of another

@@ -1,5 +1,6 @@
 """Filing pages: an observer's report (phone-first, camera input), a complaint or appeal, and a
-commission's query to CVK. Each files through a domain service and opens the case's thread."""
+commission's query to CVK. Each files through the portal service (``portal.cases.services``),
+which also opens the case's thread, as the API does."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -11,15 +12,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.cases import services as portal_services
-from portal.cases.access import accreditation_check
 from portal.cases.errors import message_for, status_for
 from portal.cases.forms import ComplaintForm, ObserverReportForm, QueryForm
 from portal.database import commit
 from portal.permissions import Permission, municipalities_for, require
 from portal.web import audit_context, calendar, clock, db
-from referendum_core.cases import services as case_services
 from referendum_core.cases.exceptions import CaseError
-from referendum_core.cases.workflows import Party
 from referendum_core.organisation import Municipality, PollingStation
 
 
@@ -43,7 +41,6 @@ def _municipality_choices(ids: set[int] | None) -> list[tuple[int, str]]:
 
 
 def _filed(case: Any) -> Any:
-    portal_services.open_thread(db(), clock(), current_user, case)
     flash(gettext("Thank you. Your case %(ref)s has been filed.", ref=case.reference), "success")
     return redirect(url_for("cases.case_page", case_id=case.id))
 
@@ -70,11 +67,10 @@ def report() -> Any:
         return render_template("cases/report.html", form=form), 400
     photos = [f.read() for f in (form.photos.data or []) if f and getattr(f, "filename", "")]
     try:
-        case = case_services.file_observer_report(
+        case = portal_services.file_observer_report(
             db(), clock(), current_user, polling_station_id=form.polling_station_id.data,
             category=form.category.data, severity=form.severity.data,
-            description=form.description.data, is_accredited=accreditation_check(current_user),
-            photos=photos, draft_started_at=_started(form.started.data), calendar=calendar(),
+            description=form.description.data, photos=photos, draft_started_at=_started(form.started.data), calendar=calendar(),
             context=audit_context())
     except CaseError as err:
         return _refused(err, "cases/report.html", form)
@@ -92,7 +88,7 @@ def complaint() -> Any:
     if not form.validate():
         return render_template("cases/complaint.html", form=form), 400
     try:
-        case = case_services.file_complaint(
+        case = portal_services.file_complaint(
             db(), clock(), current_user, municipality_id=form.municipality_id.data,
             grounds=form.grounds.data, applicant_kind=form.applicant_kind.data,
             contested=form.contested.data, contested_on=form.contested_on.data,
@@ -114,13 +110,10 @@ def query() -> Any:
         return render_template("cases/query.html", form=form)
     if not form.validate():
         return render_template("cases/query.html", form=form), 400
-    parties = {Party.REQUESTER}
-    if own is None or form.municipality_id.data in own:
-        parties.add(Party.COMMISSION)
     try:
-        case = case_services.ask_cvk(
+        case = portal_services.ask_cvk(
             db(), clock(), current_user, municipality_id=form.municipality_id.data,
-            title=form.title.data, question=form.question.data, parties=parties,
+            title=form.title.data, question=form.question.data,
             draft_started_at=_started(form.started.data), calendar=calendar(),
             context=audit_context())
     except CaseError as err:

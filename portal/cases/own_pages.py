@@ -1,7 +1,6 @@
 """Cases whose steps are taken on a page of their own: an initiative's decision (Art. 10(4)),
 application and check on the initiative's page; a referendum's stages on its page. The case
-page links there instead of offering the bare workflow moves, which would skip what those steps
-also record (the decision, the question, the signatures needed, the notices, the count)."""
+page links there (its workflow does not offer those moves: ``Transition.made_by``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,10 +13,8 @@ from sqlalchemy.orm import Session
 
 from portal.permissions import Permission, Scope, has_permission
 from referendum_core.cases.models import Case, CaseType
-from referendum_core.initiatives import initiative_for_case
+from referendum_core.initiatives import Initiative
 from referendum_core.voting.models import Referendum
-
-TYPES = (CaseType.INITIATIVE.value, CaseType.REFERENDUM.value)
 
 
 @dataclass(frozen=True)
@@ -30,10 +27,11 @@ def own_page(session: Session, case: Case) -> OwnPage | None:
     """Where ``case``'s steps are taken, for the signed-in person (``None``: on the case page)."""
     scope = Scope(case.municipality_id, case.id)
     if case.type == CaseType.INITIATIVE:
-        initiative = initiative_for_case(session, case.id)
-        if initiative is None:
+        initiative_id = session.scalar(select(Initiative.id).where(
+            Initiative.case_id == case.id))
+        if initiative_id is None:
             return None
-        url = url_for("initiatives.show", initiative_id=initiative.id)
+        url = url_for("initiatives.show", initiative_id=initiative_id)
         if case.state == "submitted" and has_permission(
                 current_user, Permission.DECIDE_INITIATIVE, scope):
             return OwnPage(url + "#decide", gettext(

@@ -41,8 +41,7 @@ from portal.cases.forms import (
     SaveFilterForm,
     TransitionForm,
 )
-from portal.cases.labels import CASE_TYPES, STATES, TRANSITIONS, label, template_helpers
-from portal.cases.own_pages import TYPES as OWN_PAGE_TYPES
+from portal.cases.labels import CASE_TYPES, STATES, label, template_helpers
 from portal.cases.own_pages import own_page
 from portal.database import commit, rollback
 from portal.permissions import Permission, municipalities_for, permission_required, require
@@ -192,8 +191,7 @@ def render_case(case: Case, *, status: int = 200, error: str | None = None,
     """The case page (also re-rendered with an error after a refused action)."""
     parties = parties_for(current_user, case)
     workflow = REGISTRY.get(case.type)
-    elsewhere = own_page(db(), case)
-    allowed = [] if case.type in OWN_PAGE_TYPES else workflow.allowed(case.state, parties)
+    allowed = portal_services.requestable_moves(current_user, case)
     now = clock().now()
     assign_form = None
     if parties & {Party.COMMISSION, Party.CVK} and case.is_open:
@@ -215,7 +213,7 @@ def render_case(case: Case, *, status: int = 200, error: str | None = None,
         deadline_movable=case_services.deadline_is_movable(case),
         thread_id=portal_services.thread_id_for(db(), case), parties=parties, users=users,
         municipality=db().get(Municipality, case.municipality_id) if case.municipality_id
-        else None, error=error, label=label, own_page=elsewhere,
+        else None, error=error, label=label, own_page=own_page(db(), case),
     ), status
 
 
@@ -244,31 +242,18 @@ def case_page(case_id: int) -> Any:
 def transition(case_id: int) -> Any:
     case = access_case(db(), current_user, case_id)
     form = TransitionForm()
-    if case.type in OWN_PAGE_TYPES:
-        return render_case(case, status=409, error=gettext(
-            "This step is taken on its own page, which records everything it decides."))
     if not form.validate_on_submit():
         return render_case(case, status=400, error=gettext(
             "The request could not be understood. Check the form and try again."))
     try:
-        move = case_services.transition_case(
+        portal_services.transition_case(
             db(), clock(), current_user, case, form.transition.data, form.version.data,
-            form.note.data or "", parties=parties_for(current_user, case), calendar=calendar(),
-            context=audit_context())
+            form.note.data or "", calendar=calendar(), context=audit_context())
     except CaseError as err:
         message, status = refused(case, err, "transition")
         return render_case(case, status=status, error=message)
-    portal_services.notify_in_thread(
-        db(), clock(), case, gettext("%(who)s: %(action)s → %(state)s",
-                                     who=current_user.display_name,
-                                     action=label_of_move(move.name),
-                                     state=label(STATES, case.state)))
     flash(gettext("Done: %(state)s.", state=label(STATES, case.state)), "success")
     return redirect(url_for("cases.case_page", case_id=case.id))
-
-
-def label_of_move(name: str) -> str:
-    return label(TRANSITIONS, name)
 
 
 @bp.post("/<int:case_id>/comment")
@@ -279,9 +264,8 @@ def comment(case_id: int) -> Any:
     if not form.validate_on_submit():
         return render_case(case, status=400, error=gettext("Write a comment first."))
     try:
-        case_services.comment_on_case(db(), clock(), current_user, case, form.text.data,
-                                      parties=parties_for(current_user, case),
-                                      context=audit_context())
+        portal_services.comment_on_case(db(), clock(), current_user, case, form.text.data,
+                                        context=audit_context())
     except CaseError as err:
         message, status = refused(case, err, "comment")
         return render_case(case, status=status, error=message)

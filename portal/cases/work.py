@@ -1,5 +1,8 @@
-"""The cases' work provider (``portal.work``): cases waiting for a party the person acts as, and
-open cases past their deadline that the person works on or oversees.
+"""The cases' work providers (``portal.work``): cases waiting for a party the person acts as,
+and open cases past their deadline that the person works on or oversees; and the steps the law
+requires by a deadline on a referendum's timeline (the Voter Register Law's, Art. 14, 23-24)
+falling due soon, for the commission that manages the referendum (counted beside
+"Referendums").
 
 Initiatives and referendums are cases too, but their next steps are listed by their own
 providers (``portal.initiatives.work``, ``portal.voting.work``), which link to the pages where
@@ -7,20 +10,24 @@ those steps are taken; here they count only when overdue.
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import url_for
 from flask_babel import gettext, ngettext
+from sqlalchemy import false, func, select
 
 from portal.cases.access import visibility_for
-from portal.cases.labels import CASE_TYPES, PARTIES, STATES, label
+from portal.cases.labels import CASE_TYPES, PARTIES, STATES, STEPS, label
 from portal.permissions import Permission, has_permission, municipalities_for
 from portal.work import Count, WorkContext, WorkItem, WorkProvider, register
-from referendum_core.cases.models import CaseType
+from referendum_core.cases.models import Case, CaseEvent, CaseType, EventKind
 from referendum_core.cases.queries import Visibility
 from referendum_core.cases.work import Turn, count_work, work_cases
 
 OWN_PAGES = (CaseType.INITIATIVE.value, CaseType.REFERENDUM.value)
+# Steps are shown from this long before their deadline (the law's steps are days to weeks apart).
+STEP_HORIZON = timedelta(days=14)
 
 
 def _frozen(ids: set[int] | None) -> frozenset[int] | None:
@@ -67,4 +74,32 @@ def _items(ctx: WorkContext, limit: int) -> list[WorkItem]:
     return found
 
 
+def _steps(ctx: WorkContext) -> Any:
+    """Steps falling due on the referendums of the commissions the person manages them for
+    (CVK's national oversight takes none of the commissions' steps)."""
+    munis = sorted(municipalities_for(ctx.user, Permission.MANAGE_REFERENDUM) or ())
+    return (select(CaseEvent, Case).join(Case, Case.id == CaseEvent.case_id).where(
+        Case.type == CaseType.REFERENDUM.value, CaseEvent.kind == EventKind.STEP.value,
+        Case.municipality_id.in_(munis) if munis else false(),
+        CaseEvent.deadline_at >= ctx.now, CaseEvent.deadline_at < ctx.now + STEP_HORIZON))
+
+
+def _step_counts(ctx: WorkContext) -> list[Count]:
+    steps = ctx.session.scalar(select(func.count()).select_from(_steps(ctx).subquery())) or 0
+    return [Count("voting.index", steps, ngettext("%(num)d step due", "%(num)d steps due",
+                                                  steps))]
+
+
+def _step_items(ctx: WorkContext, limit: int) -> list[WorkItem]:
+    rows = ctx.session.execute(_steps(ctx).order_by(CaseEvent.deadline_at).limit(limit)).all()
+    return [WorkItem(title=f"{case.reference}: {case.title}",
+                     url=url_for("cases.case_page", case_id=case.id) + "#timeline",
+                     reason=gettext("Step required by law: %(step)s",
+                                    step=label(STEPS, event.data_dict.get("step"))),
+                     deadline_at=event.deadline_at, basis=event.data_dict.get("basis"),
+                     area="cases")
+            for event, case in rows]
+
+
 PROVIDER = register(WorkProvider("cases", _counts, _items, order=20))
+STEPS_PROVIDER = register(WorkProvider("case_steps", _step_counts, _step_items, order=45))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import click
 
+from portal.command import command_app
+
 
 @click.group("initiatives")
 def initiatives_cli() -> None:
@@ -15,10 +17,9 @@ def initiatives_cli() -> None:
 def run_deadlines_command() -> None:
     """Publish initiatives whose day has come and close collections whose 30 days ended
     (Art. 25(2), 26); safe to run as often as wanted."""
-    from portal.app import create_app
     from portal.initiatives.tasks import run_initiative_deadlines
 
-    app = create_app()
+    app = command_app()
     with app.app_context():
         done = run_initiative_deadlines()
     click.echo(f"published {done['published']}, closed {done['closed']}, "
@@ -29,10 +30,9 @@ def run_deadlines_command() -> None:
 def publish_boards_command() -> None:
     """Publish the signatures waiting for the public signature boards, shuffled, and sign a
     checkpoint of each board (the Celery beat step, for cron: run at least every 10 minutes)."""
-    from portal.app import create_app
     from portal.initiatives.tasks import publish_signature_boards
 
-    app = create_app()
+    app = command_app()
     with app.app_context():
         published = publish_signature_boards()
     click.echo(f"published {published}")

@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from portal.database import commit, on_commit
+from portal.database import commit
 from portal.initiatives import services, work  # work: also registers the area's provider
 from portal.initiatives.forms import (
     DecideForm,
@@ -19,7 +19,7 @@ from portal.initiatives.forms import (
     SubmitInitiativeForm,
 )
 from portal.permissions import Permission, Scope, has_permission, require
-from portal.web import audit_context, calendar, clock, db, keys
+from portal.web import audit_context, calendar, clock, db, keys, signed_in_with
 from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import (
     Initiative,
@@ -47,6 +47,7 @@ from referendum_core.signatures import (
     sign_online,
     signatures_of,
 )
+from referendum_core.voting.models import Referendum
 
 bp = Blueprint("initiatives", __name__, url_prefix="/initiatives")
 
@@ -173,7 +174,16 @@ def show(initiative_id: int) -> Any:
         if has_permission(current_user, Permission.DECIDE_INITIATIVE, scope) else None,
         person_form=InPersonSignatureForm()
         if has_permission(current_user, Permission.REGISTER_SIGNATURES, scope) else None,
-        can_check=has_permission(current_user, Permission.DECIDE_INITIATIVE, scope))
+        can_check=has_permission(current_user, Permission.DECIDE_INITIATIVE, scope),
+        referendum_id=_referendum_id(initiative))
+
+
+def _referendum_id(initiative: Any) -> int | None:
+    """The set-up referendum of the initiative, if any (its initiators name observers there)."""
+    if initiative.referendum_case_id is None:
+        return None
+    return db().scalars(select(Referendum.id).where(
+        Referendum.case_id == initiative.referendum_case_id)).first()
 
 
 @bp.route("/<int:initiative_id>/sign", methods=["POST"])
@@ -185,7 +195,8 @@ def sign(initiative_id: int) -> Any:
         abort(400)
     try:
         sign_online(db(), clock(), current_user, initiative, current_user.person_ref,
-                    tag_key=tag_key(), context=audit_context())
+                    tag_key=tag_key(), context=audit_context(),
+                    authentication=signed_in_with())
     except SignatureError as err:
         commit()
         flash(error_text(err), "error")
@@ -277,12 +288,11 @@ def check(initiative_id: int) -> Any:
     require(Permission.DECIDE_INITIATIVE, Scope(initiative.municipality_id, initiative.case_id))
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if initiative.case.state not in ("applied", "checking"):
-        flash(error_text(WrongState()), "error")
+    try:
+        services.start_signature_check(initiative)
+    except WrongState as err:
+        flash(error_text(err), "error")
         return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
-    from portal.initiatives.tasks import check_initiative_signatures
-
-    on_commit(lambda: check_initiative_signatures.delay(initiative.id))
     flash(gettext("The signature check has started."), "success")
     return redirect(url_for("initiatives.show", initiative_id=initiative.id))
 

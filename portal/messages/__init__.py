@@ -1,1 +1,1 @@
-"""Secure messaging on the web: threads, live delivery, notifications (issue 4)."""
+"""Secure messaging on the web: threads, live delivery, notifications."""

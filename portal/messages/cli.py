@@ -3,11 +3,7 @@ from __future__ import annotations
 
 import click
 
-
-def _app():  # type: ignore[no-untyped-def]
-    from portal.app import create_app
-
-    return create_app()
+from portal.command import command_app
 
 
 @click.group("messaging")
@@ -19,7 +15,7 @@ def messaging_cli() -> None:
 def init_keys() -> None:
     """Create the portal archive/signing key in PORTAL_GNUPGHOME if it is missing."""
     from portal.config import from_env
-    from portal.messages.setup import pgp_for
+    from portal.gnupg import pgp_for
 
     home = from_env().PORTAL_GNUPGHOME
     pgp = pgp_for(home)
@@ -35,7 +31,7 @@ def rotate_key(delete_old: bool) -> None:
     are not re-encrypted). Audited."""
     from messaging.keyring import rotate_archive_key
 
-    app = _app()
+    app = command_app()
     with app.app_context():
         keys = app.extensions["messaging_keys"]
         session = app.extensions["portal_db"].new_session()
@@ -55,7 +51,7 @@ def send_notifications() -> None:
     """Send the notification e-mails that are due (for cron when no Celery beat runs)."""
     from portal.messages.tasks import send_due_notifications
 
-    app = _app()
+    app = command_app()
     with app.app_context():
         outcomes = send_due_notifications.apply().get()
     click.echo(", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())) or "nothing due")

@@ -1,25 +1,13 @@
 """Binding messaging to an app: settings, the OpenPGP home and the key service."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
 
 from messaging import runtime
 from messaging.keyring import ThreadKeys
-from messaging.pgp import PGP
-
-_pgp_by_home: dict[str, PGP] = {}
-_lock = threading.Lock()
-
-
-def pgp_for(home: str) -> PGP:
-    """One ``PGP`` per GnuPG home and process (starting gpg costs a subprocess)."""
-    with _lock:
-        if home not in _pgp_by_home:
-            _pgp_by_home[home] = PGP(home)
-        return _pgp_by_home[home]
+from portal.gnupg import pgp_for
 
 
 def settings_from(config: dict) -> runtime.Settings:  # type: ignore[type-arg]

@@ -9,9 +9,10 @@ from flask import current_app
 from messaging import tasks as domain
 from portal import metrics
 from portal.celery_app import celery, in_transaction
-from portal.messages.mail import SMTPMailer
+from portal.mail import SMTPMailer
 
 log = logging.getLogger(__name__)
+DUE_EVERY = 60.0  # seconds
 
 
 def _deliver(notification_id: int) -> str:
@@ -23,19 +24,6 @@ def _deliver(notification_id: int) -> str:
     if outcome == "sent":  # in_transaction returned: the row saying so is committed
         metrics.message_delivered("mail")
     return outcome
-
-
-@celery.task(name="portal.messages.tasks.send_notification", bind=True, max_retries=5,
-             default_retry_delay=30)
-def send_notification(self, notification_id: int) -> str:  # type: ignore[no-untyped-def]
-    """Send one outbox row if still owed (idempotent). A mail failure is recorded in the row
-    (its own back-off); an unexpected error (e.g. the database) is retried by Celery."""
-    try:
-        return _deliver(notification_id)
-    except Exception as exc:
-        if current_app.config.get("REDIS_URL"):
-            raise self.retry(exc=exc, countdown=30 * 2 ** self.request.retries) from exc
-        raise
 
 
 @celery.task(name="portal.messages.tasks.send_due_notifications")
@@ -52,3 +40,7 @@ def send_due_notifications() -> dict[str, int]:
             outcome = "error"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
+
+
+celery.add_periodic_task(DUE_EVERY, send_due_notifications,
+                         name="messaging-send-due-notifications")

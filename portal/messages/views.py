@@ -117,10 +117,8 @@ def _voter_municipalities(user: Any) -> set[int] | None:
     when it is loaded; None (any commission) when the register does not know them."""
     if not user.person_ref:
         return None
-    try:
-        from referendum_core.register import find_person
-    except ImportError:  # pragma: no cover - register not installed
-        return None
+    from referendum_core.register import find_person
+
     record = find_person(db(), user.person_ref)
     if record is None or record.residence_municipality_id is None:
         return None

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from portal.command import command_app
 from portal.config import ConfigError, from_env
 
 WORKER_CLASSES = {
@@ -67,9 +68,7 @@ def serve(host: str, port: int, dev: bool, workers: int, worker_class: str, thre
           worker_connections: int, timeout: int) -> None:
     """Serve the portal: gunicorn (production), or the development server with --dev."""
     if dev:
-        from portal.app import create_app
-
-        app = create_app()
+        app = command_app()
         click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C stops)")
         app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
         return
@@ -86,31 +85,15 @@ def serve(host: str, port: int, dev: bool, workers: int, worker_class: str, thre
     os.execve(sys.executable, argv, environ)  # noqa: S606 - our own interpreter, fixed argv
 
 
-def _celery_app() -> Any:
-    """The Celery app bound to a portal app built from the environment."""
-    from celery.signals import setup_logging, worker_process_init
+def _celery_app() -> tuple[Any, Any]:
+    """The Celery app bound, for a worker or beat, to the command's portal app."""
+    from portal.celery_app import prepare_worker
 
-    from portal.app import create_app
-
-    try:
-        app = create_app()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    app = command_app()
     if not app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: tasks run inside the portal process "
                                    "and no worker or beat is needed")
-    celery = app.extensions["celery"]
-
-    @setup_logging.connect(weak=False)
-    def _keep_portal_logging(**_kw: Any) -> None:
-        """The portal's JSON logging is already in place; keep Celery from replacing it."""
-
-    @worker_process_init.connect(weak=False)
-    def _fresh_connections(**_kw: Any) -> None:
-        # A forked pool process must not share the parent's database connections.
-        app.extensions["portal_db"].engine.dispose(close=False)
-
-    return celery, app
+    return prepare_worker(app), app
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -146,13 +129,9 @@ def check() -> None:
 
     Exits 1 when a check fails (``warn`` and ``skip`` do not fail).
     """
-    from portal.app import create_app
     from portal.ops.checks import is_ready, run_checks
 
-    try:
-        app = create_app()
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration refused: {exc}") from exc
+    app = command_app()
     click.echo(f"configuration OK ({app.config['ENV']})")
     results = run_checks(app, use_cache=False)
     for result in results:

@@ -8,9 +8,9 @@ def socketio_async_mode() -> str:
     """``gevent`` inside a gevent-patched gunicorn worker (``referendum-portal serve``), else
     ``threading`` (development server, tests, Celery).
 
-    Socket.IO's threading mode under a gevent worker stalls a process's first connection for
-    about ten seconds while the Redis message-queue listener starts (measured with gunicorn 27,
-    python-socketio 5.18); the gevent mode answers at once.
+    Socket.IO's threading mode under a gevent worker stalls a process's first connection while
+    the Redis message-queue listener starts (it waits on a real thread that the patched
+    standard library cannot switch to); the gevent mode answers at once.
     """
     monkey = sys.modules.get("gevent.monkey")
     if monkey is not None and monkey.is_module_patched("socket"):

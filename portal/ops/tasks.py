@@ -31,3 +31,6 @@ def heartbeat() -> None:
                    f"{time.time():.3f}", ex=24 * 3600)
     finally:
         client.close()
+
+
+celery.add_periodic_task(HEARTBEAT_EVERY_SECONDS, heartbeat, name="ops-heartbeat")

@@ -47,12 +47,6 @@ def _setup(state: Any) -> None:
     # the final response, error pages too.
     request_started.connect(_on_request_started, app)
     request_finished.connect(_on_request_finished, app)
-    celery = app.extensions.get("celery")
-    if celery is not None:
-        from portal.ops.tasks import HEARTBEAT_EVERY_SECONDS
-
-        celery.conf.beat_schedule = {**(celery.conf.beat_schedule or {}), "ops-heartbeat": {
-            "task": "portal.ops.tasks.heartbeat", "schedule": HEARTBEAT_EVERY_SECONDS}}
 
 
 def request_id() -> str:

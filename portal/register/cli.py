@@ -82,7 +82,7 @@ def import_command(file: Path, atvk: str, source: str, mode: str,
     from flask_babel import force_locale
     from sqlalchemy import select
 
-    from portal.app import create_app
+    from portal.command import command_app
     from portal.database import in_transaction
     from portal.register.views import refusal_text
     from referendum_core.organisation import Municipality
@@ -90,7 +90,7 @@ def import_command(file: Path, atvk: str, source: str, mode: str,
 
     file_format = file_format or ("json" if file.suffix.lower() in JSON_SUFFIXES else "csv")
     actor = CommandLineActor(os_user=_os_user())
-    app = create_app()
+    app = command_app()
 
     def work(session: Any) -> tuple[Any, Any, ImportRefused | None]:
         muni = session.scalars(select(Municipality).where(

@@ -6,13 +6,13 @@ A ballot costs milliseconds of proof checks, and a refused one an audit entry. A
 a handful: re-votes, and the voting page's own resends after a lost answer.
 
 The counts are kept in this process's memory, in fixed windows, with the limits parsed by the
-``limits`` library (Flask-Limiter's engine). Both ready-made stores were measured too slow:
-- Flask-Limiter counting in Redis cost +450 µs of CPU per request (+950 µs with its rate-limit
-  headers), up to a tenth of a cast;
-- ``limits``' own memory store starts a timer thread on almost every count when casts are more
-  than 10 ms apart, 383 µs of CPU per cast.
+``limits`` library (Flask-Limiter's engine). Both ready-made stores cost a noticeable part of a
+cast's CPU (figures in ``bench/results.md``, "Per-voter limit"):
+- Flask-Limiter counting in Redis makes a network round trip per request;
+- ``limits``' own memory store starts a timer thread on almost every count when casts come
+  further apart than its 10 ms expiry timer.
 
-Here a count costs a few microseconds. The price: a voter sending to several processes gets the
+Here a count is a dictionary update. The price: a voter sending to several processes gets the
 limit in each, so a flood is still bounded, at the limit times the processes serving ballots.
 """
 from __future__ import annotations

@@ -19,9 +19,9 @@ from portal.cases.errors import message_for
 from portal.cases.labels import template_helpers
 from portal.database import commit
 from portal.permissions import Permission
+from portal.voting import services
 from portal.voting.access import access_referendum, stations
 from portal.voting.forms import HomeVotingDecisionForm, HomeVotingEntryForm, HomeVotingForm
-from portal.voting.live import push_live
 from portal.voting.texts import refusal_text
 from portal.web import audit_context, calendar, clock, db, keys
 from referendum_core.cases.exceptions import CaseError
@@ -29,7 +29,7 @@ from referendum_core.cases.models import Case
 from referendum_core.etvr import EtvrError
 from referendum_core.personal_code import InvalidPersonalCode
 from referendum_core.register import person_names
-from referendum_core.voting import decide_home_voting, record_home_vote, request_home_voting
+from referendum_core.voting import decide_home_voting, request_home_voting
 from referendum_core.voting.exceptions import VotingError
 from referendum_core.voting.home_voting import request_for_person, request_of, requests_of
 from referendum_core.voting.models import Referendum
@@ -143,13 +143,12 @@ def decide(referendum_id: int, case_id: int, action: str) -> Any:
         abort(400)
     try:
         if action == "visit":
-            outcome = record_home_vote(db(), clock(), current_user, case, calendar=calendar(),
-                                       context=audit_context())
+            outcome = services.record_home_vote(db(), clock(), calendar(), current_user,
+                                                referendum, case, context=audit_context())
             done = gettext("Marked as voted in the voter register. Issue the ballot.")
             if outcome.by_envelope:
                 done = gettext("Recorded on a registration envelope; it will be checked "
                                "against the voter register.")
-            push_live(referendum)
         else:
             decide_home_voting(db(), clock(), current_user, case, accept=action == "accept",
                                note=form.note.data or "", parties=parties_for(current_user, case),

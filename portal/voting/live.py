@@ -19,19 +19,17 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from portal.realtime import emit_after_commit
+from portal.realtime import VOTING_NAMESPACE, emit_after_commit, referendum_room
 from portal.web import db
 from referendum_core.voting.models import Referendum
 from referendum_core.voting.results import live_turnout
 
-NAMESPACE = "/voting"
+NAMESPACE = VOTING_NAMESPACE
 PUSH_INTERVAL = 1.0  # seconds
 HEAD_EVENT, TURNOUT_EVENT = "referendum.head", "referendum.turnout"
 
 
-def public_room(referendum_id: int) -> str:
-    """The room of everyone viewing a referendum's public pages."""
-    return f"referendum:{referendum_id}"
+public_room = referendum_room
 
 
 def turnout_room(referendum_id: int) -> str:

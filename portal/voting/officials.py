@@ -6,17 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.accounts.models import Membership, User
-from portal.checkpoints import election_public_key
 from portal.database import commit
 from portal.initiatives.services import tell_suspension
 from portal.permissions import Permission, Scope, municipalities_for, require
 from portal.uploads import upload_refusal_text
+from portal.voting import services
 from portal.voting.access import access_referendum, access_station, can, stations
 from portal.voting.forms import (
     ActionForm,
@@ -30,8 +30,6 @@ from portal.voting.forms import (
     ThresholdForm,
     TrusteesForm,
 )
-from portal.voting.live import push_live
-from portal.voting.protocol_pdf import build_protocol_pdf, sign
 from portal.voting.texts import refusal_text
 from portal.web import audit_context, calendar, clock, db, keys
 from referendum_core.cases.models import Case, CaseType
@@ -44,14 +42,9 @@ from referendum_core.uploads import TEXT_TYPES, UploadRejected, check_upload
 from referendum_core.voting import (
     accept_trustee_share,
     add_trustee_key,
-    approve_results,
     choose_trustees,
-    close_polls,
     confirm_protocol,
     enter_protocol,
-    mark_in_person,
-    open_voting,
-    reconcile_envelopes,
     setup_referendum,
 )
 from referendum_core.voting.exceptions import VotingError
@@ -241,27 +234,22 @@ def stage_action(referendum_id: int, action: str) -> Any:
         abort(400)
     try:
         if action == "open":
-            open_voting(db(), clock(), calendar(), current_user, referendum,
-                        context=audit_context(),
-                        checkpoint_key=election_public_key(referendum.election_id))
+            services.open_voting(db(), clock(), calendar(), current_user, referendum,
+                                 context=audit_context())
         elif action == "close":
-            close_polls(db(), clock(), calendar(), current_user, referendum,
-                        context=audit_context())
+            services.close_polls(db(), clock(), calendar(), current_user, referendum,
+                                 context=audit_context())
         elif action == "reconcile":
-            reconcile_envelopes(db(), clock(), current_user, referendum, context=audit_context())
+            services.reconcile_envelopes(db(), clock(), current_user, referendum,
+                                         context=audit_context())
         else:
-            result = approve_results(db(), clock(), calendar(), current_user, referendum,
+            services.approve_results(db(), clock(), calendar(), current_user, referendum,
                                      context=audit_context())
-            with force_locale("lv"):
-                result.protocol_pdf = build_protocol_pdf(db(), referendum, result,
-                                                         result.approved_at)
-            result.protocol_signature = sign(result.protocol_pdf)
     except (VotingError, EtvrError) as err:
         commit()
         flash(refusal_text(err), "error")
     else:
         flash(str(done), "success")
-        push_live(referendum, force=True)
     if action == "approve" and referendum.stage == "approved":
         return redirect(url_for("voting.results", referendum_id=referendum.id))
     return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
@@ -285,12 +273,11 @@ def station(referendum_id: int) -> Any:
         form.personal_code.data = ""  # never echo the code back into the page
         try:
             if form.action.data == "mark":
-                done = mark_in_person(db(), clock(), current_user, referendum, chosen, code,
-                                      keys().personal_codes,
-                                      envelope_mode=form.envelope_mode.data,
-                                      context=audit_context())
+                done = services.mark_in_person(db(), clock(), current_user, referendum, chosen,
+                                               code, keys().personal_codes,
+                                               envelope_mode=form.envelope_mode.data,
+                                               context=audit_context())
                 outcome = {"marked": done}
-                push_live(referendum)
             else:
                 found = lookup_voter(db(), keys().personal_codes, code,
                                      case_id=referendum.case_id,

@@ -94,6 +94,6 @@ def build_protocol_pdf(session: Session, referendum: Referendum, result: Result,
 
 def sign(data: bytes) -> str:
     """The portal key's detached, ASCII-armoured signature of ``data``."""
-    from portal.messages.setup import pgp_for
+    from portal.gnupg import pgp_for
 
     return pgp_for(current_app.config["PORTAL_GNUPGHOME"]).sign_detached(data)

@@ -19,7 +19,7 @@ from referendum_core.sealing import SealedBytes, SealedText
 
 
 class CaseType(StrEnum):
-    """Every kind of case. Workflows for the last three are declared by their own modules."""
+    """Every kind of case. Workflows for the last four are declared by their own modules."""
 
     OBSERVER_REPORT = "observer_report"
     COMPLAINT = "complaint"
@@ -27,6 +27,7 @@ class CaseType(StrEnum):
     INITIATIVE = "initiative"
     REFERENDUM = "referendum"
     HOME_VOTING = "home_voting"
+    OBSERVER_ACCREDITATION = "observer_accreditation"
 
 
 class EventKind(StrEnum):
@@ -97,7 +98,7 @@ class Case(Base):
     deadline_basis: Mapped[str | None] = mapped_column(String(80))
     # 0 none, 1 owner reminded, 2 commission chair told, 3 CVK told.
     escalation_level: Mapped[int] = mapped_column(default=0)
-    # The referendum / initiative this case belongs to, when there is one (issues 6 and 7).
+    # The referendum / initiative this case belongs to, when there is one.
     parent_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     version: Mapped[int] = mapped_column(default=1)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from . import group as g
 
@@ -22,16 +22,3 @@ def chain_heads(trackers: Iterable[bytes], head: bytes = EMPTY_HEAD) -> bytes:
     for t in trackers:
         head = board_head(head, t)
     return head
-
-
-def counted_positions(
-    aliases: Sequence[str], revoting: bool, excluded_aliases: Iterable[str]
-) -> list[int]:
-    """Indices (acceptance order) of counted ballots: the last per alias with revoting, none of an
-    excluded alias. Without revoting each alias must appear once (checked by the verifier)."""
-    excluded = set(excluded_aliases)
-    last: dict[str, int] = {}
-    for i, a in enumerate(aliases):
-        if revoting or a not in last:
-            last[a] = i
-    return sorted(i for a, i in last.items() if a not in excluded)

@@ -271,17 +271,6 @@ def parse_point(value: Any) -> Point:
     return p
 
 
-def parse_int(value: Any, what: str = "value", minimum: int = 0) -> int:
-    """A JSON integer (not a bool, not a float) ≥ ``minimum``.
-
-    Raises:
-        InvalidEncoding: wrong type or out of range.
-    """
-    if type(value) is not int or value < minimum:
-        raise InvalidEncoding(f"{what} must be an integer ≥ {minimum}")
-    return value
-
-
 # --------------------------------------------------------------------------- hashing
 
 
@@ -330,8 +319,3 @@ def _reject_floats(obj: Any) -> None:
     elif isinstance(obj, list):
         for v in obj:
             _reject_floats(v)
-
-
-def hexs(b: bytes) -> str:
-    """Lowercase hex of bytes."""
-    return b.hex()

@@ -9,11 +9,10 @@ which lets the verifier stream it in a single pass.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from . import group as g
 from .ballot import check_ballot, verify_audited
 from .board import EMPTY_HEAD, board_head
 from .checkpoint import CheckpointSigner
@@ -241,20 +240,3 @@ def _iter_lines(items: Iterable[Any]) -> Iterator[str]:
         yield _dumps(item) if first else ",\n" + _dumps(item)
         first = False
     yield "\n"
-
-
-def trustee_index(context: ElectionContext, public_key: g.Point) -> int:
-    """Position of a trustee in the manifest, by public key.
-
-    Raises:
-        DecryptionError: the key is not one of the election's trustees.
-    """
-    try:
-        return list(context.trustee_keys).index(public_key)
-    except ValueError:
-        raise DecryptionError("this key is not a trustee of the election") from None
-
-
-def summarize_result(context: ElectionContext, result: Sequence[int]) -> dict[str, int]:
-    """``{choice id: count}``."""
-    return dict(zip(context.choice_ids, result, strict=True))

@@ -3,8 +3,8 @@
 Checking the re-vote rule, replays and the counted set needs every alias's last position, the
 positions superseded by a re-vote and every alpha seen so far. In memory that is a few hundred
 bytes per ballot (≈ 300 MB for a million); here it lives in a temporary SQLite file with a fixed
-page cache, so verifying a record of any size takes bounded memory. Each lookup costs a few
-microseconds against the ≈ 1 ms it takes to check the ballot's proofs.
+page cache, so verifying a record of any size takes bounded memory. A lookup is an indexed read
+of a local file, small beside checking the ballot's proofs.
 """
 from __future__ import annotations
 

@@ -94,10 +94,6 @@ class ImportReport:
     problems: list[RowProblem] = field(default_factory=list)
     applied: bool = False
 
-    @property
-    def error_count(self) -> int:
-        return sum(1 for p in self.problems if p.kind not in WARNINGS)
-
     def add(self, problem: RowProblem) -> None:
         self.problem_count += 1
         if len(self.problems) < MAX_PROBLEMS_KEPT:

@@ -137,10 +137,10 @@ def _import_settings(session: Session) -> Iterator[None]:
     PostgreSQL plans every statement afresh (``plan_cache_mode = force_custom_plan``, for this
     transaction only). psycopg prepares a statement once it has run five times on a (pooled)
     connection, and after five more runs the server may keep one generic plan for it, made with
-    whatever the tables held then. A per-batch look-up of the register ran that way with a plan
-    made while the register was empty: a sequential scan testing every record against the
-    5,000-element array parameter one element at a time (a constant array is hashed), 8 s per
-    batch instead of 17 ms, until autovacuum happened to invalidate the plan. The diff's
+    whatever the tables held then. A plan made while the register was empty is a sequential
+    scan testing every record against a 5,000-element array parameter one element at a time
+    (a constant array is hashed), hundreds of times slower than a fresh plan, and it stays
+    until autovacuum happens to invalidate it (``bench/results.md``, "Register"). The diff's
     statements repeat on a pooled connection import after import in the same way.
     """
     conn = session.connection()

@@ -216,15 +216,6 @@ def _checked_pieces(data: bytes, entry: ZipEntry) -> Iterator[bytes]:
         raise _damaged(f"{entry.name!r} is corrupt")
 
 
-def read_prefix(data: bytes, entry: ZipEntry, limit: int) -> bytes:
-    """At most the first ``limit`` inflated bytes of ``entry`` (no CRC: it may be partial).
-
-    Raises:
-        UploadRejected: ``damaged`` when the compressed data is corrupt.
-    """
-    return b"".join(_pieces(data, entry, limit))
-
-
 def _pieces(data: bytes, entry: ZipEntry, limit: int) -> Iterator[bytes]:
     """The inflated content in pieces of at most ``_STEP`` bytes, ``limit`` bytes in all."""
     raw = memoryview(data)[entry.data_offset:entry.data_offset + entry.compressed_size]

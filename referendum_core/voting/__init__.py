@@ -1,4 +1,4 @@
-"""Referendum voting (issue 7): set-up, online early voting with verifiable encrypted ballots,
+"""Referendum voting: set-up, online early voting with verifiable encrypted ballots,
 polling stations, the tally, protocols and results. Pure domain: no Flask, no portal.
 
 The public services are re-exported here; models live in ``models``.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from referendum_core.cases.models import CaseType
 from referendum_core.cases.workflows import (
-    REGISTRY,
     Party,
     State,
     Transition,
@@ -32,9 +31,12 @@ REFERENDUM_WORKFLOW = Workflow(
         State("cancelled", CH, is_final=True),
     ),
     transitions=(
-        Transition("open_voting", ("scheduled",), "voting", frozenset({CH, V, S})),
-        Transition("close_polls", ("voting",), "counting", frozenset({C, CH, V, S})),
-        Transition("approve_results", ("counting",), "announced", frozenset({CH})),
+        Transition("open_voting", ("scheduled",), "voting", frozenset({CH, V, S}),
+                   made_by="open_voting"),
+        Transition("close_polls", ("voting",), "counting", frozenset({C, CH, V, S}),
+                   made_by="close_polls"),
+        Transition("approve_results", ("counting",), "announced", frozenset({CH}),
+                   made_by="approve_results"),
         Transition("cancel", ("scheduled",), "cancelled", frozenset({CH, V}),
                    requires_note=True),
     ),
@@ -42,19 +44,11 @@ REFERENDUM_WORKFLOW = Workflow(
 
 
 def ensure_registered() -> Workflow:
-    """Register the referendum workflow (once).
+    """Register the referendum workflow (registering it again is harmless).
 
     Raises:
         ValueError: another module registered a different referendum workflow first.
     """
-    if CaseType.REFERENDUM in REGISTRY and REGISTRY.get(CaseType.REFERENDUM) is not \
-            REFERENDUM_WORKFLOW:
-        existing = REGISTRY.get(CaseType.REFERENDUM)
-        # The initiative module's interim declaration (scheduled/held/cancelled) is replaced:
-        # it exists only so an initiative's outcome is not lost before this module loads.
-        if {s.name for s in existing.states} == {"scheduled", "held", "cancelled"}:
-            REGISTRY._workflows[CaseType.REFERENDUM] = REFERENDUM_WORKFLOW  # noqa: SLF001
-            return REFERENDUM_WORKFLOW
     return register(REFERENDUM_WORKFLOW)
 
 

@@ -4,7 +4,7 @@
 - nginx's example configuration sends the cast endpoint, and only it, to the pool, with the
   web processes as backups;
 - casts through the pool are accepted (by the lean path), and the web process shows them;
-- **the pool's workers killed in the middle of casts**, twice (issue 8's fault "a portal
+- **the pool's workers killed in the middle of casts**, twice (the fault "a portal
   process killed mid-request: no partial ballot"): every ballot ends up on the board whole, exactly
   once — accepted at once, or, when its answer was lost, accepted on resending or refused as a
   replay of the copy already there, as the voting page resends (``voting.js``) — the board's

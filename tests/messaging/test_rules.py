@@ -1,4 +1,4 @@
-"""Who may start a thread with whom (issue 4) — pure rule checks."""
+"""Who may start a thread with whom — pure rule checks."""
 from __future__ import annotations
 
 from messaging.rules import Standing, Target, TargetKind, may_start_thread

@@ -93,9 +93,9 @@ def test_every_line_of_a_request_carries_its_request_id(app, client, captured):
 
 def test_the_request_id_is_never_masked_but_the_rest_of_the_line_is(captured):
     """About one random hex id in 45 holds eleven digits in a row, which the mask takes for a
-    personal code: the id in the log then no longer matched the response's. The mask now covers
+    personal code, and the id in the log would not match the response's. The mask covers
     everything but the request id (which can never hold a personal code: see below)."""
-    request_id = "cb78900299974c0ab1cdfa2521907bb1"  # the id a CI run saw masked
+    request_id = "cb78900299974c0ab1cdfa2521907bb1"  # eleven digits in a row
     assert mask_personal_codes(request_id) != request_id
     logger, lines = captured
     logger.info("lookup of %s", "161175-19997", extra={"request_id": request_id})

@@ -71,6 +71,25 @@ def test_observer_accredited_to_one_referendum(db_session, clock):
     assert not has_permission(user, Permission.VIEW_LIVE_TURNOUT, Scope(municipality_id=1))
 
 
+def test_an_observer_accredited_to_one_case_lists_no_municipality(db_session, clock, munis):
+    """A case-scoped accreditation reaches that case only: the lists built from
+    ``municipalities_for`` agree with ``has_permission`` even when the membership also names
+    the case's municipality."""
+    from portal.accounts import services
+    from referendum_core.cases.models import CaseType
+    from referendum_core.cases.services import open_case
+
+    case = open_case(db_session, clock, None, case_type=CaseType.COMMISSION_QUERY,
+                     title="Referendum", municipality_id=munis["adazi"])
+    user = services.create_user(db_session, clock, None, email="o2@example.lv",
+                                display_name="O", password="long enough password")
+    services.grant_membership(db_session, clock, None, user, Role.OBSERVER,
+                              municipality_id=munis["adazi"], case_id=case.id)
+    for permission in (Permission.VIEW_CASES, Permission.FILE_OBSERVER_REPORT):
+        assert not has_permission(user, permission, Scope(municipality_id=munis["adazi"]))
+        assert municipalities_for(user, permission) == set()
+
+
 def test_voter_rights_are_personal(people):
     voter = people.voter()
     assert has_permission(voter, Permission.SIGN_INITIATIVE)

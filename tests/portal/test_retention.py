@@ -99,7 +99,7 @@ def test_dry_run_deletes_nothing_and_writes_no_audit(app, db_session, clock):
 
 def test_the_task_is_on_the_daily_beat_schedule(app, db_session, clock):
     entry = celery.conf.beat_schedule["retention-run-daily"]
-    assert entry == {"task": "portal.retention.run_retention", "schedule": 86400.0}
+    assert (entry["task"], entry["schedule"]) == ("portal.retention.run_retention", 86400.0)
     assert "portal.retention.run_retention" in celery.tasks
     _code(db_session, clock.now(), created_ago=48 * HOUR)
     db_session.commit()

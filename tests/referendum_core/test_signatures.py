@@ -23,6 +23,7 @@ from referendum_core.initiatives import (
 from referendum_core.register import PersonRecord, voter_list_for
 from referendum_core.signatures import (
     AlreadySigned,
+    Authentication,
     CertifierType,
     CheckStatus,
     CollectionClosed,
@@ -86,6 +87,15 @@ def test_art10_8_signing_before_publication_is_refused(db_session, clock, adazi,
     decide_initiative(db_session, clock, CAL, people.chair(), item, can=True)
     with pytest.raises(CollectionClosed):
         sign_online(db_session, clock, None, item, voters[0], tag_key=TAG_KEY)
+
+
+def test_online_signature_keeps_how_the_signer_signed_in(db_session, clock, initiative, voters):
+    first = sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY,
+                        authentication=Authentication("latvija", "smart_id", "substantial"))
+    second = sign_online(db_session, clock, None, initiative, voters[1], tag_key=TAG_KEY)
+    assert (first.auth_provider, first.auth_method, first.auth_level) == (
+        "latvija", "smart_id", "substantial")
+    assert (second.auth_provider, second.auth_method, second.auth_level) == (None, None, None)
 
 
 def test_art11_voter_signs_online_once(db_session, clock, initiative, voters):

@@ -91,7 +91,7 @@ def build_world(app: Flask, session: Any, clock: Any, keys: Any, people: Any) ->
         "filter_id": saved.id, "token_id": token_row.id, "initiative_id": initiative.id,
         "token": "not-an-invitation",
         "referendum_id": scenario.referendum.id, "protocol_id": 1, "code": "en",
-        "filename": "favicon.svg", "tracker": receipt.tracker,
+        "filename": "favicon.svg", "tracker": receipt.tracker, "provider": "latvija",
     }
     session.commit()
     return World(users, values, token, extra={"scenario": scenario, "case": case,

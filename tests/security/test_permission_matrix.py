@@ -74,7 +74,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "accounts.voter_code"): NOBODY,
     ("GET", "accounts.voter_login"): PUBLIC,
     ("POST", "accounts.voter_login"): PUBLIC,
-    # The eID gateway is not configured in tests (VOTER_IDENTITY_PROVIDERS=otp): 404.
+    # No identity provider is configured in the matrix's app (VOTER_IDENTITY_PROVIDERS=otp): 404.
     ("GET", "accounts.voter_oidc_start"): NOBODY,
     ("GET", "accounts.voter_oidc_callback"): NOBODY,
     ("GET", "accounts.account"): SIGNED_IN,
@@ -203,6 +203,17 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "voting.home_voting.decide"): NOBODY,
     # No protocol exists while voting is open: 404 for the commission, 403 for the rest.
     ("POST", "voting_admin.confirm"): NOBODY,
+    # Observers (Art. 18(3)): a voter's right to name them is personal (whether they are the
+    # initiator is the referendum's question: refused with 422); Ādaži's commission enters a
+    # council's; Ādaži's commission and CVK accredit; every commission and CVK read the table.
+    ("GET", "observers.nominate"): R({"voter", "member", "chair"}),
+    ("POST", "observers.nominate"): R({"voter", "member", "chair"}),
+    ("GET", "observers.accreditations"): ADA_COMMISSION | CVK,
+    ("POST", "observers.accreditations"): ADA_COMMISSION | CVK,
+    # The fixture case is an observer report, not an accreditation request: 404 for everyone.
+    ("POST", "observers.decide"): NOBODY,
+    ("GET", "observers.stations"): OFFICIALS,
+    ("GET", "observers.stations_csv"): OFFICIALS,
     # Only the referendum's trustees (members of the internet commission, Art. 20(6)).
     ("GET", "voting_admin.trustee"): R({"trustee"}),
     ("POST", "voting_admin.trustee"): R({"trustee"}),

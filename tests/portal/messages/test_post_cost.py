@@ -1,4 +1,4 @@
-"""Posting a message does a small, fixed amount of database work (issue 8: delivery p99 under
+"""Posting a message does a small, fixed amount of database work (delivery p99 under
 100 ms at 50 messages/s): the same statements for a thread of 3 and of 12 participants, with the
 readers' unread notices inserted in one ``INSERT … SELECT`` rather than looked up and inserted
 one by one, and no membership look-up for someone taking part in person."""

@@ -1,4 +1,4 @@
-"""What each open page of a thread costs per delivered message (issue 8): it fetches the rendered
+"""What each open page of a thread costs per delivered message: it fetches the rendered
 message and sends a read receipt, so both run a small, fixed number of statements — the same for
 a message with attachments and revisions as for a plain one, and for the first receipt as for
 later ones, however many notices the reader had pending."""

@@ -122,3 +122,18 @@ def test_the_record_carries_the_checkpoints_through_to_the_close(app, opened, lo
     with pytest.raises(WitnessFailure, match="fewer than"):
         verify_record(cut, witness=BoardWitness(external=[c for c in record["checkpoints"]
                                                           if c["seq"] == 2][:1]))
+
+
+def test_a_savepoint_queues_no_checkpoint_the_outermost_commit_does(opened, db_session,
+                                                                     monkeypatch):
+    """SQLAlchemy reports a savepoint's release as a commit: a checkpoint written then, on
+    another connection, waited for the lock the outer transaction still held (``make run``'s
+    seed casts its demo ballots inside savepoints)."""
+    queued: list[list[int]] = []
+    monkeypatch.setattr(portal_checkpoints.sign_after_stage_change, "delay", queued.append)
+    referendum = opened.referendum
+    with db_session.begin_nested():
+        referendum.stage = "counting"
+    assert queued == []
+    db_session.commit()
+    assert queued == [[referendum.id]]

@@ -1,4 +1,4 @@
-"""The cast request's database work is small and fixed (issue 8: ≥ 300 ballots/s): the same
+"""The cast request's database work is small and fixed (≥ 300 ballots/s): the same
 statements for the first ballot and for one cast onto a board that already holds many, with
 no audit-chain write and no loading of the voter's memberships."""
 from __future__ import annotations

@@ -194,7 +194,7 @@ def test_whole_flow_after_close_trustees_protocols_approval_results(
     pdf = public.get(f"/voting/{ref.id}/results-protocol.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     signature = public.get(f"/voting/{ref.id}/results-protocol.pdf.asc").get_data(as_text=True)
-    from portal.messages.setup import pgp_for
+    from portal.gnupg import pgp_for
 
     pgp = pgp_for(app.config["PORTAL_GNUPGHOME"])
     assert pgp.verify_detached(pdf.data, signature) == pgp.archive_fingerprint

@@ -1,5 +1,5 @@
 """Work-queue queries: results, and (on SQLite) that the big queues come in index order rather
-than by sorting every matching case (issue 5: quick with 100 000 cases)."""
+than by sorting every matching case (quick with 100 000 cases)."""
 from __future__ import annotations
 
 from datetime import timedelta

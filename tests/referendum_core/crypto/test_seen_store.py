@@ -1,5 +1,5 @@
 """The verifier keeps what it must remember across the board (aliases, re-votes, alphas) on
-disk, so a record of any size verifies in bounded memory (issue 3: a million ballots)."""
+disk, so a record of any size verifies in bounded memory (a million ballots)."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
-"""Sending e-mail through the SMTP server named by ``MAIL_URL``.
+"""Sending e-mail through the SMTP server named by ``MAIL_URL`` (shared by the areas that mail:
+accounts' own e-mails, messaging's notifications).
 
 ``smtp://host:port`` (plain, for a local relay), ``smtp+starttls://user:pass@host:587`` or
 ``smtps://user:pass@host:465``.

@@ -1,0 +1,227 @@
+"""Voter sign-in through OpenID Connect providers (``portal.oidc_settings``): the national
+authentication gateway (eParaksts Mobile, Smart-ID, eID card, bank links) and eIDAS nodes.
+
+Authlib runs the authorisation code flow with PKCE (S256), ``state`` and ``nonce`` and verifies
+the ID token's signature against the provider's published keys. On top of that this module
+checks what Authlib leaves to the client: the discovered issuer is the configured one, the ID
+token names the portal in ``aud`` (Authlib alone accepts any audience with a matching ``azp``),
+the authorisation response's ``iss`` (RFC 9207) names the provider, the claimed level of
+assurance reaches the required one, and a personal code links the person to the register.
+Every refusal is audited and answered with a translated sentence, never a server error.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.flask_client import OAuth
+from flask import current_app, request
+from flask_babel import get_locale, gettext
+from joserfc.errors import JoseError
+
+from portal.accounts import services
+from portal.accounts.models import User
+from portal.oidc_settings import OidcProvider
+from portal.web import audit_context, clock, db, keys
+from referendum_core import audit
+from referendum_core.personal_code import InvalidPersonalCode
+from referendum_core.signatures import Authentication
+
+log = logging.getLogger(__name__)
+
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+
+
+class SignInRefused(Exception):
+    """A provider sign-in that did not sign anyone in; ``reason`` names why."""
+
+    def __init__(self, provider: OidcProvider, reason: str, **params: Any) -> None:
+        super().__init__(f"{provider.name}: {reason}")
+        self.provider, self.reason, self.params = provider, reason, params
+
+
+def enabled_providers() -> tuple[OidcProvider, ...]:
+    """The OpenID Connect providers voters may choose from (none unless ``oidc`` is on)."""
+    cfg = current_app.config
+    if "oidc" not in cfg["VOTER_IDENTITY_PROVIDERS"]:
+        return ()
+    return tuple(cfg["OIDC_PROVIDERS"])
+
+
+def provider_named(name: str) -> OidcProvider | None:
+    """The enabled provider called ``name``, if any."""
+    return next((p for p in enabled_providers() if p.name == name), None)
+
+
+def label(provider: OidcProvider) -> str:
+    """The provider's name for people, in the page's language."""
+    configured = provider.label_en if str(get_locale()) == "en" else provider.label_lv
+    if configured:
+        return configured
+    if provider.kind == "eidas":
+        return gettext("eID of another EU member state (eIDAS)")
+    return gettext("Latvija.lv: eParaksts Mobile, Smart-ID, eID card or internet bank")
+
+
+def level_name(level: str | None) -> str:
+    """An eIDAS level of assurance, translated."""
+    names = {"low": gettext("low"), "substantial": gettext("substantial"),
+             "high": gettext("high")}
+    return names.get(level or "", gettext("not stated"))
+
+
+def refusal_text(error: SignInRefused) -> str:
+    """The sentence a voter is shown for a refused sign-in."""
+    name = label(error.provider)
+    if error.reason == "unavailable":
+        return gettext("The sign-in service %(provider)s is not answering at the moment. Please "
+                       "try again in a few minutes or choose another way to sign in.",
+                       provider=name)
+    if error.reason == "level_too_low":
+        return gettext("You signed in at %(provider)s with a method whose level of assurance is "
+                       "%(level)s; signing in here needs at least the %(required)s level. Please "
+                       "sign in with eParaksts Mobile, Smart-ID or an eID card.", provider=name,
+                       level=level_name(error.params.get("level")),
+                       required=level_name(error.provider.minimum_level))
+    if error.reason == "no_personal_code":
+        return gettext("%(provider)s did not give us a valid Latvian personal code, so we cannot "
+                       "find you in the register of voters. Sign in another way or ask your "
+                       "election commission.", provider=name)
+    if error.reason == "invalid_token":
+        return gettext("The answer from %(provider)s could not be verified, so you are not "
+                       "signed in. Please try again; if it happens again, tell the portal's "
+                       "administrator.", provider=name)
+    return gettext("Sign-in through %(provider)s did not complete. Please try again.",
+                   provider=name)
+
+
+def _client(provider: OidcProvider) -> Any:
+    """The provider's Authlib client of this app (registered on first use, and again under a
+    new name when the provider's settings change)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    clients = app.extensions.setdefault("portal_oidc_clients", {})
+    if provider not in clients:
+        oauth = app.extensions.get("portal_oauth")
+        if oauth is None:
+            oauth = app.extensions["portal_oauth"] = OAuth(app)
+        clients[provider] = oauth.register(
+            f"{provider.name}-{len(clients)}", client_id=provider.client_id,
+            client_secret=provider.client_secret,
+            server_metadata_url=provider.issuer.rstrip("/") + DISCOVERY_PATH,
+            client_kwargs={"scope": provider.scope, "code_challenge_method": "S256",
+                           "default_timeout": app.config["OIDC_TIMEOUT"]})
+    return clients[provider]
+
+
+def _refuse(provider: OidcProvider, reason: str, **detail: Any) -> SignInRefused:
+    """Audit a refused sign-in and return the exception to raise."""
+    audit.record(db(), clock(), None, "voter.oidc_refused", context=audit_context(),
+                 provider=provider.name, reason=reason, **detail)
+    return SignInRefused(provider, reason, **detail)
+
+
+def _metadata(provider: OidcProvider) -> dict[str, Any]:
+    """The provider's discovery document, whose ``issuer`` must be the configured one
+    (OpenID Connect Discovery 4.3).
+
+    Raises:
+        SignInRefused: the provider does not answer, or answers as someone else.
+    """
+    client = _client(provider)
+    try:
+        metadata = client.load_server_metadata()
+    except (requests.RequestException, ValueError) as err:
+        log.warning("identity provider %s unavailable: %s", provider.name, type(err).__name__)
+        raise _refuse(provider, "unavailable") from None
+    if metadata.get("issuer") != provider.issuer:
+        client.server_metadata.clear()  # ask again next time
+        raise _refuse(provider, "invalid_token", problem="discovery issuer")
+    return metadata
+
+
+def begin_sign_in(provider: OidcProvider, redirect_uri: str) -> Any:
+    """The redirect to the provider's authentication page.
+
+    Raises:
+        SignInRefused: the provider does not answer.
+    """
+    _metadata(provider)
+    extra = {"acr_values": provider.acr_values} if provider.acr_values else {}
+    try:
+        return _client(provider).authorize_redirect(redirect_uri, **extra)
+    except (requests.RequestException, ValueError):
+        raise _refuse(provider, "unavailable") from None
+
+
+def _token(provider: OidcProvider) -> dict[str, Any]:
+    """Exchange the authorisation code and verify the ID token."""
+    issuer = request.args.get("iss")
+    if issuer is not None and issuer != provider.issuer:
+        raise _refuse(provider, "invalid_token", problem="authorization response iss")
+    client = _client(provider)
+    options = {"iss": {"essential": True, "value": provider.issuer},
+               "aud": {"essential": True, "value": provider.client_id},
+               "exp": {"essential": True}, "nonce": {"essential": True}}
+    try:
+        token = client.authorize_access_token(claims_options=options)
+    except OAuthError as err:
+        raise _refuse(provider, "failed", problem=err.error) from None
+    except JoseError as err:
+        raise _refuse(provider, "invalid_token", problem=err.error,
+                      claim=getattr(err, "claim", None)) from None
+    except (requests.RequestException, ValueError):
+        raise _refuse(provider, "unavailable") from None
+    if not token.get("userinfo"):
+        raise _refuse(provider, "invalid_token", problem="no id_token")
+    return token
+
+
+def _claims(provider: OidcProvider, token: dict[str, Any]) -> dict[str, Any]:
+    """The ID token's claims, completed from the userinfo endpoint when the personal code is
+    not in the token (the ``sub`` of both must agree, OpenID Connect Core 5.3.2)."""
+    claims = dict(token["userinfo"])
+    if provider.personal_code_claim in claims:
+        return claims
+    if not _client(provider).load_server_metadata().get("userinfo_endpoint"):
+        return claims
+    try:
+        extra = _client(provider).userinfo(token=token)
+    except (requests.RequestException, ValueError, OAuthError):
+        raise _refuse(provider, "unavailable") from None
+    if extra.get("sub") != claims.get("sub"):
+        raise _refuse(provider, "invalid_token", problem="userinfo sub")
+    return {**extra, **claims}
+
+
+def _method(value: object) -> str | None:
+    """The authentication method claim as recorded (``amr`` is a list of names)."""
+    if isinstance(value, list):
+        return "+".join(str(v) for v in value) or None
+    return str(value) if value else None
+
+
+def finish_sign_in(provider: OidcProvider) -> tuple[User, Authentication]:
+    """Complete the provider's answer: the voter and how they authenticated.
+
+    Raises:
+        SignInRefused: any failure (audited): the provider's error or silence, a token that
+            does not verify, a level of assurance below the required one, no personal code.
+    """
+    _metadata(provider)
+    claims = _claims(provider, _token(provider))
+    claimed = claims.get(provider.level_claim)
+    level = provider.level_of(claimed)
+    if not provider.is_enough(level):
+        raise _refuse(provider, "level_too_low", level=level, claimed=str(claimed)[:100],
+                      required=provider.minimum_level)
+    method = _method(claims.get(provider.method_claim))
+    name = " ".join(p for p in (claims.get("given_name"), claims.get("family_name")) if p)
+    try:
+        user = services.find_or_create_voter(db(), clock(), keys(),
+                                             str(claims.get(provider.personal_code_claim) or ""),
+                                             name or None)
+    except InvalidPersonalCode:
+        raise _refuse(provider, "no_personal_code") from None
+    return user, Authentication(provider=provider.name, method=method, level=level)
