@@ -12,8 +12,9 @@ the time and the working-day calendar):
   rule it comes from), for the home page only.
 
 Both are computed at most once per request (kept on ``flask.g``); the counts only when the page
-layout (``templates/base.html``) asks for them, so fragments and JSON answers cost nothing. Answer nothing (``[]``) for a
-person the area has nothing for; check permissions with ``portal.permissions`` as any view does.
+layout (``templates/base.html``) asks for them, so fragments and JSON answers cost nothing.
+Answer nothing (``[]``) for a person the area has nothing for; check permissions with
+``portal.permissions`` as any view does.
 
 Adding work from another area (for instance critical observer reports the commission must act
 on) is a module of that area::
