@@ -198,6 +198,22 @@ def unread_counts(session: Session, user: Any, thread_ids: Sequence[int]) -> dic
     return counts
 
 
+def unread_threads(session: Session, user: Any) -> list[tuple[int, int]]:
+    """(thread id, messages by others not yet read) of every thread of ``user`` with unread
+    messages, most recent first: one grouped statement, however many threads."""
+    read = aliased(ReadState)
+    mine = select(ThreadParticipant.thread_id).where(
+        directory.participant_clause(ThreadParticipant, user))
+    rows = session.execute(
+        select(Message.thread_id, func.count(Message.id), func.max(Message.id))
+        .outerjoin(read, and_(read.thread_id == Message.thread_id, read.user_id == user.id))
+        .where(Message.thread_id.in_(mine),
+               Message.id > func.coalesce(read.last_read_message_id, 0),
+               or_(Message.author_id.is_(None), Message.author_id != user.id))
+        .group_by(Message.thread_id).order_by(func.max(Message.id).desc()))
+    return [(int(thread_id), int(n)) for thread_id, n, _last in rows]
+
+
 def read_positions(session: Session, thread: Thread) -> dict[int, int]:
     """user id → last message id read (read receipts)."""
     return dict(session.execute(select(ReadState.user_id, ReadState.last_read_message_id)

@@ -60,6 +60,7 @@ from messaging.reading import (
     thread_user_ids,
     threads_for,
     unread_counts,
+    unread_threads,
 )
 from messaging.unread import mark_read
 from referendum_core import audit
@@ -463,4 +464,5 @@ __all__ = [
     "thread_user_ids",
     "threads_for",
     "unread_counts",
+    "unread_threads",
 ]

@@ -43,6 +43,7 @@ from portal.security import (
     session_current,
     session_id_hash,
 )
+from portal.work import counts_by_endpoint
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.clock import Clock, SystemClock, demo_clock, wall_time
 
@@ -248,7 +249,9 @@ def _register_error_handlers(app: Flask) -> None:
         message = detail or messages.get(code, messages[500])()
         if _wants_json():
             return {"error": message, "status": code}, code
-        return render_template("errors/error.html", code=code, message=message), code
+        # No work counts on an error page: its request's transaction may have failed.
+        return render_template("errors/error.html", code=code, message=message,
+                               is_error_page=True), code
 
     @app.errorhandler(CSRFError)
     def _csrf(err: CSRFError) -> Any:
@@ -312,6 +315,8 @@ def _register_template_helpers(app: Flask) -> None:
             "main_nav": links_for(current_user, MAIN_NAV),
             "tasks": links_for(current_user, TASKS),
             "demo_now": app.extensions["clock"].now() if app.config.get("DEMO_CLOCK") else None,
+            # Called by the page layout only (fragments skip the queries): portal.work.
+            "work_counts": counts_by_endpoint,
         }
 
     def _can(perm: Permission, municipality_id: int | None = None, case_id: int | None = None) -> bool:

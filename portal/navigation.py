@@ -82,5 +82,6 @@ TASKS = (
 
 def links_for(user: Any, links: tuple[Link, ...]) -> list[dict[str, Any]]:
     """The entries ``user`` may see, with their URLs and whether each is the current page."""
-    return [{"label": link.label, "url": url_for(link.endpoint), "current": link.is_current()}
+    return [{"label": link.label, "url": url_for(link.endpoint), "current": link.is_current(),
+             "endpoint": link.endpoint}
             for link in links if link.visible(user)]

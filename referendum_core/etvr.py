@@ -26,6 +26,7 @@ from referendum_core.register import (
     IneligibilityReason,
     eligibility,
     on_voter_list,
+    person_names,
     voter_list_for,
 )
 
@@ -140,6 +141,9 @@ class VoterStatus:
     mark: EtvrMark | None
     # True when the frozen voter list of the referendum was used (Art. 7(2)).
     from_frozen_list: bool
+    # The voter's name from the register, for the commission to compare with the identity
+    # document (Art. 17(2)); only for a voter of the referendum, never for anyone else.
+    name: str | None = None
 
     @property
     def has_voted(self) -> bool:
@@ -169,4 +173,6 @@ def lookup_voter(session: Session, protector: PersonalCodeProtector, personal_co
     else:
         status = eligibility(session, ref, municipality_id, on_day)
     return VoterStatus(person_ref=ref, eligibility=status, mark=find_mark(session, case_id, ref),
-                       from_frozen_list=frozen is not None)
+                       from_frozen_list=frozen is not None,
+                       name=person_names(session, [ref]).get(ref) if status.is_eligible
+                       else None)

@@ -23,7 +23,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.accounts.models import Membership, User
-from portal.cases import filing, token_views
+from portal.cases import (
+    filing,
+    token_views,
+    work,  # noqa: F401 - registers the area's work provider (portal.work)
+)
 from portal.cases import services as portal_services
 from portal.cases.access import access_case, may_work, parties_for, visibility_for
 from portal.cases.diagram import build as build_diagram
@@ -37,6 +41,7 @@ from portal.cases.forms import (
     TransitionForm,
 )
 from portal.cases.labels import CASE_TYPES, STATES, label, template_helpers
+from portal.cases.own_pages import own_page
 from portal.database import commit
 from portal.permissions import Permission, municipalities_for, permission_required, require
 from portal.refusals import on_refusal
@@ -208,7 +213,7 @@ def render_case(case: Case, *, status: int = 200, error: str | None = None,
         deadline_movable=case_services.deadline_is_movable(case),
         thread_id=portal_services.thread_id_for(db(), case), parties=parties, users=users,
         municipality=db().get(Municipality, case.municipality_id) if case.municipality_id
-        else None, error=error, label=label,
+        else None, error=error, label=label, own_page=own_page(db(), case),
     ), status
 
 

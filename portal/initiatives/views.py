@@ -20,7 +20,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from portal.initiatives import services
+from portal.initiatives import services, work  # work: also registers the area's provider
 from portal.initiatives.access import access_initiative, scope_of
 from portal.initiatives.forms import (
     DecideForm,
@@ -93,8 +93,13 @@ def _refusal_back_to(initiative: Initiative) -> None:
 
 @bp.route("/")
 def index() -> Any:
+    """Published initiatives; for officials also those awaiting the municipality's decision
+    (Art. 10(4)) in the municipalities whose cases they see, marked where they decide."""
+    awaiting = work.awaiting_decision(db(), current_user)
+    deciding = {i.id for i in awaiting if has_permission(
+        current_user, Permission.DECIDE_INITIATIVE, scope_of(i))}
     return render_template("initiatives/index.html", initiatives=public_initiatives(db()),
-                           now=clock().now())
+                           awaiting=awaiting, deciding=deciding, now=clock().now())
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -32,6 +32,7 @@ from messaging.exceptions import Refused
 from messaging.markdown import plain_excerpt, render
 from messaging.models import Message, Thread
 from portal.database import commit
+from portal.messages import work  # noqa: F401 - registers the area's work provider (portal.work)
 from portal.messages.access import ThreadPermission, access_thread
 from portal.messages.forms import ActionForm, AddParticipantForm, EditForm, NewThreadForm, PostForm
 from portal.refusals import answer_page, on_refusal

@@ -24,6 +24,7 @@ from portal.voting.forms import HomeVotingDecisionForm, HomeVotingEntryForm, Hom
 from portal.web import audit_context, calendar, clock, db, keys
 from referendum_core.cases.models import Case
 from referendum_core.personal_code import InvalidPersonalCode
+from referendum_core.register import person_names
 from referendum_core.voting import decide_home_voting, request_home_voting
 from referendum_core.voting.home_voting import request_for_person, request_of, requests_of
 from referendum_core.voting.models import Referendum
@@ -103,9 +104,12 @@ def requests(referendum_id: int) -> Any:
     _station_choices(form, referendum)
 
     def page(status: int) -> Any:
+        # The commission visits the voter (Art. 19): it sees the name of each requester of its
+        # own referendum (the page is refused to everyone else).
+        rows = requests_of(db(), referendum)
         return render_template(
-            "voting/home_requests.html", referendum=referendum, form=form,
-            rows=requests_of(db(), referendum),
+            "voting/home_requests.html", referendum=referendum, form=form, rows=rows,
+            names=person_names(db(), [details.person_ref for _case, details in rows]),
             cutoff_at=home_voting_cutoff(referendum.referendum_day, cutoff_time())), status
 
     if form.validate_on_submit():
