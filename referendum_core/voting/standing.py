@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from referendum_core.voting.casting import find_on_board
+from referendum_core.voting.board import find_on_board
 from referendum_core.voting.models import AuditedBallot, BoardEntry, Referendum
 
 AUDITED, SUPERSEDED, LATEST, EXCLUDED, COUNTED = (
