@@ -47,3 +47,9 @@ class AppendOnly(ObservationError):
     """An attempt to change an entry that was sent: entries are corrected by appending."""
 
     code = "append_only"
+
+
+class SendAgain(ObservationError):
+    """Another submission changed the same answers at the same moment; sending again works."""
+
+    code = "send_again"

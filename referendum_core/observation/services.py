@@ -23,13 +23,14 @@ from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases import services as case_services
 from referendum_core.cases.models import Case, CaseType
 from referendum_core.clock import Clock
-from referendum_core.observation.checklists import CURRENT_VERSION, Checklist, checklist
+from referendum_core.observation.checklists import CURRENT_VERSION, checklist
 from referendum_core.observation.exceptions import (
     AlreadyCorrected,
     InvalidAnswer,
     InvalidObservationPhoto,
     InvalidSubmissionKey,
     NotObserverHere,
+    SendAgain,
 )
 from referendum_core.observation.models import (
     ChecklistAnswer,
@@ -83,18 +84,13 @@ def pinned_version(session: Session, referendum_id: int) -> int:
     return pin.version if pin is not None else CURRENT_VERSION
 
 
-def _pin(session: Session, clock: Clock, referendum_id: int) -> Checklist:
-    pin = session.get(ChecklistPin, referendum_id)
-    if pin is None:
-        try:
-            with session.begin_nested():
-                pin = ChecklistPin(referendum_id=referendum_id, version=CURRENT_VERSION,
-                                   pinned_at=clock.now())
-                session.add(pin)
-        except IntegrityError:  # another request pinned it first: use theirs
-            pin = session.get(ChecklistPin, referendum_id, populate_existing=True)
-            assert pin is not None
-    return checklist(pin.version)
+def _pin(session: Session, clock: Clock, referendum_id: int) -> None:
+    """Pin the current version to the referendum unless it has one (a concurrent first answer
+    pinning it too is a duplicate key, which the caller's savepoint answers by retrying)."""
+    if session.get(ChecklistPin, referendum_id) is None:
+        session.add(ChecklistPin(referendum_id=referendum_id, version=CURRENT_VERSION,
+                                 pinned_at=clock.now()))
+        session.flush()
 
 
 def _existing(session: Session, observer_id: int, key: str) -> ObserverSubmission | None:
@@ -172,7 +168,7 @@ def submit_checklist(session: Session, clock: Clock, actor: Actor, *, referendum
         raise InvalidAnswer("between 1 and 100 answers expected")
     if len({a.item_key for a in answers}) != len(answers):
         raise InvalidAnswer("an item answered twice in one submission")
-    listed = _pin(session, clock, referendum_id)
+    listed = checklist(pinned_version(session, referendum_id))
     now = clock.now()
     submission = ObserverSubmission(
         observer_id=actor.id, client_key=key, kind=SubmissionKind.CHECKLIST.value,
@@ -189,7 +185,8 @@ def submit_checklist(session: Session, clock: Clock, actor: Actor, *, referendum
             value_number=None if isinstance(value, bool) else value,
             photo=_photo(clock, actor, given.photo) if given.photo else None,
             corrects_id=previous.id if previous is not None else None, received_at=now))
-    return _store(session, clock, actor, submission, context)
+    return _store(session, clock, actor, submission, context,
+                  before=lambda: _pin(session, clock, referendum_id))
 
 
 def _store(session: Session, clock: Clock, actor: Actor, submission: ObserverSubmission,
@@ -210,8 +207,8 @@ def _store(session: Session, clock: Clock, actor: Actor, submission: ObserverSub
                          answers=len(submission.answers), case_id=submission.case_id)
     except IntegrityError:
         found = _existing(session, actor.id, submission.client_key)
-        if found is None:  # not a duplicate key: a correction raced with another
-            raise AlreadyCorrected("corrected meanwhile; send again") from None
+        if found is None:  # not a duplicate key: a correction or the pin raced with another
+            raise SendAgain("changed meanwhile; send again") from None
         return Receipt(found, False)
     return Receipt(submission, True)
 
