@@ -147,8 +147,8 @@ def _names(user_ids: set[int]) -> dict[int, str]:
 
     if not user_ids:
         return {}
-    return dict(db().execute(select(User.id, User.display_name).where(
-        User.id.in_(sorted(user_ids)))).tuples().all())
+    return {row.id: row.display_name for row in db().execute(
+        select(User.id, User.display_name).where(User.id.in_(sorted(user_ids))))}
 
 
 for _rule, _view, _methods in (("/api/key", api.outbox_key, ["GET"]),
