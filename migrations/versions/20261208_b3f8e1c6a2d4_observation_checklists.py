@@ -1,7 +1,7 @@
 """observers' checklists and submissions, append-only
 
 Revision ID: b3f8e1c6a2d4
-Revises: d4a1f7c2e9b8
+Revises: a7c3e5f1b2d9
 Create Date: 2026-12-08 10:00:00.000000
 
 * ``observer_submissions``: what an observer's phone sent, once per idempotency key;
@@ -17,7 +17,7 @@ from alembic import op
 from referendum_core.db import UTCDateTime
 
 revision = 'b3f8e1c6a2d4'
-down_revision = 'd4a1f7c2e9b8'
+down_revision = 'a7c3e5f1b2d9'
 branch_labels = None
 depends_on = None
 

@@ -146,10 +146,28 @@ class Membership(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+    # A membership that holds only for a time (an accredited observer: the referendum's
+    # days, Art. 18(3)); None at either end means no limit on that side.
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
     commission: Mapped[Commission | None] = relationship(lazy="joined")
     municipality: Mapped[Municipality | None] = relationship(lazy="joined")
+
+    @property
+    def is_time_limited(self) -> bool:
+        return self.starts_at is not None or self.ends_at is not None
+
+    def holds_at(self, moment: datetime | None) -> bool:
+        """Does the membership hold at ``moment``? A time-limited one never holds when the
+        moment is unknown (no clock: no right)."""
+        if not self.is_time_limited:
+            return True
+        if moment is None:
+            return False
+        return ((self.starts_at is None or self.starts_at <= moment)
+                and (self.ends_at is None or moment < self.ends_at))
 
     @property
     def scope_municipality_id(self) -> int | None:

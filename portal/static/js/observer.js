@@ -12,6 +12,7 @@
   var csrf = null;
   var current = null; // {kid, key}
   var flushing = false;
+  var signInNeeded = false;
 
   // --- IndexedDB ------------------------------------------------------------------------
   function openDb() {
@@ -54,7 +55,11 @@
   function fetchKey() {
     return fetch(root.dataset.keyUrl, { credentials: "same-origin", cache: "no-store",
       headers: { "Accept": "application/json" } })
-      .then(function (r) { if (!r.ok) { throw new Error("key " + r.status); } return r.json(); })
+      .then(function (r) {
+        if (r.redirected || r.status === 401) { signInNeeded = true; }
+        if (!r.ok || signInNeeded) { throw new Error("key " + r.status); }
+        return r.json();
+      })
       .then(function (body) {
         csrf = body.csrf_token;
         var raw = Uint8Array.from(atob(body.key), function (c) { return c.charCodeAt(0); });
@@ -116,7 +121,8 @@
 
   function render() {
     var status = document.getElementById("connection");
-    status.textContent = navigator.onLine ? text.textOnline : text.textOffline;
+    status.textContent = signInNeeded ? text.textSignin
+      : navigator.onLine ? text.textOnline : text.textOffline;
     status.classList.toggle("offline", !navigator.onLine);
     return entries().then(function (all) {
       var list = document.getElementById("outbox-waiting");
@@ -152,11 +158,16 @@
         "X-CSRFToken": csrf }, body: JSON.stringify(payload) });
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) {
-        if (r.status === 200 || r.status === 201) {
+        if (r.redirected || r.status === 401) {
+          // Signed out meanwhile (the answer is the sign-in page): kept until signed in again.
+          signInNeeded = true;
+          throw new Error("sign in");
+        }
+        if ((r.status === 200 || r.status === 201) && body.key === entry.key) {
           markReceived(body);
           return store("outbox", "readwrite", function (s) { return s.delete(entry.key); });
         }
-        if (r.status === 409 || r.status === 401 || r.status === 429 || r.status >= 500) {
+        if (r.status === 409 || r.status === 429 || r.status >= 500 || !body.error) {
           throw new Error("later");  // kept; sent again on the next attempt
         }
         entry.error = body.error || String(r.status);
@@ -168,6 +179,7 @@
   function flush() {
     if (flushing || !navigator.onLine) { return Promise.resolve(); }
     flushing = true;
+    signInNeeded = false;
     return fetchKey().then(entries).then(function (all) {
       var chain = Promise.resolve();
       all.filter(function (e) { return !e.error; }).forEach(function (e) {
