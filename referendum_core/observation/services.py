@@ -200,11 +200,13 @@ def _store(session: Session, clock: Clock, actor: Actor, submission: ObserverSub
                 before()
             session.add(submission)
             session.flush()
-            audit.record(session, clock, actor, f"observation.{submission.kind}_received",
-                         obj=submission, context=context,
-                         polling_station_id=submission.polling_station_id,
-                         referendum_id=submission.referendum_id,
-                         answers=len(submission.answers), case_id=submission.case_id)
+            # A report's case audits its own opening; answers are audited here.
+            if submission.kind == SubmissionKind.CHECKLIST:
+                audit.record(session, clock, actor, "observation.checklist_received",
+                             obj=submission, context=context,
+                             polling_station_id=submission.polling_station_id,
+                             referendum_id=submission.referendum_id,
+                             answers=len(submission.answers))
     except IntegrityError:
         found = _existing(session, actor.id, submission.client_key)
         if found is None:  # not a duplicate key: a correction or the pin raced with another
