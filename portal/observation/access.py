@@ -19,7 +19,7 @@ from portal.permissions import Permission, Scope, has_permission, municipalities
 from portal.web import clock
 from referendum_core.observers import observer_stations
 from referendum_core.organisation import PollingStation
-from referendum_core.voting.models import Referendum
+from referendum_core.voting.models import Referendum, Stage
 
 
 def _scope(referendum: Referendum) -> Scope:
@@ -51,7 +51,9 @@ def observed_stations(session: Session, user: Any) -> list[tuple[Referendum, lis
     """The referendums ``user`` observes, each with its polling stations (the observer app's
     choices), newest referendum day first."""
     require(Permission.FILL_CHECKLIST, user=user)
-    stmt = select(Referendum).order_by(Referendum.referendum_day.desc(), Referendum.id)
+    # A referendum whose results are approved has nothing left to observe.
+    stmt = select(Referendum).where(Referendum.stage != Stage.APPROVED).order_by(
+        Referendum.referendum_day.desc(), Referendum.id)
     found = []
     for referendum in session.scalars(stmt):
         if not has_permission(user, Permission.FILL_CHECKLIST, _scope(referendum)):

@@ -161,6 +161,10 @@ def init_app(app: Flask) -> None:
     """The live event's handler and the home page's "needs action" part (after the Socket.IO
     extension is bound; the blueprint is registered with the others)."""
 
+    from portal.observation import columns
+
+    columns.register()
+
     @app.context_processor
     def _observation() -> dict[str, Any]:
         def needs_action() -> dict[str, Any] | None:

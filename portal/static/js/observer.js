@@ -244,7 +244,7 @@
     (kind === "report" ? reportPayload(form) : checklistPayload(form)).then(function (body) {
       if ((kind === "checklist" && !body.answers.length) ||
           (kind === "report" && !body.description.trim())) {
-        throw new Error(form.querySelector("h3").textContent);
+        throw new Error(text.textEmpty);
       }
       return loadKey().then(function (key) {
         if (!key) { throw new Error(text.textNokey); }

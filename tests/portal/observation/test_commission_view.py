@@ -85,3 +85,17 @@ def test_observers_and_other_commissions_join_no_observation_room(app, scene, lo
     assert sock.emit("observation.watch", {}, callback=True)["ok"] is False
     sock.disconnect()
     assert client.get("/observe/attention").status_code == 403
+
+
+def test_the_station_table_shows_checklist_progress_and_conflicts(app, scene, db_session,
+                                                                  clock, login_as):
+    one, two = (_observer_client(app, db_session, clock, o) for o in scene.observers)
+    one.post("/observe/api/checklist", json=checklist_body(
+        scene, ("seals_intact", True), ("queue_length", 3)))
+    two.post("/observe/api/checklist", json=checklist_body(scene, ("seals_intact", False)))
+    client = login_as(scene.chair)
+    csv = client.get("/observers/stations.csv").get_data(as_text=True).splitlines()
+    header = csv[0].split(",")
+    assert header[-2:] == ["checklist_progress", "observer_conflicts"]
+    row = next(line.split(",") for line in csv[1:] if scene.station.name in line)
+    assert row[-2:] == ["2/12", "1"]
