@@ -75,5 +75,6 @@ def init_celery(app: Flask) -> Celery:
     import portal.accounts.tasks  # noqa: F401 - registers the account e-mail tasks
     import portal.cases.tasks  # noqa: F401 - registers the case escalation task
     import portal.messages.tasks  # noqa: F401 - registers the messaging tasks
+    import portal.observation.tasks  # noqa: F401 - registers the report thread task
 
     return celery

@@ -17,11 +17,12 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import BadRequest
 
-from portal.cases import services as case_portal
 from portal.cases.errors import message_for as case_message
 from portal.cases.errors import status_for as case_status
+from portal.database import on_commit
 from portal.observation import access, events
 from portal.observation.labels import message_for
+from portal.observation.tasks import open_report_thread
 from portal.permissions import Permission, require
 from portal.realtime import as_id
 from portal.web import audit_context, calendar, clock, db
@@ -164,8 +165,9 @@ def receive_report() -> Any:
         return _keep_audit(_refused(err))
     if receipt.is_new:
         case = session.get(Case, receipt.submission.case_id)
-        case_portal.open_thread(session, clock(), current_user, case)
         events.announce_report(case)
+        case_id, user_id = case.id, current_user.id
+        on_commit(lambda: open_report_thread.delay(case_id, user_id))
     return _answer(receipt)
 
 

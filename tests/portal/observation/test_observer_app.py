@@ -6,6 +6,7 @@ import base64
 
 from sqlalchemy import func, select
 
+from messaging.services import thread_for_case
 from portal.security import CSP
 from referendum_core.observation.models import ChecklistAnswer, ObserverSubmission
 from tests.case_factories import PNG
@@ -71,12 +72,15 @@ def test_refusals_are_clear_and_write_nothing(scene, login_as, db_session, peopl
     assert db_session.scalar(select(func.count(ObserverSubmission.id))) == 0
 
 
-def test_a_report_sent_twice_is_one_case_and_a_correction_points_to_it(scene, login_as):
+def test_a_report_sent_twice_is_one_case_and_a_correction_points_to_it(scene, login_as,
+                                                                        db_session):
     client = login_as(scene.observers[0])
     body = report_body(scene)
     first = client.post("/observe/api/report", json=body).get_json()
     again = client.post("/observe/api/report", json=body).get_json()
     assert again["status"] == "already_received" and again["case_id"] == first["case_id"]
+    # The report's thread is opened once the report is committed (a task).
+    assert thread_for_case(db_session, first["case_id"]) is not None
     fix = client.post("/observe/api/report", json=report_body(
         scene, description="Plombes bija; kļūda", severity="low",
         corrects_case_id=first["case_id"]))
