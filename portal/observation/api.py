@@ -17,6 +17,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import BadRequest
 
+from portal.cases.access import accreditation_check
 from portal.cases.errors import message_for as case_message
 from portal.cases.errors import status_for as case_status
 from portal.database import on_commit
@@ -149,8 +150,6 @@ def receive_report() -> Any:
     if not isinstance(photos, list) or len(photos) > MAX_PHOTOS:
         return _refused(InvalidAnswer("photos"))
     try:
-        from portal.cases.access import accreditation_check
-
         receipt = services.file_report(
             session, clock(), current_user, referendum_id=_id(body, "referendum_id"),
             polling_station_id=_id(body, "polling_station_id"), key=body.get("key"),

@@ -110,8 +110,12 @@ def photo(answer_id: int) -> Any:
         abort(404)
     access.access_station(session, current_user, answer.referendum_id,
                           answer.polling_station_id)
-    return send_file(BytesIO(answer.photo.data), mimetype=answer.photo.content_type,
-                     max_age=0)
+    response = send_file(BytesIO(answer.photo.data), mimetype=answer.photo.content_type,
+                         max_age=0)
+    # An image only: nothing in it may run or load anything, wherever it is opened.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/attention")

@@ -55,6 +55,12 @@ def test_a_checklist_sent_twice_is_received_once(scene, login_as, db_session):
     assert db_session.scalar(select(func.count(ChecklistAnswer.id))) == 2
     page = client.get("/observe/").get_data(as_text=True)
     assert f'data-key="{body["key"]}"' in page  # listed as received
+    with_photo = db_session.scalar(select(ChecklistAnswer).where(
+        ChecklistAnswer.photo_id.is_not(None)))
+    login_as(scene.chair)
+    photo = client.get(f"/observe/photos/{with_photo.id}")
+    assert photo.data == PNG and photo.mimetype == "image/png"
+    assert "sandbox" in photo.headers["Content-Security-Policy"]
 
 
 def test_refusals_are_clear_and_write_nothing(scene, login_as, db_session, people):
