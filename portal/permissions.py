@@ -65,9 +65,11 @@ class Permission(StrEnum):
     # observers keep copies so that a rewritten log can be shown to be one.
     DOWNLOAD_AUDIT_CHECKPOINTS = "download_audit_checkpoints"
     # Observers (Art. 18(3), 20(3)): the initiators name theirs (whether this person is the
-    # initiator is the referendum's own question); the commission approves, and records its
-    # members and the media, CVK its members; both read the polling-station table.
+    # initiator is the referendum's own question); the municipality's commission decides on
+    # their requests; it records its members and the media, CVK its members (both accredit);
+    # both read the polling-station table.
     REQUEST_OBSERVER_ACCREDITATION = "request_observer_accreditation"
+    DECIDE_OBSERVER_ACCREDITATION = "decide_observer_accreditation"
     ACCREDIT_OBSERVERS = "accredit_observers"
     VIEW_STATION_TABLE = "view_station_table"
     # Observers fill in the polling-station checklists (and send reports from the observer
@@ -78,7 +80,7 @@ class Permission(StrEnum):
 
 P = Permission
 _COMMISSION = {
-    P.HANDLE_COMMISSION_CASES,
+    P.HANDLE_COMMISSION_CASES, P.DECIDE_OBSERVER_ACCREDITATION,
     P.VIEW_MUNICIPALITY, P.VIEW_CASES, P.WORK_CASES, P.MESSAGE_CVK, P.MESSAGE_COMMISSION,
     P.LOOKUP_VOTER, P.MARK_VOTED, P.REGISTER_SIGNATURES, P.ENTER_PROTOCOL, P.CONFIRM_PROTOCOL,
     P.VIEW_LIVE_TURNOUT, P.ACCREDIT_OBSERVERS, P.VIEW_STATION_TABLE,

@@ -47,6 +47,7 @@ from referendum_core.signatures import (
     sign_online,
     signatures_of,
 )
+from referendum_core.voting.models import Referendum
 
 bp = Blueprint("initiatives", __name__, url_prefix="/initiatives")
 
@@ -168,7 +169,16 @@ def show(initiative_id: int) -> Any:
         if has_permission(current_user, Permission.DECIDE_INITIATIVE, scope) else None,
         person_form=InPersonSignatureForm()
         if has_permission(current_user, Permission.REGISTER_SIGNATURES, scope) else None,
-        can_check=has_permission(current_user, Permission.DECIDE_INITIATIVE, scope))
+        can_check=has_permission(current_user, Permission.DECIDE_INITIATIVE, scope),
+        referendum_id=_referendum_id(initiative))
+
+
+def _referendum_id(initiative: Any) -> int | None:
+    """The set-up referendum of the initiative, if any (its initiators name observers there)."""
+    if initiative.referendum_case_id is None:
+        return None
+    return db().scalars(select(Referendum.id).where(
+        Referendum.case_id == initiative.referendum_case_id)).first()
 
 
 @bp.route("/<int:initiative_id>/sign", methods=["POST"])

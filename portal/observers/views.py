@@ -40,7 +40,6 @@ from portal.permissions import Permission, has_permission
 from portal.web import audit_context, calendar, clock, db, keys
 from referendum_core import audit
 from referendum_core.cases.exceptions import CaseError
-from referendum_core.cases.models import Case
 from referendum_core.cases.workflows import Party
 from referendum_core.clock import to_riga
 from referendum_core.initiatives import Initiator, initiative_of_referendum
@@ -53,7 +52,7 @@ from referendum_core.observers import (
     station_rows,
     stations_without_observers,
 )
-from referendum_core.observers.accreditation import requests_of
+from referendum_core.observers.accreditation import requests_by, requests_of
 from referendum_core.organisation import Municipality, PollingStation
 from referendum_core.voting.models import Referendum
 
@@ -129,15 +128,9 @@ def nominate(referendum_id: int) -> Any:
             return redirect(url_for(".nominate", referendum_id=referendum.id))
     elif form.is_submitted():
         status = 422
-    own = [row for row in requests_of(db(), referendum)
-           if _created_by(row.case_id) == current_user.id]
     return render_template("observers/nominate.html", referendum=referendum, form=form,
-                           rows=own, window=rights_window(referendum)), status
-
-
-def _created_by(case_id: int) -> int | None:
-    case = db().get(Case, case_id)
-    return case.created_by_id if case is not None else None
+                           rows=requests_by(db(), referendum, current_user.id),
+                           window=rights_window(referendum)), status
 
 
 @bp.route("/referendums/<int:referendum_id>/accreditations", methods=["GET", "POST"])
@@ -151,8 +144,7 @@ def accreditations(referendum_id: int) -> Any:
     _station_choices(form, referendum)
     status = 200
     if form.validate_on_submit():
-        parties = {p for p in (Party.COMMISSION, Party.CVK)
-                   if p in _official_parties(referendum)}
+        parties = _official_parties(referendum)
         try:
             case, invitations = services.record(
                 db(), clock(), keys(), current_user, referendum, form.kind.data,
@@ -174,7 +166,7 @@ def accreditations(referendum_id: int) -> Any:
         "observers/accreditations.html", referendum=referendum, form=form,
         decision=DecisionForm(), rows=requests_of(db(), referendum),
         uncovered=stations_without_observers(db(), referendum.id, referendum.municipality_id),
-        window=rights_window(referendum)), status
+        window=rights_window(referendum), for_council=_on_behalf_of_council(referendum)), status
 
 
 def _official_parties(referendum: Referendum) -> set[Party]:
@@ -191,9 +183,10 @@ def _official_parties(referendum: Referendum) -> set[Party]:
          "<any(accredit, refuse):action>")
 @login_required
 def decide(referendum_id: int, case_id: int, action: str) -> Any:
-    """Accredit the observers of a request (invitations go out), or refuse it with a reason."""
+    """The municipality's commission accredits the observers of a request (invitations go
+    out), or refuses it with a reason."""
     referendum, case = access_accreditation(db(), current_user, referendum_id, case_id,
-                                            Permission.ACCREDIT_OBSERVERS)
+                                            Permission.DECIDE_OBSERVER_ACCREDITATION)
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)

@@ -76,7 +76,7 @@ OBSERVER_ACCREDITATION_WORKFLOW = register(Workflow(
     transitions=(
         # Only through ``approve_accreditation``, which sets the rights window.
         Transition("accredit", ("requested",), "accredited", frozenset({S})),
-        Transition("refuse", ("requested",), "refused", frozenset({C, V}), requires_note=True,
+        Transition("refuse", ("requested",), "refused", frozenset({C}), requires_note=True,
                    effects=("reject_observers",)),
         Transition("withdraw", ("requested",), "withdrawn", frozenset({R}),
                    effects=("withdraw_observers",)),
@@ -120,6 +120,15 @@ def requests_of(session: Session, referendum: Referendum) -> list[ObserverAccred
     """Every named observer of a referendum, newest request first (for the commission)."""
     return list(session.scalars(select(ObserverAccreditation).where(
         ObserverAccreditation.referendum_id == referendum.id)
+        .order_by(ObserverAccreditation.case_id.desc(), ObserverAccreditation.id)))
+
+
+def requests_by(session: Session, referendum: Referendum,
+                user_id: int) -> list[ObserverAccreditation]:
+    """The observers ``user_id`` named (or the commission entered) for a referendum."""
+    return list(session.scalars(select(ObserverAccreditation).join(
+        Case, Case.id == ObserverAccreditation.case_id).where(
+        ObserverAccreditation.referendum_id == referendum.id, Case.created_by_id == user_id)
         .order_by(ObserverAccreditation.case_id.desc(), ObserverAccreditation.id)))
 
 
@@ -254,12 +263,12 @@ def request_accreditation(session: Session, clock: Clock, actor: Actor, referend
     _check_duplicates(session, referendum, cleaned)
     try:
         slots: list[int | None] = list(_slots(session, referendum, initiative, cleaned))
+        case, _rows = _open(session, clock, actor, referendum, ObserverKind.INITIATOR, cleaned,
+                            initiative, slots, calendar, context)
     except AccreditationRefused as err:
         audit.record(session, clock, actor, "observers.accreditation_refused", obj=referendum,
                      context=context, reason=err.reason, station=err.params.get("station"))
         raise
-    case, _rows = _open(session, clock, actor, referendum, ObserverKind.INITIATOR, cleaned,
-                        initiative, slots, calendar, context)
     return case
 
 

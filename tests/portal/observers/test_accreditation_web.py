@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Invitation, Role, User
 from referendum_core.audit import AuditEntry
+from referendum_core.cases.models import Case
 from referendum_core.observers import AccreditationStatus, ObserverAccreditation
 from referendum_core.organisation import CommissionKind, get_commission
 from tests.portal.observers.conftest import accept, invitation_links, nomination
@@ -194,3 +195,69 @@ def _other_municipality(session, s):
 
     return session.scalars(select(Municipality).where(
         Municipality.id != s.municipality.id).order_by(Municipality.id)).first()
+
+
+def test_art18_3_the_initiator_finds_the_page_from_the_initiative(client, login_as, scenario,
+                                                                  db_session):
+    from referendum_core.initiatives import initiative_of_referendum
+
+    s = scenario
+    initiative = initiative_of_referendum(db_session, s.referendum.case_id)
+    login_as(s.voters[0])
+    html = client.get(f"/initiatives/{initiative.id}").get_data(as_text=True)
+    assert f"/observers/referendums/{s.referendum.id}/nominate" in html
+    login_as(s.voters[1])
+    html = client.get(f"/initiatives/{initiative.id}").get_data(as_text=True)
+    assert 'data-testid="name-observers"' not in html
+
+
+def test_art18_3_the_commission_enters_a_councils_observers(client, login_as, scenario,
+                                                            db_session):
+    from referendum_core.initiatives import initiative_of_referendum
+
+    s = scenario
+    initiative_of_referendum(db_session, s.referendum.case_id).initiator = "council"
+    db_session.commit()
+    login_as(s.members[0])
+    page = client.get(f"/observers/referendums/{s.referendum.id}/accreditations")
+    assert 'data-testid="name-for-council"' in page.get_data(as_text=True)
+    assert _nominate(client, s).status_code == 302
+    row = db_session.scalars(select(ObserverAccreditation)).one()
+    assert row.kind == "initiator" and row.slot == 1
+    # The residents' applicant is not the initiator of a council's referendum.
+    login_as(s.voters[0])
+    assert _nominate(client, s, name="Jānis Ozols", email="janis@example.lv").status_code == 422
+
+
+def test_art18_3_the_request_is_a_case_the_requester_may_withdraw_from_its_page(
+        client, login_as, scenario, db_session):
+    s = scenario
+    login_as(s.voters[0])
+    _nominate(client, s)
+    row = db_session.scalars(select(ObserverAccreditation)).one()
+    page = client.get(f"/cases/{row.case_id}")
+    assert page.status_code == 200 and "Novērotāju akreditācija" in page.get_data(as_text=True)
+    case_version = db_session.get(Case, row.case_id).version
+    answer = client.post(f"/cases/{row.case_id}/transition",
+                         data={"transition": "withdraw", "version": case_version})
+    assert answer.status_code in (200, 302)
+    db_session.expire_all()
+    row = db_session.get(ObserverAccreditation, row.id)
+    assert row.status == AccreditationStatus.WITHDRAWN and row.slot is None
+    login_as(s.members[0])
+    assert client.get(f"/cases/{row.case_id}").status_code == 200
+
+
+def test_art18_3_only_the_municipalitys_commission_decides_on_requests(
+        client, login_as, scenario, people, db_session):
+    s = scenario
+    login_as(s.voters[0])
+    _nominate(client, s)
+    row = db_session.scalars(select(ObserverAccreditation)).one()
+    login_as(people.cvk_officer())
+    page = client.get(f"/observers/referendums/{s.referendum.id}/accreditations")
+    assert page.status_code == 200 and f"/{row.case_id}/accredit" not in page.get_data(as_text=True)
+    assert client.post(f"/observers/referendums/{s.referendum.id}/accreditations/"
+                       f"{row.case_id}/accredit").status_code == 403
+    db_session.expire_all()
+    assert db_session.get(ObserverAccreditation, row.id).status == AccreditationStatus.REQUESTED

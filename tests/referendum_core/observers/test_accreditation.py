@@ -114,6 +114,26 @@ def test_art18_3_the_database_holds_the_limit_when_requests_race(s, db_session):
             db_session.flush()
 
 
+def test_art18_3_a_request_that_lost_the_race_for_the_last_place_leaves_nothing(
+        s, db_session, monkeypatch):
+    """Two requests read the same free place at once: the second to write is refused by the
+    unique slot, and neither its case nor its rows stay (Art. 18(3))."""
+    from referendum_core.cases.models import Case
+    from referendum_core.observers import accreditation
+
+    _nominate(s, "Anna Bērziņa", "Jānis Ozols")
+    cases_before = len(db_session.scalars(select(Case)).all())
+    # What a racing request read before the other committed: place 1 looked free.
+    monkeypatch.setattr(accreditation, "_slots", lambda *_a: [1])
+    with pytest.raises(AccreditationRefused) as err:
+        _nominate(s, "Pēteris Kalniņš")
+    assert err.value.reason == "station_limit" and err.value.article == "Art. 18(3)"
+    assert len(db_session.scalars(select(Case)).all()) == cases_before
+    assert len(db_session.scalars(select(ObserverAccreditation)).all()) == 2
+    assert db_session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "observers.accreditation_refused")).one()
+
+
 def test_art18_3_a_rejected_request_gives_its_places_back(s, db_session):
     case = _nominate(s, "Anna Bērziņa", "Jānis Ozols")
     reject_accreditation(db_session, s.clock, s.members[0], case, "Nav pilnvarojuma.",
@@ -187,6 +207,7 @@ def test_art18_3_art20_3_observers_are_listed_by_station_within_their_days(s, db
     assert accredited_observers(db_session, s.referendum.id, s.station.id, at=start) == rows
     assert accredited_observers(db_session, s.referendum.id, at=start - timedelta(seconds=1)) == []
     assert accredited_observers(db_session, s.referendum.id, at=end) == []
+    assert rows[0].is_active_at(start) and not rows[0].is_active_at(end)
     assert observer_stations(db_session, s.voters[2].id, s.referendum.id) == [s.station.id]
     assert is_observer_at(db_session, s.voters[2].id, s.referendum.id, s.station.id,
                           end - timedelta(seconds=1))
