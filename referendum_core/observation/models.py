@@ -121,8 +121,8 @@ APPEND_ONLY_TABLES: tuple[str, ...] = tuple(m.__tablename__ for m in APPEND_ONLY
 
 @event.listens_for(Session, "before_flush")
 def refuse_updates(session: Session, _context: Any, _instances: Any) -> None:
-    """Refuse to flush a change to a row of an append-only table (deleting one, as retention
-    does with whole cases, stays possible).
+    """Refuse to flush a change to a row of an append-only table (this guards changes only;
+    the database's foreign keys decide what may be deleted).
 
     Raises:
         AppendOnly: such a row was changed in this session.
