@@ -5,6 +5,7 @@ printed as a table and written to ``bench/results.md`` with the machine it ran o
     python -m bench --quick               # small sizes, one run each: a smoke test
     python -m bench --quick --dry-run     # what would run, on what machine; runs nothing
     python -m bench --only cast,delivery  # some benchmarks only
+    python -m bench --only observers      # observers' reports on referendum day
 
 Each benchmark runs in a child process of its own (``python -m bench --child NAME``), so
 one's memory (the register import's peak) or a crash does not reach the others. Benchmarks
@@ -60,6 +61,9 @@ class Sizes:
     board_signatures: int = 100_000
     sign_rate: float = 100
     sign_seconds: float = 600
+    observers: int = 2000
+    observer_rate: float = 20
+    observer_seconds: float = 60
 
 
 FULL = Sizes(repetitions=3, verify_ballots=1000, tally=(100_000, 1_000_000),
@@ -70,7 +74,8 @@ QUICK = Sizes(repetitions=1, verify_ballots=100, tally=(10_000,), register_rows=
               signatures=50, cases=2000, case_runs=5, voters=20, cast_rate=30, cast_seconds=2,
               cast_closed_seconds=2, threads=5, per_thread=4, message_rate=10,
               message_seconds=2, connections=200, hold_seconds=3, threshold_tally=10_000,
-              board_signatures=3000, sign_rate=20, sign_seconds=3)
+              board_signatures=3000, sign_rate=20, sign_seconds=3, observers=200,
+              observer_rate=10, observer_seconds=5)
 
 
 # --------------------------------------------------------------------------- the benchmarks
@@ -176,13 +181,23 @@ def _sign(sizes: Sizes, pg: str | None, redis: str | None) -> list[dict[str, flo
                      seconds=sizes.sign_seconds)]
 
 
+def _observers(sizes: Sizes, pg: str | None, redis: str | None) -> list[dict[str, Any]]:
+    from bench import bench_observers
+
+    if not pg or not redis:
+        raise Skip("needs PostgreSQL and Redis (DATABASE_URL/REDIS_URL or 127.0.0.1)")
+    return bench_observers.run(server_url=pg, redis=redis, observers=sizes.observers,
+                               rate=sizes.observer_rate, seconds=sizes.observer_seconds,
+                               repetitions=sizes.repetitions)
+
+
 class Skip(Exception):
     """A benchmark cannot run here; the message says why."""
 
 
 BENCHMARKS: dict[str, Callable[[Sizes, str | None, str | None], list[dict[str, float]]]] = {
     "crypto": _crypto, "register": _register, "cases": _cases, "cast": _cast,
-    "delivery": _delivery, "threshold": _threshold, "sign": _sign,
+    "delivery": _delivery, "threshold": _threshold, "sign": _sign, "observers": _observers,
 }
 
 
@@ -301,6 +316,22 @@ def rows_for(sizes: Sizes) -> list[Row]:
             "0", lambda v: v == 0, 0),
         Row("delivery", "servers' portal_socket_connections gauge at the end",
             "connections_gauge", "connections", digits=0),
+        Row("observers", f"observers connected (of {sizes.observers:,})",
+            "observers_connected", "connections", f"≥ {sizes.observers:,}",
+            lambda v: v >= sizes.observers, 0),
+        Row("observers", f"critical reports received ({sizes.observer_rate:.0f}/s for "
+            f"{sizes.observer_seconds:.0f} s offered)", "reports_received", "reports",
+            digits=0),
+        Row("observers", "reports received twice (every 20th sent twice, same key)",
+            "reports_duplicated", "reports", "0", lambda v: v == 0, 0),
+        Row("observers", "reports lost", "reports_lost", "reports", "0", lambda v: v == 0, 0),
+        Row("observers", "report submitted → commission page notified, p50", "push_p50_ms",
+            "ms"),
+        Row("observers", "report submitted → commission page notified, p99", "push_p99_ms",
+            "ms", "< 1000 ms", lambda v: v < 1000),
+        Row("observers", "commission pages not notified", "pushes_lost", "pushes", "0",
+            lambda v: v == 0, 0),
+        Row("observers", "report POST answered, p99", "post_p99_ms", "ms"),
     ]
     return rows
 

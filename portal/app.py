@@ -102,6 +102,10 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal import refusals
 
     refusals.init_app(app, socketio)
+
+    from portal.observation.views import init_app as init_observation
+
+    init_observation(app)
     init_celery(app)
     _register_tasks()
     from portal.checkpoints import init_checkpoints
@@ -128,6 +132,7 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.initiatives.views import bp as initiatives_bp
     from portal.main.views import bp as main_bp
     from portal.messages.views import bp as messages_bp
+    from portal.observation.views import bp as observation_bp
     from portal.observers.views import bp as observers_bp
     from portal.ops.views import bp as ops_bp
     from portal.register.views import bp as register_bp
@@ -137,7 +142,7 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
 
     for blueprint in (main_bp, accounts_bp, audit_bp, admin_bp, messages_bp, ops_bp, cases_bp,
                       case_dashboard_bp, cases_api_bp, register_bp, initiatives_bp, voting_bp,
-                      voting_admin_bp, voting_api_bp, observers_bp):
+                      voting_admin_bp, voting_api_bp, observers_bp, observation_bp):
         app.register_blueprint(blueprint)
     # The case API authenticates by bearer token only (no cookies), so CSRF does not apply.
     csrf.exempt(cases_api_bp)
@@ -156,6 +161,7 @@ def _register_tasks() -> None:
     import portal.checkpoints
     import portal.initiatives.tasks
     import portal.messages.tasks
+    import portal.observation.tasks
     import portal.ops.tasks
     import portal.retention
     import portal.voting.tasks  # noqa: F401

@@ -15,6 +15,7 @@ from referendum_core import register_import as register_import_models  # noqa: F
 from referendum_core import signatures as signature_models  # noqa: F401
 from referendum_core.cases import models as case_models  # noqa: F401
 from referendum_core.db import Base
+from referendum_core.observation import models as observation_models  # noqa: F401
 from referendum_core.observers import models as observer_models  # noqa: F401
 from referendum_core.voting import models as voting_models  # noqa: F401
 

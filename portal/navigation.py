@@ -57,6 +57,8 @@ MAIN_NAV = (
 TASKS = (
     Link(_l("Report a problem at a polling station"), "cases.report",
          Permission.FILE_OBSERVER_REPORT),
+    Link(_l("Observer app: checklists and reports, also without a connection"),
+         "observation.observer_app", Permission.FILL_CHECKLIST),
     Link(_l("Work on cases of your commission"), "cases.queue", Permission.WORK_CASES),
     # The permission the page itself requires: CVK works cases but does not ask itself.
     Link(_l("Ask CVK for methodological help"), "cases.query",

@@ -72,6 +72,10 @@ class Permission(StrEnum):
     DECIDE_OBSERVER_ACCREDITATION = "decide_observer_accreditation"
     ACCREDIT_OBSERVERS = "accredit_observers"
     VIEW_STATION_TABLE = "view_station_table"
+    # Observers fill in the polling-station checklists (and send reports from the observer
+    # app); commissions and CVK follow the answers, conflicts and critical reports live.
+    FILL_CHECKLIST = "fill_checklist"
+    VIEW_OBSERVATIONS = "view_observations"
 
 
 P = Permission
@@ -80,7 +84,7 @@ _COMMISSION = {
     P.VIEW_MUNICIPALITY, P.VIEW_CASES, P.WORK_CASES, P.MESSAGE_CVK, P.MESSAGE_COMMISSION,
     P.LOOKUP_VOTER, P.MARK_VOTED, P.REGISTER_SIGNATURES, P.ENTER_PROTOCOL, P.CONFIRM_PROTOCOL,
     P.VIEW_LIVE_TURNOUT, P.ACCREDIT_OBSERVERS, P.VIEW_STATION_TABLE,
-    P.REQUEST_OBSERVER_ACCREDITATION,
+    P.REQUEST_OBSERVER_ACCREDITATION, P.VIEW_OBSERVATIONS,
 }
 # Art. 20(4)-(6): the internet polling-station commission counts the online votes; its members
 # chosen as a referendum's trustees hold the key shares and decrypt the tally, whose result is
@@ -91,6 +95,7 @@ _CVK_OFFICER = {
     P.VIEW_MUNICIPALITY, P.VIEW_CASES, P.WORK_CASES, P.EXPORT_CASES, P.VIEW_DASHBOARD,
     P.MESSAGE_CVK, P.MESSAGE_COMMISSION, P.MESSAGE_ANYONE, P.VIEW_LIVE_TURNOUT,
     P.DOWNLOAD_AUDIT_CHECKPOINTS, P.ACCREDIT_OBSERVERS, P.VIEW_STATION_TABLE,
+    P.VIEW_OBSERVATIONS,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -111,6 +116,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OBSERVER: frozenset({
         P.VIEW_MUNICIPALITY, P.FILE_OBSERVER_REPORT, P.FILE_COMPLAINT, P.MESSAGE_CVK,
         P.MESSAGE_COMMISSION, P.VIEW_LIVE_TURNOUT, P.DOWNLOAD_AUDIT_CHECKPOINTS,
+        P.FILL_CHECKLIST,
     }),
     Role.VOTER: frozenset({
         P.SIGN_INITIATIVE, P.SUBMIT_INITIATIVE, P.VOTE, P.FILE_COMPLAINT, P.MESSAGE_COMMISSION,

@@ -468,6 +468,30 @@ OBSERVERS: dict[str, Text] = {
 }
 
 
+OBSERVATION: dict[str, Text] = {
+    "not_observer_here": lambda err: gettext(
+        "You are not an observer of this polling station for this referendum."),
+    "invalid": lambda err: gettext(
+        "An answer does not fit its question. Check the numbers and try again."),
+    "invalid_answer": lambda err: gettext(
+        "An answer does not fit its question. Check the numbers and try again."),
+    "invalid_key": lambda err: gettext(
+        "The phone sent this without its own identifier. Reload the page and fill it in "
+        "again."),
+    "already_corrected": lambda err: gettext(
+        "This has been corrected already. Correct the latest version instead."),
+    "send_again": lambda err: gettext(
+        "Someone sent answers to the same questions at the same moment. It will be sent "
+        "again shortly."),
+    "append_only": lambda err: gettext(
+        "What was sent cannot be changed; send a correction instead."),
+}
+
+
+def _observation_photo(err: Any) -> str:
+    return gettext("The photo is not an accepted image (JPEG, PNG, WebP or HEIC up to 8 MB).")
+
+
 def _texts(prefix: str, table: dict[str, Text], status: int) -> dict[str, Reason]:
     return {f"{prefix}.{code}": Reason(text, status) for code, text in table.items()}
 
@@ -498,6 +522,11 @@ REGISTRY: dict[str, Reason] = {
     "observers.accreditation_refused": Reason(lambda err: gettext(
         "The accreditation was refused."), 422),
     **_texts("observers.accreditation_refused", OBSERVERS, 422),
+    **_texts("observation", OBSERVATION, 400),
+    "observation.not_observer_here": Reason(OBSERVATION["not_observer_here"], 403),
+    "observation.send_again": Reason(OBSERVATION["send_again"], 409),
+    "observation.invalid_photo": Reason(_observation_photo, 400),
+    **_each("observation.invalid_photo", UPLOAD, _observation_photo),
     "register_import.refused": Reason(_import_refused, 422),
     **_each("register_import.refused", _IMPORT_REASONS, _import_refused, 422),
     "service_token.refused.unknown_owner": Reason(lambda err: gettext(

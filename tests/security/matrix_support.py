@@ -5,6 +5,7 @@ afterwards (so one role's allowed POST cannot change what the next role sees).""
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,6 +21,7 @@ from portal.cases.tokens import issue_service_token
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases.saved_filters import save_filter
 from referendum_core.initiatives import decide_initiative, submit_initiative
+from referendum_core.observation.services import AnswerInput, submit_checklist
 from referendum_core.voting import cast_ballot
 from tests.case_factories import PNG, report, station
 from tests.conftest import login, municipality
@@ -79,6 +81,10 @@ def build_world(app: Flask, session: Any, clock: Any, keys: Any, people: Any) ->
     receipt = cast_ballot(session, clock, scenario.voters[1], scenario.referendum,
                           scenario.ballot(scenario.voters[1], YES_VOTE))
     clock.set(before)
+    answered = submit_checklist(
+        session, clock, observer, referendum_id=scenario.referendum.id,
+        polling_station_id=scenario.station.id, key=str(uuid.uuid4()),
+        answers=[AnswerInput("seals_intact", True, PNG)], may_observe=lambda _r, _s: True)
     session.flush()
     users: dict[str, User | None] = {
         "anonymous": None, "voter": voter, "observer": observer, "member": member,
@@ -92,6 +98,7 @@ def build_world(app: Flask, session: Any, clock: Any, keys: Any, people: Any) ->
         "token": "not-an-invitation",
         "referendum_id": scenario.referendum.id, "protocol_id": 1, "code": "en",
         "filename": "favicon.svg", "tracker": receipt.tracker, "provider": "latvija",
+        "station_id": scenario.station.id, "answer_id": answered.submission.answers[0].id,
     }
     session.commit()
     return World(users, values, token, extra={"scenario": scenario, "case": case,

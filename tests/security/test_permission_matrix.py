@@ -219,6 +219,18 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "observers.decide"): NOBODY,
     ("GET", "observers.stations"): OFFICIALS,
     ("GET", "observers.stations_csv"): OFFICIALS,
+    # Observation: the observer app and its outbox for observers; its manifest and service
+    # worker are public files; a station's answers and their photos for Ādaži's commission
+    # and CVK; the home page's "needs action" part for every commission (its own) and CVK.
+    ("GET", "observation.observer_app"): R({"observer"}),
+    ("GET", "observation.manifest"): PUBLIC,
+    ("GET", "observation.service_worker"): PUBLIC,
+    ("GET", "observation.outbox_key"): R({"observer"}),
+    ("POST", "observation.receive_checklist"): R({"observer"}),
+    ("POST", "observation.receive_report"): R({"observer"}),
+    ("GET", "observation.station_page"): ADA_COMMISSION | CVK,
+    ("GET", "observation.photo"): ADA_COMMISSION | CVK,
+    ("GET", "observation.attention"): OFFICIALS,
     # Only the referendum's trustees (members of the internet commission, Art. 20(6)).
     ("GET", "voting_admin.trustee"): R({"trustee"}),
     ("POST", "voting_admin.trustee"): R({"trustee"}),
@@ -238,6 +250,8 @@ EXPECTED_EVENTS: dict[str, frozenset[str]] = {
     "join": THREAD,
     "typing": THREAD,
     "read": THREAD,
+    # Following observations live: commissions (their own municipality) and CVK.
+    "observation.watch": OFFICIALS,
 }
 
 
@@ -370,9 +384,12 @@ def test_every_socketio_event_answers_each_role_as_declared(app, db_session, clo
             read = sock.emit("read", {"thread_id": thread_id,
                                       "message_id": world.values["message_id"]}, callback=True)
             outcome["read"] = bool(read and read.get("ok"))
+            watched = sock.emit("observation.watch", {}, callback=True)
+            outcome["observation.watch"] = bool(watched and watched.get("ok"))
             sock.disconnect()
         else:
-            outcome.update(join=False, typing=False, read=False)
+            outcome.update({"join": False, "typing": False, "read": False,
+                            "observation.watch": False})
         for event, allowed in outcome.items():
             if event in EXPECTED_EVENTS and allowed != (role in EXPECTED_EVENTS[event]):
                 problems.append(f"Socket.IO {event!r} as {role}: "

@@ -1,0 +1,31 @@
+"""A referendum in Ādaži with a polling station, two observers and the commission."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.voting_support import build_scenario
+
+
+@pytest.fixture()
+def scene(db_session, clock, keys, people):
+    scenario = build_scenario(db_session, clock, keys, voters=1, trustees=1, open_now=False)
+    scenario.observers = [people.observer() for _ in range(2)]
+    scenario.observers[1].display_name = "Otrais novērotājs"
+    db_session.commit()
+    return scenario
+
+
+def checklist_body(scene, *answers, key=None):
+    return {"key": key or str(uuid.uuid4()), "referendum_id": scene.referendum.id,
+            "polling_station_id": scene.station.id, "filled_at": "2026-03-02T09:00:00+00:00",
+            "answers": [{"item": item, "value": value} for item, value in answers]}
+
+
+def report_body(scene, key=None, **kw):
+    body = {"key": key or str(uuid.uuid4()), "referendum_id": scene.referendum.id,
+            "polling_station_id": scene.station.id, "category": "ballot_box",
+            "severity": "critical", "description": "Urnai nav plombes"}
+    body.update(kw)
+    return body

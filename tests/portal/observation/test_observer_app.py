@@ -1,0 +1,101 @@
+"""The observer app over HTTP: its page, manifest and service worker, the outbox key, and
+checklist answers and reports received once per idempotency key."""
+from __future__ import annotations
+
+import base64
+
+from sqlalchemy import func, select
+
+from messaging.services import thread_for_case
+from portal.security import CSP
+from referendum_core.observation.models import ChecklistAnswer, ObserverSubmission
+from tests.case_factories import PNG
+from tests.portal.observation.conftest import checklist_body, report_body
+
+
+def test_the_app_page_manifest_and_service_worker(scene, login_as):
+    client = login_as(scene.observers[0])
+    page = client.get("/observe/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'rel="manifest"' in html and "Vai urnas plombes ir neskartas?" in html
+    assert f'data-referendum="{scene.referendum.id}"' in html
+    manifest = client.get("/observe/manifest.webmanifest")
+    assert manifest.mimetype == "application/manifest+json"
+    assert manifest.get_json()["scope"] == "/observe/"
+    worker = client.get("/observe/sw.js")
+    assert worker.mimetype == "text/javascript" and b"observer-app-v1" in worker.data
+    # The app runs under the portal's one CSP: scripts, workers and the manifest from 'self'.
+    assert page.headers["Content-Security-Policy"] == CSP
+
+
+def test_the_outbox_key_is_the_observers_own(scene, login_as, client):
+    login_as(scene.observers[0])
+    first = client.get("/observe/api/key").get_json()
+    assert len(base64.b64decode(first["key"])) == 32 and first["csrf_token"]
+    assert client.get("/observe/api/key").get_json()["key"] == first["key"]
+    login_as(scene.observers[1])
+    assert client.get("/observe/api/key").get_json()["key"] != first["key"]
+
+
+def test_only_observers_get_the_app(scene, login_as):
+    client = login_as(scene.chair)
+    assert client.get("/observe/").status_code == 403
+    assert client.get("/observe/api/key").status_code == 403
+
+
+def test_a_checklist_sent_twice_is_received_once(scene, login_as, db_session):
+    client = login_as(scene.observers[0])
+    body = checklist_body(scene, ("seals_intact", True), ("queue_length", 4))
+    body["answers"][0]["photo"] = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    first = client.post("/observe/api/checklist", json=body)
+    again = client.post("/observe/api/checklist", json=body)
+    assert (first.status_code, first.get_json()["status"]) == (201, "received")
+    assert (again.status_code, again.get_json()["status"]) == (200, "already_received")
+    assert db_session.scalar(select(func.count(ChecklistAnswer.id))) == 2
+    page = client.get("/observe/").get_data(as_text=True)
+    assert f'data-key="{body["key"]}"' in page  # listed as received
+    with_photo = db_session.scalar(select(ChecklistAnswer).where(
+        ChecklistAnswer.photo_id.is_not(None)))
+    login_as(scene.chair)
+    photo = client.get(f"/observe/photos/{with_photo.id}")
+    assert photo.data == PNG and photo.mimetype == "image/png"
+    assert "sandbox" in photo.headers["Content-Security-Policy"]
+
+
+def test_refusals_are_clear_and_write_nothing(scene, login_as, db_session, people):
+    client = login_as(scene.observers[0])
+    bad = client.post("/observe/api/checklist", json=checklist_body(scene, ("seals_intact", 7)))
+    assert bad.status_code == 400 and "neatbilst" in bad.get_json()["error"]
+    assert client.post("/observe/api/checklist", data="{").status_code == 400
+    assert client.post("/observe/api/checklist", json=checklist_body(
+        scene, ("seals_intact", True), key="x")).status_code == 400
+    other = people.observer(atvk="0001000")
+    client = login_as(other)
+    refused = client.post("/observe/api/checklist",
+                          json=checklist_body(scene, ("seals_intact", True)))
+    assert refused.status_code == 403 and refused.get_json()["code"] == "not_observer_here"
+    assert db_session.scalar(select(func.count(ObserverSubmission.id))) == 0
+
+
+def test_a_report_sent_twice_is_one_case_and_a_correction_points_to_it(scene, login_as,
+                                                                        db_session):
+    client = login_as(scene.observers[0])
+    body = report_body(scene)
+    first = client.post("/observe/api/report", json=body).get_json()
+    again = client.post("/observe/api/report", json=body).get_json()
+    assert again["status"] == "already_received" and again["case_id"] == first["case_id"]
+    # The report's thread is opened once the report is committed (a task).
+    assert thread_for_case(db_session, first["case_id"]) is not None
+    fix = client.post("/observe/api/report", json=report_body(
+        scene, description="Plombes bija; kļūda", severity="low",
+        corrects_case_id=first["case_id"]))
+    assert fix.status_code == 201
+    twice = client.post("/observe/api/report", json=report_body(
+        scene, corrects_case_id=first["case_id"]))
+    assert twice.status_code == 400 and twice.get_json()["code"] == "already_corrected"
+    login_as(scene.chair)
+    station = client.get(f"/observe/r/{scene.referendum.id}/s/{scene.station.id}")
+    html = station.get_data(as_text=True)
+    assert first["reference"] in html and fix.get_json()["reference"] in html
+    assert "labo ziņojumu" in html and "labots ar ziņojumu" in html
