@@ -103,6 +103,7 @@ def settle(err: Refused) -> Answer:
 def wants_json() -> bool:
     """Does the request come from a script that reads JSON?"""
     return (request.path.startswith("/api/")
+            or request.is_json  # it sent JSON: it reads JSON
             or request.headers.get("X-Requested-With") == "fetch"
             or request.accept_mimetypes.best == "application/json")
 

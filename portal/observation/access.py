@@ -69,10 +69,10 @@ def observed_stations(session: Session, user: Any) -> list[tuple[Referendum, lis
     return found
 
 
-def access_station(session: Session, user: Any, referendum_id: int, station_id: int,
-                   permission: Permission = Permission.VIEW_OBSERVATIONS
-                   ) -> tuple[Referendum, PollingStation]:
-    """A referendum's polling station ``user`` may follow; 401 signed out, 404 otherwise."""
+def access_station(session: Session, actor: Any, station_id: int, permission: Permission,
+                   *, referendum_id: int) -> tuple[Referendum, PollingStation]:
+    """A referendum's polling station ``actor`` may follow; 401 signed out, 404 otherwise."""
+    user = actor
     require(permission, user=user)
     referendum = session.get(Referendum, referendum_id)
     station = session.get(PollingStation, station_id)

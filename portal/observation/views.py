@@ -80,8 +80,9 @@ def station_page(referendum_id: int, station_id: int) -> Any:
     """A station's checklist answers (corrections next to what they correct), conflicts and
     observer reports, for the commission and CVK."""
     session = db()
-    referendum, station = access.access_station(session, current_user, referendum_id,
-                                                station_id)
+    referendum, station = access.access_station(session, current_user, station_id,
+                                                Permission.VIEW_OBSERVATIONS,
+                                                referendum_id=referendum_id)
     entries = queries.station_entries(session, referendum.id, station.id)
     corrected = {e.corrects_id for e in entries if e.corrects_id}
     reports = list(session.scalars(select(Case).where(
@@ -108,8 +109,8 @@ def photo(answer_id: int) -> Any:
     answer = session.get(ChecklistAnswer, answer_id)
     if answer is None or answer.photo is None:
         abort(404)
-    access.access_station(session, current_user, answer.referendum_id,
-                          answer.polling_station_id)
+    access.access_station(session, current_user, answer.polling_station_id,
+                          Permission.VIEW_OBSERVATIONS, referendum_id=answer.referendum_id)
     response = send_file(BytesIO(answer.photo.data), mimetype=answer.photo.content_type,
                          max_age=0)
     # An image only: nothing in it may run or load anything, wherever it is opened.
