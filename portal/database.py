@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -20,7 +20,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from referendum_core import audit, sealing
-from referendum_core.refusals import Refused
+from referendum_core.refusals import Kept, Refused
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -220,19 +220,23 @@ def rollback() -> None:
         g.on_commit = []
 
 
-def rollback_keeping_refusals() -> None:
+def rollback_keeping_refusals(kept: Sequence[Kept] = ()) -> None:
     """End the request's transaction after a refusal: roll everything back, then write the
-    refusal's audit entries (the ones the services recorded before refusing) again in a short
-    transaction of their own and commit it. A refusal so keeps its audit and nothing else, and
-    no view commits before answering 4xx."""
+    refusal's audit entries (the ones the services recorded before refusing) again and do the
+    writes the refusal keeps (``Refused.keeping``: a failed sign-in's count) in a short
+    transaction of their own and commit it, firing the side effects those writes queued. A
+    refusal so keeps its audit and what its rule declares, nothing else, and no view commits
+    before answering 4xx."""
     session = g.get("db_session")
     if session is None:
         return
-    kept = audit.refusals_written(session)
+    copies = audit.refusals_written(session)
     rollback()
-    if kept:
-        audit.rewrite(session, kept)
-        session.commit()
+    if copies or kept:
+        audit.rewrite(session, copies)
+        for write in kept:
+            write(session)
+        commit()
 
 
 def _commit_or_rollback(response: Response) -> Response:
@@ -260,10 +264,10 @@ def transactional(handler: Callable[..., T]) -> Callable[..., T]:
     def wrapped(*args: Any, **kwargs: Any) -> T:
         try:
             result = handler(*args, **kwargs)
-        except Refused:
+        except Refused as err:
             # The session stays open (closed when the request context ends) for the refusal's
             # answer, which may read the signed-in user.
-            rollback_keeping_refusals()
+            rollback_keeping_refusals(err.kept)
             raise
         except Exception:
             rollback()

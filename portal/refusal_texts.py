@@ -492,6 +492,69 @@ def _observation_photo(err: Any) -> str:
     return gettext("The photo is not an accepted image (JPEG, PNG, WebP or HEIC up to 8 MB).")
 
 
+def _weak_password(err: Any) -> str:
+    from portal.accounts.services import MIN_PASSWORD_LENGTH
+
+    return gettext("The password must have at least %(min)s characters.",
+                   min=MIN_PASSWORD_LENGTH)
+
+
+_TWO_FACTOR = Reason(lambda err: gettext("The code is wrong, expired or already used."), 401)
+ACCOUNT: dict[str, Reason] = {
+    "refused": Reason(lambda err: gettext("The request was refused.")),
+    "invalid_credentials": Reason(lambda err: gettext("Wrong e-mail address or password."), 401),
+    "invalid_credentials.current_password": Reason(lambda err: gettext(
+        "The current password is wrong.")),
+    "invalid_two_factor_code": _TWO_FACTOR,
+    "invalid_two_factor_code.enrolment": Reason(_TWO_FACTOR.text),
+    "invalid_one_time_code": Reason(lambda err: gettext(
+        "The code is wrong or has expired. Ask for a new one."), 401),
+    "invalid_invitation": Reason(lambda err: gettext(
+        "This invitation link cannot be used: it was used already, replaced by a newer one or "
+        "has expired. Ask the administrator for a new one."), 404),
+    "weak_password": Reason(_weak_password),
+    "invalid_membership": Reason(lambda err: gettext(
+        "This role cannot be given for that commission or municipality.")),
+}
+
+
+def _provider(err: Any) -> str:
+    from portal.accounts.oidc import label
+
+    provider = getattr(err, "provider", None)
+    return label(provider) if hasattr(provider, "kind") else "-"
+
+
+def _level(value: object) -> str:
+    from portal.accounts.oidc import level_name
+
+    return level_name(value if isinstance(value, str) else None)
+
+
+VOTER_SIGN_IN: dict[str, Text] = {
+    "unavailable": lambda err: gettext(
+        "The sign-in service %(provider)s is not answering at the moment. Please try again in "
+        "a few minutes or choose another way to sign in.", provider=_provider(err)),
+    "level_too_low": lambda err: gettext(
+        "You signed in at %(provider)s with a method whose level of assurance is %(level)s; "
+        "signing in here needs at least the %(required)s level. Please sign in with eParaksts "
+        "Mobile, Smart-ID or an eID card.", provider=_provider(err),
+        level=_level(err.params.get("level")),
+        required=_level(getattr(getattr(err, "provider", None), "minimum_level", None))),
+    "no_personal_code": lambda err: gettext(
+        "%(provider)s did not give us a valid Latvian personal code, so we cannot find you in "
+        "the register of voters. Sign in another way or ask your election commission.",
+        provider=_provider(err)),
+    "invalid_token": lambda err: gettext(
+        "The answer from %(provider)s could not be verified, so you are not signed in. Please "
+        "try again; if it happens again, tell the portal's administrator.",
+        provider=_provider(err)),
+    "failed": lambda err: gettext(
+        "Sign-in through %(provider)s did not complete. Please try again.",
+        provider=_provider(err)),
+}
+
+
 def _texts(prefix: str, table: dict[str, Text], status: int) -> dict[str, Reason]:
     return {f"{prefix}.{code}": Reason(text, status) for code, text in table.items()}
 
@@ -534,6 +597,9 @@ REGISTRY: dict[str, Reason] = {
     "service_token.refused.owner_without_cases": Reason(lambda err: gettext(
         "This account does not work with cases, so a token acting as it could do nothing. "
         "Choose an official's account.")),
+    **{f"account.{code}": reason for code, reason in ACCOUNT.items()},
+    "voter_sign_in.refused": Reason(VOTER_SIGN_IN["failed"]),
+    **_texts("voter_sign_in.refused", VOTER_SIGN_IN, 400),
     "upload.rejected": Reason(UPLOAD["damaged"]),
     **_texts("upload.rejected", UPLOAD, 400),
 }

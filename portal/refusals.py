@@ -2,7 +2,8 @@
 
 Views call the services and let a refusal (``referendum_core.refusals.Refused``) propagate.
 The handlers registered here end the transaction (everything rolled back, the refusal's audit
-entries written again in a short transaction of their own: ``rollback_keeping_refusals``) and
+entries and the writes it keeps, ``Refused.keeping``, done again in a short transaction of their
+own: ``rollback_keeping_refusals``) and
 answer with the sentence and status of the text registry (``portal.refusal_texts``):
 
 * under ``/api/`` or to a script (``X-Requested-With: fetch``, JSON preferred): JSON,
@@ -85,9 +86,10 @@ def answer_for(err: Refused) -> Answer:
 
 
 def settle(err: Refused) -> Answer:
-    """End the transaction of a refused request (only the refusal's audit is kept) and
-    return its answer."""
-    rollback_keeping_refusals()
+    """End the transaction of a refused request (only the refusal's audit and the writes it
+    keeps are kept) and return its answer."""
+    g.refusal = err
+    rollback_keeping_refusals(err.kept)
     if not err.is_audited:
         plan = g.get("refusal_plan") or _Plan(None, None, None, None, None)
         actor = plan.actor or (
@@ -98,6 +100,12 @@ def settle(err: Refused) -> Answer:
                      reason=type(err).__name__)
         db().commit()
     return answer_for(err)
+
+
+def answering() -> Refused | None:
+    """The refusal the request is answering (for a ``page`` that places the sentence by the
+    form field the refusal concerns)."""
+    return g.get("refusal")
 
 
 def wants_json() -> bool:

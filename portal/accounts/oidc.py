@@ -7,7 +7,8 @@ checks what Authlib leaves to the client: the discovered issuer is the configure
 token names the portal in ``aud`` (Authlib alone accepts any audience with a matching ``azp``),
 the authorisation response's ``iss`` (RFC 9207) names the provider, the claimed level of
 assurance reaches the required one, and a personal code links the person to the register.
-Every refusal is audited and answered with a translated sentence, never a server error.
+Every refusal is audited and answered, through the portal's one refusal pipeline
+(``portal.refusals``), with the registry's translated sentence, never a server error.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from portal.oidc_settings import OidcProvider
 from portal.web import audit_context, clock, db, keys
 from referendum_core import audit
 from referendum_core.personal_code import InvalidPersonalCode
+from referendum_core.refusals import Refused
 from referendum_core.signatures import Authentication
 
 log = logging.getLogger(__name__)
@@ -34,11 +36,15 @@ log = logging.getLogger(__name__)
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 
 
-class SignInRefused(Exception):
-    """A provider sign-in that did not sign anyone in; ``reason`` names why."""
+class SignInRefused(Refused):
+    """A provider sign-in that did not sign anyone in; ``reason`` names why (its sentence is
+    the text registry's, ``voter_sign_in.refused.<reason>``)."""
+
+    area, code = "voter_sign_in", "refused"
+    REASONS = ("unavailable", "level_too_low", "no_personal_code", "invalid_token", "failed")
 
     def __init__(self, provider: OidcProvider, reason: str, **params: Any) -> None:
-        super().__init__(f"{provider.name}: {reason}")
+        super().__init__(f"{getattr(provider, 'name', provider)}: {reason}")
         self.provider, self.reason, self.params = provider, reason, params
 
 
@@ -70,31 +76,6 @@ def level_name(level: str | None) -> str:
     names = {"low": gettext("low"), "substantial": gettext("substantial"),
              "high": gettext("high")}
     return names.get(level or "", gettext("not stated"))
-
-
-def refusal_text(error: SignInRefused) -> str:
-    """The sentence a voter is shown for a refused sign-in."""
-    name = label(error.provider)
-    if error.reason == "unavailable":
-        return gettext("The sign-in service %(provider)s is not answering at the moment. Please "
-                       "try again in a few minutes or choose another way to sign in.",
-                       provider=name)
-    if error.reason == "level_too_low":
-        return gettext("You signed in at %(provider)s with a method whose level of assurance is "
-                       "%(level)s; signing in here needs at least the %(required)s level. Please "
-                       "sign in with eParaksts Mobile, Smart-ID or an eID card.", provider=name,
-                       level=level_name(error.params.get("level")),
-                       required=level_name(error.provider.minimum_level))
-    if error.reason == "no_personal_code":
-        return gettext("%(provider)s did not give us a valid Latvian personal code, so we cannot "
-                       "find you in the register of voters. Sign in another way or ask your "
-                       "election commission.", provider=name)
-    if error.reason == "invalid_token":
-        return gettext("The answer from %(provider)s could not be verified, so you are not "
-                       "signed in. Please try again; if it happens again, tell the portal's "
-                       "administrator.", provider=name)
-    return gettext("Sign-in through %(provider)s did not complete. Please try again.",
-                   provider=name)
 
 
 def _client(provider: OidcProvider) -> Any:

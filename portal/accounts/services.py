@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,12 +37,14 @@ from portal.accounts.models import (
     Role,
     User,
 )
+from portal.database import on_commit
 from portal.realtime import close_sockets_after_commit
 from referendum_core import audit, sealing
 from referendum_core.audit import AuditContext
 from referendum_core.clock import Clock, wall_time
 from referendum_core.organisation import Commission, CommissionKind
 from referendum_core.personal_code import PersonalCodeProtector
+from referendum_core.refusals import Kept, Refused
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of "no such user" equal to "wrong password".
@@ -51,42 +54,46 @@ RECOVERY_CODE_COUNT = 10
 TOTP_ISSUER = "Referendumu portāls"
 
 
-class AccountError(Exception):
-    """Base class of refused account actions; ``message`` is a translatable English text."""
+class AccountError(Refused):
+    """Base class of refused account actions; the sentence people read is the text registry's
+    (``portal.refusal_texts``, keys ``account.<code>[.<reason>]``)."""
 
-    message = "The action was refused."
+    area = "account"
+    code = "refused"
 
-    def __init__(self, message: str | None = None, **params: object) -> None:
-        super().__init__(message or self.message)
-        if message:
-            self.message = message
+    def __init__(self, reason: str | None = None, **params: object) -> None:
+        super().__init__(f"{self.code}: {reason or self.code}")
+        self.reason = reason
         self.params = params
 
 
 class InvalidCredentials(AccountError):
-    """``params["notify"]`` is the account's id when its owner should now be told of the
-    failed attempts (``LOGIN_NOTIFY_AFTER_FAILURES`` reached)."""
+    """Wrong e-mail address or password (``current_password``: the person changing their
+    password gave a wrong current one). A known account's failure is counted, and its owner
+    told at the ``notify_after``-th, in writes the refusal keeps."""
 
-    message = "Wrong e-mail address or password."
+    code = "invalid_credentials"
+    REASONS = ("current_password",)
 
 
 class InvalidInvitation(AccountError):
-    message = ("This invitation link cannot be used: it was used already, replaced by a newer "
-               "one or has expired. Ask the administrator for a new one.")
+    code = "invalid_invitation"
 
 
 class InvalidTwoFactorCode(AccountError):
-    """``params["notify"]`` as for ``InvalidCredentials``."""
+    """A wrong, expired or replayed code; ``enrolment`` when it confirmed a new authenticator
+    (nothing is counted then). A sign-in's failure is kept as for ``InvalidCredentials``."""
 
-    message = "The code is wrong, expired or already used."
+    code = "invalid_two_factor_code"
+    REASONS = ("enrolment",)
 
 
 class WeakPassword(AccountError):
-    message = "The password must have at least %(min)s characters."
+    code = "weak_password"
 
 
 class InvalidMembership(AccountError):
-    message = "This role cannot be given for that commission or municipality."
+    code = "invalid_membership"
 
 
 @dataclass(frozen=True)
@@ -155,20 +162,53 @@ def authenticate(session: Session, clock: Clock, email: str, password: str,
     caller's (per account and address); a known account's failure is counted for its owner.
 
     Raises:
-        InvalidCredentials: any of the above; ``params["notify"]`` says when to tell the owner.
+        InvalidCredentials: any of the above (the failure kept: ``_failed_sign_in``).
     """
     user = find_user_by_email(session, email)
     stored = user.password_hash if user is not None and user.is_active else None
     if not _check_password(stored, password):
         if user is None:
-            audit.record(session, clock, None, "login.failed_unknown", context=context)
-            raise InvalidCredentials()
-        failures = count_failed_sign_in(session, clock, user)
-        audit.record(session, clock, user, "login.failed", obj=user, context=context)
-        raise InvalidCredentials(notify=user.id if failures == notify_after else None)
+            raise _failed(session, InvalidCredentials(), _failed_sign_in(
+                clock, None, "login.failed_unknown", context, notify_after))
+        raise _failed(session, InvalidCredentials(), _failed_sign_in(
+            clock, user.id, "login.failed", context, notify_after))
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = _hasher.hash(password)
     return user
+
+
+def _failed(session: Session, refusal: AccountError, write: Kept) -> AccountError:
+    """``refusal``, after doing ``write`` in the caller's transaction and keeping it through
+    the rollback of the refused request (``Refused.keeping``)."""
+    write(session)
+    return refusal.keeping(write)
+
+
+def _failed_sign_in(clock: Clock, user_id: int | None, action: str,
+                    context: AuditContext | None, notify_after: int, **detail: object) -> Kept:
+    """The write of a failed sign-in attempt: its audit entry and, for a known account, its
+    count and, at the ``notify_after``-th failure since the last sign-in, the e-mail telling
+    the owner (sent once the count commits). Repeatable: the count is ``n = n + 1``."""
+
+    def write(session: Session) -> None:
+        user = session.get(User, user_id) if user_id is not None else None
+        if user is None:
+            audit.record(session, clock, None, action, context=context, **detail)
+            return
+        failures = count_failed_sign_in(session, clock, user)
+        audit.record(session, clock, user, action, obj=user, context=context, **detail)
+        if failures == notify_after:
+            _tell_owner(user.id)
+
+    return write
+
+
+def _tell_owner(user_id: int) -> None:
+    """Once the transaction commits, e-mail the owner of an account whose sign-in attempts
+    keep failing."""
+    from portal.accounts.tasks import send_failed_sign_in_notice
+
+    on_commit(lambda: send_failed_sign_in_notice.delay(user_id))
 
 
 def spend_password_work(password: str) -> None:
@@ -248,7 +288,7 @@ def change_own_password(session: Session, clock: Clock, user: User, current: str
     """
     if not _check_password(user.password_hash, current):
         audit.record(session, clock, user, "password.change_refused", obj=user, context=context)
-        raise InvalidCredentials()
+        raise InvalidCredentials("current_password")
     set_password(session, clock, user, user, new, context)
 
 
@@ -296,7 +336,7 @@ def enable_totp(session: Session, clock: Clock, keys: Keys, user: User, secret: 
     # The code comes from a phone on the wall clock, even when a demo shifts the portal's time.
     step = _matching_step(secret, code, wall_time(clock).timestamp())
     if step is None:
-        raise InvalidTwoFactorCode()
+        raise InvalidTwoFactorCode("enrolment")
     user.totp_secret_enc = keys.seal(TOTP_PURPOSE, secret.encode())
     user.totp_enabled_at = clock.now()
     user.totp_last_step = step
@@ -313,8 +353,8 @@ def verify_second_factor(session: Session, clock: Clock, keys: Keys, user: User,
     exactly one is accepted. Wrong codes count as failed sign-ins like wrong passwords.
 
     Raises:
-        InvalidTwoFactorCode: wrong, expired or replayed code; ``params["notify"]`` says when
-            to tell the owner.
+        InvalidTwoFactorCode: wrong, expired or replayed code (the failure kept, as for
+            ``authenticate``).
     """
     if user.totp_secret_enc is None:
         raise InvalidTwoFactorCode()
@@ -327,10 +367,8 @@ def verify_second_factor(session: Session, clock: Clock, keys: Keys, user: User,
     if len(normalised) == 10 and _use_recovery_code(session, clock, keys, user, normalised):
         audit.record(session, clock, user, "2fa.recovery_code_used", obj=user, context=context)
         return "recovery_code"
-    failures = count_failed_sign_in(session, clock, user)
-    audit.record(session, clock, user, "2fa.failed", obj=user, context=context,
-                 replay=step is not None)
-    raise InvalidTwoFactorCode(notify=user.id if failures == notify_after else None)
+    raise _failed(session, InvalidTwoFactorCode(), _failed_sign_in(
+        clock, user.id, "2fa.failed", context, notify_after, replay=step is not None))
 
 
 def _take_totp_step(session: Session, user: User, step: int) -> bool:
@@ -460,7 +498,7 @@ def accept_invitation(session: Session, clock: Clock, keys: Keys, token: str, pa
     now = clock.now()
     step = _matching_step(totp_secret, code, wall_time(clock).timestamp())
     if step is None:
-        raise InvalidTwoFactorCode()
+        raise InvalidTwoFactorCode("enrolment")
     consumed = session.execute(
         update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None),
                                  Invitation.expires_at > now)
@@ -541,7 +579,7 @@ def revoke_membership(session: Session, clock: Clock, actor: User, membership: M
 # Voters (identity providers) --------------------------------------------------------------
 
 class InvalidOneTimeCode(AccountError):
-    message = "The code is wrong or has expired. Ask for a new one."
+    code = "invalid_one_time_code"
 
 
 OTP_LIFETIME = timedelta(minutes=10)
@@ -588,7 +626,8 @@ def redeem_one_time_code(session: Session, clock: Clock, keys: Keys, personal_co
 
     Each try first takes one of the code's ``OTP_MAX_ATTEMPTS`` in one statement, so parallel
     guesses are all counted and no more than that many are ever compared; the right code is
-    then consumed by a conditional ``UPDATE`` that only one request wins.
+    then consumed by a conditional ``UPDATE`` that only one request wins. A refused try keeps
+    the attempt it took (``Refused.keeping``).
 
     Raises:
         InvalidOneTimeCode: no pending code, expired, used, wrong, or too many attempts.
@@ -600,21 +639,32 @@ def redeem_one_time_code(session: Session, clock: Clock, keys: Keys, personal_co
         .order_by(OneTimeCode.id.desc()).limit(1)).first()
     if pending_id is None:
         raise InvalidOneTimeCode()
-    claimed = session.execute(
-        update(OneTimeCode).where(OneTimeCode.id == pending_id, OneTimeCode.used_at.is_(None),
-                                  OneTimeCode.expires_at > now,
-                                  OneTimeCode.attempts < OTP_MAX_ATTEMPTS)
-        .values(attempts=OneTimeCode.attempts + 1).returning(OneTimeCode.code_hash)
-        .execution_options(synchronize_session=False)).first()
+    take_attempt = _one_time_code_attempt(pending_id, now)
+    claimed = take_attempt(session)
     if claimed is None:
         raise InvalidOneTimeCode()
     wanted = keys.mac(b"otp-v1", ref + (code or "").strip())
-    if not hmac.compare_digest(claimed.code_hash, wanted):
-        raise InvalidOneTimeCode()
+    if not hmac.compare_digest(claimed, wanted):
+        raise InvalidOneTimeCode().keeping(take_attempt)
     used = session.execute(
         update(OneTimeCode).where(OneTimeCode.id == pending_id, OneTimeCode.used_at.is_(None))
         .values(used_at=now).returning(OneTimeCode.id)
         .execution_options(synchronize_session=False)).first()
     if used is None:
-        raise InvalidOneTimeCode()
+        raise InvalidOneTimeCode().keeping(take_attempt)
     return find_or_create_voter(session, clock, keys, personal_code)
+
+
+def _one_time_code_attempt(code_id: int, now: datetime) -> Callable[[Session], str | None]:
+    """The write taking one attempt of a pending, unexpired code that has attempts left, in one
+    statement; it returns the code's hash (``None``: no attempt left to take)."""
+
+    def take(session: Session) -> str | None:
+        return session.execute(
+            update(OneTimeCode).where(OneTimeCode.id == code_id, OneTimeCode.used_at.is_(None),
+                                      OneTimeCode.expires_at > now,
+                                      OneTimeCode.attempts < OTP_MAX_ATTEMPTS)
+            .values(attempts=OneTimeCode.attempts + 1).returning(OneTimeCode.code_hash)
+            .execution_options(synchronize_session=False)).scalar()
+
+    return take

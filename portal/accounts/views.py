@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Mapping
 from typing import Any
 
 import segno
@@ -34,9 +35,10 @@ from portal.accounts.forms import (
 )
 from portal.accounts.identity import otp_enabled
 from portal.accounts.models import User
-from portal.database import commit, on_commit
+from portal.database import commit
 from portal.dates import MOMENT_PATTERN
 from portal.extensions import limiter
+from portal.refusals import answering, flash_and_redirect, on_refusal
 from portal.security import SESSION_ID_KEY, new_session_id, session_id_hash
 from portal.web import audit_context, clock, db, keys, remember_signed_in_with, safe_next
 from referendum_core.clock import wall_time
@@ -48,10 +50,25 @@ bp = Blueprint("accounts", __name__)
 PENDING_TTL = 300  # seconds between the password step and the second factor
 
 
-def _refuse(template: str, status: int, **context: Any) -> Any:
-    """Keep the audit entry / failure counter of a refusal, then answer with an error status."""
-    commit()
-    return render_template(template, **context), status
+def _refusal_shows(template: str, fields: Mapping[type, Any], *,
+                   instead: Mapping[type, Mapping[str, Any]] | None = None,
+                   **context: Any) -> None:
+    """A refusal of this request shows ``template`` again, with ``context`` and the sentence
+    under the form field ``fields`` names for the refusal's class, or with only the context
+    ``instead`` names for it. The refusal pipeline (``portal.refusals``) rolls the request
+    back and writes what the refusal keeps (its audit, a failed attempt's count)."""
+
+    def page(message: str, status: int) -> Any:
+        refusal = answering()
+        shown = next((c for cls, c in (instead or {}).items() if isinstance(refusal, cls)), None)
+        if shown is not None:
+            return render_template(template, **shown), status
+        field = next((f for cls, f in fields.items() if isinstance(refusal, cls)), None)
+        if field is not None:
+            field.errors.append(message)
+        return render_template(template, **context), status
+
+    on_refusal(page)
 
 
 def _start_session(user: User, method: str, target: str | None = None,
@@ -83,14 +100,6 @@ def _start_session(user: User, method: str, target: str | None = None,
     return response
 
 
-def _notify_owner(notify: object) -> None:
-    """After commit, e-mail the owner of an account whose sign-in attempts keep failing."""
-    if isinstance(notify, int):
-        from portal.accounts.tasks import send_failed_sign_in_notice
-
-        on_commit(lambda: send_failed_sign_in_notice.delay(notify))
-
-
 def _throttled(template: str, password: str | None = None, **context: Any) -> Any:
     """The answer while an account's attempts from this browser are throttled: the same for
     every address, known or not, and after the same Argon2 work as a checked password."""
@@ -114,15 +123,15 @@ def login() -> Any:
         bucket = throttle.bucket_for(form.email.data)
         if not throttle.allows(bucket):
             return _throttled("accounts/login.html", form.password.data, form=form)
+        _refusal_shows("accounts/login.html", {services.InvalidCredentials: form.password},
+                       form=form)
         try:
             user = services.authenticate(
                 db(), clock(), form.email.data, form.password.data, audit_context(),
                 notify_after=current_app.config["LOGIN_NOTIFY_AFTER_FAILURES"])
-        except services.InvalidCredentials as exc:
-            throttle.count_failure(bucket)
-            _notify_owner(exc.params.get("notify"))
-            form.password.errors.append(gettext("Wrong e-mail address or password."))
-            return _refuse("accounts/login.html", 401, form=form)
+        except services.InvalidCredentials:
+            throttle.count_failure(bucket)  # in the limiter's storage, whatever the answer
+            raise
         # Every password account (officials and observers) confirms with TOTP: the password
         # alone never starts a session.
         session["login_next"] = form.next.data
@@ -161,15 +170,15 @@ def two_factor() -> Any:
         bucket = throttle.bucket_for(user.email or "")
         if not throttle.allows(bucket):
             return _throttled("accounts/two_factor.html", form=form)
+        _refusal_shows("accounts/two_factor.html", {services.InvalidTwoFactorCode: form.code},
+                       form=form)
         try:
             method = services.verify_second_factor(
                 db(), clock(), keys(), user, form.code.data, audit_context(),
                 notify_after=current_app.config["LOGIN_NOTIFY_AFTER_FAILURES"])
-        except services.InvalidTwoFactorCode as exc:
-            throttle.count_failure(bucket)
-            _notify_owner(exc.params.get("notify"))
-            form.code.errors.append(gettext("The code is wrong, expired or already used."))
-            return _refuse("accounts/two_factor.html", 401, form=form)
+        except services.InvalidTwoFactorCode:
+            throttle.count_failure(bucket)  # in the limiter's storage, whatever the answer
+            raise
         return _start_session(user, method)
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/two_factor.html", form=form), status
@@ -196,12 +205,10 @@ def enrol_two_factor() -> Any:
     context = {"form": form, "qr": _qr_data_uri(uri), "secret": secret,
                "secret_groups": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))}
     if form.validate_on_submit():
-        try:
-            codes = services.enable_totp(db(), clock(), keys(), user, secret, form.code.data,
-                                         audit_context())
-        except services.InvalidTwoFactorCode:
-            form.code.errors.append(gettext("The code is wrong, expired or already used."))
-            return _refuse("accounts/enrol.html", 400, **context)
+        _refusal_shows("accounts/enrol.html", {services.InvalidTwoFactorCode: form.code},
+                       **context)
+        codes = services.enable_totp(db(), clock(), keys(), user, secret, form.code.data,
+                                     audit_context())
         session.pop("enrol_secret", None)
         response = redirect(url_for("accounts.recovery_codes"))
         if not current_user.is_authenticated:
@@ -227,20 +234,12 @@ def invitation(token: str) -> Any:
                "qr": _qr_data_uri(services.totp_uri(pending.user, secret)), "secret": secret,
                "secret_groups": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))}
     if form.validate_on_submit():
-        try:
-            user, codes = services.accept_invitation(db(), clock(), keys(), token,
-                                                     form.password.data, secret, form.code.data,
-                                                     audit_context())
-        except services.InvalidInvitation:
-            return _refuse("accounts/invitation.html", 404, valid=False)
-        except services.WeakPassword:
-            form.password.errors.append(gettext(
-                "The password must have at least %(min)s characters.",
-                min=services.MIN_PASSWORD_LENGTH))
-            return render_template("accounts/invitation.html", **context), 400
-        except services.InvalidTwoFactorCode:
-            form.code.errors.append(gettext("The code is wrong, expired or already used."))
-            return render_template("accounts/invitation.html", **context), 400
+        _refusal_shows("accounts/invitation.html",
+                       {services.WeakPassword: form.password,
+                        services.InvalidTwoFactorCode: form.code},
+                       instead={services.InvalidInvitation: {"valid": False}}, **context)
+        user, codes = services.accept_invitation(db(), clock(), keys(), token, form.password.data,
+                                                 secret, form.code.data, audit_context())
         response = _start_session(user, "invitation", url_for("accounts.recovery_codes"))
         session["show_recovery_codes"] = codes
         return response
@@ -272,16 +271,10 @@ def regenerate_recovery_codes() -> Any:
 def account() -> Any:
     form = ChangePasswordForm()
     if current_user.password_hash and form.validate_on_submit():
-        try:
-            services.change_own_password(db(), clock(), current_user, form.current.data,
-                                         form.new.data, audit_context())
-        except services.InvalidCredentials:
-            form.current.errors.append(gettext("The current password is wrong."))
-            return _refuse("accounts/account.html", 400, form=form)
-        except services.WeakPassword:
-            form.new.errors.append(gettext("The password must have at least %(min)s characters.",
-                                           min=services.MIN_PASSWORD_LENGTH))
-            return render_template("accounts/account.html", form=form), 400
+        _refusal_shows("accounts/account.html", {services.InvalidCredentials: form.current,
+                                                 services.WeakPassword: form.new}, form=form)
+        services.change_own_password(db(), clock(), current_user, form.current.data,
+                                     form.new.data, audit_context())
         commit()
         logout_user()
         flash(gettext("Password changed. Sign in with the new password."), "success")
@@ -368,11 +361,9 @@ def voter_code() -> Any:
         return redirect(url_for("accounts.voter_login"))
     form = VoterCodeForm()
     if form.validate_on_submit():
-        try:
-            user = services.redeem_one_time_code(db(), clock(), keys(), digits, form.code.data)
-        except services.InvalidOneTimeCode:
-            form.code.errors.append(gettext("The code is wrong or has expired. Ask for a new one."))
-            return _refuse("accounts/voter_code.html", 401, form=form)
+        _refusal_shows("accounts/voter_code.html", {services.InvalidOneTimeCode: form.code},
+                       form=form)
+        user = services.redeem_one_time_code(db(), clock(), keys(), digits, form.code.data)
         return _start_session(user, "one_time_code",
                               authentication=Authentication("otp", "one_time_code"))
     status = 400 if request.method == "POST" else 200
@@ -384,12 +375,9 @@ def voter_oidc_start(provider: str) -> Any:
     chosen = oidc.provider_named(provider)
     if chosen is None:
         abort(404)
-    try:
-        return oidc.begin_sign_in(chosen, url_for("accounts.voter_oidc_callback",
-                                                  provider=chosen.name, _external=True))
-    except oidc.SignInRefused as err:
-        flash(oidc.refusal_text(err), "error")
-        return redirect(url_for("accounts.voter_login"))
+    on_refusal(flash_and_redirect(url_for("accounts.voter_login"), 302))
+    return oidc.begin_sign_in(chosen, url_for("accounts.voter_oidc_callback",
+                                              provider=chosen.name, _external=True))
 
 
 @bp.get("/voter/eid/<provider>/callback")
@@ -397,9 +385,6 @@ def voter_oidc_callback(provider: str) -> Any:
     chosen = oidc.provider_named(provider)
     if chosen is None:
         abort(404)
-    try:
-        user, authentication = oidc.finish_sign_in(chosen)
-    except oidc.SignInRefused as err:
-        flash(oidc.refusal_text(err), "error")
-        return redirect(url_for("accounts.voter_login"))
+    on_refusal(flash_and_redirect(url_for("accounts.voter_login"), 302))
+    user, authentication = oidc.finish_sign_in(chosen)
     return _start_session(user, f"oidc:{chosen.name}", authentication=authentication)

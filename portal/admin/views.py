@@ -17,6 +17,7 @@ from portal.accounts.models import Membership, Role, User
 from portal.database import on_commit
 from portal.dates import MOMENT_PATTERN
 from portal.permissions import Permission, permission_required
+from portal.refusals import on_refusal
 from portal.web import audit_context, clock, db, keys
 from referendum_core.organisation import Commission, Municipality
 
@@ -110,15 +111,15 @@ def grant(user_id: int) -> Any:
                                ), 400
     commission = db().get(Commission, int(form.commission_id.data)) if form.commission_id.data else None
     municipality_id = int(form.municipality_id.data) if form.municipality_id.data else None
-    try:
-        services.grant_membership(db(), clock(), current_user, person, Role(form.role.data),
-                                  commission=commission, municipality_id=municipality_id,
-                                  context=audit_context())
-    except services.InvalidMembership:
-        form.role.errors.append(gettext(
-            "This role cannot be given for that commission or municipality."))
-        return render_template("admin/user.html", person=person, form=form,
-                               ), 400
+
+    def refused(message: str, status: int) -> Any:
+        form.role.errors.append(message)
+        return render_template("admin/user.html", person=person, form=form), status
+
+    on_refusal(refused)
+    services.grant_membership(db(), clock(), current_user, person, Role(form.role.data),
+                              commission=commission, municipality_id=municipality_id,
+                              context=audit_context())
     flash(gettext("Role granted."), "success")
     return redirect(url_for("admin.user", user_id=person.id))
 
