@@ -20,6 +20,7 @@ end: *open* rule, ``OBSERVATION_ENDS_DAYS_AFTER`` (default 1).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -138,6 +139,13 @@ def _check_in_time(clock: Clock, referendum: Referendum) -> None:
         raise AccreditationRefused("too_late", article=ARTICLE, ends_at=end)
 
 
+def _printable(text: str) -> bool:
+    """No control, format (bidirectional overrides, zero-width), private-use or unassigned
+    characters: a name that reads differently on screen, in the CSV or in a terminal than it
+    is stored would let a request pose as another person."""
+    return all(unicodedata.category(ch)[0] != "C" for ch in text)
+
+
 def _clean(session: Session, referendum: Referendum,
            nominations: Sequence[Nomination]) -> list[tuple[Nomination, PollingStation]]:
     if not nominations:
@@ -147,9 +155,11 @@ def _clean(session: Session, referendum: Referendum,
         station = session.get(PollingStation, n.station_id)
         if station is None or station.municipality_id != referendum.municipality_id:
             raise AccreditationRefused("wrong_station")
-        name = " ".join((n.full_name or "").split())
-        email = (n.email or "").strip().lower()
-        organisation = " ".join((n.organisation or "").split())
+        name = unicodedata.normalize("NFC", " ".join((n.full_name or "").split()))
+        email = unicodedata.normalize("NFC", (n.email or "").strip().lower())
+        organisation = unicodedata.normalize("NFC", " ".join((n.organisation or "").split()))
+        if not all(_printable(text) for text in (name, email, organisation)):
+            raise AccreditationRefused("bad_characters")
         if not name:
             raise AccreditationRefused("name_required")
         if len(name) > MAX_NAME or len(email) > MAX_EMAIL or len(organisation) > MAX_ORGANISATION:
@@ -246,7 +256,8 @@ def request_accreditation(session: Session, clock: Clock, actor: Actor, referend
 
     Raises:
         AccreditationRefused: ``no_initiative``, ``not_initiator``, ``not_council_initiative``,
-            ``too_late``, ``wrong_station``, ``name_required``, ``email_invalid``, ``too_long``,
+            ``too_late``, ``wrong_station``, ``bad_characters``, ``name_required``,
+            ``email_invalid``, ``too_long``,
             ``no_observers``, ``duplicate``, ``station_limit`` (Art. 18(3): at most two
             observers per polling station per initiator).
     """
