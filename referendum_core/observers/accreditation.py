@@ -19,12 +19,12 @@ end: *open* rule, ``OBSERVATION_ENDS_DAYS_AFTER`` (default 1).
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -61,7 +61,6 @@ from referendum_core.voting.models import Referendum, Stage
 ARTICLE = "Art. 18(3)"
 OBSERVATION_ENDS_DAYS_AFTER = 1
 MAX_NAME, MAX_EMAIL, MAX_ORGANISATION = 200, 254, 200
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 C, R, S, V = Party.COMMISSION, Party.REQUESTER, Party.SYSTEM, Party.CVK
 
 OBSERVER_ACCREDITATION_WORKFLOW = register(Workflow(
@@ -164,8 +163,12 @@ def _clean(session: Session, referendum: Referendum,
             raise AccreditationRefused("name_required")
         if len(name) > MAX_NAME or len(email) > MAX_EMAIL or len(organisation) > MAX_ORGANISATION:
             raise AccreditationRefused("too_long")
-        if not _EMAIL.match(email):
-            raise AccreditationRefused("email_invalid")
+        try:
+            # The library's syntax check (no DNS look-up): an address the invitation can be
+            # sent to, not anything with an "@" (HTML, quotes, a domain with "_").
+            email = validate_email(email, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            raise AccreditationRefused("email_invalid") from None
         cleaned.append((Nomination(station.id, name, email, organisation), station))
     return cleaned
 

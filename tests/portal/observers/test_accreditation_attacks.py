@@ -283,3 +283,14 @@ def test_someone_elses_link_does_not_change_the_signed_in_account(
     assert member.email != "anna@example.lv"
     anna = db_session.scalars(select(User).where(User.email == "anna@example.lv")).one()
     assert anna.id != member.id
+
+
+@pytest.mark.parametrize("email", ["<script>alert(1)</script>@x.lv", "anna@ex_ample.lv",
+                                   'a"b@example.lv', "anna@example"])
+def test_art18_3_an_address_that_is_no_e_mail_address_is_refused(
+        client, login_as, scenario, db_session, email):
+    login_as(scenario.voters[0])
+    response = _nominate(client, scenario, email=email)
+    assert response.status_code == 422
+    assert "e-pasta adresi" in response.get_data(as_text=True)
+    assert _count(db_session) == 0
