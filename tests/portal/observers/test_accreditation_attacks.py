@@ -294,3 +294,37 @@ def test_art18_3_an_address_that_is_no_e_mail_address_is_refused(
     assert response.status_code == 422
     assert "e-pasta adresi" in response.get_data(as_text=True)
     assert _count(db_session) == 0
+
+
+def test_art18_3_three_observers_for_one_station_in_one_request_are_refused(
+        scenario, db_session, clock):
+    from referendum_core.observers import Nomination, request_accreditation
+    from referendum_core.observers.exceptions import AccreditationRefused
+
+    s = scenario
+    with pytest.raises(AccreditationRefused) as refused:
+        request_accreditation(db_session, clock, s.voters[0], s.referendum, [
+            Nomination(s.station.id, f"O {i}", f"o{i}@example.lv") for i in range(3)])
+    assert refused.value.reason == "station_limit" and refused.value.article == "Art. 18(3)"
+    db_session.commit()
+    assert _count(db_session) == 0
+
+
+def test_the_accreditation_case_page_is_hidden_from_strangers(
+        client, login_as, scenario, other, db_session):
+    s = scenario
+    login_as(s.voters[0])
+    _nominate(client, s)
+    case_id = db_session.scalars(select(ObserverAccreditation.case_id)).one()
+    assert client.get(f"/cases/{case_id}").status_code == 200
+    for stranger in (other.chair, other.members[0], s.voters[1]):
+        login_as(stranger)
+        page = client.get(f"/cases/{case_id}")
+        assert page.status_code == 404 and "anna@example.lv" not in page.get_data(as_text=True)
+
+
+def test_deciding_a_case_of_another_type_is_404(client, login_as, scenario, db_session):
+    s = scenario
+    login_as(s.members[0])
+    for case_id in (s.referendum.case_id, 999999):
+        assert _decide(client, s, case_id).status_code == 404
