@@ -456,6 +456,9 @@ OBSERVERS: dict[str, Text] = {
         when=format_datetime(err.params["ends_at"], MOMENT_PATTERN)
         if err.params.get("ends_at") else "-"),
     "name_required": lambda err: gettext("Write the observer's name."),
+    "bad_characters": lambda err: gettext(
+        "The name, e-mail address or organisation contains control or invisible characters "
+        "(such as text-direction marks). Type them again without those characters."),
     "email_invalid": lambda err: gettext(
         "Write the observer's e-mail address: the invitation to sign in is sent there."),
     "too_long": lambda err: gettext("The text is too long."),

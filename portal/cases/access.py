@@ -13,6 +13,7 @@ Views, the API and exports load cases only through ``access_case``.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import abort
@@ -22,6 +23,8 @@ from portal.permissions import Permission, Scope, has_permission, municipalities
 from referendum_core.cases.models import Case
 from referendum_core.cases.queries import Visibility
 from referendum_core.cases.workflows import Party
+from referendum_core.observers import accredited_station_ids
+from referendum_core.organisation import PollingStation
 
 
 def scope_of(case: Case) -> Scope:
@@ -73,10 +76,18 @@ def visibility_for(user: Any) -> Visibility:
                       own_user_id=getattr(user, "id", None))
 
 
-def accreditation_check(user: Any) -> Any:
-    """``is_accredited(municipality_id)`` for an observer filing a report."""
-    return lambda municipality_id: has_permission(
-        user, Permission.FILE_OBSERVER_REPORT, Scope(municipality_id=municipality_id))
+def accreditation_check(session: Session, user: Any, at: datetime) -> Any:
+    """``is_accredited(station)`` for an observer filing a report: the observer's membership
+    covers the station's municipality and, for an observer accredited through the portal,
+    the station is one of their accreditation whose rights run at ``at`` (Art. 18(3): the
+    initiators authorise observers per polling station)."""
+    def is_accredited(station: PollingStation) -> bool:
+        if not has_permission(user, Permission.FILE_OBSERVER_REPORT,
+                              Scope(municipality_id=station.municipality_id)):
+            return False
+        stations = accredited_station_ids(session, user.id, at)
+        return stations is None or station.id in stations
+    return is_accredited
 
 
 def may_work(user: Any, case: Case) -> bool:

@@ -16,6 +16,7 @@ from portal.cases.forms import ComplaintForm, ObserverReportForm, QueryForm
 from portal.permissions import Permission, municipalities_for, require
 from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
+from referendum_core.observers import accredited_station_ids
 from referendum_core.organisation import Municipality, PollingStation
 
 
@@ -56,6 +57,9 @@ def report() -> Any:
     stmt = select(PollingStation).order_by(PollingStation.municipality_id, PollingStation.number)
     if accredited is not None:
         stmt = stmt.where(PollingStation.municipality_id.in_(sorted(accredited)))
+    stations = accredited_station_ids(db(), current_user.id, clock().now())
+    if stations is not None:  # accredited per polling station (Art. 18(3))
+        stmt = stmt.where(PollingStation.id.in_(sorted(stations)))
     form.polling_station_id.choices = [
         (s.id, f"{s.number}. {s.name} — {s.address}") for s in db().scalars(stmt)]
     if not form.is_submitted():

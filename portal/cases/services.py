@@ -82,9 +82,9 @@ def file_observer_report(session: Session, clock: Clock, actor: Any, *,
     """
     case = domain.file_observer_report(
         session, clock, actor, polling_station_id=polling_station_id, category=category,
-        severity=severity, description=description, is_accredited=accreditation_check(actor),
-        photos=list(photos), draft_started_at=draft_started_at, calendar=calendar,
-        context=context)
+        severity=severity, description=description,
+        is_accredited=accreditation_check(session, actor, clock.now()), photos=list(photos),
+        draft_started_at=draft_started_at, calendar=calendar, context=context)
     open_thread(session, clock, actor, case)
     return case
 

@@ -2,7 +2,6 @@
 CSV export. Thin: every write is a service call; refusals become translated messages."""
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -45,6 +44,7 @@ from portal.cases.own_pages import own_page
 from portal.database import commit
 from portal.permissions import Permission, municipalities_for, permission_required, require
 from portal.refusals import on_refusal
+from portal.spreadsheet import csv_cell, csv_writer
 from portal.web import audit_context, calendar, clock, db
 from referendum_core import audit
 from referendum_core.cases import queries
@@ -123,12 +123,6 @@ def delete_filter(filter_id: int) -> Any:
     return redirect(url_for("cases.queue"))
 
 
-def _csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheets run cells starting with these as formulas (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/export.csv")
 @permission_required(Permission.EXPORT_CASES)
 def export_csv() -> Any:
@@ -142,12 +136,12 @@ def export_csv() -> Any:
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv_writer(buffer)
         writer.writerow(["reference", "type", "state", "municipality_id", "polling_station_id",
                          "title", "opened_at", "deadline_at", "deadline_basis", "closed_at",
                          "assignee_id", "escalation_level", "overdue"])
         for case in queries.iter_cases(session, flt, visibility, now):
-            writer.writerow([_csv_cell(v) for v in (
+            writer.writerow([csv_cell(v) for v in (
                 case.reference, case.type, case.state, case.municipality_id,
                 case.polling_station_id, case.title, case.opened_at.isoformat(),
                 case.deadline_at.isoformat() if case.deadline_at else "",

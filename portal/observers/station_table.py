@@ -4,7 +4,6 @@ columns other features register (checklist progress, conflicts …) with
 ones first (``BASE_FIELDS``), then registered ones in the order they were registered."""
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from portal.spreadsheet import csv_cell, csv_writer
 from referendum_core.observers import StationRow
 
 # Values of a registered column for the rows shown, keyed by ``StationRow.key``.
@@ -77,17 +77,11 @@ def table(session: Session, rows: Sequence[StationRow]) -> list[list[Any]]:
     return [_base(row) + [values.get(row.key, "") for values in extra] for row in rows]
 
 
-def _csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheets run cells starting with these as formulas (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def csv_lines(session: Session, rows: Sequence[StationRow]) -> Iterator[str]:
     """The table as CSV: header, then one line per row."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(field_names())
     for cells in table(session, rows):
-        writer.writerow([_csv_cell(v) for v in cells])
+        writer.writerow([csv_cell(v) for v in cells])
     yield buffer.getvalue()

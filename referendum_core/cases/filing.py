@@ -103,23 +103,24 @@ def attach_photo(case: Case, clock: Clock, actor: Actor | None, data: bytes) -> 
 
 def file_observer_report(session: Session, clock: Clock, actor: Actor, *, polling_station_id: int,
                          category: str, severity: str, description: str,
-                         is_accredited: Callable[[int], bool], observed_at: datetime | None = None,
+                         is_accredited: Callable[[PollingStation], bool],
+                         observed_at: datetime | None = None,
                          photos: Iterable[bytes] = (), draft_started_at: datetime | None = None,
                          calendar: WorkingDayCalendar | None = None,
                          context: AuditContext | None = None) -> Case:
     """File an observer's report; it is routed to the station's municipal commission.
 
-    ``is_accredited(municipality_id)`` answers whether the observer is accredited there.
+    ``is_accredited(station)`` answers whether the observer is accredited at the station.
 
     Raises:
-        NotAccredited: the observer is not accredited in the station's municipality.
+        NotAccredited: the observer is not accredited at the station.
         InvalidCaseData: unknown station, category or severity, or an empty description.
         InvalidPhoto: a photo that is not an accepted image, too large, or too many.
     """
     station = session.get(PollingStation, polling_station_id)
     if station is None:
         raise InvalidCaseData("unknown polling station")
-    if not is_accredited(station.municipality_id):
+    if not is_accredited(station):
         refuse(session, clock, actor, None, NotAccredited("observer not accredited there"),
                "file_observer_report", context, municipality_id=station.municipality_id,
                polling_station_id=station.id)

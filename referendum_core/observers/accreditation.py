@@ -19,11 +19,12 @@ end: *open* rule, ``OBSERVATION_ENDS_DAYS_AFTER`` (default 1).
 """
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -60,7 +61,6 @@ from referendum_core.voting.models import Referendum, Stage
 ARTICLE = "Art. 18(3)"
 OBSERVATION_ENDS_DAYS_AFTER = 1
 MAX_NAME, MAX_EMAIL, MAX_ORGANISATION = 200, 254, 200
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 C, R, S, V = Party.COMMISSION, Party.REQUESTER, Party.SYSTEM, Party.CVK
 
 OBSERVER_ACCREDITATION_WORKFLOW = register(Workflow(
@@ -138,6 +138,13 @@ def _check_in_time(clock: Clock, referendum: Referendum) -> None:
         raise AccreditationRefused("too_late", article=ARTICLE, ends_at=end)
 
 
+def _printable(text: str) -> bool:
+    """No control, format (bidirectional overrides, zero-width), private-use or unassigned
+    characters: a name that reads differently on screen, in the CSV or in a terminal than it
+    is stored would let a request pose as another person."""
+    return all(unicodedata.category(ch)[0] != "C" for ch in text)
+
+
 def _clean(session: Session, referendum: Referendum,
            nominations: Sequence[Nomination]) -> list[tuple[Nomination, PollingStation]]:
     if not nominations:
@@ -147,15 +154,21 @@ def _clean(session: Session, referendum: Referendum,
         station = session.get(PollingStation, n.station_id)
         if station is None or station.municipality_id != referendum.municipality_id:
             raise AccreditationRefused("wrong_station")
-        name = " ".join((n.full_name or "").split())
-        email = (n.email or "").strip().lower()
-        organisation = " ".join((n.organisation or "").split())
+        name = unicodedata.normalize("NFC", " ".join((n.full_name or "").split()))
+        email = unicodedata.normalize("NFC", (n.email or "").strip().lower())
+        organisation = unicodedata.normalize("NFC", " ".join((n.organisation or "").split()))
+        if not all(_printable(text) for text in (name, email, organisation)):
+            raise AccreditationRefused("bad_characters")
         if not name:
             raise AccreditationRefused("name_required")
         if len(name) > MAX_NAME or len(email) > MAX_EMAIL or len(organisation) > MAX_ORGANISATION:
             raise AccreditationRefused("too_long")
-        if not _EMAIL.match(email):
-            raise AccreditationRefused("email_invalid")
+        try:
+            # The library's syntax check (no DNS look-up): an address the invitation can be
+            # sent to, not anything with an "@" (HTML, quotes, a domain with "_").
+            email = validate_email(email, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            raise AccreditationRefused("email_invalid") from None
         cleaned.append((Nomination(station.id, name, email, organisation), station))
     return cleaned
 
@@ -246,7 +259,8 @@ def request_accreditation(session: Session, clock: Clock, actor: Actor, referend
 
     Raises:
         AccreditationRefused: ``no_initiative``, ``not_initiator``, ``not_council_initiative``,
-            ``too_late``, ``wrong_station``, ``name_required``, ``email_invalid``, ``too_long``,
+            ``too_late``, ``wrong_station``, ``bad_characters``, ``name_required``,
+            ``email_invalid``, ``too_long``,
             ``no_observers``, ``duplicate``, ``station_limit`` (Art. 18(3): at most two
             observers per polling station per initiator).
     """

@@ -70,7 +70,7 @@ def test_report_from_an_observer_accredited_elsewhere_is_refused_and_audited(
     before = db_session.scalar(select(func.count(Case.id)))
     with pytest.raises(NotAccredited):
         report(db_session, clock, observer, station(db_session, "0001000", 3),
-               is_accredited=lambda muni: muni in accredited)
+               is_accredited=lambda s: s.municipality_id in accredited)
     assert db_session.scalar(select(func.count(Case.id))) == before
     refusal = db_session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
     assert refusal.action == "case.refused" and "NotAccredited" in refusal.detail
