@@ -141,7 +141,8 @@ def receive_report() -> Any:
         corrects_case_id=_id(body, "corrects_case_id", optional=True),
         photos=[p for p in (_photo(v) for v in photos) if p],
         may_observe=access.may_observe(session, current_user),
-        is_accredited=accreditation_check(current_user), filled_at=_filled_at(body),
+        is_accredited=accreditation_check(session, current_user, clock().now()),
+        filled_at=_filled_at(body),
         calendar=calendar(), context=audit_context())
     if receipt.is_new:
         case = session.get(Case, receipt.submission.case_id)

@@ -218,7 +218,7 @@ def _store(session: Session, clock: Clock, actor: Actor, submission: ObserverSub
 def file_report(session: Session, clock: Clock, actor: Actor, *, referendum_id: int,
                 polling_station_id: int, key: str, category: str, severity: str,
                 description: str, may_observe: MayObserve,
-                is_accredited: Callable[[int], bool], corrects_case_id: int | None = None,
+                is_accredited: Callable[[Any], bool], corrects_case_id: int | None = None,
                 photos: Iterable[bytes] = (), filled_at: datetime | None = None,
                 calendar: WorkingDayCalendar | None = None,
                 context: AuditContext | None = None) -> Receipt:
