@@ -3,6 +3,8 @@ the station's page, and a critical report pushed live to its open pages and wait
 home page until triaged."""
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 
@@ -94,8 +96,8 @@ def test_the_station_table_shows_checklist_progress_and_conflicts(app, scene, db
         scene, ("seals_intact", True), ("queue_length", 3)))
     two.post("/observe/api/checklist", json=checklist_body(scene, ("seals_intact", False)))
     client = login_as(scene.chair)
-    csv = client.get("/observers/stations.csv").get_data(as_text=True).splitlines()
-    header = csv[0].split(",")
+    text = client.get("/observers/stations.csv").get_data(as_text=True)
+    header = next(csv.reader(io.StringIO(text)))  # every cell quoted (formula injection)
     assert header[-2:] == ["checklist_progress", "observer_conflicts"]
     row = next(line.split(",") for line in csv[1:] if scene.station.name in line)
     assert row[-2:] == ["2/12", "1"]
