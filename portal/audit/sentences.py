@@ -102,11 +102,11 @@ SENTENCES: dict[str, Any] = {
                                    "%(object)s."),
     "voting.envelopes_reconciled": _l("%(actor)s reconciled the home-voting envelopes of "
                                       "referendum %(object)s."),
-    "voting.home_vote_recorded": _l("%(actor)s recorded a vote at home for referendum "
+    "voting.home_vote_recorded": _l("%(actor)s recorded a home vote for referendum "
                                     "%(object)s."),
-    "voting.home_voting_refused": _l("A request for voting at home in referendum %(object)s "
+    "voting.home_voting_refused": _l("A home voting request in referendum %(object)s "
                                      "was refused."),
-    "voting.home_voting_requested": _l("%(actor)s asked for voting at home in referendum "
+    "voting.home_voting_requested": _l("%(actor)s asked for home voting in referendum "
                                        "%(object)s."),
     "voting.in_person_refused": _l("%(actor)s was refused marking a voter at a polling station "
                                    "in referendum %(object)s."),
