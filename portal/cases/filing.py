@@ -3,9 +3,10 @@ commission's query to CVK. Each files through a domain service and opens the cas
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -14,11 +15,14 @@ from portal.cases import services as portal_services
 from portal.cases.access import accreditation_check
 from portal.cases.errors import message_for, status_for
 from portal.cases.forms import ComplaintForm, ObserverReportForm, QueryForm
+from portal.cases.photo_stash import stash_photos, take_photos
+from portal.config import instance_dir
 from portal.database import commit
 from portal.permissions import Permission, municipalities_for, require
 from portal.web import audit_context, calendar, clock, db
 from referendum_core.cases import services as case_services
-from referendum_core.cases.exceptions import CaseError
+from referendum_core.cases.exceptions import CaseError, InvalidPhoto
+from referendum_core.cases.filing import MAX_PHOTOS_PER_CASE, sniff_photo
 from referendum_core.cases.workflows import Party
 from referendum_core.organisation import Municipality, PollingStation
 
@@ -66,9 +70,11 @@ def report() -> Any:
     if not form.is_submitted():
         form.started.data = _now_stamp()
         return render_template("cases/report.html", form=form)
-    if not form.validate():
-        return render_template("cases/report.html", form=form), 400
     photos = [f.read() for f in (form.photos.data or []) if f and getattr(f, "filename", "")]
+    if not form.validate():
+        return _report_again(form, photos, 400)
+    photos += take_photos(form.kept_photos.data or "", current_user.id, _stash_dir(),
+                          current_app.config["SECRET_KEY"])
     try:
         case = case_services.file_observer_report(
             db(), clock(), current_user, polling_station_id=form.polling_station_id.data,
@@ -77,8 +83,33 @@ def report() -> Any:
             photos=photos, draft_started_at=_started(form.started.data), calendar=calendar(),
             context=audit_context())
     except CaseError as err:
-        return _refused(err, "cases/report.html", form)
+        commit()  # keep the audit entry of the refusal (nothing else was written)
+        return _report_again(form, photos, status_for(err), message_for(err))
     return _filed(case)
+
+
+def _acceptable(photo: bytes) -> bool:
+    try:
+        sniff_photo(photo)
+    except InvalidPhoto:
+        return False
+    return True
+
+
+def _stash_dir() -> Path:
+    return instance_dir() / "photo-stash"
+
+
+def _report_again(form: Any, photos: list[bytes], status: int, error: str | None = None) -> Any:
+    """The report form again, with its error; the photos already attached are kept for the
+    next try (a browser cannot refill a file field)."""
+    secret = current_app.config["SECRET_KEY"]
+    kept = take_photos(form.kept_photos.data or "", current_user.id, _stash_dir(), secret)
+    photos = [p for p in kept + photos if _acceptable(p)][:MAX_PHOTOS_PER_CASE]
+    form.kept_photos.data = (stash_photos(photos, current_user.id, _stash_dir(), secret)
+                             if photos else "")
+    return render_template("cases/report.html", form=form, error=error,
+                           kept_count=len(photos)), status
 
 
 def complaint() -> Any:
