@@ -7,14 +7,13 @@ serious or critical axe-core violation."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
 from tests.browser import check_a11y
-from tests.living_demo import DEMO_PEOPLE, sign_in, start_story_server
+from tests.living_demo import DEMO_PEOPLE, sign_in
 from tests.tour import new_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -51,11 +50,6 @@ ROLES = ("anonymous", *DEMO_PEOPLE)
 DATA = re.compile(r"\S+@\S+|\S+\.(?:csv|json|pdf|png|jpg|asc|txt|xml)\b|\b[0-9a-f]{16,}\b|\b[A-Za-z0-9+/=_-]{24,}\b")
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
-    yield from start_story_server(tmp_path_factory.mktemp("walk"))
-
-
 def raw_codes(page: Any) -> list[str]:
     """What the page shows (text, labels, titles, placeholders) that matches a forbidden
     pattern; ``data-raw-ok`` marks data a person asked for (a ballot's JSON)."""
@@ -79,6 +73,18 @@ def raw_codes(page: Any) -> list[str]:
                 start = max(0, match.start() - 30)
                 found.append(f"{why}: …{text[start:match.end() + 30]!r}…")
     return found
+
+
+def unstyled_buttons(page: Any) -> list[str]:
+    """Visible buttons that look like the browser's own (one button style everywhere)."""
+    return [f"unstyled button: {text!r}" for text in page.evaluate("""() =>
+        [...document.querySelectorAll('button, input[type=submit], input[type=button]')]
+        .filter(b => b.offsetParent !== null && !b.classList.contains('link-button'))
+        .filter(b => { const c = getComputedStyle(b);
+            return ['rgb(239, 239, 239)', 'rgb(240, 240, 240)', 'rgba(0, 0, 0, 0)']
+                .includes(c.backgroundColor) && c.borderStyle !== 'solid'
+                || c.backgroundColor === 'rgb(239, 239, 239)'; })
+        .map(b => (b.innerText || b.value || '').trim())""")]
 
 
 def _kind(path: str) -> str:
@@ -105,7 +111,7 @@ def walk(page: Any, base: str) -> tuple[dict[str, list[str]], list[str]]:
             continue
         if page.get_by_text("Gatavs.").count():
             page.get_by_text("Gatavs.").first.wait_for()
-        found = raw_codes(page)
+        found = raw_codes(page) + unstyled_buttons(page)
         found += [f"axe {v['id']} ({v['impact']}): {v['nodes']}" for v in check_a11y(page)]
         if found:
             problems[path] = found
