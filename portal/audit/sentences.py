@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
-from portal.cases.labels import SEVERITIES, STATES, TRANSITIONS, label
+from portal.cases.labels import CASE_TYPES, SEVERITIES, STATES, TRANSITIONS, label
 from referendum_core.audit import AuditEntry
 from referendum_core.cases.models import Case
 from referendum_core.initiatives import Initiative
@@ -158,6 +158,7 @@ OBJECT_TYPES = {"Thread": _l("the conversation no. %(id)s"),
                 "User": _l("the account no. %(id)s")}
 PORTAL = _l("The portal")
 VALUE_TABLES = {"from_state": STATES, "to_state": STATES, "state": STATES,
+                "case_type": CASE_TYPES,
                 "transition": TRANSITIONS, "severity": SEVERITIES}
 _FIELD = re.compile(r"%\((\w+)\)s")
 

@@ -72,13 +72,16 @@ def test_the_log_reads_as_sentences_with_names_and_case_numbers(client, people, 
                  transition="review", from_state="submitted", to_state="under_review",
                  version=2)
     audit.record(db_session, clock, chair, "some.new_action", object_type="Case", object_id=9)
+    audit.record(db_session, clock, chair, "case.opened", object_type="Case", object_id=9,
+                 case_type="initiative", state="submitted")
     db_session.commit()
     login_as(admin)
     html = client.get("/audit/").get_data(as_text=True)
     assert (f"{chair.display_name} pārcēla lietu L-000007 no stāvokļa “Iesniegta” uz "
             "“Tiek izskatīta”.") in html
     assert f"{chair.display_name} veica darbību: L-000009." in html
-    for raw in ("case.transition", "some.new_action", "under_review", '{&#34;', '{"',
+    assert f"{chair.display_name} atvēra lietu L-000009 (Iniciatīva)." in html
+    for raw in ("case.transition", "some.new_action", "under_review", "initiative", '{&#34;', '{"',
                 "&lt;", "@"):
         assert raw not in _table(html), raw
     client.post("/lang/en")

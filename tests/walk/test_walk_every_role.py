@@ -22,7 +22,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 STATE_CODES = ("scheduled", "approved", "collecting", "submitted", "triaged", "investigating",
                "awaiting_information", "under_review", "in_court", "withdrawn", "dismissed",
                "resolved", "answered", "decided", "tallied", "counting", "setup", "voting",
-               "closed", "published", "draft", "rejected", "pending", "open", "applied")
+               "closed", "published", "draft", "rejected", "pending", "open", "applied",
+               # case types
+               "initiative", "observer_report", "complaint", "commission_query", "home_voting")
 ACTION_CODES = ("approve", "triage", "investigate", "review", "resolve", "dismiss", "reopen",
                 "escalate", "assign", "withdraw", "close_unappealed")
 FORBIDDEN = (
