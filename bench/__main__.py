@@ -58,6 +58,8 @@ class Sizes:
     hold_seconds: float
     threshold_tally: int = 1_000_000
     board_signatures: int = 100_000
+    sign_rate: float = 100
+    sign_seconds: float = 600
 
 
 FULL = Sizes(repetitions=3, verify_ballots=1000, tally=(100_000, 1_000_000),
@@ -68,7 +70,7 @@ QUICK = Sizes(repetitions=1, verify_ballots=100, tally=(10_000,), register_rows=
               signatures=50, cases=2000, case_runs=5, voters=20, cast_rate=30, cast_seconds=2,
               cast_closed_seconds=2, threads=5, per_thread=4, message_rate=10,
               message_seconds=2, connections=200, hold_seconds=3, threshold_tally=10_000,
-              board_signatures=3000)
+              board_signatures=3000, sign_rate=20, sign_seconds=3)
 
 
 # --------------------------------------------------------------------------- the benchmarks
@@ -164,13 +166,23 @@ def _threshold(sizes: Sizes, _pg: str | None, _redis: str | None) -> list[dict[s
             for _ in range(sizes.repetitions)]
 
 
+def _sign(sizes: Sizes, pg: str | None, redis: str | None) -> list[dict[str, float]]:
+    from bench import sign
+
+    if not pg:
+        raise Skip("PostgreSQL does not answer (DATABASE_URL or 127.0.0.1:5432)")
+    # One run: at full size it signs 60,000 distinct people over ten minutes.
+    return [sign.run(server_url=pg, redis=redis, rate=sizes.sign_rate,
+                     seconds=sizes.sign_seconds)]
+
+
 class Skip(Exception):
     """A benchmark cannot run here; the message says why."""
 
 
 BENCHMARKS: dict[str, Callable[[Sizes, str | None, str | None], list[dict[str, float]]]] = {
     "crypto": _crypto, "register": _register, "cases": _cases, "cast": _cast,
-    "delivery": _delivery, "threshold": _threshold,
+    "delivery": _delivery, "threshold": _threshold, "sign": _sign,
 }
 
 
@@ -251,6 +263,21 @@ def rows_for(sizes: Sizes) -> list[Row]:
             Row("cast", f"cast, {name}: PostgreSQL CPU per ballot",
                 p + "database_cpu_ms_per_ballot", "ms", digits=2),
         ]
+    rate, minutes = sizes.sign_rate, sizes.sign_seconds / 60
+    rows += [
+        Row("sign", f"initiative signing over HTTP: accepted at {rate:.0f}/s offered for "
+            f"{minutes:g} min", "sign_accepted_per_s", "signatures/s", "all offered",
+            lambda v: v >= 0.99 * rate),
+        Row("sign", "  p50 latency at that rate", "sign_p50_ms", "ms"),
+        Row("sign", "  p99 latency at that rate", "sign_p99_ms", "ms", "< 250 ms",
+            lambda v: v < 250),
+        Row("sign", "  refused or failed", "sign_refused", "signatures", "0", lambda v: v == 0,
+            0),
+        Row("sign", "  server CPU per signature", "sign_server_cpu_ms", "ms", digits=2),
+        Row("sign", "  PostgreSQL CPU per signature", "sign_database_cpu_ms", "ms", digits=2),
+        Row("sign", "  the batch publishing them all (shuffled, chained)", "publish_batch_s",
+            "s", digits=2),
+    ]
     wanted = min(5000, sizes.connections)
     rows += [
         Row("cast", "HTTP throughput (pool, saturated) / bare verification rate",

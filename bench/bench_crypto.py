@@ -94,7 +94,7 @@ def bench_verify(manifest: dict, n: int) -> float:
 
 def bench_signature_board(n: int) -> float:
     """Seconds to verify an initiative's signature board of ``n`` signatures and ``n // 50``
-    exclusions (chain, count, every receipt's status)."""
+    exclusions of the three reasons (chain, count, every receipt's status)."""
     import secrets as random_bytes
 
     from referendum_core.crypto import signature_board as sb
@@ -106,7 +106,7 @@ def bench_signature_board(n: int) -> float:
         head = entry["hash"]
     for k in range(n // 50):
         entry = sb.exclusion_entry(len(entries) + 1, head, entries[k * 50]["receipt"],
-                                   "not_eligible")
+                                   sb.REASONS[k % len(sb.REASONS)])
         entries.append(entry)
         head = entry["hash"]
     board = {"spec": sb.SPEC, "initiative": 1, "log": sb.board_log_name(1), "threshold": n,

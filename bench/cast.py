@@ -4,8 +4,8 @@ portal processes (gunicorn), Redis, each ballot's proofs verified by the server.
     python -m bench.cast --voters 200 --seconds 10 --rate 300        # one repetition, a table
 
 Set-up (not timed): a referendum with ``voters`` people on its list, trustees and an open vote;
-every ballot encrypted in advance (a process pool), each voter's sign-in cookie and CSRF token
-forged with the deployment's keys; then every voter casts twice to warm the servers up. Then
+every ballot encrypted in advance (a process pool), each voter's sign-in cookie, CSRF token and
+cast token forged with the deployment's keys; then every voter casts twice to warm the servers up. Then
 two load shapes, each from ``voters`` keep-alive connections (one per voter, spread over the two
 processes as nginx's ``ip_hash`` would):
 
@@ -50,12 +50,13 @@ class Voter:
 
 @dataclass
 class Election:
-    """What the set-up made: the referendum, its manifest and the voters' cookies."""
+    """What the set-up made: the referendum, its manifest and, per voter, the session cookie,
+    the CSRF token and the cast token of the voting page."""
 
     referendum_id: int
     manifest: dict[str, Any]
     aliases: list[str]
-    cookies: list[tuple[str, str]]
+    cookies: list[tuple[str, str, str]]
 
 
 def _encrypt(job: tuple[dict[str, Any], str, int]) -> list[bytes]:
@@ -100,7 +101,10 @@ def set_up(database: str, voters: int) -> Election:
         referendum.online_closes_at = now + timedelta(days=1)
         aliases = [alias_for(session, clock, referendum, v.person_ref) for v in scenario.voters]
         session.commit()
-        cookies = [harness.signed_in_cookie(app, voter) for voter in scenario.voters]
+        cookies = []
+        for voter in scenario.voters:
+            cookie, csrf = harness.signed_in_cookie(app, voter)
+            cookies.append((cookie, csrf, harness.cast_token(app, voter, cookie, referendum.id)))
         election = Election(referendum.id, referendum.manifest_dict or {}, aliases, cookies)
     engine.dispose()
     return election
@@ -110,11 +114,13 @@ def make_voters(election: Election, ports: list[int], ballots: list[list[bytes]]
                 ) -> list[Voter]:
     """The voters' pre-built requests, voter ``i`` on ``ports[i % len(ports)]``."""
     out = []
-    for i, ((cookie, token), mine) in enumerate(zip(election.cookies, ballots, strict=True)):
+    for i, ((cookie, token, cast), mine) in enumerate(zip(election.cookies, ballots,
+                                                           strict=True)):
         port = ports[i % len(ports)]
         head = (f"POST /api/voting/{election.referendum_id}/ballots HTTP/1.1\r\n"
                 f"Host: 127.0.0.1:{port}\r\nUser-Agent: {harness.USER_AGENT}\r\n"
                 f"Cookie: portal_session={cookie}\r\nX-CSRFToken: {token}\r\n"
+                f"X-Cast-Token: {cast}\r\n"
                 "Content-Type: application/json\r\nAccept: application/json\r\n").encode()
         out.append(Voter(port, head, list(mine)))
     return out

@@ -379,3 +379,14 @@ def signed_in_cookie(app: Any, user: Any, user_agent: str = USER_AGENT) -> tuple
         token = generate_csrf()
         cookie = app.session_interface.get_signing_serializer(app).dumps(dict(session))
     return cookie, token
+
+
+def cast_token(app: Any, user: Any, cookie: str, referendum_id: int) -> str:
+    """The cast token the voting page would give ``user``'s script for the session of
+    ``cookie`` (``signed_in_cookie``) in ``referendum_id`` (``portal.voting.cast_token``)."""
+    from portal.voting.cast_token import page_cast_token
+
+    session = app.session_interface.get_signing_serializer(app).loads(cookie)
+    token = page_cast_token(app, user, session, referendum_id)
+    assert token is not None
+    return token

@@ -2,6 +2,9 @@
 translated sentence (``portal/messages/views.py``), and the services audit it."""
 from __future__ import annotations
 
+from referendum_core.refusals import Refused as DomainRefused
+from referendum_core.uploads.exceptions import UploadRejected
+
 
 class MessagingError(Exception):
     """Base class of every messaging error."""
@@ -9,9 +12,10 @@ class MessagingError(Exception):
     code = "error"
 
 
-class Refused(MessagingError):
+class Refused(MessagingError, DomainRefused):
     """An action the rules do not allow; ``code`` names why."""
 
+    area = "messaging"
     code = "refused"
 
     def __init__(self, code: str, detail: str = "") -> None:
@@ -22,12 +26,16 @@ class Refused(MessagingError):
 class NotParticipant(Refused):
     """The person is not in the thread."""
 
+    code = "not_participant"
+
     def __init__(self, detail: str = "") -> None:
         super().__init__("not_participant", detail)
 
 
 class ThreadClosed(Refused):
     """The thread no longer takes messages."""
+
+    code = "thread_closed"
 
     def __init__(self, detail: str = "") -> None:
         super().__init__("thread_closed", detail)
@@ -36,12 +44,16 @@ class ThreadClosed(Refused):
 class UnsafeContent(Refused):
     """The text contains markup or links that are not allowed (e.g. script)."""
 
+    code = "unsafe_content"
+
     def __init__(self, detail: str = "") -> None:
         super().__init__("unsafe_content", detail)
 
 
 class AttachmentRejected(Refused):
     """A file failed the type, structure or size check (``code`` says which)."""
+
+    REASONS = (*UploadRejected.REASONS, "upload_too_large", "too_many")
 
 
 class CryptoError(MessagingError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Integer, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
@@ -25,12 +25,16 @@ def _keys(keys: ThreadKeys | None) -> ThreadKeys:
 
 def _refuse(session: Session, clock: Clock, actor: Any, error: Refused, attempted: str, *,
             thread: Thread | None = None, context: AuditContext | None = None,
-            **detail: Any) -> Refused:
-    """Audit a refusal and return the error for the caller to raise."""
+            **detail: Any) -> NoReturn:
+    """Audit a refusal in the caller's transaction, then raise it.
+
+    Raises:
+        Refused: ``error``, always.
+    """
     audit.record(session, clock, actor, "messaging.refused", obj=thread,
                  object_type="Thread" if thread is not None else None, context=context,
                  attempted=attempted, reason=error.code, **detail)
-    return error
+    raise error
 
 
 def _aad(thread_id: int, purpose: str) -> bytes:
@@ -65,8 +69,8 @@ def access_thread(session: Session, clock: Clock, actor: Any, thread_id: int, *,
     """
     thread = load_thread(session, thread_id)
     if thread is None or not is_participant(thread, actor):
-        raise _refuse(session, clock, actor, NotParticipant(), attempted, thread=thread,
-                      context=context, thread_id=thread_id)
+        _refuse(session, clock, actor, NotParticipant(), attempted, thread=thread,
+                context=context, thread_id=thread_id)
     return thread
 
 
@@ -133,8 +137,8 @@ def access_attachment(session: Session, clock: Clock, actor: Any, thread_id: int
                            attempted="download")
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or attachment.message.thread_id != thread.id:
-        raise _refuse(session, clock, actor, NotParticipant("attachment"), "download",
-                      thread=thread, context=context, attachment_id=attachment_id)
+        _refuse(session, clock, actor, NotParticipant("attachment"), "download",
+                thread=thread, context=context, attachment_id=attachment_id)
     key = _keys(keys).key_for(session, thread.id)
     data = crypto.open_sealed(key, attachment.blob_enc, _aad(thread.id, "file"))
     return attachment, attachment_name(session, attachment, thread.id, keys=keys), data
@@ -192,6 +196,22 @@ def unread_counts(session: Session, user: Any, thread_ids: Sequence[int]) -> dic
     counts = dict.fromkeys(thread_ids, 0)
     counts.update({thread_id: int(n) for thread_id, n in rows})
     return counts
+
+
+def unread_threads(session: Session, user: Any) -> list[tuple[int, int]]:
+    """(thread id, messages by others not yet read) of every thread of ``user`` with unread
+    messages, most recent first: one grouped statement, however many threads."""
+    read = aliased(ReadState)
+    mine = select(ThreadParticipant.thread_id).where(
+        directory.participant_clause(ThreadParticipant, user))
+    rows = session.execute(
+        select(Message.thread_id, func.count(Message.id), func.max(Message.id))
+        .outerjoin(read, and_(read.thread_id == Message.thread_id, read.user_id == user.id))
+        .where(Message.thread_id.in_(mine),
+               Message.id > func.coalesce(read.last_read_message_id, 0),
+               or_(Message.author_id.is_(None), Message.author_id != user.id))
+        .group_by(Message.thread_id).order_by(func.max(Message.id).desc()))
+    return [(int(thread_id), int(n)) for thread_id, n, _last in rows]
 
 
 def read_positions(session: Session, thread: Thread) -> dict[int, int]:

@@ -60,6 +60,7 @@ from messaging.reading import (
     thread_user_ids,
     threads_for,
     unread_counts,
+    unread_threads,
 )
 from messaging.unread import mark_read
 from referendum_core import audit
@@ -81,16 +82,16 @@ def _check_text(session: Session, clock: Clock, actor: Any, text: str, attempted
                 thread: Thread | None, context: AuditContext | None, limit: int) -> str:
     text = (text or "").replace("\r\n", "\n").strip()
     if not text:
-        raise _refuse(session, clock, actor, Refused("empty_text"), attempted, thread=thread,
-                      context=context)
+        _refuse(session, clock, actor, Refused("empty_text"), attempted, thread=thread,
+                context=context)
     if len(text) > limit:
-        raise _refuse(session, clock, actor, Refused("text_too_long"), attempted, thread=thread,
-                      context=context, length=len(text))
+        _refuse(session, clock, actor, Refused("text_too_long"), attempted, thread=thread,
+                context=context, length=len(text))
     try:
         check_text(text)
     except UnsafeContent as exc:
-        raise _refuse(session, clock, actor, exc, attempted, thread=thread, context=context,
-                      detail=str(exc)) from exc
+        _refuse(session, clock, actor, exc, attempted, thread=thread, context=context,
+                detail=str(exc))
     return text
 
 
@@ -98,15 +99,15 @@ def _check_uploads(session: Session, clock: Clock, actor: Any, uploads: Sequence
                    thread: Thread | None, context: AuditContext | None) -> list[CheckedFile]:
     settings = runtime.settings()
     if len(uploads) > settings.max_attachments:
-        raise _refuse(session, clock, actor, AttachmentRejected("too_many"), "post_message",
-                      thread=thread, context=context, count=len(uploads))
+        _refuse(session, clock, actor, AttachmentRejected("too_many"), "post_message",
+                thread=thread, context=context, count=len(uploads))
     checked = []
     for upload in uploads:
         try:
             checked.append(inspect(upload.data, upload.filename, settings.max_attachment_bytes))
         except AttachmentRejected as exc:
-            raise _refuse(session, clock, actor, exc, "post_message", thread=thread,
-                          context=context, detail=str(exc), size=len(upload.data)) from exc
+            _refuse(session, clock, actor, exc, "post_message", thread=thread,
+                    context=context, detail=str(exc), size=len(upload.data))
     return checked
 
 
@@ -170,25 +171,25 @@ def create_thread(session: Session, clock: Clock, actor: Any, *, subject: str, t
     settings = runtime.settings()
     subject = " ".join((subject or "").split())
     if not subject:
-        raise _refuse(session, clock, actor, Refused("empty_subject"), "create_thread",
-                      context=context)
+        _refuse(session, clock, actor, Refused("empty_subject"), "create_thread",
+                context=context)
     if len(subject) > settings.max_subject_chars:
-        raise _refuse(session, clock, actor, Refused("subject_too_long"), "create_thread",
-                      context=context)
+        _refuse(session, clock, actor, Refused("subject_too_long"), "create_thread",
+                context=context)
     if not targets:
-        raise _refuse(session, clock, actor, Refused("no_recipient"), "create_thread",
-                      context=context)
+        _refuse(session, clock, actor, Refused("no_recipient"), "create_thread",
+                context=context)
     starter = rules.standing_of(actor, voter_municipality_ids)
     for target in targets:
         if not rules.may_start_thread(starter, target) or target.user_id == actor.id:
-            raise _refuse(session, clock, actor, Refused("not_allowed"), "create_thread",
-                          context=context, target=str(target.kind),
-                          target_municipality_id=target.municipality_id,
-                          target_user_id=target.user_id)
+            _refuse(session, clock, actor, Refused("not_allowed"), "create_thread",
+                    context=context, target=str(target.kind),
+                    target_municipality_id=target.municipality_id,
+                    target_user_id=target.user_id)
     try:
         check_text(subject)
     except UnsafeContent as exc:
-        raise _refuse(session, clock, actor, exc, "create_thread", context=context) from exc
+        _refuse(session, clock, actor, exc, "create_thread", context=context)
     text = _check_text(session, clock, actor, text, "create_thread", None, context,
                        settings.max_text_chars)
     checked = _check_uploads(session, clock, actor, uploads, None, context)
@@ -197,7 +198,7 @@ def create_thread(session: Session, clock: Clock, actor: Any, *, subject: str, t
         try:
             specs.append(_target_participant(session, target))
         except Refused as exc:
-            raise _refuse(session, clock, actor, exc, "create_thread", context=context) from exc
+            _refuse(session, clock, actor, exc, "create_thread", context=context)
     if municipality_id is None:
         municipality_id = next((t.municipality_id for t in targets if t.municipality_id), None)
 
@@ -265,16 +266,16 @@ def add_participant(session: Session, clock: Clock, actor: Any, thread_or_id: Th
     keys = _keys(keys)
     thread = _thread(session, thread_or_id)
     if not is_participant(thread, actor):
-        raise _refuse(session, clock, actor, NotParticipant(), "add_participant", thread=thread,
-                      context=context)
+        _refuse(session, clock, actor, NotParticipant(), "add_participant", thread=thread,
+                context=context)
     if not rules.may_add_participant(rules.standing_of(actor), target):
-        raise _refuse(session, clock, actor, Refused("not_allowed"), "add_participant",
-                      thread=thread, context=context, target=str(target.kind))
+        _refuse(session, clock, actor, Refused("not_allowed"), "add_participant",
+                thread=thread, context=context, target=str(target.kind))
     try:
         spec = _target_participant(session, target)
     except Refused as exc:
-        raise _refuse(session, clock, actor, exc, "add_participant", thread=thread,
-                      context=context) from exc
+        _refuse(session, clock, actor, exc, "add_participant", thread=thread,
+                context=context)
     row = _add_participant_row(session, clock, thread, actor, spec, keys)
     if row is None:
         return None
@@ -295,11 +296,11 @@ def close_thread(session: Session, clock: Clock, actor: Any, thread_or_id: Threa
     thread = _thread(session, thread_or_id)
     member = is_participant(thread, actor)
     if not member:
-        raise _refuse(session, clock, actor, NotParticipant(), "close_thread", thread=thread,
-                      context=context)
+        _refuse(session, clock, actor, NotParticipant(), "close_thread", thread=thread,
+                context=context)
     if not rules.may_close_thread(rules.standing_of(actor), is_participant=member):
-        raise _refuse(session, clock, actor, Refused("not_allowed"), "close_thread",
-                      thread=thread, context=context)
+        _refuse(session, clock, actor, Refused("not_allowed"), "close_thread",
+                thread=thread, context=context)
     if thread.closed_at is None:
         thread.closed_at = clock.now()
         thread.closed_by_id = actor.id
@@ -361,19 +362,19 @@ def post_message(session: Session, clock: Clock, actor: Any, thread_or_id: Threa
     keys = _keys(keys)
     thread = load_thread(session, thread_or_id) if isinstance(thread_or_id, int) else thread_or_id
     if thread is None or not is_participant(thread, actor):
-        raise _refuse(session, clock, actor, NotParticipant(), "post_message", thread=thread,
-                      context=context,
-                      thread_id=thread_or_id if isinstance(thread_or_id, int) else None)
+        _refuse(session, clock, actor, NotParticipant(), "post_message", thread=thread,
+                context=context,
+                thread_id=thread_or_id if isinstance(thread_or_id, int) else None)
     if thread.is_closed:
-        raise _refuse(session, clock, actor, ThreadClosed(), "post_message", thread=thread,
-                      context=context)
+        _refuse(session, clock, actor, ThreadClosed(), "post_message", thread=thread,
+                context=context)
     text = _check_text(session, clock, actor, text, "post_message", thread, context,
                        runtime.settings().max_text_chars)
     if reply_to_id is not None:
         parent = session.get(Message, reply_to_id)
         if parent is None or parent.thread_id != thread.id:
-            raise _refuse(session, clock, actor, Refused("bad_reply"), "post_message",
-                          thread=thread, context=context)
+            _refuse(session, clock, actor, Refused("bad_reply"), "post_message",
+                    thread=thread, context=context)
     checked = _check_uploads(session, clock, actor, uploads, thread, context)
     return _store_message(session, clock, actor, thread, text, reply_to_id,
                           list(zip(uploads, checked, strict=True)), keys)
@@ -404,18 +405,18 @@ def edit_message(session: Session, clock: Clock, actor: Any, message_id: int, te
     message = session.get(Message, message_id)
     thread = load_thread(session, message.thread_id) if message is not None else None
     if message is None or thread is None or not is_participant(thread, actor):
-        raise _refuse(session, clock, actor, NotParticipant(), "edit_message", thread=thread,
-                      context=context, message_id=message_id)
+        _refuse(session, clock, actor, NotParticipant(), "edit_message", thread=thread,
+                context=context, message_id=message_id)
     if message.author_id != actor.id:
-        raise _refuse(session, clock, actor, Refused("not_author"), "edit_message",
-                      thread=thread, context=context, message_id=message_id)
+        _refuse(session, clock, actor, Refused("not_author"), "edit_message",
+                thread=thread, context=context, message_id=message_id)
     if thread.is_closed:
-        raise _refuse(session, clock, actor, ThreadClosed(), "edit_message", thread=thread,
-                      context=context, message_id=message_id)
+        _refuse(session, clock, actor, ThreadClosed(), "edit_message", thread=thread,
+                context=context, message_id=message_id)
     now = clock.now()
     if now - message.created_at > runtime.settings().edit_window:
-        raise _refuse(session, clock, actor, Refused("edit_window_over"), "edit_message",
-                      thread=thread, context=context, message_id=message_id)
+        _refuse(session, clock, actor, Refused("edit_window_over"), "edit_message",
+                thread=thread, context=context, message_id=message_id)
     text = _check_text(session, clock, actor, text, "edit_message", thread, context,
                        runtime.settings().max_text_chars)
     key = keys.key_for(session, thread.id)
@@ -463,4 +464,5 @@ __all__ = [
     "thread_user_ids",
     "threads_for",
     "unread_counts",
+    "unread_threads",
 ]

@@ -120,8 +120,8 @@ def mark_read(session: Session, clock: Clock, actor: Any, thread_or_id: Thread |
     """
     thread = load_thread(session, thread_or_id) if isinstance(thread_or_id, int) else thread_or_id
     if thread is None or not is_participant(thread, actor):
-        raise _refuse(session, clock, actor, NotParticipant(), "mark_read", thread=thread,
-                      context=context)
+        _refuse(session, clock, actor, NotParticipant(), "mark_read", thread=thread,
+                context=context)
     last = session.scalar(select(func.max(Message.id)).where(Message.thread_id == thread.id)) or 0
     target = min(up_to_message_id, last) if up_to_message_id is not None else last
     state = session.scalars(select(ReadState).where(ReadState.thread_id == thread.id,

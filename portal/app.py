@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.accounts.labels import ROLE_LABELS
+from portal.accounts.models import session_signs_in
 from portal.accounts.services import Keys
 from portal.articles import article_text
 from portal.celery_app import init_celery
@@ -42,6 +43,7 @@ from portal.security import (
     session_current,
     session_id_hash,
 )
+from portal.work import counts_by_endpoint
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.clock import Clock, SystemClock, demo_clock, wall_time
 
@@ -97,6 +99,9 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.voting.events import register_handlers as register_voting_handlers
 
     register_voting_handlers(socketio)
+    from portal import refusals
+
+    refusals.init_app(app, socketio)
     init_celery(app)
     _register_tasks()
     from portal.checkpoints import init_checkpoints
@@ -123,6 +128,7 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.initiatives.views import bp as initiatives_bp
     from portal.main.views import bp as main_bp
     from portal.messages.views import bp as messages_bp
+    from portal.observers.views import bp as observers_bp
     from portal.ops.views import bp as ops_bp
     from portal.register.views import bp as register_bp
     from portal.voting.api import bp as voting_api_bp
@@ -131,7 +137,7 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
 
     for blueprint in (main_bp, accounts_bp, audit_bp, admin_bp, messages_bp, ops_bp, cases_bp,
                       case_dashboard_bp, cases_api_bp, register_bp, initiatives_bp, voting_bp,
-                      voting_admin_bp, voting_api_bp):
+                      voting_admin_bp, voting_api_bp, observers_bp):
         app.register_blueprint(blueprint)
     # The case API authenticates by bearer token only (no cookies), so CSRF does not apply.
     csrf.exempt(cases_api_bp)
@@ -151,7 +157,8 @@ def _register_tasks() -> None:
     import portal.initiatives.tasks
     import portal.messages.tasks
     import portal.ops.tasks
-    import portal.retention  # noqa: F401
+    import portal.retention
+    import portal.voting.tasks  # noqa: F401
 
 
 @functools.cache
@@ -184,9 +191,7 @@ def _load_user(token: str) -> Any:
     if row is None:
         return None
     user, ended = row
-    if ended or not user.is_active or user.session_epoch != epoch:
-        return None
-    return user
+    return user if session_signs_in(user.is_active, user.session_epoch, ended, epoch) else None
 
 
 def _register_hooks(app: Flask) -> None:
@@ -244,7 +249,9 @@ def _register_error_handlers(app: Flask) -> None:
         message = detail or messages.get(code, messages[500])()
         if _wants_json():
             return {"error": message, "status": code}, code
-        return render_template("errors/error.html", code=code, message=message), code
+        # No work counts on an error page: its request's transaction may have failed.
+        return render_template("errors/error.html", code=code, message=message,
+                               is_error_page=True), code
 
     @app.errorhandler(CSRFError)
     def _csrf(err: CSRFError) -> Any:
@@ -308,6 +315,8 @@ def _register_template_helpers(app: Flask) -> None:
             "main_nav": links_for(current_user, MAIN_NAV),
             "tasks": links_for(current_user, TASKS),
             "demo_now": app.extensions["clock"].now() if app.config.get("DEMO_CLOCK") else None,
+            # Called by the page layout only (fragments skip the queries): portal.work.
+            "work_counts": counts_by_endpoint,
         }
 
     def _can(perm: Permission, municipality_id: int | None = None, case_id: int | None = None) -> bool:

@@ -55,6 +55,14 @@ def seed() -> None:
     for code, name in DEMO_VOTERS:
         click.echo(f"  {name:<18} personal code {code}")
     _print_story(app, story)
+    if app.config["ENV"] != "production":
+        from portal.pades import commission_key, test_ca_path
+
+        with app.app_context():
+            key = commission_key(app)
+        click.echo(f"Results protocols and signature-check decisions are signed (PAdES) as "
+                   f"{key.subject}; to validate them, trust the local test CA "
+                   f"{test_ca_path(app.config['COMMISSION_SIGNING_PKCS12'])}")
 
 
 def _seed_story(app, session):  # type: ignore[no-untyped-def]

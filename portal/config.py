@@ -89,6 +89,9 @@ class Config:
     LOGIN_NOTIFY_AFTER_FAILURES: int = 5
     # Invitation links (account activation) stay valid this long.
     INVITATION_LIFETIME_HOURS: int = 72
+    # Hours before each key-generation round's deadline when trustees who still owe the round
+    # get a reminder (one per lead time).
+    DKG_REMINDER_HOURS: tuple[float, ...] = (24.0, 2.0)
     BABEL_DEFAULT_LOCALE: str = "lv"
     BABEL_DEFAULT_TIMEZONE: str = "Europe/Riga"
     LANGUAGES: tuple[str, ...] = ("lv", "en")
@@ -142,6 +145,11 @@ class Config:
     CHECKPOINT_LOG_FILE: str = ""
     CHECKPOINT_TSA_URL: str | None = None
     CHECKPOINT_TSA_TIMEOUT: float = 10.0
+    # The commission's PAdES signing key and certificate chain (PKCS#12) for the PDFs it issues
+    # (results protocols, signature-check decisions); production: required, from a qualified
+    # trust service provider; elsewhere a local test CA is made there on first use.
+    COMMISSION_SIGNING_PKCS12: str = ""
+    COMMISSION_SIGNING_PASSPHRASE: str = ""
     # The demo clock (README "Try it in ten minutes"): "" (real time), "auto" / "online" (the
     # Tuesday of this week, online voting open), "polling" (this week's Saturday 10:00) or an ISO
     # date / aware date-time. Real time shifted, advancing; refused in production.
@@ -193,6 +201,10 @@ class Config:
         if not self.CHECKPOINT_LOG_FILE:
             raise ConfigError("production requires CHECKPOINT_LOG_FILE (the append-only copy of "
                               "the checkpoints)")
+        if not self.COMMISSION_SIGNING_PKCS12 or not os.path.isfile(
+                self.COMMISSION_SIGNING_PKCS12):
+            raise ConfigError("production requires COMMISSION_SIGNING_PKCS12: the commission's "
+                              "signing certificate and key (PKCS#12) for PAdES-signed PDFs")
 
 
     def _validate_demo_clock(self) -> None:
@@ -259,6 +271,8 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         LOGIN_ACCOUNT_LIMIT=env.get("LOGIN_ACCOUNT_LIMIT", "5 per 15 minutes"),
         LOGIN_DEVICE_LIMIT=env.get("LOGIN_DEVICE_LIMIT", "10 per 15 minutes"),
         INVITATION_LIFETIME_HOURS=int(env.get("INVITATION_LIFETIME_HOURS", "72")),
+        DKG_REMINDER_HOURS=tuple(float(h) for h in env.get("DKG_REMINDER_HOURS", "24,2")
+                                 .split(",") if h.strip()),
         SOCKETIO_CHANNEL=env.get("SOCKETIO_CHANNEL", "portal-socketio"),
         CELERY_QUEUE=env.get("CELERY_QUEUE", "portal"),
         LOG_FORMAT=env.get("LOG_FORMAT", "json" if production else "text").strip().lower(),
@@ -279,6 +293,9 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         or ("" if production else str(instance / "checkpoints.jsonl")),
         CHECKPOINT_TSA_URL=env.get("CHECKPOINT_TSA_URL") or None,
         CHECKPOINT_TSA_TIMEOUT=float(env.get("CHECKPOINT_TSA_TIMEOUT", "10")),
+        COMMISSION_SIGNING_PKCS12=env.get("COMMISSION_SIGNING_PKCS12")
+        or ("" if production else str(instance / "commission-signing.p12")),
+        COMMISSION_SIGNING_PASSPHRASE=env.get("COMMISSION_SIGNING_PASSPHRASE", ""),
         DEMO_CLOCK=_demo_clock_setting(env.get("DEMO_CLOCK")),
     )
     if cfg.REDIS_URL:

@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from referendum_core import sealing
+from referendum_core import audit, sealing
+from referendum_core.refusals import Refused
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -219,6 +220,21 @@ def rollback() -> None:
         g.on_commit = []
 
 
+def rollback_keeping_refusals() -> None:
+    """End the request's transaction after a refusal: roll everything back, then write the
+    refusal's audit entries (the ones the services recorded before refusing) again in a short
+    transaction of their own and commit it. A refusal so keeps its audit and nothing else, and
+    no view commits before answering 4xx."""
+    session = g.get("db_session")
+    if session is None:
+        return
+    kept = audit.refusals_written(session)
+    rollback()
+    if kept:
+        audit.rewrite(session, kept)
+        session.commit()
+
+
 def _commit_or_rollback(response: Response) -> Response:
     if "db_session" in g:
         if response.status_code < 400:
@@ -244,6 +260,11 @@ def transactional(handler: Callable[..., T]) -> Callable[..., T]:
     def wrapped(*args: Any, **kwargs: Any) -> T:
         try:
             result = handler(*args, **kwargs)
+        except Refused:
+            # The session stays open (closed when the request context ends) for the refusal's
+            # answer, which may read the signed-in user.
+            rollback_keeping_refusals()
+            raise
         except Exception:
             rollback()
             _close_session(None)

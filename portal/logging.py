@@ -29,6 +29,20 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("x", 0, "x", 0, "x", None, No
     "message", "asctime", "request_id"}
 
 
+_request_log = logging.getLogger("portal.request")
+
+
+def log_request(method: str, path: str, endpoint: str, status: int, seconds: float, *,
+                request_id: str | None = None, level: int = logging.INFO) -> None:
+    """The one log line of an answered HTTP request (``request_id`` when no request context
+    holds it: the lean cast path answers outside Flask)."""
+    extra: dict[str, Any] = {"method": method, "path": path, "endpoint": endpoint,
+                             "status": status, "duration_ms": round(seconds * 1000, 2)}
+    if request_id is not None:
+        extra["request_id"] = request_id
+    _request_log.log(level, "%s %s %s", method, path, status, extra=extra)
+
+
 def mask_personal_codes(text: str) -> str:
     """``text`` with every personal-code-shaped number replaced by a mask."""
     return PERSONAL_CODE_RE.sub(PERSONAL_CODE_MASK, text)

@@ -50,6 +50,8 @@ MAIN_NAV = (
          "cases."),
     Link(_l("Messages"), "messages.index", SIGNED_IN, "messages."),
     Link(_l("Voter lookup"), "register.lookup", Permission.LOOKUP_VOTER, "register."),
+    Link(_l("Polling stations"), "observers.stations", Permission.VIEW_STATION_TABLE,
+         "observers."),
     Link(_l("Service levels"), "case_dashboard.dashboard", Permission.VIEW_DASHBOARD,
          "case_dashboard."),
     Link(_l("Audit log"), "audit.index", Permission.VIEW_AUDIT_LOG, "audit."),
@@ -71,6 +73,8 @@ TASKS = (
     Link(_l("Sign initiatives"), "initiatives.index", Permission.SIGN_INITIATIVE),
     Link(_l("Vote in a referendum"), "voting.index", Permission.VOTE),
     Link(_l("Set up a referendum"), "voting_admin.new", Permission.MANAGE_REFERENDUM),
+    Link(_l("Polling stations: observers and incidents"), "observers.stations",
+         Permission.VIEW_STATION_TABLE),
     Link(_l("Service-level dashboard"), "case_dashboard.dashboard", Permission.VIEW_DASHBOARD),
     Link(_l("Messages with CVK and commissions"), "messages.index", SIGNED_IN),
     Link(_l("Browse the audit log"), "audit.index", Permission.VIEW_AUDIT_LOG),
@@ -83,5 +87,6 @@ TASKS = (
 
 def links_for(user: Any, links: tuple[Link, ...]) -> list[dict[str, Any]]:
     """The entries ``user`` may see, with their URLs and whether each is the current page."""
-    return [{"label": link.label, "url": url_for(link.endpoint), "current": link.is_current()}
+    return [{"label": link.label, "url": url_for(link.endpoint), "current": link.is_current(),
+             "endpoint": link.endpoint}
             for link in links if link.visible(user)]

@@ -2,7 +2,9 @@
 
 A permission is granted by a role and holds within a scope: CVK roles cover the whole country,
 commission roles their commission's municipality, observers the municipality or the single
-referendum (case) they are accredited to, voters only their own affairs. A membership without
+referendum (case) they are accredited to, voters only their own affairs. A membership may hold
+only for a time (an accredited observer's: the referendum's days); it is checked against the
+app's injected clock. A membership without
 a municipality (the internet polling-station commission's) holds a permission everywhere only
 when that permission is declared in ``NATIONAL_PERMISSIONS``; otherwise no scope means no right.
 Views, API routes and Socket.IO handlers all call ``has_permission`` / ``require`` (directly or
@@ -12,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from functools import wraps
 from typing import Any, TypeVar
 
+from flask import current_app, has_app_context
 from flask_login import current_user
 from werkzeug.exceptions import Forbidden, Unauthorized
 
@@ -60,14 +64,23 @@ class Permission(StrEnum):
     # The audit log's signed checkpoints (seq, head, time; no entry's content): CVK and
     # observers keep copies so that a rewritten log can be shown to be one.
     DOWNLOAD_AUDIT_CHECKPOINTS = "download_audit_checkpoints"
+    # Observers (Art. 18(3), 20(3)): the initiators name theirs (whether this person is the
+    # initiator is the referendum's own question); the municipality's commission decides on
+    # their requests; it records its members and the media, CVK its members (both accredit);
+    # both read the polling-station table.
+    REQUEST_OBSERVER_ACCREDITATION = "request_observer_accreditation"
+    DECIDE_OBSERVER_ACCREDITATION = "decide_observer_accreditation"
+    ACCREDIT_OBSERVERS = "accredit_observers"
+    VIEW_STATION_TABLE = "view_station_table"
 
 
 P = Permission
 _COMMISSION = {
-    P.HANDLE_COMMISSION_CASES,
+    P.HANDLE_COMMISSION_CASES, P.DECIDE_OBSERVER_ACCREDITATION,
     P.VIEW_MUNICIPALITY, P.VIEW_CASES, P.WORK_CASES, P.MESSAGE_CVK, P.MESSAGE_COMMISSION,
     P.LOOKUP_VOTER, P.MARK_VOTED, P.REGISTER_SIGNATURES, P.ENTER_PROTOCOL, P.CONFIRM_PROTOCOL,
-    P.VIEW_LIVE_TURNOUT,
+    P.VIEW_LIVE_TURNOUT, P.ACCREDIT_OBSERVERS, P.VIEW_STATION_TABLE,
+    P.REQUEST_OBSERVER_ACCREDITATION,
 }
 # Art. 20(4)-(6): the internet polling-station commission counts the online votes; its members
 # chosen as a referendum's trustees hold the key shares and decrypt the tally, whose result is
@@ -77,7 +90,7 @@ _CVK_OFFICER = {
     P.HANDLE_CVK_CASES,
     P.VIEW_MUNICIPALITY, P.VIEW_CASES, P.WORK_CASES, P.EXPORT_CASES, P.VIEW_DASHBOARD,
     P.MESSAGE_CVK, P.MESSAGE_COMMISSION, P.MESSAGE_ANYONE, P.VIEW_LIVE_TURNOUT,
-    P.DOWNLOAD_AUDIT_CHECKPOINTS,
+    P.DOWNLOAD_AUDIT_CHECKPOINTS, P.ACCREDIT_OBSERVERS, P.VIEW_STATION_TABLE,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -101,6 +114,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     }),
     Role.VOTER: frozenset({
         P.SIGN_INITIATIVE, P.SUBMIT_INITIATIVE, P.VOTE, P.FILE_COMPLAINT, P.MESSAGE_COMMISSION,
+        P.REQUEST_OBSERVER_ACCREDITATION,
     }),
 }
 
@@ -121,9 +135,25 @@ class Scope:
 NATIONAL = Scope()
 
 
+def _now() -> datetime | None:
+    """The app's injected clock, for memberships that hold only for a time (None outside an
+    app: such a membership then grants nothing)."""
+    if not has_app_context():
+        return None
+    return current_app.extensions["clock"].now()
+
+
+def _holds_now(membership: Any) -> bool:
+    if not getattr(membership, "is_time_limited", False):
+        return True
+    return bool(membership.holds_at(_now()))
+
+
 def _membership_covers(membership: Any, permission: Permission, scope: Scope) -> bool:
     """Does ``membership`` (whose role grants ``permission``) reach ``scope``? ``NATIONAL``
     asks "anywhere": somewhere within the membership's own scope."""
+    if not _holds_now(membership):
+        return False
     if membership.role in CVK_ROLES:
         return True
     own = membership.scope_municipality_id
@@ -166,6 +196,8 @@ def municipalities_for(user: Any, permission: Permission) -> set[int] | None:
         return found
     for membership in user.memberships:
         if permission not in ROLE_PERMISSIONS.get(membership.role, frozenset()):
+            continue
+        if not _holds_now(membership):
             continue
         if membership.role in CVK_ROLES:
             return None

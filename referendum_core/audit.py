@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import BigInteger, Integer, String, Text, event, select
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from referendum_core.clock import Clock
 from referendum_core.db import UPSERT_INSERTS, Base
@@ -114,6 +114,22 @@ def record(
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
         if municipality_id is None:
             municipality_id = getattr(obj, "municipality_id", None)
+    return _append(session, AuditEntry(
+        at=clock.now(),
+        actor_id=actor.id if actor is not None else None,
+        actor_label=actor.audit_label if actor is not None else "system",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id is not None else None,
+        municipality_id=municipality_id,
+        ip=(context.ip if context else None),
+        detail=_canonical(detail).decode(),
+    ))
+
+
+def _append(session: Session, entry: AuditEntry) -> AuditEntry:
+    """Chain ``entry`` to the head and add it (the head row is locked until the transaction
+    ends); remember it as written in this transaction (``refusals_written``)."""
     head = _lock_head(session)
     if head is None:  # the very first entry: one of the writers arriving together makes the head
         dialect = session.get_bind().dialect.name
@@ -126,24 +142,43 @@ def record(
             head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
             session.add(head)
     assert head is not None
-    entry = AuditEntry(
-        seq=head.last_seq + 1,
-        at=clock.now(),
-        actor_id=actor.id if actor is not None else None,
-        actor_label=actor.audit_label if actor is not None else "system",
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id) if object_id is not None else None,
-        municipality_id=municipality_id,
-        ip=(context.ip if context else None),
-        detail=_canonical(detail).decode(),
-        prev_hash=head.last_hash,
-    )
+    entry.seq, entry.prev_hash = head.last_seq + 1, head.last_hash
     entry.entry_hash = compute_hash(entry)
     head.last_seq, head.last_hash = entry.seq, entry.entry_hash
     session.add(entry)
     session.flush()
+    session.info.setdefault(_WRITTEN, []).append(entry)
     return entry
+
+
+def is_refusal(action: str) -> bool:
+    """Does ``action`` name a refusal (``case.refused``, ``voting.ballot_refused`` …)?"""
+    return action.endswith("refused")
+
+
+def refusals_written(session: Session) -> list[AuditEntry]:
+    """Unchained copies of the refusal entries written in the session's current transaction,
+    to append again (``rewrite``) after that transaction is rolled back."""
+    return [AuditEntry(at=e.at, actor_id=e.actor_id, actor_label=e.actor_label, action=e.action,
+                       object_type=e.object_type, object_id=e.object_id,
+                       municipality_id=e.municipality_id, ip=e.ip, detail=e.detail)
+            for e in session.info.get(_WRITTEN, ()) if is_refusal(e.action)]
+
+
+def rewrite(session: Session, copies: list[AuditEntry]) -> None:
+    """Append ``copies`` (from ``refusals_written``) at the chain's current end, each keeping
+    its original time, actor, object and detail."""
+    for entry in copies:
+        _append(session, entry)
+
+
+_WRITTEN = "audit_entries_written"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_written(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WRITTEN, None)
 
 
 def _lock_head(session: Session) -> AuditHead | None:

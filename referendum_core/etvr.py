@@ -20,11 +20,13 @@ from referendum_core.clock import Clock
 from referendum_core.db import Base
 from referendum_core.organisation import PollingStation
 from referendum_core.personal_code import PersonalCodeProtector
+from referendum_core.refusals import Refused
 from referendum_core.register import (
     Eligibility,
     IneligibilityReason,
     eligibility,
     on_voter_list,
+    person_names,
     voter_list_for,
 )
 
@@ -56,17 +58,23 @@ class EtvrMark(Base):
         return ONLINE if self.channel == Channel.ONLINE else str(self.polling_station_id)
 
 
-class EtvrError(Exception):
+class EtvrError(Refused):
     """Base class of ETVR refusals."""
+
+    area = "etvr"
 
 
 class EtvrUnavailable(EtvrError):
     """The ETVR cannot be reached; the station falls back to registration envelopes
     (Art. 4(6), 29-30), checked against the ETVR afterwards."""
 
+    code = "unavailable"
+
 
 class AlreadyVoted(EtvrError):
     """The voter already has a mark in this referendum; ``mark`` says where and when."""
+
+    code = "already_voted"
 
     def __init__(self, mark: EtvrMark) -> None:
         super().__init__(f"already marked at {mark.where} on {mark.marked_at.isoformat()}")
@@ -75,6 +83,8 @@ class AlreadyVoted(EtvrError):
 
 class NotOnVoterList(EtvrError):
     """The person is not an eligible voter of this referendum (Art. 7)."""
+
+    code = "not_on_voter_list"
 
     def __init__(self, status: Eligibility) -> None:
         super().__init__("not an eligible voter of this referendum")
@@ -131,6 +141,9 @@ class VoterStatus:
     mark: EtvrMark | None
     # True when the frozen voter list of the referendum was used (Art. 7(2)).
     from_frozen_list: bool
+    # The voter's name from the register, for the commission to compare with the identity
+    # document (Art. 17(2)); only for a voter of the referendum, never for anyone else.
+    name: str | None = None
 
     @property
     def has_voted(self) -> bool:
@@ -160,4 +173,6 @@ def lookup_voter(session: Session, protector: PersonalCodeProtector, personal_co
     else:
         status = eligibility(session, ref, municipality_id, on_day)
     return VoterStatus(person_ref=ref, eligibility=status, mark=find_mark(session, case_id, ref),
-                       from_frozen_list=frozen is not None)
+                       from_frozen_list=frozen is not None,
+                       name=person_names(session, [ref]).get(ref) if status.is_eligible
+                       else None)

@@ -28,6 +28,7 @@ from referendum_core.cases.workflows import (
 from referendum_core.clock import RIGA, Clock, to_riga
 from referendum_core.db import Base
 from referendum_core.organisation import Municipality
+from referendum_core.refusals import Refused
 from referendum_core.register import eligibility
 from referendum_core.sealing import SealedText
 
@@ -87,9 +88,10 @@ MAX_QUESTION = 500
 MAX_REASONS = 10_000
 
 
-class InitiativeError(Exception):
+class InitiativeError(Refused):
     """Base class of refused initiative actions; ``code`` names the rule for the portal."""
 
+    area = "initiative"
     code = "refused"
     article = ""
 
@@ -185,16 +187,20 @@ INITIATIVE_WORKFLOW = register(Workflow(
         State("withdrawn", R, is_final=True),
     ),
     transitions=(
-        Transition("approve", ("submitted",), "approved", frozenset({CH})),
-        Transition("refuse", ("submitted",), "refused", frozenset({CH}), requires_note=True),
+        Transition("approve", ("submitted",), "approved", frozenset({CH}),
+                   made_by="decide_initiative"),
+        Transition("refuse", ("submitted",), "refused", frozenset({CH}), requires_note=True,
+                   made_by="decide_initiative"),
         Transition("withdraw", ("submitted",), "withdrawn", frozenset({R})),
         Transition("council_call", ("submitted",), "called", frozenset({S})),
         Transition("publish", ("approved",), "collecting", frozenset({S})),
         Transition("close_collection", ("collecting",), "collected", frozenset({S})),
         Transition("close_short", ("collecting",), "not_reached", frozenset({S})),
-        Transition("apply", ("collected",), "applied", frozenset({R, C})),
+        Transition("apply", ("collected",), "applied", frozenset({R, C}),
+                   made_by="apply_for_check"),
         Transition("lapse", ("collected",), "lapsed", frozenset({S})),
-        Transition("start_check", ("applied",), "checking", frozenset({S, C})),
+        Transition("start_check", ("applied",), "checking", frozenset({S, C}),
+                   made_by="check_signatures"),
         Transition("threshold_reached", ("checking",), "reached", frozenset({S})),
         Transition("threshold_not_reached", ("checking",), "not_reached", frozenset({S})),
     ),

@@ -84,6 +84,15 @@ class PersonRecord(Base):
     updated_at: Mapped[datetime]
 
 
+def person_names(session: Session, refs: list[str]) -> dict[str, str]:
+    """Names from the Population Register extract by ``person_ref`` (one query); people not
+    in the extract are left out. Callers show them only to those entitled to the person."""
+    if not refs:
+        return {}
+    return dict(session.execute(select(PersonRecord.person_ref, PersonRecord.name).where(
+        PersonRecord.person_ref.in_(sorted(set(refs))))).all())
+
+
 class LandOwnerRecord(Base):
     """One owner of one real estate from the Land Register extract."""
 

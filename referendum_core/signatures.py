@@ -33,6 +33,7 @@ from referendum_core.initiatives import (
     Initiative,
     open_referendum,
 )
+from referendum_core.refusals import Refused
 from referendum_core.register import (
     Eligibility,
     LandOwnerRecord,
@@ -96,9 +97,10 @@ class Authentication:
     level: str | None = None
 
 
-class SignatureError(Exception):
+class SignatureError(Refused):
     """Base class of refused signatures; ``code`` and ``article`` name the rule."""
 
+    area = "signature"
     code, article = "refused", ""
 
     def __init__(self, **params: object) -> None:

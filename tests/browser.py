@@ -71,7 +71,8 @@ def start_live_server(tmp_dir: Path, clock: Any = None, **overrides: Any) -> Ite
                 "OTP_SHOW_CODE_ON_SCREEN": True, "REDIS_URL": None,
                 "PORTAL_GNUPGHOME": str(tmp_dir / "gnupg"),
                 "CHECKPOINT_KEY_FILE": str(tmp_dir / "checkpoint-signing.pem"),
-                "CHECKPOINT_LOG_FILE": str(tmp_dir / "checkpoints.jsonl")}
+                "CHECKPOINT_LOG_FILE": str(tmp_dir / "checkpoints.jsonl"),
+                "COMMISSION_SIGNING_PKCS12": str(tmp_dir / "commission.p12")}
     settings.update(overrides)
     app = create_app(settings, clock=clock or SystemClock())
     with app.app_context():

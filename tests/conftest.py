@@ -283,7 +283,9 @@ def app(database_url: str, connection: Any, clock: FixedClock, app_overrides: di
     log_file = tmp_path_factory.mktemp("checkpoint-log") / "checkpoints.jsonl"
     settings = {"PORTAL_GNUPGHOME": str(gnupg_home),
                 "CHECKPOINT_KEY_FILE": str(checkpoint_dir / "signing.pem"),
-                "CHECKPOINT_LOG_FILE": str(log_file), **app_overrides}
+                "CHECKPOINT_LOG_FILE": str(log_file),
+                "COMMISSION_SIGNING_PKCS12": str(checkpoint_dir / "commission.p12"),
+                **app_overrides}
     application = make_test_app(database_url, clock, **settings)
     if application.config.get("RATELIMIT_ENABLED") and str(
             application.config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -172,3 +172,10 @@ def build_scenario(session: Session, clock: FixedClock, keys: services.Keys, *,
         open_voting(session, clock, CALENDAR, chair, referendum)
     session.flush()
     return scenario
+
+
+def dkg_deadlines(start: datetime, last: timedelta = timedelta(days=1)) -> dict[str, datetime]:
+    """Key-generation deadlines from ``start``: the five rounds evenly up to ``start + last``."""
+    from referendum_core.voting.key_generation_rounds import ROUNDS
+
+    return {r: start + last * (k + 1) / len(ROUNDS) for k, r in enumerate(ROUNDS)}

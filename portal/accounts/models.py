@@ -146,10 +146,28 @@ class Membership(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+    # A membership that holds only for a time (an accredited observer: the referendum's
+    # days, Art. 18(3)); None at either end means no limit on that side.
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
     commission: Mapped[Commission | None] = relationship(lazy="joined")
     municipality: Mapped[Municipality | None] = relationship(lazy="joined")
+
+    @property
+    def is_time_limited(self) -> bool:
+        return self.starts_at is not None or self.ends_at is not None
+
+    def holds_at(self, moment: datetime | None) -> bool:
+        """Does the membership hold at ``moment``? A time-limited one never holds when the
+        moment is unknown (no clock: no right)."""
+        if not self.is_time_limited:
+            return True
+        if moment is None:
+            return False
+        return ((self.starts_at is None or self.starts_at <= moment)
+                and (self.ends_at is None or moment < self.ends_at))
 
     @property
     def scope_municipality_id(self) -> int | None:
@@ -175,6 +193,13 @@ def session_ended_column() -> ColumnElement[bool]:
     """``True`` in a row when the session whose hash is bound as ``sid_hash`` has ended: loaded
     with the user in one statement, by the full app and the lean cast path alike."""
     return exists().where(EndedSession.sid_hash == bindparam("sid_hash")).label("session_ended")
+
+
+def session_signs_in(is_active: bool, user_epoch: int, session_ended: bool, epoch: int) -> bool:
+    """Does a session of ``epoch`` still sign its user in: the account active, not signed out
+    everywhere since (the same epoch), and that session not signed out (``session_ended_column``)?
+    The app's user loader and the lean cast path both ask this."""
+    return bool(is_active) and not session_ended and user_epoch == epoch
 
 
 class RecoveryCode(Base):

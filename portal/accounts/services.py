@@ -482,8 +482,11 @@ def accept_invitation(session: Session, clock: Clock, keys: Keys, token: str, pa
 
 def grant_membership(session: Session, clock: Clock, actor: User | None, user: User, role: Role, *,
                      commission: Commission | None = None, municipality_id: int | None = None,
-                     case_id: int | None = None, context: AuditContext | None = None) -> Membership:
-    """Give ``user`` a role. The scope must fit the role.
+                     case_id: int | None = None, starts_at: datetime | None = None,
+                     ends_at: datetime | None = None,
+                     context: AuditContext | None = None) -> Membership:
+    """Give ``user`` a role. The scope must fit the role; ``starts_at``/``ends_at`` limit it in
+    time (an accredited observer's rights run through the referendum's days).
 
     Raises:
         InvalidMembership: e.g. a commission role without a commission, CVK role with a
@@ -507,18 +510,20 @@ def grant_membership(session: Session, clock: Clock, actor: User | None, user: U
         raise InvalidMembership()
     existing = next((m for m in user.memberships if m.role == role
                      and m.commission_id == (commission.id if commission else None)
-                     and m.municipality_id == municipality_id and m.case_id == case_id), None)
+                     and m.municipality_id == municipality_id and m.case_id == case_id
+                     and m.starts_at == starts_at and m.ends_at == ends_at), None)
     if existing is not None:
         return existing
     membership = Membership(role=role, commission=commission, municipality_id=municipality_id,
                             case_id=case_id, granted_by_id=actor.id if actor else None,
-                            created_at=clock.now())
+                            created_at=clock.now(), starts_at=starts_at, ends_at=ends_at)
     user.memberships.append(membership)
     session.flush()
     audit.record(session, clock, actor, "membership.granted", obj=user, context=context,
                  role=str(role), commission_id=commission.id if commission else None,
                  municipality_id=municipality_id or (commission.municipality_id if commission else None),
-                 case_id=case_id)
+                 case_id=case_id, starts_at=starts_at.isoformat() if starts_at else None,
+                 ends_at=ends_at.isoformat() if ends_at else None)
     return membership
 
 

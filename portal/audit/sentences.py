@@ -39,6 +39,7 @@ SENTENCES: dict[str, Any] = {
                           "“%(to_state)s”."),
     "etvr.lookup": _l("%(actor)s looked a voter up in the register for case %(case)s."),
     "etvr.mark_refused": _l("%(actor)s was refused marking a voter for case %(case)s."),
+    "etvr.refused": _l("%(actor)s was refused a step in the voter register."),
     "etvr.marked": _l("%(actor)s marked a voter as having voted for case %(case)s."),
     "initiative.applied": _l("%(actor)s applied the initiative %(object)s for the "
                              "signature check."),
@@ -77,6 +78,13 @@ SENTENCES: dict[str, Any] = {
     "messaging.thread_closed": _l("%(actor)s closed %(object)s."),
     "messaging.thread_created": _l("%(actor)s started %(object)s."),
     "messaging.thread_exported": _l("%(actor)s exported %(object)s (%(messages)s messages)."),
+    "observers.accreditation_approved": _l("%(actor)s accredited the observer %(object)s."),
+    "observers.accreditation_refused": _l("%(actor)s refused an observer's accreditation."),
+    "observers.accreditation_requested": _l("%(actor)s asked for accreditation as an "
+                                            "observer."),
+    "observers.refused": _l("%(actor)s was refused a step on observers."),
+    "observers.stations_exported": _l("%(actor)s downloaded the table of polling stations "
+                                      "for observers."),
     "password.change_refused": _l("%(actor)s was refused a password change."),
     "password.changed": _l("%(actor)s changed their password."),
     "register.import_aborted": _l("%(actor)s tried a voter register import; nothing changed."),
@@ -91,6 +99,8 @@ SENTENCES: dict[str, Any] = {
     "signature.refused": _l("%(actor)s was refused signing the initiative %(object)s."),
     "signature.registered_in_person": _l("%(actor)s registered a signature given in person for "
                                          "the initiative %(object)s."),
+    "signature.withdrawn": _l("%(actor)s withdrew their signature of the initiative "
+                              "%(object)s."),
     "signature.signed_online": _l("%(actor)s signed the initiative %(object)s online."),
     "user.created": _l("%(actor)s created the account of %(object)s."),
     "voter.account_created": _l("A voter's account was created for %(object)s."),
@@ -127,6 +137,7 @@ SENTENCES: dict[str, Any] = {
                                   "referendum %(object)s."),
     "voting.results_approved": _l("%(actor)s approved the results of referendum %(object)s: "
                                   "%(votes_for)s for, %(votes_against)s against."),
+    "voting.refused": _l("%(actor)s was refused a step in referendum %(object)s."),
     "voting.set_up": _l("%(actor)s set up referendum %(object)s for %(referendum_day)s."),
     "voting.share_accepted": _l("%(actor)s's partial decryption for referendum %(object)s was "
                                 "accepted."),
@@ -147,6 +158,7 @@ ACTION_GROUPS = {
     "register": (_l("Voter register"), ("register.", "etvr.")),
     "sign-in": (_l("Sign-in and sign-out"), ("login", "logout", "2fa.", "password.")),
     "accounts": (_l("Accounts and roles"), ("user.", "membership.", "invitation.", "voter.")),
+    "observers": (_l("Observers"), ("observers.",)),
     "systems": (_l("Connected systems"), ("service_token.",)),
 }
 OBJECT_FILTERS = {"Case": _l("Cases"), "Referendum": _l("Referendums"),

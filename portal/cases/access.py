@@ -54,13 +54,14 @@ def can_see(user: Any, case: Case, permission: Permission = Permission.VIEW_CASE
     return has_permission(user, permission, scope_of(case))
 
 
-def access_case(session: Session, user: Any, case_id: int,
-                permission: Permission = Permission.VIEW_CASES) -> Case:
-    """Load a case ``user`` may see; 401 when signed out, 404 when absent or not theirs."""
-    if not getattr(user, "is_authenticated", False):
-        require(permission, user=user)
+def access_case(session: Session, actor: Any, case_id: int, permission: Permission) -> Case:
+    """Load a case ``actor`` holds ``permission`` for (``VIEW_CASES``: may see, as an official
+    of its scope or as the one who filed it); 401 when signed out, 404 when absent or not
+    theirs."""
+    if not getattr(actor, "is_authenticated", False):
+        require(permission, user=actor)
     case = session.get(Case, case_id)
-    if case is None or not can_see(user, case, permission):
+    if case is None or not can_see(actor, case, permission):
         abort(404)
     return case
 

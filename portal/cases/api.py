@@ -14,21 +14,18 @@ from flask import Blueprint, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from portal.cases import services as portal_services
-from portal.cases.access import access_case, accreditation_check, parties_for, visibility_for
+from portal.cases.access import access_case, visibility_for
 from portal.cases.apispec import ApiInputError, ApiSpec, Field, RouteDoc, Schema, validate
-from portal.cases.errors import message_for, status_for
 from portal.cases.filters import filter_from_args
 from portal.cases.tokens import authenticate_token
-from portal.database import commit, rollback
-from portal.permissions import Permission, Scope, has_permission
+from portal.permissions import Permission, has_permission
+from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
-from referendum_core import audit
 from referendum_core.cases import queries
-from referendum_core.cases import services as case_services
-from referendum_core.cases.exceptions import CaseError, NotAllowed, StaleCase
+from referendum_core.cases.exceptions import NotAllowed
 from referendum_core.cases.models import Case, CaseType
 from referendum_core.cases.services import ReportCategory, Severity
-from referendum_core.cases.workflows import REGISTRY, ApplicantKind, Grounds, Party
+from referendum_core.cases.workflows import ApplicantKind, Grounds
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 spec = ApiSpec(title="Referendum portal case API", version="1.0.0")
@@ -135,7 +132,6 @@ def api_route(doc: RouteDoc) -> Callable[[Callable[..., Any]], Callable[..., Any
 
 
 def case_json(case: Case, user: Any) -> dict[str, Any]:
-    workflow = REGISTRY.get(case.type)
     iso = lambda v: v.isoformat() if v else None  # noqa: E731
     return {
         "id": case.id, "reference": case.reference, "type": case.type, "state": case.state,
@@ -147,20 +143,11 @@ def case_json(case: Case, user: Any) -> dict[str, Any]:
         "deadline_basis": case.deadline_basis,
         "allowed_transitions": [
             {"name": t.name, "to_state": t.target, "requires_note": t.requires_note}
-            for t in workflow.allowed(case.state, parties_for(user, case))],
+            for t in portal_services.requestable_moves(user, case)],
         "events": [{"kind": e.kind, "at": iso(e.at), "actor": e.actor_label,
                     "transition": e.transition, "from_state": e.from_state,
                     "to_state": e.to_state, "note": e.note} for e in case.events],
     }
-
-
-def _refused(case: Case | None, err: CaseError, action: str) -> Any:
-    if isinstance(err, StaleCase) and err.__cause__ is not None:
-        rollback()
-        audit.record(db(), clock(), g.api_user, "case.refused", obj=case, object_type="Case",
-                     context=audit_context(), attempted=action, reason="StaleCase")
-    commit()  # keep the audit of the refusal; nothing else was written
-    return _error(status_for(err), message_for(err))
 
 
 @api_route(RouteDoc("GET", "/openapi.json", "openapi", "This document", None))
@@ -184,7 +171,8 @@ def list_cases() -> Any:
 @api_route(RouteDoc("GET", "/cases/{case_id}", "getCase", "Read one case with its timeline",
                     "cases:read", response=CASE))
 def get_case(case_id: int) -> Any:
-    return jsonify(case_json(access_case(db(), g.api_user, case_id), g.api_user))
+    case = access_case(db(), g.api_user, case_id, Permission.VIEW_CASES)
+    return jsonify(case_json(case, g.api_user))
 
 
 @api_route(RouteDoc("POST", "/cases", "createCase",
@@ -200,35 +188,27 @@ def create_case() -> Any:
     missing = [f"{name}: required for {kind}" for name in need if name not in data]
     if missing:
         raise ApiInputError(missing)
-    try:
-        if kind == "observer_report":
-            if not has_permission(user, Permission.FILE_OBSERVER_REPORT):
-                raise NotAllowed("not an observer")
-            case = case_services.file_observer_report(
-                db(), clock(), user, polling_station_id=data["polling_station_id"],
-                category=data["category"], severity=data["severity"],
-                description=data["summary"], is_accredited=accreditation_check(user),
-                calendar=calendar(), context=audit_context())
-        elif kind == "complaint":
-            if not has_permission(user, Permission.FILE_COMPLAINT):
-                raise NotAllowed("may not file complaints")
-            case = case_services.file_complaint(
-                db(), clock(), user, municipality_id=data["municipality_id"],
-                grounds=data["grounds"], applicant_kind=data["applicant_kind"],
-                contested=data["contested"], contested_on=data["contested_on"],
-                summary=data["summary"], calendar=calendar(), context=audit_context())
-        else:
-            parties = {Party.REQUESTER}
-            if has_permission(user, Permission.HANDLE_COMMISSION_CASES,
-                              Scope(municipality_id=data["municipality_id"])):
-                parties.add(Party.COMMISSION)
-            case = case_services.ask_cvk(
-                db(), clock(), user, municipality_id=data["municipality_id"],
-                title=data["title"], question=data["summary"], parties=parties,
-                calendar=calendar(), context=audit_context())
-    except CaseError as err:
-        return _refused(None, err, f"api.create.{kind}")
-    portal_services.open_thread(db(), clock(), user, case)
+    on_refusal(attempted=f"api.create.{kind}", actor=user)
+    if kind == "observer_report":
+        if not has_permission(user, Permission.FILE_OBSERVER_REPORT):
+            raise NotAllowed("not an observer")
+        case = portal_services.file_observer_report(
+            db(), clock(), user, polling_station_id=data["polling_station_id"],
+            category=data["category"], severity=data["severity"],
+            description=data["summary"], calendar=calendar(), context=audit_context())
+    elif kind == "complaint":
+        if not has_permission(user, Permission.FILE_COMPLAINT):
+            raise NotAllowed("may not file complaints")
+        case = portal_services.file_complaint(
+            db(), clock(), user, municipality_id=data["municipality_id"],
+            grounds=data["grounds"], applicant_kind=data["applicant_kind"],
+            contested=data["contested"], contested_on=data["contested_on"],
+            summary=data["summary"], calendar=calendar(), context=audit_context())
+    else:
+        case = portal_services.ask_cvk(
+            db(), clock(), user, municipality_id=data["municipality_id"],
+            title=data["title"], question=data["summary"], calendar=calendar(),
+            context=audit_context())
     response = jsonify(case_json(case, user))
     response.status_code = 201
     response.headers["Location"] = url_for("cases_api.getCase", case_id=case.id)
@@ -241,14 +221,11 @@ def create_case() -> Any:
 def transition(case_id: int) -> Any:
     data = validate(TRANSITION_IN, request.get_json(silent=True))
     user = g.api_user
-    case = access_case(db(), user, case_id)
-    try:
-        case_services.transition_case(
-            db(), clock(), user, case, data["transition"], data["expected_version"],
-            data.get("note", ""), parties=parties_for(user, case), calendar=calendar(),
-            context=audit_context())
-    except CaseError as err:
-        return _refused(case, err, "api.transition")
+    case = access_case(db(), user, case_id, Permission.VIEW_CASES)
+    on_refusal(obj=case, attempted="api.transition", actor=user)
+    portal_services.transition_case(
+        db(), clock(), user, case, data["transition"], data["expected_version"],
+        data.get("note", ""), calendar=calendar(), context=audit_context())
     return jsonify(case_json(case, user))
 
 
@@ -258,12 +235,10 @@ def transition(case_id: int) -> Any:
 def comment(case_id: int) -> Any:
     data = validate(COMMENT_IN, request.get_json(silent=True))
     user = g.api_user
-    case = access_case(db(), user, case_id)
-    try:
-        case_services.comment_on_case(db(), clock(), user, case, data["text"],
-                                      parties=parties_for(user, case), context=audit_context())
-    except CaseError as err:
-        return _refused(case, err, "api.comment")
+    case = access_case(db(), user, case_id, Permission.VIEW_CASES)
+    on_refusal(obj=case, attempted="api.comment", actor=user)
+    portal_services.comment_on_case(db(), clock(), user, case, data["text"],
+                                    context=audit_context())
     response = jsonify(case_json(case, user))
     response.status_code = 201
     return response

@@ -1,5 +1,6 @@
 """Filing pages: an observer's report (phone-first, camera input), a complaint or appeal, and a
-commission's query to CVK. Each files through a domain service and opens the case's thread."""
+commission's query to CVK. Each files through the portal service (``portal.cases.services``),
+which also opens the case's thread, as the API does."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -12,18 +13,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.cases import services as portal_services
-from portal.cases.access import accreditation_check
-from portal.cases.errors import message_for, status_for
 from portal.cases.forms import ComplaintForm, ObserverReportForm, QueryForm
 from portal.cases.photo_stash import stash_photos, take_photos
 from portal.config import instance_dir
-from portal.database import commit
 from portal.permissions import Permission, municipalities_for, require
+from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
-from referendum_core.cases import services as case_services
-from referendum_core.cases.exceptions import CaseError, InvalidPhoto
+from referendum_core.cases.exceptions import InvalidPhoto
 from referendum_core.cases.filing import MAX_PHOTOS_PER_CASE, sniff_photo
-from referendum_core.cases.workflows import Party
 from referendum_core.organisation import Municipality, PollingStation
 
 
@@ -47,14 +44,13 @@ def _municipality_choices(ids: set[int] | None) -> list[tuple[int, str]]:
 
 
 def _filed(case: Any) -> Any:
-    portal_services.open_thread(db(), clock(), current_user, case)
     flash(gettext("Thank you. Your case %(ref)s has been filed.", ref=case.reference), "success")
     return redirect(url_for("cases.case_page", case_id=case.id))
 
 
-def _refused(err: CaseError, template: str, form: Any) -> Any:
-    commit()  # keep the audit entry of the refusal (nothing else was written)
-    return render_template(template, form=form, error=message_for(err)), status_for(err)
+def _refusal_shows_form(template: str, form: Any) -> None:
+    on_refusal(lambda message, status: (render_template(template, form=form, error=message),
+                                        status))
 
 
 def report() -> Any:
@@ -75,16 +71,13 @@ def report() -> Any:
         return _report_again(form, photos, 400)
     photos += take_photos(form.kept_photos.data or "", current_user.id, _stash_dir(),
                           current_app.config["SECRET_KEY"])
-    try:
-        case = case_services.file_observer_report(
-            db(), clock(), current_user, polling_station_id=form.polling_station_id.data,
-            category=form.category.data, severity=form.severity.data,
-            description=form.description.data, is_accredited=accreditation_check(current_user),
-            photos=photos, draft_started_at=_started(form.started.data), calendar=calendar(),
-            context=audit_context())
-    except CaseError as err:
-        commit()  # keep the audit entry of the refusal (nothing else was written)
-        return _report_again(form, photos, status_for(err), message_for(err))
+    on_refusal(lambda message, status: _report_again(form, photos, status, message))
+    case = portal_services.file_observer_report(
+        db(), clock(), current_user, polling_station_id=form.polling_station_id.data,
+        category=form.category.data, severity=form.severity.data,
+        description=form.description.data, photos=photos,
+        draft_started_at=_started(form.started.data), calendar=calendar(),
+        context=audit_context())
     return _filed(case)
 
 
@@ -122,15 +115,13 @@ def complaint() -> Any:
         return render_template("cases/complaint.html", form=form)
     if not form.validate():
         return render_template("cases/complaint.html", form=form), 400
-    try:
-        case = case_services.file_complaint(
-            db(), clock(), current_user, municipality_id=form.municipality_id.data,
-            grounds=form.grounds.data, applicant_kind=form.applicant_kind.data,
-            contested=form.contested.data, contested_on=form.contested_on.data,
-            summary=form.summary.data, draft_started_at=_started(form.started.data),
-            calendar=calendar(), context=audit_context())
-    except CaseError as err:
-        return _refused(err, "cases/complaint.html", form)
+    _refusal_shows_form("cases/complaint.html", form)
+    case = portal_services.file_complaint(
+        db(), clock(), current_user, municipality_id=form.municipality_id.data,
+        grounds=form.grounds.data, applicant_kind=form.applicant_kind.data,
+        contested=form.contested.data, contested_on=form.contested_on.data,
+        summary=form.summary.data, draft_started_at=_started(form.started.data),
+        calendar=calendar(), context=audit_context())
     return _filed(case)
 
 
@@ -145,17 +136,12 @@ def query() -> Any:
         return render_template("cases/query.html", form=form)
     if not form.validate():
         return render_template("cases/query.html", form=form), 400
-    parties = {Party.REQUESTER}
-    if own is None or form.municipality_id.data in own:
-        parties.add(Party.COMMISSION)
-    try:
-        case = case_services.ask_cvk(
-            db(), clock(), current_user, municipality_id=form.municipality_id.data,
-            title=form.title.data, question=form.question.data, parties=parties,
-            draft_started_at=_started(form.started.data), calendar=calendar(),
-            context=audit_context())
-    except CaseError as err:
-        return _refused(err, "cases/query.html", form)
+    _refusal_shows_form("cases/query.html", form)
+    case = portal_services.ask_cvk(
+        db(), clock(), current_user, municipality_id=form.municipality_id.data,
+        title=form.title.data, question=form.question.data,
+        draft_started_at=_started(form.started.data), calendar=calendar(),
+        context=audit_context())
     return _filed(case)
 
 

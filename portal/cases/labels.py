@@ -16,6 +16,7 @@ CASE_TYPES = {
     "initiative": _l("Initiative"),
     "referendum": _l("Referendum"),
     "home_voting": _l("Home voting"),
+    "observer_accreditation": _l("Observer accreditation"),
 }
 STATES = {
     "submitted": _l("Submitted"),
@@ -35,6 +36,8 @@ STATES = {
     "accepted": _l("Accepted"),
     "refused": _l("Refused"),
     "visited": _l("Ballot taken to the voter"),
+    # Observer accreditation (declared in referendum_core.observers.accreditation).
+    "accredited": _l("Accredited"),
     # Initiatives and referendums (referendum_core.initiatives, referendum_core.voting).
     "approved": _l("Decided: signatures may be collected"),
     "collecting": _l("Collecting signatures"),
@@ -71,6 +74,7 @@ TRANSITIONS = {
     "accept": _l("Accept"),
     "refuse": _l("Refuse"),
     "visit": _l("Record the visit"),
+    "accredit": _l("Accredit the observers"),
     "approve": _l("Allow signature collection"),
     "council_call": _l("Council calls the referendum"),
     "publish": _l("Publish the initiative"),

@@ -3,7 +3,7 @@ kept), list, and revoke. Issuing and revoking are audited by ``portal.cases.toke
 attempts are audited here."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
@@ -13,9 +13,14 @@ from sqlalchemy import select
 from portal.accounts.services import find_user_by_email
 from portal.cases.forms import IssueTokenForm, RevokeTokenForm
 from portal.cases.models import ServiceToken
-from portal.cases.tokens import InvalidScopes, issue_service_token, revoke_service_token
-from portal.database import commit
+from portal.cases.tokens import (
+    InvalidScopes,
+    TokenRefused,
+    issue_service_token,
+    revoke_service_token,
+)
 from portal.permissions import Permission, municipalities_for, permission_required
+from portal.refusals import on_refusal
 from portal.web import audit_context, clock, db
 from referendum_core import audit
 
@@ -31,11 +36,12 @@ def _page(form: IssueTokenForm, *, issued: tuple[ServiceToken, str] | None = Non
     return response, status, {"Cache-Control": "no-store"}
 
 
-def _refused(reason: str, message: str, form: IssueTokenForm, **detail: Any) -> Any:
+def _refuse(form: IssueTokenForm, reason: str, **detail: Any) -> NoReturn:
+    """Audit the refused issue and raise it; the form is shown again with the sentence."""
     audit.record(db(), clock(), current_user, "service_token.refused", context=audit_context(),
                  reason=reason, **detail)
-    commit()
-    return _page(form, error=message, status=400)
+    on_refusal(lambda message, status: _page(form, error=message, status=status))
+    raise TokenRefused(reason)
 
 
 def tokens() -> Any:
@@ -51,12 +57,9 @@ def issue_token() -> Any:
                                          "permission are needed."), status=400)
     owner = find_user_by_email(db(), form.owner_email.data or "")
     if owner is None or not owner.is_active:
-        return _refused("unknown_owner", gettext("There is no active account with this e-mail "
-                                                 "address."), form)
+        _refuse(form, "unknown_owner")
     if municipalities_for(owner, Permission.VIEW_CASES) == set():
-        return _refused("owner_without_cases", gettext(
-            "This account does not work with cases, so a token acting as it could do nothing. "
-            "Choose an official's account."), form, owner_id=owner.id)
+        _refuse(form, "owner_without_cases", owner_id=owner.id)
     try:
         row, plaintext = issue_service_token(db(), clock(), current_user, owner,
                                              form.name.data or "", list(form.scopes.data or []),

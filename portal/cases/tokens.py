@@ -12,12 +12,25 @@ from portal.cases.models import SCOPES, ServiceToken
 from referendum_core import audit
 from referendum_core.audit import AuditContext
 from referendum_core.clock import Clock
+from referendum_core.refusals import Refused
 
 PREFIX = "rpt_"
 
 
 class InvalidScopes(ValueError):
     """Unknown or no scopes asked for."""
+
+
+class TokenRefused(Refused):
+    """A token cannot act as this owner: ``unknown_owner`` (no active account) or
+    ``owner_without_cases`` (the account works with no cases)."""
+
+    area, code = "service_token", "refused"
+    REASONS = ("unknown_owner", "owner_without_cases")
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def _hash(token: str) -> str:

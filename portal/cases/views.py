@@ -23,11 +23,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.accounts.models import Membership, User
-from portal.cases import filing, token_views
+from portal.cases import (
+    filing,
+    token_views,
+    work,  # noqa: F401 - registers the area's work provider (portal.work)
+)
 from portal.cases import services as portal_services
 from portal.cases.access import access_case, may_work, parties_for, visibility_for
 from portal.cases.diagram import build as build_diagram
-from portal.cases.errors import message_for, status_for
 from portal.cases.filters import filter_from_args, query_string
 from portal.cases.forms import (
     AssignForm,
@@ -37,22 +40,17 @@ from portal.cases.forms import (
     SaveFilterForm,
     TransitionForm,
 )
-from portal.cases.labels import (
-    CASE_TYPES,
-    SEVERITIES,
-    STATES,
-    TRANSITIONS,
-    label,
-    template_helpers,
-)
-from portal.database import commit, rollback
+from portal.cases.labels import CASE_TYPES, SEVERITIES, STATES, label, template_helpers
+from portal.cases.own_pages import own_page
+from portal.database import commit
 from portal.permissions import Permission, municipalities_for, permission_required, require
+from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
 from referendum_core import audit
 from referendum_core.cases import queries
 from referendum_core.cases import services as case_services
 from referendum_core.cases.deadlines import countdown
-from referendum_core.cases.exceptions import CaseError, StaleCase
+from referendum_core.cases.exceptions import CaseError
 from referendum_core.cases.models import Case, CasePhoto, ObserverReport, SavedFilter
 from referendum_core.cases.workflows import REGISTRY, Party
 from referendum_core.clock import RIGA, to_riga
@@ -211,7 +209,7 @@ def render_case(case: Case, *, status: int = 200, error: str | None = None,
     """The case page (also re-rendered with an error after a refused action)."""
     parties = parties_for(current_user, case)
     workflow = REGISTRY.get(case.type)
-    allowed = workflow.allowed(case.state, parties)
+    allowed = portal_services.requestable_moves(current_user, case)
     now = clock().now()
     assign_form = None
     if parties & {Party.COMMISSION, Party.CVK} and case.is_open:
@@ -233,73 +231,49 @@ def render_case(case: Case, *, status: int = 200, error: str | None = None,
         deadline_movable=case_services.deadline_is_movable(case),
         thread_id=portal_services.thread_id_for(db(), case), parties=parties, users=users,
         municipality=db().get(Municipality, case.municipality_id) if case.municipality_id
-        else None, error=error, label=label,
+        else None, error=error, label=label, own_page=own_page(db(), case),
     ), status
 
 
-def refused(case: Case | None, err: CaseError, action: str) -> tuple[str, int]:
-    """Undo a half-made change after a refusal, keep the audit of it, and say what happened."""
-    if isinstance(err, StaleCase) and isinstance(err.__cause__, Exception):
-        # The refusal came from the database (the row's version moved under us): nothing of
-        # this request may stay, but the refusal itself is audited.
-        rollback()
-        audit.record(db(), clock(), current_user, "case.refused", obj=case, object_type="Case",
-                     context=audit_context(), attempted=action, reason="StaleCase")
-    commit()  # keep the audit entry of the refusal; the domain refused before writing
-    if case is not None:
-        db().refresh(case)
-    return message_for(err), status_for(err)
+def refusal_shows_case(case: Case, action: str, **page: Any) -> None:
+    """A refusal of ``action`` shows the case page again with its sentence (``portal.refusals``
+    settles the transaction and audits a refusal the database made)."""
+    on_refusal(lambda message, status: render_case(case, status=status, error=message, **page),
+               obj=case, attempted=action)
 
 
 @bp.get("/<int:case_id>")
 @login_required
 def case_page(case_id: int) -> Any:
-    return render_case(access_case(db(), current_user, case_id))
+    return render_case(access_case(db(), current_user, case_id, Permission.VIEW_CASES))
 
 
 @bp.post("/<int:case_id>/transition")
 @login_required
 def transition(case_id: int) -> Any:
-    case = access_case(db(), current_user, case_id)
+    case = access_case(db(), current_user, case_id, Permission.VIEW_CASES)
     form = TransitionForm()
     if not form.validate_on_submit():
         return render_case(case, status=400, error=gettext(
             "The request could not be understood. Check the form and try again."))
-    try:
-        move = case_services.transition_case(
-            db(), clock(), current_user, case, form.transition.data, form.version.data,
-            form.note.data or "", parties=parties_for(current_user, case), calendar=calendar(),
-            context=audit_context())
-    except CaseError as err:
-        message, status = refused(case, err, "transition")
-        return render_case(case, status=status, error=message)
-    portal_services.notify_in_thread(
-        db(), clock(), case, gettext("%(who)s: %(action)s → %(state)s",
-                                     who=current_user.display_name,
-                                     action=label_of_move(move.name),
-                                     state=label(STATES, case.state)))
+    refusal_shows_case(case, "transition")
+    portal_services.transition_case(
+        db(), clock(), current_user, case, form.transition.data, form.version.data,
+        form.note.data or "", calendar=calendar(), context=audit_context())
     flash(gettext("Done: %(state)s.", state=label(STATES, case.state)), "success")
     return redirect(url_for("cases.case_page", case_id=case.id))
-
-
-def label_of_move(name: str) -> str:
-    return label(TRANSITIONS, name)
 
 
 @bp.post("/<int:case_id>/comment")
 @login_required
 def comment(case_id: int) -> Any:
-    case = access_case(db(), current_user, case_id)
+    case = access_case(db(), current_user, case_id, Permission.VIEW_CASES)
     form = CommentForm()
     if not form.validate_on_submit():
         return render_case(case, status=400, error=gettext("Write a comment first."))
-    try:
-        case_services.comment_on_case(db(), clock(), current_user, case, form.text.data,
-                                      parties=parties_for(current_user, case),
-                                      context=audit_context())
-    except CaseError as err:
-        message, status = refused(case, err, "comment")
-        return render_case(case, status=status, error=message)
+    refusal_shows_case(case, "comment")
+    portal_services.comment_on_case(db(), clock(), current_user, case, form.text.data,
+                                    context=audit_context())
     flash(gettext("Comment added."), "success")
     return redirect(url_for("cases.case_page", case_id=case.id) + "#timeline")
 
@@ -307,7 +281,7 @@ def comment(case_id: int) -> Any:
 @bp.post("/<int:case_id>/assign")
 @login_required
 def assign(case_id: int) -> Any:
-    case = access_case(db(), current_user, case_id)
+    case = access_case(db(), current_user, case_id, Permission.VIEW_CASES)
     form = AssignForm()
     form.assignee_id.choices = []
     if not form.validate_on_submit():
@@ -315,14 +289,11 @@ def assign(case_id: int) -> Any:
     assignee = db().get(User, form.assignee_id.data) if form.assignee_id.data else None
     if form.assignee_id.data and assignee is None:
         return render_case(case, status=400, error=gettext("Choose whom to assign."))
-    try:
-        case_services.assign_case(
-            db(), clock(), current_user, case, assignee, parties=parties_for(current_user, case),
-            assignee_may_work=assignee is None or may_work(assignee, case),
-            expected_version=form.version.data, context=audit_context())
-    except CaseError as err:
-        message, status = refused(case, err, "assign")
-        return render_case(case, status=status, error=message)
+    refusal_shows_case(case, "assign")
+    case_services.assign_case(
+        db(), clock(), current_user, case, assignee, parties=parties_for(current_user, case),
+        assignee_may_work=assignee is None or may_work(assignee, case),
+        expected_version=form.version.data, context=audit_context())
     flash(gettext("Assignment saved."), "success")
     return redirect(url_for("cases.case_page", case_id=case.id))
 
@@ -331,19 +302,16 @@ def assign(case_id: int) -> Any:
 @login_required
 def change_deadline(case_id: int) -> Any:
     """Move a service-level deadline (chair or CVK); a deadline set by law is refused, visibly."""
-    case = access_case(db(), current_user, case_id)
+    case = access_case(db(), current_user, case_id, Permission.VIEW_CASES)
     form = DeadlineForm()
     if not form.validate_on_submit():
         return render_case(case, status=400, deadline_form=form, error=gettext(
             "Give the new deadline as a date and time, and the reason for the change."))
     new_deadline = form.deadline.data.replace(tzinfo=RIGA)
-    try:
-        case_services.change_deadline(db(), clock(), current_user, case, new_deadline,
-                                      form.reason.data or "", parties=parties_for(current_user, case),
-                                      context=audit_context())
-    except CaseError as err:
-        message, status = refused(case, err, "change_deadline")
-        return render_case(case, status=status, error=message, deadline_form=form)
+    refusal_shows_case(case, "change_deadline", deadline_form=form)
+    case_services.change_deadline(db(), clock(), current_user, case, new_deadline,
+                                  form.reason.data or "", parties=parties_for(current_user, case),
+                                  context=audit_context())
     flash(gettext("Deadline changed."), "success")
     return redirect(url_for("cases.case_page", case_id=case.id) + "#deadline")
 
@@ -351,16 +319,13 @@ def change_deadline(case_id: int) -> Any:
 @bp.post("/<int:case_id>/photos")
 @login_required
 def add_photo(case_id: int) -> Any:
-    case = access_case(db(), current_user, case_id)
+    case = access_case(db(), current_user, case_id, Permission.VIEW_CASES)
     form = PhotoForm()
     if not form.validate_on_submit():
         return render_case(case, status=400, error=gettext("Choose a photo first."))
-    try:
-        case_services.add_photo(db(), clock(), current_user, case, form.photo.data.read(),
-                                parties=parties_for(current_user, case), context=audit_context())
-    except CaseError as err:
-        message, status = refused(case, err, "add_photo")
-        return render_case(case, status=status, error=message)
+    refusal_shows_case(case, "add_photo")
+    case_services.add_photo(db(), clock(), current_user, case, form.photo.data.read(),
+                            parties=parties_for(current_user, case), context=audit_context())
     flash(gettext("Photo added."), "success")
     return redirect(url_for("cases.case_page", case_id=case.id) + "#photos")
 
@@ -368,7 +333,7 @@ def add_photo(case_id: int) -> Any:
 @bp.get("/<int:case_id>/photos/<int:photo_id>")
 @login_required
 def photo(case_id: int, photo_id: int) -> Any:
-    case = access_case(db(), current_user, case_id)
+    case = access_case(db(), current_user, case_id, Permission.VIEW_CASES)
     found = db().get(CasePhoto, photo_id)
     if found is None or found.case_id != case.id:
         abort(404)
@@ -382,7 +347,7 @@ def photo(case_id: int, photo_id: int) -> Any:
 @bp.post("/<int:case_id>/thread")
 @login_required
 def open_thread(case_id: int) -> Any:
-    case = access_case(db(), current_user, case_id)
+    case = access_case(db(), current_user, case_id, Permission.VIEW_CASES)
     if not parties_for(current_user, case):
         require(Permission.WORK_CASES)
     thread = portal_services.open_thread(db(), clock(), current_user, case)

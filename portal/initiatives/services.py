@@ -1,5 +1,6 @@
-"""Initiative steps that reach outside the domain: notices through the messaging part, and the
-signature boards' batches with their checkpoints copied out.
+"""Initiative steps that reach outside the domain: notices through the messaging part, the
+signature check run as a task in batches, and the signature boards' batches with their
+checkpoints copied out. Pages, tasks and commands call these.
 
 ``referendum_core`` may not import ``messaging``; these wrappers call the domain and then post
 the notice in the case's thread (the applicant, the municipality's commission and CVK)."""
@@ -7,17 +8,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
+from flask_babel import force_locale, gettext
 from sqlalchemy.orm import Session
 
 from messaging import services as messaging
 from portal.checkpoints import copy_out, signer
 from portal.database import on_commit
+from portal.initiatives.decision_pdf import build_decision_pdf
+from portal.pades import sign_document
 from referendum_core.calendar import WorkingDayCalendar
+from referendum_core.check_decision import CheckDecision, store_decision
+from referendum_core.checkpoints import checkpoints_of
 from referendum_core.clock import Clock
 from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import (
     Initiative,
+    WrongState,
     decide_initiative,
+    get_initiative,
     publish_due_initiatives,
 )
 from referendum_core.signature_board import (
@@ -27,6 +36,7 @@ from referendum_core.signature_board import (
 )
 from referendum_core.signatures import (
     apply_for_check,
+    check_signatures,
     close_due_collections,
     lapse_unapplied_initiatives,
 )
@@ -116,6 +126,55 @@ def tell_check_result(session: Session, clock: Clock, initiative: Initiative) ->
         notify(session, clock, initiative, (
             f"Pārbaude pabeigta: {initiative.valid_signatures} derīgi paraksti; slieksnis "
             f"({initiative.signatures_needed}) nav sasniegts."))
+
+
+def start_signature_check(initiative: Initiative) -> None:
+    """Art. 13: start the commission's check of the signatures; it runs as a task, in
+    batches, once the request has committed (``check_signature_batch``).
+
+    Raises:
+        WrongState: the organiser has not applied, or the check is over.
+    """
+    if initiative.case.state not in ("applied", "checking"):
+        raise WrongState()
+    from portal.initiatives.tasks import check_initiative_signatures
+
+    initiative_id = initiative.id
+    on_commit(lambda: check_initiative_signatures.delay(initiative_id))
+
+
+def check_signature_batch(session: Session, clock: Clock, calendar: WorkingDayCalendar,
+                          initiative_id: int, batch_size: int) -> bool:
+    """Check one batch of an initiative's signatures (Art. 13); True when the check is over.
+    The batch that ends it tells the organiser and the commission the result, and copies the
+    final board checkpoint out after the commit."""
+    initiative = get_initiative(session, initiative_id)
+    if initiative is None:
+        return True
+    before = initiative.case.state
+    progress = check_signatures(session, clock, calendar, None, initiative,
+                                batch_size=batch_size, max_batches=1,
+                                board_signer=signer(board_log_name(initiative.id)))
+    if progress.finished and before in ("applied", "checking"):
+        tell_check_result(session, clock, initiative)
+        issue_check_decision(session, clock, initiative)
+        final = checkpoints_of(session, board_log_name(initiative.id))
+        if final:
+            on_commit(lambda: copy_out(final[-1]))
+    return progress.finished
+
+
+def issue_check_decision(session: Session, clock: Clock, initiative: Initiative
+                         ) -> CheckDecision:
+    """Issue the decision of a finished check (Art. 13): the PDF in Latvian, signed with
+    PAdES by the commission, and the portal's OpenPGP signature over that signed file."""
+    from portal.gnupg import pgp_for
+
+    with force_locale("lv"):
+        pdf = sign_document(build_decision_pdf(session, initiative),
+                            gettext("Decision on the signature check (Art. 13)"))
+    signature = pgp_for(current_app.config["PORTAL_GNUPGHOME"]).sign_detached(pdf)
+    return store_decision(session, clock, initiative.id, pdf, signature)
 
 
 def publish_signature_boards(session: Session, clock: Clock) -> int:

@@ -3,19 +3,11 @@
 after each batch and resume where they stopped, so a retry or restart is safe."""
 from __future__ import annotations
 
-from typing import Any
-
 from flask import current_app
 
 from portal.celery_app import celery, in_transaction
-from portal.checkpoints import copy_out, signer
-from portal.database import on_commit
 from portal.initiatives import services
-from referendum_core.checkpoints import checkpoints_of
-from referendum_core.crypto.signature_board import board_log_name
-from referendum_core.initiatives import get_initiative
 from referendum_core.signature_board import PUBLISH_EVERY_SECONDS
-from referendum_core.signatures import check_signatures
 
 BATCH = 1000
 # Publication (3rd working day) and the end of a 30-day collection come by themselves: beat runs
@@ -25,26 +17,8 @@ DEADLINES_EVERY = 300.0  # seconds
 
 def _one_batch(initiative_id: int) -> bool:
     app = current_app
-
-    def work(session: Any) -> bool:
-        initiative = get_initiative(session, initiative_id)
-        if initiative is None:
-            return True
-        before = initiative.case.state
-        progress = check_signatures(session, app.extensions["clock"],
-                                    app.extensions["calendar"], None, initiative,
-                                    batch_size=BATCH, max_batches=1,
-                                    board_signer=signer(board_log_name(initiative.id)))
-        if progress.finished and before in ("applied", "checking"):
-            # This call made the decision: tell the organiser and the commission once, and
-            # copy the final board's checkpoint out once it is committed.
-            services.tell_check_result(session, app.extensions["clock"], initiative)
-            final = checkpoints_of(session, board_log_name(initiative.id))
-            if final:
-                on_commit(lambda: copy_out(final[-1]))
-        return progress.finished
-
-    return in_transaction(work)
+    return in_transaction(lambda session: services.check_signature_batch(
+        session, app.extensions["clock"], app.extensions["calendar"], initiative_id, BATCH))
 
 
 @celery.task(name="portal.initiatives.tasks.check_initiative_signatures")

@@ -5,27 +5,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from portal.database import commit, on_commit
-from portal.initiatives import services
+from portal.initiatives import services, work  # work: also registers the area's provider
+from portal.initiatives.access import access_initiative, scope_of
 from portal.initiatives.forms import (
     DecideForm,
     EmptyForm,
     InPersonSignatureForm,
     SubmitInitiativeForm,
 )
-from portal.permissions import Permission, Scope, has_permission, require
+from portal.permissions import Permission, has_permission, require
+from portal.refusals import flash_and_redirect, on_refusal
 from portal.web import audit_context, calendar, clock, db, keys, signed_in_with
+from referendum_core.check_decision import decision_of
 from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import (
     Initiative,
-    InitiativeError,
-    WrongState,
-    get_initiative,
     public_initiatives,
     submit_initiative,
 )
@@ -40,13 +49,14 @@ from referendum_core.signature_board import (
     receipt_of,
     receipt_status,
 )
+from referendum_core.signature_withdrawal import withdraw_signature
 from referendum_core.signatures import (
-    SignatureError,
     count_signatures,
     register_in_person,
     sign_online,
     signatures_of,
 )
+from referendum_core.voting.models import Referendum
 
 bp = Blueprint("initiatives", __name__, url_prefix="/initiatives")
 
@@ -66,63 +76,30 @@ def _day(value: object) -> str:
     return value.strftime("%d.%m.%Y") if hasattr(value, "strftime") else "-"
 
 
-def error_text(error: Exception) -> str:
-    """A translated sentence for a refused initiative or signature action."""
-    code = getattr(error, "code", "")
-    texts = {
-        "invalid_subject": gettext("A referendum may only concern the strategy, a construction "
-                                   "decision or the council's dismissal (Art. 5)."),
-        "outside_start_window": gettext("The initiative is outside the time allowed to start "
-                                        "it (Art. 6)."),
-        "dismissal_outside_term": gettext("A dismissal cannot be started in the council's first "
-                                          "or last year (Art. 6)."),
-        "applicant_not_eligible": gettext("Only a voter of this municipality may apply "
-                                          "(Art. 7)."),
-        "council_majority_missing": gettext("The council needs at least two thirds of all "
-                                            "councillors (Art. 8(2))."),
-        "council_own_dismissal": gettext("The council cannot initiate its own dismissal."),
-        "council_decision_missing": gettext("The council's decision needs its date (not in "
-                                            "the future) and number (Art. 8(2))."),
-        "missing_text": gettext("Fill in the question and the reasons."),
-        "missing_base_figure": gettext("The municipality's figures from the last council "
-                                       "elections are missing; ask CVK to record them."),
-        "wrong_state": gettext("This step is not possible at this stage."),
-        "dismissal_repeat_too_soon": gettext("A dismissal referendum in this municipality did "
-                                             "not pass less than a year ago; a new one may be "
-                                             "started from %(day)s (Art. 23).",
-                                             day=_day(getattr(error, "params", {}).get("until"))),
-        "application_late": gettext("The application to the election commission is late: it "
-                                    "was due within 3 working days after the organiser was "
-                                    "told the count (Art. 11(2))."),
-        "not_the_organiser": gettext("Only the organiser of the initiative applies to the "
-                                     "election commission (Art. 11(2))."),
-        "collection_closed": gettext("Signatures are not being collected now (Art. 10(8))."),
-        "not_eligible": gettext("This person is not a voter of the municipality (Art. 7)."),
-        "already_signed": gettext("This person has already signed this initiative; a person "
-                                  "signs once and in one way only."),
-        "invalid_certifier": gettext("Choose who certified the signature and give their name "
-                                     "(Art. 4(1))."),
-    }
-    return texts.get(code, gettext("The action was refused."))
+def _flashed(page: Any) -> Any:
+    """An ``on_refusal`` page: ``page()`` shown again with the sentence flashed."""
+
+    def refused(message: str, status: int) -> Any:
+        flash(message, "error")
+        return page(), status
+
+    return refused
 
 
-def access_initiative(initiative_id: int) -> Initiative:
-    """The initiative, if the public may see it or the user works on its municipality."""
-    initiative = get_initiative(db(), initiative_id)
-    if initiative is None:
-        abort(404)
-    if initiative.decision != "can" and not (
-            has_permission(current_user, Permission.VIEW_CASES,
-                           Scope(initiative.municipality_id, initiative.case_id))
-            or (current_user.is_authenticated and initiative.applicant_id == current_user.id)):
-        abort(404)
-    return initiative
+def _refusal_back_to(initiative: Initiative) -> None:
+    """A refusal flashes its sentence on the initiative's page."""
+    on_refusal(flash_and_redirect(url_for("initiatives.show", initiative_id=initiative.id)))
 
 
 @bp.route("/")
 def index() -> Any:
+    """Published initiatives; for officials also those awaiting the municipality's decision
+    (Art. 10(4)) in the municipalities whose cases they see, marked where they decide."""
+    awaiting = work.awaiting_decision(db(), current_user)
+    deciding = {i.id for i in awaiting if has_permission(
+        current_user, Permission.DECIDE_INITIATIVE, scope_of(i))}
     return render_template("initiatives/index.html", initiatives=public_initiatives(db()),
-                           now=clock().now())
+                           awaiting=awaiting, deciding=deciding, now=clock().now())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -134,16 +111,12 @@ def new() -> Any:
         select(Municipality).order_by(Municipality.name))]
     if form.validate_on_submit():
         muni = db().get(Municipality, form.municipality_id.data)
-        try:
-            initiative = submit_initiative(
-                db(), clock(), calendar(), current_user, municipality=muni,
-                subject=form.subject.data, question=form.question.data,
-                reasons=form.reasons.data, person_ref=current_user.person_ref,
-                basis_date=form.basis_date.data, context=audit_context())
-        except InitiativeError as err:
-            commit()  # keep the audit entry of the refusal
-            flash(error_text(err), "error")
-            return render_template("initiatives/new.html", form=form), 422
+        on_refusal(_flashed(lambda: render_template("initiatives/new.html", form=form)))
+        initiative = submit_initiative(
+            db(), clock(), calendar(), current_user, municipality=muni,
+            subject=form.subject.data, question=form.question.data,
+            reasons=form.reasons.data, person_ref=current_user.person_ref,
+            basis_date=form.basis_date.data, context=audit_context())
         flash(gettext("Your initiative was submitted. The municipality decides within 15 days "
                       "after the start window ends."), "success")
         return redirect(url_for("initiatives.show", initiative_id=initiative.id))
@@ -152,8 +125,8 @@ def new() -> Any:
 
 @bp.route("/<int:initiative_id>")
 def show(initiative_id: int) -> Any:
-    initiative = access_initiative(initiative_id)
-    scope = Scope(initiative.municipality_id, initiative.case_id)
+    initiative = access_initiative(db(), current_user, initiative_id, None)
+    scope = scope_of(initiative)
     own = []
     if current_user.is_authenticated and current_user.person_ref:
         own = signatures_of(db(), initiative, current_user.person_ref)
@@ -168,45 +141,63 @@ def show(initiative_id: int) -> Any:
         if has_permission(current_user, Permission.DECIDE_INITIATIVE, scope) else None,
         person_form=InPersonSignatureForm()
         if has_permission(current_user, Permission.REGISTER_SIGNATURES, scope) else None,
-        can_check=has_permission(current_user, Permission.DECIDE_INITIATIVE, scope))
+        can_check=has_permission(current_user, Permission.DECIDE_INITIATIVE, scope),
+        referendum_id=_referendum_id(initiative),
+        has_decision=decision_of(db(), initiative.id) is not None)
+
+
+def _referendum_id(initiative: Any) -> int | None:
+    """The set-up referendum of the initiative, if any (its initiators name observers there)."""
+    if initiative.referendum_case_id is None:
+        return None
+    return db().scalars(select(Referendum.id).where(
+        Referendum.case_id == initiative.referendum_case_id)).first()
 
 
 @bp.route("/<int:initiative_id>/sign", methods=["POST"])
 @login_required
 def sign(initiative_id: int) -> Any:
-    initiative = access_initiative(initiative_id)
-    require(Permission.SIGN_INITIATIVE)
+    initiative = access_initiative(db(), current_user, initiative_id,
+                                   Permission.SIGN_INITIATIVE)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        sign_online(db(), clock(), current_user, initiative, current_user.person_ref,
-                    tag_key=tag_key(), context=audit_context(),
-                    authentication=signed_in_with())
-    except SignatureError as err:
-        commit()
-        flash(error_text(err), "error")
-        return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
+    _refusal_back_to(initiative)
+    sign_online(db(), clock(), current_user, initiative, current_user.person_ref,
+                tag_key=tag_key(), context=audit_context(), authentication=signed_in_with())
     flash(gettext("Thank you. Your signature is recorded."), "success")
+    return redirect(url_for("initiatives.show", initiative_id=initiative.id))
+
+
+@bp.route("/<int:initiative_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(initiative_id: int) -> Any:
+    """The signer takes back their online signature while signing is open."""
+    initiative = access_initiative(db(), current_user, initiative_id,
+                                   Permission.SIGN_INITIATIVE)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    _refusal_back_to(initiative)
+    receipt = withdraw_signature(db(), clock(), current_user, initiative,
+                                 current_user.person_ref, context=audit_context())
+    flash(gettext("Your signature is withdrawn. The public signature board will list receipt "
+                  "%(receipt)s as withdrawn.", receipt=receipt), "success")
     return redirect(url_for("initiatives.show", initiative_id=initiative.id))
 
 
 @bp.route("/<int:initiative_id>/decide", methods=["POST"])
 @login_required
 def decide(initiative_id: int) -> Any:
-    initiative = access_initiative(initiative_id)
-    require(Permission.DECIDE_INITIATIVE, Scope(initiative.municipality_id, initiative.case_id))
+    initiative = access_initiative(db(), current_user, initiative_id,
+                                   Permission.DECIDE_INITIATIVE)
     form = DecideForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.decide(db(), clock(), calendar(), current_user, initiative,
-                        can=form.decision.data == "can", question=form.question.data,
-                        note=form.note.data or "",
-                        expected_version=int(form.version.data) if form.version.data else None,
-                        context=audit_context())
-    except InitiativeError as err:
-        flash(error_text(err), "error")
-        return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
+    _refusal_back_to(initiative)
+    services.decide(db(), clock(), calendar(), current_user, initiative,
+                    can=form.decision.data == "can", question=form.question.data,
+                    note=form.note.data or "",
+                    expected_version=int(form.version.data) if form.version.data else None,
+                    context=audit_context())
     flash(gettext("The decision is recorded and the applicants are told."), "success")
     return redirect(url_for("initiatives.show", initiative_id=initiative.id))
 
@@ -214,27 +205,23 @@ def decide(initiative_id: int) -> Any:
 @bp.route("/<int:initiative_id>/signatures", methods=["POST"])
 @login_required
 def register_signature(initiative_id: int) -> Any:
-    initiative = access_initiative(initiative_id)
-    require(Permission.REGISTER_SIGNATURES,
-            Scope(initiative.municipality_id, initiative.case_id))
+    initiative = access_initiative(db(), current_user, initiative_id,
+                                   Permission.REGISTER_SIGNATURES)
     form = InPersonSignatureForm()
     if not form.validate_on_submit():
         flash(gettext("Check the form: every field is needed."), "error")
         return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
     try:
         ref = keys().personal_codes.lookup_hash(form.personal_code.data)
-        signature = register_in_person(db(), clock(), current_user, initiative, ref,
-                                       certifier_type=form.certifier_type.data,
-                                       certifier_name=form.certifier_name.data,
-                                       signed_on=form.signed_on.data, tag_key=tag_key(),
-                                       context=audit_context())
     except InvalidPersonalCode:
         flash(gettext("The personal code is not valid."), "error")
         return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
-    except SignatureError as err:
-        commit()
-        flash(error_text(err), "error")
-        return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
+    _refusal_back_to(initiative)
+    signature = register_in_person(db(), clock(), current_user, initiative, ref,
+                                   certifier_type=form.certifier_type.data,
+                                   certifier_name=form.certifier_name.data,
+                                   signed_on=form.signed_on.data, tag_key=tag_key(),
+                                   context=audit_context())
     # The official hands the receipt to the signer, who can look it up on the board.
     flash(gettext("The in-person signature is registered. The signer's receipt for the public "
                   "signature board: %(receipt)s", receipt=receipt_of(db(), signature.id)),
@@ -246,21 +233,17 @@ def register_signature(initiative_id: int) -> Any:
 @login_required
 def apply(initiative_id: int) -> Any:
     """Art. 11(2): the organiser applies (or the commission records a paper application)."""
-    initiative = access_initiative(initiative_id)
+    initiative = access_initiative(db(), current_user, initiative_id, None)
     if not EmptyForm().validate_on_submit():
         abort(400)
     is_organiser = current_user.id == initiative.applicant_id
     for_organiser = not is_organiser and has_permission(
-        current_user, Permission.DECIDE_INITIATIVE,
-        Scope(initiative.municipality_id, initiative.case_id))
+        current_user, Permission.DECIDE_INITIATIVE, scope_of(initiative))
     if not (is_organiser or for_organiser):
         abort(403)
-    try:
-        services.apply(db(), clock(), calendar(), current_user, initiative,
-                       for_organiser=for_organiser, context=audit_context())
-    except InitiativeError as err:
-        flash(error_text(err), "error")
-        return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
+    _refusal_back_to(initiative)
+    services.apply(db(), clock(), calendar(), current_user, initiative,
+                   for_organiser=for_organiser, context=audit_context())
     flash(gettext("The application is recorded; the commission checks the signatures."),
           "success")
     return redirect(url_for("initiatives.show", initiative_id=initiative.id))
@@ -269,16 +252,12 @@ def apply(initiative_id: int) -> Any:
 @bp.route("/<int:initiative_id>/check", methods=["POST"])
 @login_required
 def check(initiative_id: int) -> Any:
-    initiative = access_initiative(initiative_id)
-    require(Permission.DECIDE_INITIATIVE, Scope(initiative.municipality_id, initiative.case_id))
+    initiative = access_initiative(db(), current_user, initiative_id,
+                                   Permission.DECIDE_INITIATIVE)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if initiative.case.state not in ("applied", "checking"):
-        flash(error_text(WrongState()), "error")
-        return redirect(url_for("initiatives.show", initiative_id=initiative.id)), 303
-    from portal.initiatives.tasks import check_initiative_signatures
-
-    on_commit(lambda: check_initiative_signatures.delay(initiative.id))
+    _refusal_back_to(initiative)
+    services.start_signature_check(initiative)
     flash(gettext("The signature check has started."), "success")
     return redirect(url_for("initiatives.show", initiative_id=initiative.id))
 
@@ -287,7 +266,7 @@ def check(initiative_id: int) -> Any:
 def board(initiative_id: int) -> Any:
     """The public signature board: the count beside the threshold, a receipt lookup, the
     latest entries and the JSON download."""
-    initiative = access_initiative(initiative_id)
+    initiative = access_initiative(db(), current_user, initiative_id, None)
     receipt = (request.args.get("receipt") or "").strip().lower()
     status, bad_receipt = None, False
     if receipt:
@@ -305,9 +284,46 @@ def board(initiative_id: int) -> Any:
 @bp.route("/<int:initiative_id>/board.json")
 def board_json(initiative_id: int) -> Any:
     """The board as ``docs/spec/signature-board.md`` specifies it, for independent checks."""
-    initiative = access_initiative(initiative_id)
+    initiative = access_initiative(db(), current_user, initiative_id, None)
     response = jsonify(board_document(db(), initiative.id, initiative.signatures_needed,
                                       board_public_key(initiative.id)))
     response.headers["Content-Disposition"] = (
         f'attachment; filename="signature-board-{initiative.id}.json"')
     return response
+
+
+@bp.route("/<int:initiative_id>/check-decision.pdf")
+def decision_pdf(initiative_id: int) -> Any:
+    """The commission's decision after the check (Art. 13), signed with PAdES."""
+    decision = decision_of(db(), access_initiative(db(), current_user, initiative_id, None).id)
+    if decision is None:
+        abort(404)
+    return Response(decision.pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="check-decision-{initiative_id}.pdf"'})
+
+
+@bp.route("/<int:initiative_id>/check-decision.pdf.asc")
+def decision_signature(initiative_id: int) -> Any:
+    """The portal's detached OpenPGP signature of the decision PDF."""
+    decision = decision_of(db(), access_initiative(db(), current_user, initiative_id, None).id)
+    if decision is None:
+        abort(404)
+    return Response(decision.pgp_signature, mimetype="application/pgp-signature")
+
+
+@bp.route("/<int:initiative_id>/board/count.json")
+def board_count_json(initiative_id: int) -> Any:
+    """The board's count beside the threshold, for the pages' short poll (they refresh it
+    every minute; batches come every few minutes)."""
+    initiative = access_initiative(db(), current_user, initiative_id, None)
+    board, needed = board_count(db(), initiative.id), initiative.signatures_needed
+    return jsonify({
+        "count": board.count, "signatures": board.signatures, "exclusions": board.exclusions,
+        "pending": board.pending, "threshold": needed,
+        "count_text": gettext("%(count)s of %(needed)s signatures needed", count=board.count,
+                              needed=needed) if needed
+        else gettext("Signatures on the board: %(count)s", count=board.count),
+        "summary_text": gettext("On the public signature board: %(count)s of %(needed)s "
+                                "needed (%(pending)s waiting for publication).",
+                                count=board.count, needed=needed, pending=board.pending),
+        "pending_text": gettext("Waiting for publication: %(count)s", count=board.pending)})

@@ -8,6 +8,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from portal.web import clock, safe_next
+from portal.work import items_for_home
 from referendum_core.clock import DEMO_ONLINE, DEMO_POLLING, OffsetClock, demo_now
 
 bp = Blueprint("main", __name__)
@@ -15,7 +16,8 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index() -> Any:
-    return render_template("main/index.html", user=current_user)
+    return render_template("main/index.html", user=current_user, work=items_for_home(),
+                           now=clock().now())
 
 
 @bp.get("/healthz")

@@ -15,10 +15,10 @@ from flask_login import current_user
 from flask_socketio import SocketIO, join_room
 
 from messaging import runtime, services
-from messaging.exceptions import MessagingError
 from portal import metrics
 from portal.database import on_commit, transactional
 from portal.extensions import socketio
+from portal.messages.access import ThreadPermission, access_thread
 from portal.realtime import (
     emit_after_commit,
     remember_socket,
@@ -54,17 +54,12 @@ def on_disconnect(*_reason: Any) -> None:
 @socket_payload("thread_id")
 @transactional
 def on_join(data: dict[str, Any]) -> dict[str, Any]:
-    """Join a thread's room if the user is in the thread; otherwise refuse (audited)."""
+    """Join a thread's room if the user is in the thread; otherwise refuse (audited; the
+acknowledgement is ``portal.refusals``')."""
     if not getattr(current_user, "is_authenticated", False):
         return {"ok": False, "error": "unauthenticated"}
     thread_id = data["thread_id"]
-    try:
-        services.access_thread(db(), clock(), current_user, thread_id, context=_context(),
-                               attempted="join_room")
-    except MessagingError as exc:
-        from portal.messages.views import reason_text
-
-        return {"ok": False, "error": reason_text(exc.code), "code": exc.code}
+    access_thread(db(), current_user, thread_id, ThreadPermission.JOIN_ROOM)
     join_room(thread_room(thread_id))
     return {"ok": True, "room": thread_room(thread_id)}
 
@@ -90,11 +85,8 @@ def on_read(data: dict[str, Any]) -> dict[str, Any]:
     """Read receipt from an open page."""
     if not getattr(current_user, "is_authenticated", False):
         return {"ok": False}
-    try:
-        services.mark_read(db(), clock(), current_user, data["thread_id"], data["message_id"],
-                           context=_context())
-    except MessagingError:
-        return {"ok": False}
+    services.mark_read(db(), clock(), current_user, data["thread_id"], data["message_id"],
+                       context=_context())
     return {"ok": True}
 
 

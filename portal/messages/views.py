@@ -1,9 +1,9 @@
 """Messaging pages: thread list with unread counts, thread page, new thread, post / reply / edit,
 attachment download, search and signed export. Plain forms; ``js/messages.js`` adds live updates.
 
-Threads and attachments are loaded only through ``access_thread`` / ``access_attachment``, which
-check participation and audit refusals. Refusals keep their audit entry (``commit()`` before the
-4xx answer) and nothing else, because the services refuse before they write.
+Threads are loaded only through ``portal.messages.access.access_thread`` and attachments through
+``messaging.services.access_attachment``, which check participation and audit refusals. A
+refusal propagates to ``portal.refusals``, which keeps its audit entry and nothing else.
 """
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -29,65 +28,23 @@ from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from messaging import directory, rules, runtime, services
-from messaging.exceptions import MessagingError, NotParticipant, Refused
+from messaging.exceptions import Refused
 from messaging.markdown import plain_excerpt, render
 from messaging.models import Message, Thread
 from portal.database import commit
+from portal.messages import work  # noqa: F401 - registers the area's work provider (portal.work)
+from portal.messages.access import ThreadPermission, access_thread
 from portal.messages.forms import ActionForm, AddParticipantForm, EditForm, NewThreadForm, PostForm
-from portal.uploads import UPLOAD_REFUSALS
+from portal.refusals import answer_page, on_refusal
 from portal.web import audit_context, clock, db
 from referendum_core import audit
 from referendum_core.organisation import Municipality
 
 bp = Blueprint("messages", __name__, url_prefix="/messages")
 
-REASONS = {
-    "not_participant": _l("You are not a participant of this conversation."),
-    "thread_closed": _l("This conversation is closed and takes no new messages."),
-    "unsafe_content": _l("The text contains HTML or script, which is not allowed. Write plain "
-                         "text or Markdown."),
-    "empty_text": _l("Write a message first."),
-    "text_too_long": _l("The message is too long."),
-    "empty_subject": _l("Give the conversation a subject."),
-    "subject_too_long": _l("The subject is too long."),
-    "no_recipient": _l("Choose whom to write to."),
-    "not_allowed": _l("You cannot start a conversation with this recipient."),
-    "unknown_commission": _l("There is no such recipient."),
-    "unknown_person": _l("There is no active account with this e-mail address."),
-    "bad_reply": _l("The message you reply to is not in this conversation."),
-    "not_author": _l("Only the author can edit a message."),
-    "edit_window_over": _l("The time for editing this message is over."),
-    **UPLOAD_REFUSALS,
-    "upload_too_large": _l("The upload is too large; nothing was saved."),
-    "type_not_allowed": _l("This type of file is not accepted. Attach PDF, PNG, JPEG, WebP, "
-                           "DOCX, XLSX, ODT or ODS files."),
-    "too_many": _l("Too many attachments in one message."),
-}
-STATUS = {"not_participant": 403, "not_author": 403, "thread_closed": 409, "too_large": 413,
-          "upload_too_large": 413}
-
-
-def reason_text(code: str) -> str:
-    """The translated sentence for a refusal code."""
-    return str(REASONS.get(code, _l("This action was refused.")))
-
-
 def _wants_json() -> bool:
     return request.headers.get("X-Requested-With") == "fetch" or (
         request.accept_mimetypes.best == "application/json")
-
-
-def _refused(error: MessagingError, render_page: Any = None) -> Any:
-    """Keep the refusal's audit entry, then answer with the reason (JSON, page or flash)."""
-    commit()
-    code = getattr(error, "code", "refused")
-    status = STATUS.get(code, 400)
-    message = reason_text(code)
-    if _wants_json():
-        return jsonify({"error": message, "code": code, "status": status}), status
-    if render_page is not None:
-        return render_page(message, status)
-    return render_template("errors/error.html", code=status, message=message), status
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -98,17 +55,7 @@ def _too_large(_err: RequestEntityTooLarge) -> Any:
     audit.record(db(), clock(), actor, "messaging.refused", context=audit_context(),
                  attempted=request.endpoint or "upload", reason="upload_too_large",
                  content_length=request.content_length)
-    return _refused(Refused("upload_too_large"))
-
-
-def access_thread(thread_id: int, attempted: str = "read") -> Thread:
-    """Load a thread the current user is in; otherwise audit and answer 403."""
-    try:
-        return services.access_thread(db(), clock(), current_user, thread_id,
-                                      context=audit_context(), attempted=attempted)
-    except NotParticipant:
-        commit()
-        abort(403)
+    return answer_page(Refused("upload_too_large"))
 
 
 def _voter_municipalities(user: Any) -> set[int] | None:
@@ -147,7 +94,12 @@ def _locale() -> str:
     return current_locale()
 
 
-def _target_from(value: str, email: str | None) -> rules.Target:
+def _target_from(value: str, email: str | None, attempted: str) -> rules.Target:
+    """The recipient chosen in the form.
+
+    Raises:
+        Refused: ``unknown_person`` (audited) or ``no_recipient``.
+    """
     if value == "cvk":
         return rules.Target(rules.TargetKind.CVK)
     if value.startswith("commission:"):
@@ -155,6 +107,8 @@ def _target_from(value: str, email: str | None) -> rules.Target:
     if value == "person":
         user_id = directory.user_id_by_email(db(), email or "")
         if user_id is None:
+            audit.record(db(), clock(), current_user, "messaging.refused",
+                         context=audit_context(), attempted=attempted, reason="unknown_person")
             raise Refused("unknown_person")
         from portal.accounts.models import User
 
@@ -201,18 +155,12 @@ def new_thread() -> Any:
 
     if request.method == "GET" or not form.validate_on_submit():
         return page(status=400 if request.method == "POST" else 200)
-    try:
-        target = _target_from(form.recipient.data, form.recipient_email.data)
-        thread = services.create_thread(
-            db(), clock(), current_user, subject=form.subject.data, text=form.text.data,
-            targets=[target], uploads=_uploads(form.attachment),
-            voter_municipality_ids=_voter_municipalities(current_user), context=audit_context())
-    except MessagingError as exc:
-        if exc.code == "unknown_person":
-            audit.record(db(), clock(), current_user, "messaging.refused",
-                         context=audit_context(), attempted="create_thread",
-                         reason="unknown_person")
-        return _refused(exc, page)
+    on_refusal(page)
+    target = _target_from(form.recipient.data, form.recipient_email.data, "create_thread")
+    thread = services.create_thread(
+        db(), clock(), current_user, subject=form.subject.data, text=form.text.data,
+        targets=[target], uploads=_uploads(form.attachment),
+        voter_municipality_ids=_voter_municipalities(current_user), context=audit_context())
     commit()
     flash(gettext("Conversation started."), "success")
     return redirect(url_for("messages.thread", thread_id=thread.id))
@@ -294,7 +242,7 @@ def _participant_labels(thread: Thread) -> list[str]:
 @bp.get("/<int:thread_id>")
 @login_required
 def thread(thread_id: int) -> Any:
-    found = access_thread(thread_id)
+    found = access_thread(db(), current_user, thread_id, ThreadPermission.READ)
     form = PostForm()
     reply_to = request.args.get("reply_to", type=int)
     if reply_to:
@@ -307,21 +255,17 @@ def thread(thread_id: int) -> Any:
 @login_required
 def post(thread_id: int) -> Any:
     form = PostForm()
-    if not form.validate_on_submit():
-        if _wants_json():
-            return jsonify({"error": reason_text("empty_text"), "code": "empty_text"}), 400
-        found = access_thread(thread_id, "post_message")
-        return _thread_page(found, form, reason_text("empty_text"), 400)
+    is_valid = form.validate_on_submit()
+    if not is_valid and _wants_json():
+        raise Refused("empty_text")
+    found = access_thread(db(), current_user, thread_id, ThreadPermission.POST_MESSAGE)
+    on_refusal(lambda msg, status: _thread_page(found, form, msg, status))
+    if not is_valid:
+        raise Refused("empty_text")
     reply_to = int(form.reply_to.data) if (form.reply_to.data or "").isdigit() else None
-    try:
-        message = services.post_message(db(), clock(), current_user, thread_id, form.text.data,
-                                        reply_to_id=reply_to, uploads=_uploads(form.attachment),
-                                        context=audit_context())
-    except NotParticipant as exc:
-        return _refused(exc)
-    except MessagingError as exc:
-        found = db().get(Thread, thread_id)
-        return _refused(exc, lambda msg, status: _thread_page(found, form, msg, status))
+    message = services.post_message(db(), clock(), current_user, found, form.text.data,
+                                    reply_to_id=reply_to, uploads=_uploads(form.attachment),
+                                    context=audit_context())
     commit()
     if _wants_json():
         return jsonify({"ok": True, "thread_id": thread_id, "message_id": message.id})
@@ -337,7 +281,7 @@ def message_fragment(thread_id: int, message_id: int) -> Any:
     """One rendered message (live updates fetch it after a ``message.new`` event: every open
     page of the thread asks, so the message comes with its attachments and revisions in one
     statement)."""
-    found = access_thread(thread_id)
+    found = access_thread(db(), current_user, thread_id, ThreadPermission.READ)
     message = db().get(Message, message_id, options=_WITH_PARTS)
     if message is None or message.thread_id != found.id:
         abort(404)
@@ -350,7 +294,7 @@ def message_fragment(thread_id: int, message_id: int) -> Any:
 def read_by(thread_id: int) -> Any:
     """The "Read by" line for the thread's latest message (live pages fetch it after a
     ``message.read`` event, which carries ids only)."""
-    found = access_thread(thread_id)
+    found = access_thread(db(), current_user, thread_id, ThreadPermission.READ)
     last_id = db().scalar(select(func.max(Message.id)).where(Message.thread_id == found.id)) or 0
     names = _read_by(found, last_id)
     text = gettext("Read by: %(names)s", names=", ".join(names)) if names else ""
@@ -361,7 +305,7 @@ def read_by(thread_id: int) -> Any:
 @login_required
 def history(thread_id: int, message_id: int) -> Any:
     """Earlier versions of an edited message, newest first, for the thread's participants."""
-    found = access_thread(thread_id)
+    found = access_thread(db(), current_user, thread_id, ThreadPermission.READ)
     message = db().get(Message, message_id)
     if message is None or message.thread_id != found.id:
         abort(404)
@@ -376,7 +320,7 @@ def history(thread_id: int, message_id: int) -> Any:
 @bp.route("/<int:thread_id>/m/<int:message_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(thread_id: int, message_id: int) -> Any:
-    found = access_thread(thread_id)
+    found = access_thread(db(), current_user, thread_id, ThreadPermission.READ)
     message = db().get(Message, message_id)
     if message is None or message.thread_id != found.id:
         abort(404)
@@ -391,13 +335,11 @@ def edit(thread_id: int, message_id: int) -> Any:
     if request.method == "GET":
         form.text.data = services.text_of(db(), message)
         return page()
+    on_refusal(page)
     if not form.validate_on_submit():
-        return page(reason_text("empty_text"), 400)
-    try:
-        services.edit_message(db(), clock(), current_user, message_id, form.text.data,
-                              context=audit_context())
-    except MessagingError as exc:
-        return _refused(exc, page)
+        raise Refused("empty_text")
+    services.edit_message(db(), clock(), current_user, message_id, form.text.data,
+                          context=audit_context())
     commit()
     flash(gettext("Message changed; the earlier text is kept in the record."), "success")
     return redirect(url_for("messages.thread", thread_id=thread_id, _anchor=f"m{message_id}"))
@@ -406,7 +348,7 @@ def edit(thread_id: int, message_id: int) -> Any:
 @bp.post("/<int:thread_id>/read")
 @login_required
 def mark_read(thread_id: int) -> Any:
-    found = access_thread(thread_id, "mark_read")
+    found = access_thread(db(), current_user, thread_id, ThreadPermission.MARK_READ)
     up_to = request.form.get("message_id", type=int)
     state = services.mark_read(db(), clock(), current_user, found, up_to)
     return jsonify({"ok": True, "last_read_message_id": state.last_read_message_id})
@@ -417,10 +359,7 @@ def mark_read(thread_id: int) -> Any:
 def close(thread_id: int) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        services.close_thread(db(), clock(), current_user, thread_id, context=audit_context())
-    except MessagingError as exc:
-        return _refused(exc)
+    services.close_thread(db(), clock(), current_user, thread_id, context=audit_context())
     flash(gettext("Conversation closed."), "success")
     return redirect(url_for("messages.thread", thread_id=thread_id))
 
@@ -428,17 +367,15 @@ def close(thread_id: int) -> Any:
 @bp.post("/<int:thread_id>/participants")
 @login_required
 def add_participant(thread_id: int) -> Any:
-    found = access_thread(thread_id, "add_participant")
+    found = access_thread(db(), current_user, thread_id, ThreadPermission.ADD_PARTICIPANT)
     form = AddParticipantForm()
     form.recipient.choices = _target_choices(current_user)
+    on_refusal(lambda msg, status: _thread_page(found, error=msg, status=status))
     if not form.validate_on_submit():
-        return _thread_page(found, error=reason_text("no_recipient"), status=400)
-    try:
-        target = _target_from(form.recipient.data, form.recipient_email.data)
-        services.add_participant(db(), clock(), current_user, found, target,
-                                 context=audit_context())
-    except MessagingError as exc:
-        return _refused(exc, lambda msg, status: _thread_page(found, error=msg, status=status))
+        raise Refused("no_recipient")
+    target = _target_from(form.recipient.data, form.recipient_email.data, "add_participant")
+    services.add_participant(db(), clock(), current_user, found, target,
+                             context=audit_context())
     flash(gettext("Participant added."), "success")
     return redirect(url_for("messages.thread", thread_id=thread_id))
 
@@ -446,12 +383,8 @@ def add_participant(thread_id: int) -> Any:
 @bp.get("/<int:thread_id>/attachments/<int:attachment_id>")
 @login_required
 def attachment(thread_id: int, attachment_id: int) -> Any:
-    try:
-        row, name, data = services.access_attachment(db(), clock(), current_user, thread_id,
-                                                     attachment_id, context=audit_context())
-    except NotParticipant:
-        commit()
-        abort(403)
+    row, name, data = services.access_attachment(db(), clock(), current_user, thread_id,
+                                                 attachment_id, context=audit_context())
     response = Response(data, mimetype=row.content_type)
     response.headers["Content-Disposition"] = _disposition(name)
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -480,12 +413,8 @@ def search() -> Any:
 @bp.get("/<int:thread_id>/export")
 @login_required
 def export(thread_id: int) -> Any:
-    try:
-        result = services.export_thread(db(), clock(), current_user, thread_id,
-                                        context=audit_context())
-    except NotParticipant:
-        commit()
-        abort(403)
+    result = services.export_thread(db(), clock(), current_user, thread_id,
+                                    context=audit_context())
     response = Response(result.bundle(), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{result.name}-signed.zip"'
     response.headers["Cache-Control"] = "private, no-store"

@@ -28,11 +28,16 @@ from flask import (
 )
 
 from portal import metrics
-from portal.logging import REQUEST_ID_HEADER, configure_logging, new_request_id, valid_request_id
+from portal.logging import (
+    REQUEST_ID_HEADER,
+    configure_logging,
+    log_request,
+    new_request_id,
+    valid_request_id,
+)
 from portal.ops.checks import is_ready, run_checks
 
 bp = Blueprint("ops", __name__)
-log = logging.getLogger("portal.request")
 _QUIET_ENDPOINTS = frozenset({"main.healthz", "ops.readyz", "ops.readyz_details", "ops.metrics",
                               "static"})
 
@@ -66,10 +71,8 @@ def _on_request_finished(sender: Flask, response: Response, **_extra: Any) -> No
     seconds = time.perf_counter() - g.get("request_started", time.perf_counter())
     endpoint = request.url_rule.endpoint if request.url_rule else "unmatched"
     metrics.observe_request(endpoint, request.method, response.status_code, seconds)
-    level = logging.DEBUG if endpoint in _QUIET_ENDPOINTS else logging.INFO
-    log.log(level, "%s %s %s", request.method, request.path, response.status_code,
-            extra={"method": request.method, "path": request.path, "endpoint": endpoint,
-                   "status": response.status_code, "duration_ms": round(seconds * 1000, 2)})
+    log_request(request.method, request.path, endpoint, response.status_code, seconds,
+                level=logging.DEBUG if endpoint in _QUIET_ENDPOINTS else logging.INFO)
 
 
 @bp.get("/readyz")

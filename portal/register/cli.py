@@ -84,7 +84,7 @@ def import_command(file: Path, atvk: str, source: str, mode: str,
 
     from portal.command import command_app
     from portal.database import in_transaction
-    from portal.register.views import refusal_text
+    from portal.refusal_texts import refusal_text
     from referendum_core.organisation import Municipality
     from referendum_core.register_import import ImportRefused, import_register
 

@@ -10,11 +10,10 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from portal.database import commit
 from portal.extensions import csrf
 from portal.permissions import Permission, Scope, municipalities_for, require
+from portal.refusals import on_refusal
 from portal.register.forms import ImportForm, LookupForm
-from portal.uploads import UPLOAD_REFUSALS, upload_refusal_text
 from portal.web import audit_context, clock, db, keys
 from referendum_core import audit
 from referendum_core.cases.models import Case, CaseType
@@ -23,7 +22,6 @@ from referendum_core.etvr import lookup_voter
 from referendum_core.organisation import Municipality
 from referendum_core.personal_code import InvalidPersonalCode
 from referendum_core.register_import import (
-    ImportRefused,
     Problem,
     RegisterImport,
     import_register,
@@ -64,22 +62,6 @@ def problem_text(kind: str) -> str:
     return texts.get(kind, kind)
 
 
-def refusal_text(err: ImportRefused) -> str:
-    if err.reason == "wrong_header":
-        return gettext("The file's header is wrong: missing %(missing)s; unexpected "
-                       "%(unexpected)s. Nothing was imported.",
-                       missing=", ".join(err.missing) or "-",
-                       unexpected=", ".join(err.unexpected) or "-")
-    if err.reason == "empty":
-        return gettext("The file is empty. Nothing was imported.")
-    if err.reason in UPLOAD_REFUSALS:
-        return f"{upload_refusal_text(err.reason)} {gettext('Nothing was imported.')}"
-    if err.reason == "not_utf8":
-        return gettext("The file is not UTF-8 text. Nothing was imported.")
-    return gettext("The file is not valid %(format)s (line %(line)s). Nothing was imported.",
-                   format="JSON" if err.reason == "not_json" else "CSV", line=err.line or "?")
-
-
 def _municipalities(perm: Permission) -> list[Municipality]:
     allowed = municipalities_for(current_user, perm)
     query = select(Municipality).order_by(Municipality.name)
@@ -99,20 +81,24 @@ def import_page() -> Any:
     form.municipality_id.choices = [(m.id, m.name) for m in
                                     _municipalities(Permission.MANAGE_REGISTER)]
     report = history = None
-    status = 200
     if form.validate_on_submit():
         muni = db().get(Municipality, form.municipality_id.data)
         require(Permission.MANAGE_REGISTER, Scope(muni.id if muni else None))
         upload = form.upload.data
-        try:
-            history, report = import_register(
-                db(), clock(), current_user, keys().personal_codes, form.source.data,
-                upload.stream, file_format=form.file_format.data, mode=form.mode.data,
-                municipality=muni, filename=upload.filename, context=audit_context())
-        except ImportRefused as err:
-            commit()  # keep the audit entry of the refusal
-            form.upload.errors = [refusal_text(err)]
-            status = 422
+
+        def refused(message: str, status: int) -> Any:
+            form.upload.errors = [message]
+            return _import_page(form, None, None, status)
+
+        on_refusal(refused)
+        history, report = import_register(
+            db(), clock(), current_user, keys().personal_codes, form.source.data,
+            upload.stream, file_format=form.file_format.data, mode=form.mode.data,
+            municipality=muni, filename=upload.filename, context=audit_context())
+    return _import_page(form, history, report, 200)
+
+
+def _import_page(form: ImportForm, history: Any, report: Any, status: int) -> Any:
     recent = select(RegisterImport).order_by(RegisterImport.id.desc()).limit(10)
     allowed = municipalities_for(current_user, Permission.MANAGE_REGISTER)
     if allowed is not None:  # a chair sees their municipality's imports; CVK every import

@@ -1,19 +1,22 @@
 """JSON endpoints the voting page's script calls. Under ``/api/`` so errors come back as JSON;
-CSRF-protected (the script sends the token in ``X-CSRFToken``). The server never sees a choice:
-only encrypted ballots, and openings of ballots the voter chose to audit (never cast)."""
+CSRF-protected (the script sends the token in ``X-CSRFToken``; a cast may instead carry the
+voting page's cast token, ``portal.voting.cast_token``). The server never sees a choice: only
+encrypted ballots, and openings of ballots the voter chose to audit (never cast)."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from portal import metrics
-from portal.database import commit, on_commit
+from portal.database import on_commit
+from portal.extensions import csrf
 from portal.permissions import Permission
+from portal.refusals import on_refusal
 from portal.voting.access import (
     access_referendum,
     access_referendum_to_cast,
@@ -21,10 +24,11 @@ from portal.voting.access import (
     get_referendum,
 )
 from portal.voting.ballot_limits import COUNTED, NOT_COUNTED, BallotCounts
+from portal.voting.cast_token import CAST_TOKEN_HEADER, read_cast_token
 from portal.voting.live import push_live
-from portal.voting.texts import refusal_text
 from portal.voting.views import TRACKER
 from portal.web import audit_context, clock, db
+from referendum_core.clock import wall_time
 from referendum_core.voting import (
     alias_for,
     cast_ballot,
@@ -32,11 +36,11 @@ from referendum_core.voting import (
     live_turnout,
     record_audited_ballot,
 )
+from referendum_core.voting.board import find_on_board
 from referendum_core.voting.casting import (
     MAX_BALLOT_BYTES,
     CastReceipt,
     audit_refused_ballot,
-    find_on_board,
     receipt_of,
 )
 from referendum_core.voting.exceptions import BallotRefused, VotingError
@@ -69,8 +73,38 @@ def _ballot_limited(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 bp = Blueprint("voting_api", __name__, url_prefix="/api/voting")
-bp.record_once(lambda state: state.app.extensions.setdefault("voting_ballot_counts",
-                                                            BallotCounts()))
+CAST_ENDPOINT = "voting_api.cast"
+
+
+def _cast_token_or_csrf() -> None:
+    """The cast's CSRF check: a valid cast token (``portal.voting.cast_token``) stands for the
+    CSRF token; without one, Flask-WTF's check, as on every other POST.
+
+    Raises:
+        CSRFError: neither token is valid (answered 400 by the app's handler).
+    """
+    if request.endpoint != CAST_ENDPOINT or request.method != "POST":
+        return
+    grant = read_cast_token(current_app.secret_key, request.headers.get(CAST_TOKEN_HEADER),
+                            referendum_id=(request.view_args or {}).get("referendum_id", -1),
+                            session=session, now=wall_time(clock()).timestamp())
+    # The user loader has checked the session (epoch, not signed out); a signed-out voter's
+    # genuine token passes here and gets the 401 of ``signed_in``, as with a CSRF token.
+    if grant is not None and (not current_user.is_authenticated or (
+            current_user.id == grant.user_id
+            and current_user.session_epoch == grant.session_epoch)):
+        return
+    config = current_app.config
+    if config["WTF_CSRF_ENABLED"] and config["WTF_CSRF_CHECK_DEFAULT"]:
+        csrf.protect()
+
+
+@bp.record_once
+def _set_up(state: Any) -> None:
+    state.app.extensions.setdefault("voting_ballot_counts", BallotCounts())
+    # An app-wide hook, so that it runs where Flask-WTF's own check would: before the session
+    # expiry hook (registered later by the factory), which a stale session answers with 401.
+    state.app.before_request(_cast_token_or_csrf)
 
 
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -84,13 +118,6 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def _refused(err: VotingError, status: int = 422) -> Any:
-    body: dict[str, Any] = {"error": refusal_text(err), "code": err.code, "status": status}
-    if isinstance(err, BallotRefused):
-        body["reason"], body["location"] = err.reason, err.location
-    return jsonify(body), status
 
 
 def _body(referendum: Referendum, action: str) -> Any:
@@ -109,11 +136,9 @@ def _body(referendum: Referendum, action: str) -> Any:
 @signed_in
 def election(referendum_id: int) -> Any:
     """What the browser needs to encrypt: the frozen manifest, its hash and the voter's alias."""
-    referendum = access_referendum(referendum_id, Permission.VOTE)
-    try:
-        check_may_vote_online(db(), clock(), referendum, current_user.person_ref)
-    except VotingError as err:
-        return _refused(err, 403)
+    referendum = access_referendum(db(), current_user, referendum_id, Permission.VOTE)
+    on_refusal(status=403)  # the voter may not vote online (now)
+    check_may_vote_online(db(), clock(), referendum, current_user.person_ref)
     alias = alias_for(db(), clock(), referendum, current_user.person_ref)
     return jsonify({"election_hash": referendum.election_hash,
                     "manifest": referendum.manifest_dict, "alias": alias})
@@ -124,7 +149,8 @@ def election(referendum_id: int) -> Any:
 @_ballot_limited
 def cast(referendum_id: int) -> Any:
     """Cast an encrypted ballot; answers the tracker and where to look it up."""
-    referendum, standing = access_referendum_to_cast(referendum_id)
+    referendum, standing = access_referendum_to_cast(db(), current_user, referendum_id,
+                                                   Permission.VOTE)
     # No retry on SQLite's "database is locked": a POST's transaction takes the write lock
     # when it begins (portal.database), so a cast waits for another instead of failing.
     try:
@@ -132,12 +158,14 @@ def cast(referendum_id: int) -> Any:
                               _body(referendum, "voting.ballot_refused"),
                               context=audit_context(), standing=standing)
     except VotingError as err:
-        commit()  # keep the audit entry of the refusal (nothing else was written)
-        metrics.ballot_refused(getattr(err, "reason", err.code))
-        return _refused(err)
+        metrics.ballot_refused(err.reason or err.code)
+        raise  # answered by portal.refusals
     on_commit(metrics.ballot_accepted)
     push_live(referendum)
     return jsonify(receipt_body(receipt, _receipt_url(referendum.id, receipt))), 201
+
+
+csrf.exempt(cast)  # checked by ``_cast_token_or_csrf`` instead
 
 
 @bp.get("/<int:referendum_id>/board/<tracker>")
@@ -181,14 +209,10 @@ def receipt_url_values(referendum_id: int, receipt: CastReceipt) -> dict[str, An
 @_ballot_limited
 def audit_ballot(referendum_id: int) -> Any:
     """Publish a Benaloh-audited ballot (checked; never counted, never castable)."""
-    referendum = access_referendum(referendum_id, Permission.VOTE)
-    try:
-        row = record_audited_ballot(db(), clock(), current_user, referendum,
-                                    _body(referendum, "voting.audit_refused"),
-                                    context=audit_context())
-    except VotingError as err:
-        commit()
-        return _refused(err)
+    referendum = access_referendum(db(), current_user, referendum_id, Permission.VOTE)
+    row = record_audited_ballot(db(), clock(), current_user, referendum,
+                                _body(referendum, "voting.audit_refused"),
+                                context=audit_context())
     return jsonify({"tracker": row.tracker,
                     "board_url": url_for("voting.board", referendum_id=referendum.id,
                                          tracker=row.tracker)}), 201

@@ -62,8 +62,21 @@ class TrusteesForm(FlaskForm):
 class ThresholdForm(FlaskForm):
     threshold = IntegerField(_l("Threshold: how many of the trustees are needed to decrypt"),
                              validators=[InputRequired(), NumberRange(min=1, max=100)])
-    ends_at = DateTimeLocalField(_l("The key generation ends (Riga time)"),
+    commit_by = DateTimeLocalField(_l("Deadline of round 1, commit (Riga time)"),
+                                   format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+    reveal_by = DateTimeLocalField(_l("Deadline of round 2, reveal (Riga time)"),
+                                   format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+    shares_by = DateTimeLocalField(_l("Deadline of round 3, shares (Riga time)"),
+                                   format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+    check_by = DateTimeLocalField(_l("Deadline of round 4, check and complaints (Riga time)"),
+                                  format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+    ends_at = DateTimeLocalField(_l("Deadline of round 5, answers: the key generation ends "
+                                    "(Riga time)"),
                                  format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+
+    #: The form's field of each round's deadline.
+    ROUND_FIELDS = {"commit": "commit_by", "reveal": "reveal_by", "shares": "shares_by",
+                    "complaints": "check_by", "answers": "ends_at"}
 
 
 class DkgMessageForm(FlaskForm):

@@ -4,32 +4,38 @@ is not accepted, goes on to the full Flask app unchanged.
 
 Why: a cast is the election's hottest request, and on the 2-core machine of ``bench/`` the
 Flask request around it (request context, Flask-Login's user load, the ORM, the session,
-CSRF, signals, the commit) cost 5-7 ms of CPU while its proof checks cost 1.2 ms
+CSRF, signals, the commit) cost several times the CPU of its proof checks
 (``bench/results.md``). Here the same checks run as plain function calls on the WSGI environ,
 with two statements on one connection: the person, the referendum and the voter's standing in
 one, and the board write (``record_on_board``) in the other.
 
-What it checks, each as the full app does, and with the full app's own code where it can:
+It relies on no framework's private workings. The voter is identified by the voting page's
+cast token (``portal.voting.cast_token``: voter, session epoch, session, referendum, expiry,
+signed by the app's secret under a salt of its own), sent in ``X-Cast-Token``, and by the
+session cookie it was issued to, opened through Flask's public session interface. The token
+also stands for the CSRF check: a cross-site request cannot carry it, since it is not a cookie
+and only the portal's own script can put it in a header (the reasoning in full is in
+``cast_token`` and SECURITY.md). What it checks, in order:
 
-- the session cookie (``app.session_interface``), Flask-Login's user id and "strong" session
-  identifier, the user (active, same session epoch, session not signed out, a voter), the
-  idle and absolute session
-  limits, and the CSRF token with Flask-WTF's serializer and, over HTTPS, its referrer rule;
+- the token: genuine, for this referendum, not expired, issued to this request's session;
+- the session's idle and absolute limits (``portal.security.session_current``, the app's own);
+- the user: active, at the token's session epoch, that session not signed out
+  (``portal.accounts.models.session_signs_in``, as the app's user loader), a voter;
 - the per-voter ballot limit (``BallotCounts``, counted once: a request handed on carries the
   count, ``ballot_limits.COUNTED``);
 - the referendum, the window and the voter's standing (``check_standing``), the ballot's
   proofs (``verify_ballot``) and the board write (``record_on_board``).
 
-Anything it does not accept — a refusal, a missing or stale cookie, an unusual request, the
-election context not parsed yet in this process, the live push due, a database error before
-the commit — goes to the full app with the body it read, which answers as it always did:
-refusals are audited, translated and counted there. This path only ever *accepts*; the tests
-hold it to answering exactly as the full app would (``tests/portal/voting/test_lean_cast.py``),
-and the permission, CSRF and fault tests run through it.
+Anything it does not accept — a refusal, a missing or stale token or cookie, an unusual
+request, the election context not parsed yet in this process, the live push due, a database
+error before the commit — goes to the full app with the body it read, which answers as it
+always did (it accepts the same token, or the session and CSRF token): refusals are audited,
+translated and counted there. This path only ever *accepts*; the tests hold it to answering
+exactly as the full app would (``tests/portal/voting/test_lean_cast.py``), and the permission,
+CSRF and fault tests run through it.
 """
 from __future__ import annotations
 
-import hmac
 import io
 import logging
 import re
@@ -38,45 +44,40 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from hashlib import sha512
 from typing import Any
 
 from flask import Flask
-from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select, true
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Request, Response
 
 from portal import metrics
-from portal.accounts.models import User, session_ended_column
+from portal.accounts.models import User, session_ended_column, session_signs_in
 from portal.database import writing
-from portal.logging import REQUEST_ID_HEADER, new_request_id, valid_request_id
-from portal.security import apply_security_headers, session_current, session_id_hash
-from portal.voting.api import RECEIPT_ENDPOINT, receipt_body, receipt_url_values
+from portal.logging import REQUEST_ID_HEADER, log_request, new_request_id, valid_request_id
+from portal.security import apply_security_headers, session_current
+from portal.voting.api import CAST_ENDPOINT, RECEIPT_ENDPOINT, receipt_body, receipt_url_values
 from portal.voting.ballot_limits import COUNTED, BallotCounts
+from portal.voting.cast_token import CAST_TOKEN_ENVIRON, CastGrant, read_cast_token
 from portal.voting.live import push_due
 from referendum_core.clock import wall_time
 from referendum_core.crypto import CryptoError, verify_ballot
+from referendum_core.voting.board import record_on_board
 from referendum_core.voting.casting import (
     MAX_BALLOT_BYTES,
     CastReceipt,
-    VoterStanding,
     cached_election_context,
-    check_standing,
     parse_ballot,
-    record_on_board,
-    standing_columns,
     stored_ballot,
 )
+from referendum_core.voting.eligibility import VoterStanding, check_standing, standing_columns
 from referendum_core.voting.exceptions import VotingError
 from referendum_core.voting.models import Referendum
 from referendum_core.voting.rules import rfc3339
 
-log = logging.getLogger("portal.request")
 path_log = logging.getLogger(__name__)
 
-ENDPOINT = "voting_api.cast"  # the full app's endpoint: metrics and logs name casts alike
 _PATH = re.compile(r"/api/voting/([0-9]{1,19})/ballots")
 _MAX_ID = 2**63 - 1  # portal.security.DatabaseIdConverter
 _JSON = "application/json"
@@ -108,19 +109,6 @@ class _Target:
         return self.online_opens_at is not None  # as Referendum.has_online_voting
 
 
-def session_identifier(environ: dict[str, Any]) -> str:
-    """Flask-Login's session identifier (``flask_login.utils._create_identifier``) of a
-    request: SHA-512 of the first ``X-Forwarded-For`` address (else the peer's) and the
-    User-Agent, each UTF-8 encoded from the WSGI string as Werkzeug hands it on, and printed
-    as Python prints bytes."""
-    address = environ.get("HTTP_X_FORWARDED_FOR", environ.get("REMOTE_ADDR"))
-    if address is not None:
-        address = address.encode("utf-8").split(b",")[0].strip()
-    agent = environ.get("HTTP_USER_AGENT")
-    agent_bytes = agent.encode("utf-8") if agent is not None else None
-    return sha512(f"{address}|{agent_bytes}".encode()).hexdigest()
-
-
 class LeanCast:
     """WSGI middleware in front of the portal app (``create_app`` installs it inside ProxyFix,
     so it sees the real address and scheme). ``LEAN_CAST = False`` turns it off."""
@@ -131,7 +119,8 @@ class LeanCast:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse
                  ) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") == "POST" and self.app.config.get("LEAN_CAST"):
+        if (environ.get("REQUEST_METHOD") == "POST" and CAST_TOKEN_ENVIRON in environ
+                and self.app.config.get("LEAN_CAST")):
             match = _PATH.fullmatch(environ.get("PATH_INFO", ""))
             if match is not None:
                 response = self._accept(environ, int(match.group(1)))
@@ -180,26 +169,22 @@ class LeanCast:
             return None
         request = Request(environ)
         session = app.session_interface.open_session(app, request)  # type: ignore[arg-type]
-        if session is None or not self._signed_in_here(environ, session):
+        if session is None:
+            return None
+        # Session limits and the token's expiry count real time, as in the app's own check (a
+        # demo clock may differ).
+        real_now = wall_time(app.extensions["clock"]).timestamp()
+        grant = read_cast_token(app.secret_key, environ[CAST_TOKEN_ENVIRON],  # type: ignore[arg-type]
+                                referendum_id=referendum_id, session=session, now=real_now)
+        if grant is None:
             return None
         session.accessed = True  # read, as through Flask's proxy: the answer varies by Cookie
-        if not self._csrf_valid(request, session):
-            return None
-        now = app.extensions["clock"].now()
-        # Session limits count real time, as in the app's own check (a demo clock may differ).
-        if not session_current(session, wall_time(app.extensions["clock"]).timestamp(), config,
+        if not session_current(session, real_now, config,
                                app.permanent_session_lifetime.total_seconds()):
             return None
-        try:
-            user_id, epoch = (int(part) for part in session["_user_id"].split(":", 1))
-        except ValueError:
-            return None
-        sid_hash = session_id_hash(session)
-        if sid_hash is None:
-            return None
+        now = app.extensions["clock"].now()
         with writing(), self._transaction() as (connection, commit):
-            receipt = self._cast(environ, connection, user_id, epoch, sid_hash, referendum_id,
-                                 now, body)
+            receipt = self._cast(environ, connection, grant, now, body)
             if receipt is None:
                 return None
             commit()
@@ -222,56 +207,23 @@ class LeanCast:
         with database.new_session() as session:
             yield session.connection(), session.commit
 
-    def _signed_in_here(self, environ: dict[str, Any], session: Any) -> bool:
-        """A Flask-Login session (no remember-me cookie business) made for this browser and
-        address: Flask-Login leaves such a session as it is in every protection mode; with a
-        different identifier it changes or drops it, so the full app answers."""
-        return (isinstance(session.get("_user_id"), str) and "_remember" not in session
-                and session.get("_id") == session_identifier(environ))
-
-    def _csrf_valid(self, request: Request, session: Any) -> bool:
-        """Flask-WTF's check (``CSRFProtect.protect``): the token of ``WTF_CSRF_HEADERS``
-        signed by the secret and equal to the session's; over HTTPS with
-        ``WTF_CSRF_SSL_STRICT``, a referrer from this host."""
-        config = self.app.config
-        if (not config["WTF_CSRF_ENABLED"] or not config["WTF_CSRF_CHECK_DEFAULT"]
-                or "POST" not in config["WTF_CSRF_METHODS"]):
-            return True
-        field = config["WTF_CSRF_FIELD_NAME"]
-        token = next((v for v in (request.headers.get(h) for h in config["WTF_CSRF_HEADERS"])
-                      if v), None)
-        if not token or field not in session:
-            return False
-        try:
-            secret = config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key
-            signed = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").loads(
-                token, max_age=config["WTF_CSRF_TIME_LIMIT"])
-        except BadData:
-            return False
-        if not hmac.compare_digest(session[field], signed):
-            return False
-        if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
-            from flask_wtf.csrf import same_origin
-
-            referrer = request.referrer
-            return bool(referrer) and same_origin(referrer, f"https://{request.host}/")
-        return True
-
-    def _cast(self, environ: dict[str, Any], connection: Connection, user_id: int, epoch: int,
-              sid_hash: str, referendum_id: int, now: datetime, body: bytes
-              ) -> CastReceipt | None:
+    def _cast(self, environ: dict[str, Any], connection: Connection, grant: CastGrant,
+              now: datetime, body: bytes) -> CastReceipt | None:
         """``cast_ballot``'s steps, for a voter whose ballot is accepted; ``None`` otherwise,
         with nothing left written (the caller rolls back, or in autocommit the refused board
         write gave back what it claimed)."""
-        row = connection.execute(_LOAD, {"user_id": user_id, "referendum_id": referendum_id,
-                                         "sid_hash": sid_hash}).first()
-        if (row is None or not row.is_active or row.session_epoch != epoch
-                or row.session_ended or not row.person_ref):
+        referendum_id = grant.referendum_id
+        row = connection.execute(_LOAD, {"user_id": grant.user_id,
+                                         "referendum_id": referendum_id,
+                                         "sid_hash": grant.sid_hash}).first()
+        if (row is None or not session_signs_in(row.is_active, row.session_epoch,
+                                                row.session_ended, grant.session_epoch)
+                or not row.person_ref):
             return None  # signed out (here or everywhere), unknown referendum, or not a voter
         config = self.app.config
         if config.get("RATELIMIT_ENABLED"):
             counts: BallotCounts = self.app.extensions["voting_ballot_counts"]
-            wait = counts.hit(f"voter:{user_id}", config["VOTER_BALLOT_RATE_LIMIT"])
+            wait = counts.hit(f"voter:{grant.user_id}", config["VOTER_BALLOT_RATE_LIMIT"])
             environ[COUNTED] = wait  # from here on, the full app does not count it again
             if wait is not None:
                 return None
@@ -314,10 +266,7 @@ class LeanCast:
         metrics.ballot_accepted()
         metrics.lean_cast_answered()  # tests and operators see which path answered
         seconds = time.perf_counter() - started
-        metrics.observe_request(ENDPOINT, "POST", 201, seconds)
-        path = environ.get("PATH_INFO", "")
-        log.info("%s %s %s", "POST", path, 201, extra={
-            "method": "POST", "path": path, "endpoint": ENDPOINT, "status": 201,
-            "duration_ms": round(seconds * 1000, 2), "request_id": request_id})
+        metrics.observe_request(CAST_ENDPOINT, "POST", 201, seconds)
+        log_request("POST", environ.get("PATH_INFO", ""), CAST_ENDPOINT, 201, seconds,
+                    request_id=request_id)
         return response
-

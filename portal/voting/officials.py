@@ -6,17 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.accounts.models import Membership, User
-from portal.checkpoints import election_public_key
-from portal.database import commit
 from portal.initiatives.services import tell_suspension
 from portal.permissions import Permission, Scope, municipalities_for, require
-from portal.uploads import upload_refusal_text
+from portal.refusals import flash_and_redirect, on_refusal
+from portal.voting import services
 from portal.voting.access import access_referendum, access_station, can, stations
 from portal.voting.forms import (
     ActionForm,
@@ -30,34 +29,26 @@ from portal.voting.forms import (
     ThresholdForm,
     TrusteesForm,
 )
-from portal.voting.live import push_live
-from portal.voting.protocol_pdf import build_protocol_pdf, sign
-from portal.voting.texts import refusal_text
 from portal.web import audit_context, calendar, clock, db, keys
 from referendum_core.cases.models import Case, CaseType
 from referendum_core.clock import RIGA, to_riga
-from referendum_core.etvr import AlreadyVoted, EtvrError, lookup_voter
+from referendum_core.etvr import lookup_voter
 from referendum_core.initiatives import initiative_of_referendum
 from referendum_core.organisation import Municipality
 from referendum_core.personal_code import InvalidPersonalCode
-from referendum_core.uploads import TEXT_TYPES, UploadRejected, check_upload
+from referendum_core.uploads import TEXT_TYPES, check_upload
 from referendum_core.voting import (
     accept_trustee_share,
     add_trustee_key,
-    approve_results,
     choose_trustees,
-    close_polls,
     confirm_protocol,
     enter_protocol,
-    mark_in_person,
-    open_voting,
-    reconcile_envelopes,
     setup_referendum,
 )
-from referendum_core.voting.exceptions import VotingError
 from referendum_core.voting.key_generation import (
     add_key_generation_message,
     key_generation_progress,
+    key_generation_round,
     start_key_generation,
 )
 from referendum_core.voting.models import PollingStationProtocol, Referendum, TrusteeShare
@@ -68,10 +59,14 @@ from referendum_core.voting.stations import has_online_ballot
 bp = Blueprint("voting_admin", __name__, url_prefix="/voting")
 
 
-def _refuse(err: Exception, template: str, status: int = 422, **ctx: Any) -> Any:
-    commit()  # keep the audit entry of the refusal
-    flash(refusal_text(err), "error")
-    return render_template(template, **ctx), status
+def _refusal_shows(template: str, **ctx: Any) -> None:
+    """A refusal flashes its sentence on ``template``, shown again (422)."""
+
+    def page(message: str, status: int) -> Any:
+        flash(message, "error")
+        return render_template(template, **ctx), status
+
+    on_refusal(page, status=422)
 
 
 # Set-up --------------------------------------------------------------------------------------
@@ -105,13 +100,11 @@ def new() -> Any:
             reasons=form.reasons.data, decided_on=form.council_decided_on.data,
             number=form.council_decision_number.data, votes_for=form.council_votes_for.data,
             council_size=form.council_size.data, basis_date=form.basis_date.data)
-        try:
-            referendum = setup_referendum(
-                db(), clock(), calendar(), current_user, municipality=muni, council=council,
-                question_en=form.question_en.data, referendum_day=form.referendum_day.data,
-                context=audit_context())
-        except VotingError as err:
-            return _refuse(err, "voting/new.html", **ctx)
+        _refusal_shows("voting/new.html", **ctx)
+        referendum = setup_referendum(
+            db(), clock(), calendar(), current_user, municipality=muni, council=council,
+            question_en=form.question_en.data, referendum_day=form.referendum_day.data,
+            context=audit_context())
         initiative = initiative_of_referendum(db(), referendum.case_id)
         if initiative is not None:  # Art. 12: the council is told its decision is suspended
             tell_suspension(db(), clock(), initiative)
@@ -131,13 +124,11 @@ def _setup_case(case_id: int) -> Any:
     form = CaseSetupForm()
     ctx = {"form": form, "pending": [], "case": case, "initiative": initiative}
     if form.validate_on_submit():
-        try:
-            referendum = setup_referendum(
-                db(), clock(), calendar(), current_user, case=case,
-                question_en=form.question_en.data, referendum_day=form.referendum_day.data,
-                context=audit_context())
-        except VotingError as err:
-            return _refuse(err, "voting/new.html", **ctx)
+        _refusal_shows("voting/new.html", **ctx)
+        referendum = setup_referendum(
+            db(), clock(), calendar(), current_user, case=case,
+            question_en=form.question_en.data, referendum_day=form.referendum_day.data,
+            context=audit_context())
         flash(gettext("The referendum is set up. Choose the trustees next."), "success")
         return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
     return render_template("voting/new.html", **ctx), 422 if form.errors else 200
@@ -155,7 +146,7 @@ def _internet_members() -> list[User]:
 @login_required
 def manage(referendum_id: int) -> Any:
     """The commission's page for one referendum: stage, trustees, actions, protocols."""
-    referendum = access_referendum(referendum_id, Permission.MANAGE_REFERENDUM)
+    referendum = access_referendum(db(), current_user, referendum_id, Permission.MANAGE_REFERENDUM)
     trustees_form = TrusteesForm()
     trustees_form.trustees.choices = [(u.id, u.display_name) for u in _internet_members()]
     trustees_form.trustees.data = [t.user_id for t in referendum.trustees]
@@ -164,6 +155,7 @@ def manage(referendum_id: int) -> Any:
     return render_template(
         "voting/manage.html", referendum=referendum, trustees_form=trustees_form,
         threshold_form=ThresholdForm(), progress=key_generation_progress(referendum),
+        dkg_round=key_generation_round(referendum, clock().now()),
         action_form=ActionForm(), users=users, protocols=protocols_of(db(), referendum),
         stations=stations(referendum), turnout=live_turnout(db(), referendum),
         can_approve=can(Permission.APPROVE_RESULTS, referendum),
@@ -173,49 +165,45 @@ def manage(referendum_id: int) -> Any:
 @bp.post("/<int:referendum_id>/trustees")
 @login_required
 def trustees(referendum_id: int) -> Any:
-    referendum = access_referendum(referendum_id, Permission.MANAGE_REFERENDUM)
+    referendum = access_referendum(db(), current_user, referendum_id, Permission.MANAGE_REFERENDUM)
     form = TrusteesForm()
     form.trustees.choices = [(u.id, u.display_name) for u in _internet_members()]
     if not form.validate_on_submit():
         abort(400)
     chosen = [db().get(User, i) for i in form.trustees.data]
-    try:
-        choose_trustees(db(), clock(), current_user, referendum, chosen, context=audit_context())
-    except VotingError as err:
-        commit()
-        flash(refusal_text(err), "error")
-    else:
-        flash(gettext("Trustees chosen. Each uploads their public key."), "success")
-    return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
+    manage_url = url_for("voting_admin.manage", referendum_id=referendum.id)
+    on_refusal(flash_and_redirect(manage_url, 302))
+    choose_trustees(db(), clock(), current_user, referendum, chosen, context=audit_context())
+    flash(gettext("Trustees chosen. Each uploads their public key."), "success")
+    return redirect(manage_url)
 
 
 @bp.post("/<int:referendum_id>/threshold")
 @login_required
 def threshold(referendum_id: int) -> Any:
     """The chair fixes t and starts the trustees' key generation."""
-    referendum = access_referendum(referendum_id, Permission.MANAGE_REFERENDUM)
+    referendum = access_referendum(db(), current_user, referendum_id, Permission.MANAGE_REFERENDUM)
     form = ThresholdForm()
     if not form.validate_on_submit():
         flash(gettext("Give the threshold (a whole number from 1 to the number of trustees) "
-                      "and when the key generation ends."), "error")
+                      "and the deadline of every round."), "error")
         return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
-    try:
-        start_key_generation(db(), clock(), current_user, referendum, form.threshold.data,
-                             form.ends_at.data.replace(tzinfo=RIGA), context=audit_context())
-    except VotingError as err:
-        commit()
-        flash(refusal_text(err), "error")
-    else:
-        flash(gettext("The key generation has started. Each trustee now runs its rounds."),
-              "success")
-    return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
+    manage_url = url_for("voting_admin.manage", referendum_id=referendum.id)
+    deadlines = {r: getattr(form, name).data.replace(tzinfo=RIGA)
+                 for r, name in form.ROUND_FIELDS.items()}
+    on_refusal(flash_and_redirect(manage_url, 302))
+    start_key_generation(db(), clock(), current_user, referendum, form.threshold.data,
+                         deadlines, context=audit_context())
+    flash(gettext("The key generation has started. Each trustee now runs its rounds."),
+          "success")
+    return redirect(manage_url)
 
 
 @bp.get("/<int:referendum_id>/key-generation.json")
 @login_required
 def key_generation_transcript(referendum_id: int) -> Any:
     """The key generation's transcript so far (what ``referendum-trustee dkg`` reads)."""
-    referendum = access_referendum(referendum_id, Permission.ACT_AS_TRUSTEE)
+    referendum = access_referendum(db(), current_user, referendum_id, Permission.ACT_AS_TRUSTEE)
     if referendum.dkg_transcript is None:
         abort(404)
     return Response(referendum.dkg_transcript, mimetype="application/json", headers={
@@ -236,32 +224,24 @@ STAGE_ACTIONS = {
 def stage_action(referendum_id: int, action: str) -> Any:
     """Open the vote, close the polls, reconcile envelopes or approve the results."""
     permission, done = STAGE_ACTIONS[action]
-    referendum = access_referendum(referendum_id, permission)
+    referendum = access_referendum(db(), current_user, referendum_id, permission)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        if action == "open":
-            open_voting(db(), clock(), calendar(), current_user, referendum,
-                        context=audit_context(),
-                        checkpoint_key=election_public_key(referendum.election_id))
-        elif action == "close":
-            close_polls(db(), clock(), calendar(), current_user, referendum,
-                        context=audit_context())
-        elif action == "reconcile":
-            reconcile_envelopes(db(), clock(), current_user, referendum, context=audit_context())
-        else:
-            result = approve_results(db(), clock(), calendar(), current_user, referendum,
+    on_refusal(flash_and_redirect(
+        url_for("voting_admin.manage", referendum_id=referendum.id), 302))
+    if action == "open":
+        services.open_voting(db(), clock(), calendar(), current_user, referendum,
+                             context=audit_context())
+    elif action == "close":
+        services.close_polls(db(), clock(), calendar(), current_user, referendum,
+                             context=audit_context())
+    elif action == "reconcile":
+        services.reconcile_envelopes(db(), clock(), current_user, referendum,
                                      context=audit_context())
-            with force_locale("lv"):
-                result.protocol_pdf = build_protocol_pdf(db(), referendum, result,
-                                                         result.approved_at)
-            result.protocol_signature = sign(result.protocol_pdf)
-    except (VotingError, EtvrError) as err:
-        commit()
-        flash(refusal_text(err), "error")
     else:
-        flash(str(done), "success")
-        push_live(referendum, force=True)
+        services.approve_results(db(), clock(), calendar(), current_user, referendum,
+                                 context=audit_context())
+    flash(str(done), "success")
     if action == "approve" and referendum.stage == "approved":
         return redirect(url_for("voting.results", referendum_id=referendum.id))
     return redirect(url_for("voting_admin.manage", referendum_id=referendum.id))
@@ -274,23 +254,26 @@ def stage_action(referendum_id: int, action: str) -> Any:
 def station(referendum_id: int) -> Any:
     """A station commission member looks a voter up by personal code (POST only) and marks
     them as voted; a refusal says where and when the voter already voted."""
-    referendum = access_referendum(referendum_id, Permission.MARK_VOTED)
+    referendum = access_referendum(db(), current_user, referendum_id, Permission.MARK_VOTED)
     form = StationForm()
     form.station_id.choices = [(s.id, f"{s.number}. {s.name}") for s in stations(referendum)]
     outcome: dict[str, Any] = {}
     status = 200
     if form.validate_on_submit():
-        chosen = access_station(referendum, form.station_id.data)
+        chosen = access_station(db(), current_user, form.station_id.data,
+                                Permission.MARK_VOTED, referendum=referendum)
         code = form.personal_code.data
         form.personal_code.data = ""  # never echo the code back into the page
+        on_refusal(lambda message, refused_status: (render_template(
+            "voting/station.html", referendum=referendum, form=form,
+            outcome={"refused": message}), refused_status))
         try:
             if form.action.data == "mark":
-                done = mark_in_person(db(), clock(), current_user, referendum, chosen, code,
-                                      keys().personal_codes,
-                                      envelope_mode=form.envelope_mode.data,
-                                      context=audit_context())
+                done = services.mark_in_person(db(), clock(), current_user, referendum, chosen,
+                                               code, keys().personal_codes,
+                                               envelope_mode=form.envelope_mode.data,
+                                               context=audit_context())
                 outcome = {"marked": done}
-                push_live(referendum)
             else:
                 found = lookup_voter(db(), keys().personal_codes, code,
                                      case_id=referendum.case_id,
@@ -301,12 +284,6 @@ def station(referendum_id: int) -> Any:
         except InvalidPersonalCode:
             form.personal_code.errors = [gettext("The personal code is not valid.")]
             status = 422
-        except AlreadyVoted as err:
-            commit()
-            outcome, status = {"refused": refusal_text(err)}, 409
-        except VotingError as err:
-            commit()
-            outcome, status = {"refused": refusal_text(err)}, 422
     elif form.is_submitted():
         status = 422
     return render_template("voting/station.html", referendum=referendum, form=form,
@@ -336,50 +313,53 @@ def _upload_text(text: str | None, upload: Any) -> str:
 def trustee(referendum_id: int) -> Any:
     """A trustee's page: upload the public key (before voting opens), then, after the polls
     close, download the record for ``referendum-trustee decrypt`` and upload the result."""
-    referendum = access_referendum(referendum_id, Permission.ACT_AS_TRUSTEE)
+    referendum = access_referendum(db(), current_user, referendum_id, Permission.ACT_AS_TRUSTEE)
     mine = next((t for t in referendum.trustees if t.user_id == current_user.id), None)
     if mine is None:
         abort(403)
     key_form, share_form = KeyForm(prefix="key"), ShareForm(prefix="share")
     dkg_form = DkgMessageForm(prefix="dkg")
-    status = 200
-    try:
-        if dkg_form.validate_on_submit() and (dkg_form.message_json.data
-                                              or dkg_form.upload.data):
-            add_key_generation_message(db(), clock(), current_user, referendum,
-                                       _upload_text(dkg_form.message_json.data,
-                                                    dkg_form.upload.data),
-                                       context=audit_context())
-            flash(gettext("Your key-generation message is accepted."), "success")
-            return redirect(url_for("voting_admin.trustee", referendum_id=referendum.id))
-        if key_form.validate_on_submit() and (key_form.public_json.data
-                                              or key_form.upload.data):
-            add_trustee_key(db(), clock(), current_user, referendum,
-                            _upload_text(key_form.public_json.data, key_form.upload.data),
-                            context=audit_context())
-            flash(gettext("Your public key is accepted."), "success")
-            return redirect(url_for("voting_admin.trustee", referendum_id=referendum.id))
-        if share_form.validate_on_submit() and (share_form.partial_json.data
-                                                or share_form.upload.data):
-            accept_trustee_share(db(), clock(), current_user, referendum,
-                                 _upload_text(share_form.partial_json.data,
-                                              share_form.upload.data), context=audit_context())
-            flash(gettext("Your partial decryption is accepted."), "success")
-            return redirect(url_for("voting_admin.trustee", referendum_id=referendum.id))
-    except VotingError as err:
-        commit()
-        flash(refusal_text(err), "error")
-        status = 422
-    except UploadRejected as err:
-        flash(upload_refusal_text(err.reason), "error")
-        status = 422
-    share = db().scalars(select(TrusteeShare).where(
-        TrusteeShare.referendum_id == referendum.id,
-        TrusteeShare.trustee_position == mine.position)).first()
-    return render_template("voting/trustee.html", referendum=referendum, mine=mine,
-                           key_form=key_form, share_form=share_form, share=share,
-                           dkg_form=dkg_form, progress=key_generation_progress(referendum)
-                           ), status
+
+    def page(status: int = 200) -> Any:
+        share = db().scalars(select(TrusteeShare).where(
+            TrusteeShare.referendum_id == referendum.id,
+            TrusteeShare.trustee_position == mine.position)).first()
+        return render_template("voting/trustee.html", referendum=referendum, mine=mine,
+                               key_form=key_form, share_form=share_form, share=share,
+                               dkg_form=dkg_form, progress=key_generation_progress(referendum),
+                               dkg_round=key_generation_round(referendum, clock().now())
+                               ), status
+
+    def refused(message: str, status: int) -> Any:
+        flash(message, "error")
+        return page(status)
+
+    # A refused key, share or message (or a file that fails the upload check) shows the page
+    # again with the sentence.
+    on_refusal(refused, status=422)
+    if dkg_form.validate_on_submit() and (dkg_form.message_json.data
+                                          or dkg_form.upload.data):
+        add_key_generation_message(db(), clock(), current_user, referendum,
+                                   _upload_text(dkg_form.message_json.data,
+                                                dkg_form.upload.data),
+                                   context=audit_context())
+        flash(gettext("Your key-generation message is accepted."), "success")
+        return redirect(url_for("voting_admin.trustee", referendum_id=referendum.id))
+    if key_form.validate_on_submit() and (key_form.public_json.data
+                                          or key_form.upload.data):
+        add_trustee_key(db(), clock(), current_user, referendum,
+                        _upload_text(key_form.public_json.data, key_form.upload.data),
+                        context=audit_context())
+        flash(gettext("Your public key is accepted."), "success")
+        return redirect(url_for("voting_admin.trustee", referendum_id=referendum.id))
+    if share_form.validate_on_submit() and (share_form.partial_json.data
+                                            or share_form.upload.data):
+        accept_trustee_share(db(), clock(), current_user, referendum,
+                             _upload_text(share_form.partial_json.data,
+                                          share_form.upload.data), context=audit_context())
+        flash(gettext("Your partial decryption is accepted."), "success")
+        return redirect(url_for("voting_admin.trustee", referendum_id=referendum.id))
+    return page()
 
 
 # Protocols -----------------------------------------------------------------------------------
@@ -388,45 +368,45 @@ def trustee(referendum_id: int) -> Any:
 @login_required
 def protocols(referendum_id: int) -> Any:
     """Station protocols: one member enters, a second confirms."""
-    referendum = access_referendum(referendum_id, Permission.ENTER_PROTOCOL)
+    referendum = access_referendum(db(), current_user, referendum_id, Permission.ENTER_PROTOCOL)
     form = ProtocolForm()
     form.station_id.choices = [(s.id, f"{s.number}. {s.name}") for s in stations(referendum)]
-    status = 200
+
+    def page(status: int) -> Any:
+        return render_template(
+            "voting/protocols.html", referendum=referendum, form=form,
+            protocols=protocols_of(db(), referendum), action_form=ActionForm(),
+            can_confirm=can(Permission.CONFIRM_PROTOCOL, referendum)), status
+
     if form.validate_on_submit():
-        chosen = access_station(referendum, form.station_id.data)
-        try:
-            enter_protocol(db(), clock(), current_user, referendum, chosen,
-                           ballots_issued=form.ballots_issued.data,
-                           votes_for=form.votes_for.data, votes_against=form.votes_against.data,
-                           invalid=form.invalid.data, context=audit_context())
-        except VotingError as err:
-            commit()
-            flash(refusal_text(err), "error")
-            status = 422
-        else:
-            flash(gettext("Protocol entered. A second commission member must confirm it."),
-                  "success")
-            return redirect(url_for("voting_admin.protocols", referendum_id=referendum.id))
-    elif form.is_submitted():
-        status = 422
-    return render_template("voting/protocols.html", referendum=referendum, form=form,
-                           protocols=protocols_of(db(), referendum), action_form=ActionForm(),
-                           can_confirm=can(Permission.CONFIRM_PROTOCOL, referendum)), status
+        chosen = access_station(db(), current_user, form.station_id.data,
+                                Permission.ENTER_PROTOCOL, referendum=referendum)
+
+        def refused(message: str, refused_status: int) -> Any:
+            flash(message, "error")
+            return page(refused_status)
+
+        on_refusal(refused)
+        enter_protocol(db(), clock(), current_user, referendum, chosen,
+                       ballots_issued=form.ballots_issued.data,
+                       votes_for=form.votes_for.data, votes_against=form.votes_against.data,
+                       invalid=form.invalid.data, context=audit_context())
+        flash(gettext("Protocol entered. A second commission member must confirm it."),
+              "success")
+        return redirect(url_for("voting_admin.protocols", referendum_id=referendum.id))
+    return page(422 if form.is_submitted() else 200)
 
 
 @bp.post("/<int:referendum_id>/protocols/<int:protocol_id>/confirm")
 @login_required
 def confirm(referendum_id: int, protocol_id: int) -> Any:
-    referendum = access_referendum(referendum_id, Permission.CONFIRM_PROTOCOL)
+    referendum = access_referendum(db(), current_user, referendum_id, Permission.CONFIRM_PROTOCOL)
     protocol = db().get(PollingStationProtocol, protocol_id)
     if protocol is None or protocol.referendum_id != referendum.id or \
             not ActionForm().validate_on_submit():
         abort(404)
-    try:
-        confirm_protocol(db(), clock(), current_user, protocol, context=audit_context())
-    except VotingError as err:
-        commit()
-        flash(refusal_text(err), "error")
-    else:
-        flash(gettext("Protocol confirmed."), "success")
-    return redirect(url_for("voting_admin.protocols", referendum_id=referendum.id))
+    protocols_url = url_for("voting_admin.protocols", referendum_id=referendum.id)
+    on_refusal(flash_and_redirect(protocols_url, 302))
+    confirm_protocol(db(), clock(), current_user, protocol, context=audit_context())
+    flash(gettext("Protocol confirmed."), "success")
+    return redirect(protocols_url)

@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
+from portal.pdf import font as _font
+from portal.pdf import text as _text
 from referendum_core.clock import to_riga
 from referendum_core.voting.models import Referendum, Result
 from referendum_core.voting.results import protocols_of
-
-FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
-
-
-def _font(pdf: FPDF) -> str:
-    """DejaVu Sans (Latvian letters) when installed, else the core font with ASCII fallbacks."""
-    for folder in FONT_DIRS:
-        regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
-        if regular.exists() and bold.exists():
-            pdf.add_font("DejaVu", "", str(regular))
-            pdf.add_font("DejaVu", "B", str(bold))
-            return "DejaVu"
-    return "Helvetica"
-
-
-def _text(family: str, value: str) -> str:
-    if family != "Helvetica":
-        return value
-    import unicodedata
-
-    return unicodedata.normalize("NFKD", value).encode("latin-1", "ignore").decode("latin-1")
 
 
 def build_protocol_pdf(session: Session, referendum: Referendum, result: Result,

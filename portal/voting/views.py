@@ -12,8 +12,10 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     render_template,
     request,
+    session,
     stream_with_context,
     url_for,
 )
@@ -22,7 +24,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from portal.permissions import Permission
+from portal.voting import work  # noqa: F401 - registers the area's work provider (portal.work)
 from portal.voting.access import can, get_referendum
+from portal.voting.cast_token import page_cast_token
 from portal.voting.charts import result_rows
 from portal.voting.home_voting import bp as home_voting_bp
 from portal.web import clock, db
@@ -30,12 +34,7 @@ from referendum_core.checkpoints import board_checkpoints
 from referendum_core.clock import to_riga
 from referendum_core.crypto.checkpoint import board_log
 from referendum_core.register import voter_list_for
-from referendum_core.voting.casting import (
-    find_alias,
-    find_on_board,
-    in_person_vote,
-    is_on_list,
-)
+from referendum_core.voting.eligibility import find_alias, in_person_vote, is_on_list
 from referendum_core.voting.models import AuditedBallot, BoardEntry, Referendum, Stage
 from referendum_core.voting.results import (
     iter_election_record,
@@ -43,6 +42,7 @@ from referendum_core.voting.results import (
     protocols_document,
     result_of,
 )
+from referendum_core.voting.standing import standing_of
 
 bp = Blueprint("voting", __name__, url_prefix="/voting")
 bp.register_blueprint(home_voting_bp)
@@ -84,9 +84,13 @@ def vote(referendum_id: int) -> Any:
         alias = find_alias(db(), referendum, ref)
         voter["online_ballots"] = db().scalar(select(func.count()).select_from(BoardEntry).where(
             BoardEntry.referendum_id == referendum.id, BoardEntry.alias == alias)) if alias else 0
+    can_vote = bool(ref) and voter.get("on_list") and not voter.get("in_person") \
+        and state == "open"
+    # The script casts with this token (``portal.voting.cast_token``), its CSRF token too.
+    cast_token = page_cast_token(current_app, current_user, session, referendum.id) \
+        if can_vote else None
     return render_template("voting/vote.html", referendum=referendum, state=state, voter=voter,
-                           can_vote=bool(ref) and voter.get("on_list")
-                           and not voter.get("in_person") and state == "open")
+                           can_vote=can_vote, cast_token=cast_token)
 
 
 def _qr_svg(url: str) -> str:
@@ -100,15 +104,13 @@ def board(referendum_id: int) -> Any:
     and the latest entries. The head only ever grows; observers keep copies."""
     referendum = get_referendum(referendum_id)
     tracker = (request.args.get("tracker") or "").strip().lower()
-    found = audited = None
+    found = standing = None
     qr = None
     invalid = bool(tracker) and not TRACKER.match(tracker)
     if tracker and not invalid:
-        found = find_on_board(db(), referendum.id, tracker)
-        audited = db().scalars(select(AuditedBallot).where(
-            AuditedBallot.referendum_id == referendum.id,
-            AuditedBallot.tracker == tracker)).first()
-        if found is not None or audited is not None:
+        standing = standing_of(db(), referendum, tracker)
+        found = standing.entry if standing is not None else None
+        if standing is not None:
             qr = _qr_svg(url_for("voting.board", referendum_id=referendum.id, tracker=tracker,
                                  _external=True))
     before = request.args.get("before", type=int)
@@ -121,7 +123,7 @@ def board(referendum_id: int) -> Any:
         .limit(BOARD_PAGE)))
     return render_template("voting/board.html", referendum=referendum, tracker=tracker,
                            **_checkpoint_context(referendum),
-                           invalid=invalid, found=found, audited=audited, qr=qr,
+                           invalid=invalid, found=found, standing=standing, qr=qr,
                            just_cast=request.args.get("cast") == "1", entries=entries,
                            audits=audits, older=entries[-1].seq if len(entries) == BOARD_PAGE
                            and entries[-1].seq > 1 else None), 422 if invalid else 200

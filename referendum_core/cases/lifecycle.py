@@ -123,7 +123,9 @@ def flush_case(session: Session, case: Case) -> None:
     try:
         session.flush()
     except StaleDataError as err:
-        raise StaleCase(f"case {case_id} was changed by someone else") from err
+        stale = StaleCase(f"case {case_id} was changed by someone else")
+        stale.is_audited = False  # the failed flush leaves nothing to audit in
+        raise stale from err
 
 
 @contextmanager

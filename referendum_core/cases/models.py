@@ -19,7 +19,7 @@ from referendum_core.sealing import SealedBytes, SealedText
 
 
 class CaseType(StrEnum):
-    """Every kind of case. Workflows for the last three are declared by their own modules."""
+    """Every kind of case. Workflows for the last four are declared by their own modules."""
 
     OBSERVER_REPORT = "observer_report"
     COMPLAINT = "complaint"
@@ -27,6 +27,7 @@ class CaseType(StrEnum):
     INITIATIVE = "initiative"
     REFERENDUM = "referendum"
     HOME_VOTING = "home_voting"
+    OBSERVER_ACCREDITATION = "observer_accreditation"
 
 
 class EventKind(StrEnum):

@@ -104,15 +104,21 @@ class Page:
         return self.page > 1
 
 
-def _visible(stmt: Select[Any], visibility: Visibility) -> Select[Any]:
+def visible_clause(visibility: Visibility) -> Any:
+    """The cases ``visibility`` shows, as a WHERE clause (``None``: every case)."""
     if visibility.municipality_ids is None:
-        return stmt
+        return None
     clauses = []
     if visibility.municipality_ids:
         clauses.append(Case.municipality_id.in_(sorted(visibility.municipality_ids)))
     if visibility.own_user_id is not None:
         clauses.append(Case.created_by_id == visibility.own_user_id)
-    return stmt.where(or_(*clauses) if clauses else false())
+    return or_(*clauses) if clauses else false()
+
+
+def _visible(stmt: Select[Any], visibility: Visibility) -> Select[Any]:
+    clause = visible_clause(visibility)
+    return stmt if clause is None else stmt.where(clause)
 
 
 def filtered(stmt: Select[Any], flt: CaseFilter, visibility: Visibility,

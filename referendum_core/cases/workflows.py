@@ -124,6 +124,10 @@ class Transition:
     # ... or the requester sends it back again (both count against the service level).
     is_resubmission: bool = False
     effects: tuple[str, ...] = ()
+    # The service that makes this move together with what else the step needs (e.g.
+    # ``decide_initiative`` sets the collection period): a plain "move the case" request, from
+    # the case page or the API, may not make it.
+    made_by: str | None = None
 
 
 DeadlineResolver = Callable[["Case", State], DeadlineRule | None]
@@ -206,6 +210,11 @@ class Workflow:
         """Transitions out of ``source`` that one of ``parties`` may make."""
         held = frozenset(parties)
         return [t for t in self.outgoing(source) if t.parties & held]
+
+    def requestable(self, source: str, parties: Iterable[Party]) -> list[Transition]:
+        """The allowed transitions out of ``source`` that a plain request may make (those
+        without a service of their own, ``Transition.made_by``)."""
+        return [t for t in self.allowed(source, parties) if t.made_by is None]
 
     def deadline_for(self, case: Case, state: State) -> DeadlineRule | None:
         """The deadline that starts when ``case`` enters ``state``."""

@@ -14,6 +14,8 @@ from .manifest import ElectionContext, parse_utc
 from .tally import Aggregate, aggregate
 
 ENTRY_KEYS = frozenset({"seq", "alias", "tracker", "ballot", "cast_at"})
+AUDITED_WRAPPER_KEYS = frozenset({"alias", "tracker", "ballot", "seq", "audited_at", "cast_at"})
+AUDITED_REQUIRED = frozenset({"alias", "tracker", "ballot"})
 BATCH = 128
 
 
@@ -115,3 +117,23 @@ def batched(entries: Iterable[Any]) -> Iterator[tuple[int, list[Any]]]:
             batch = []
     if batch:
         yield start, batch
+
+
+def check_audited_wrapper(entry: dict[str, Any]) -> None:
+    """Spec section 8: a wrapper is ``{alias, tracker, ballot}``, optionally with ``seq`` (a
+    positive integer) and ``audited_at``, ``cast_at`` (RFC 3339 UTC times).
+
+    Raises:
+        InvalidRecord: location relative to the entry.
+    """
+    if not entry.keys() <= AUDITED_WRAPPER_KEYS or not AUDITED_REQUIRED <= entry.keys():
+        raise InvalidRecord("audited entry must wrap a revealed ballot as {alias, tracker, "
+                            "ballot} (seq, audited_at, cast_at allowed)")
+    if "seq" in entry and (type(entry["seq"]) is not int or entry["seq"] < 1):
+        raise InvalidRecord("seq must be a positive integer", "seq")
+    for key in ("audited_at", "cast_at"):
+        if key in entry:
+            try:
+                parse_utc(entry[key], key)
+            except CryptoError as exc:
+                raise InvalidRecord(exc.message, key) from None

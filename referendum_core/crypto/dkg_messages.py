@@ -37,6 +37,10 @@ ROUND_LISTS = {
     "complaints": "complaints",
     "answers": "answers",
 }
+#: At most this many trustees (``n``): they are members of the internet polling-station
+#: commission. The bound keeps a hostile transcript or manifest from naming, say, 10^9 trustees
+#: that every verifier would then list as disqualified (memory and time without limit).
+MAX_TRUSTEES = 100
 TRANSCRIPT_KEYS = frozenset({"spec", "election_id", "t", "n", *ROUND_LISTS.values()})
 
 
@@ -60,6 +64,8 @@ class Params:
             raise DKGError("election_id must be a non-empty string", "election_id")
         if type(self.t) is not int or type(self.n) is not int or not 1 <= self.t <= self.n:
             raise DKGError("need integers 1 ≤ t ≤ n", "t")
+        if self.n > MAX_TRUSTEES:
+            raise DKGError(f"need n ≤ {MAX_TRUSTEES} trustees", "n")
 
 
 def power(j: int, k: int) -> g.Scalar:

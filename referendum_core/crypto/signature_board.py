@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from .checkpoint import (
@@ -36,7 +37,7 @@ SIGNATURE_KEYS = frozenset({"seq", "kind", "receipt", "method", "day", "hash"})
 EXCLUSION_KEYS = frozenset({"seq", "kind", "receipt", "reason", "hash"})
 
 _HEX32 = re.compile(r"[0-9a-f]{64}")
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class InvalidBoard(CryptoError):
@@ -143,8 +144,8 @@ def _check_entry(entry: Any, n: int, previous_head: str,
     if kind == "signature":
         if entry["method"] not in METHODS:
             raise InvalidBoard("method must be online or in_person", f"{where}.method")
-        if not isinstance(entry["day"], str) or not _DAY.fullmatch(entry["day"]):
-            raise InvalidBoard("day must be YYYY-MM-DD", f"{where}.day")
+        if not isinstance(entry["day"], str) or not _is_day(entry["day"]):
+            raise InvalidBoard("day must be a calendar day YYYY-MM-DD", f"{where}.day")
         if receipt in status:
             raise InvalidBoard("duplicate receipt", f"{where}.receipt")
         status[receipt] = ("on_board", None)
@@ -168,6 +169,17 @@ def _check_entry(entry: Any, n: int, previous_head: str,
     return head
 
 
+def _is_day(text: str) -> bool:
+    """``YYYY-MM-DD`` naming a day of the calendar (not ``2026-02-30``)."""
+    if not _DAY.fullmatch(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def verify_board(board: Any, *, extra_checkpoints: Iterable[Any] = ()) -> BoardSummary:
     """Recompute the chain, the count and every receipt's status; check the checkpoints.
 
@@ -179,6 +191,10 @@ def verify_board(board: Any, *, extra_checkpoints: Iterable[Any] = ()) -> BoardS
     missing = sorted(BOARD_KEYS - set(board))
     if missing:
         raise InvalidBoard("missing field", missing[0])
+    unknown = sorted(set(board) - BOARD_KEYS)
+    if unknown:
+        raise InvalidBoard("unknown field (a board has exactly the fields of section 5)",
+                           unknown[0])
     if board["spec"] != SPEC:
         raise InvalidBoard(f"spec must be {SPEC}", "spec")
     initiative = board["initiative"]

@@ -8,12 +8,13 @@ Exit status: 0 valid (and the receipt, if asked, is on the board); 1 invalid boa
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
 
+from . import jsonstream
 from .checkpoint import InvalidCheckpoint, read_checkpoints
+from .exceptions import CryptoError
 from .signature_board import InvalidBoard, verify_board
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE, EXIT_RECEIPT_MISSING = 0, 1, 2, 3
@@ -32,10 +33,13 @@ def main(argv: list[str] | None = None) -> int:
         print("referendum-verify-signatures: --receipt must be 64 hex digits", file=sys.stderr)
         return EXIT_UNREADABLE
     try:
-        board = json.loads(Path(args.board).read_text(encoding="utf-8"))
+        # Strict JSON as the election record's (no duplicate key, float, NaN, lone surrogate,
+        # deep nesting): Python's json.loads keeps the last of two equal keys and recurses
+        # without bound, so a board could say one count to one reader and another to us.
+        board = jsonstream.loads(Path(args.board).read_bytes())
         extra = [cp for path in args.checkpoints
                  for cp in read_checkpoints(Path(path).read_text(encoding="utf-8"))]
-    except (OSError, ValueError, InvalidCheckpoint) as exc:
+    except (OSError, ValueError, InvalidCheckpoint, CryptoError) as exc:
         print(f"referendum-verify-signatures: cannot read input: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
     try:

@@ -142,6 +142,8 @@ def check_decryptions(
         j = d["trustee"]
         if type(j) is not int or j not in by_index or j in valid or j in skipped:
             raise InvalidRecord("not a qualified trustee's index, or repeated", f"{where}.trustee")
+        if j < max((*valid, *skipped), default=0):
+            raise InvalidRecord("decryptions are in ascending trustee order", f"{where}.trustee")
         try:
             valid[j] = verify_partial_decryption(election_hash, by_index[j], agg, d["shares"])
         except CryptoError as exc:

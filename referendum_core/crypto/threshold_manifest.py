@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import group as g
+from .dkg_messages import MAX_TRUSTEES
 from .exceptions import CryptoError, InvalidManifest
 
 THRESHOLD_KEY = "threshold"
@@ -59,6 +60,8 @@ def check_threshold_manifest(m: Mapping[str, Any]) -> ThresholdKeys:
     t, n = th["t"], th["n"]
     if type(t) is not int or type(n) is not int or not 1 <= t <= n:
         raise InvalidManifest("need integers 1 ≤ t ≤ n", f"{THRESHOLD_KEY}.t")
+    if n > MAX_TRUSTEES:
+        raise InvalidManifest(f"need n ≤ {MAX_TRUSTEES} trustees", f"{THRESHOLD_KEY}.n")
     if not isinstance(th["dkg_transcript"], str) or not _HEX64.fullmatch(th["dkg_transcript"]):
         raise InvalidManifest("must be 64 lowercase hex digits", f"{THRESHOLD_KEY}.dkg_transcript")
     trustees = m["trustees"]

@@ -22,7 +22,14 @@ from typing import Any
 from . import group as g
 from .ballot import open_with_randomness, verify_audited
 from .board import EMPTY_HEAD, board_head
-from .board_check import Batch, batched, check_batch, check_batch_ctx, init_worker
+from .board_check import (
+    Batch,
+    batched,
+    check_audited_wrapper,
+    check_batch,
+    check_batch_ctx,
+    init_worker,
+)
 from .exceptions import CryptoError, InvalidEncoding, InvalidRecord
 from .jsonstream import check_strict, iter_object
 from .manifest import ElectionContext, context_from_manifest
@@ -48,13 +55,17 @@ REQUIRED_KEYS = (
     "excluded_aliases",
     "tally",
 )
-AUDITED_WRAPPER_KEYS = frozenset({"alias", "tracker", "ballot", "seq", "audited_at", "cast_at"})
+#: Every top-level key a record may have (spec section 8; ``checkpoints``: checkpoints.md;
+#: ``dkg``: threshold-trustees.md). Any other key is refused: one verifier would ignore it and
+#: another reject it, and no hash covers it.
+RECORD_KEYS = frozenset({*REQUIRED_KEYS, "in_person", "checkpoints", "dkg"})
 TALLY_KEYS = frozenset({"counted", "aggregate", "decryptions", "result"})
 
 BoardSource = Callable[[], Iterable[Any]]
 
 
 # --------------------------------------------------------------------------- the verifier
+
 
 
 @dataclass
@@ -100,7 +111,13 @@ class RecordVerifier:
         return "manifest" in self.values and "election_hash" in self.values
 
     def feed(self, key: str, value: Any) -> None:
-        """Take one top-level value; the board/audited arrays may be lazy iterators."""
+        """Take one top-level value; the board/audited arrays may be lazy iterators.
+
+        Raises:
+            InvalidRecord: a key the record format does not have.
+        """
+        if key not in RECORD_KEYS:
+            raise InvalidRecord("not a key of the election record", key)
         self.seen.add(key)
         if key == "board":
             if self._ready():
@@ -217,15 +234,14 @@ class RecordVerifier:
             where = f"audited[{i}]"
             try:
                 if isinstance(entry, dict) and "choices" not in entry:
-                    if not entry.keys() <= AUDITED_WRAPPER_KEYS or "ballot" not in entry:
-                        raise InvalidRecord("audited entry must wrap a revealed ballot")
+                    check_audited_wrapper(entry)
                     try:
                         tracker, _ = verify_audited(ctx, entry["ballot"])
                     except CryptoError as exc:
                         raise exc.at("ballot") from None
-                    if "tracker" in entry and entry["tracker"] != tracker:
+                    if entry["tracker"] != tracker:
                         raise InvalidRecord("tracker does not match the ballot", "tracker")
-                    if "alias" in entry and entry["alias"] != entry["ballot"]["alias"]:
+                    if entry["alias"] != entry["ballot"]["alias"]:
                         raise InvalidRecord("alias does not match the ballot", "alias")
                     revealed_where = "ballot"
                 else:
@@ -303,6 +319,12 @@ class RecordVerifier:
         if ctx.threshold is not None:
             self.threshold_report = check_dkg_record(
                 ctx.threshold, ctx.election_id, self.values.get("dkg")
+            )
+        elif "dkg" in self.seen:
+            # A v1 manifest (no ``threshold``) fixes every trustee's own key: a key generation
+            # transcript beside it is checked by nothing and would only pass for a t-of-n one.
+            raise InvalidRecord(
+                "a record whose manifest has no threshold (v1) has no key generation", "dkg"
             )
         if "tally" not in self.seen:
             raise InvalidRecord("missing", "tally")

@@ -3,20 +3,14 @@ polling stations, the tally, protocols and results. Pure domain: no Flask, no po
 
 The public services are re-exported here; models live in ``models``.
 """
-from referendum_core.voting.casting import (
-    CastReceipt,
-    alias_for,
-    cast_ballot,
-    check_may_vote_online,
-    is_on_list,
-    record_audited_ballot,
-)
+from referendum_core.voting.casting import CastReceipt, cast_ballot, record_audited_ballot
 from referendum_core.voting.counting import (
     PollsStillOpen,
     accept_trustee_share,
     close_polls,
     compute_result,
 )
+from referendum_core.voting.eligibility import alias_for, check_may_vote_online, is_on_list
 from referendum_core.voting.home_voting import (
     HOME_VOTING_WORKFLOW,
     decide_home_voting,

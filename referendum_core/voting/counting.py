@@ -31,7 +31,7 @@ from referendum_core.crypto.tally import (
 )
 from referendum_core.crypto.threshold import check_decryptions, threshold_result
 from referendum_core.etvr import Channel, EtvrMark
-from referendum_core.voting.casting import lock_referendum
+from referendum_core.voting.board import lock_referendum
 from referendum_core.voting.exceptions import ShareRefused, VotingError, WrongStage
 from referendum_core.voting.models import (
     BoardEntry,

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from referendum_core.refusals import Refused
 
-class VotingError(Exception):
+
+class VotingError(Refused):
     """Base class of every refusal by the voting services."""
 
+    area = "voting"
     code = "refused"
     article = ""
 
@@ -51,7 +54,7 @@ class TrusteeKeyRefused(VotingError):
 
     code = "trustee_key_refused"
     REASONS = ("not_json", "proof", "duplicate_key", "dkg_not_started", "dkg_other_trustee",
-               "dkg_message", "dkg_closed")
+               "dkg_message", "dkg_closed", "dkg_round_closed", "dkg_round_waiting")
 
 
 class OnlineVotingNotAvailable(VotingError):
@@ -98,11 +101,16 @@ class BallotRefused(VotingError):
     """The ballot failed a check of the election-record contract (section 5)."""
 
     code = "ballot_refused"
+    REASONS = ("too_large", "not_json", "other_election", "reused_randomness", "replay", "alias",
+               "proof", "malformed", "audited")
 
     def __init__(self, reason: str, location: str = "", message: str = "") -> None:
         super().__init__(message or f"{reason} at {location or '(ballot)'}", reason=reason,
                          location=location)
         self.reason, self.location = reason, location
+
+    def answer_detail(self) -> dict[str, Any]:
+        return {"location": self.location}
 
 
 class ShareRefused(VotingError):
@@ -123,6 +131,8 @@ class ProtocolRefused(VotingError):
 
     code = "protocol_refused"
     article = "Art. 20(9)"
+    REASONS = ("not_a_count", "does_not_add_up", "more_than_voters", "already_confirmed",
+               "same_member")
 
     def __init__(self, reason: str, **params: Any) -> None:
         super().__init__(reason, **params)
@@ -134,6 +144,7 @@ class ResultsNotReady(VotingError):
 
     code = "results_not_ready"
     article = "Art. 20(9)-(10)"
+    REASONS = ("base_figure_missing", "protocols_missing", "envelopes_pending")
 
     def __init__(self, reason: str, **params: Any) -> None:
         super().__init__(reason, **params)

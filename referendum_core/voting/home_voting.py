@@ -29,7 +29,7 @@ from referendum_core.clock import Clock
 from referendum_core.etvr import mark_voted
 from referendum_core.organisation import PollingStation
 from referendum_core.voting import rules
-from referendum_core.voting.casting import in_person_vote, is_on_list
+from referendum_core.voting.eligibility import in_person_vote, is_on_list
 from referendum_core.voting.exceptions import (
     HomeVotingRefused,
     NotOnVoterList,
@@ -61,11 +61,13 @@ HOME_VOTING_WORKFLOW = register(Workflow(
         State("withdrawn", R, is_final=True),
     ),
     transitions=(
-        Transition("accept", ("requested",), "accepted", frozenset({C, CH})),
+        Transition("accept", ("requested",), "accepted", frozenset({C, CH}),
+                   made_by="decide_home_voting"),
         # From ``accepted`` too: the visit may show the voter already voted, or cannot happen.
-        Transition("refuse", OPEN_STATES, "refused", frozenset({C, CH}), requires_note=True),
+        Transition("refuse", OPEN_STATES, "refused", frozenset({C, CH}), requires_note=True,
+                   made_by="decide_home_voting"),
         # Only through ``record_home_vote``, which sets the ETVR mark first.
-        Transition("visit", ("accepted",), "visited", frozenset({S})),
+        Transition("visit", ("accepted",), "visited", frozenset({S}), made_by="record_home_vote"),
         Transition("withdraw", OPEN_STATES, "withdrawn", frozenset({R})),
     ),
 ))

@@ -71,8 +71,13 @@ class Referendum(Base):
     # (``docs/spec/threshold-trustees.md``); both None when every trustee must decrypt.
     threshold: Mapped[int | None]
     dkg_transcript: Mapped[str | None] = mapped_column(Text)
-    # The key generation's last deadline: no message after it, and voting may open only after
-    # it unless every check and complaint is already settled.
+    # The key generation's deadline of each round (no message of a round after its deadline);
+    # ``dkg_ends_at`` is the last, the answers', after which voting may open even if a check or
+    # an answer never came (the trustee is then disqualified).
+    dkg_commit_by: Mapped[datetime | None]
+    dkg_reveal_by: Mapped[datetime | None]
+    dkg_shares_by: Mapped[datetime | None]
+    dkg_check_by: Mapped[datetime | None]
     dkg_ends_at: Mapped[datetime | None]
     election_hash: Mapped[str | None] = mapped_column(String(64))
     frozen_at: Mapped[datetime | None]
@@ -103,6 +108,19 @@ class Referendum(Base):
     def has_online_voting(self) -> bool:
         """Art. 15(2): a dismissal referendum has no online voting."""
         return self.online_opens_at is not None
+
+    @property
+    def dkg_deadlines(self) -> dict[str, datetime | None]:
+        """Each key-generation round's deadline, in round order."""
+        return {"commit": self.dkg_commit_by, "reveal": self.dkg_reveal_by,
+                "shares": self.dkg_shares_by, "complaints": self.dkg_check_by,
+                "answers": self.dkg_ends_at}
+
+    @dkg_deadlines.setter
+    def dkg_deadlines(self, deadlines: dict[str, datetime | None]) -> None:
+        (self.dkg_commit_by, self.dkg_reveal_by, self.dkg_shares_by, self.dkg_check_by,
+         self.dkg_ends_at) = (deadlines["commit"], deadlines["reveal"], deadlines["shares"],
+                              deadlines["complaints"], deadlines["answers"])
 
     @property
     def manifest_dict(self) -> dict[str, Any] | None:
@@ -245,6 +263,24 @@ class PollingStationProtocol(Base):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+
+class KeyGenerationReminder(Base):
+    """A reminder sent to a trustee before a key-generation round's deadline: one row per
+    trustee, round and lead time, so a reminder goes out once however often beat runs."""
+
+    __tablename__ = "voting_dkg_reminders"
+    __table_args__ = (UniqueConstraint("referendum_id", "round", "lead", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referendum_id: Mapped[int] = mapped_column(ForeignKey("voting_referendums.id"))
+    round: Mapped[str] = mapped_column(String(12))
+    # Minutes before the deadline (one of the configured lead times).
+    lead: Mapped[int]
+    # The trustee's 0-based position, as ``Trustee.position``.
+    position: Mapped[int]
+    deadline: Mapped[datetime]
+    sent_at: Mapped[datetime]
 
 
 class TrusteeShare(Base):

@@ -44,6 +44,7 @@ from referendum_core.voting.exceptions import (
     TrusteeKeyRefused,
     WrongStage,
 )
+from referendum_core.voting.key_generation_rounds import still_due
 from referendum_core.voting.models import NO, YES, Referendum, Stage, Trustee
 from referendum_core.voting.steps import add_steps
 from referendum_core.voting.workflow import ensure_registered
@@ -379,19 +380,18 @@ def _threshold_manifest_parts(referendum: Referendum) -> tuple[list[dict[str, An
 
 
 def _require_settled(referendum: Referendum, now: datetime) -> None:
-    """Before the key generation's deadline, a trustee still due to check or to answer would be
-    disqualified by opening now: wait for the deadline unless nothing is pending."""
+    """Before the check and answer deadlines, a trustee still due to check or to answer would be
+    disqualified by opening now: wait for its deadline unless nothing is due."""
     if referendum.dkg_transcript is None:
         raise InvalidSetup("no key generation", field="trustees", reason="dkg_unfinished")
-    if referendum.dkg_ends_at is not None and now < referendum.dkg_ends_at:
-        try:
-            waits = dkg.pending(json.loads(referendum.dkg_transcript))
-        except CryptoError as exc:
-            raise InvalidSetup(exc.message, field="trustees", reason="dkg_unfinished") from None
-        if waits:
-            raise InvalidSetup("the key generation is still running: " + "; ".join(waits),
-                               field="trustees", reason="dkg_pending",
-                               ends_at=referendum.dkg_ends_at)
+    try:
+        waits = still_due(json.loads(referendum.dkg_transcript), referendum.dkg_deadlines, now)
+    except CryptoError as exc:
+        raise InvalidSetup(exc.message, field="trustees", reason="dkg_unfinished") from None
+    if waits:
+        raise InvalidSetup("the key generation is still running: " + "; ".join(waits),
+                           field="trustees", reason="dkg_pending",
+                           ends_at=referendum.dkg_ends_at)
 
 
 def open_voting(session: Session, clock: Clock, calendar: WorkingDayCalendar | None,

@@ -24,7 +24,7 @@ from referendum_core.etvr import (
 )
 from referendum_core.organisation import PollingStation
 from referendum_core.personal_code import PersonalCodeProtector
-from referendum_core.voting.casting import find_alias
+from referendum_core.voting.eligibility import find_alias
 from referendum_core.voting.exceptions import (
     NotOnVoterList,
     OutsidePollingHours,

@@ -51,6 +51,8 @@ PAGES = (
     "/voting/{referendum}/protocols", "/voting/{referendum}/manage",
     "/voting/{referendum}/results", "/voting/{referendum}/home-voting",
     "/voting/{referendum}/home-voting/requests",
+    "/observers/stations", "/observers/referendums/{referendum}/accreditations",
+    "/observers/referendums/{referendum}/nominate",
     "/audit/", "/admin/users", "/admin/users/{user}",
     "/no-such-page",
 )

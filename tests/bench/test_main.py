@@ -87,3 +87,22 @@ def test_the_header_names_commit_latency_and_the_hosts_share_of_the_cpus():
     assert harness.stolen_share(None, (60, 2000)) == "?"
     steal, total = harness.cpu_stolen() or (0, 1)
     assert 0 <= steal <= total
+
+
+def test_signing_benchmark_is_registered_with_its_targets():
+    """Issue target: 100 signatures/s for ten minutes with p99 under 250 ms; ``--quick``
+    runs it short."""
+    from bench.__main__ import BENCHMARKS
+
+    assert "sign" in BENCHMARKS
+    assert (FULL.sign_rate, FULL.sign_seconds) == (100, 600)
+    assert QUICK.sign_seconds < 10
+    runs = [{"sign_accepted_per_s": 99.6, "sign_p99_ms": 180.0, "sign_refused": 0.0}]
+    table = render(rows_for(FULL), {"sign": runs}).splitlines()
+    accepted = next(line for line in table if "accepted at 100/s offered for 10 min" in line)
+    assert accepted.endswith("| yes |")
+    p99 = next(line for line in table if "p99 latency at that rate" in line
+               and line.startswith("| sign"))
+    assert "180.0 ms" in p99 and "< 250 ms" in p99 and p99.endswith("| yes |")
+    slow = render(rows_for(FULL), {"sign": [{**runs[0], "sign_p99_ms": 400.0}]})
+    assert "| < 250 ms | **no** |" in slow

@@ -320,14 +320,16 @@ def deployment_env(processes: Processes, database: str, redis: str | None, **ext
         assert done.returncode == 0, done.stderr[-3000:]
 
 
-def cast(port: int, referendum_id: int, cookie: tuple[str, str], ballot: bytes,
+def cast(port: int, referendum_id: int, cookie: tuple[str, str, str], ballot: bytes,
          timeout: float = 30) -> requests.Response:
-    """POST ``ballot`` to the portal on ``port`` as the voter of ``cookie`` (session, CSRF)."""
-    session_cookie, token = cookie
+    """POST ``ballot`` to the portal on ``port`` as the voter of ``cookie`` (session, CSRF and
+    cast tokens), as the voting page's script does."""
+    session_cookie, token, cast_token = cookie
     return requests.post(
         f"http://127.0.0.1:{port}/api/voting/{referendum_id}/ballots", data=ballot, timeout=timeout,
         headers={"Cookie": f"portal_session={session_cookie}", "X-CSRFToken": token,
-                 "User-Agent": harness.USER_AGENT, "Content-Type": "application/json"})
+                 "X-Cast-Token": cast_token, "User-Agent": harness.USER_AGENT,
+                 "Content-Type": "application/json"})
 
 
 def pool_unit_argv() -> list[str]:

@@ -29,6 +29,7 @@ import requests
 from bench import harness
 from bench.cast import encrypt_all
 from bench.cast import set_up as set_up_referendum
+from portal.pades import ensure_test_certificate
 from referendum_core.crypto.checkpoint import load_master_key
 from tests.deploy.conftest import (
     DEPLOY_DOCS,
@@ -138,6 +139,8 @@ def test_casts_go_to_the_pool_and_to_the_web_processes_while_it_is_down(processe
     deployment_env(processes, database, None, PORTAL_ENV="production",
                    CHECKPOINT_KEY_FILE=str(tmp_path / "checkpoint.pem"),
                    CHECKPOINT_LOG_FILE=str(tmp_path / "checkpoints.jsonl"),
+                   COMMISSION_SIGNING_PKCS12=str(ensure_test_certificate(
+                       tmp_path / "commission.p12", None)),
                    BASE_URL=f"https://{HOST}", VOTER_IDENTITY_PROVIDERS="oidc",
                    VOTER_BALLOT_RATE_LIMIT="100000 per minute")
     http, https, pool_port, *web_ports = free_ports(5)
@@ -160,12 +163,13 @@ def test_casts_go_to_the_pool_and_to_the_web_processes_while_it_is_down(processe
     referendum_id = election.referendum_id
 
     def cast_via_nginx(voter: int) -> requests.Response:
-        session_cookie, token = election.cookies[voter]
+        session_cookie, token, cast_token = election.cookies[voter]
         return requests.post(
             f"{base}/api/voting/{referendum_id}/ballots", data=ballots[voter].pop(), timeout=30,
             verify=cert, headers={
                 "Host": HOST, "Cookie": f"portal_session={session_cookie}",
-                "X-CSRFToken": token, "User-Agent": harness.USER_AGENT,
+                "X-CSRFToken": token, "X-Cast-Token": cast_token,
+                "User-Agent": harness.USER_AGENT,
                 "Content-Type": "application/json", "Accept": "application/json",
                 "Referer": f"https://{HOST}/voting/{referendum_id}"})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from portal.config import ConfigError, from_env
+from portal.pades import ensure_test_certificate
 from portal.security import CSP
 from referendum_core.crypto.checkpoint import load_master_key
 
@@ -78,6 +79,10 @@ def test_production_refuses_to_start_without_real_secret(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="CHECKPOINT_LOG_FILE"):
         from_env(env).validate()
     env |= {"CHECKPOINT_LOG_FILE": str(tmp_path / "checkpoints.jsonl")}
+    with pytest.raises(ConfigError, match="COMMISSION_SIGNING_PKCS12"):
+        from_env(env).validate()
+    env |= {"COMMISSION_SIGNING_PKCS12": str(
+        ensure_test_certificate(tmp_path / "commission.p12", None))}
     from_env(env).validate()
     with pytest.raises(ConfigError, match="one-time-code"):
         from_env(env | {"VOTER_IDENTITY_PROVIDERS": "otp"}).validate()

@@ -12,9 +12,27 @@ from referendum_core import audit
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _refusal_areas() -> list[str]:
+    """The ``area`` of every refusal class (``<area>.refused`` is audited by the portal)."""
+    areas = []
+    for package in ("portal", "referendum_core", "messaging"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (isinstance(node, ast.ClassDef)):
+                    for item in node.body:
+                        if (isinstance(item, ast.Assign | ast.AnnAssign)
+                                and getattr(getattr(item, "target", None)
+                                            or item.targets[0], "id", None) == "area"
+                                and isinstance(item.value, ast.Constant)
+                                and item.value.value not in ("refused", "")):
+                            areas.append(item.value.value)
+    return areas
+
+
 def _recorded_actions() -> dict[str, str]:
     """Every action string passed to ``audit.record`` in the code, with where it is."""
     found: dict[str, str] = {}
+    areas = _refusal_areas()
     for package in ("portal", "referendum_core", "messaging"):
         for path in (ROOT / package).rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -25,7 +43,7 @@ def _recorded_actions() -> dict[str, str]:
                         and getattr(node.func.value, "id", None) == "audit"
                         and len(node.args) >= 4):
                     continue
-                for value in _strings(node.args[3], names):
+                for value in _strings(node.args[3], names, areas):
                     found.setdefault(value, f"{path.relative_to(ROOT)}:{node.lineno}")
     return found
 
@@ -48,11 +66,14 @@ def _string_names(tree: ast.AST) -> dict[str, list[str]]:
     return names
 
 
-def _strings(node: ast.AST, names: dict[str, list[str]]) -> list[str]:
+def _strings(node: ast.AST, names: dict[str, list[str]], areas: list[str]) -> list[str]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value]
     if isinstance(node, ast.IfExp):
-        return _strings(node.body, names) + _strings(node.orelse, names)
+        return _strings(node.body, names, areas) + _strings(node.orelse, names, areas)
+    if (isinstance(node, ast.JoinedStr) and isinstance(node.values[-1], ast.Constant)
+            and node.values[-1].value == ".refused" and len(node.values) == 2):
+        return [f"{area}.refused" for area in areas]  # f"{err.area}.refused"
     if isinstance(node, ast.Name):
         return names.get(node.id, [])
     raise AssertionError(f"an audit action the test cannot read: {ast.unparse(node)}")

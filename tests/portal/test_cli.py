@@ -27,6 +27,9 @@ def test_migrate_seed_twice_and_verify(env):
     first = run("seed")
     assert first.exit_code == 0, first.output
     assert "admin@demo.cvk.lv" in first.output and "161175-19997" in first.output
+    # The demo's local test CA: made at seed time in instance/, never committed.
+    assert str(env / "commission-signing-ca.pem") in first.output
+    assert (env / "commission-signing.p12").stat().st_mode & 0o077 == 0
     db = sqlite3.connect(env / "cli.sqlite3")
     users = db.execute("select count(*) from users").fetchone()[0]
     assert run("seed").exit_code == 0

@@ -27,6 +27,7 @@ from referendum_core.crypto.secretfile import open_secret
 from referendum_core.crypto.tally import aggregate_from_json, aggregate_to_json, partial_decrypt
 from referendum_core.initiatives import Initiative
 from referendum_core.voting.models import Referendum, Stage
+from tests.cast_support import page_tokens
 from tests.conftest import login
 
 MONDAY = date(2026, 12, 7)
@@ -115,8 +116,9 @@ def test_a_newcomer_walks_the_whole_story(app, db_session, clock, real, story, t
     for choice in ([0, 1], [1, 0]):  # a change of mind: the last vote counts (Art. 20(5))
         ballot = encrypt_ballot(json.loads(ref.manifest), election["alias"], choice)
         lean_before = lean_count()
+        _csrf, token = page_tokens(anna, ref.id)  # as the voting page's script casts
         cast = anna.post(f"/api/voting/{ref.id}/ballots", data=json.dumps(ballot.ballot),
-                         content_type="application/json")
+                         content_type="application/json", headers={"X-Cast-Token": token})
         assert cast.status_code == 201, cast.get_data(as_text=True)
     # The re-vote came after the first cast's live push: the lean cast path answered it, on
     # the demo clock too.

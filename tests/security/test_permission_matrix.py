@@ -138,6 +138,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "initiatives.show"): PUBLIC,  # decided "can": public (Art. 10(7))
     ("GET", "initiatives.board"): PUBLIC,  # the public signature board
     ("GET", "initiatives.board_json"): PUBLIC,
+    ("GET", "initiatives.board_count_json"): PUBLIC,  # the count the pages poll
+    # Issued only when the commission's check finishes: 404 for everybody before.
+    ("GET", "initiatives.decision_pdf"): NOBODY,
+    ("GET", "initiatives.decision_signature"): NOBODY,
+    ("POST", "initiatives.withdraw"): R({"voter"}),
     ("GET", "initiatives.new"): R({"voter"}),
     ("POST", "initiatives.new"): R({"voter"}),
     ("POST", "initiatives.sign"): R({"voter"}),
@@ -203,6 +208,17 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "voting.home_voting.decide"): NOBODY,
     # No protocol exists while voting is open: 404 for the commission, 403 for the rest.
     ("POST", "voting_admin.confirm"): NOBODY,
+    # Observers (Art. 18(3)): a voter's right to name them is personal (whether they are the
+    # initiator is the referendum's question: refused with 422); Ādaži's commission enters a
+    # council's; Ādaži's commission and CVK accredit; every commission and CVK read the table.
+    ("GET", "observers.nominate"): R({"voter", "member", "chair"}),
+    ("POST", "observers.nominate"): R({"voter", "member", "chair"}),
+    ("GET", "observers.accreditations"): ADA_COMMISSION | CVK,
+    ("POST", "observers.accreditations"): ADA_COMMISSION | CVK,
+    # The fixture case is an observer report, not an accreditation request: 404 for everyone.
+    ("POST", "observers.decide"): NOBODY,
+    ("GET", "observers.stations"): OFFICIALS,
+    ("GET", "observers.stations_csv"): OFFICIALS,
     # Only the referendum's trustees (members of the internet commission, Art. 20(6)).
     ("GET", "voting_admin.trustee"): R({"trustee"}),
     ("POST", "voting_admin.trustee"): R({"trustee"}),

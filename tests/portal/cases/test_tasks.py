@@ -5,7 +5,6 @@ from datetime import datetime
 
 from messaging import services as messaging
 from portal.cases import services as portal_services
-from portal.cases.tasks import run_escalation
 from portal.celery_app import celery
 from referendum_core.clock import RIGA
 from tests.case_factories import report
@@ -23,7 +22,7 @@ def test_escalation_posts_a_notice_in_the_case_thread(app, db_session, clock, pe
     thread = portal_services.open_thread(db_session, clock, observer, case)
     clock.set(datetime(2026, 3, 4, 9, tzinfo=RIGA))  # triage deadline (3 March) has passed
     with app.app_context():
-        counts = run_escalation(db_session)
+        counts = portal_services.escalate_cases(db_session, clock, app.extensions["calendar"])
     assert counts.get("chair", 0) >= 1
     texts = [messaging.text_of(db_session, m) for m in messaging.messages_of(db_session, thread)]
     assert any("04.03.2026" in t or "03.03.2026" in t for t in texts)

@@ -2,8 +2,8 @@
 commission chair decides "can" (Art. 10(4)-(6)), it is published on the 3rd working day
 (Art. 25(2)), both demo voters sign online and a second signature is refused (Art. 11(1)), the
 collection closes after 30 days (Art. 10(8)), the commission's check reaches the threshold and
-opens the referendum case (Art. 13); a signer's receipt is found on the public signature
-board on a phone. axe-core finds no serious or critical problem on the
+opens the referendum case (Art. 13) and offers its signed decision; a signer's receipt is
+found on the public signature board on a phone, whose count follows the batches live. axe-core finds no serious or critical problem on the
 initiative pages."""
 from __future__ import annotations
 
@@ -80,6 +80,8 @@ def people(browser: Any, live: LiveServer, clock: FixedClock) -> Iterator[Actors
 
 
 def test_resident_initiative_to_referendum(live, clock, people):
+    from playwright.sync_api import expect
+
     from referendum_core.initiatives import Initiative
 
     # A resident submits the initiative.
@@ -146,12 +148,19 @@ def test_resident_initiative_to_referendum(live, clock, people):
     board.get_by_label("Kvīts (64 zīmes)").fill(receipt)
     board.get_by_role("button", name="Meklēt").click()
     assert board.get_by_text("Šī kvīts gaida publicēšanu").is_visible()
+    assert board.get_by_test_id("board-count").inner_text() == "0 no 2 vajadzīgajiem parakstiem"
     with live.app.app_context():
         from portal.database import in_transaction
         from portal.initiatives import services
 
         assert in_transaction(lambda session: services.publish_signature_boards(
             session, clock)) == 2
+    # The count beside the threshold follows the batches without a reload: the page polls
+    # board/count.json, and at once when the tab comes back into view.
+    board.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(board.get_by_test_id("board-count")).to_have_text(
+        "2 no 2 vajadzīgajiem parakstiem", timeout=15000)
+    assert board.get_by_test_id("board-pending").inner_text() == "Gaida publicēšanu: 0"
     board.reload()
     assert board.get_by_test_id("receipt-status").inner_text().startswith(
         "Šī kvīts ir tāfelē un ieskaitīta")
@@ -171,6 +180,8 @@ def test_resident_initiative_to_referendum(live, clock, people):
     chair.goto(initiative_url)
     assert "2" in chair.get_by_test_id("valid-signatures").inner_text()
     assert chair.get_by_test_id("referendum-opened").is_visible()
+    # Art. 13: the decision, signed by the commission (PAdES), offered for download.
+    assert chair.get_by_role("link", name="Komisijas lēmums (PDF)").is_visible()
     assert check_a11y(chair) == []
     with live.app.app_context():
         session = live.app.extensions["portal_db"].new_session()

@@ -9,14 +9,16 @@ import time
 from prometheus_client import REGISTRY
 
 from referendum_core.voting.casting import election_context
+from tests.cast_support import page_tokens
 from tests.statements import captured_statements
 from tests.voting_support import NO_VOTE, YES_VOTE
 
 
 def _cast(client, db_session, referendum, ballot):
+    _csrf, cast = page_tokens(client, referendum.id)  # as the voting page's script casts
     with captured_statements(db_session) as seen:
         answer = client.post(f"/api/voting/{referendum.id}/ballots", data=json.dumps(ballot),
-                             content_type="application/json")
+                             content_type="application/json", headers={"X-Cast-Token": cast})
     assert answer.status_code == 201, answer.get_data(as_text=True)
     return seen
 

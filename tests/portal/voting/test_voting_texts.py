@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from flask_babel import gettext
 
-from portal.voting import texts
+from portal import refusal_texts as texts
 from referendum_core.organisation import Municipality
 from referendum_core.voting.exceptions import (
     HomeVotingRefused,
@@ -19,10 +19,10 @@ from tests.portal.test_templating import _parse as _parse_html
 from tests.voting_support import build_scenario
 
 CASES = [
-    (InvalidSetup, texts.SETUP_REASONS),
-    (TrusteeKeyRefused, texts.KEY_REASONS),
-    (ShareRefused, texts.SHARE_REASONS),
-    (HomeVotingRefused, texts.HOME_VOTING_REASONS),
+    (InvalidSetup, texts.SETUP),
+    (TrusteeKeyRefused, texts.TRUSTEE_KEY),
+    (ShareRefused, texts.SHARE),
+    (HomeVotingRefused, texts.HOME_VOTING),
 ]
 
 

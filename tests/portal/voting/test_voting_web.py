@@ -12,6 +12,7 @@ from referendum_core.crypto.ballot import audit_opening
 from referendum_core.crypto.verify import verify_record
 from referendum_core.voting import cast_ballot
 from referendum_core.voting.models import PollingStationProtocol, Stage
+from tests.pades import check_commission_signature
 from tests.voting_support import (
     AFTER_CLOSE,
     NO_VOTE,
@@ -198,6 +199,10 @@ def test_whole_flow_after_close_trustees_protocols_approval_results(
 
     pgp = pgp_for(app.config["PORTAL_GNUPGHOME"])
     assert pgp.verify_detached(pdf.data, signature) == pgp.archive_fingerprint
+    # The same file carries the commission's PAdES signature, valid up to the test CA.
+    pades = check_commission_signature(app, pdf.data)
+    assert pades.is_valid and "TEST" in pades.signer
+    assert not check_commission_signature(app, pdf.data.replace(b"%PDF-1.", b"%PDF-2.", 1)).intact
     summary = verify_record(public.get(f"/voting/{ref.id}/record.json").get_json())
     assert summary.result == {"yes": 2, "no": 1} and summary.counted == 3
     assert summary.in_person["ballots_issued"] == 0

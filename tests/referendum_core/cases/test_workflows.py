@@ -117,3 +117,22 @@ def test_random_moves_only_ever_reach_declared_states(workflow, moves):
         assert not workflow.state(state).is_final
         state = move.target
         assert state in {s.name for s in workflow.states}
+
+
+def test_a_move_with_a_service_of_its_own_is_not_requestable_and_names_a_real_service():
+    import referendum_core.voting  # noqa: F401 — registers the referendum and home-voting workflows
+    from referendum_core import initiatives, signatures
+    from referendum_core.voting import counting, home_voting, preparation, results
+
+    modules = (initiatives, signatures, preparation, counting, results, home_voting)
+    own = [(w, t) for w in REGISTRY.all() for t in w.transitions if t.made_by is not None]
+    assert {t.name for _w, t in own} >= {"approve", "apply", "open_voting", "approve_results"}
+    for workflow, move in own:
+        assert any(callable(getattr(m, move.made_by, None)) for m in modules), move.made_by
+        every_party = frozenset(Party)
+        for source in move.sources:
+            assert move in workflow.allowed(source, every_party)
+            assert move not in workflow.requestable(source, every_party)
+    for workflow in WORKFLOWS:  # the filed types have no such step: every move is requestable
+        for state in workflow.states:
+            assert workflow.requestable(state.name, Party) == workflow.allowed(state.name, Party)

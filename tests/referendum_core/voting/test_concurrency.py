@@ -216,14 +216,14 @@ def test_claimed_alphas_do_not_deadlock_the_board_lock(engine, committed):
         pytest.skip("row-lock modes: PostgreSQL only (SQLite locks the whole database)")
     from sqlalchemy import text
 
-    from referendum_core.voting.casting import _claim_alphas, lock_referendum
+    from referendum_core.voting.board import claim_alphas, lock_referendum
 
     first, second = Session(engine), Session(engine)
     try:
         mine = first.get(Referendum, committed["referendum"])
         theirs = second.get(Referendum, committed["referendum"])
-        assert _claim_alphas(first, mine, [b"\x01" * 32])
-        assert _claim_alphas(second, theirs, [b"\x02" * 32])
+        assert claim_alphas(first, mine, [b"\x01" * 32])
+        assert claim_alphas(second, theirs, [b"\x02" * 32])
         first.execute(text("SET LOCAL lock_timeout = '2s'"))
         assert lock_referendum(first, mine).id == mine.id  # not blocked by the other claim
     finally:
@@ -235,13 +235,13 @@ def test_claimed_alphas_do_not_deadlock_the_board_lock(engine, committed):
 
 def test_a_partly_replayed_ballot_leaves_none_of_its_alphas_claimed(engine, committed):
     """One alpha already on the board: the claim fails and gives back the ones it took."""
-    from referendum_core.voting.casting import _claim_alphas
+    from referendum_core.voting.board import claim_alphas
 
     with Session(engine) as session:
         referendum = session.get(Referendum, committed["referendum"])
         taken, fresh = b"\x03" * 32, b"\x04" * 32
-        assert _claim_alphas(session, referendum, [taken])
-        assert not _claim_alphas(session, referendum, [fresh, taken])
+        assert claim_alphas(session, referendum, [taken])
+        assert not claim_alphas(session, referendum, [fresh, taken])
         left = set(session.scalars(select(BallotAlpha.alpha).where(
             BallotAlpha.referendum_id == referendum.id)))
         assert left == {taken.hex()}
@@ -259,17 +259,17 @@ def test_a_partly_replayed_ballot_writes_nothing_to_the_board(engine, clock, com
     """The cast's one write (claim, board entry, head — one statement on PostgreSQL): with one
     alpha already taken, no entry, no new head and none of its own alphas stay claimed."""
     from referendum_core.crypto import board_head
-    from referendum_core.voting.casting import _claim_alphas, _record_on_board
+    from referendum_core.voting.board import append_to_board, claim_alphas
 
     with Session(engine) as session:
         referendum = session.get(Referendum, committed["referendum"])
         alias = alias_for(session, clock, referendum, committed["refs"][0])
         taken, fresh = ("05" * 32), ("06" * 32)
-        assert _claim_alphas(session, referendum, [bytes.fromhex(taken)])
+        assert claim_alphas(session, referendum, [bytes.fromhex(taken)])
         stage, seq, head = _board(session, referendum)
         entry = {"referendum_id": referendum.id, "alias": alias, "tracker": "07" * 32,
                  "ballot": "{}", "cast_at": datetime(2026, 3, 9, tzinfo=UTC)}
-        assert _record_on_board(session, referendum, [fresh, taken], entry) is None
+        assert append_to_board(session, referendum, [fresh, taken], entry) is None
         assert _board(session, referendum) == (stage, seq, head)
         assert session.scalar(select(func.count()).select_from(BoardEntry).where(
             BoardEntry.referendum_id == referendum.id)) == seq
@@ -279,7 +279,7 @@ def test_a_partly_replayed_ballot_writes_nothing_to_the_board(engine, clock, com
         assert session.scalar(select(VoterAlias.ballots).where(VoterAlias.alias == alias)) == 0
         # and with both free, all the writes land together, the head chained as spec §6 says
         expected = board_head(bytes.fromhex(head), bytes.fromhex("07" * 32)).hex()
-        assert _record_on_board(session, referendum, [fresh, "09" * 32], entry) == (
+        assert append_to_board(session, referendum, [fresh, "09" * 32], entry) == (
             seq + 1, expected)
         assert _board(session, referendum) == (stage, seq + 1, expected)
         assert referendum.board_seq == seq + 1 and referendum.online_voters == 1
@@ -290,7 +290,7 @@ def test_a_partly_replayed_ballot_writes_nothing_to_the_board(engine, clock, com
 
 def test_a_ballot_checked_as_the_polls_close_is_not_appended(engine, clock, committed):
     """Stage changed between the ballot's check and its write: WrongStage, nothing written."""
-    from referendum_core.voting.casting import _record_on_board
+    from referendum_core.voting.board import append_to_board
     from referendum_core.voting.exceptions import WrongStage
 
     with Session(engine) as session:
@@ -301,5 +301,5 @@ def test_a_ballot_checked_as_the_polls_close_is_not_appended(engine, clock, comm
         entry = {"referendum_id": referendum.id, "alias": alias, "tracker": "0a" * 32,
                  "ballot": "{}", "cast_at": datetime(2026, 3, 9, tzinfo=UTC)}
         with pytest.raises(WrongStage):
-            _record_on_board(session, referendum, ["0b" * 32], entry)
+            append_to_board(session, referendum, ["0b" * 32], entry)
         session.rollback()

@@ -41,6 +41,7 @@ from tests.voting_support import (
     ONLINE_MONDAY,
     YES_VOTE,
     build_scenario,
+    dkg_deadlines,
 )
 
 DAY = timedelta(days=1)
@@ -50,7 +51,8 @@ DAY = timedelta(days=1)
 def five(db_session, clock, keys):
     """Five trustees chosen, no key yet; the chair sets t = 3."""
     s = build_scenario(db_session, clock, keys, trustees=5, open_now=False, upload_keys=False)
-    start_key_generation(db_session, clock, s.chair, s.referendum, 3, clock.now() + DAY)
+    start_key_generation(db_session, clock, s.chair, s.referendum, 3,
+                         dkg_deadlines(clock.now()))
     return s
 
 
@@ -156,17 +158,20 @@ def test_threshold_is_checked_and_fixed_once_the_ceremony_begins(db_session, clo
     for bad in (0, 4):
         with pytest.raises(InvalidSetup) as err:
             start_key_generation(db_session, clock, s.chair, s.referendum, bad,
-                                 clock.now() + DAY)
+                                 dkg_deadlines(clock.now()))
         assert err.value.reason == "threshold_invalid"
-    for when in (clock.now(), s.referendum.online_opens_at + DAY):
+    for when in (clock.now() - DAY, s.referendum.online_opens_at):
         with pytest.raises(InvalidSetup) as err:
-            start_key_generation(db_session, clock, s.chair, s.referendum, 2, when)
+            start_key_generation(db_session, clock, s.chair, s.referendum, 2,
+                                 dkg_deadlines(when))
         assert err.value.reason == "dkg_deadline_invalid"
-    start_key_generation(db_session, clock, s.chair, s.referendum, 2, clock.now() + DAY)
+    start_key_generation(db_session, clock, s.chair, s.referendum, 2,
+                         dkg_deadlines(clock.now()))
     _state, message = dkg.commit(dkg.Params(s.referendum.election_id, 2, 3), 1, "T1")
     add_key_generation_message(db_session, clock, s.trustees[0], s.referendum, message)
     with pytest.raises(WrongStage):
-        start_key_generation(db_session, clock, s.chair, s.referendum, 3, clock.now() + DAY)
+        start_key_generation(db_session, clock, s.chair, s.referendum, 3,
+                         dkg_deadlines(clock.now()))
 
 
 def test_too_few_qualified_keeps_the_vote_closed(db_session, clock, five):
@@ -216,7 +221,8 @@ def test_choosing_other_trustees_resets_the_threshold_until_messages_exist(db_se
     s = five
     choose_trustees(db_session, clock, s.chair, s.referendum, s.trustees[:4])
     assert s.referendum.threshold is None and s.referendum.dkg_transcript is None
-    start_key_generation(db_session, clock, s.chair, s.referendum, 2, clock.now() + DAY)
+    start_key_generation(db_session, clock, s.chair, s.referendum, 2,
+                         dkg_deadlines(clock.now()))
     _state, message = dkg.commit(dkg.Params(s.referendum.election_id, 2, 4), 1, "T1")
     add_key_generation_message(db_session, clock, s.trustees[0], s.referendum, message)
     with pytest.raises(WrongStage):

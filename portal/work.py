@@ -1,0 +1,147 @@
+"""Work that finds you: what needs the signed-in person, counted beside the navigation and
+listed on the home page ("needs your action"), most urgent first.
+
+Each area declares what it knows in a *work provider* and registers it here; this module knows
+no area. A provider has two functions of a ``WorkContext`` (the request's session, the person,
+the time and the working-day calendar):
+
+* ``count(ctx)`` → ``Count`` rows: a number shown beside one navigation entry (named by its
+  endpoint). It runs on every page a signed-in person opens, so it answers with one or a few
+  aggregate queries, never a query per row;
+* ``items(ctx, limit)`` → at most ``limit`` ``WorkItem`` rows (what, where, the deadline and the
+  rule it comes from), for the home page only.
+
+Both are computed at most once per request (kept on ``flask.g``); the counts only when the page
+layout (``templates/base.html``) asks for them, so fragments and JSON answers cost nothing.
+Answer nothing (``[]``) for a person the area has nothing for; check permissions with
+``portal.permissions`` as any view does.
+
+Adding work from another area (for instance critical observer reports the commission must act
+on) is a module of that area::
+
+    from portal.work import Count, WorkItem, WorkProvider, register
+
+    def _count(ctx): ...   # [Count("cases.queue", n, ngettext(...), is_urgent=True)]
+    def _items(ctx, limit): ...   # [WorkItem(title, url, deadline_at, reason, is_urgent=True)]
+
+    register(WorkProvider("critical_reports", _count, _items, order=5))
+
+imported once by the area's blueprint module (the app factory imports every blueprint), as
+``portal/cases/work.py`` is by ``portal/cases/views.py``. Registering the same name again
+replaces the earlier provider (a module reloaded in tests does no harm). Items without a
+deadline come after those with one; urgent items (overdue, critical) come first.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import g
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from referendum_core.calendar import WorkingDayCalendar
+
+HOME_LIMIT = 12  # items on the home page; the areas' own pages list the rest
+
+
+@dataclass(frozen=True)
+class WorkContext:
+    """What a provider is asked with."""
+
+    session: Session
+    user: Any
+    now: datetime
+    calendar: WorkingDayCalendar
+    locale: str = "lv"
+
+
+@dataclass(frozen=True)
+class Count:
+    """A number shown beside the navigation entry ``endpoint``, and what it counts in words
+    ("3 unread"), for screen readers and the tooltip."""
+
+    endpoint: str
+    number: int
+    text: str
+    is_urgent: bool = False
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One thing the person should do: ``title`` links to ``url``; ``reason`` says why it is
+    theirs ("Awaiting your decision"); ``basis`` is the rule the deadline comes from."""
+
+    title: str
+    url: str
+    reason: str
+    deadline_at: datetime | None = None
+    basis: str | None = None
+    is_urgent: bool = False
+    area: str = ""
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (not self.is_urgent, self.deadline_at is None,
+                self.deadline_at.timestamp() if self.deadline_at else 0.0, self.title)
+
+
+@dataclass(frozen=True)
+class WorkProvider:
+    """What one area counts and lists for a person (see the module docstring)."""
+
+    name: str
+    count: Callable[[WorkContext], list[Count]]
+    items: Callable[[WorkContext, int], list[WorkItem]]
+    order: int = 50
+
+
+@dataclass
+class WorkRegistry:
+    """Providers by name, asked in ``order``."""
+
+    providers: dict[str, WorkProvider] = field(default_factory=dict)
+
+    def register(self, provider: WorkProvider) -> WorkProvider:
+        self.providers[provider.name] = provider
+        return provider
+
+    def ordered(self) -> list[WorkProvider]:
+        return sorted(self.providers.values(), key=lambda p: (p.order, p.name))
+
+
+REGISTRY = WorkRegistry()
+register = REGISTRY.register
+
+
+def _context() -> WorkContext:
+    from portal.web import calendar, clock, db
+
+    return WorkContext(session=db(), user=current_user, now=clock().now(), calendar=calendar(),
+                       locale=str(g.get("locale", "lv")))
+
+
+def counts_by_endpoint() -> dict[str, list[Count]]:
+    """Counts of the signed-in person per navigation endpoint (empty when signed out),
+    computed once per request."""
+    if not getattr(current_user, "is_authenticated", False):
+        return {}
+    if "work_counts" not in g:
+        ctx = _context()
+        found: dict[str, list[Count]] = {}
+        for provider in REGISTRY.ordered():
+            for count in provider.count(ctx):
+                if count.number > 0:
+                    found.setdefault(count.endpoint, []).append(count)
+        g.work_counts = found
+    return g.work_counts
+
+
+def items_for_home(limit: int = HOME_LIMIT) -> list[WorkItem]:
+    """What needs the signed-in person, most urgent first (urgent, then by deadline)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return []
+    ctx = _context()
+    found = [item for provider in REGISTRY.ordered() for item in provider.items(ctx, limit)]
+    return sorted(found, key=WorkItem.sort_key)[:limit]

@@ -1,0 +1,89 @@
+"""Cases that need a person: those waiting for a party the person acts as (the workflow state's
+owner, ``Case.owner_party``), and open cases past their deadline that the person oversees.
+
+Counted in one aggregate statement and listed most urgent first, whatever the number of cases,
+for the portal's navigation and home page (``portal.cases.work``).
+"""
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from referendum_core.cases.models import Case
+from referendum_core.cases.queries import SORTS, Visibility, visible_clause
+from referendum_core.cases.workflows import Party
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Where it is the person's turn: municipalities where they act for the commission or as
+    its chair (``None`` = everywhere), whether they act for CVK, and their own cases (as the
+    one who filed them). Case types listed in ``skip_types`` are left to their own pages
+    (an initiative's decision, a referendum's stages)."""
+
+    commission_in: frozenset[int] | None = frozenset()
+    chair_in: frozenset[int] | None = frozenset()
+    is_cvk: bool = False
+    requester_id: int | None = None
+    skip_types: tuple[str, ...] = ()
+
+
+def _within(ids: frozenset[int] | None) -> Any:
+    if ids is None:
+        return Case.municipality_id.is_not(None)
+    return Case.municipality_id.in_(sorted(ids)) if ids else false()
+
+
+def turn_clause(turn: Turn) -> Any:
+    """Open cases waiting for one of the parties ``turn`` names."""
+    clauses = [and_(Case.owner_party == Party.COMMISSION.value, _within(turn.commission_in)),
+               and_(Case.owner_party == Party.CHAIR.value, _within(turn.chair_in))]
+    if turn.is_cvk:
+        clauses.append(Case.owner_party == Party.CVK.value)
+    if turn.requester_id is not None:
+        clauses.append(and_(Case.owner_party == Party.REQUESTER.value,
+                            Case.created_by_id == turn.requester_id))
+    waiting = or_(*clauses)
+    if turn.skip_types:
+        waiting = and_(waiting, Case.type.not_in(turn.skip_types))
+    return and_(Case.is_open.is_(True), waiting)
+
+
+def overdue_clause(oversees: Visibility | None, now: datetime) -> Any:
+    """Open cases past their deadline among those ``oversees`` shows (``None``: none)."""
+    if oversees is None:
+        return false()
+    visible = visible_clause(oversees)
+    overdue = and_(Case.is_open.is_(True), Case.deadline_at < now)
+    return overdue if visible is None else and_(overdue, visible)
+
+
+def count_work(session: Session, turn: Turn, oversees: Visibility | None,
+               now: datetime) -> tuple[int, int]:
+    """(cases waiting for the person, open cases past their deadline among those they oversee
+    or that wait for them), in one statement."""
+    waiting, overdue = turn_clause(turn), or_(
+        overdue_clause(oversees, now), and_(turn_clause(turn), Case.deadline_at < now))
+    row = session.execute(select(
+        func.coalesce(func.sum(case((waiting, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((overdue, 1), else_=0)), 0),
+    ).where(or_(waiting, overdue))).one()
+    return int(row[0]), int(row[1])
+
+
+def work_cases(session: Session, turn: Turn, oversees: Visibility | None, now: datetime,
+               limit: int, *, skip_ids: Collection[int] = ()) -> list[tuple[Case, bool]]:
+    """Up to ``limit`` cases that wait for the person or are overdue under their oversight,
+    earliest deadline first (no deadline last), each with whether it waits for them."""
+    waiting = turn_clause(turn)
+    stmt = select(Case, case((waiting, True), else_=False)).where(
+        or_(waiting, overdue_clause(oversees, now)))
+    if skip_ids:
+        stmt = stmt.where(Case.id.not_in(list(skip_ids)))
+    rows = session.execute(stmt.order_by(*SORTS["deadline"]).limit(limit)).all()
+    return [(row[0], bool(row[1])) for row in rows]

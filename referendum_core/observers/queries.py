@@ -1,0 +1,59 @@
+"""Who observes where: the read side other features (checklists, conflicts, the station table)
+use to learn which observers are accredited at which polling station of a referendum."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from referendum_core.observers.models import AccreditationStatus, ObserverAccreditation
+from referendum_core.organisation import PollingStation
+
+
+def accredited_observers(session: Session, referendum_id: int, station_id: int | None = None,
+                         *, at: datetime | None = None) -> list[ObserverAccreditation]:
+    """Approved accreditations of a referendum (of one polling station when ``station_id`` is
+    given), by station number and name. With ``at``, only those whose rights run then (the
+    referendum's days); each row has ``user_id``, ``polling_station_id`` and ``kind``."""
+    stmt = (select(ObserverAccreditation)
+            .join(PollingStation, PollingStation.id == ObserverAccreditation.polling_station_id)
+            .where(ObserverAccreditation.referendum_id == referendum_id,
+                   ObserverAccreditation.status == AccreditationStatus.APPROVED)
+            .order_by(PollingStation.number, ObserverAccreditation.full_name,
+                      ObserverAccreditation.id))
+    if station_id is not None:
+        stmt = stmt.where(ObserverAccreditation.polling_station_id == station_id)
+    if at is not None:
+        stmt = stmt.where(ObserverAccreditation.starts_at <= at, ObserverAccreditation.ends_at > at)
+    return list(session.scalars(stmt))
+
+
+def observer_stations(session: Session, user_id: int, referendum_id: int, *,
+                      at: datetime | None = None) -> list[int]:
+    """Ids of the polling stations where the person ``user_id`` is an approved observer of the
+    referendum (only while their rights run, with ``at``), sorted."""
+    stmt = select(ObserverAccreditation.polling_station_id).where(
+        ObserverAccreditation.user_id == user_id,
+        ObserverAccreditation.referendum_id == referendum_id,
+        ObserverAccreditation.status == AccreditationStatus.APPROVED)
+    if at is not None:
+        stmt = stmt.where(ObserverAccreditation.starts_at <= at, ObserverAccreditation.ends_at > at)
+    return sorted(set(session.scalars(stmt)))
+
+
+def is_observer_at(session: Session, user_id: int, referendum_id: int, station_id: int,
+                   at: datetime) -> bool:
+    """Does ``user_id`` observe ``station_id`` of the referendum at the moment ``at``?"""
+    return station_id in observer_stations(session, user_id, referendum_id, at=at)
+
+
+def stations_without_observers(session: Session, referendum_id: int,
+                               municipality_id: int) -> list[PollingStation]:
+    """The municipality's polling stations with no approved observer in the referendum."""
+    covered = select(ObserverAccreditation.polling_station_id).where(
+        ObserverAccreditation.referendum_id == referendum_id,
+        ObserverAccreditation.status == AccreditationStatus.APPROVED)
+    return list(session.scalars(select(PollingStation).where(
+        PollingStation.municipality_id == municipality_id,
+        PollingStation.id.not_in(covered)).order_by(PollingStation.number)))

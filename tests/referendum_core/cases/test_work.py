@@ -1,0 +1,47 @@
+"""Cases that need a person (``referendum_core.cases.work``): whose turn a case is by its
+state's owner and scope, the requester's own cases, types left to their own pages, and open
+cases past their deadline under a person's oversight, counted and listed alike."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from referendum_core.cases import services
+from referendum_core.cases.queries import Visibility
+from referendum_core.cases.work import Turn, count_work, work_cases
+from tests.case_factories import COMMISSION, report
+
+
+def test_whose_turn_follows_the_state_owner_and_the_scope(db_session, clock, people):
+    observer = people.observer()
+    case = report(db_session, clock, observer)
+    here, elsewhere = frozenset({case.municipality_id}), frozenset({-1})
+    commission = Turn(commission_in=here)
+    assert count_work(db_session, commission, None, clock.now()) == (1, 0)
+    assert count_work(db_session, Turn(commission_in=elsewhere), None, clock.now()) == (0, 0)
+    assert count_work(db_session, Turn(commission_in=here, skip_types=("observer_report",)),
+                      None, clock.now()) == (0, 0)
+    assert count_work(db_session, Turn(requester_id=observer.id), None, clock.now()) == (0, 0)
+    member = people.member()
+    services.transition_case(db_session, clock, member, case, "triage", case.version,
+                             parties=COMMISSION)
+    services.transition_case(db_session, clock, member, case, "request_information",
+                             case.version, "Kurā laikā?", parties=COMMISSION)
+    # Now the observer must answer: their turn, no longer the commission's.
+    assert count_work(db_session, Turn(requester_id=observer.id), None, clock.now()) == (1, 0)
+    assert count_work(db_session, commission, None, clock.now()) == (0, 0)
+
+
+def test_overdue_cases_under_oversight_come_first(db_session, clock, people):
+    observer = people.observer()
+    late = report(db_session, clock, observer)
+    clock.advance(timedelta(days=3))
+    fresh = report(db_session, clock, observer)
+    cvk = Turn(is_cvk=True)
+    everything = Visibility(None)
+    assert count_work(db_session, cvk, everything, clock.now()) == (0, 1)
+    assert work_cases(db_session, cvk, everything, clock.now(), 10) == [(late, False)]
+    commission = Turn(commission_in=frozenset({late.municipality_id}))
+    assert count_work(db_session, commission, None, clock.now()) == (2, 1)
+    assert work_cases(db_session, commission, None, clock.now(), 10) == [
+        (late, True), (fresh, True)]
+    assert count_work(db_session, cvk, Visibility(frozenset({-1})), clock.now()) == (0, 0)
