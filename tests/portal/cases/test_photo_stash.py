@@ -65,3 +65,20 @@ def test_kept_photos_expire(tmp_path, monkeypatch):
     later = time.time() + timedelta(hours=1).total_seconds()
     monkeypatch.setattr(time, "time", lambda: later)
     assert take_photos(token, 7, tmp_path, "secret") == []
+
+
+def test_a_photo_is_kept_when_the_rule_refuses_the_report(db_session, people, login_as):
+    """A refusal by the domain rule (a station the observer is not accredited for) rolls the
+    request back; the page still keeps the photo for the corrected report."""
+    client = login_as(people.observer())
+    elsewhere = station(db_session, "0001000", 4)
+    db_session.commit()
+    answer = _post(client, elsewhere.id, description="Urna nav aizzīmogota",
+                   photos=[(io.BytesIO(PNG), "p.png")])
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 403 and 'data-testid="kept-photos"' in html
+    sent = _post(client, station(db_session).id, description="Urna nav aizzīmogota",
+                 kept_photos=_kept_token(html))
+    assert sent.status_code == 302
+    case = db_session.scalars(select(Case).order_by(Case.id.desc())).first()
+    assert len(case.photos) == 1
