@@ -21,7 +21,7 @@ SIGNED_IN = "signed_in"
 class Link:
     label: Any
     endpoint: str
-    shown_to: Permission | str
+    shown_to: Permission | str | tuple[Permission, ...]  # a tuple: any one of them
     section: str = ""  # endpoint prefix that marks the link as the current page
 
     def visible(self, user: Any) -> bool:
@@ -31,7 +31,10 @@ class Link:
             return True
         if not getattr(user, "is_authenticated", False):
             return False
-        return self.shown_to == SIGNED_IN or has_permission(user, self.shown_to)  # type: ignore[arg-type]
+        if self.shown_to == SIGNED_IN:
+            return True
+        wanted = self.shown_to if isinstance(self.shown_to, tuple) else (self.shown_to,)
+        return any(has_permission(user, p) for p in wanted)  # type: ignore[arg-type]
 
     def is_current(self) -> bool:
         endpoint = request.endpoint or ""
@@ -42,7 +45,9 @@ MAIN_NAV = (
     Link(_l("Home"), "main.index", ANYONE),
     Link(_l("Referendums"), "voting.index", ANYONE, "voting"),
     Link(_l("Initiatives"), "initiatives.index", ANYONE, "initiatives."),
-    Link(_l("Cases"), "cases.queue", Permission.VIEW_CASES, "cases."),
+    # Observers follow their own reports there (the list shows each person what they may see).
+    Link(_l("Cases"), "cases.queue", (Permission.VIEW_CASES, Permission.FILE_OBSERVER_REPORT),
+         "cases."),
     Link(_l("Messages"), "messages.index", SIGNED_IN, "messages."),
     Link(_l("Voter lookup"), "register.lookup", Permission.LOOKUP_VOTER, "register."),
     Link(_l("Polling stations"), "observers.stations", Permission.VIEW_STATION_TABLE,

@@ -51,3 +51,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext,
     )
+    app.jinja_env.filters["person"] = person_name
+
+
+def person_name(label: str | None) -> str:
+    """A person's name from an audit label ("Anna Bērziņa <anna@…>" or "… <user#8>"): the
+    address or the account number is for the record, the page shows the name."""
+    return (label or "").split(" <", 1)[0]

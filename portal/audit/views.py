@@ -7,8 +7,9 @@ from datetime import datetime, time
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
+from portal.audit.sentences import ACTION_GROUPS, OBJECT_FILTERS, describe
 from portal.checkpoints import audit_public_key, known_checkpoints
 from portal.permissions import Permission, permission_required
 from portal.web import clock, db
@@ -39,7 +40,10 @@ def index() -> Any:
     action = (args.get("action") or "").strip()[:80]
     actor = (args.get("actor") or "").strip()[:200]
     object_type = (args.get("object_type") or "").strip()[:60]
-    if action:
+    if action in ACTION_GROUPS:
+        query = query.where(or_(*(AuditEntry.action.startswith(p, autoescape=True)
+                                  for p in ACTION_GROUPS[action][1])))
+    elif action:
         query = query.where(AuditEntry.action.startswith(action, autoescape=True))
     if actor:
         query = query.where(AuditEntry.actor_label.contains(actor, autoescape=True))
@@ -57,6 +61,8 @@ def index() -> Any:
     entries = db().scalars(query.order_by(AuditEntry.seq.desc())
                            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     return render_template("audit/index.html", entries=entries, page=page, total=total,
+                           sentences=describe(db(), entries), action_groups=ACTION_GROUPS,
+                           object_filters=OBJECT_FILTERS,
                            pages=max(1, -(-total // PAGE_SIZE)), filters=args)
 
 

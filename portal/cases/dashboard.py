@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -189,9 +189,9 @@ def dashboard() -> Any:
             for s in shares], target=metrics.FIRST_TIME_RIGHT_TARGET),
         Chart("past-deadline", gettext("Cases past deadline: open now, and closed late"), [
             (label(CASE_TYPES, o.group), [
-                (o.open_past_deadline, gettext("%(n)s open", n=o.open_past_deadline),
+                (o.open_past_deadline, ngettext("%(num)s open", "%(num)s open", o.open_past_deadline),
                  _cases(type=o.group, overdue="1"), "bar-bad"),
-                (o.closed_late, gettext("%(n)s closed late", n=o.closed_late),
+                (o.closed_late, ngettext("%(num)s closed late", "%(num)s closed late", o.closed_late),
                  _cases(type=o.group, status="closed"), "bar-secondary")]) for o in overdue]),
     ]
     return render_template("cases/dashboard.html", charts=[c.layout() for c in charts],

@@ -4,18 +4,23 @@ which also opens the case's thread, as the API does."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.cases import services as portal_services
 from portal.cases.forms import ComplaintForm, ObserverReportForm, QueryForm
+from portal.cases.photo_stash import stash_photos, take_photos
+from portal.config import instance_dir
 from portal.permissions import Permission, municipalities_for, require
 from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
+from referendum_core.cases.exceptions import InvalidPhoto
+from referendum_core.cases.filing import MAX_PHOTOS_PER_CASE, sniff_photo
 from referendum_core.observers import accredited_station_ids
 from referendum_core.organisation import Municipality, PollingStation
 
@@ -65,10 +70,12 @@ def report() -> Any:
     if not form.is_submitted():
         form.started.data = _now_stamp()
         return render_template("cases/report.html", form=form)
-    if not form.validate():
-        return render_template("cases/report.html", form=form), 400
     photos = [f.read() for f in (form.photos.data or []) if f and getattr(f, "filename", "")]
-    _refusal_shows_form("cases/report.html", form)
+    if not form.validate():
+        return _report_again(form, photos, 400)
+    photos += take_photos(form.kept_photos.data or "", current_user.id, _stash_dir(),
+                          current_app.config["SECRET_KEY"])
+    on_refusal(lambda message, status: _report_again(form, photos, status, message))
     case = portal_services.file_observer_report(
         db(), clock(), current_user, polling_station_id=form.polling_station_id.data,
         category=form.category.data, severity=form.severity.data,
@@ -76,6 +83,30 @@ def report() -> Any:
         draft_started_at=_started(form.started.data), calendar=calendar(),
         context=audit_context())
     return _filed(case)
+
+
+def _acceptable(photo: bytes) -> bool:
+    try:
+        sniff_photo(photo)
+    except InvalidPhoto:
+        return False
+    return True
+
+
+def _stash_dir() -> Path:
+    return instance_dir() / "photo-stash"
+
+
+def _report_again(form: Any, photos: list[bytes], status: int, error: str | None = None) -> Any:
+    """The report form again, with its error; the photos already attached are kept for the
+    next try (a browser cannot refill a file field)."""
+    secret = current_app.config["SECRET_KEY"]
+    kept = take_photos(form.kept_photos.data or "", current_user.id, _stash_dir(), secret)
+    photos = [p for p in kept + photos if _acceptable(p)][:MAX_PHOTOS_PER_CASE]
+    form.kept_photos.data = (stash_photos(photos, current_user.id, _stash_dir(), secret)
+                             if photos else "")
+    return render_template("cases/report.html", form=form, error=error,
+                           kept_count=len(photos)), status
 
 
 def complaint() -> Any:

@@ -36,6 +36,8 @@ class ObserverReportForm(FlaskForm):
     description = TextAreaField(_l("What did you see?"),
                                 validators=[DataRequired(), Length(max=10_000)])
     photos = MultipleFileField(_l("Photos (optional)"))
+    # Photos kept from an earlier try of this form (portal.cases.photo_stash).
+    kept_photos = HiddenField()
     started = HiddenField()
 
 

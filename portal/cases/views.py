@@ -39,7 +39,7 @@ from portal.cases.forms import (
     SaveFilterForm,
     TransitionForm,
 )
-from portal.cases.labels import CASE_TYPES, STATES, label, template_helpers
+from portal.cases.labels import CASE_TYPES, SEVERITIES, STATES, label, template_helpers
 from portal.cases.own_pages import own_page
 from portal.database import commit
 from portal.permissions import Permission, municipalities_for, permission_required, require
@@ -51,7 +51,7 @@ from referendum_core.cases import queries
 from referendum_core.cases import services as case_services
 from referendum_core.cases.deadlines import countdown
 from referendum_core.cases.exceptions import CaseError
-from referendum_core.cases.models import Case, CasePhoto, SavedFilter
+from referendum_core.cases.models import Case, CasePhoto, ObserverReport, SavedFilter
 from referendum_core.cases.workflows import REGISTRY, Party
 from referendum_core.clock import RIGA, to_riga
 from referendum_core.organisation import Municipality
@@ -88,11 +88,29 @@ def queue() -> Any:
     return render_template(
         "cases/queue.html", page=page, flt=flt, sort=sort, municipalities=munis, saved=saved,
         names=_municipality_names({c.municipality_id for c in page.items}),
+        severities=_severities([c.id for c in page.items]), severity_names=SEVERITIES,
         case_types=CASE_TYPES, states=STATES, label=label, now=clock().now(),
         qs=lambda **kw: query_string(request.args, **kw),
         save_form=SaveFilterForm(query=query_string(request.args, page=None)),
-        all_states=sorted({s.name for w in REGISTRY.all() for s in w.states}),
+        state_groups=_state_groups(),
     )
+
+
+def _severities(case_ids: list[int]) -> dict[int, str]:
+    """Each observer report's severity, for the list's column (other cases have none); one
+    statement however many cases the page shows."""
+    return dict(db().execute(select(ObserverReport.case_id, ObserverReport.severity)
+                             .where(ObserverReport.case_id.in_(case_ids))).all())
+
+
+def _state_groups() -> list[tuple[str, list[str]]]:
+    """The state filter's choices in two groups, still being worked on and finished (a state
+    final in any workflow counts as finished), each sorted by its translated name."""
+    states = {s.name: s.is_final for w in REGISTRY.all() for s in w.states}
+    final = {s.name for w in REGISTRY.all() for s in w.states if s.is_final}
+    ongoing = sorted((n for n in states if n not in final), key=lambda n: label(STATES, n))
+    finished = sorted(final, key=lambda n: label(STATES, n))
+    return [(gettext("Being worked on"), ongoing), (gettext("Finished"), finished)]
 
 
 @bp.post("/filters")

@@ -83,6 +83,18 @@ def sniff_photo(data: bytes) -> str:
         raise InvalidPhoto(err.reason) from err
 
 
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word's end, with "…" when cut (a title
+    never ends inside a word)."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if not text[limit - 1].isspace() and " " in cut:  # the cut fell inside a word
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:–—-") + "…"
+
+
 def attach_photo(case: Case, clock: Clock, actor: Actor | None, data: bytes) -> CasePhoto:
     """Add a checked image to ``case`` (flushed with the case).
 
@@ -136,7 +148,7 @@ def file_observer_report(session: Session, clock: Clock, actor: Actor, *, pollin
         sniff_photo(data)
     if observed_at is not None and observed_at > clock.now() + timedelta(minutes=5):
         raise InvalidCaseData("observed in the future")
-    title = f"{station.number}. {station.name}: {description.splitlines()[0][:120]}"
+    title = f"{station.number}. {station.name}: {shorten(description.splitlines()[0], 120)}"
     report = ObserverReport(category=category, severity=severity, description=description,
                             observed_at=observed_at)
     case = open_new(session, clock, calendar or DEFAULT_CALENDAR, actor,
@@ -193,7 +205,7 @@ def file_complaint(session: Session, clock: Clock, actor: Actor, *, municipality
     details = ComplaintDetails(grounds=grounds_value.value, applicant_kind=applicant.value,
                                contested=contested)
     return open_new(session, clock, cal, actor, case_type=CaseType.COMPLAINT,
-                    title=contested[:200], summary=summary, municipality_id=municipality_id,
+                    title=shorten(contested, 200), summary=summary, municipality_id=municipality_id,
                     draft_started_at=draft_started_at, details=details, context=context)
 
 

@@ -116,7 +116,12 @@ class Case(Base):
     @property
     def reference(self) -> str:
         """A stable human reference, e.g. ``L-000123``."""
-        return f"L-{self.id:06d}"
+        return self.reference_of(self.id)
+
+    @staticmethod
+    def reference_of(case_id: int) -> str:
+        """The human reference of the case with id ``case_id``."""
+        return f"L-{case_id:06d}"
 
     def __repr__(self) -> str:
         return f"<Case {self.id} {self.type} {self.state} v{self.version}>"

@@ -144,7 +144,7 @@ def request_home_voting(session: Session, clock: Clock, actor: Actor, referendum
     if earlier is not None and earlier.state in (*OPEN_STATES, "visited"):
         raise HomeVotingRefused("already_requested", case_id=earlier.id)
     case = open_case(session, clock, actor, case_type=CaseType.HOME_VOTING,
-                     title=f"{station.number}. {station.name}: balsošana atrašanās vietā",
+                     title=f"{station.number}. {station.name}: balsošana dzīvesvietā",
                      municipality_id=referendum.municipality_id, polling_station_id=station.id,
                      parent_case_id=referendum.case_id, calendar=calendar, context=context)
     # The visit must happen while the polls are open (Art. 16(1)).

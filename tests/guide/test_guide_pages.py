@@ -43,10 +43,11 @@ def test_links_between_pages_lead_somewhere():
 
 
 def test_every_picture_is_regenerated_by_the_browser_test():
-    source = (Path(__file__).parent / "test_guide_screenshots.py").read_text(encoding="utf-8")
+    source = "".join(p.read_text(encoding="utf-8")
+                     for p in Path(__file__).parent.glob("test_guide_*.py"))
     names = set(re.findall(r'shot\([^,]+, f?"([a-z0-9-]+)', source))
     prefixes = set(re.findall(r'prefix="([a-z0-9-]+)"', source))
     for png in (GUIDE / "img").glob("*.png"):
         stem = png.stem
         assert stem in names or any(stem.startswith(f"{p}-") for p in prefixes), (
-            f"{png.name} is not made by tests/guide/test_guide_screenshots.py")
+            f"{png.name} is not made by a tests/guide/test_guide_*.py browser test")

@@ -20,10 +20,10 @@ def _marked_strings() -> dict[str, str]:
                                           if p.startswith(directory)],
             keywords=KEYWORDS,
         ):
-            ids = message if isinstance(message, tuple) else (message,)
-            for msgid in ids:
-                if msgid:
-                    found.setdefault(msgid, f"{directory}/{filename}:{lineno}")
+            # A count message (ngettext) is catalogued under its singular, its forms with it.
+            msgid = message[0] if isinstance(message, tuple) else message
+            if msgid:
+                found.setdefault(msgid, f"{directory}/{filename}:{lineno}")
     return found
 
 
@@ -34,3 +34,20 @@ def test_every_marked_string_has_a_latvian_translation():
     listing = "\n".join(f"{where}: {msgid!r}" for msgid, where in sorted(missing.items(),
                                                                           key=lambda kv: kv[1]))
     assert not missing, f"{len(missing)} strings lack a Latvian text in portal/translations/lv/parts/:\n{listing}"
+
+
+# One name for one thing: the Latvian name on the left, the variants that must not appear.
+ONE_NAME = {"balsošana dzīvesvietā": ("atrašanās vietā", "mājās", "mājas balsošan",
+                                      "balsošana mājā")}
+
+
+def test_one_thing_has_one_latvian_name():
+    texts = [m.string if isinstance(m.string, str) else " ".join(m.string)
+             for m in merged_catalog("lv") if m.id]
+    texts += [p.read_text(encoding="utf-8") for p in (ROOT / "docs" / "guide").glob("*.md")]
+    # Latvian written into the domain's own records (case titles and the like).
+    texts += [p.read_text(encoding="utf-8").lower() for p in (ROOT / "referendum_core").rglob("*.py")]
+    for name, variants in ONE_NAME.items():
+        for variant in variants:
+            found = [t for t in texts if variant in t.lower()]
+            assert found == [], f"say {name!r}, not {variant!r}: {found[:3]}"

@@ -59,3 +59,10 @@ def test_figures_cache_with_no_period_always_computes(app, db_session, clock, pe
     assert kept.get(db_session, clock.now(), None) is kept.get(db_session, clock.now(), None)
     assert kept.get(db_session, clock.now(), frozenset({1})) is not kept.get(
         db_session, clock.now(), None)
+
+
+def test_dashboard_counts_are_grammatical_in_latvian(people, login_as):
+    """Latvian has three count forms: "0 slēgtu", "1 slēgta", "2 slēgtas"."""
+    html = login_as(people.cvk_officer()).get("/cases/dashboard").get_data(as_text=True)
+    assert 'data-testid="closed-count">0</span>slēgtu' in html
+    assert "0</span>lietu" in html
