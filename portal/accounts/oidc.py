@@ -5,8 +5,9 @@ Authlib runs the authorisation code flow with PKCE (S256), ``state`` and ``nonce
 the ID token's signature against the provider's published keys. On top of that this module
 checks what Authlib leaves to the client: the discovered issuer is the configured one, the ID
 token names the portal in ``aud`` (Authlib alone accepts any audience with a matching ``azp``),
-the authorisation response's ``iss`` (RFC 9207) names the provider, the claimed level of
-assurance reaches the required one, and a personal code links the person to the register.
+the authorisation response's ``iss`` (RFC 9207) names the provider (and is there when the
+provider advertises it), the claimed level of assurance reaches the required one, and a
+personal code links the person to the register.
 Every refusal is audited and answered with a translated sentence, never a server error.
 """
 from __future__ import annotations
@@ -155,9 +156,14 @@ def begin_sign_in(provider: OidcProvider, redirect_uri: str) -> Any:
         raise _refuse(provider, "unavailable") from None
 
 
-def _token(provider: OidcProvider) -> dict[str, Any]:
-    """Exchange the authorisation code and verify the ID token."""
+def _token(provider: OidcProvider, metadata: dict[str, Any]) -> dict[str, Any]:
+    """Exchange the authorisation code and verify the ID token. A provider that says it names
+    itself in its answers (RFC 9207 2.4) must do so: a code without ``iss`` is refused (an error
+    answer signs nobody in, whatever it names)."""
     issuer = request.args.get("iss")
+    if (issuer is None and "code" in request.args
+            and metadata.get("authorization_response_iss_parameter_supported")):
+        raise _refuse(provider, "invalid_token", problem="authorization response without iss")
     if issuer is not None and issuer != provider.issuer:
         raise _refuse(provider, "invalid_token", problem="authorization response iss")
     client = _client(provider)
@@ -209,8 +215,7 @@ def finish_sign_in(provider: OidcProvider) -> tuple[User, Authentication]:
         SignInRefused: any failure (audited): the provider's error or silence, a token that
             does not verify, a level of assurance below the required one, no personal code.
     """
-    _metadata(provider)
-    claims = _claims(provider, _token(provider))
+    claims = _claims(provider, _token(provider, _metadata(provider)))
     claimed = claims.get(provider.level_claim)
     level = provider.level_of(claimed)
     if not provider.is_enough(level):

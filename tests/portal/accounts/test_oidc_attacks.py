@@ -71,6 +71,16 @@ def test_mix_up_the_gateways_answer_at_the_eidas_callback_is_refused(client, db_
     assert _refusals(db_session)[0]["provider"] == "eidas"
 
 
+def test_an_answer_stripped_of_iss_by_a_provider_that_names_itself_is_refused(client,
+                                                                              db_session):
+    """RFC 9207 2.4: the provider advertises ``iss`` in its answers, so an answer without it
+    did not come from it unchanged (a mix-up in the making); state and code are genuine."""
+    answer = urlsplit(provider_answer(client, "latvija", "anna-smart-id"))
+    query = {k: v for k, v in parse_qsl(answer.query) if k != "iss"}
+    _not_signed_in(client, client.get(f"{answer.path}?{urlencode(query)}"))
+    assert _refusals(db_session)[0]["problem"] == "authorization response without iss"
+
+
 def test_login_csrf_the_attackers_answer_in_the_victims_browser_is_refused(app, client):
     """The attacker authenticates as himself and sends his callback link to the victim: the
     state was issued to the attacker's session, so the victim's browser is not signed in."""
