@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -379,7 +380,25 @@ def voter_code() -> Any:
     return render_template("accounts/voter_code.html", form=form), status
 
 
+def _oidc_refused(_response: Any) -> bool:
+    """Only refused provider sign-ins count against an address's limit (each is audited, and
+    a forged answer costs its sender nothing); a person's own sign-ins never do."""
+    return bool(g.get("oidc_refused"))
+
+
+#: refused provider sign-ins from one address, starts and answers together
+OIDC_REFUSALS = limiter.shared_limit("10 per minute; 60 per hour", scope="voter-oidc-refused",
+                                     deduct_when=_oidc_refused)
+
+
+def _oidc_refusal(err: oidc.SignInRefused) -> Any:
+    g.oidc_refused = True
+    flash(oidc.refusal_text(err), "error")
+    return redirect(url_for("accounts.voter_login"))
+
+
 @bp.get("/voter/eid/<provider>")
+@OIDC_REFUSALS
 def voter_oidc_start(provider: str) -> Any:
     chosen = oidc.provider_named(provider)
     if chosen is None:
@@ -388,11 +407,11 @@ def voter_oidc_start(provider: str) -> Any:
         return oidc.begin_sign_in(chosen, url_for("accounts.voter_oidc_callback",
                                                   provider=chosen.name, _external=True))
     except oidc.SignInRefused as err:
-        flash(oidc.refusal_text(err), "error")
-        return redirect(url_for("accounts.voter_login"))
+        return _oidc_refusal(err)
 
 
 @bp.get("/voter/eid/<provider>/callback")
+@OIDC_REFUSALS
 def voter_oidc_callback(provider: str) -> Any:
     chosen = oidc.provider_named(provider)
     if chosen is None:
@@ -400,6 +419,5 @@ def voter_oidc_callback(provider: str) -> Any:
     try:
         user, authentication = oidc.finish_sign_in(chosen)
     except oidc.SignInRefused as err:
-        flash(oidc.refusal_text(err), "error")
-        return redirect(url_for("accounts.voter_login"))
+        return _oidc_refusal(err)
     return _start_session(user, f"oidc:{chosen.name}", authentication=authentication)
