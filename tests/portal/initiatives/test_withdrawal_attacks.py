@@ -8,8 +8,11 @@ import json
 import re
 from datetime import UTC, datetime
 
+import pytest
+
 from portal.initiatives.tasks import publish_signature_boards, run_initiative_deadlines
 from referendum_core.crypto.signature_board import verify_board
+from referendum_core.signature_board import BoardEntry
 from referendum_core.signatures import Signature
 from tests.portal.initiatives.test_signature_board_views import _collecting, _voter
 
@@ -115,3 +118,25 @@ def test_the_count_of_an_initiative_not_yet_admissible_is_not_public(
         for tail in ("board/count.json", "board.json", "board", "check-decision.pdf"):
             assert web.get(f"/initiatives/{initiative.id}/{tail}").status_code == 404, tail
     assert other.post(f"/initiatives/{initiative.id}/withdraw").status_code == 404
+
+
+class TestSignAndWithdrawInALoop:
+    """Each withdrawal and signing again adds two entries to the public board for good: a
+    signer looping sign/withdraw would bloat every copy of the board."""
+
+    @pytest.fixture()
+    def app_overrides(self):
+        return {"RATELIMIT_ENABLED": True}
+
+    def test_a_signers_withdrawals_are_limited(self, app, login_as, people, db_session, keys,
+                                               clock):
+        initiative, resident, _ = _collecting(app, login_as, people, db_session, keys, clock)
+        page = f"/initiatives/{initiative.id}"
+        web = login_as(resident)
+        statuses = []
+        for _ in range(4):
+            web.post(f"{page}/sign")
+            statuses.append(web.post(f"{page}/withdraw").status_code)
+        assert statuses == [302, 302, 302, 429]
+        assert db_session.query(Signature).count() == 1  # the last one stands
+        assert db_session.query(BoardEntry).count() == 7
