@@ -13,6 +13,7 @@ Every refusal is audited and answered with a translated sentence, never a server
 from __future__ import annotations
 
 import logging
+import unicodedata
 from typing import Any
 
 import requests
@@ -208,6 +209,24 @@ def _method(value: object) -> str | None:
     return str(value) if value else None
 
 
+#: the longest name kept (``User.display_name``)
+NAME_LENGTH = 200
+
+
+def _display_name(*parts: object) -> str:
+    """The person's name from the provider's name claims, whatever their shape: strings or
+    lists of strings, control and format characters (a right-to-left override) dropped, the
+    spaces collapsed, cut to the column's length. The person is identified by the personal
+    code; the name is only shown."""
+    words: list[str] = []
+    for part in parts:
+        for item in part if isinstance(part, list) else [part]:
+            if isinstance(item, str):
+                text = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in item)
+                words += text.split()
+    return " ".join(words)[:NAME_LENGTH].strip()
+
+
 def finish_sign_in(provider: OidcProvider) -> tuple[User, Authentication]:
     """Complete the provider's answer: the voter and how they authenticated.
 
@@ -222,7 +241,7 @@ def finish_sign_in(provider: OidcProvider) -> tuple[User, Authentication]:
         raise _refuse(provider, "level_too_low", level=level, claimed=str(claimed)[:100],
                       required=provider.minimum_level)
     method = _method(claims.get(provider.method_claim))
-    name = " ".join(p for p in (claims.get("given_name"), claims.get("family_name")) if p)
+    name = _display_name(claims.get("given_name"), claims.get("family_name"))
     try:
         user = services.find_or_create_voter(db(), clock(), keys(),
                                              str(claims.get(provider.personal_code_claim) or ""),

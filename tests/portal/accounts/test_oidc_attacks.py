@@ -174,3 +174,35 @@ def test_a_slow_provider_is_a_clear_message_not_a_hang(client, gateway, db_sessi
         gateway.proxy.delay = 0.0
     assert "neatbild" in client.get("/voter/login").get_data(as_text=True)
     assert _refusals(db_session)[0]["reason"] == "unavailable"
+
+
+@pytest.mark.parametrize(("given", "shown"), [
+    pytest.param("Anna " * 100, ("Anna " * 100).split()[0], id="longer-than-the-column"),
+    pytest.param(["Anna", "Marija"], "Anna Marija", id="a-list"),
+    pytest.param({"lv": "Anna"}, "Bērziņa", id="an-object"),
+    pytest.param("Anna\x00\u202e", "Anna", id="control-characters"),
+])
+def test_odd_name_claims_sign_in_without_a_server_error(client, db_session, gateway, given,
+                                                       shown):
+    """The person is identified by the personal code; a name the provider sends in another
+    shape or length is shown as well as it can be, never a 500."""
+    from portal.accounts.models import User
+
+    gateway.proxy.tamper = lambda claims: claims | {"given_name": given}
+    response = authenticate(client, "latvija", "anna-smart-id")
+    assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
+    assert client.get("/account").status_code == 200
+    name = db_session.scalars(select(User.display_name).where(
+        User.person_ref.is_not(None))).one()
+    assert shown in name and len(name) <= 200
+    assert not any(ord(c) < 32 or c in "\u202e" for c in name)
+
+
+def test_an_audit_label_of_a_name_as_long_as_its_column_keeps_the_account():
+    """A display name may fill its column; the audit label (name and account) must still fit
+    its own, or every audited action of that person fails on PostgreSQL."""
+    from portal.accounts.models import User
+    from referendum_core.audit import LABEL_LENGTH
+
+    label = User(id=5, display_name="Ā" * 200).audit_label
+    assert len(label) == LABEL_LENGTH and label.endswith(" <user#5>")
