@@ -100,6 +100,8 @@ def test_the_count_says_nothing_about_who_and_is_not_shown_before_the_decision(
     assert (count["count"], count["pending"]) == (0, 2)
     text = json.dumps(count)
     assert resident.person_ref not in text and "withdrawn" not in text
+    for tail in ("check-decision.pdf", "check-decision.pdf.asc"):  # no check yet (Art. 13)
+        assert anonymous.get(f"{page}/{tail}").status_code == 404
 
 
 def test_the_count_of_an_initiative_not_yet_admissible_is_not_public(
