@@ -24,6 +24,8 @@ from referendum_core.clock import Clock
 from referendum_core.db import UPSERT_INSERTS, Base
 
 GENESIS = "0" * 64
+#: the longest actor label kept (a longer one is cut, never refused: the change it records stands)
+LABEL_LENGTH = 200
 
 
 class Actor(Protocol):
@@ -44,7 +46,7 @@ class AuditEntry(Base):
                                      autoincrement=False)
     at: Mapped[datetime]
     actor_id: Mapped[int | None] = mapped_column(index=True)
-    actor_label: Mapped[str] = mapped_column(String(200))
+    actor_label: Mapped[str] = mapped_column(String(LABEL_LENGTH))
     action: Mapped[str] = mapped_column(String(80), index=True)
     object_type: Mapped[str | None] = mapped_column(String(60))
     object_id: Mapped[str | None] = mapped_column(String(80))
@@ -117,7 +119,7 @@ def record(
     return _append(session, AuditEntry(
         at=clock.now(),
         actor_id=actor.id if actor is not None else None,
-        actor_label=actor.audit_label if actor is not None else "system",
+        actor_label=(actor.audit_label if actor is not None else "system")[:LABEL_LENGTH],
         action=action,
         object_type=object_type,
         object_id=str(object_id) if object_id is not None else None,

@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,7 +59,7 @@ def require_node() -> str:
 
 class Proxy:
     """Forwards to the node provider; ``tamper`` rewrites the ID token's claims, ``down``
-    answers every request with 503."""
+    answers every request with 503, ``delay`` holds every answer back."""
 
     def __init__(self) -> None:
         self.upstream = ""
@@ -66,12 +67,14 @@ class Proxy:
         self.tamper: Callable[[dict[str, Any]], dict[str, Any]] | None = None
         self.signing_key: RSAKey | None = None  # None: the provider's own key
         self.down = False
+        self.delay = 0.0  # seconds every answer waits (a slow provider)
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def app(self, environ: dict[str, Any], start_response: Any) -> Any:
         incoming = Request(environ)
+        time.sleep(self.delay)
         if self.down:
             return Response("provider down", status=503)(environ, start_response)
         headers = {k: v for k, v in incoming.headers.items() if k.lower() not in HOP_BY_HOP}

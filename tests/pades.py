@@ -11,14 +11,22 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from referendum_core.crypto.pades import PadesCheck, check_pdf
 
 
+def _archive(app: Any) -> Any:
+    return pkcs12.load_pkcs12(Path(app.config["COMMISSION_SIGNING_PKCS12"]).read_bytes(), None)
+
+
 def trust_root(app: Any) -> bytes:
     """The PEM of the local test CA that issued the app's commission certificate."""
-    archive = pkcs12.load_pkcs12(Path(app.config["COMMISSION_SIGNING_PKCS12"]).read_bytes(),
-                                 None)
-    (root,) = archive.additional_certs
+    (root,) = _archive(app).additional_certs
     return root.certificate.public_bytes(serialization.Encoding.PEM)
 
 
+def commission_certificate(app: Any) -> bytes:
+    """The PEM of the app's commission certificate (the signer a check expects)."""
+    return _archive(app).cert.certificate.public_bytes(serialization.Encoding.PEM)
+
+
 def check_commission_signature(app: Any, pdf: bytes) -> PadesCheck:
-    """pyHanko's validation of ``pdf`` with the test CA as the only trusted root."""
-    return check_pdf(pdf, [trust_root(app)])
+    """pyHanko's validation of ``pdf`` with the test CA as the only trusted root and the
+    commission's certificate as the only signer."""
+    return check_pdf(pdf, [trust_root(app)], commission_certificate(app))

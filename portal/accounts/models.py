@@ -15,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from referendum_core.audit import LABEL_LENGTH
 from referendum_core.db import Base
 from referendum_core.organisation import Commission, Municipality
 
@@ -122,7 +123,10 @@ class User(Base):
 
     @property
     def audit_label(self) -> str:
-        return f"{self.display_name} <{self.email or 'user#' + str(self.id)}>"
+        """Name and account for the audit log, within its column: a long name is cut, the
+        account it names never (a name may be as long as its own column)."""
+        account = f" <{self.email or 'user#' + str(self.id)}>"
+        return self.display_name[:max(0, LABEL_LENGTH - len(account))] + account
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

@@ -5,14 +5,16 @@ Authlib runs the authorisation code flow with PKCE (S256), ``state`` and ``nonce
 the ID token's signature against the provider's published keys. On top of that this module
 checks what Authlib leaves to the client: the discovered issuer is the configured one, the ID
 token names the portal in ``aud`` (Authlib alone accepts any audience with a matching ``azp``),
-the authorisation response's ``iss`` (RFC 9207) names the provider, the claimed level of
-assurance reaches the required one, and a personal code links the person to the register.
+the authorisation response's ``iss`` (RFC 9207) names the provider (and is there when the
+provider advertises it), the claimed level of assurance reaches the required one, and a
+personal code links the person to the register.
 Every refusal is audited and answered, through the portal's one refusal pipeline
 (``portal.refusals``), with the registry's translated sentence, never a server error.
 """
 from __future__ import annotations
 
 import logging
+import unicodedata
 from typing import Any
 
 import requests
@@ -136,9 +138,14 @@ def begin_sign_in(provider: OidcProvider, redirect_uri: str) -> Any:
         raise _refuse(provider, "unavailable") from None
 
 
-def _token(provider: OidcProvider) -> dict[str, Any]:
-    """Exchange the authorisation code and verify the ID token."""
+def _token(provider: OidcProvider, metadata: dict[str, Any]) -> dict[str, Any]:
+    """Exchange the authorisation code and verify the ID token. A provider that says it names
+    itself in its answers (RFC 9207 2.4) must do so: a code without ``iss`` is refused (an error
+    answer signs nobody in, whatever it names)."""
     issuer = request.args.get("iss")
+    if (issuer is None and "code" in request.args
+            and metadata.get("authorization_response_iss_parameter_supported")):
+        raise _refuse(provider, "invalid_token", problem="authorization response without iss")
     if issuer is not None and issuer != provider.issuer:
         raise _refuse(provider, "invalid_token", problem="authorization response iss")
     client = _client(provider)
@@ -183,6 +190,24 @@ def _method(value: object) -> str | None:
     return str(value) if value else None
 
 
+#: the longest name kept (``User.display_name``)
+NAME_LENGTH = 200
+
+
+def _display_name(*parts: object) -> str:
+    """The person's name from the provider's name claims, whatever their shape: strings or
+    lists of strings, control and format characters (a right-to-left override) dropped, the
+    spaces collapsed, cut to the column's length. The person is identified by the personal
+    code; the name is only shown."""
+    words: list[str] = []
+    for part in parts:
+        for item in part if isinstance(part, list) else [part]:
+            if isinstance(item, str):
+                text = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in item)
+                words += text.split()
+    return " ".join(words)[:NAME_LENGTH].strip()
+
+
 def finish_sign_in(provider: OidcProvider) -> tuple[User, Authentication]:
     """Complete the provider's answer: the voter and how they authenticated.
 
@@ -190,15 +215,14 @@ def finish_sign_in(provider: OidcProvider) -> tuple[User, Authentication]:
         SignInRefused: any failure (audited): the provider's error or silence, a token that
             does not verify, a level of assurance below the required one, no personal code.
     """
-    _metadata(provider)
-    claims = _claims(provider, _token(provider))
+    claims = _claims(provider, _token(provider, _metadata(provider)))
     claimed = claims.get(provider.level_claim)
     level = provider.level_of(claimed)
     if not provider.is_enough(level):
         raise _refuse(provider, "level_too_low", level=level, claimed=str(claimed)[:100],
                       required=provider.minimum_level)
     method = _method(claims.get(provider.method_claim))
-    name = " ".join(p for p in (claims.get("given_name"), claims.get("family_name")) if p)
+    name = _display_name(claims.get("given_name"), claims.get("family_name"))
     try:
         user = services.find_or_create_voter(db(), clock(), keys(),
                                              str(claims.get(provider.personal_code_claim) or ""),

@@ -370,7 +370,19 @@ def voter_code() -> Any:
     return render_template("accounts/voter_code.html", form=form), status
 
 
+def _oidc_refused(_response: Any) -> bool:
+    """Only refused provider sign-ins count against an address's limit (each is audited, and
+    a forged answer costs its sender nothing); a person's own sign-ins never do."""
+    return isinstance(answering(), oidc.SignInRefused)
+
+
+#: refused provider sign-ins from one address, starts and answers together
+OIDC_REFUSALS = limiter.shared_limit("10 per minute; 60 per hour", scope="voter-oidc-refused",
+                                     deduct_when=_oidc_refused)
+
+
 @bp.get("/voter/eid/<provider>")
+@OIDC_REFUSALS
 def voter_oidc_start(provider: str) -> Any:
     chosen = oidc.provider_named(provider)
     if chosen is None:
@@ -381,6 +393,7 @@ def voter_oidc_start(provider: str) -> Any:
 
 
 @bp.get("/voter/eid/<provider>/callback")
+@OIDC_REFUSALS
 def voter_oidc_callback(provider: str) -> Any:
     chosen = oidc.provider_named(provider)
     if chosen is None:

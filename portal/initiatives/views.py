@@ -20,6 +20,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from portal.extensions import limiter
 from portal.initiatives import services, work  # work: also registers the area's provider
 from portal.initiatives.access import access_initiative, scope_of
 from portal.initiatives.forms import (
@@ -59,6 +60,9 @@ from referendum_core.signatures import (
 from referendum_core.voting.models import Referendum
 
 bp = Blueprint("initiatives", __name__, url_prefix="/initiatives")
+
+#: a signer's withdrawals (all initiatives together)
+WITHDRAWALS_LIMIT = "3 per hour; 10 per day"
 
 
 def tag_key() -> bytes:
@@ -168,10 +172,18 @@ def sign(initiative_id: int) -> Any:
     return redirect(url_for("initiatives.show", initiative_id=initiative.id))
 
 
+def _signer_key() -> str:
+    """A signer's own limit, wherever they sign in from."""
+    return f"person:{current_user.get_id()}"
+
+
 @bp.route("/<int:initiative_id>/withdraw", methods=["POST"])
 @login_required
+@limiter.limit(WITHDRAWALS_LIMIT, key_func=_signer_key)
 def withdraw(initiative_id: int) -> Any:
-    """The signer takes back their online signature while signing is open."""
+    """The signer takes back their online signature while signing is open. Each withdrawal and
+    signing again adds two entries to the public board for good, so a signer's withdrawals
+    are limited (``WITHDRAWALS_LIMIT``): changing one's mind is allowed, a loop is not."""
     initiative = access_initiative(db(), current_user, initiative_id,
                                    Permission.SIGN_INITIATIVE)
     if not EmptyForm().validate_on_submit():

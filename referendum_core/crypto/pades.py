@@ -52,6 +52,11 @@ class CommissionKey:
     def subject(self) -> str:
         return self.signer.signing_cert.subject.human_friendly
 
+    @property
+    def certificate(self) -> bytes:
+        """The commission's certificate (DER): what :func:`check_pdf` expects as the signer."""
+        return bytes(self.signer.signing_cert.dump())
+
     @classmethod
     def from_pkcs12(cls, data: bytes, passphrase: bytes | None = None) -> CommissionKey:
         """Load a PKCS#12 archive (key, certificate, and the chain up to the CA).
@@ -111,18 +116,24 @@ class PadesCheck:
     covers_whole_file: bool
     signer: str
     summary: str
+    #: the last signature is the expected signer's (its very certificate, not merely one
+    #: the same CA issued: a qualified CA certifies every citizen's eParaksts too)
+    expected_signer: bool = False
 
     @property
     def is_valid(self) -> bool:
-        """Unchanged since signing, the signature checks, the chain ends at a trusted root and
-        nothing was added after the signature."""
+        """Unchanged since signing, the signature checks, the chain ends at a trusted root,
+        the signer is the expected one and nothing was added after the signature."""
         return (self.signatures > 0 and self.intact and self.valid and self.trusted
-                and self.covers_whole_file)
+                and self.covers_whole_file and self.expected_signer)
 
 
-def check_pdf(pdf: bytes, trust_roots: Iterable[bytes]) -> PadesCheck:
-    """Validate the PDF's signatures with pyHanko against ``trust_roots`` (PEM or DER).
+def check_pdf(pdf: bytes, trust_roots: Iterable[bytes], signer: bytes) -> PadesCheck:
+    """Validate the PDF's signatures with pyHanko against ``trust_roots`` (PEM or DER) and
+    ``signer``, the commission's own certificate (PEM or DER): a file signed, or signed again
+    after an incremental update, by anyone else whom the CA certified is not the commission's.
     No revocation information is fetched (soft-fail): the test CA publishes none."""
+    expected = asn1_x509.Certificate.load(_der(signer))
     roots = [asn1_x509.Certificate.load(_der(root)) for root in trust_roots]
     context = ValidationContext(trust_roots=roots, allow_fetching=False,
                                 revocation_mode="soft-fail")
@@ -141,7 +152,8 @@ def check_pdf(pdf: bytes, trust_roots: Iterable[bytes]) -> PadesCheck:
         signatures=len(embedded), intact=bool(status.intact), valid=bool(status.valid),
         trusted=bool(status.trusted),
         covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
-        signer=status.signing_cert.subject.human_friendly, summary=status.summary())
+        signer=status.signing_cert.subject.human_friendly, summary=status.summary(),
+        expected_signer=status.signing_cert.dump() == expected.dump())
 
 
 def _der(cert: bytes) -> bytes:

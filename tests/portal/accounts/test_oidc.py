@@ -207,9 +207,10 @@ def test_replayed_authorisation_code_is_refused(client, gateway):
     assert again.headers["Location"].endswith("/voter/login") and not _signed_in(client)
 
 
-def test_forged_state_is_refused(client, db_session):
+def test_forged_state_is_refused(client, db_session, gateway):
     client.get("/voter/eid/latvija")
-    response = client.get("/voter/eid/latvija/callback?code=x&state=forged")
+    response = client.get("/voter/eid/latvija/callback", query_string={
+        "code": "x", "state": "forged", "iss": gateway.issuer})
     assert response.headers["Location"].endswith("/voter/login") and not _signed_in(client)
     assert [r["reason"] for r in _refusals(db_session)] == ["failed"]
 

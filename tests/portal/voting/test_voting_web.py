@@ -186,6 +186,11 @@ def test_whole_flow_after_close_trustees_protocols_approval_results(
     m0.post(f"/voting/{ref.id}/protocols/{protocol_id}/confirm")
     m1 = login_as(s.members[1])
     assert m1.post(f"/voting/{ref.id}/protocols/{protocol_id}/confirm").status_code == 302
+    # Before the approval no protocol (PDF or its signature) is given to anyone, officials
+    # included: the results are not yet announced (Art. 21).
+    for web in (app.test_client(), login_as(s.members[1])):
+        for tail in ("results-protocol.pdf", "results-protocol.pdf.asc"):
+            assert web.get(f"/voting/{ref.id}/{tail}").status_code == 404
     # Approval by the chair; the public results page, PDF, signature and record.
     assert login_as(s.chair).post(f"/voting/{ref.id}/approve").status_code == 302
     public = app.test_client()

@@ -43,7 +43,7 @@ def _pdf(text: str = "Lēmums") -> bytes:
 def test_signed_pdf_validates_up_to_the_test_ca(ca, key):
     signed = sign_pdf(_pdf(), key, reason="Signature check decision (Art. 13)",
                       location="Rīga")
-    check = check_pdf(signed, [ca.ca_certificate_pem])
+    check = check_pdf(signed, [ca.ca_certificate_pem], key.certificate)
     assert check.is_valid, check.summary
     assert check.signatures == 1 and "vēlēšanu komisija" in check.signer
 
@@ -52,7 +52,7 @@ def test_a_changed_byte_is_detected(ca, key):
     signed = sign_pdf(_pdf(), key, reason="r", location="Rīga")
     tampered = signed.replace(b"%PDF-1.3", b"%PDF-1.4", 1)
     assert tampered != signed
-    check = check_pdf(tampered, [ca.ca_certificate_pem])
+    check = check_pdf(tampered, [ca.ca_certificate_pem], key.certificate)
     assert not check.intact and not check.is_valid
 
 
@@ -63,20 +63,20 @@ def test_content_added_after_the_signature_is_detected(ca, key):
     writer.update_root()
     out = BytesIO()
     writer.write(out)
-    check = check_pdf(out.getvalue(), [ca.ca_certificate_pem])
+    check = check_pdf(out.getvalue(), [ca.ca_certificate_pem], key.certificate)
     assert check.intact and not check.covers_whole_file and not check.is_valid
 
 
 def test_another_ca_is_not_trusted(key):
     other = make_test_ca("Cita komisija", NOW)
     check = check_pdf(sign_pdf(_pdf(), key, reason="r", location="Rīga"),
-                      [other.ca_certificate_pem])
+                      [other.ca_certificate_pem], key.certificate)
     assert not check.trusted and not check.is_valid
 
 
-def test_unsigned_and_unreadable_files_are_not_valid(ca):
-    assert check_pdf(_pdf(), [ca.ca_certificate_pem]).signatures == 0
-    assert not check_pdf(b"not a pdf", [ca.ca_certificate_pem]).is_valid
+def test_unsigned_and_unreadable_files_are_not_valid(ca, key):
+    assert check_pdf(_pdf(), [ca.ca_certificate_pem], key.certificate).signatures == 0
+    assert not check_pdf(b"not a pdf", [ca.ca_certificate_pem], key.certificate).is_valid
 
 
 def test_wrong_passphrase_and_broken_input_are_refused(ca, key):
@@ -96,7 +96,7 @@ def test_signing_works_where_an_event_loop_is_already_running(ca, key):
 
     async def inside_a_loop() -> bool:
         signed = sign_pdf(_pdf(), key, reason="r", location="Latvija")
-        return check_pdf(signed, [ca.ca_certificate_pem]).is_valid
+        return check_pdf(signed, [ca.ca_certificate_pem], key.certificate).is_valid
 
     # A thread of its own: this one may already run Playwright's loop (browser tests).
     with ThreadPoolExecutor(max_workers=1) as pool:
