@@ -35,6 +35,10 @@ SENTENCES: dict[str, Any] = {
     "case.opened": _l("%(actor)s opened case %(object)s (%(case_type)s)."),
     "case.photo_added": _l("%(actor)s added a photo to case %(object)s."),
     "case.refused": _l("%(actor)s was refused a step on case %(object)s."),
+    "account.refused": _l("%(actor)s was refused a step with an account."),
+    "observation.checklist_received": _l("%(actor)s sent checklist answers from polling "
+                                         "station %(object)s."),
+    "observation.refused": _l("%(actor)s was refused sending observations."),
     "case.transition": _l("%(actor)s moved case %(object)s from “%(from_state)s” to "
                           "“%(to_state)s”."),
     "etvr.lookup": _l("%(actor)s looked a voter up in the register for case %(case)s."),
@@ -158,7 +162,7 @@ ACTION_GROUPS = {
     "register": (_l("Voter register"), ("register.", "etvr.")),
     "sign-in": (_l("Sign-in and sign-out"), ("login", "logout", "2fa.", "password.")),
     "accounts": (_l("Accounts and roles"), ("user.", "membership.", "invitation.", "voter.")),
-    "observers": (_l("Observers"), ("observers.",)),
+    "observers": (_l("Observers"), ("observers.", "observation.")),
     "systems": (_l("Connected systems"), ("service_token.",)),
 }
 OBJECT_FILTERS = {"Case": _l("Cases"), "Referendum": _l("Referendums"),

@@ -97,7 +97,7 @@ def test_the_station_table_shows_checklist_progress_and_conflicts(app, scene, db
     two.post("/observe/api/checklist", json=checklist_body(scene, ("seals_intact", False)))
     client = login_as(scene.chair)
     text = client.get("/observers/stations.csv").get_data(as_text=True)
-    header = next(csv.reader(io.StringIO(text)))  # every cell quoted (formula injection)
-    assert header[-2:] == ["checklist_progress", "observer_conflicts"]
-    row = next(line.split(",") for line in csv[1:] if scene.station.name in line)
+    rows = list(csv.reader(io.StringIO(text)))  # every cell quoted (formula injection)
+    assert rows[0][-2:] == ["checklist_progress", "observer_conflicts"]
+    row = next(line for line in rows[1:] if scene.station.name in line)
     assert row[-2:] == ["2/12", "1"]
