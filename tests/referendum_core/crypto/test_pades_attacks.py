@@ -17,7 +17,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
-from referendum_core.crypto.pades import CommissionKey, check_pdf, sign_pdf
+from referendum_core.crypto.pades import CommissionKey, _run_coroutine, check_pdf, sign_pdf
 from tests.referendum_core.crypto.test_pades import _pdf
 
 NOW = datetime.now(UTC)
@@ -81,8 +81,9 @@ def test_an_incremental_update_signed_again_by_another_key_is_refused(shared_ca)
     writer.write(changed)
     meta = signers.PdfSignatureMetadata(field_name="Second", md_algorithm="sha256",
                                         subfilter=fields.SigSeedSubFilter.PADES)
-    resigned = signers.sign_pdf(IncrementalPdfFileWriter(BytesIO(changed.getvalue())), meta,
-                                forger.signer).getvalue()
+    # pyHanko's coroutine on a loop of its own (this thread may run Playwright's).
+    resigned = _run_coroutine(lambda: signers.async_sign_pdf(
+        IncrementalPdfFileWriter(BytesIO(changed.getvalue())), meta, forger.signer)).getvalue()
     check = check_pdf(resigned, [root], commission.certificate)
     assert check.signatures == 2 and check.covers_whole_file and check.trusted
     assert not check.is_valid
