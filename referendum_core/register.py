@@ -184,9 +184,16 @@ def owns_land_in(session: Session, person_ref: str, municipality_id: int) -> boo
 
 def eligibility(session: Session, person_ref: str, municipality_id: int, on_day: date
                 ) -> Eligibility:
-    """Art. 7 against the register as it stands now, with age counted on ``on_day``."""
-    return assess(find_person(session, person_ref), municipality_id, on_day,
-                  owns_land=owns_land_in(session, person_ref, municipality_id))
+    """Art. 7 against the register as it stands now, with age counted on ``on_day``: the
+    person and their land in the municipality read in one statement (a person not in the
+    Population Register is not eligible whatever land they own)."""
+    owns_land = exists().where(LandOwnerRecord.person_ref == person_ref,
+                               LandOwnerRecord.municipality_id == municipality_id)
+    row = session.execute(select(PersonRecord, owns_land.label("owns_land"))
+                          .where(PersonRecord.person_ref == person_ref).limit(1)).first()
+    if row is None:
+        return assess(None, municipality_id, on_day, owns_land=False)
+    return assess(row[0], municipality_id, on_day, owns_land=bool(row[1]))
 
 
 # The frozen voter list --------------------------------------------------------------------
