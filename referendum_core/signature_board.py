@@ -68,6 +68,9 @@ class BoardEntry(Base):
                 "reason": self.reason, "hash": self.entry_hash}
 
 
+_INSERT_ENTRY = insert(BoardEntry.__table__)
+
+
 def add_signature_entry(session: Session, clock: Clock, tag_key: bytes, *, initiative_id: int,
                         signature_id: int, person_ref: str, method: str,
                         signed_at: datetime) -> str:
@@ -76,10 +79,10 @@ def add_signature_entry(session: Session, clock: Clock, tag_key: bytes, *, initi
     signing request, so the ORM's unit of work would only add cost."""
     receipt = make_receipt(initiative_id, person_tag(tag_key, initiative_id, person_ref),
                            secrets.token_bytes(32))
-    session.execute(insert(BoardEntry).values(
-        initiative_id=initiative_id, signature_id=signature_id, kind="signature",
-        receipt=receipt, method=method, day=to_riga(signed_at).date().isoformat(),
-        created_at=clock.now()))
+    session.execute(_INSERT_ENTRY, {
+        "initiative_id": initiative_id, "signature_id": signature_id, "kind": "signature",
+        "receipt": receipt, "method": method, "day": to_riga(signed_at).date().isoformat(),
+        "created_at": clock.now()})
     return receipt
 
 

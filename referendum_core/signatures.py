@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
+from functools import lru_cache
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, exists, func, literal, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
+from sqlalchemy.sql import Executable
 
 from referendum_core import audit, signature_board
 from referendum_core.audit import Actor, AuditContext
@@ -173,20 +175,26 @@ def _insert_first(session: Session, signature: Signature) -> Signature | None:
         if _has_signed(session, signature.initiative_id, signature.person_ref):
             return None
         return _insert(session, signature)
-    table = Signature.__table__
-    values = select(*(literal(getattr(signature, name), table.c[name].type).label(name)
-                      for name in _COLUMNS)).where(~exists().where(
-                          Signature.initiative_id == signature.initiative_id,
-                          Signature.person_ref == signature.person_ref))
-    signature_id = session.execute(
-        UPSERT_INSERTS[dialect](table).from_select(list(_COLUMNS), values)
-        .on_conflict_do_nothing().returning(table.c.id)).scalar()
+    signature_id = session.execute(_insert_first_statement(dialect), {
+        name: getattr(signature, name) for name in _COLUMNS}).scalar()
     if signature_id is None:
         return None
     signature.id = signature_id
     make_transient_to_detached(signature)
     session.add(signature)
     return signature
+
+
+@lru_cache(maxsize=4)
+def _insert_first_statement(dialect: str) -> Executable:
+    """Built once per dialect, executed with the signature's values as parameters."""
+    table = Signature.__table__
+    values = select(*(bindparam(name, type_=table.c[name].type).label(name)
+                      for name in _COLUMNS)).where(~exists().where(
+                          table.c.initiative_id == bindparam("initiative_id"),
+                          table.c.person_ref == bindparam("person_ref")))
+    return (UPSERT_INSERTS[dialect](table).from_select(list(_COLUMNS), values)
+            .on_conflict_do_nothing().returning(table.c.id))
 
 
 def _has_signed(session: Session, initiative_id: int, person_ref: str) -> bool:
