@@ -22,10 +22,8 @@ from sqlalchemy.orm import (
     Mapped,
     Session,
     SessionTransaction,
-    make_transient_to_detached,
     mapped_column,
 )
-from sqlalchemy.orm.attributes import set_committed_value
 
 from referendum_core.clock import Clock
 from referendum_core.db import UPSERT_INSERTS, Base
@@ -140,8 +138,9 @@ def _append(session: Session, entry: AuditEntry) -> AuditEntry:
 
     Every write of the portal appends here, so the usual case runs three prepared statements
     (lock and read the head, insert the entry, move the head) without the ORM's unit of work;
-    the entry is then attached to the session as written, and a head the session holds is
-    told its new values."""
+    the entry returned is the row as written, not attached to the session (a rolled-back
+    savepoint must not leave it there), and a head the session holds is read afresh
+    when next used."""
     session.flush()  # the caller's changes land before the entry, as they always did
     row = session.execute(_LOCK_HEAD).first()
     if row is None:
@@ -152,10 +151,7 @@ def _append(session: Session, entry: AuditEntry) -> AuditEntry:
     session.execute(_MOVE_HEAD, {"last_seq": entry.seq, "last_hash": entry.entry_hash})
     held = session.identity_map.get(Session.identity_key(AuditHead, 1))
     if held is not None:
-        set_committed_value(held, "last_seq", entry.seq)
-        set_committed_value(held, "last_hash", entry.entry_hash)
-    make_transient_to_detached(entry)
-    session.add(entry)
+        session.expire(held)
     session.info.setdefault(_WRITTEN, []).append(entry)
     return entry
 

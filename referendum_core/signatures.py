@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql import Executable
 
 from referendum_core import audit, signature_board
@@ -169,7 +169,8 @@ def _insert_first(session: Session, signature: Signature) -> Signature | None:
     they signed before, any way. The ``NOT EXISTS`` covers a signature given another way;
     the UNIQUE constraint, met with ``ON CONFLICT DO NOTHING``, a parallel request of the
     same person. Without a savepoint, a check query and the ORM's flush, the signature costs
-    one round trip. The row is then attached to the session as it was written."""
+    one round trip. The signature returned is the row as written, not attached to the
+    session (a rolled-back savepoint must not leave it there)."""
     dialect = session.get_bind().dialect.name
     if dialect not in UPSERT_INSERTS:
         if _has_signed(session, signature.initiative_id, signature.person_ref):
@@ -180,8 +181,6 @@ def _insert_first(session: Session, signature: Signature) -> Signature | None:
     if signature_id is None:
         return None
     signature.id = signature_id
-    make_transient_to_detached(signature)
-    session.add(signature)
     return signature
 
 
