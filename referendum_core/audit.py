@@ -17,8 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, Integer, String, Text, event, select
-from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
+from sqlalchemy import BigInteger, Integer, String, Text, bindparam, event, insert, select, update
+from sqlalchemy.orm import (
+    Mapped,
+    Session,
+    SessionTransaction,
+    mapped_column,
+)
 
 from referendum_core.clock import Clock
 from referendum_core.db import UPSERT_INSERTS, Base
@@ -131,7 +136,39 @@ def record(
 
 def _append(session: Session, entry: AuditEntry) -> AuditEntry:
     """Chain ``entry`` to the head and add it (the head row is locked until the transaction
-    ends); remember it as written in this transaction (``refusals_written``)."""
+    ends); remember it as written in this transaction (``refusals_written``).
+
+    Every write of the portal appends here, so the usual case runs three prepared statements
+    (lock and read the head, insert the entry, move the head) without the ORM's unit of work;
+    the entry returned is the row as written, not attached to the session (a rolled-back
+    savepoint must not leave it there), and a head the session holds is read afresh
+    when next used."""
+    session.flush()  # the caller's changes land before the entry, as they always did
+    row = session.execute(_LOCK_HEAD).first()
+    if row is None:
+        return _append_first(session, entry)
+    entry.seq, entry.prev_hash = row.last_seq + 1, row.last_hash
+    entry.entry_hash = compute_hash(entry)
+    session.execute(_INSERT_ENTRY, {name: getattr(entry, name) for name in _ENTRY_COLUMNS})
+    session.execute(_MOVE_HEAD, {"last_seq": entry.seq, "last_hash": entry.entry_hash})
+    held = session.identity_map.get(Session.identity_key(AuditHead, 1))
+    if held is not None:
+        session.expire(held)
+    session.info.setdefault(_WRITTEN, []).append(entry)
+    return entry
+
+
+_ENTRY_COLUMNS = ("seq", "at", "actor_id", "actor_label", "action", "object_type",
+                  "object_id", "municipality_id", "ip", "detail", "prev_hash", "entry_hash")
+_HEAD = AuditHead.__table__
+_LOCK_HEAD = select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
+_INSERT_ENTRY = insert(AuditEntry.__table__)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(
+    last_seq=bindparam("last_seq"), last_hash=bindparam("last_hash"))
+
+
+def _append_first(session: Session, entry: AuditEntry) -> AuditEntry:
+    """``_append`` when the chain has no head yet (through the ORM, as it happens once)."""
     head = _lock_head(session)
     if head is None:  # the very first entry: one of the writers arriving together makes the head
         dialect = session.get_bind().dialect.name

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
-from sqlalchemy import Date, ForeignKey, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import Date, ForeignKey, Select, String, bindparam, select
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from referendum_core import audit
 from referendum_core.audit import Actor, AuditContext
@@ -571,8 +572,17 @@ def publish_due_initiatives(session: Session, clock: Clock, calendar: WorkingDay
 
 
 def get_initiative(session: Session, initiative_id: int) -> Initiative | None:
-    """An initiative by id."""
-    return session.get(Initiative, initiative_id)
+    """An initiative by id, with its case (its state decides nearly everything done with
+    it) in the same statement."""
+    return session.scalars(_initiative_by_id(), {"initiative_id": initiative_id}).first()
+
+
+@lru_cache(maxsize=1)
+def _initiative_by_id() -> Select[tuple[Initiative]]:
+    """Built once: a statement executed with a parameter skips building it and its cache key
+    on every call."""
+    return select(Initiative).where(Initiative.id == bindparam("initiative_id")).options(
+        joinedload(Initiative.case))
 
 
 def public_initiatives(session: Session, municipality_id: int | None = None

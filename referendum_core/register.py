@@ -10,15 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
     LargeBinary,
+    Select,
     String,
     UniqueConstraint,
     and_,
+    bindparam,
     case,
     exists,
     func,
@@ -182,11 +185,25 @@ def owns_land_in(session: Session, person_ref: str, municipality_id: int) -> boo
         LandOwnerRecord.municipality_id == municipality_id))) or False
 
 
+@lru_cache(maxsize=1)
+def _person_and_land() -> Select[tuple[PersonRecord, bool]]:
+    """Built once and executed with parameters: every signature asks it."""
+    owns_land = exists().where(LandOwnerRecord.person_ref == bindparam("person_ref"),
+                               LandOwnerRecord.municipality_id == bindparam("municipality_id"))
+    return select(PersonRecord, owns_land.label("owns_land")).where(
+        PersonRecord.person_ref == bindparam("person_ref")).limit(1)
+
+
 def eligibility(session: Session, person_ref: str, municipality_id: int, on_day: date
                 ) -> Eligibility:
-    """Art. 7 against the register as it stands now, with age counted on ``on_day``."""
-    return assess(find_person(session, person_ref), municipality_id, on_day,
-                  owns_land=owns_land_in(session, person_ref, municipality_id))
+    """Art. 7 against the register as it stands now, with age counted on ``on_day``: the
+    person and their land in the municipality read in one statement (a person not in the
+    Population Register is not eligible whatever land they own)."""
+    row = session.execute(_person_and_land(), {"person_ref": person_ref,
+                                               "municipality_id": municipality_id}).first()
+    if row is None:
+        return assess(None, municipality_id, on_day, owns_land=False)
+    return assess(row[0], municipality_id, on_day, owns_land=bool(row[1]))
 
 
 # The frozen voter list --------------------------------------------------------------------

@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
+from functools import lru_cache
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql import Executable
 
 from referendum_core import audit, signature_board
 from referendum_core.audit import Actor, AuditContext
@@ -25,7 +27,7 @@ from referendum_core.cases.services import transition_case
 from referendum_core.cases.workflows import Party
 from referendum_core.clock import RIGA, Clock, to_riga
 from referendum_core.crypto.checkpoint import CheckpointSigner
-from referendum_core.db import Base
+from referendum_core.db import UPSERT_INSERTS, Base
 from referendum_core.initiatives import (
     APPLY_WORKING_DAYS,
     CHECK_WORKING_DAYS,
@@ -157,6 +159,49 @@ def _insert(session: Session, signature: Signature) -> Signature | None:
     return signature
 
 
+_COLUMNS = ("initiative_id", "person_ref", "method", "signed_at", "registered_at",
+            "registered_by_id", "auth_provider", "auth_method", "auth_level",
+            "certifier_type", "certifier_name", "check_status")
+
+
+def _insert_first(session: Session, signature: Signature) -> Signature | None:
+    """Insert the person's first signature for the initiative in one statement; ``None`` if
+    they signed before, any way. The ``NOT EXISTS`` covers a signature given another way;
+    the UNIQUE constraint, met with ``ON CONFLICT DO NOTHING``, a parallel request of the
+    same person. Without a savepoint, a check query and the ORM's flush, the signature costs
+    one round trip. The signature returned is the row as written, not attached to the
+    session (a rolled-back savepoint must not leave it there)."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in UPSERT_INSERTS:
+        if _has_signed(session, signature.initiative_id, signature.person_ref):
+            return None
+        return _insert(session, signature)
+    signature_id = session.execute(_insert_first_statement(dialect), {
+        name: getattr(signature, name) for name in _COLUMNS}).scalar()
+    if signature_id is None:
+        return None
+    signature.id = signature_id
+    return signature
+
+
+@lru_cache(maxsize=4)
+def _insert_first_statement(dialect: str) -> Executable:
+    """Built once per dialect, executed with the signature's values as parameters."""
+    table = Signature.__table__
+    values = select(*(bindparam(name, type_=table.c[name].type).label(name)
+                      for name in _COLUMNS)).where(~exists().where(
+                          table.c.initiative_id == bindparam("initiative_id"),
+                          table.c.person_ref == bindparam("person_ref")))
+    return (UPSERT_INSERTS[dialect](table).from_select(list(_COLUMNS), values)
+            .on_conflict_do_nothing().returning(table.c.id))
+
+
+def _has_signed(session: Session, initiative_id: int, person_ref: str) -> bool:
+    """Has the person signed the initiative, any way?"""
+    return session.scalar(select(exists().where(
+        Signature.initiative_id == initiative_id, Signature.person_ref == person_ref))) or False
+
+
 def sign_online(session: Session, clock: Clock, actor: Actor, initiative: Initiative,
                 person_ref: str, *, tag_key: bytes, context: AuditContext | None = None,
                 authentication: Authentication | None = None) -> Signature:
@@ -182,16 +227,13 @@ def sign_online(session: Session, clock: Clock, actor: Actor, initiative: Initia
     status = eligibility(session, person_ref, initiative.municipality_id, to_riga(now).date())
     if not status.is_eligible:
         raise refuse(NotEligibleToSign(status))
-    existing = signatures_of(session, initiative, person_ref)
-    if existing:
-        raise refuse(AlreadySigned(existing[0]))
     how = authentication or Authentication(provider="")
-    signature = _insert(session, Signature(
+    signature = _insert_first(session, Signature(
         initiative_id=initiative.id, person_ref=person_ref, method=str(Method.ONLINE),
         signed_at=now, registered_at=now, registered_by_id=getattr(actor, "id", None),
         auth_provider=how.provider[:30] or None, auth_method=(how.method or "")[:60] or None,
-        auth_level=how.level))
-    if signature is None:  # a parallel request of the same person won
+        auth_level=how.level, certifier_type=None, certifier_name=None, check_status=None))
+    if signature is None:  # signed before, online or in person, or a parallel request won
         raise refuse(AlreadySigned(signatures_of(session, initiative, person_ref)[0]))
     signature_board.add_signature_entry(
         session, clock, tag_key, initiative_id=initiative.id, signature_id=signature.id,
