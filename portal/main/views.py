@@ -45,7 +45,9 @@ def demo_clock_jump() -> Any:
     if not current_app.config.get("DEMO_CLOCK") or not isinstance(portal_clock, OffsetClock) \
             or phase not in (DEMO_ONLINE, DEMO_POLLING):
         abort(404)
-    portal_clock.jump_to(demo_now(portal_clock.now(), phase))
+    # From the wall clock, as the demo clock started: back on Tuesday it is the real time of
+    # day again, so nothing the seed made (relative to real time) lies in the future.
+    portal_clock.jump_to(demo_now(portal_clock.real_now(), phase))
     flash(gettext("The demo clock now shows online voting (Tuesday).") if phase == DEMO_ONLINE
           else gettext("The demo clock now shows referendum day (Saturday), polling stations "
                        "open."), "success")

@@ -87,3 +87,19 @@ def test_the_voters_main_button_has_the_house_style(demo, browser):
         _fits(page)
     finally:
         page.context.close()
+
+
+def test_trustee_and_chair_pages_with_keys_fit_a_phone(demo, browser):
+    """A trustee's key (64 hex digits) and the decrypt command break rather than widen the
+    page (a new user's phone showed the trustee page 760 px wide)."""
+    live, _real, story = demo
+    for who, paths in (("trustee", (f"/voting/{story['counted']}/trustee",)),
+                       ("chair", (f"/voting/{story['counted']}/manage",
+                                  f"/voting/{story['referendum']}/manage"))):
+        page = _phone(browser, demo, who)
+        try:
+            for path in paths:
+                page.goto(live.url + path)
+                _fits(page)
+        finally:
+            page.context.close()
