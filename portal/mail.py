@@ -6,12 +6,16 @@ accounts' own e-mails, messaging's notifications).
 """
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from messaging.tasks import MailNotConfigured
+
+log = logging.getLogger(__name__)
 
 
 class SMTPMailer:
@@ -39,3 +43,22 @@ class SMTPMailer:
             if parts.username:
                 client.login(unquote(parts.username), unquote(parts.password or ""))
             client.send_message(mail)
+
+
+def send_from_task(task: Any, mail: EmailMessage, what: str) -> str:
+    """Send ``mail`` from the Celery ``task``: retried with back-off when a broker runs the
+    task (``REDIS_URL``), logged and given up when it ran in the request's process. Returns
+    ``sent``, ``not_configured`` (no ``MAIL_URL``) or ``failed``."""
+    from flask import current_app
+
+    try:
+        SMTPMailer(current_app.config.get("MAIL_URL"))(mail)
+    except MailNotConfigured:
+        log.warning("%s not sent: MAIL_URL is not set", what)
+        return "not_configured"
+    except Exception as exc:
+        if current_app.config.get("REDIS_URL"):
+            raise task.retry(exc=exc, countdown=60 * 2 ** task.request.retries) from exc
+        log.warning("%s not sent: %s", what, type(exc).__name__)
+        return "failed"
+    return "sent"

@@ -9,11 +9,10 @@ import logging
 
 from flask import current_app
 
-from messaging.tasks import MailNotConfigured
 from portal.accounts.mail import failures_mail, invitation_mail
 from portal.accounts.models import Invitation, User
 from portal.celery_app import celery, in_transaction
-from portal.mail import SMTPMailer
+from portal.mail import send_from_task
 
 log = logging.getLogger(__name__)
 
@@ -24,17 +23,7 @@ def invitation_link(token: str) -> str:
 
 
 def _send(task, mail) -> str:  # type: ignore[no-untyped-def]
-    try:
-        SMTPMailer(current_app.config.get("MAIL_URL"))(mail)
-    except MailNotConfigured:
-        log.warning("account e-mail not sent: MAIL_URL is not set")
-        return "not_configured"
-    except Exception as exc:
-        if current_app.config.get("REDIS_URL"):
-            raise task.retry(exc=exc, countdown=60 * 2 ** task.request.retries) from exc
-        log.warning("account e-mail not sent: %s", type(exc).__name__)
-        return "failed"
-    return "sent"
+    return send_from_task(task, mail, "account e-mail")
 
 
 @celery.task(name="portal.accounts.tasks.send_invitation", bind=True, max_retries=5)

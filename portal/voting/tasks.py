@@ -14,11 +14,10 @@ from typing import Any
 
 from flask import current_app
 
-from messaging.tasks import MailNotConfigured
 from portal.accounts.models import User
 from portal.celery_app import celery, in_transaction
 from portal.database import on_commit
-from portal.mail import SMTPMailer
+from portal.mail import send_from_task
 from portal.voting.mail import key_generation_reminder_mail
 from referendum_core.voting.key_generation import due_reminders
 from referendum_core.voting.models import KeyGenerationReminder, Referendum, Trustee
@@ -70,17 +69,7 @@ def send_key_generation_reminder(self, reminder_id: int) -> str:  # type: ignore
     mail = in_transaction(compose)
     if mail is None:
         return "skipped"
-    try:
-        SMTPMailer(app.config.get("MAIL_URL"))(mail)
-    except MailNotConfigured:
-        log.warning("key-generation reminder not sent: MAIL_URL is not set")
-        return "not_configured"
-    except Exception as exc:
-        if app.config.get("REDIS_URL"):
-            raise self.retry(exc=exc, countdown=60 * 2 ** self.request.retries) from exc
-        log.warning("key-generation reminder not sent: %s", type(exc).__name__)
-        return "failed"
-    return "sent"
+    return send_from_task(self, mail, "key-generation reminder")
 
 
 celery.add_periodic_task(REMIND_EVERY, remind_key_generation_rounds,
