@@ -19,6 +19,11 @@ from tests.tour import new_context
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
 IMG = Path(__file__).resolve().parents[2] / "docs" / "guide" / "img"
+# The pictures this module takes (test_guide_screenshots checks the rest of the folder).
+PICTURES = frozenset({
+    "member-messages-cvk", "member-voter-lookup", "voter-home-voting",
+    "member-home-voting-requests", "voter-complaint", "voter-initiative-new",
+    "observer-case-list"})
 WRITE = os.environ.get("GUIDE_SCREENSHOTS") == "write"
 
 
@@ -39,6 +44,7 @@ def shot(page: Any, name: str, out: Path, focus: Any = None) -> None:
     colours: plenty for screens of text, about half the bytes."""
     if focus is not None:
         focus.scroll_into_view_if_needed()
+    assert name in PICTURES, name
     path = out / f"{name}.png"
     page.screenshot(path=str(path), full_page=False, scale="css", animations="disabled",
                     caret="hide")
