@@ -55,7 +55,7 @@ def remember_signed_in_with(authentication: Authentication) -> None:
 
 
 def signed_in_with() -> Authentication | None:
-    """How the voter of this session signed in (``None`` for officials' sessions)."""
+    """How the signed-in voter proved who they are (``None`` when an official is signed in)."""
     value = session.get(SIGNED_IN_WITH_KEY)
     if not isinstance(value, list) or len(value) != 3:
         return None

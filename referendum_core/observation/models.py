@@ -125,7 +125,7 @@ def refuse_updates(session: Session, _context: Any, _instances: Any) -> None:
     the database's foreign keys decide what may be deleted).
 
     Raises:
-        AppendOnly: such a row was changed in this session.
+        AppendOnly: a sent row was changed before the flush.
     """
     for obj in session.dirty:
         if isinstance(obj, APPEND_ONLY_MODELS) and session.is_modified(
