@@ -19,29 +19,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+# Run as a script: its folder is on sys.path, so the ballot vectors' generator lends its
+# scalar recorder.
+from generate import Recorder
+
 from referendum_core.crypto import dkg
 from referendum_core.crypto import group as g
 from referendum_core.crypto.tally import aggregate_to_json, partial_decrypt, recover_result
 
 OUT = Path(__file__).with_name("threshold-trustees-v1.json")
 ELECTION_HASH = bytes.fromhex("5c" * 32)
-
-
-class Recorder:
-    """Wrap a scalar source and remember what was drawn."""
-
-    def __init__(self, seed: str) -> None:
-        self.src = g.deterministic_scalars(seed)
-        self.drawn: list[str] = []
-
-    def __call__(self) -> bytes:
-        s = self.src()
-        self.drawn.append(s.hex())
-        return s
-
-    def take(self) -> list[str]:
-        out, self.drawn = self.drawn, []
-        return out
 
 
 def generate() -> dict[str, Any]:
