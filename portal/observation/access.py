@@ -37,7 +37,8 @@ def may_observe(session: Session, user: Any) -> Any:
     def check(referendum_id: int, station_id: int) -> bool:
         referendum = session.get(Referendum, referendum_id)
         station = session.get(PollingStation, station_id)
-        if referendum is None or station is None \
+        # A referendum whose results are approved has nothing left to observe.
+        if referendum is None or station is None or referendum.stage == Stage.APPROVED \
                 or station.municipality_id != referendum.municipality_id \
                 or not has_permission(user, Permission.FILL_CHECKLIST, _scope(referendum)):
             return False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, request
@@ -76,11 +76,13 @@ def _photo(value: Any) -> bytes | None:
 
 
 def _filled_at(body: dict[str, Any]) -> datetime | None:
+    """When the phone says the entry was filled: an aware moment that exists in UTC, else
+    nothing (a naive time, junk, or a date at the calendar's edge that UTC cannot hold)."""
     try:
         moment = datetime.fromisoformat(str(body.get("filled_at") or ""))
-    except ValueError:
+        return moment.astimezone(UTC) if moment.tzinfo is not None else None
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo is not None else None
 
 
 def _answers(body: dict[str, Any]) -> list[AnswerInput]:

@@ -99,3 +99,28 @@ def test_a_report_sent_twice_is_one_case_and_a_correction_points_to_it(scene, lo
     html = station.get_data(as_text=True)
     assert first["reference"] in html and fix.get_json()["reference"] in html
     assert "labo ziņojumu" in html and "labots ar ziņojumu" in html
+
+
+def test_a_fill_time_at_the_calendars_edge_is_ignored_not_a_server_error(scene, login_as):
+    """A phone's `filled_at` that UTC cannot hold (year 1 in +01:00) is dropped like junk."""
+    client = login_as(scene.observers[0])
+    body = {**checklist_body(scene, ("seals_intact", True)),
+            "filled_at": "0001-01-01T00:00:00+01:00"}
+    assert client.post("/observe/api/checklist", json=body).status_code == 201
+    report = {**report_body(scene), "filled_at": "0001-01-01T00:00:00+01:00"}
+    assert client.post("/observe/api/report", json=report).status_code == 201
+
+
+def test_art20_3_nothing_is_observed_once_the_results_are_approved(scene, login_as,
+                                                                   db_session):
+    """Once the commission approved the results, the referendum takes no observations (the
+    app already hid it; the API refused nothing)."""
+    scene.referendum.stage = "approved"
+    db_session.flush()
+    client = login_as(scene.observers[0])
+    before = db_session.scalar(select(func.count()).select_from(ObserverSubmission))
+    answer = client.post("/observe/api/checklist", json=checklist_body(
+        scene, ("seals_intact", False)))
+    assert answer.status_code == 403
+    assert client.post("/observe/api/report", json=report_body(scene)).status_code == 403
+    assert db_session.scalar(select(func.count()).select_from(ObserverSubmission)) == before
