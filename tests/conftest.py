@@ -239,6 +239,51 @@ class SharedTemplateCode(BytecodeCache):
 TEMPLATE_CODE = SharedTemplateCode()
 
 
+def _share_url_builders() -> None:
+    """Werkzeug compiles a URL builder (Python source through ``ast`` and ``compile``) for every
+    rule of every app; the portal has some 1,300 rules and each test builds an app of its own, so
+    this was most of an app's construction time. A builder depends only on the rule's text, its
+    defaults and ``append_unknown`` (it reaches the rule's converters through its ``self``
+    argument at call time), so the builders are shared by every app of the process."""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    builders: dict[tuple, Any] = {}
+
+    def shared(self: Rule, append_unknown: bool = True) -> Any:
+        key = (self.rule, self.host, self.subdomain, self.merge_slashes, tuple(self._trace),
+               repr(sorted((self.defaults or {}).items())), append_unknown)
+        builder = builders.get(key)
+        if builder is None:
+            builder = builders[key] = compile_builder(self, append_unknown)
+        return builder
+
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+_share_url_builders()
+
+# GnuPG homes whose archive key this process made: an app built on one does not run gpg again
+# to learn that the key is there (each test builds an app; gpg's start is most of what is left).
+_HOMES_WITH_ARCHIVE_KEY: set[str] = set()
+
+
+def _skip_known_archive_keys() -> None:
+    from messaging.pgp import PGP
+
+    ensure = PGP.ensure_archive_key
+
+    def known(self: PGP) -> str:
+        if str(self.home) in _HOMES_WITH_ARCHIVE_KEY:
+            return self.archive_fingerprint
+        return ensure(self)
+
+    PGP.ensure_archive_key = known  # type: ignore[method-assign]
+
+
+_skip_known_archive_keys()
+
+
 @pytest.fixture(scope="session")
 def gnupg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The portal's GnuPG home with its archive key, generated once per test session."""
@@ -247,6 +292,7 @@ def gnupg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     home = tmp_path_factory.getbasetemp() / "portal-gnupg"
     pgp = PGP(home)
     pgp.ensure_archive_key()
+    _HOMES_WITH_ARCHIVE_KEY.add(str(home))
     yield home
     gpg_agents.stop(home)
 
