@@ -115,7 +115,7 @@ def test_a_correction_naming_another_referendums_report_is_refused(
     answer = observer.post("/observe/api/report", json=body)
     assert answer.status_code == 422
     assert answer.get_json()["reason"] == "other_referendum"
-    assert "another referendum" in answer.get_json()["error"]
+    assert "par citu referendumu" in answer.get_json()["error"]
     assert _report_cases(db_session) == 1
 
 
@@ -134,7 +134,7 @@ def test_a_correction_naming_another_station_or_kind_or_observer_is_refused(
     refused = one.post("/observe/api/report", json=report_body(
         scene, corrects_case_id=there["case_id"]))
     assert (refused.status_code, refused.get_json()["reason"]) == (422, "other_station")
-    assert "another polling station" in refused.get_json()["error"]
+    assert "par citu vēlēšanu iecirkni" in refused.get_json()["error"]
     # Another observer's report is not theirs to correct.
     refused = two.post("/observe/api/report", json=report_body(
         scene, corrects_case_id=mine_here["case_id"]))
@@ -225,7 +225,7 @@ def test_a_report_key_reused_for_a_checklist_is_refused_and_a_resend_is_received
         scene, ("seals_intact", True), key=key))
     assert reused.status_code == 409
     assert reused.get_json()["code"] == "key_reused"
-    assert "already used for another entry" in reused.get_json()["error"]
+    assert "jau ir izmantots citam ierakstam" in reused.get_json()["error"]
     assert db_session.scalar(select(func.count(ChecklistAnswer.id))) == 0
     # The same key for another report's text is refused too; the identical resend is the
     # first receipt, once.
