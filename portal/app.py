@@ -162,6 +162,7 @@ def _register_tasks() -> None:
     import portal.initiatives.tasks
     import portal.messages.tasks
     import portal.observation.tasks
+    import portal.observers.tasks
     import portal.ops.tasks
     import portal.retention
     import portal.voting.tasks  # noqa: F401

@@ -468,6 +468,9 @@ OBSERVERS: dict[str, Text] = {
         email=err.params.get("email", "-"), station=err.params.get("station", "-")),
     "not_accreditation": lambda err: gettext("This is not an observer accreditation request."),
     "not_requested": lambda err: gettext("This request has already been decided."),
+    "not_approved": lambda err: gettext(
+        "Only an accredited observer's accreditation can be revoked; this one is not (or no "
+        "longer) accredited. Nothing was changed."),
 }
 
 
@@ -488,7 +491,41 @@ OBSERVATION: dict[str, Text] = {
         "again shortly."),
     "append_only": lambda err: gettext(
         "What was sent cannot be changed; send a correction instead."),
+    "key_reused": lambda err: gettext(
+        "This identifier was already used for another entry, so this one was not received. "
+        "Fill it in again: the app gives it a new identifier."),
+    "not_correctable": lambda err: gettext(
+        "Only your own earlier entry can be corrected."),
+    "invalid_field": lambda err: gettext(
+        "The field %(field)s must be %(expected)s. Nothing was received.",
+        field=getattr(err, "field", "-"), expected=_expected(getattr(err, "expected", ""))),
 }
+
+CORRECTION: dict[str, Text] = {
+    "not_own": lambda err: gettext(
+        "Only your own earlier report can be corrected. Nothing was received."),
+    "other_kind": lambda err: gettext(
+        "A report corrects only an observer's report, not another kind of entry. Nothing was "
+        "received."),
+    "other_station": lambda err: gettext(
+        "The report you correct was filed at another polling station: a correction must be "
+        "for the same polling station. Nothing was received."),
+    "other_referendum": lambda err: gettext(
+        "The report you correct was filed for another referendum: a correction must be for "
+        "the same referendum. Nothing was received."),
+}
+
+
+def _expected(kind: str) -> str:
+    names = {
+        "id": gettext("a whole number (an identifier)"),
+        "text": gettext("text"),
+        "list": gettext("a list"),
+        "answer": gettext("yes/no or a whole number"),
+        "object": gettext("an object"),
+        "base64": gettext("an image encoded in base64"),
+    }
+    return names.get(kind, kind or "-")
 
 
 def _observation_photo(err: Any) -> str:
@@ -591,6 +628,9 @@ REGISTRY: dict[str, Reason] = {
     **_texts("observation", OBSERVATION, 400),
     "observation.not_observer_here": Reason(OBSERVATION["not_observer_here"], 403),
     "observation.send_again": Reason(OBSERVATION["send_again"], 409),
+    "observation.key_reused": Reason(OBSERVATION["key_reused"], 409),
+    "observation.not_correctable": Reason(OBSERVATION["not_correctable"], 422),
+    **_texts("observation.not_correctable", CORRECTION, 422),
     "observation.invalid_photo": Reason(_observation_photo, 400),
     **_each("observation.invalid_photo", UPLOAD, _observation_photo),
     "register_import.refused": Reason(_import_refused, 422),

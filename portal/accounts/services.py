@@ -465,6 +465,19 @@ def invite(session: Session, clock: Clock, keys: Keys, actor: User | None, user:
     return invitation, token
 
 
+def withdraw_invitations(session: Session, clock: Clock, actor: User | None, user: User, *,
+                         context: AuditContext | None = None) -> int:
+    """Make ``user``'s unused invitation links stop working (the reason to use them is gone);
+    returns how many were withdrawn."""
+    withdrawn = session.execute(
+        update(Invitation).where(Invitation.user_id == user.id, Invitation.used_at.is_(None))
+        .values(used_at=clock.now()).execution_options(synchronize_session=False)).rowcount
+    if withdrawn:
+        audit.record(session, clock, actor, "invitation.withdrawn", obj=user, context=context,
+                     count=withdrawn)
+    return int(withdrawn or 0)
+
+
 def pending_invitation(session: Session, clock: Clock, keys: Keys, token: str) -> Invitation | None:
     """The unused, unexpired invitation of ``token`` for an active account, else ``None``."""
     # Found by the keyed hash of a 256-bit random token, as service tokens are: timing reveals

@@ -62,6 +62,7 @@ SENTENCES: dict[str, Any] = {
     "initiative.submitted": _l("%(actor)s submitted the initiative %(case)s."),
     "invitation.accepted": _l("%(actor)s accepted an invitation."),
     "invitation.created": _l("%(actor)s invited a new user."),
+    "invitation.withdrawn": _l("%(actor)s withdrew the unused invitation of %(object)s."),
     "invitation.refused": _l("An invitation was refused (expired or already used)."),
     "login.failed": _l("%(actor)s entered a wrong password."),
     "login.failed_unknown": _l("Someone tried to sign in with an unknown e-mail address."),
@@ -86,6 +87,8 @@ SENTENCES: dict[str, Any] = {
     "observers.accreditation_refused": _l("%(actor)s refused an observer's accreditation."),
     "observers.accreditation_requested": _l("%(actor)s asked for accreditation as an "
                                             "observer."),
+    "observers.accreditation_revoked": _l("%(actor)s revoked an observer's accreditation "
+                                          "(%(object)s)."),
     "observers.refused": _l("%(actor)s was refused a step on observers."),
     "observers.stations_exported": _l("%(actor)s downloaded the table of polling stations "
                                       "for observers."),

@@ -2,8 +2,10 @@
 report once per the phone's idempotency key.
 
 Answers: ``201 {"status": "received", …}`` the first time, ``200 {"status":
-"already_received", …}`` for a key received before (a retry), ``400/403 {"error", "code"}``
-for a refusal the phone should not retry, ``409`` when it should retry later.
+"already_received", …}`` for the same entry received before under its key (a retry),
+``400/403 {"error", "code"}`` for a refusal the phone should not retry (a field of the wrong
+type among them, named), ``409`` when it should retry later, except ``409`` with the code
+``key_reused``: the key was used for another entry, which no retry mends.
 """
 from __future__ import annotations
 
@@ -27,9 +29,7 @@ from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
 from referendum_core.cases.models import Case
 from referendum_core.observation import services
-from referendum_core.observation.exceptions import (
-    InvalidAnswer,
-)
+from referendum_core.observation.exceptions import InvalidAnswer, InvalidField
 from referendum_core.observation.services import AnswerInput, Receipt
 
 OUTBOX_KEY_PURPOSE = b"observer-outbox-key"
@@ -54,47 +54,84 @@ def _body() -> dict[str, Any]:
     return body
 
 
-def _id(body: dict[str, Any], name: str, *, optional: bool = False) -> int | None:
-    value = body.get(name)
-    if optional and value in (None, "", 0):
-        return None
-    number = as_id(value)
-    if number is None:
-        raise InvalidAnswer(f"{name}: an id expected")
-    return number
+# The types the observer app's JSON fields must have, checked in one place before anything
+# is read: a boolean is not a number, an object or a list is not text, and a field of the wrong
+# type is refused by name (nothing is converted with ``str`` or ``int``).
+ID, OPTIONAL_ID, TEXT, OPTIONAL_TEXT, LIST, OPTIONAL_LIST, ANSWER_VALUE = (
+    "id", "optional_id", "text", "optional_text", "list", "optional_list", "answer_value")
+EXPECTED = {ID: "id", OPTIONAL_ID: "id", TEXT: "text", OPTIONAL_TEXT: "text", LIST: "list",
+            OPTIONAL_LIST: "list", ANSWER_VALUE: "answer"}
+CHECKLIST_FIELDS = {"key": TEXT, "referendum_id": ID, "polling_station_id": ID,
+                    "filled_at": OPTIONAL_TEXT, "answers": LIST}
+ANSWER_FIELDS = {"item": TEXT, "value": ANSWER_VALUE, "photo": OPTIONAL_TEXT}
+REPORT_FIELDS = {"key": TEXT, "referendum_id": ID, "polling_station_id": ID,
+                 "filled_at": OPTIONAL_TEXT, "category": TEXT, "severity": TEXT,
+                 "description": TEXT, "corrects_case_id": OPTIONAL_ID, "photos": OPTIONAL_LIST}
 
 
-def _photo(value: Any) -> bytes | None:
-    if value in (None, ""):
+def _typed(value: Any, kind: str) -> Any:
+    """``value`` if it has the type ``kind`` (an id: a positive whole number, or its digits as
+    text, as a form's value arrives), else ``_WRONG``."""
+    if value is None:
+        return None if kind in (OPTIONAL_ID, OPTIONAL_TEXT, OPTIONAL_LIST) else _WRONG
+    if kind in (ID, OPTIONAL_ID):
+        number = as_id(value)  # refuses booleans, objects, lists, 0 and junk
+        return _WRONG if number is None else number
+    if kind in (TEXT, OPTIONAL_TEXT):
+        return value if isinstance(value, str) else _WRONG
+    if kind in (LIST, OPTIONAL_LIST):
+        return value if isinstance(value, list) else _WRONG
+    # A checklist answer: yes/no (a JSON boolean) or a whole number (not a boolean).
+    return value if isinstance(value, bool | int) else _WRONG
+
+
+_WRONG = object()
+
+
+def fields(given: Any, spec: dict[str, str], where: str = "") -> dict[str, Any]:
+    """The fields of ``spec`` from the JSON object ``given``, each of its declared type
+    (absent optional fields are ``None``; other fields are ignored).
+
+    Raises:
+        InvalidField: not an object, or a field missing or of another type (named).
+    """
+    if not isinstance(given, dict):
+        raise InvalidField(where.rstrip(".") or "body", "object")
+    found = {}
+    for name, kind in spec.items():
+        value = _typed(given.get(name), kind)
+        if value is _WRONG:
+            raise InvalidField(f"{where}{name}", EXPECTED[kind])
+        found[name] = value
+    return found
+
+
+def _photo(value: str | None, name: str) -> bytes | None:
+    if not value:
         return None
-    if not isinstance(value, str):
-        raise InvalidAnswer("photo: base64 expected")
     try:
         return base64.b64decode(value.split(",", 1)[-1], validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidAnswer("photo: base64 expected") from None
+        raise InvalidField(name, "base64") from None
 
 
-def _filled_at(body: dict[str, Any]) -> datetime | None:
+def _filled_at(value: str | None) -> datetime | None:
     """When the phone says the entry was filled: an aware moment that exists in UTC, else
     nothing (a naive time, junk, or a date at the calendar's edge that UTC cannot hold)."""
     try:
-        moment = datetime.fromisoformat(str(body.get("filled_at") or ""))
+        moment = datetime.fromisoformat(value or "")
         return moment.astimezone(UTC) if moment.tzinfo is not None else None
     except (ValueError, OverflowError):
         return None
 
 
-def _answers(body: dict[str, Any]) -> list[AnswerInput]:
-    given = body.get("answers")
-    if not isinstance(given, list):
-        raise InvalidAnswer("answers: a list expected")
+def _answers(given: list[Any]) -> list[AnswerInput]:
     answers = []
-    for entry in given:
-        if not isinstance(entry, dict) or not isinstance(entry.get("item"), str):
-            raise InvalidAnswer("answer: an item expected")
-        answers.append(AnswerInput(entry["item"], entry.get("value"),  # type: ignore[arg-type]
-                                   _photo(entry.get("photo"))))
+    for i, entry in enumerate(given):
+        where = f"answers[{i}]."
+        answer = fields(entry, ANSWER_FIELDS, where)
+        answers.append(AnswerInput(answer["item"], answer["value"],
+                                   _photo(answer["photo"], f"{where}photo")))
     return answers
 
 
@@ -115,11 +152,13 @@ def receive_checklist() -> Any:
     body = _body()
     session = db()
     on_refusal(attempted="observation.checklist")
+    given = fields(body, CHECKLIST_FIELDS)
     receipt = services.submit_checklist(
-        session, clock(), current_user, referendum_id=_id(body, "referendum_id"),
-        polling_station_id=_id(body, "polling_station_id"), key=body.get("key"),
-        answers=_answers(body), may_observe=access.may_observe(session, current_user),
-        filled_at=_filled_at(body), context=audit_context())
+        session, clock(), current_user, referendum_id=given["referendum_id"],
+        polling_station_id=given["polling_station_id"], key=given["key"],
+        answers=_answers(given["answers"]),
+        may_observe=access.may_observe(session, current_user),
+        filled_at=_filled_at(given["filled_at"]), context=audit_context())
     if receipt.is_new:
         events.announce_checklist(receipt.submission)
     return _answer(receipt)
@@ -131,20 +170,23 @@ def receive_report() -> Any:
     require(Permission.FILE_OBSERVER_REPORT)
     body = _body()
     session = db()
-    photos = body.get("photos") or []
     on_refusal(attempted="observation.report")
-    if not isinstance(photos, list) or len(photos) > MAX_PHOTOS:
+    given = fields(body, REPORT_FIELDS)
+    photos = given["photos"] or []
+    if len(photos) > MAX_PHOTOS:
         raise InvalidAnswer("photos")
+    for i, photo in enumerate(photos):
+        if _typed(photo, OPTIONAL_TEXT) is _WRONG:
+            raise InvalidField(f"photos[{i}]", "text")
     receipt = services.file_report(
-        session, clock(), current_user, referendum_id=_id(body, "referendum_id"),
-        polling_station_id=_id(body, "polling_station_id"), key=body.get("key"),
-        category=str(body.get("category") or ""), severity=str(body.get("severity") or ""),
-        description=str(body.get("description") or ""),
-        corrects_case_id=_id(body, "corrects_case_id", optional=True),
-        photos=[p for p in (_photo(v) for v in photos) if p],
+        session, clock(), current_user, referendum_id=given["referendum_id"],
+        polling_station_id=given["polling_station_id"], key=given["key"],
+        category=given["category"], severity=given["severity"],
+        description=given["description"], corrects_case_id=given["corrects_case_id"],
+        photos=[p for p in (_photo(v, f"photos[{i}]") for i, v in enumerate(photos)) if p],
         may_observe=access.may_observe(session, current_user),
         is_accredited=accreditation_check(session, current_user, clock().now()),
-        filled_at=_filled_at(body),
+        filled_at=_filled_at(given["filled_at"]),
         calendar=calendar(), context=audit_context())
     if receipt.is_new:
         case = session.get(Case, receipt.submission.case_id)

@@ -7,6 +7,7 @@ the worker's scope is exactly the observer pages.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from io import BytesIO
 from typing import Any
 
@@ -20,7 +21,7 @@ from portal.observation import access, api, events
 from portal.observation.labels import PHASES, item_label
 from portal.permissions import Permission, has_permission, require
 from portal.web import clock, db
-from referendum_core.cases.models import Case, CaseType
+from referendum_core.cases.models import Case
 from referendum_core.observation import queries
 from referendum_core.observation.checklists import checklist
 from referendum_core.observation.models import ChecklistAnswer, ObserverSubmission
@@ -85,9 +86,7 @@ def station_page(referendum_id: int, station_id: int) -> Any:
                                                 referendum_id=referendum_id)
     entries = queries.station_entries(session, referendum.id, station.id)
     corrected = {e.corrects_id for e in entries if e.corrects_id}
-    reports = list(session.scalars(select(Case).where(
-        Case.type == CaseType.OBSERVER_REPORT, Case.polling_station_id == station.id).order_by(
-        Case.id)))
+    reports = queries.station_reports(session, referendum.id, station.id)
     corrections = {r.id: corrections_of(session, r.id) for r in reports}
     return render_template(
         "observation/station.html", referendum=referendum, station=station,
@@ -128,14 +127,22 @@ def attention() -> Any:
 
 
 def attention_data() -> dict[str, Any]:
-    """Critical reports not yet triaged and observers' conflicts the person may follow."""
+    """Critical reports not yet triaged and observers' conflicts the person may follow, with
+    their counts per referendum (a report or conflict counts for its own referendum only)."""
     session = db()
     municipalities = access.watched_municipalities(current_user)
     conflicts = queries.conflicts(session, municipality_ids=municipalities)
+    reports = queries.critical_reports_waiting(session, municipalities)
     stations = {s.id: s for s in session.scalars(select(PollingStation).where(
         PollingStation.id.in_({c.polling_station_id for c in conflicts})))}
-    return {"reports": queries.critical_reports_waiting(session, municipalities),
-            "conflicts": conflicts, "stations": stations, "item_label": item_label,
+    report_counts = Counter(c.observer_report.referendum_id for c in reports
+                            if c.observer_report is not None)
+    conflict_counts = Counter(c.referendum_id for c in conflicts)
+    per_referendum = [(r, report_counts.get(r.id, 0), conflict_counts.get(r.id, 0))
+                      for r in queries.referendums_observed(session, municipalities)
+                      if report_counts.get(r.id) or conflict_counts.get(r.id)]
+    return {"reports": reports, "conflicts": conflicts, "per_referendum": per_referendum,
+            "stations": stations, "item_label": item_label,
             "observers": _names({o for c in conflicts for o in c.answers}),
             "now": clock().now()}
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from portal.permissions import Permission, Scope, municipalities_for, require
 from referendum_core.cases.models import Case
+from referendum_core.observers import ObserverAccreditation
 from referendum_core.observers.accreditation import rows_of
 from referendum_core.voting.models import Referendum
 
@@ -43,3 +44,15 @@ def station_table_scope(user: Any) -> set[int] | None:
     """Municipalities whose polling stations ``user`` may list (``None``: all, CVK)."""
     require(Permission.VIEW_STATION_TABLE, user=user)
     return municipalities_for(user, Permission.VIEW_STATION_TABLE)
+
+
+def access_accredited_observer(session: Session, actor: Any, accreditation_id: int,
+                               permission: Permission, *, referendum_id: int
+                               ) -> tuple[Referendum, ObserverAccreditation]:
+    """One observer's accreditation of a referendum ``actor`` holds ``permission`` for (404
+    when it is absent or of another referendum)."""
+    referendum = access_referendum(session, actor, referendum_id, permission)
+    row = session.get(ObserverAccreditation, accreditation_id)
+    if row is None or row.referendum_id != referendum.id:
+        abort(404)
+    return referendum, row

@@ -32,3 +32,7 @@ class DecisionForm(FlaskForm):
     """Accredit, or refuse with a reason."""
 
     note = TextAreaField(_l("Reason (needed to refuse)"), validators=[Optional(), Length(max=2000)])
+
+
+class RevokeForm(FlaskForm):
+    """Confirm revoking an observer's accreditation (the page names what follows)."""

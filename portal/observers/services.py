@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.accounts import services as accounts
@@ -18,12 +19,14 @@ from referendum_core.cases.models import Case
 from referendum_core.cases.services import Parties
 from referendum_core.clock import Clock
 from referendum_core.observers import (
+    AccreditationStatus,
     Nomination,
     ObserverAccreditation,
     ObserverKind,
     approve_accreditation,
     link_account,
     record_observers,
+    revoke_accreditation,
 )
 from referendum_core.voting.models import Referendum
 
@@ -94,3 +97,36 @@ def record(session: Session, clock: Clock, keys: accounts.Keys, actor: User,
     return case, _give_rights(session, clock, keys, actor, referendum, rows, lifetime=lifetime,
                               context=context)
 
+
+
+def revoke(session: Session, clock: Clock, actor: User, accreditation: ObserverAccreditation, *,
+           context: AuditContext | None = None) -> None:
+    """The commission or CVK revokes an approved observer's accreditation: from this moment
+    the observer does not observe the station. Their time-limited observer role in the
+    municipality ends at once (unless another of their accreditations there still needs it),
+    and, when nothing is left for them to do, an invitation they have not used stops working.
+    The caller tells the observer once the transaction commits (``tasks.send_revocation``).
+
+    Raises:
+        AccreditationRefused: ``not_approved`` (see ``revoke_accreditation``).
+    """
+    revoke_accreditation(session, clock, actor, accreditation, context=context)
+    user = session.get(User, accreditation.user_id) if accreditation.user_id else None
+    if user is None:
+        return
+    referendum = session.get(Referendum, accreditation.referendum_id)
+    assert referendum is not None
+    remaining = list(session.scalars(select(ObserverAccreditation).join(
+        Referendum, Referendum.id == ObserverAccreditation.referendum_id).where(
+        ObserverAccreditation.user_id == user.id,
+        ObserverAccreditation.status == AccreditationStatus.APPROVED,
+        Referendum.municipality_id == referendum.municipality_id)))
+    for membership in list(user.memberships):
+        if (membership.role == Role.OBSERVER and membership.is_time_limited
+                and membership.municipality_id == referendum.municipality_id
+                and not any(r.starts_at == membership.starts_at
+                            and r.ends_at == membership.ends_at for r in remaining)):
+            accounts.revoke_membership(session, clock, actor, membership, context=context)
+    if not user.memberships:
+        accounts.withdraw_invitations(session, clock, actor, user, context=context)
+    session.flush()

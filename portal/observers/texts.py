@@ -11,6 +11,7 @@ STATUSES = {
     "approved": _l("Accredited"),
     "rejected": _l("Refused"),
     "withdrawn": _l("Withdrawn"),
+    "revoked": _l("Accreditation revoked"),
 }
 KINDS = {
     "initiator": _l("Authorised by the initiators"),

@@ -29,11 +29,12 @@ from portal.database import commit, on_commit
 from portal.observers import services, station_table
 from portal.observers.access import (
     access_accreditation,
+    access_accredited_observer,
     access_referendum,
     scope_of,
     station_table_scope,
 )
-from portal.observers.forms import DecisionForm, NominationForm, RecordForm
+from portal.observers.forms import DecisionForm, NominationForm, RecordForm, RevokeForm
 from portal.observers.texts import template_helpers as observer_helpers
 from portal.permissions import Permission, has_permission
 from portal.refusals import flash_and_redirect, on_refusal
@@ -203,6 +204,34 @@ def decide(referendum_id: int, case_id: int, action: str) -> Any:
                              context=audit_context())
         done = gettext("Request refused.")
     flash(done, "success")
+    return redirect(back)
+
+
+@bp.route("/referendums/<int:referendum_id>/observers/<int:accreditation_id>/revoke",
+          methods=["GET", "POST"])
+@login_required
+def revoke(referendum_id: int, accreditation_id: int) -> Any:
+    """The municipality's commission (or CVK) revokes an accredited observer's accreditation,
+    after a page that names what follows: the observer stops observing the station at once,
+    their time-limited observer role ends, an unused invitation stops working, and they are
+    told by e-mail."""
+    referendum, row = access_accredited_observer(db(), current_user, accreditation_id,
+                                                 Permission.ACCREDIT_OBSERVERS,
+                                                 referendum_id=referendum_id)
+    form = RevokeForm()
+    back = url_for(".accreditations", referendum_id=referendum.id)
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("observers/revoke.html", referendum=referendum, row=row,
+                               form=form, back=back), status
+    on_refusal(flash_and_redirect(back, 302))
+    services.revoke(db(), clock(), current_user, row, context=audit_context())
+    from portal.observers.tasks import send_revocation_notice
+
+    on_commit(lambda i=row.id: send_revocation_notice.delay(i))
+    flash(gettext("The accreditation of %(name)s at polling station No. %(station)s is revoked; "
+                  "they have been told.", name=row.full_name,
+                  station=row.polling_station.number), "success")
     return redirect(back)
 
 

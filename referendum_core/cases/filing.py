@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from referendum_core.audit import Actor, AuditContext
@@ -118,20 +119,26 @@ def file_observer_report(session: Session, clock: Clock, actor: Actor, *, pollin
                          is_accredited: Callable[[PollingStation], bool],
                          observed_at: datetime | None = None,
                          photos: Iterable[bytes] = (), draft_started_at: datetime | None = None,
+                         referendum_id: int | None = None,
                          calendar: WorkingDayCalendar | None = None,
                          context: AuditContext | None = None) -> Case:
     """File an observer's report; it is routed to the station's municipal commission.
 
     ``is_accredited(station)`` answers whether the observer is accredited at the station.
+    The report belongs to ``referendum_id`` (a referendum of the station's municipality);
+    without one, to the municipality's one referendum under way, if there is exactly one
+    (``referendum_of_station``).
 
     Raises:
         NotAccredited: the observer is not accredited at the station.
-        InvalidCaseData: unknown station, category or severity, or an empty description.
+        InvalidCaseData: unknown station, category or severity, an empty description, or a
+            referendum of another municipality.
         InvalidPhoto: a photo that is not an accepted image, too large, or too many.
     """
     station = session.get(PollingStation, polling_station_id)
     if station is None:
         raise InvalidCaseData("unknown polling station")
+    referendum_id = referendum_of_station(session, station, referendum_id)
     if not is_accredited(station):
         refuse(session, clock, actor, None, NotAccredited("observer not accredited there"),
                "file_observer_report", context, municipality_id=station.municipality_id,
@@ -150,7 +157,7 @@ def file_observer_report(session: Session, clock: Clock, actor: Actor, *, pollin
         raise InvalidCaseData("observed in the future")
     title = f"{station.number}. {station.name}: {shorten(description.splitlines()[0], 120)}"
     report = ObserverReport(category=category, severity=severity, description=description,
-                            observed_at=observed_at)
+                            observed_at=observed_at, referendum_id=referendum_id)
     case = open_new(session, clock, calendar or DEFAULT_CALENDAR, actor,
                     case_type=CaseType.OBSERVER_REPORT, title=title[:200], summary=description,
                     municipality_id=station.municipality_id, polling_station_id=station.id,
@@ -162,6 +169,28 @@ def file_observer_report(session: Session, clock: Clock, actor: Actor, *, pollin
                   content_type=photo.content_type, size=photo.size)
     session.flush()
     return case
+
+
+def referendum_of_station(session: Session, station: PollingStation,
+                          referendum_id: int | None) -> int | None:
+    """The referendum an observer's report at ``station`` belongs to: ``referendum_id`` when
+    it is one of the station's municipality, else, when none is named, the municipality's one
+    referendum whose results are not yet approved (None when there are none or several).
+
+    Raises:
+        InvalidCaseData: ``referendum_id`` is not a referendum of the station's municipality.
+    """
+    from referendum_core.voting.models import Referendum, Stage
+
+    if referendum_id is not None:
+        referendum = session.get(Referendum, referendum_id)
+        if referendum is None or referendum.municipality_id != station.municipality_id:
+            raise InvalidCaseData("the referendum is not one of the station's municipality")
+        return referendum.id
+    under_way = list(session.scalars(select(Referendum.id).where(
+        Referendum.municipality_id == station.municipality_id,
+        Referendum.stage != Stage.APPROVED).limit(2)))
+    return under_way[0] if len(under_way) == 1 else None
 
 
 def complaint_filing_deadline(calendar: WorkingDayCalendar, grounds: Grounds,

@@ -169,6 +169,10 @@ class ObserverReport(Base):
     severity: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(SealedText("case_observer_reports", "description"))
     observed_at: Mapped[datetime | None]
+    # The referendum the report belongs to: its station pages, table and counts show it, no
+    # other referendum's (None: filed when no single referendum was under way there).
+    referendum_id: Mapped[int | None] = mapped_column(ForeignKey("voting_referendums.id"),
+                                                      index=True)
 
     case: Mapped[Case] = relationship(back_populates="observer_report")
 

@@ -2,7 +2,9 @@
 
 A ``Checklist`` has a version and three sections — opening, during the day, closing and
 counting — each a tuple of ``Item``: a yes/no question (with the answer a regular station
-gives, so that another one stands out) or a number (with its bounds). The web layer names the
+gives, so that another one stands out) or a number (with its bounds and the ``tolerance``
+within which two observers' numbers still agree: a queue seen a minute apart may differ a
+little, the protocol's figures must match exactly). The web layer names the
 sections and items in Latvian and English (``portal.observation.labels``); nothing here is
 shown to people as is.
 
@@ -12,6 +14,7 @@ answers of one referendum always belong to one list of questions.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -32,13 +35,15 @@ class Phase(StrEnum):
 @dataclass(frozen=True)
 class Item:
     """One question. ``expected`` is the yes/no answer of a regular station; numbers are
-    whole numbers from ``minimum`` to ``maximum``."""
+    whole numbers from ``minimum`` to ``maximum``, and two observers' numbers conflict when
+    they differ by more than ``tolerance`` (0: any difference)."""
 
     key: str
     kind: ItemKind
     expected: bool | None = None
     minimum: int = 0
     maximum: int = 1_000_000
+    tolerance: int = 0
 
     def check(self, value: bool | int) -> bool | int:
         """``value`` if it fits this item.
@@ -56,6 +61,13 @@ class Item:
         if not self.minimum <= value <= self.maximum:
             raise InvalidAnswer(f"{self.key}: out of range")
         return value
+
+    def disagree(self, values: Collection[bool | int]) -> bool:
+        """Do these observers' answers conflict (numbers further apart than ``tolerance``)?"""
+        if self.kind == ItemKind.NUMBER:
+            numbers = [int(v) for v in values]
+            return bool(numbers) and max(numbers) - min(numbers) > self.tolerance
+        return len(set(values)) > 1
 
     def is_irregular(self, value: bool | int) -> bool:
         """Does this answer differ from what a regular station gives?"""
@@ -93,14 +105,16 @@ def _yes(key: str) -> Item:
     return Item(key, ItemKind.YES_NO, expected=True)
 
 
-def _number(key: str, maximum: int = 1_000_000) -> Item:
-    return Item(key, ItemKind.NUMBER, maximum=maximum)
+def _number(key: str, maximum: int = 1_000_000, tolerance: int = 0) -> Item:
+    return Item(key, ItemKind.NUMBER, maximum=maximum, tolerance=tolerance)
 
 
 _OPENING = Section(Phase.OPENING, (
     _yes("seals_intact"), _yes("ballot_box_empty"), _yes("voter_lists_present"),
     _number("ballots_received")))
-_DURING_V1 = (_number("queue_length", 10_000), _yes("secrecy_ensured"), _yes("etvr_working"))
+# Two observers count a moving queue at slightly different moments: up to 5 apart they agree.
+QUEUE_TOLERANCE = 5
+_DURING_V1 = (_number("queue_length", 10_000, tolerance=QUEUE_TOLERANCE), _yes("secrecy_ensured"), _yes("etvr_working"))
 _CLOSING = Section(Phase.CLOSING, (
     _yes("envelopes_sealed"), _number("unused_ballots"), _number("protocol_voters"),
     _number("protocol_ballots_in_box")))

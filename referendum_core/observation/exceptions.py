@@ -2,6 +2,8 @@
 portal's text registry holds their sentences."""
 from __future__ import annotations
 
+from typing import Any
+
 from referendum_core.refusals import Refused
 
 
@@ -56,3 +58,37 @@ class SendAgain(ObservationError):
     """Another submission changed the same answers at the same moment; sending again works."""
 
     code = "send_again"
+
+
+class KeyReused(ObservationError):
+    """The idempotency key was used before for something else (another kind of entry, or other
+    content): only the very same entry sent again is answered with its first receipt."""
+
+    code = "key_reused"
+
+
+class NotCorrectable(ObservationError):
+    """A correction must point to the observer's own entry of the same kind at the same
+    station for the same referendum; ``reason`` names which of these it is not."""
+
+    REASONS = ("not_own", "other_kind", "other_station", "other_referendum")
+    code = "not_correctable"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class InvalidField(ObservationError):
+    """A field of what the observer app sent is missing or of the wrong type (``field`` names
+    it, ``expected`` the type: ``id``, ``text``, ``list``, ``answer``, ``object``, ``base64``)."""
+
+    code = "invalid_field"
+
+    def __init__(self, field: str, expected: str) -> None:
+        super().__init__(f"{field}: {expected} expected")
+        self.field = field
+        self.expected = expected
+
+    def answer_detail(self) -> dict[str, Any]:
+        return {"field": self.field}

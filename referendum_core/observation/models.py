@@ -44,6 +44,9 @@ class ObserverSubmission(Base):
     observer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     client_key: Mapped[str] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(16))
+    # A digest of what was sent under the key (``services.fingerprint``): the same key sent
+    # again with anything else is refused, not answered with this submission's receipt.
+    payload_sha256: Mapped[str | None] = mapped_column(String(64))
     referendum_id: Mapped[int] = mapped_column(ForeignKey("voting_referendums.id"), index=True)
     polling_station_id: Mapped[int] = mapped_column(ForeignKey("polling_stations.id"),
                                                     index=True)

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
 from referendum_core.cases.models import Case, CaseType, ObserverReport
-from referendum_core.observation.checklists import checklist
+from referendum_core.observation.checklists import Item, ItemKind, checklist
 from referendum_core.observation.models import ChecklistAnswer
 from referendum_core.observation.services import pinned_version
 from referendum_core.organisation import PollingStation
@@ -53,14 +53,19 @@ def current_answers(referendum_id: int | None = None,
 def conflicts(session: Session, *, referendum_id: int | None = None,
               municipality_ids: Collection[int] | None = None,
               station_id: int | None = None) -> list[Conflict]:
-    """Items on which two or more observers of one station currently disagree
-    (``municipality_ids`` None: everywhere)."""
+    """Items on which two or more observers of one station of one referendum currently
+    disagree, beyond the item's tolerance (``municipality_ids`` None: everywhere)."""
     grouped: dict[tuple[int, int, str], dict[int, bool | int]] = defaultdict(dict)
+    items: dict[tuple[int, int, str], Item] = {}
     for answer in session.scalars(current_answers(referendum_id, municipality_ids, station_id)):
-        grouped[(answer.referendum_id, answer.polling_station_id, answer.item_key)][
-            answer.observer_id] = answer.value
+        key = (answer.referendum_id, answer.polling_station_id, answer.item_key)
+        grouped[key][answer.observer_id] = answer.value
+        if key not in items:
+            found = checklist(answer.version).items().get(answer.item_key)
+            items[key] = found or Item(answer.item_key, ItemKind.NUMBER
+                                       if answer.value_bool is None else ItemKind.YES_NO)
     return [Conflict(r, s, item, values) for (r, s, item), values in grouped.items()
-            if len(set(values.values())) > 1]
+            if items[(r, s, item)].disagree(list(values.values()))]
 
 
 def station_entries(session: Session, referendum_id: int,
@@ -86,12 +91,24 @@ def progress(session: Session, referendum_id: int, station_id: int) -> Progress:
     return Progress(len(answered & set(listed.items())), len(listed.items()))
 
 
+def station_reports(session: Session, referendum_id: int, station_id: int) -> list[Case]:
+    """The observer reports filed at a station for one referendum, in order."""
+    return list(session.scalars(select(Case).join(
+        ObserverReport, ObserverReport.case_id == Case.id).where(
+        Case.type == CaseType.OBSERVER_REPORT, Case.polling_station_id == station_id,
+        ObserverReport.referendum_id == referendum_id).order_by(Case.id)))
+
+
 def critical_reports_waiting(session: Session, municipality_ids: Collection[int] | None,
-                             limit: int = 50) -> list[Case]:
-    """Critical observer reports nobody has triaged yet, oldest first (``None``: everywhere)."""
+                             limit: int = 50, *, referendum_id: int | None = None
+                             ) -> list[Case]:
+    """Critical observer reports nobody has triaged yet, oldest first (``None``: everywhere;
+    with ``referendum_id``, that referendum's only)."""
     stmt = select(Case).join(ObserverReport, ObserverReport.case_id == Case.id).where(
         Case.type == CaseType.OBSERVER_REPORT, Case.state == WAITING_STATE,
         ObserverReport.severity == CRITICAL)
+    if referendum_id is not None:
+        stmt = stmt.where(ObserverReport.referendum_id == referendum_id)
     if municipality_ids is not None:
         stmt = stmt.where(Case.municipality_id.in_(sorted(municipality_ids)))
     return list(session.scalars(stmt.order_by(Case.opened_at, Case.id).limit(limit)))

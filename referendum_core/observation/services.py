@@ -8,6 +8,7 @@ package); a refusal is audited.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from referendum_core import audit
 from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases import services as case_services
-from referendum_core.cases.models import Case, CaseType
+from referendum_core.cases.models import Case, CaseType, ObserverReport
 from referendum_core.clock import Clock
 from referendum_core.observation.checklists import CURRENT_VERSION, checklist
 from referendum_core.observation.exceptions import (
@@ -30,6 +31,8 @@ from referendum_core.observation.exceptions import (
     InvalidAnswer,
     InvalidObservationPhoto,
     InvalidSubmissionKey,
+    KeyReused,
+    NotCorrectable,
     NotObserverHere,
     SendAgain,
 )
@@ -94,10 +97,33 @@ def _pin(session: Session, clock: Clock, referendum_id: int) -> None:
         session.flush()
 
 
-def _existing(session: Session, observer_id: int, key: str) -> ObserverSubmission | None:
-    return session.scalars(select(ObserverSubmission).where(
+def fingerprint(kind: SubmissionKind, referendum_id: int, polling_station_id: int,
+                content: dict[str, Any]) -> str:
+    """The digest of what an observer sent under one key: its kind, referendum, station and
+    content (photos by their own digest), in a canonical form."""
+    text = json.dumps({"kind": str(kind), "referendum_id": referendum_id,
+                       "polling_station_id": polling_station_id, "content": content},
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _digest(data: bytes | None) -> str | None:
+    return hashlib.sha256(data).hexdigest() if data else None
+
+
+def _existing(session: Session, observer_id: int, key: str, kind: SubmissionKind,
+              digest: str) -> ObserverSubmission | None:
+    """The submission sent before under ``key``, if any: the same entry sent again.
+
+    Raises:
+        KeyReused: the key was used for another kind of entry or for other content.
+    """
+    found = session.scalars(select(ObserverSubmission).where(
         ObserverSubmission.observer_id == observer_id,
         ObserverSubmission.client_key == key)).one_or_none()
+    if found is not None and (found.kind != kind or found.payload_sha256 != digest):
+        raise KeyReused("this key was used for another entry")
+    return found
 
 
 def _station(session: Session, clock: Clock, actor: Actor, referendum_id: int,
@@ -158,9 +184,13 @@ def submit_checklist(session: Session, clock: Clock, actor: Actor, *, referendum
         InvalidAnswer: no answers, too many, an unknown item, a value that does not fit, or
             the same item twice.
         InvalidObservationPhoto: a photo that is not an accepted image or too large.
+        KeyReused: ``key`` was used before for another entry.
     """
     key = client_key(key)
-    found = _existing(session, actor.id, key)
+    digest = fingerprint(SubmissionKind.CHECKLIST, referendum_id, polling_station_id, {
+        "answers": sorted(([a.item_key, a.value, _digest(a.photo)] for a in answers),
+                          key=lambda entry: str(entry[0]))})
+    found = _existing(session, actor.id, key, SubmissionKind.CHECKLIST, digest)
     if found is not None:
         return Receipt(found, False)
     _station(session, clock, actor, referendum_id, polling_station_id, may_observe,
@@ -173,8 +203,9 @@ def submit_checklist(session: Session, clock: Clock, actor: Actor, *, referendum
     now = clock.now()
     submission = ObserverSubmission(
         observer_id=actor.id, client_key=key, kind=SubmissionKind.CHECKLIST.value,
-        referendum_id=referendum_id, polling_station_id=polling_station_id,
-        filled_at=_filled_at(clock, filled_at), received_at=now)
+        payload_sha256=digest, referendum_id=referendum_id,
+        polling_station_id=polling_station_id, filled_at=_filled_at(clock, filled_at),
+        received_at=now)
     for given in answers:
         item = listed.item(given.item_key)
         value = item.check(given.value)
@@ -209,7 +240,8 @@ def _store(session: Session, clock: Clock, actor: Actor, submission: ObserverSub
                              referendum_id=submission.referendum_id,
                              answers=len(submission.answers))
     except IntegrityError:
-        found = _existing(session, actor.id, submission.client_key)
+        found = _existing(session, actor.id, submission.client_key,
+                          SubmissionKind(submission.kind), submission.payload_sha256 or "")
         if found is None:  # not a duplicate key: a correction or the pin raced with another
             raise SendAgain("changed meanwhile; send again") from None
         return Receipt(found, False)
@@ -223,27 +255,35 @@ def file_report(session: Session, clock: Clock, actor: Actor, *, referendum_id: 
                 photos: Iterable[bytes] = (), filled_at: datetime | None = None,
                 calendar: WorkingDayCalendar | None = None,
                 context: AuditContext | None = None) -> Receipt:
-    """File an observer's report from the observer app (a case, as from the report form),
-    once per ``key``; with ``corrects_case_id`` it is a correction of the observer's earlier
-    report, which stays as it was.
+    """File an observer's report from the observer app (a case, as from the report form, that
+    belongs to ``referendum_id``), once per ``key``; with ``corrects_case_id`` it is a
+    correction of the observer's earlier report, which stays as it was.
 
     Raises:
-        InvalidSubmissionKey, NotObserverHere: as ``submit_checklist``.
+        InvalidSubmissionKey, NotObserverHere, KeyReused: as ``submit_checklist``.
         AlreadyCorrected: the corrected report has a correction already (correct that one).
-        InvalidAnswer: ``corrects_case_id`` is not one of the observer's reports.
+        NotCorrectable: ``corrects_case_id`` is not the observer's own report at this station
+            for this referendum.
         CaseError: as ``cases.services.file_observer_report``.
     """
     key = client_key(key)
-    found = _existing(session, actor.id, key)
+    photos = list(photos)
+    digest = fingerprint(SubmissionKind.REPORT, referendum_id, polling_station_id, {
+        "category": category, "severity": severity, "description": description,
+        "corrects_case_id": corrects_case_id, "photos": [_digest(p) for p in photos]})
+    found = _existing(session, actor.id, key, SubmissionKind.REPORT, digest)
     if found is not None:
         return Receipt(found, False)
     _station(session, clock, actor, referendum_id, polling_station_id, may_observe,
              "file_report", context)
     if corrects_case_id is not None:
-        _check_correctable(session, actor, corrects_case_id)
+        _check_correctable(session, clock, actor, corrects_case_id,
+                           referendum_id=referendum_id, polling_station_id=polling_station_id,
+                           context=context)
     submission = ObserverSubmission(
         observer_id=actor.id, client_key=key, kind=SubmissionKind.REPORT.value,
-        referendum_id=referendum_id, polling_station_id=polling_station_id,
+        payload_sha256=digest, referendum_id=referendum_id,
+        polling_station_id=polling_station_id,
         corrects_case_id=corrects_case_id, filled_at=_filled_at(clock, filled_at),
         received_at=clock.now())
 
@@ -251,17 +291,40 @@ def file_report(session: Session, clock: Clock, actor: Actor, *, referendum_id: 
         case = case_services.file_observer_report(
             session, clock, actor, polling_station_id=polling_station_id, category=category,
             severity=severity, description=description, is_accredited=is_accredited,
-            observed_at=submission.filled_at, photos=photos, calendar=calendar,
-            context=context)
+            observed_at=submission.filled_at, photos=photos, referendum_id=referendum_id,
+            calendar=calendar, context=context)
         submission.case_id = case.id
 
     return _store(session, clock, actor, submission, context, before=open_case)
 
 
-def _check_correctable(session: Session, actor: Actor, case_id: int) -> None:
+def _check_correctable(session: Session, clock: Clock, actor: Actor, case_id: int, *,
+                       referendum_id: int, polling_station_id: int,
+                       context: AuditContext | None) -> None:
+    """A report corrects only the same observer's report at the same station for the same
+    referendum (another's report, or an entry of another kind, is not found as theirs).
+
+    Raises:
+        NotCorrectable: which of these the named entry is not (audited).
+        AlreadyCorrected: the report has a correction already.
+    """
     case = session.get(Case, case_id)
-    if case is None or case.type != CaseType.OBSERVER_REPORT or case.created_by_id != actor.id:
-        raise InvalidAnswer("only one's own report can be corrected")
+    reason = None
+    if case is None or case.created_by_id != actor.id:
+        reason = "not_own"
+    elif case.type != CaseType.OBSERVER_REPORT:
+        reason = "other_kind"
+    elif case.polling_station_id != polling_station_id:
+        reason = "other_station"
+    elif session.scalar(select(ObserverReport.referendum_id).where(
+            ObserverReport.case_id == case.id)) != referendum_id:
+        reason = "other_referendum"
+    if reason is not None:
+        audit.record(session, clock, actor, "observation.refused", object_type="Case",
+                     object_id=case_id, context=context, attempted="correct_report",
+                     reason=reason, referendum_id=referendum_id,
+                     polling_station_id=polling_station_id)
+        raise NotCorrectable(reason)
     taken = session.scalar(select(ObserverSubmission.id).where(
         ObserverSubmission.corrects_case_id == case_id))
     if taken is not None:

@@ -13,6 +13,7 @@ from referendum_core.observers.accreditation import (
     record_observers,
     reject_accreditation,
     request_accreditation,
+    revoke_accreditation,
     rights_window,
 )
 from referendum_core.observers.exceptions import AccreditationRefused
@@ -34,7 +35,7 @@ from referendum_core.observers.stations import StationRow, station_rows
 __all__ = [
     "OBSERVER_ACCREDITATION_WORKFLOW", "AccreditationRefused", "Nomination",
     "approve_accreditation", "link_account", "record_observers", "reject_accreditation",
-    "request_accreditation", "rights_window",
+    "request_accreditation", "revoke_accreditation", "rights_window",
     "MAX_OBSERVERS_PER_STATION_PER_INITIATOR", "AccreditationStatus", "ObserverAccreditation",
     "ObserverKind", "accredited_observers", "accredited_station_ids", "is_observer_at", "observer_stations",
     "stations_without_observers", "StationRow", "station_rows",

@@ -369,6 +369,33 @@ def reject_accreditation(session: Session, clock: Clock, actor: Actor, case: Cas
                     parties=parties, calendar=calendar, context=context)
 
 
+def revoke_accreditation(session: Session, clock: Clock, actor: Actor,
+                         accreditation: ObserverAccreditation, *,
+                         context: AuditContext | None = None) -> ObserverAccreditation:
+    """The commission (or CVK) revokes an approved observer's accreditation at once: the
+    observer no longer observes the station for the referendum and the place at the station is
+    free again. The caller checks the permission, ends the observer's time-limited rights and
+    tells them.
+
+    Raises:
+        AccreditationRefused: ``not_approved`` (requested, refused, withdrawn or revoked
+            already).
+    """
+    if accreditation.status != AccreditationStatus.APPROVED:
+        raise AccreditationRefused("not_approved")
+    now = clock.now()
+    accreditation.status = AccreditationStatus.REVOKED
+    accreditation.slot, accreditation.revoked_at = None, now
+    session.flush()
+    station = session.get(PollingStation, accreditation.polling_station_id)
+    audit.record(session, clock, actor, "observers.accreditation_revoked",
+                 object_type="Case", object_id=accreditation.case_id, context=context,
+                 accreditation_id=accreditation.id, referendum_id=accreditation.referendum_id,
+                 station=station.number if station is not None else None,
+                 kind=accreditation.kind)
+    return accreditation
+
+
 def link_account(accreditation: ObserverAccreditation, user_id: int) -> None:
     """The approved observer's account (found by e-mail or created for the invitation)."""
     accreditation.user_id = user_id

@@ -13,7 +13,7 @@ class AccreditationRefused(Refused):
     REASONS = ("station_limit", "not_initiator", "not_council_initiative", "kind_not_allowed",
                "wrong_station", "too_late", "name_required", "email_invalid", "too_long",
                "no_observers", "duplicate", "not_accreditation", "not_requested",
-               "no_initiative", "bad_characters")
+               "no_initiative", "bad_characters", "not_approved")
 
     area = "observers"
     code = "accreditation_refused"

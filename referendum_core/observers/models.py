@@ -37,6 +37,7 @@ class AccreditationStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    REVOKED = "revoked"  # approved, then revoked by the commission or CVK
 
 
 # Statuses that hold a place at the station (a rejected or withdrawn request gives it back).
@@ -76,6 +77,7 @@ class ObserverAccreditation(Base):
     ends_at: Mapped[datetime | None]
     requested_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
     polling_station: Mapped[PollingStation] = relationship()
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from referendum_core.cases.models import Case, CaseType
+from referendum_core.cases.models import Case, CaseType, ObserverReport
 from referendum_core.observers.models import AccreditationStatus, ObserverAccreditation
 from referendum_core.organisation import Municipality, PollingStation
 from referendum_core.voting.models import Referendum, Stage
@@ -61,15 +61,19 @@ def station_rows(session: Session, *, municipality_ids: Collection[int] | None,
             ObserverAccreditation.status == AccreditationStatus.APPROVED)
             .order_by(ObserverAccreditation.full_name, ObserverAccreditation.id)):
         names.setdefault((row.referendum_id, row.polling_station_id), []).append(row.full_name)
-    incidents: dict[int, int] = {station: count for station, count in session.execute(
-        select(Case.polling_station_id, func.count(Case.id)).where(
-            Case.type == CaseType.OBSERVER_REPORT, Case.is_open.is_(True),
-            Case.polling_station_id.in_(sorted(station_ids)))
-        .group_by(Case.polling_station_id))}
+    # A report counts at its station for the referendum it was filed for, no other.
+    incidents: dict[tuple[int, int], int] = {
+        (referendum, station): count for referendum, station, count in session.execute(
+            select(ObserverReport.referendum_id, Case.polling_station_id, func.count(Case.id))
+            .join(ObserverReport, ObserverReport.case_id == Case.id).where(
+                Case.type == CaseType.OBSERVER_REPORT, Case.is_open.is_(True),
+                Case.polling_station_id.in_(sorted(station_ids)),
+                ObserverReport.referendum_id.in_(sorted(referendum_ids)))
+            .group_by(ObserverReport.referendum_id, Case.polling_station_id))}
     rows = [StationRow(
         referendum_id=r.id, referendum_day=r.referendum_day.isoformat(), municipality_id=m.id,
         municipality=m.name, station_id=s.id, station_number=s.number, station_name=s.name,
-        observers=tuple(names.get((r.id, s.id), ())), open_incidents=incidents.get(s.id, 0))
+        observers=tuple(names.get((r.id, s.id), ())), open_incidents=incidents.get((r.id, s.id), 0))
         for r, s, m in found]
     if without_observers:
         rows = [row for row in rows if not row.observers]

@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from messaging import services as messaging
@@ -18,10 +19,13 @@ from messaging.rules import Target, TargetKind
 from messaging.services import Upload
 from portal.accounts.models import User
 from portal.cases.tokens import issue_service_token
+from portal.observers import services as observer_services
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases.saved_filters import save_filter
+from referendum_core.cases.workflows import Party
 from referendum_core.initiatives import decide_initiative, submit_initiative
 from referendum_core.observation.services import AnswerInput, submit_checklist
+from referendum_core.observers import Nomination, ObserverAccreditation
 from referendum_core.voting import cast_ballot
 from tests.case_factories import PNG, report, station
 from tests.conftest import login, municipality
@@ -85,6 +89,13 @@ def build_world(app: Flask, session: Any, clock: Any, keys: Any, people: Any) ->
         session, clock, observer, referendum_id=scenario.referendum.id,
         polling_station_id=scenario.station.id, key=str(uuid.uuid4()),
         answers=[AnswerInput("seals_intact", True, PNG)], may_observe=lambda _r, _s: True)
+    # An observer the commission recorded (approved at once), for the revocation page.
+    _case, _invitations = observer_services.record(
+        session, clock, keys, chair, scenario.referendum, "commission_member",
+        [Nomination(scenario.station.id, "Matricas Novērotājs", "matrix-observer@example.lv")],
+        parties={Party.COMMISSION}, lifetime=timedelta(hours=72))
+    accredited = session.scalars(select(ObserverAccreditation).where(
+        ObserverAccreditation.email == "matrix-observer@example.lv")).one()
     session.flush()
     users: dict[str, User | None] = {
         "anonymous": None, "voter": voter, "observer": observer, "member": member,
@@ -99,6 +110,7 @@ def build_world(app: Flask, session: Any, clock: Any, keys: Any, people: Any) ->
         "referendum_id": scenario.referendum.id, "protocol_id": 1, "code": "en",
         "filename": "favicon.svg", "tracker": receipt.tracker, "provider": "latvija",
         "station_id": scenario.station.id, "answer_id": answered.submission.answers[0].id,
+        "accreditation_id": accredited.id,
     }
     session.commit()
     return World(users, values, token, extra={"scenario": scenario, "case": case,

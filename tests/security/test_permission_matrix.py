@@ -217,6 +217,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "observers.accreditations"): ADA_COMMISSION | CVK,
     # The fixture case is an observer report, not an accreditation request: 404 for everyone.
     ("POST", "observers.decide"): NOBODY,
+    # Revoking an accreditation: the referendum's municipal commission and CVK only.
+    ("GET", "observers.revoke"): ADA_COMMISSION | CVK,
+    ("POST", "observers.revoke"): ADA_COMMISSION | CVK,
     ("GET", "observers.stations"): OFFICIALS,
     ("GET", "observers.stations_csv"): OFFICIALS,
     # Observation: the observer app and its outbox for observers; its manifest and service

@@ -167,7 +167,9 @@
           markReceived(body);
           return store("outbox", "readwrite", function (s) { return s.delete(entry.key); });
         }
-        if (r.status === 409 || r.status === 429 || r.status >= 500 || !body.error) {
+        // 409 is "later", except a key used for another entry: no retry mends that.
+        var later = r.status === 409 && body.code !== "key_reused";
+        if (later || r.status === 429 || r.status >= 500 || !body.error) {
           throw new Error("later");  // kept; sent again on the next attempt
         }
         entry.error = body.error || String(r.status);
@@ -230,7 +232,8 @@
     })).then(function (photos) {
       return { category: form.elements.category.value, severity: form.elements.severity.value,
         description: form.elements.description.value,
-        corrects_case_id: form.elements.corrects_case_id.value || null, photos: photos };
+        corrects_case_id: Number(form.elements.corrects_case_id.value) || null,
+        photos: photos };
     });
   }
 

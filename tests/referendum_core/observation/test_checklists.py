@@ -14,6 +14,7 @@ from referendum_core.observation.exceptions import (
     InvalidAnswer,
     InvalidObservationPhoto,
     InvalidSubmissionKey,
+    KeyReused,
     NotObserverHere,
 )
 from referendum_core.observation.models import ChecklistAnswer, ChecklistPin, ObserverSubmission
@@ -61,8 +62,18 @@ def test_art18_3_only_an_observer_of_the_station_sends_answers(scene):
 def test_the_same_key_twice_is_received_once(scene):
     key = str(uuid.uuid4())
     first = answer(scene, scene.observers[0], ("seals_intact", True), key=key)
-    again = answer(scene, scene.observers[0], ("seals_intact", False), key=key.upper())
+    again = answer(scene, scene.observers[0], ("seals_intact", True), key=key.upper())
     assert not again.is_new and again.submission.id == first.submission.id
+    assert len(scene.session.scalars(select(ChecklistAnswer)).all()) == 1
+
+
+def test_the_same_key_with_other_answers_is_refused_and_nothing_is_written(scene):
+    key = str(uuid.uuid4())
+    answer(scene, scene.observers[0], ("seals_intact", True), key=key)
+    with pytest.raises(KeyReused):
+        answer(scene, scene.observers[0], ("seals_intact", False), key=key)
+    with pytest.raises(KeyReused):  # yes is not the number 1
+        answer(scene, scene.observers[0], ("seals_intact", 1), key=key)
     assert len(scene.session.scalars(select(ChecklistAnswer)).all()) == 1
 
 
@@ -121,3 +132,28 @@ def test_sent_answers_are_never_updated_by_the_service_layer_or_the_database(sce
             scene.session.execute(text(
                 "UPDATE observer_submissions SET polling_station_id = polling_station_id"))
     assert scene.session.get(ChecklistAnswer, row.id).value_bool is True
+
+
+def test_numbers_conflict_only_beyond_their_items_tolerance(scene):
+    """A queue counted a moment apart may differ by up to its tolerance; protocol figures
+    (tolerance 0) conflict on any difference."""
+    one, two = scene.observers
+    tolerance = checklists.checklist(checklists.CURRENT_VERSION).item("queue_length").tolerance
+    assert tolerance == checklists.QUEUE_TOLERANCE > 0
+    answer(scene, one, ("queue_length", 20), ("protocol_voters", 300))
+    answer(scene, two, ("queue_length", 20 + tolerance), ("protocol_voters", 300))
+    assert queries.conflicts(scene.session, referendum_id=scene.referendum.id) == []
+    answer(scene, two, ("protocol_voters", 301))
+    assert [c.item_key for c in queries.conflicts(
+        scene.session, referendum_id=scene.referendum.id)] == ["protocol_voters"]
+    answer(scene, two, ("queue_length", 20 + tolerance + 1))
+    assert sorted(c.item_key for c in queries.conflicts(
+        scene.session, referendum_id=scene.referendum.id)) == ["protocol_voters",
+                                                               "queue_length"]
+
+
+def test_every_item_declares_a_tolerance_zero_unless_said_otherwise():
+    for version in checklists.VERSIONS.values():
+        for item in version.items().values():
+            expected = checklists.QUEUE_TOLERANCE if item.key == "queue_length" else 0
+            assert item.tolerance == expected, item.key

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from referendum_core.cases.models import Case
 from referendum_core.observation import queries
-from referendum_core.observation.exceptions import AlreadyCorrected, AppendOnly, InvalidAnswer
+from referendum_core.observation.exceptions import AlreadyCorrected, AppendOnly, NotCorrectable
 from referendum_core.observation.services import corrections_of, file_report
 
 
@@ -57,7 +57,7 @@ def test_a_correction_is_a_new_report_pointing_to_the_old_one(scene):
     assert scene.session.get(Case, old).observer_report.description == "Urna nav aizzīmogota"
     with pytest.raises(AlreadyCorrected):
         report(scene, observer, corrects_case_id=old)
-    with pytest.raises(InvalidAnswer):  # only one's own reports
+    with pytest.raises(NotCorrectable):  # only one's own reports
         report(scene, scene.observers[1], corrects_case_id=new)
 
 
