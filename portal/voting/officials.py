@@ -29,6 +29,7 @@ from portal.voting.forms import (
     ThresholdForm,
     TrusteesForm,
 )
+from portal.voting.status import missing_for_approval, readiness_of, status_line
 from portal.web import audit_context, calendar, clock, db, keys
 from referendum_core.cases.models import Case, CaseType
 from referendum_core.clock import RIGA, to_riga
@@ -53,7 +54,7 @@ from referendum_core.voting.key_generation import (
 )
 from referendum_core.voting.models import PollingStationProtocol, Referendum, TrusteeShare
 from referendum_core.voting.preparation import CouncilDecision, internet_commission
-from referendum_core.voting.results import live_turnout, protocols_of
+from referendum_core.voting.results import live_turnout, pending_envelopes, protocols_of
 from referendum_core.voting.stations import has_online_ballot
 
 bp = Blueprint("voting_admin", __name__, url_prefix="/voting")
@@ -152,6 +153,7 @@ def manage(referendum_id: int) -> Any:
     trustees_form.trustees.data = [t.user_id for t in referendum.trustees]
     users = {u.id: u for u in db().scalars(select(User).where(
         User.id.in_([t.user_id for t in referendum.trustees] or [-1])))}
+    readiness = readiness_of(db(), referendum)
     return render_template(
         "voting/manage.html", referendum=referendum, trustees_form=trustees_form,
         threshold_form=ThresholdForm(), progress=key_generation_progress(referendum),
@@ -159,7 +161,9 @@ def manage(referendum_id: int) -> Any:
         action_form=ActionForm(), users=users, protocols=protocols_of(db(), referendum),
         stations=stations(referendum), turnout=live_turnout(db(), referendum),
         can_approve=can(Permission.APPROVE_RESULTS, referendum),
-        now=clock().now())
+        status=status_line(db(), referendum), readiness=readiness,
+        missing=missing_for_approval(readiness) if readiness else [],
+        pending_envelopes=pending_envelopes(db(), referendum), now=clock().now())
 
 
 @bp.post("/<int:referendum_id>/trustees")
