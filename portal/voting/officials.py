@@ -33,6 +33,7 @@ from portal.voting.status import missing_for_approval, readiness_of, status_line
 from portal.web import audit_context, calendar, clock, db, keys
 from referendum_core.cases.models import Case, CaseType
 from referendum_core.clock import RIGA, to_riga
+from referendum_core.crypto.file_names import TrusteeFiles, attachment
 from referendum_core.etvr import lookup_voter
 from referendum_core.initiatives import initiative_of_referendum
 from referendum_core.organisation import Municipality
@@ -211,7 +212,7 @@ def key_generation_transcript(referendum_id: int) -> Any:
     if referendum.dkg_transcript is None:
         abort(404)
     return Response(referendum.dkg_transcript, mimetype="application/json", headers={
-        "Content-Disposition": "attachment; filename=key-generation.json"})
+        "Content-Disposition": attachment(TrusteeFiles(referendum.election_id).transcript)})
 
 
 STAGE_ACTIONS = {
@@ -331,8 +332,8 @@ def trustee(referendum_id: int) -> Any:
         return render_template("voting/trustee.html", referendum=referendum, mine=mine,
                                key_form=key_form, share_form=share_form, share=share,
                                dkg_form=dkg_form, progress=key_generation_progress(referendum),
-                               dkg_round=key_generation_round(referendum, clock().now())
-                               ), status
+                               dkg_round=key_generation_round(referendum, clock().now()),
+                               files=TrusteeFiles(referendum.election_id)), status
 
     def refused(message: str, status: int) -> Any:
         flash(message, "error")

@@ -32,8 +32,8 @@ from portal.voting.home_voting import bp as home_voting_bp
 from portal.voting.status import status_line
 from portal.web import clock, db
 from referendum_core.checkpoints import board_checkpoints
-from referendum_core.clock import to_riga
 from referendum_core.crypto.checkpoint import board_log
+from referendum_core.crypto.file_names import TrusteeFiles, attachment
 from referendum_core.register import voter_list_for
 from referendum_core.voting.eligibility import find_alias, in_person_vote, is_on_list
 from referendum_core.voting.models import AuditedBallot, BoardEntry, Referendum, Stage
@@ -210,11 +210,10 @@ def record(referendum_id: int) -> Any:
     if referendum.manifest is None:
         abort(404)
     pieces = iter_election_record(db(), referendum)
-    stamp = to_riga(clock().now()).strftime("%Y%m%d-%H%M")
     return Response(stream_with_context(_in_chunks(pieces)),
                     content_type="application/json; charset=utf-8", headers={
-                        "Content-Disposition": f'attachment; filename="election-record-'
-                                               f'{referendum.id}-{stamp}.json"'})
+                        "Content-Disposition": attachment(
+                            TrusteeFiles(referendum.election_id).record)})
 
 
 @bp.get("/<int:referendum_id>/protocols.json")

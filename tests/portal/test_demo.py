@@ -268,10 +268,16 @@ def test_the_banner_says_the_simulated_date_in_both_languages(app, real):
     assert client.post("/demo/clock", data={"phase": "sunday"}).status_code == 404
 
 
-def test_irreversible_stage_steps_ask_before_they_happen(app, db_session, real, story):
+def test_irreversible_stage_steps_ask_before_they_happen(app, db_session, real, clock, story):
     """Closing the polls (and opening the vote, approving the results) asks for confirmation:
-    the form carries data-confirm, which static/js/confirm.js turns into a question."""
+    the form carries data-confirm, which static/js/confirm.js turns into a question. Before
+    20:00 on referendum day the page says when closing will be offered instead (Art. 16(1))."""
     chair = _user(db_session, "chair.adazi@demo.cvk.lv")
+    with _as(app, chair, real) as client:
+        page = client.get(f"/voting/{story['referendum']}/manage").get_data(as_text=True)
+    assert 'data-testid="close-later"' in page and "data-confirm" not in page
+    clock.jump_to(db_session.get(Referendum, story["referendum"]).polls_close_at
+                  + timedelta(minutes=5))
     with _as(app, chair, real) as client:
         page = client.get(f"/voting/{story['referendum']}/manage").get_data(as_text=True)
     assert 'data-confirm="Slēgt vēlēšanu iecirkņus?' in page
