@@ -43,6 +43,7 @@ from portal.security import (
     session_current,
     session_id_hash,
 )
+from portal.voting.question import question_versions
 from portal.work import counts_by_endpoint
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.clock import Clock, SystemClock, demo_clock, wall_time
@@ -316,6 +317,7 @@ def _register_template_helpers(app: Flask) -> None:
     def _globals() -> dict[str, Any]:
         return {
             "Permission": Permission,
+            "question_versions": question_versions,
             "can": lambda perm, **scope: _can(perm, **scope),
             "current_locale": g.get("locale", "lv"),
             "role_names": ROLE_LABELS,

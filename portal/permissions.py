@@ -76,6 +76,10 @@ class Permission(StrEnum):
     # app); commissions and CVK follow the answers, conflicts and critical reports live.
     FILL_CHECKLIST = "fill_checklist"
     VIEW_OBSERVATIONS = "view_observations"
+    # The living demo's clock (only where one is configured): the officials who run the vote
+    # move it between online voting and referendum day; visitors, voters and observers only
+    # read the simulated date in the banner.
+    MOVE_DEMO_CLOCK = "move_demo_clock"
 
 
 P = Permission
@@ -84,7 +88,7 @@ _COMMISSION = {
     P.VIEW_MUNICIPALITY, P.VIEW_CASES, P.WORK_CASES, P.MESSAGE_CVK, P.MESSAGE_COMMISSION,
     P.LOOKUP_VOTER, P.MARK_VOTED, P.REGISTER_SIGNATURES, P.ENTER_PROTOCOL, P.CONFIRM_PROTOCOL,
     P.VIEW_LIVE_TURNOUT, P.ACCREDIT_OBSERVERS, P.VIEW_STATION_TABLE,
-    P.REQUEST_OBSERVER_ACCREDITATION, P.VIEW_OBSERVATIONS,
+    P.REQUEST_OBSERVER_ACCREDITATION, P.VIEW_OBSERVATIONS, P.MOVE_DEMO_CLOCK,
 }
 # Art. 20(4)-(6): the internet polling-station commission counts the online votes; its members
 # chosen as a referendum's trustees hold the key shares and decrypt the tally, whose result is
@@ -95,7 +99,7 @@ _CVK_OFFICER = {
     P.VIEW_MUNICIPALITY, P.VIEW_CASES, P.WORK_CASES, P.EXPORT_CASES, P.VIEW_DASHBOARD,
     P.MESSAGE_CVK, P.MESSAGE_COMMISSION, P.MESSAGE_ANYONE, P.VIEW_LIVE_TURNOUT,
     P.DOWNLOAD_AUDIT_CHECKPOINTS, P.ACCREDIT_OBSERVERS, P.VIEW_STATION_TABLE,
-    P.VIEW_OBSERVATIONS,
+    P.VIEW_OBSERVATIONS, P.MOVE_DEMO_CLOCK,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -40,6 +40,7 @@ from referendum_core.cases.models import Case
 from referendum_core.cases.workflows import Party
 from referendum_core.clock import RIGA, Clock, FixedClock, demo_referendum_day, to_riga
 from referendum_core.crypto import encrypt_ballot, generate_trustee_key
+from referendum_core.crypto.file_names import TrusteeFiles
 from referendum_core.crypto.secretfile import DEFAULT_KDF, dumps_sealed, seal_secret
 from referendum_core.initiatives import (
     Initiative,
@@ -85,7 +86,7 @@ def riga(day: date, hour: int, minute: int = 0) -> datetime:
 
 def trustee_secret_path(instance_dir: Path, election_id: str) -> Path:
     """Where the seed keeps the demo trustee's sealed secret for one referendum."""
-    return instance_dir / "demo" / f"trustee-{election_id}.json"
+    return instance_dir / "demo" / TrusteeFiles(election_id).secret
 
 
 def seed_story(session: Session, clock: Clock, calendar: WorkingDayCalendar, keys: Keys,

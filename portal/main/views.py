@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext
 from flask_login import current_user
 
+from portal.permissions import Permission, require
 from portal.web import clock, safe_next
 from portal.work import items_for_home
 from referendum_core.clock import DEMO_ONLINE, DEMO_POLLING, OffsetClock, demo_now
@@ -37,7 +38,8 @@ def set_language(code: str) -> Any:
 @bp.post("/demo/clock")
 def demo_clock_jump() -> Any:
     """Move the demo clock to this week's online-voting Tuesday or to its referendum day (demo
-    only: without a demo clock there is nothing here)."""
+    only: without a demo clock there is nothing here). Only an election official moves it
+    (``Permission.MOVE_DEMO_CLOCK``): 401 signed out, 403 for a voter or an observer."""
     from flask import current_app
 
     portal_clock = clock()
@@ -45,6 +47,7 @@ def demo_clock_jump() -> Any:
     if not current_app.config.get("DEMO_CLOCK") or not isinstance(portal_clock, OffsetClock) \
             or phase not in (DEMO_ONLINE, DEMO_POLLING):
         abort(404)
+    require(Permission.MOVE_DEMO_CLOCK)
     # From the wall clock, as the demo clock started: back on Tuesday it is the real time of
     # day again, so nothing the seed made (relative to real time) lies in the future.
     portal_clock.jump_to(demo_now(portal_clock.real_now(), phase))

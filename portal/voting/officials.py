@@ -29,9 +29,11 @@ from portal.voting.forms import (
     ThresholdForm,
     TrusteesForm,
 )
+from portal.voting.status import missing_for_approval, readiness_of, status_line
 from portal.web import audit_context, calendar, clock, db, keys
 from referendum_core.cases.models import Case, CaseType
 from referendum_core.clock import RIGA, to_riga
+from referendum_core.crypto.file_names import TrusteeFiles, attachment
 from referendum_core.etvr import lookup_voter
 from referendum_core.initiatives import initiative_of_referendum
 from referendum_core.organisation import Municipality
@@ -53,7 +55,7 @@ from referendum_core.voting.key_generation import (
 )
 from referendum_core.voting.models import PollingStationProtocol, Referendum, TrusteeShare
 from referendum_core.voting.preparation import CouncilDecision, internet_commission
-from referendum_core.voting.results import live_turnout, protocols_of
+from referendum_core.voting.results import live_turnout, pending_envelopes, protocols_of
 from referendum_core.voting.stations import has_online_ballot
 
 bp = Blueprint("voting_admin", __name__, url_prefix="/voting")
@@ -152,6 +154,7 @@ def manage(referendum_id: int) -> Any:
     trustees_form.trustees.data = [t.user_id for t in referendum.trustees]
     users = {u.id: u for u in db().scalars(select(User).where(
         User.id.in_([t.user_id for t in referendum.trustees] or [-1])))}
+    readiness = readiness_of(db(), referendum)
     return render_template(
         "voting/manage.html", referendum=referendum, trustees_form=trustees_form,
         threshold_form=ThresholdForm(), progress=key_generation_progress(referendum),
@@ -159,7 +162,9 @@ def manage(referendum_id: int) -> Any:
         action_form=ActionForm(), users=users, protocols=protocols_of(db(), referendum),
         stations=stations(referendum), turnout=live_turnout(db(), referendum),
         can_approve=can(Permission.APPROVE_RESULTS, referendum),
-        now=clock().now())
+        status=status_line(db(), referendum), readiness=readiness,
+        missing=missing_for_approval(readiness) if readiness else [],
+        pending_envelopes=pending_envelopes(db(), referendum), now=clock().now())
 
 
 @bp.post("/<int:referendum_id>/trustees")
@@ -207,7 +212,7 @@ def key_generation_transcript(referendum_id: int) -> Any:
     if referendum.dkg_transcript is None:
         abort(404)
     return Response(referendum.dkg_transcript, mimetype="application/json", headers={
-        "Content-Disposition": "attachment; filename=key-generation.json"})
+        "Content-Disposition": attachment(TrusteeFiles(referendum.election_id).transcript)})
 
 
 STAGE_ACTIONS = {
@@ -327,8 +332,8 @@ def trustee(referendum_id: int) -> Any:
         return render_template("voting/trustee.html", referendum=referendum, mine=mine,
                                key_form=key_form, share_form=share_form, share=share,
                                dkg_form=dkg_form, progress=key_generation_progress(referendum),
-                               dkg_round=key_generation_round(referendum, clock().now())
-                               ), status
+                               dkg_round=key_generation_round(referendum, clock().now()),
+                               files=TrusteeFiles(referendum.election_id)), status
 
     def refused(message: str, status: int) -> Any:
         flash(message, "error")

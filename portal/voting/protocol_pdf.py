@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from portal.pdf import font as _font
 from portal.pdf import text as _text
+from portal.voting.question import question_versions
 from referendum_core.clock import to_riga
 from referendum_core.voting.models import Referendum, Result
 from referendum_core.voting.results import protocols_of
@@ -34,8 +35,9 @@ def build_protocol_pdf(session: Session, referendum: Referendum, result: Result,
     municipality = referendum.municipality
     line(gettext("Referendum results protocol"), 16, True, 9)
     line(f"{municipality.name} — {referendum.referendum_day.isoformat()}", 11, True)
-    line(gettext("Question: %(question)s", question=referendum.question_lv))
-    line(f"({referendum.question_en})")
+    line(gettext("The question"), 11, True)
+    for _lang, label, text in question_versions(referendum):
+        line(f"{label}: {text}")
     pdf.ln(3)
     line(gettext("Counts"), 12, True)
     for p in protocols_of(session, referendum):

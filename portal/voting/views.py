@@ -29,10 +29,11 @@ from portal.voting.access import can, get_referendum
 from portal.voting.cast_token import page_cast_token
 from portal.voting.charts import result_rows
 from portal.voting.home_voting import bp as home_voting_bp
+from portal.voting.status import status_line
 from portal.web import clock, db
 from referendum_core.checkpoints import board_checkpoints
-from referendum_core.clock import to_riga
 from referendum_core.crypto.checkpoint import board_log
+from referendum_core.crypto.file_names import TrusteeFiles, attachment
 from referendum_core.register import voter_list_for
 from referendum_core.voting.eligibility import find_alias, in_person_vote, is_on_list
 from referendum_core.voting.models import AuditedBallot, BoardEntry, Referendum, Stage
@@ -56,7 +57,8 @@ def index() -> Any:
     """Every referendum set up in the portal, newest first."""
     referendums = list(db().scalars(select(Referendum).order_by(Referendum.referendum_day.desc(),
                                                                 Referendum.id.desc())))
-    return render_template("voting/index.html", referendums=referendums)
+    return render_template("voting/index.html", referendums=referendums,
+                           statuses={r.id: status_line(db(), r) for r in referendums})
 
 
 def _online_state(referendum: Referendum) -> str:
@@ -153,6 +155,7 @@ def results(referendum_id: int) -> Any:
                and can(Permission.VIEW_LIVE_TURNOUT, referendum) else None)
     voter_list = voter_list_for(db(), referendum.case_id)
     return render_template("voting/results.html", referendum=referendum, result=result,
+                           status=status_line(db(), referendum),
                            **_checkpoint_context(referendum),
                            rows=rows, turnout=turnout, voter_list=voter_list,
                            municipality=referendum.municipality)
@@ -207,11 +210,10 @@ def record(referendum_id: int) -> Any:
     if referendum.manifest is None:
         abort(404)
     pieces = iter_election_record(db(), referendum)
-    stamp = to_riga(clock().now()).strftime("%Y%m%d-%H%M")
     return Response(stream_with_context(_in_chunks(pieces)),
                     content_type="application/json; charset=utf-8", headers={
-                        "Content-Disposition": f'attachment; filename="election-record-'
-                                               f'{referendum.id}-{stamp}.json"'})
+                        "Content-Disposition": attachment(
+                            TrusteeFiles(referendum.election_id).record)})
 
 
 @bp.get("/<int:referendum_id>/protocols.json")

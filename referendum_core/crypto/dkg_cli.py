@@ -6,15 +6,15 @@ the portal's trustee page) and writes the message to upload::
     referendum-trustee dkg commit   --election-id ID --threshold T --trustees N --index I \\
                                     --name NAME --state state.json --out commit.json
     referendum-trustee dkg reveal   --state state.json --out reveal.json
-    referendum-trustee dkg shares   --state state.json --transcript dkg.json --out shares.json
-    referendum-trustee dkg check    --state state.json --transcript dkg.json --out complaints.json
-    referendum-trustee dkg answer   --state state.json --transcript dkg.json --out answers.json
-    referendum-trustee dkg finalize --state state.json --transcript dkg.json --out secret.json
+    referendum-trustee dkg shares   --state state.json --transcript key-generation-ID.json --out shares.json
+    referendum-trustee dkg check    --state state.json --transcript key-generation-ID.json --out complaints.json
+    referendum-trustee dkg answer   --state state.json --transcript key-generation-ID.json --out answers.json
+    referendum-trustee dkg finalize --state state.json --transcript key-generation-ID.json --out trustee-ID.json
 
 ``finalize`` writes the trustee's secret key file, which ``referendum-trustee decrypt`` opens.
-``dkg publish --transcript dkg.json MESSAGE…`` appends messages to a transcript, checking each as
+``dkg publish --transcript key-generation-ID.json MESSAGE…`` appends messages to a transcript, checking each as
 the portal does (``--election-id/--threshold/--trustees`` start a new one); ``dkg status
---transcript dkg.json`` shows who has done what and, once the checks are in, who is qualified.
+--transcript key-generation-ID.json`` shows who has done what and, once the checks are in, who is qualified.
 """
 
 from __future__ import annotations

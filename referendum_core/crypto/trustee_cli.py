@@ -1,7 +1,7 @@
 """``referendum-trustee``: a trustee's offline tool (no server needed).
 
-    referendum-trustee keygen --election-id ID --name NAME --out secret.json
-    referendum-trustee decrypt --secret secret.json --tally TALLY.json --out partial.json
+    referendum-trustee keygen --election-id ID --name NAME --out trustee-ID.json
+    referendum-trustee decrypt --secret trustee-ID.json --tally TALLY.json --out partial-ID.json
     referendum-trustee dkg commit|reveal|shares|check|answer|finalize …   (t-of-n trustees,
                                                                  see ``dkg_cli``)
 

@@ -24,6 +24,8 @@ from referendum_core.voting.preparation import (
     setup_referendum,
 )
 from referendum_core.voting.results import (
+    ApprovalReadiness,
+    approval_readiness,
     approve_results,
     iter_election_record,
     live_turnout,
@@ -44,6 +46,8 @@ __all__ = [
     "accept_trustee_share",
     "add_trustee_key",
     "alias_for",
+    "ApprovalReadiness",
+    "approval_readiness",
     "approve_results",
     "cast_ballot",
     "check_may_vote_online",

@@ -63,6 +63,48 @@ def protocols_document(session: Session, referendum: Referendum) -> bytes:
     return canonical({"election_id": referendum.election_id, "protocols": rows})
 
 
+@dataclass(frozen=True)
+class ApprovalReadiness:
+    """What approving the results still waits for, from the records as they stand: the
+    stations whose protocol is missing or unconfirmed, the registration envelopes not yet
+    checked against the voter register, and the base figure Art. 22 judges by."""
+
+    stations: int
+    confirmed: int
+    unconfirmed: tuple[int, ...]  # numbers of the stations still without a confirmed protocol
+    pending_envelopes: int
+    base_field: str
+    base_figure_missing: bool
+
+    @property
+    def is_ready(self) -> bool:
+        return not (self.unconfirmed or self.pending_envelopes or self.base_figure_missing)
+
+
+def pending_envelopes(session: Session, referendum: Referendum) -> int:
+    """Registration envelopes of this referendum not yet checked against the voter register."""
+    return session.scalar(select(func.count()).select_from(RegistrationEnvelope).where(
+        RegistrationEnvelope.referendum_id == referendum.id,
+        RegistrationEnvelope.reconciled_at.is_(None))) or 0
+
+
+def approval_readiness(session: Session, referendum: Referendum) -> ApprovalReadiness:
+    """The state ``approve_results`` checks, for the pages to say what is still missing."""
+    municipality = session.get(Municipality, referendum.municipality_id)
+    assert municipality is not None
+    base_field = base_figure_for(referendum.subject)
+    protocols = {p.polling_station_id: p for p in protocols_of(session, referendum)}
+    stations = stations_of(session, referendum)
+    unconfirmed = tuple(s.number for s in stations
+                        if s.id not in protocols or not protocols[s.id].is_confirmed)
+    # 0 is no figure: no council election had nobody on its lists (a quorum of 0 would pass
+    # anything).
+    return ApprovalReadiness(
+        stations=len(stations), confirmed=len(stations) - len(unconfirmed),
+        unconfirmed=unconfirmed, pending_envelopes=pending_envelopes(session, referendum),
+        base_field=base_field, base_figure_missing=not getattr(municipality, base_field))
+
+
 def approve_results(session: Session, clock: Clock, calendar: WorkingDayCalendar | None,
                     actor: Actor, referendum: Referendum,
                     context: AuditContext | None = None) -> Result:
@@ -79,23 +121,16 @@ def approve_results(session: Session, clock: Clock, calendar: WorkingDayCalendar
         raise WrongStage("the online tally is not finished", stage=referendum.stage)
     municipality = session.get(Municipality, referendum.municipality_id)
     assert municipality is not None
-    base_field = base_figure_for(referendum.subject)
-    # 0 is no figure: no council election had nobody on its lists (a quorum of 0 would pass
-    # anything).
-    if not getattr(municipality, base_field):
-        raise ResultsNotReady("base_figure_missing", field=base_field,
-                              article="Art. 22(3)" if base_field ==
+    ready = approval_readiness(session, referendum)
+    if ready.base_figure_missing:
+        raise ResultsNotReady("base_figure_missing", field=ready.base_field,
+                              article="Art. 22(3)" if ready.base_field ==
                               "participants_at_last_election" else "Art. 22(1)")
+    if ready.unconfirmed:
+        raise ResultsNotReady("protocols_missing", stations=list(ready.unconfirmed))
+    if ready.pending_envelopes:
+        raise ResultsNotReady("envelopes_pending", pending=ready.pending_envelopes)
     protocols = {p.polling_station_id: p for p in protocols_of(session, referendum)}
-    missing = [s.number for s in stations_of(session, referendum)
-               if s.id not in protocols or not protocols[s.id].is_confirmed]
-    if missing:
-        raise ResultsNotReady("protocols_missing", stations=missing)
-    pending = session.scalar(select(func.count()).select_from(RegistrationEnvelope).where(
-        RegistrationEnvelope.referendum_id == referendum.id,
-        RegistrationEnvelope.reconciled_at.is_(None))) or 0
-    if pending:
-        raise ResultsNotReady("envelopes_pending", pending=pending)
     online = referendum.online_result_dict or {YES: 0, NO: 0}
     in_for = sum(p.votes_for for p in protocols.values())
     in_against = sum(p.votes_against for p in protocols.values())

@@ -268,11 +268,44 @@ def test_the_banner_says_the_simulated_date_in_both_languages(app, real):
     assert client.post("/demo/clock", data={"phase": "sunday"}).status_code == 404
 
 
-def test_irreversible_stage_steps_ask_before_they_happen(app, db_session, real, story):
+def test_irreversible_stage_steps_ask_before_they_happen(app, db_session, real, clock, story):
     """Closing the polls (and opening the vote, approving the results) asks for confirmation:
-    the form carries data-confirm, which static/js/confirm.js turns into a question."""
+    the form carries data-confirm, which static/js/confirm.js turns into a question. Before
+    20:00 on referendum day the page says when closing will be offered instead (Art. 16(1))."""
     chair = _user(db_session, "chair.adazi@demo.cvk.lv")
+    with _as(app, chair, real) as client:
+        page = client.get(f"/voting/{story['referendum']}/manage").get_data(as_text=True)
+    assert 'data-testid="close-later"' in page and "data-confirm" not in page
+    clock.jump_to(db_session.get(Referendum, story["referendum"]).polls_close_at
+                  + timedelta(minutes=5))
     with _as(app, chair, real) as client:
         page = client.get(f"/voting/{story['referendum']}/manage").get_data(as_text=True)
     assert 'data-confirm="Slēgt vēlēšanu iecirkņus?' in page
     assert "js/confirm.js" in page
+
+
+@pytest.mark.parametrize("real", [WEEK[0]], indirect=True)
+def test_only_election_officials_see_and_move_the_demo_clock(app, db_session, real, clock, story):
+    """Everyone sees the simulated date; the buttons that move it are shown to, and accepted
+    from, CVK and the municipal commission only: signed out the answer is the sign-in page, a
+    voter or an observer 403, and the clock stays where it was."""
+    before = clock.now()
+    visitors = {"anonymous": (app.test_client(), 302),
+                "voter": (_as(app, _voter(app, db_session, 0), real), 403),
+                "observer": (_as(app, _user(db_session, "observer.adazi@demo.cvk.lv"), real), 403)}
+    for who, (client, refused) in visitors.items():
+        page = client.get("/").get_data(as_text=True)
+        assert 'data-testid="demo-banner"' in page and "otrdiena" in page, who
+        assert 'data-testid="demo-clock-buttons"' not in page, who
+        assert "/demo/clock" not in page, who
+        answer = client.post("/demo/clock", data={"phase": "polling"})
+        assert answer.status_code == refused, (who, answer.status_code)
+        assert refused == 403 or "/login" in answer.headers["Location"], who
+        assert to_riga(clock.now()).date() == DEMO_TUESDAY, who
+    assert clock.now() - before < timedelta(minutes=1)
+    for email in ("officer@demo.cvk.lv", "member.adazi@demo.cvk.lv"):
+        official = _as(app, _user(db_session, email), real)
+        assert 'data-testid="demo-clock-buttons"' in official.get("/").get_data(as_text=True)
+        assert official.post("/demo/clock", data={"phase": "polling"}).status_code == 302
+        assert to_riga(clock.now()).date() == DEMO_SATURDAY
+        assert official.post("/demo/clock", data={"phase": "online"}).status_code == 302

@@ -1,9 +1,11 @@
 """Every string marked for translation has a Latvian text (Latvian is the default language)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 
 from portal.i18n_build import merged_catalog
 
@@ -51,3 +53,36 @@ def test_one_thing_has_one_latvian_name():
         for variant in variants:
             found = [t for t in texts if variant in t.lower()]
             assert found == [], f"say {name!r}, not {variant!r}: {found[:3]}"
+
+
+# Inside a Latvian text: HTML tags (their attributes keep straight quotes) and format
+# placeholders are code, not text.
+_CODE = re.compile(r"<[^>]*>|%\([^)]*\)[sdif]|\{[^{}]*\}")
+
+
+def _latvian_texts() -> list[tuple[str, str, str]]:
+    """(part file, msgid, one Latvian form) for every message of every part."""
+    found = []
+    for part in sorted((ROOT / "portal" / "translations" / "lv" / "parts").glob("*.po")):
+        with part.open("rb") as handle:
+            catalog = read_po(handle, locale="lv")
+        for message in catalog:
+            if not message.id:
+                continue
+            msgid = message.id if isinstance(message.id, str) else message.id[0]
+            forms = message.string if isinstance(message.string, tuple | list) else [
+                message.string]
+            found += [(part.name, msgid, form) for form in forms if form]
+    return found
+
+
+def test_latvian_texts_quote_with_latvian_quotation_marks():
+    """Latvian typography quotes „so”: no straight double quote in a user-visible Latvian text
+    (HTML attributes and placeholders inside the text aside)."""
+    texts = _latvian_texts()
+    assert len(texts) > 1000
+    straight = [(part, msgid[:50], form) for part, msgid, form in texts
+                if '"' in _CODE.sub("", form)]
+    assert straight == [], straight[:5]
+    assert _CODE.sub("", 'Skatīt <a href="/x">„%(name)s” lapu</a>') == "Skatīt „” lapu"
+    assert any("„par”" in form for _part, _msgid, form in texts)

@@ -57,7 +57,7 @@ def test_streamed_record_has_the_right_headers_and_passes_referendum_verify(
     assert answer.headers["Content-Type"] == "application/json; charset=utf-8"
     disposition = answer.headers["Content-Disposition"]
     assert disposition.startswith("attachment;")
-    assert f'filename="election-record-{s.referendum.id}-' in disposition
+    assert f'filename="election-record-{s.referendum.election_id}.json"' in disposition
     text = answer.get_data(as_text=True)
     lines = text.splitlines()
     assert lines[0] == "{" and lines[1].startswith('"manifest":')

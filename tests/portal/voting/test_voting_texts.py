@@ -84,5 +84,5 @@ def test_the_ballot_page_keeps_its_whole_latvian_instructions(login_as, scenario
     client = login_as(scenario.voters[0])
     html = client.get(f"/voting/{scenario.referendum.id}").get_data(as_text=True)
     attrs = {k: v for found in _parse_html(html).found for k, v in found.items()}
-    assert attrs["data-ready"] == 'Gatavs. Izvēlieties "par" vai "pret".'
-    assert attrs["data-choose"] == 'Vispirms izvēlieties "par" vai "pret".'
+    assert attrs["data-ready"] == "Gatavs. Izvēlieties „par” vai „pret”."
+    assert attrs["data-choose"] == "Vispirms izvēlieties „par” vai „pret”."
