@@ -71,10 +71,13 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     app.config.update(cfg.as_flask())
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "portal" / "translations")
     app.config["RATELIMIT_STORAGE_URI"] = cfg.RATELIMIT_STORAGE_URI
+    from portal.initiatives.lean_sign import LeanSign
     from portal.voting.lean_cast import LeanCast
 
-    # Inside ProxyFix: the lean cast path sees the real address and scheme, as Flask does.
+    # Inside ProxyFix: the lean cast and signing paths see the real address and scheme, as
+    # Flask does.
     app.wsgi_app = LeanCast(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = LeanSign(app, app.wsgi_app)  # type: ignore[method-assign]
     if cfg.is_production:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
