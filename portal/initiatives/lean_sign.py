@@ -40,13 +40,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from portal import metrics
-from portal.accounts.models import User, session_ended_column, session_signs_in
+from portal.accounts.models import session_signs_in, signed_in_user
 from portal.database import writing
 from portal.initiatives.access import access_initiative
 from portal.initiatives.sign_token import SIGN_TOKEN_ENVIRON, read_sign_token
@@ -67,10 +66,6 @@ _MAX_ID = 2**63 - 1  # portal.security.DatabaseIdConverter
 _MAX_BODY = 4096  # the script sends an empty body; a form's is a CSRF token
 SIGN_ENDPOINT = "initiatives.sign"
 SHOW_ENDPOINT = "initiatives.show"
-
-# The person and whether this session was signed out: one statement, as the app's user loader.
-_USER = (select(User, session_ended_column())
-         .where(User.id == bindparam("user_id")))
 
 StartResponse = Callable[..., Any]
 
@@ -152,7 +147,7 @@ class LeanSign:
         database = app.extensions["portal_db"]
         # The app context gives the sealed columns this app's key, as in a request.
         with app.app_context(), writing(), database.new_session() as db:
-            row = db.execute(_USER, {"user_id": grant.user_id,
+            row = db.execute(signed_in_user(), {"user_id": grant.user_id,
                                      "sid_hash": grant.sid_hash}).first()
             if row is None:
                 return None
