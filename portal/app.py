@@ -99,6 +99,9 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.voting.events import register_handlers as register_voting_handlers
 
     register_voting_handlers(socketio)
+    from portal.initiatives.events import register_handlers as register_initiative_handlers
+
+    register_initiative_handlers(socketio)
     from portal import refusals
 
     refusals.init_app(app, socketio)

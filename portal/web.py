@@ -1,7 +1,7 @@
 """Small helpers every blueprint uses to reach the request's session, clock and keys."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -68,3 +68,11 @@ def authentication_of(signed_in: Mapping[str, Any]) -> Authentication | None:
     if not isinstance(value, list) or len(value) != 3:
         return None
     return Authentication(*value)
+
+
+def flash_into(signed: MutableMapping[str, Any], category: str, message: str) -> None:
+    """``flask.flash`` on the session ``signed`` opened without Flask's request (the lean
+    signing path): the message waits there, as Flask keeps it, for the next page shown."""
+    flashes = list(signed.get("_flashes", []))
+    flashes.append((category, message))
+    signed["_flashes"] = flashes

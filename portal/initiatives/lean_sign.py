@@ -39,7 +39,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
+from flask_babel import force_locale, gettext
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
@@ -47,12 +48,13 @@ from werkzeug.wrappers import Request, Response
 from portal import metrics
 from portal.accounts.models import session_signs_in, signed_in_user
 from portal.database import writing
+from portal.extensions import locale_of
 from portal.initiatives.access import access_initiative
 from portal.initiatives.sign_token import SIGN_TOKEN_ENVIRON, read_sign_token
 from portal.logging import REQUEST_ID_HEADER, log_request, new_request_id, valid_request_id
 from portal.permissions import Permission
 from portal.security import apply_security_headers, session_current
-from portal.web import authentication_of
+from portal.web import authentication_of, flash_into
 from referendum_core.audit import AuditContext
 from referendum_core.clock import wall_time
 from referendum_core.refusals import Refused
@@ -68,6 +70,11 @@ SIGN_ENDPOINT = "initiatives.sign"
 SHOW_ENDPOINT = "initiatives.show"
 
 StartResponse = Callable[..., Any]
+
+
+def signed_message() -> str:
+    """The thank-you the page shows after a signature is taken, by either path."""
+    return gettext("Thank you. Your signature is recorded.")
 
 
 def signed_body(location: str) -> dict[str, Any]:
@@ -166,6 +173,10 @@ class LeanSign:
                 db.rollback()
                 return None  # the full app answers: the same refusal, audited and translated
             db.commit()
+            # The page the script goes to next says thank you, as after the form's post.
+            g.locale = locale_of(config, session, user)
+            with force_locale(g.locale):
+                flash_into(session, "success", signed_message())
         return request, session
 
     def _respond(self, environ: dict[str, Any], request: Request, session: Any,

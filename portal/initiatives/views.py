@@ -32,7 +32,7 @@ from portal.initiatives.forms import (
     InPersonSignatureForm,
     SubmitInitiativeForm,
 )
-from portal.initiatives.lean_sign import SIGN_ENDPOINT, signed_body
+from portal.initiatives.lean_sign import SIGN_ENDPOINT, signed_body, signed_message
 from portal.initiatives.sign_token import SIGN_TOKEN_HEADER, page_sign_token, read_sign_token
 from portal.permissions import Permission, has_permission, require
 from portal.refusals import flash_and_redirect, on_refusal
@@ -217,9 +217,9 @@ def sign(initiative_id: int) -> Any:
     sign_online(db(), clock(), current_user, initiative, current_user.person_ref,
                 tag_key=tag_key(), context=audit_context(), authentication=signed_in_with())
     page = url_for("initiatives.show", initiative_id=initiative.id)
+    flash(signed_message(), "success")
     if scripted:
         return jsonify(signed_body(page)), 201
-    flash(gettext("Thank you. Your signature is recorded."), "success")
     return redirect(page)
 
 

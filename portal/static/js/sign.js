@@ -2,24 +2,65 @@
  * Signing an initiative from its page: the script posts the signature with the page's signing
  * token in X-Sign-Token (portal/initiatives/sign_token.py; it is also the request's CSRF
  * defence), and the portal usually takes it in front of Flask (portal/initiatives/lean_sign.py).
- * A signature taken answers 201 and where the page now shows it with its receipt; a refusal
- * answers JSON with its sentence, shown by the button. Without this script, or when the
- * request cannot be made or is not answered in JSON, the form posts as it always did.
+ * A signature taken answers 201 and the page to show next (which thanks the voter and shows
+ * the receipt). A refusal answers JSON with its sentence (portal/refusals.py): the page is
+ * loaded again, so that it shows what is true now (e.g. a signature given in another tab), with
+ * the sentence on top. Without this script, or when the request cannot be made or is not
+ * answered in JSON, the form posts as it always did.
  */
 (function () {
   "use strict";
+
+  var KEY = "portal.sign-refusal";
+
+  function showKeptRefusal() {
+    var message = null;
+    try {
+      message = window.sessionStorage.getItem(KEY);
+      window.sessionStorage.removeItem(KEY);
+    } catch (e) { /* storage blocked: nothing was kept */ }
+    if (!message) {
+      return;
+    }
+    var main = document.getElementById("main");
+    if (!main) {
+      return;
+    }
+    var box = main.querySelector(".flashes");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "flashes";
+      box.setAttribute("role", "status");
+      main.insertBefore(box, main.firstChild);
+    }
+    var line = document.createElement("p");
+    line.className = "flash flash-error";
+    line.textContent = message;
+    box.appendChild(line);
+  }
+
+  showKeptRefusal();
 
   var form = document.querySelector("form[data-sign-token]");
   if (!form || !window.fetch || !form.getAttribute("data-sign-token")) {
     return;
   }
-  var error = form.querySelector("[data-sign-error]");
   var button = form.querySelector("button[type=submit]");
   var sending = false;
 
   function plainPost() {
     form.removeAttribute("data-sign-token");
     form.submit();
+  }
+
+  function showAgain(message) {
+    try {
+      window.sessionStorage.setItem(KEY, message);
+    } catch (e) {
+      plainPost();  // cannot keep the sentence across the load: the form's post shows it
+      return;
+    }
+    window.location.assign(window.location.pathname);
   }
 
   form.addEventListener("submit", function (event) {
@@ -52,21 +93,10 @@
       return response.json().then(function (answer) {
         if (response.status === 201 && answer.location) {
           window.location.assign(answer.location);
-          return;
-        }
-        if (response.status === 400) {
-          plainPost();  // the token not taken (e.g. past the idle limit): the form's CSRF token
-          return;
-        }
-        sending = false;
-        if (button) {
-          button.disabled = false;
-        }
-        if (error && typeof answer.error === "string") {
-          error.textContent = answer.error;
-          error.hidden = false;
+        } else if (response.status !== 400 && typeof answer.error === "string") {
+          showAgain(answer.error);
         } else {
-          plainPost();
+          plainPost();  // the token not taken (e.g. past the idle limit): the form's CSRF token
         }
       });
     }).catch(function () {

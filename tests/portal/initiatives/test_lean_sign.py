@@ -147,6 +147,19 @@ def test_the_signing_token_alone_signs_on_the_lean_path(ready):
     assert [s.person_ref for s in ready.signatures()] == [ready.voters[0].person_ref]
     page = client.get(ready.page).get_data(as_text=True)
     assert 'data-testid="own-receipt"' in page and 'data-sign-token' not in page
+    # the page the script goes to thanks the voter once, as after the form, in their language
+    assert "Paldies! Jūsu paraksts ir reģistrēts." in page
+    assert "Paldies" not in client.get(ready.page).get_data(as_text=True)
+
+
+def test_the_thanks_are_in_the_language_the_voter_chose(ready):
+    client, _csrf, token = ready.sign_in(ready.voters[0])
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    assert post(client, ready.url, None, token).status_code == 201
+    assert ready.lean_answered() == 1
+    assert "Thank you. Your signature is recorded." in client.get(ready.page).get_data(
+        as_text=True)
 
 
 def test_an_expired_token_is_refused(ready):
