@@ -155,12 +155,14 @@ def postgres_url() -> str | None:
 
 
 def redis_url() -> str | None:
-    """``REDIS_URL`` (else 127.0.0.1:6379 if it answers), on the benchmarks' database number."""
+    """``REDIS_URL`` (else 127.0.0.1:6379 if it answers), on the benchmarks' database number
+    (``BENCH_REDIS_DB`` in the environment gives another: engineers sharing one Redis each
+    bench on their own)."""
     url = os.environ.get("REDIS_URL") or (DEFAULT_REDIS if _answers("127.0.0.1", 6379) else "")
     if not url:
         return None
     base = re.sub(r"/\d*$", "", url)
-    return f"{base}/{BENCH_REDIS_DB}"
+    return f"{base}/{os.environ.get('BENCH_REDIS_DB') or BENCH_REDIS_DB}"
 
 
 @contextmanager

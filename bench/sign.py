@@ -9,6 +9,11 @@ signature board, one transaction each.
 Set-up (not timed): a municipality with ``rate × seconds`` voters in the register, each with an
 account and a forged sign-in cookie (``harness.signed_in_cookie``), and an initiative collecting
 signatures now. Every signer signs once, so the load is ``rate × seconds`` distinct people.
+Each signer signs as a browser with script does (``--path lean``, the default): the
+initiative's page is fetched once with their cookie (in process, in the set-up) for its signing
+token, and the signature is posted with it in ``X-Sign-Token`` (``portal/static/js/sign.js``;
+taken by ``portal.initiatives.lean_sign``, answered 201). ``--path form`` posts the form with
+its CSRF token instead, as a browser without script (the full Flask request, answered 302).
 Then an **open loop** at ``rate`` signatures/s over ``connections`` keep-alive connections
 (signature ``k`` is due at ``start + k / rate``): accepted signatures/s and p50/p99 latency
 measured from each signature's *scheduled* time, so a server that falls behind is charged for
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -31,6 +37,10 @@ ATVK = "0023000"
 WARM_UP = 200  # signers who sign before the measured run
 
 
+#: How a signature is sent, and the status that says it was recorded.
+PATHS = {"lean": 201, "form": 302}
+
+
 @dataclass
 class Signers:
     """What the set-up made: the initiative and each signer's pre-built request."""
@@ -39,15 +49,31 @@ class Signers:
     requests: list[bytes]
 
 
+def _page_token(client: Any, initiative_id: int, cookie: str) -> str:
+    """The signing token of the initiative's page, fetched as the signer's browser would."""
+    client.set_cookie("portal_session", cookie, domain="localhost")
+    page = client.get(f"/initiatives/{initiative_id}",
+                      environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                      headers={"User-Agent": harness.USER_AGENT})
+    html = page.get_data(as_text=True)
+    if page.status_code != 200 or 'data-sign-token="' not in html:
+        raise RuntimeError(f"the initiative page gave no signing token ({page.status_code})")
+    token = html.split('data-sign-token="', 1)[1].split('"', 1)[0]
+    if not token:
+        raise RuntimeError("the initiative page gave an empty signing token")
+    return token
+
+
 def _code(n: int) -> str:
     from bench.bench_register import code
 
     return code(n)
 
 
-def set_up(database: str, signers: int, ports: list[int]) -> Signers:
+def set_up(database: str, signers: int, ports: list[int], path: str = "lean") -> Signers:
     """``signers`` voters of one municipality (register rows and accounts, in bulk) and an
-    initiative collecting signatures around the real time (the servers' clock)."""
+    initiative collecting signatures around the real time (the servers' clock); each signer's
+    request sent by ``path`` (``PATHS``)."""
     from sqlalchemy import insert, select
     from sqlalchemy.orm import Session
 
@@ -100,16 +126,23 @@ def set_up(database: str, signers: int, ports: list[int]) -> Signers:
         users = list(session.scalars(select(User).where(User.person_ref.is_not(None))
                                      .order_by(User.id)))
         requests = []
+        client = app.test_client()
         with app.app_context():
             for i, user in enumerate(users):
                 cookie, token = harness.signed_in_cookie(app, user)
                 port = ports[i % len(ports)]
+                head = (f"POST /initiatives/{initiative.id}/sign HTTP/1.1\r\n"
+                        f"Host: 127.0.0.1:{port}\r\nUser-Agent: {harness.USER_AGENT}\r\n"
+                        f"Cookie: portal_session={cookie}\r\n")
+                if path == "lean":
+                    requests.append((
+                        head + f"X-Sign-Token: {_page_token(client, initiative.id, cookie)}\r\n"
+                        "X-Requested-With: fetch\r\nAccept: application/json\r\n"
+                        "Content-Length: 0\r\n\r\n").encode())
+                    continue
                 body = f"csrf_token={token}".encode()
                 requests.append((
-                    f"POST /initiatives/{initiative.id}/sign HTTP/1.1\r\n"
-                    f"Host: 127.0.0.1:{port}\r\nUser-Agent: {harness.USER_AGENT}\r\n"
-                    f"Cookie: portal_session={cookie}\r\n"
-                    "Content-Type: application/x-www-form-urlencoded\r\n"
+                    head + "Content-Type: application/x-www-form-urlencoded\r\n"
                     f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
         result = Signers(initiative.id, requests)
     engine.dispose()
@@ -117,9 +150,10 @@ def set_up(database: str, signers: int, ports: list[int]) -> Signers:
 
 
 async def _open_loop(requests: list[bytes], ports: list[int], rate: float,
-                     connections: int) -> LoadResult:
-    """Signature ``k`` due at ``start + k / rate`` on connection ``k % connections``; accepted
-    is the redirect of a recorded signature (302; a refusal answers 303)."""
+                     connections: int, accepted: int = PATHS["lean"]) -> LoadResult:
+    """Signature ``k`` due at ``start + k / rate`` on connection ``k % connections``;
+    ``accepted`` is the status of a recorded signature (201 to the script, the redirect 302 to
+    the form; a refusal answers 422 or 303)."""
     loop = asyncio.get_running_loop()
     conns = [Connection(ports[i % len(ports)]) for i in range(connections)]
     latencies: list[float] = []
@@ -146,7 +180,7 @@ async def _open_loop(requests: list[bytes], ports: list[int], rate: float,
     elapsed = loop.time() - start
     for conn in conns:
         conn.close()
-    return LoadResult(total, statuses.get(302, 0), elapsed, latencies, statuses,
+    return LoadResult(total, statuses.get(accepted, 0), elapsed, latencies, statuses,
                       time.process_time() - cpu)
 
 
@@ -190,25 +224,25 @@ def check_and_publish(database: str, initiative_id: int, accepted: int) -> dict[
 
 
 def run(*, server_url: str, redis: str | None, rate: float = 100, seconds: float = 600,
-        connections: int = 50) -> dict[str, float]:
-    """Set up, sign ``rate × seconds`` times at ``rate``, check; the figures."""
+        connections: int = 50, path: str = "lean") -> dict[str, float]:
+    """Set up, sign ``rate × seconds`` times at ``rate`` by ``path``, check; the figures."""
     signers = int(rate * seconds)
     with harness.scratch_database(server_url, "bench_sign") as database, \
             harness.portal(database, redis) as portal:
         warm = min(WARM_UP, signers)
-        prepared = set_up(database, warm + signers, portal.ports)
+        prepared = set_up(database, warm + signers, portal.ports, path)
         # A server that has just started pays for its first requests once (connections to
         # PostgreSQL and Redis, statement caches, templates): some signers sign first, unmeasured.
         warmed = asyncio.run(_open_loop(prepared.requests[:warm], portal.ports, rate / 2,
-                                        min(connections, warm)))
+                                        min(connections, warm), PATHS[path]))
         busy0, all0 = harness.machine_busy()
         server0, db0 = portal.cpu_seconds(), harness.database_cpu_seconds(database)
         result = asyncio.run(_open_loop(prepared.requests[warm:], portal.ports, rate,
-                                        min(connections, signers)))
+                                        min(connections, signers), PATHS[path]))
         server1, db1 = portal.cpu_seconds(), harness.database_cpu_seconds(database)
         busy1, all1 = harness.machine_busy()
         figures: dict[str, Any] = {
-            "sign_offered_per_s": rate, "sign_seconds": seconds,
+            "sign_path": path, "sign_offered_per_s": rate, "sign_seconds": seconds,
             "sign_accepted_per_s": result.accepted / result.seconds,
             "sign_p50_ms": result.percentile(0.50), "sign_p99_ms": result.percentile(0.99),
             "sign_max_ms": max(result.latencies_ms, default=float("nan")),
@@ -218,6 +252,7 @@ def run(*, server_url: str, redis: str | None, rate: float = 100, seconds: float
             "sign_client_cpu_ms": 1000 * result.client_cpu_s / max(1, result.sent),
             "sign_machine_busy": (busy1 - busy0) / max(1.0, all1 - all0),
             "sign_statuses": str(dict(sorted(result.statuses.items()))),
+            "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         }
         figures.update(check_and_publish(database, prepared.initiative_id,
                                          warmed.accepted + result.accepted))
@@ -231,12 +266,16 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--path", choices=sorted(PATHS), default="lean",
+                        help="lean: the page's script with its signing token (default); "
+                             "form: the form's post without script")
     args = parser.parse_args()
     server = harness.postgres_url()
     if server is None:
         parser.error("no PostgreSQL: set DATABASE_URL")
     harness.print_figures(run(server_url=server, redis=harness.redis_url(), rate=args.rate,
-                              seconds=args.seconds, connections=args.connections))
+                              seconds=args.seconds, connections=args.connections,
+                              path=args.path))
     return 0
 
 

@@ -1,7 +1,6 @@
 """The application factory."""
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import date, datetime
 from typing import Any
@@ -10,14 +9,12 @@ from flask import Flask, abort, g, redirect, render_template, request, session, 
 from flask_babel import format_date, format_datetime, format_time, gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DataError
-from sqlalchemy.orm import lazyload
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.accounts.labels import ROLE_LABELS
-from portal.accounts.models import session_signs_in
+from portal.accounts.models import session_signs_in, signed_in_user
 from portal.accounts.services import Keys
 from portal.articles import article_text
 from portal.celery_app import init_celery
@@ -72,10 +69,13 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     app.config.update(cfg.as_flask())
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "portal" / "translations")
     app.config["RATELIMIT_STORAGE_URI"] = cfg.RATELIMIT_STORAGE_URI
+    from portal.initiatives.lean_sign import LeanSign
     from portal.voting.lean_cast import LeanCast
 
-    # Inside ProxyFix: the lean cast path sees the real address and scheme, as Flask does.
+    # Inside ProxyFix: the lean cast and signing paths see the real address and scheme, as
+    # Flask does.
     app.wsgi_app = LeanCast(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = LeanSign(app, app.wsgi_app)  # type: ignore[method-assign]
     if cfg.is_production:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
@@ -100,6 +100,9 @@ def create_app(config: Config | dict[str, Any] | None = None, *, clock: Clock | 
     from portal.voting.events import register_handlers as register_voting_handlers
 
     register_voting_handlers(socketio)
+    from portal.initiatives.events import register_handlers as register_initiative_handlers
+
+    register_initiative_handlers(socketio)
     from portal import refusals
 
     refusals.init_app(app, socketio)
@@ -169,18 +172,6 @@ def _register_tasks() -> None:
     import portal.voting.tasks  # noqa: F401
 
 
-@functools.cache
-def _user_by_id() -> Any:
-    """The signed-in person's row, by id, and whether the session has been signed out
-    (``session_ended_column``). Memberships load on first use: a voter's requests never need
-    them (their rights are personal), an official's first permission check loads them in one
-    query. The statement is built once and executed with a parameter, because ``Session.get``
-    with options builds its statement and cache key again on every call (the figure is in
-    ``bench/results.md``), and every signed-in request loads its user."""
-    from portal.accounts.models import User, session_ended_column
-
-    return select(User, session_ended_column()).where(User.id == bindparam("user_id")).options(
-        lazyload(User.memberships))
 
 
 @login_manager.user_loader
@@ -194,7 +185,7 @@ def _load_user(token: str) -> Any:
     sid_hash = session_id_hash(session)
     if sid_hash is None:
         return None
-    row = get_session().execute(_user_by_id(), {"user_id": user_id,
+    row = get_session().execute(signed_in_user(), {"user_id": user_id,
                                                  "sid_hash": sid_hash}).first()
     if row is None:
         return None

@@ -80,6 +80,9 @@ class Config:
     # Accepted ballot casts answered by portal.voting.lean_cast, in front of Flask (anything
     # else it hands to the full app). Off: every cast takes the full Flask request.
     LEAN_CAST: bool = True
+    # Online initiative signatures taken by portal.initiatives.lean_sign, in front of Flask
+    # (anything else it hands to the full app). Off: every signature takes the full request.
+    LEAN_SIGN: bool = True
     # Failed sign-in attempts (password or second factor) per account, counted apart for
     # browsers that carry the account's device cookie from an earlier sign-in: a stranger
     # failing on purpose slows down other browsers only (portal/accounts/throttle.py).
@@ -268,6 +271,7 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         VOTER_BALLOT_RATE_LIMIT=env.get("VOTER_BALLOT_RATE_LIMIT",
                                         "20 per 10 minutes; 100 per day"),
         LEAN_CAST=_bool(env.get("LEAN_CAST"), True),
+        LEAN_SIGN=_bool(env.get("LEAN_SIGN"), True),
         LOGIN_ACCOUNT_LIMIT=env.get("LOGIN_ACCOUNT_LIMIT", "5 per 15 minutes"),
         LOGIN_DEVICE_LIMIT=env.get("LOGIN_DEVICE_LIMIT", "10 per 15 minutes"),
         INVITATION_LIFETIME_HOURS=int(env.get("INVITATION_LIFETIME_HOURS", "72")),

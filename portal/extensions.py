@@ -1,6 +1,9 @@
 """Flask extensions, created unbound and bound in ``create_app`` (Flask "Application Factories")."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import g, session
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -22,13 +25,19 @@ def select_locale() -> str:
     """Latvian unless the person chose English (session), or their account says so."""
     from flask import current_app
 
-    languages = current_app.config["LANGUAGES"]
-    chosen = session.get("lang")
+    return locale_of(current_app.config, session, current_user)
+
+
+def locale_of(config: Mapping[str, Any], signed: Mapping[str, Any], user: Any) -> str:
+    """``select_locale`` for the session ``signed`` and ``user`` (the lean signing path, which
+    has them without Flask's request)."""
+    languages = config["LANGUAGES"]
+    chosen = signed.get("lang")
     if chosen in languages:
         return chosen
-    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
-        return current_user.locale
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if getattr(user, "is_authenticated", False) and user.locale in languages:
+        return user.locale
+    return config["BABEL_DEFAULT_LOCALE"]
 
 
 def select_timezone() -> str:

@@ -52,6 +52,9 @@ ballots_accepted = Counter("portal_ballots_accepted", "Ballots accepted into the
 lean_casts = Counter(
     "portal_lean_casts", "Ballots accepted on the lean cast path (portal.voting.lean_cast); "
     "the other accepted ballots took the full Flask request.")
+lean_signatures = Counter(
+    "portal_lean_signatures", "Online initiative signatures taken on the lean signing path "
+    "(portal.initiatives.lean_sign); the others took the full Flask request.")
 ballots_refused = Counter(
     "portal_ballots_refused", "Ballots refused, by reason.", ["reason"])
 messages_delivered = Counter(
@@ -66,6 +69,11 @@ def ballot_accepted() -> None:
 def lean_cast_answered() -> None:
     """Count one ballot the lean cast path accepted (also counted by ``ballot_accepted``)."""
     lean_casts.inc()
+
+
+def lean_sign_answered() -> None:
+    """Count one online signature the lean signing path took."""
+    lean_signatures.inc()
 
 
 def ballot_refused(reason: str) -> None:

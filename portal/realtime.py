@@ -33,6 +33,15 @@ def referendum_room(referendum_id: int) -> str:
     return f"referendum:{referendum_id}"
 
 
+INITIATIVES_NAMESPACE = "/initiatives"
+
+
+def initiative_room(initiative_id: int) -> str:
+    """The room of everyone viewing an initiative's public pages (in
+    ``INITIATIVES_NAMESPACE``): the signature board's count beside the threshold."""
+    return f"initiative:{initiative_id}"
+
+
 def user_room(user_id: int) -> str:
     """The Socket.IO room of one person's open pages (unread counters)."""
     return f"user:{user_id}"

@@ -1,6 +1,8 @@
 """Small helpers every blueprint uses to reach the request's session, clock and keys."""
 from __future__ import annotations
 
+from collections.abc import Mapping, MutableMapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, request, session
@@ -56,7 +58,21 @@ def remember_signed_in_with(authentication: Authentication) -> None:
 
 def signed_in_with() -> Authentication | None:
     """How the signed-in voter proved who they are (``None`` when an official is signed in)."""
-    value = session.get(SIGNED_IN_WITH_KEY)
+    return authentication_of(session)
+
+
+def authentication_of(signed_in: Mapping[str, Any]) -> Authentication | None:
+    """How the voter of the session ``signed_in`` proved who they are, as kept at sign-in
+    (``remember_signed_in_with``); the lean signing path reads it from the opened cookie."""
+    value = signed_in.get(SIGNED_IN_WITH_KEY)
     if not isinstance(value, list) or len(value) != 3:
         return None
     return Authentication(*value)
+
+
+def flash_into(signed: MutableMapping[str, Any], category: str, message: str) -> None:
+    """``flask.flash`` on the session ``signed`` opened without Flask's request (the lean
+    signing path): the message waits there, as Flask keeps it, for the next page shown."""
+    flashes = list(signed.get("_flashes", []))
+    flashes.append((category, message))
+    signed["_flashes"] = flashes

@@ -1,6 +1,7 @@
 """People and what they may do: users, memberships (role + commission/municipality/case)."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from enum import StrEnum
 
@@ -8,12 +9,14 @@ from sqlalchemy import (
     ColumnElement,
     ForeignKey,
     LargeBinary,
+    Select,
     String,
     UniqueConstraint,
     bindparam,
     exists,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, lazyload, mapped_column, relationship
 
 from referendum_core.audit import LABEL_LENGTH
 from referendum_core.db import Base
@@ -197,6 +200,19 @@ def session_ended_column() -> ColumnElement[bool]:
     """``True`` in a row when the session whose hash is bound as ``sid_hash`` has ended: loaded
     with the user in one statement, by the full app and the lean cast path alike."""
     return exists().where(EndedSession.sid_hash == bindparam("sid_hash")).label("session_ended")
+
+
+@functools.cache
+def signed_in_user() -> Select[tuple[User, bool]]:
+    """The signed-in person's row, by id (bound as ``user_id``), and whether the session has
+    been signed out (``session_ended_column``, bound as ``sid_hash``): the app's user loader
+    and the lean signing path load it so. Memberships load on first use: a voter's requests
+    never need them (their rights are personal), an official's first permission check loads
+    them in one query. The statement is built once and executed with parameters, because
+    ``Session.get`` with options builds its statement and cache key again on every call (the
+    figure is in ``bench/results.md``), and every signed-in request loads its user."""
+    return select(User, session_ended_column()).where(User.id == bindparam("user_id")).options(
+        lazyload(User.memberships))
 
 
 def session_signs_in(is_active: bool, user_epoch: int, session_ended: bool, epoch: int) -> bool:

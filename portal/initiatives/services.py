@@ -17,6 +17,7 @@ from portal.checkpoints import copy_out, signer
 from portal.database import on_commit
 from portal.initiatives.decision_pdf import build_decision_pdf
 from portal.pades import sign_document
+from portal.realtime import INITIATIVES_NAMESPACE, emit_after_commit, initiative_room
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.check_decision import CheckDecision, store_decision
 from referendum_core.checkpoints import checkpoints_of
@@ -177,13 +178,25 @@ def issue_check_decision(session: Session, clock: Clock, initiative: Initiative
     return store_decision(session, clock, initiative.id, pdf, signature)
 
 
+#: Pushed to an initiative's public room (``portal.realtime.initiative_room``) when a batch of
+#: its board is published: the pages showing the count fetch it again (``count.json``).
+BOARD_EVENT = "initiative.board"
+
+
 def publish_signature_boards(session: Session, clock: Clock) -> int:
     """Publish the pending entries of every initiative's signature board and sign a
-    checkpoint of each new head; the checkpoints are copied out after the commit."""
+    checkpoint of each new head; after the commit the checkpoints are copied out and each
+    initiative's open pages are told (``BOARD_EVENT``: the initiative and the board's length,
+    nothing about any person)."""
     published = 0
     for initiative_id in initiatives_with_pending(session):
         board_signer = signer(board_log_name(initiative_id))
-        published += publish_pending(session, clock, initiative_id)
+        batch = publish_pending(session, clock, initiative_id)
+        published += batch
         checkpoint = sign_board_checkpoint(session, clock, board_signer, initiative_id)
         on_commit(lambda cp=checkpoint: copy_out(cp))
+        if batch:
+            emit_after_commit(BOARD_EVENT, {"initiative_id": initiative_id,
+                                            "board_seq": checkpoint.seq},
+                              initiative_room(initiative_id), INITIATIVES_NAMESPACE)
     return published

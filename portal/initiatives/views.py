@@ -9,18 +9,21 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from portal.extensions import limiter
+from portal.extensions import csrf, limiter
 from portal.initiatives import services, work  # work: also registers the area's provider
 from portal.initiatives.access import access_initiative, scope_of
 from portal.initiatives.forms import (
@@ -29,10 +32,13 @@ from portal.initiatives.forms import (
     InPersonSignatureForm,
     SubmitInitiativeForm,
 )
+from portal.initiatives.lean_sign import SIGN_ENDPOINT, signed_body, signed_message
+from portal.initiatives.sign_token import SIGN_TOKEN_HEADER, page_sign_token, read_sign_token
 from portal.permissions import Permission, has_permission, require
 from portal.refusals import flash_and_redirect, on_refusal
 from portal.web import audit_context, calendar, clock, db, keys, signed_in_with
 from referendum_core.check_decision import decision_of
+from referendum_core.clock import wall_time
 from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import (
     Initiative,
@@ -63,6 +69,39 @@ bp = Blueprint("initiatives", __name__, url_prefix="/initiatives")
 
 #: a signer's withdrawals (all initiatives together)
 WITHDRAWALS_LIMIT = "3 per hour; 10 per day"
+
+
+def _sign_token_or_csrf() -> None:
+    """The signature's CSRF check: a valid signing token (``portal.initiatives.sign_token``)
+    stands for the CSRF token, and marks the request as the page's script (it is answered in
+    JSON); without one, Flask-WTF's check, as on every other POST (the form without script).
+
+    Raises:
+        CSRFError: neither token is valid (answered 400 by the app's handler).
+    """
+    if request.endpoint != SIGN_ENDPOINT or request.method != "POST":
+        return
+    grant = read_sign_token(current_app.secret_key, request.headers.get(SIGN_TOKEN_HEADER),
+                            initiative_id=(request.view_args or {}).get("initiative_id", -1),
+                            session=session, now=wall_time(clock()).timestamp())
+    # The user loader has checked the session (epoch, not signed out); a signed-out voter's
+    # genuine token passes here and is sent to sign in by ``login_required``, as with a CSRF
+    # token.
+    if grant is not None and (not current_user.is_authenticated or (
+            current_user.id == grant.user_id
+            and current_user.session_epoch == grant.session_epoch)):
+        g.sign_grant = grant
+        return
+    config = current_app.config
+    if config["WTF_CSRF_ENABLED"] and config["WTF_CSRF_CHECK_DEFAULT"]:
+        csrf.protect()
+
+
+@bp.record_once
+def _set_up(state: Any) -> None:
+    # An app-wide hook, so that it runs where Flask-WTF's own check would: before the session
+    # expiry hook (registered later by the factory).
+    state.app.before_request(_sign_token_or_csrf)
 
 
 def tag_key() -> bytes:
@@ -137,8 +176,13 @@ def show(initiative_id: int) -> Any:
     # Once the retention period has passed the signatures are deleted (portal.retention); the
     # count recorded when the collection closed stays.
     count = max(count_signatures(db(), initiative), initiative.signatures_at_close or 0)
+    now = clock().now()
+    # The script signs with this token (``portal.initiatives.sign_token``), its CSRF token too.
+    sign_token = page_sign_token(current_app, current_user, session, initiative.id) if (
+        not own and current_user.is_authenticated and current_user.person_ref
+        and initiative.is_collecting(now)) else None
     return render_template(
-        "initiatives/show.html", initiative=initiative, now=clock().now(),
+        "initiatives/show.html", initiative=initiative, now=now, sign_token=sign_token,
         count=count, own=own, empty=EmptyForm(), board=board_count(db(), initiative.id),
         receipt=receipt_of(db(), own[0].id) if own else None,
         decide_form=DecideForm(question=initiative.question, version=initiative.case.version)
@@ -161,15 +205,25 @@ def _referendum_id(initiative: Any) -> int | None:
 @bp.route("/<int:initiative_id>/sign", methods=["POST"])
 @login_required
 def sign(initiative_id: int) -> Any:
+    """Sign online: the form's post (CSRF token; a flash and a redirect) or the page script's
+    (signing token; JSON, refusals too, ``portal.refusals``). The script's signature is
+    usually taken in front of Flask (``portal.initiatives.lean_sign``), with the same service."""
     initiative = access_initiative(db(), current_user, initiative_id,
                                    Permission.SIGN_INITIATIVE)
-    if not EmptyForm().validate_on_submit():
+    scripted = g.get("sign_grant") is not None
+    if not (scripted or EmptyForm().validate_on_submit()):
         abort(400)
     _refusal_back_to(initiative)
     sign_online(db(), clock(), current_user, initiative, current_user.person_ref,
                 tag_key=tag_key(), context=audit_context(), authentication=signed_in_with())
-    flash(gettext("Thank you. Your signature is recorded."), "success")
-    return redirect(url_for("initiatives.show", initiative_id=initiative.id))
+    page = url_for("initiatives.show", initiative_id=initiative.id)
+    flash(signed_message(), "success")
+    if scripted:
+        return jsonify(signed_body(page)), 201
+    return redirect(page)
+
+
+csrf.exempt(sign)  # checked by ``_sign_token_or_csrf`` instead
 
 
 def _signer_key() -> str:

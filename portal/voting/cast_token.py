@@ -17,6 +17,8 @@ A cast is accepted with a token only when, in addition to the signature:
   bump it), and the session has not been signed out (``ended_sessions``): the lean path reads
   these with the referendum, the full app through its user loader.
 
+It is a page token (``portal.page_token``, which the initiative's signing token shares).
+
 Why it also stands for the CSRF check: a cross-site request carries the voter's cookies but
 cannot carry this token. It travels in a request header (``X-Cast-Token``) that only a script of
 the portal's own origin can set (a cross-origin ``fetch`` with a custom header needs a CORS
@@ -28,16 +30,11 @@ referrer rule, which guards against planted tokens, has nothing to add.
 """
 from __future__ import annotations
 
-import functools
-import hashlib
-import hmac
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from itsdangerous import BadData, URLSafeSerializer
-
-from portal.security import session_id_hash
+from portal.page_token import issue_page_token, read_page_token
 from referendum_core.clock import wall_time
 
 CAST_TOKEN_HEADER = "X-Cast-Token"  # noqa: S105 - a header name, not a secret
@@ -57,25 +54,15 @@ class CastGrant:
     expires_at: int  # seconds since the epoch, real time
 
 
-@functools.lru_cache(maxsize=4)
-def _serializer(secret_key: str | bytes) -> URLSafeSerializer:
-    return URLSafeSerializer(secret_key, salt=_SALT,
-                             signer_kwargs={"digest_method": hashlib.sha256})
-
-
 def issue_cast_token(secret_key: str | bytes, *, user_id: int, session_epoch: int,
                      session: Mapping[str, Any], referendum_id: int, now: float,
                      idle_seconds: float, lifetime_seconds: float) -> str | None:
     """A token for the voter signed in by ``session`` to cast in ``referendum_id``, valid for
     the idle limit from ``now`` (seconds since the epoch) but not past the session's absolute
     limit; ``None`` for a session without an id."""
-    sid_hash = session_id_hash(session)
-    if sid_hash is None:
-        return None
-    signed_in_at = session.get("signed_in_at", now)
-    expires_at = int(min(now + idle_seconds, signed_in_at + lifetime_seconds))
-    return _serializer(secret_key).dumps(
-        [user_id, session_epoch, sid_hash, referendum_id, expires_at])
+    return issue_page_token(secret_key, _SALT, user_id=user_id, session_epoch=session_epoch,
+                            session=session, object_id=referendum_id, now=now,
+                            idle_seconds=idle_seconds, lifetime_seconds=lifetime_seconds)
 
 
 def read_cast_token(secret_key: str | bytes, token: str | None, *, referendum_id: int,
@@ -83,22 +70,12 @@ def read_cast_token(secret_key: str | bytes, token: str | None, *, referendum_id
     """The grant of ``token`` if it is genuine, for ``referendum_id``, not expired at ``now``
     and issued to ``session``; ``None`` otherwise. The user's standing (active, epoch, signed
     out) is for the caller to check against the database."""
-    if not token:
+    grant = read_page_token(secret_key, _SALT, token, object_id=referendum_id,
+                            session=session, now=now)
+    if grant is None:
         return None
-    try:
-        fields = _serializer(secret_key).loads(token)
-        user_id, epoch, sid_hash, for_referendum, expires_at = fields
-    except (BadData, TypeError, ValueError):
-        return None
-    if not (all(type(v) is int for v in (user_id, epoch, for_referendum, expires_at))
-            and isinstance(sid_hash, str)):
-        return None
-    if for_referendum != referendum_id or now >= expires_at:
-        return None
-    own = session_id_hash(session)
-    if own is None or not hmac.compare_digest(own, sid_hash):
-        return None
-    return CastGrant(user_id, epoch, sid_hash, for_referendum, expires_at)
+    return CastGrant(grant.user_id, grant.session_epoch, grant.sid_hash, grant.object_id,
+                     grant.expires_at)
 
 
 def page_cast_token(app: Any, user: Any, session: MutableMapping[str, Any],

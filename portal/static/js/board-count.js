@@ -1,9 +1,12 @@
 /*
- * The signature board's count beside the threshold, kept current on the open page: a short
- * poll of the count (once a minute, not while the tab is hidden). The board changes only when
- * a batch is published (every few minutes), so a poll is as fresh as a push would be here,
- * and the initiative pages need no Socket.IO connection. The server sends the sentences
- * already translated; this script only swaps the text of the marked elements.
+ * The signature board's count beside the threshold, kept current on the open page. The board
+ * changes when a batch is published (every few minutes): the portal then pushes
+ * "initiative.board" to the initiative's room (Socket.IO namespace /initiatives,
+ * portal/initiatives/events.py) and the page fetches the count at once. While the socket is
+ * not connected (no Socket.IO client, a proxy that drops it, a reconnect), a short poll of the
+ * count (once a minute, not while the tab is hidden) keeps it current instead. The server
+ * sends the sentences already translated; this script only swaps the text of the marked
+ * elements.
  */
 (function () {
   "use strict";
@@ -13,7 +16,9 @@
     return;
   }
   var url = source.getAttribute("data-board-poll");
+  var initiativeId = Number(source.getAttribute("data-initiative-id"));
   var EVERY_MS = 60000;
+  var pushed = false;  // joined the initiative's room: the pushes replace the poll
 
   function refresh() {
     if (document.hidden) {
@@ -32,9 +37,36 @@
           }
         });
       })
-      .catch(function () { /* offline for a moment: the next poll tries again */ });
+      .catch(function () { /* offline for a moment: the next poll or push tries again */ });
   }
 
-  window.setInterval(refresh, EVERY_MS);
+  window.setInterval(function () {
+    if (!pushed) {
+      refresh();
+    }
+  }, EVERY_MS);
   document.addEventListener("visibilitychange", refresh);
+
+  if (window.io && initiativeId > 0) {
+    var socket = window.io("/initiatives", {withCredentials: true});
+    socket.on("connect", function () {
+      socket.emit("join", {initiative_id: initiativeId}, function (answer) {
+        pushed = Boolean(answer && answer.ok);
+        // Marks the page as following the board (tests wait for it before publishing).
+        source.setAttribute("data-joined", pushed ? "yes" : "no");
+        if (pushed) {
+          refresh();  // a batch published while the socket was away
+        }
+      });
+    });
+    socket.on("disconnect", function () {
+      pushed = false;
+      source.setAttribute("data-joined", "no");
+    });
+    socket.on("initiative.board", function (event) {
+      if (event && event.initiative_id === initiativeId) {
+        refresh();
+      }
+    });
+  }
 })();

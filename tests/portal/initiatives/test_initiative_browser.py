@@ -122,11 +122,14 @@ def test_resident_initiative_to_referendum(live, clock, people):
     anna.goto(initiative_url)
     second_tab = anna.context.new_page()
     second_tab.goto(initiative_url)
+    # The page's script signs (portal/static/js/sign.js) and then shows the page again.
     anna.get_by_role("button", name="Parakstīt šo iniciatīvu").click()
+    anna.get_by_test_id("own-signature").wait_for()
     assert anna.get_by_text("Paldies! Jūsu paraksts ir reģistrēts.").is_visible()
     assert anna.get_by_test_id("own-signature").is_visible()
     assert check_a11y(anna) == []
     second_tab.get_by_role("button", name="Parakstīt šo iniciatīvu").click()
+    second_tab.get_by_test_id("own-signature").wait_for()  # shown again, as it is now
     assert second_tab.get_by_text(
         "Šī persona jau ir parakstījusi šo iniciatīvu; persona parakstās vienu reizi un tikai "
         "vienā veidā.").is_visible()
@@ -136,7 +139,7 @@ def test_resident_initiative_to_referendum(live, clock, people):
     janis = people.voter(JANIS)
     janis.goto(initiative_url)
     janis.get_by_role("button", name="Parakstīt šo iniciatīvu").click()
-    assert janis.get_by_test_id("own-signature").is_visible()
+    janis.get_by_test_id("own-signature").wait_for()
     progress = janis.get_by_test_id("signature-count")
     assert progress.get_attribute("value") == progress.get_attribute("max") == "2"
 

@@ -1,0 +1,88 @@
+"""The signature board's count pushed over Socket.IO (namespace /initiatives): a page joins
+the initiative's public room once its page could be seen, and each committed batch of the
+board tells the room (the initiative and the board's length, nothing about any person); the
+page then fetches the count as its poll does. A batch with nothing to publish, or an
+initiative the public may not see yet, tells no one."""
+from __future__ import annotations
+
+from portal.extensions import socketio
+from portal.initiatives.services import BOARD_EVENT
+from portal.initiatives.tasks import publish_signature_boards
+from referendum_core.initiatives import Initiative
+from tests.conftest import municipality
+from tests.portal.initiatives.test_signature_board_views import _collecting, _voter
+
+NS = "/initiatives"
+
+
+def _socket(app, flask_client, initiative_id):
+    sock = socketio.test_client(app, namespace=NS, flask_test_client=flask_client)
+    assert sock.is_connected(NS)
+    answer = sock.emit("join", {"initiative_id": initiative_id}, callback=True, namespace=NS)
+    sock.get_received(NS)
+    return sock, answer
+
+
+def _events(sock):
+    return [e["args"][0] for e in sock.get_received(NS) if e["name"] == BOARD_EVENT]
+
+
+def _publish(app, db_session) -> int:
+    with app.app_context():
+        published = publish_signature_boards.delay().get()
+    db_session.expire_all()
+    return published
+
+
+def test_a_published_batch_is_pushed_to_the_initiatives_public_room(
+        app, login_as, people, db_session, keys, clock):
+    initiative, resident, muni = _collecting(app, login_as, people, db_session, keys, clock)
+    page = f"/initiatives/{initiative.id}"
+    public, answer = _socket(app, app.test_client(), initiative.id)
+    assert answer == {"ok": True, "rooms": [f"initiative:{initiative.id}"]}
+
+    assert login_as(resident).post(f"{page}/sign").status_code == 302
+    assert login_as(_voter(db_session, keys, people, muni, 2)).post(
+        f"{page}/sign").status_code == 302
+    assert _events(public) == []  # a signature waits for the batch; so does the push
+    assert _publish(app, db_session) == 2
+    assert _events(public) == [{"initiative_id": initiative.id, "board_seq": 2}]
+    # nothing pending: no batch, no push
+    assert _publish(app, db_session) == 0
+    assert _events(public) == []
+    # what the page then fetches
+    count = login_as(resident).get(f"{page}/board/count.json").get_json()
+    assert (count["count"], count["pending"]) == (2, 0)
+
+
+def test_the_page_shows_what_it_needs_to_follow_the_board(
+        app, login_as, people, db_session, keys, clock):
+    initiative, resident, _ = _collecting(app, login_as, people, db_session, keys, clock)
+    body = login_as(resident).get(f"/initiatives/{initiative.id}").get_data(as_text=True)
+    assert f'data-initiative-id="{initiative.id}"' in body
+    assert "socket.io.min.js" in body and "board-count.js" in body
+
+
+def test_an_initiative_the_public_may_not_see_has_no_room(app, login_as, people, db_session,
+                                                          keys):
+    muni = municipality(db_session)
+    resident = _voter(db_session, keys, people, muni, 1)
+    web = login_as(resident)
+    web.post("/initiatives/new", data={
+        "municipality_id": muni.id, "subject": "strategy", "basis_date": "2026-02-01",
+        "question": "Vai atbalstāt?", "reasons": "Tāpēc."})
+    initiative = db_session.query(Initiative).one()  # not decided: not public
+    _public, answer = _socket(app, app.test_client(), initiative.id)
+    assert answer == {"ok": False, "error": "not_found"}
+    _sock, answer = _socket(app, app.test_client(), initiative.id + 1000)
+    assert answer == {"ok": False, "error": "not_found"}
+    # its applicant sees the page, so may follow it
+    _own, answer = _socket(app, web, initiative.id)
+    assert answer["ok"] is True
+
+
+def test_a_join_without_an_initiative_id_is_refused(app):
+    sock = socketio.test_client(app, namespace=NS)
+    for payload in ({}, {"initiative_id": "x"}, {"initiative_id": -1}, "1"):
+        answer = sock.emit("join", payload, callback=True, namespace=NS)
+        assert answer["ok"] is False and answer["code"] == "bad_payload"
