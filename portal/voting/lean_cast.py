@@ -63,6 +63,7 @@ from portal.voting.cast_token import CAST_TOKEN_ENVIRON, CastGrant, read_cast_to
 from portal.voting.live import push_due
 from referendum_core.clock import wall_time
 from referendum_core.crypto import CryptoError, verify_ballot
+from referendum_core.db import DriverStatement
 from referendum_core.voting.board import record_on_board
 from referendum_core.voting.casting import (
     MAX_BALLOT_BYTES,
@@ -116,6 +117,7 @@ class LeanCast:
     def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
+        self._driver_load: DriverStatement | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse
                  ) -> Iterable[bytes]:
@@ -183,39 +185,47 @@ class LeanCast:
                                app.permanent_session_lifetime.total_seconds()):
             return None
         now = app.extensions["clock"].now()
-        with writing(), self._transaction() as (connection, commit):
-            receipt = self._cast(environ, connection, grant, now, body)
+        with writing(), self._transaction() as (connection, commit, on_driver):
+            receipt = self._cast(environ, connection, grant, now, body, on_driver)
             if receipt is None:
                 return None
             commit()
         return request, session, receipt
 
+    def _load(self, connection: Connection, params: dict[str, Any], on_driver: bool) -> Any:
+        """The ``_LOAD`` row: on the driver's cursor in autocommit (``DriverStatement``)."""
+        if not on_driver:
+            return connection.execute(_LOAD, params).first()
+        if self._driver_load is None or self._driver_load.dialect is not connection.dialect:
+            self._driver_load = DriverStatement(_LOAD, connection.dialect)
+        return self._driver_load.first(connection, params)
+
     @contextmanager
-    def _transaction(self) -> Iterator[tuple[Connection, Callable[[], None]]]:
+    def _transaction(self) -> Iterator[tuple[Connection, Callable[[], None], bool]]:
         """A connection for the cast and how to commit it; leaving without committing rolls
         back. On PostgreSQL in autocommit: each of the two statements is its own transaction
         (no BEGIN and COMMIT round trips), and the board write is one atomic statement
         (``record_on_board``), stored whole or not at all; what a refused write claimed it
-        gives back itself. Otherwise (SQLite, or sessions bound to one connection as in the
+        gives back itself. Both statements then run on the driver's cursor (the third value
+        yielded: ``referendum_core.db.DriverStatement``). Otherwise (SQLite, or sessions bound to one connection as in the
         tests) one transaction of the app's own sessions, begun IMMEDIATE on SQLite."""
         database = self.app.extensions["portal_db"]
         bind = database.sessionmaker.kw.get("bind")
         if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
             with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                yield connection, connection.commit
+                yield connection, connection.commit, True
             return
         with database.new_session() as session:
-            yield session.connection(), session.commit
+            yield session.connection(), session.commit, False
 
     def _cast(self, environ: dict[str, Any], connection: Connection, grant: CastGrant,
-              now: datetime, body: bytes) -> CastReceipt | None:
+              now: datetime, body: bytes, on_driver: bool) -> CastReceipt | None:
         """``cast_ballot``'s steps, for a voter whose ballot is accepted; ``None`` otherwise,
         with nothing left written (the caller rolls back, or in autocommit the refused board
         write gave back what it claimed)."""
         referendum_id = grant.referendum_id
-        row = connection.execute(_LOAD, {"user_id": grant.user_id,
-                                         "referendum_id": referendum_id,
-                                         "sid_hash": grant.sid_hash}).first()
+        row = self._load(connection, {"user_id": grant.user_id, "referendum_id": referendum_id,
+                                      "sid_hash": grant.sid_hash}, on_driver)
         if (row is None or not session_signs_in(row.is_active, row.session_epoch,
                                                 row.session_ended, grant.session_epoch)
                 or not row.person_ref):
@@ -242,7 +252,7 @@ class LeanCast:
             placed = record_on_board(
                 connection, [choice["alpha"] for choice in ballot["choices"]],
                 {"referendum_id": referendum_id, "alias": alias, "tracker": tracker,
-                 "ballot": stored_ballot(ballot), "cast_at": cast_at})
+                 "ballot": stored_ballot(ballot), "cast_at": cast_at}, on_driver=on_driver)
         except (VotingError, CryptoError):
             return None
         if placed is None:
