@@ -50,13 +50,14 @@ from flask import Flask
 from sqlalchemy import bindparam, select, true
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Request, Response
 
 from portal import metrics
 from portal.accounts.models import User, session_ended_column, session_signs_in
 from portal.database import writing
 from portal.logging import REQUEST_ID_HEADER, log_request, new_request_id, valid_request_id
-from portal.security import apply_security_headers, session_current
+from portal.security import security_headers, session_current
 from portal.voting.api import CAST_ENDPOINT, RECEIPT_ENDPOINT, receipt_body, receipt_url_values
 from portal.voting.ballot_limits import COUNTED, BallotCounts
 from portal.voting.cast_token import CAST_TOKEN_ENVIRON, CastGrant, read_cast_token
@@ -118,6 +119,7 @@ class LeanCast:
         self.app = app
         self.wsgi_app = wsgi_app
         self._driver_load: DriverStatement | None = None
+        self._adapters: dict[str, MapAdapter] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse
                  ) -> Iterable[bytes]:
@@ -265,12 +267,17 @@ class LeanCast:
         """The full app's 201 answer: the receipt, the session cookie when it changed, the
         security headers, the request id; then the metrics and the request's log line."""
         app = self.app
-        adapter = app.url_map.bind("", script_name=environ.get("SCRIPT_NAME") or "/")
+        script_name = environ.get("SCRIPT_NAME") or "/"
+        adapter = self._adapters.get(script_name)
+        if adapter is None:  # (building a URL leaves the adapter as it was: kept per mount)
+            adapter = self._adapters[script_name] = app.url_map.bind("", script_name=script_name)
         url = adapter.build(RECEIPT_ENDPOINT, receipt_url_values(referendum_id, receipt))
         response = app.json.response(receipt_body(receipt, url))
         response.status_code = 201
+        # The app's security headers (``apply_security_headers``); the answer has none yet.
+        response.headers.extend(security_headers(
+            response.mimetype, production=app.config["ENV"] == "production"))
         app.session_interface.save_session(app, session, response)  # type: ignore[arg-type]
-        apply_security_headers(response, production=app.config["ENV"] == "production")
         request_id = valid_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
         response.headers[REQUEST_ID_HEADER] = request_id
         metrics.ballot_accepted()
