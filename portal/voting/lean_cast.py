@@ -50,19 +50,21 @@ from flask import Flask
 from sqlalchemy import bindparam, select, true
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Request, Response
 
 from portal import metrics
 from portal.accounts.models import User, session_ended_column, session_signs_in
 from portal.database import writing
 from portal.logging import REQUEST_ID_HEADER, log_request, new_request_id, valid_request_id
-from portal.security import apply_security_headers, session_current
+from portal.security import security_headers, session_current
 from portal.voting.api import CAST_ENDPOINT, RECEIPT_ENDPOINT, receipt_body, receipt_url_values
 from portal.voting.ballot_limits import COUNTED, BallotCounts
 from portal.voting.cast_token import CAST_TOKEN_ENVIRON, CastGrant, read_cast_token
 from portal.voting.live import push_due
 from referendum_core.clock import wall_time
 from referendum_core.crypto import CryptoError, verify_ballot
+from referendum_core.db import DriverStatement
 from referendum_core.voting.board import record_on_board
 from referendum_core.voting.casting import (
     MAX_BALLOT_BYTES,
@@ -116,6 +118,8 @@ class LeanCast:
     def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
+        self._driver_load: DriverStatement | None = None
+        self._adapters: dict[str, MapAdapter] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse
                  ) -> Iterable[bytes]:
@@ -183,39 +187,47 @@ class LeanCast:
                                app.permanent_session_lifetime.total_seconds()):
             return None
         now = app.extensions["clock"].now()
-        with writing(), self._transaction() as (connection, commit):
-            receipt = self._cast(environ, connection, grant, now, body)
+        with writing(), self._transaction() as (connection, commit, on_driver):
+            receipt = self._cast(environ, connection, grant, now, body, on_driver)
             if receipt is None:
                 return None
             commit()
         return request, session, receipt
 
+    def _load(self, connection: Connection, params: dict[str, Any], on_driver: bool) -> Any:
+        """The ``_LOAD`` row: on the driver's cursor in autocommit (``DriverStatement``)."""
+        if not on_driver:
+            return connection.execute(_LOAD, params).first()
+        if self._driver_load is None or self._driver_load.dialect is not connection.dialect:
+            self._driver_load = DriverStatement(_LOAD, connection.dialect)
+        return self._driver_load.first(connection, params)
+
     @contextmanager
-    def _transaction(self) -> Iterator[tuple[Connection, Callable[[], None]]]:
+    def _transaction(self) -> Iterator[tuple[Connection, Callable[[], None], bool]]:
         """A connection for the cast and how to commit it; leaving without committing rolls
         back. On PostgreSQL in autocommit: each of the two statements is its own transaction
         (no BEGIN and COMMIT round trips), and the board write is one atomic statement
         (``record_on_board``), stored whole or not at all; what a refused write claimed it
-        gives back itself. Otherwise (SQLite, or sessions bound to one connection as in the
+        gives back itself. Both statements then run on the driver's cursor (the third value
+        yielded: ``referendum_core.db.DriverStatement``). Otherwise (SQLite, or sessions bound to one connection as in the
         tests) one transaction of the app's own sessions, begun IMMEDIATE on SQLite."""
         database = self.app.extensions["portal_db"]
         bind = database.sessionmaker.kw.get("bind")
         if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
             with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                yield connection, connection.commit
+                yield connection, connection.commit, True
             return
         with database.new_session() as session:
-            yield session.connection(), session.commit
+            yield session.connection(), session.commit, False
 
     def _cast(self, environ: dict[str, Any], connection: Connection, grant: CastGrant,
-              now: datetime, body: bytes) -> CastReceipt | None:
+              now: datetime, body: bytes, on_driver: bool) -> CastReceipt | None:
         """``cast_ballot``'s steps, for a voter whose ballot is accepted; ``None`` otherwise,
         with nothing left written (the caller rolls back, or in autocommit the refused board
         write gave back what it claimed)."""
         referendum_id = grant.referendum_id
-        row = connection.execute(_LOAD, {"user_id": grant.user_id,
-                                         "referendum_id": referendum_id,
-                                         "sid_hash": grant.sid_hash}).first()
+        row = self._load(connection, {"user_id": grant.user_id, "referendum_id": referendum_id,
+                                      "sid_hash": grant.sid_hash}, on_driver)
         if (row is None or not session_signs_in(row.is_active, row.session_epoch,
                                                 row.session_ended, grant.session_epoch)
                 or not row.person_ref):
@@ -242,7 +254,7 @@ class LeanCast:
             placed = record_on_board(
                 connection, [choice["alpha"] for choice in ballot["choices"]],
                 {"referendum_id": referendum_id, "alias": alias, "tracker": tracker,
-                 "ballot": stored_ballot(ballot), "cast_at": cast_at})
+                 "ballot": stored_ballot(ballot), "cast_at": cast_at}, on_driver=on_driver)
         except (VotingError, CryptoError):
             return None
         if placed is None:
@@ -255,12 +267,17 @@ class LeanCast:
         """The full app's 201 answer: the receipt, the session cookie when it changed, the
         security headers, the request id; then the metrics and the request's log line."""
         app = self.app
-        adapter = app.url_map.bind("", script_name=environ.get("SCRIPT_NAME") or "/")
+        script_name = environ.get("SCRIPT_NAME") or "/"
+        adapter = self._adapters.get(script_name)
+        if adapter is None:  # (building a URL leaves the adapter as it was: kept per mount)
+            adapter = self._adapters[script_name] = app.url_map.bind("", script_name=script_name)
         url = adapter.build(RECEIPT_ENDPOINT, receipt_url_values(referendum_id, receipt))
         response = app.json.response(receipt_body(receipt, url))
         response.status_code = 201
+        # The app's security headers (``apply_security_headers``); the answer has none yet.
+        response.headers.extend(security_headers(
+            response.mimetype, production=app.config["ENV"] == "production"))
         app.session_interface.save_session(app, session, response)  # type: ignore[arg-type]
-        apply_security_headers(response, production=app.config["ENV"] == "production")
         request_id = valid_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
         response.headers[REQUEST_ID_HEADER] = request_id
         metrics.ballot_accepted()

@@ -39,7 +39,6 @@ _add = _nb.crypto_core_ed25519_add
 _sub = _nb.crypto_core_ed25519_sub
 _is_valid = _nb.crypto_core_ed25519_is_valid_point
 _reduce = _nb.crypto_core_ed25519_scalar_reduce
-_negate = _nb.crypto_core_ed25519_scalar_negate
 
 try:  # libsodium's own group arithmetic, built with the package (setup.py)
     from . import _ed25519
@@ -92,32 +91,47 @@ def deterministic_scalars(seed: bytes | str) -> ScalarSource:
     return nxt
 
 
+# Scalar arithmetic on Python integers, at a fraction of the cost of a call through libsodium's
+# bindings and with its crypto_core_ed25519_scalar_* results for any 32 bytes, reduced or not:
+# libsodium adds the two 256-bit numbers modulo 2^256 before reducing, and subtracts by adding
+# the negation (tests/referendum_core/crypto/test_crypto_group.py compares them).
+_WRAP = (1 << 256) - 1
+
+
+def _int(s: Scalar) -> int:
+    return int.from_bytes(s, "little")
+
+
+def _scalar(n: int) -> Scalar:
+    return (n % L).to_bytes(32, "little")
+
+
 def s_add(a: Scalar, b: Scalar) -> Scalar:
     """``a + b mod L``."""
-    return _nb.crypto_core_ed25519_scalar_add(a, b)
+    return _scalar((_int(a) + _int(b)) & _WRAP)
 
 
 def s_sub(a: Scalar, b: Scalar) -> Scalar:
     """``a - b mod L``."""
-    return _nb.crypto_core_ed25519_scalar_sub(a, b)
+    return _scalar((_int(a) + (-_int(b) % L)) & _WRAP)
 
 
 def s_mul(a: Scalar, b: Scalar) -> Scalar:
     """``a · b mod L``."""
-    return _nb.crypto_core_ed25519_scalar_mul(a, b)
+    return _scalar(_int(a) * _int(b))
 
 
 def s_neg(a: Scalar) -> Scalar:
     """``-a mod L``."""
-    return _negate(a)
+    return _scalar(-_int(a))
 
 
 def s_sum(items: Iterable[Scalar]) -> Scalar:
     """Sum of scalars mod L."""
-    acc = ZERO
+    acc = 0
     for s in items:
-        acc = _nb.crypto_core_ed25519_scalar_add(acc, s)
-    return acc
+        acc = ((acc + int.from_bytes(s, "little")) & _WRAP) % L
+    return acc.to_bytes(32, "little")
 
 
 # --------------------------------------------------------------------------- points
@@ -292,12 +306,12 @@ def item_bytes(x: bytes | str | int) -> bytes:
 
 def hash_to_scalar(tag: str, *items: bytes | str | int) -> Scalar:
     """``Hs(tag, x1, …, xn)`` = reduce(SHA-512(frame(tag) ‖ frame(x1) ‖ …))."""
-    h = hashlib.sha512(frame(tag.encode("utf-8")))
+    parts = [frame(tag.encode("utf-8"))]
     for x in items:
-        b = item_bytes(x)
-        h.update(len(b).to_bytes(4, "big"))
-        h.update(b)
-    return _reduce(h.digest())
+        b = x if type(x) is bytes else item_bytes(x)
+        parts.append(len(b).to_bytes(4, "big"))
+        parts.append(b)
+    return _scalar(int.from_bytes(hashlib.sha512(b"".join(parts)).digest(), "little"))
 
 
 def canonical(obj: Any) -> bytes:

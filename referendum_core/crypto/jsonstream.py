@@ -109,6 +109,20 @@ def find_fault(value: Any, path: str = "", depth: int = 1) -> InvalidRecord | No
     return None
 
 
+def _nesting_within(value: Any, depth: int) -> bool:
+    """Is no array or object in the decoded ``value`` (itself at level ``depth``) nested
+    deeper than :data:`MAX_DEPTH`? The containers only, without locating anything."""
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return True
+    if depth > MAX_DEPTH:
+        return False
+    for v in value.values() if kind is dict else value:
+        if (type(v) is dict or type(v) is list) and not _nesting_within(v, depth + 1):
+            return False
+    return True
+
+
 def check_strict(value: Any, path: str = "", depth: int = 1) -> Any:
     """Return ``value`` if it keeps the strict-JSON rules (no lone surrogate, not nested beyond
     :data:`MAX_DEPTH`); ``depth`` is the nesting level of ``value`` itself.
@@ -150,6 +164,11 @@ def _decode_strict(
         raise
     except ValueError as exc:
         raise InvalidRecord(f"forbidden JSON: {exc}", path) from None
+    # ASCII text without a ``\u`` escape cannot decode to a string holding a lone surrogate:
+    # then only the nesting is left to check, and it needs no walk over the strings.
+    if (text.find("\\u", pos, end) < 0 and text[pos:end].isascii()
+            and _nesting_within(obj, depth)):
+        return obj, end
     return check_strict(obj, path, depth), end
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, select, text, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from referendum_core.crypto import board_head
 from referendum_core.crypto.board import BOARD_TAG
 from referendum_core.crypto.group import frame
-from referendum_core.db import UPSERT_INSERTS
+from referendum_core.db import UPSERT_INSERTS, DriverStatement
 from referendum_core.voting.exceptions import WrongStage
 from referendum_core.voting.models import BallotAlpha, BoardEntry, Referendum, Stage, VoterAlias
 
@@ -123,8 +123,8 @@ def append_to_board(session: Session, referendum: Referendum, alphas: list[str],
     return seq, head
 
 
-def record_on_board(connection: Connection, alphas: list[str], entry: dict[str, Any]
-                    ) -> tuple[int, str, int] | None:
+def record_on_board(connection: Connection, alphas: list[str], entry: dict[str, Any], *,
+                    on_driver: bool = False) -> tuple[int, str, int] | None:
     """Claim the ballot's alphas, lock the board, append the entry (``entry["referendum_id"]``)
     as the next ``seq`` with the next head, and count the alias's ballot (its first adds an
     online voter); answers ``(seq, head, online voters)``, or ``None`` — nothing written —
@@ -134,8 +134,9 @@ def record_on_board(connection: Connection, alphas: list[str], entry: dict[str, 
 
     On PostgreSQL all of it is one statement, which takes the board's lock itself and computes
     the head in SQL (``_record_statement``): one round trip, and the lock is held only from
-    that statement to the commit. Elsewhere the board is locked first and the head computed
-    here.
+    that statement to the commit; ``on_driver`` runs it on the driver's cursor
+    (``referendum_core.db.DriverStatement``: the lean cast path). Elsewhere the board is
+    locked first and the head computed here.
 
     Raises:
         WrongStage: the polls closed while the ballot was being checked.
@@ -144,10 +145,14 @@ def record_on_board(connection: Connection, alphas: list[str], entry: dict[str, 
     # primary key instead.
     referendum_id = entry["referendum_id"]
     if connection.dialect.name == "postgresql":
-        claimed, seq, head, online_voters = connection.execute(
-            _record_statement(len(alphas)),
-            {**entry, **{f"alpha_{i}": a for i, a in enumerate(alphas)},
-             "wanted": len(alphas), "voting": Stage.VOTING.value}).one()
+        params = {**entry, **{f"alpha_{i}": a for i, a in enumerate(alphas)},
+                  "wanted": len(alphas), "voting": Stage.VOTING.value}
+        if on_driver:
+            claimed, seq, head, online_voters = _driver_record(
+                len(alphas), connection.dialect).first(connection, params)
+        else:
+            claimed, seq, head, online_voters = connection.execute(
+                _record_statement(len(alphas)), params).one()
         if len(claimed) != len(alphas):
             _give_back(connection, referendum_id, claimed)
             return None
@@ -181,6 +186,16 @@ def _give_back(connection: Connection, referendum_id: int, claimed: list[str]) -
 
 
 _records: dict[int, Any] = {}
+_driver_records: dict[tuple[int, str], DriverStatement] = {}
+
+
+def _driver_record(count: int, dialect: Dialect) -> DriverStatement:
+    """``_record_statement(count)`` compiled for the driver (once per count and dialect)."""
+    key = (count, dialect.name)
+    statement = _driver_records.get(key)
+    if statement is None:
+        statement = _driver_records[key] = DriverStatement(_record_statement(count), dialect)
+    return statement
 
 #: ``frame("board-v1")`` and the frame prefix of a 32-byte hash (spec section 6), in hex.
 _BOARD_TAG = frame(BOARD_TAG).hex()

@@ -126,3 +126,37 @@ def test_a_tampered_response_is_refused_on_both_paths(msm_path: str) -> None:
     with pytest.raises(CryptoError) as err:
         verify_ballot(ctx, case["alias"], ballot)
     assert err.value.location == "choices[1].proof"
+
+
+any_32_bytes = st.binary(min_size=32, max_size=32)
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=st.one_of(scalars, any_32_bytes), b=st.one_of(scalars, any_32_bytes))
+def test_scalar_arithmetic_gives_libsodiums_residues(a: bytes, b: bytes) -> None:
+    """The scalar operations run on Python integers; libsodium's give the same bytes for any
+    32-byte input, reduced or not (it adds modulo 2^256 before reducing)."""
+    from nacl import bindings
+
+    assert g.s_add(a, b) == bindings.crypto_core_ed25519_scalar_add(a, b)
+    assert g.s_sub(a, b) == bindings.crypto_core_ed25519_scalar_sub(a, b)
+    assert g.s_mul(a, b) == bindings.crypto_core_ed25519_scalar_mul(a, b)
+    assert g.s_neg(a) == bindings.crypto_core_ed25519_scalar_negate(a)
+    total = g.ZERO
+    for s in (a, b, a):
+        total = bindings.crypto_core_ed25519_scalar_add(total, s)
+    assert g.s_sum([a, b, a]) == total
+
+
+@settings(max_examples=100, deadline=None)
+@given(items=st.lists(st.one_of(st.binary(max_size=80), st.text(max_size=20),
+                                st.integers(min_value=0, max_value=10**6)), max_size=10))
+def test_hash_to_scalar_reduces_as_libsodium_does(items: list[Any]) -> None:
+    """``Hs`` = libsodium's reduction of SHA-512 over the framed tag and items (spec section 2)."""
+    import hashlib
+
+    from nacl import bindings
+
+    framed = g.frame(b"tag") + b"".join(g.frame(g.item_bytes(x)) for x in items)
+    expected = bindings.crypto_core_ed25519_scalar_reduce(hashlib.sha512(framed).digest())
+    assert g.hash_to_scalar("tag", *items) == expected
