@@ -41,7 +41,7 @@ def test_art11_1_withdrawn_signature_no_longer_counts_and_may_be_given_again(
         db_session, clock, initiative, voters):
     signature = sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY)
     first = receipt_of(db_session, signature.id)
-    publish_pending(db_session, clock, initiative.id)
+    publish_pending(db_session, clock, initiative.id, min_batch=1)
     assert withdraw_signature(db_session, clock, None, initiative, voters[0]) == first
     assert count_signatures(db_session, initiative) == 0
     exclusion = db_session.scalars(select(BoardEntry).where(
@@ -50,7 +50,7 @@ def test_art11_1_withdrawn_signature_no_longer_counts_and_may_be_given_again(
     assert board_count(db_session, initiative.id).pending == 1
     again = sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY)
     assert receipt_of(db_session, again.id) not in (None, first)
-    publish_pending(db_session, clock, initiative.id)
+    publish_pending(db_session, clock, initiative.id, min_batch=1)
     summary = verify_board(board_document(db_session, initiative.id, 3, "00" * 32)
                            | {"checkpoints": [], "checkpoint_key": "00" * 32})
     assert summary.count == 1 and summary.receipt_status(first) == ("excluded", "withdrawn")

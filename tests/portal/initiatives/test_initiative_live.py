@@ -73,9 +73,12 @@ def test_an_initiative_the_public_may_not_see_has_no_room(app, login_as, people,
         "question": "Vai atbalstāt?", "reasons": "Tāpēc."})
     initiative = db_session.query(Initiative).one()  # not decided: not public
     _public, answer = _socket(app, app.test_client(), initiative.id)
-    assert answer == {"ok": False, "error": "not_found"}
+    # answered as every socket refusal: the code and a translated sentence (Latvian default)
+    assert answer == {"ok": False, "code": "not_found", "reason": "not_found", "status": 404,
+                      "error": "Šī iniciatīva nav atrasta vai nav publiska."}
     _sock, answer = _socket(app, app.test_client(), initiative.id + 1000)
-    assert answer == {"ok": False, "error": "not_found"}
+    assert answer["ok"] is False and answer["code"] == "not_found"
+    assert answer["error"] == "Šī iniciatīva nav atrasta vai nav publiska."
     # its applicant sees the page, so may follow it
     _own, answer = _socket(app, web, initiative.id)
     assert answer["ok"] is True
