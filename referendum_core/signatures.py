@@ -67,10 +67,13 @@ class CheckStatus(StrEnum):
 
 
 class Signature(Base):
-    """One signature of one person for one initiative, given one way."""
+    """One signature of one person for one initiative, given one way. Its id is never given
+    again, though a withdrawn signature's row is deleted: the audit log and the board name
+    signatures by id (SQLite's AUTOINCREMENT; a PostgreSQL sequence never goes back)."""
 
     __tablename__ = "initiative_signatures"
-    __table_args__ = (UniqueConstraint("initiative_id", "person_ref", "method"),)
+    __table_args__ = (UniqueConstraint("initiative_id", "person_ref", "method"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     initiative_id: Mapped[int] = mapped_column(

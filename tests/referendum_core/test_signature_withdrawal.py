@@ -87,3 +87,18 @@ def test_art26_art13_after_the_close_nothing_is_withdrawn_and_the_check_counts_b
     figures = check_figures(db_session, initiative.id)
     assert (figures.checked, figures.valid, figures.withdrawn) == (3, 3, 1)
     assert board_count(db_session, initiative.id).count == 3  # the board is the decision's
+
+
+def test_a_signature_after_a_withdrawal_never_gets_the_withdrawn_ones_id(
+        db_session, clock, initiative, voters):
+    """The audit log names signatures by id: the withdrawn signature's row goes, its id does
+    not come back (SQLite gave the next row the largest id + 1 before AUTOINCREMENT)."""
+    first = sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY).id
+    withdraw_signature(db_session, clock, None, initiative, voters[0])
+    again = sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY).id
+    other = sign_online(db_session, clock, None, initiative, voters[1], tag_key=TAG_KEY).id
+    assert first < again < other
+    ids = [entry.detail_dict["signature_id"] for entry in db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "signature.signed_online")
+        .order_by(AuditEntry.seq))]
+    assert ids == [first, again, other]
