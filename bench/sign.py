@@ -209,7 +209,7 @@ def check_and_publish(database: str, initiative_id: int, accepted: int) -> dict[
             raise RuntimeError(f"{accepted} accepted, but {signatures} signatures and "
                                f"{pending} pending board entries")
         started = time.perf_counter()
-        publish_pending(session, SystemClock(), initiative_id)
+        publish_pending(session, SystemClock(), initiative_id, everything=True)
         session.commit()
         published = time.perf_counter() - started
         document = json.loads(json.dumps(board_document(session, initiative_id, None,

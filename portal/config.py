@@ -130,6 +130,9 @@ class Config:
     # Signatures: after the initiative's final state; covers the Art. 13(6)-(7) appeals and the
     # referendum that follows within 4 months (Art. 13(4)).
     SIGNATURE_RETENTION_DAYS: int = 365
+    # The fewest entries of a kind a signature board's batch publishes while signatures may
+    # still be added (docs/spec/signature-board.md §6).
+    SIGNATURE_BOARD_MIN_BATCH: int = 10
     # Voter sign-in codes, after use or expiry (they sign no one in by then).
     ONE_TIME_CODE_RETENTION_HOURS: int = 24
     # Settled notification outbox rows (sent, cancelled, failed); pending rows are never deleted.
@@ -286,6 +289,7 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         METRICS_TOKEN=env.get("METRICS_TOKEN") or None,
         READYZ_REQUIRE_WORKER=_bool(env.get("READYZ_REQUIRE_WORKER"), False),
         SIGNATURE_RETENTION_DAYS=int(env.get("SIGNATURE_RETENTION_DAYS", "365")),
+        SIGNATURE_BOARD_MIN_BATCH=int(env.get("SIGNATURE_BOARD_MIN_BATCH", "10")),
         ONE_TIME_CODE_RETENTION_HOURS=int(env.get("ONE_TIME_CODE_RETENTION_HOURS", "24")),
         NOTIFICATION_RETENTION_DAYS=int(env.get("NOTIFICATION_RETENTION_DAYS", "30")),
         REGISTER_IMPORT_RETENTION_DAYS=int(env.get("REGISTER_IMPORT_RETENTION_DAYS", "90")),

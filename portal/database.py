@@ -164,16 +164,18 @@ def get_session() -> Session:
 
 
 def on_commit(callback: Callable[[], None]) -> None:
-    """Run ``callback`` after the current request's transaction commits (never if it rolls back)."""
+    """Run ``callback`` after the current transaction commits (never if it rolls back): a
+    task's or command's (``in_transaction``), else the request's. A task run at once inside a
+    request (Celery without a broker, after the request's commit) has its own transaction."""
+    pending = _task_callbacks.get()
+    if pending is not None:
+        pending.append(callback)
+        return
     if has_request_context():
         get_session()
         g.on_commit.append(callback)
         return
-    pending = _task_callbacks.get()
-    if pending is not None:
-        pending.append(callback)
-    else:  # no transaction boundary in sight: the caller has already committed
-        callback()
+    callback()  # no transaction boundary in sight: the caller has already committed
 
 
 def _fire(callbacks: list[Callable[[], None]]) -> None:

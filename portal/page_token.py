@@ -33,6 +33,16 @@ from itsdangerous import BadData, URLSafeSerializer
 
 from portal.security import session_id_hash
 
+SIGN_TOKEN_HEADER = "X-Sign-Token"  # noqa: S105 - a header name, not a secret
+CAST_TOKEN_HEADER = "X-Cast-Token"  # noqa: S105 - a header name, not a secret
+
+
+def carries_page_token(headers: Mapping[str, str]) -> bool:
+    """Does the request carry a page token, valid or not? Only the portal's own scripts send
+    one, so it is a script's request, answered in JSON whatever the answer (a refusal too,
+    ``portal.refusals.wants_json``)."""
+    return bool(headers.get(SIGN_TOKEN_HEADER) or headers.get(CAST_TOKEN_HEADER))
+
 
 @dataclass(frozen=True, slots=True)
 class PageGrant:

@@ -400,6 +400,7 @@ INITIATIVE: dict[str, Text] = {
     "not_the_organiser": lambda err: gettext("Only the organiser of the initiative applies to "
                                              "the election commission (Art. 11(2))."),
     "refused": lambda err: gettext("The action was refused."),
+    "not_found": lambda err: gettext("This initiative was not found, or it is not public."),
 }
 SIGNATURE: dict[str, Text] = {
     "collection_closed": lambda err: gettext("Signatures are not being collected now "
@@ -621,6 +622,7 @@ REGISTRY: dict[str, Reason] = {
             _results_not_ready, 422),
     **{f"etvr.{code}": reason for code, reason in ETVR.items()},
     **_texts("initiative", INITIATIVE, 422),
+    "initiative.not_found": Reason(INITIATIVE["not_found"], 404),
     **_texts("signature", SIGNATURE, 422),
     "observers.accreditation_refused": Reason(lambda err: gettext(
         "The accreditation was refused."), 422),

@@ -6,7 +6,8 @@ entries and the writes it keeps, ``Refused.keeping``, done again in a short tran
 own: ``rollback_keeping_refusals``) and
 answer with the sentence and status of the text registry (``portal.refusal_texts``):
 
-* under ``/api/`` or to a script (``X-Requested-With: fetch``, JSON preferred): JSON,
+* under ``/api/`` or to a script (``X-Requested-With: fetch``, JSON preferred, a page token
+  sent): JSON,
   ``{"error", "code", "reason", "status"}`` and the refusal's ``answer_detail()``;
 * to a Socket.IO event: the same object with ``"ok": false`` as its acknowledgement;
 * to a page: the page the view named with ``on_refusal`` (its form shown again with the
@@ -23,6 +24,7 @@ from flask_login import current_user
 from flask_socketio import SocketIO
 
 from portal.database import rollback_keeping_refusals
+from portal.page_token import carries_page_token
 from portal.refusal_texts import reason_of
 from portal.web import audit_context, clock, db
 from referendum_core import audit
@@ -113,6 +115,7 @@ def wants_json() -> bool:
     return (request.path.startswith("/api/")
             or request.is_json  # it sent JSON: it reads JSON
             or request.headers.get("X-Requested-With") == "fetch"
+            or carries_page_token(request.headers)
             or request.accept_mimetypes.best == "application/json")
 
 

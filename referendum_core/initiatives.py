@@ -133,6 +133,12 @@ class MissingBaseFigure(InitiativeError):
     code, article = "missing_base_figure", "Art. 8(1)"
 
 
+class InitiativeNotFound(InitiativeError):
+    """No initiative with that id, or none the person may see (a page that follows it)."""
+
+    code = "not_found"
+
+
 class WrongState(InitiativeError):
     code, article = "wrong_state", "Art. 10"
 

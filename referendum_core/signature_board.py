@@ -1,11 +1,13 @@
 """The public signature board of an initiative (``docs/spec/signature-board.md``).
 
 Every signature, online or registered in person, adds a *pending* entry with a fresh receipt.
-A batch publisher (Celery beat, at least every 10 minutes) puts the pending entries of each
-initiative on its hash chain in a random order, so that watching the board does not tell which
-receipt belongs to the person who just signed. The commission's check (Art. 13) adds an
-exclusion entry for each signature it drops and publishes them with the decision. Each
-publication is followed by a signed checkpoint of the head.
+A batch publisher (Celery beat, every 5 minutes) puts the pending entries of each initiative
+on its hash chain in a random order, so that watching the board does not tell which receipt
+belongs to the person who just signed; while signatures may still be added it holds them until
+a batch has at least ``MIN_BATCH`` of them (a batch of one would name its signer). The
+commission's check (Art. 13) adds an exclusion entry for each signature it drops and publishes
+everything still pending with the decision. Each publication is followed by a signed
+checkpoint of the head.
 """
 from __future__ import annotations
 
@@ -33,8 +35,15 @@ from referendum_core.db import Base
 
 #: the HKDF purpose of the key of the person tags (derived from the portal's data key)
 TAG_KEY_PURPOSE = b"referendum-signature-tag-key/1"
-#: the longest a signature waits before it is published (the spec's promise)
+#: how often the batch publisher runs (a batch smaller than ``MIN_BATCH`` waits for the next)
 PUBLISH_EVERY_SECONDS = 300.0
+#: the fewest signature entries, and the fewest exclusions, a batch publishes while signatures
+#: may still be added (spec §6); the portal's ``SIGNATURE_BOARD_MIN_BATCH``
+MIN_BATCH = 10
+#: the initiative's states in which a signature may still be added: signing is open, or paper
+#: signatures given within the 30 days may still be registered
+#: (``referendum_core.signatures.register_in_person``)
+TAKING_SIGNATURES = ("collecting", "collected", "applied")
 
 
 class BoardEntry(Base):
@@ -118,23 +127,43 @@ def head_of(session: Session, initiative_id: int) -> tuple[int, str]:
 
 
 def publish_pending(session: Session, clock: Clock, initiative_id: int,
-                    signer: CheckpointSigner | None = None) -> int:
+                    signer: CheckpointSigner | None = None, *, min_batch: int = MIN_BATCH,
+                    everything: bool = False) -> int:
     """Put the initiative's pending entries on its chain: signatures first, then exclusions
     (an exclusion names a receipt already on the board), each group shuffled with the
-    system's CSPRNG; then sign a checkpoint of the new head. Returns entries published.
+    system's CSPRNG; then, when anything was published, sign a checkpoint of the new head.
+    Returns entries published.
+
+    While the initiative may still take signatures (``TAKING_SIGNATURES``) each group waits
+    until it has at least ``min_batch`` entries, so that no batch is small enough to tell a
+    watcher which receipt, or which withdrawal, is the person's they saw sign or withdraw; an
+    exclusion whose signature entry still waits, waits with it. Once no signature can be
+    added, or with ``everything`` (the end of the commission's check), all that waits is
+    published: the board's count is then complete.
 
     The initiative's row is locked so two publishers never chain from the same head."""
+    from referendum_core.cases.models import Case
     from referendum_core.initiatives import Initiative
 
-    session.execute(select(Initiative.id).where(Initiative.id == initiative_id)
-                    .with_for_update())
+    state = session.scalar(select(Case.state).join(Initiative, Initiative.case_id == Case.id)
+                           .where(Initiative.id == initiative_id)
+                           .with_for_update(of=Initiative))
     pending = list(session.scalars(select(BoardEntry).where(
-        BoardEntry.initiative_id == initiative_id, BoardEntry.seq.is_(None))))
-    if not pending:
-        return 0
-    rng = secrets.SystemRandom()
+        BoardEntry.initiative_id == initiative_id, BoardEntry.seq.is_(None))
+        .order_by(BoardEntry.id)))
     signatures = [e for e in pending if e.kind == "signature"]
     exclusions = [e for e in pending if e.kind == "exclusion"]
+    if not (everything or state not in TAKING_SIGNATURES):
+        if len(signatures) < min_batch:
+            signatures = []
+        waiting = {e.receipt for e in pending if e.kind == "signature"} - {
+            e.receipt for e in signatures}
+        exclusions = [e for e in exclusions if e.receipt not in waiting]
+        if len(exclusions) < min_batch:
+            exclusions = []
+    if not signatures and not exclusions:
+        return 0
+    rng = secrets.SystemRandom()
     rng.shuffle(signatures)
     rng.shuffle(exclusions)
     seq, head = head_of(session, initiative_id)
@@ -149,7 +178,7 @@ def publish_pending(session: Session, clock: Clock, initiative_id: int,
     session.flush()
     if signer is not None:
         sign_board_checkpoint(session, clock, signer, initiative_id)
-    return len(pending)
+    return len(signatures) + len(exclusions)
 
 
 def sign_board_checkpoint(session: Session, clock: Clock, signer: CheckpointSigner,

@@ -9,6 +9,7 @@ constraint holds it under concurrency). When both an online and an in-person sig
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
@@ -66,10 +67,13 @@ class CheckStatus(StrEnum):
 
 
 class Signature(Base):
-    """One signature of one person for one initiative, given one way."""
+    """One signature of one person for one initiative, given one way. Its id is never given
+    again, though a withdrawn signature's row is deleted: the audit log and the board name
+    signatures by id (SQLite's AUTOINCREMENT; a PostgreSQL sequence never goes back)."""
 
     __tablename__ = "initiative_signatures"
-    __table_args__ = (UniqueConstraint("initiative_id", "person_ref", "method"),)
+    __table_args__ = (UniqueConstraint("initiative_id", "person_ref", "method"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     initiative_id: Mapped[int] = mapped_column(
@@ -269,7 +273,8 @@ def register_in_person(session: Session, clock: Clock, actor: Actor, initiative:
     start, end = initiative.collection_starts_at, initiative.collection_ends_at
     now = clock.now()
     signed_at = min(datetime.combine(signed_on, time(12, 0), tzinfo=RIGA).astimezone(UTC), now)
-    if (start is None or end is None or initiative.case.state not in ("collecting", "collected", "applied")
+    if (start is None or end is None
+            or initiative.case.state not in signature_board.TAKING_SIGNATURES
             or not to_riga(start).date() <= signed_on <= to_riga(end).date()
             or signed_on > to_riga(now).date()):
         audit.record(session, clock, actor, "signature.refused", obj=initiative,
@@ -402,7 +407,8 @@ class CheckProgress:
 def check_signatures(session: Session, clock: Clock, calendar: WorkingDayCalendar,
                      actor: Actor | None, initiative: Initiative, *, batch_size: int = 1000,
                      max_batches: int | None = None, context: AuditContext | None = None,
-                     board_signer: CheckpointSigner | None = None) -> CheckProgress:
+                     board_signer: CheckpointSigner | None = None,
+                     publish_board: Callable[[int], object] | None = None) -> CheckProgress:
     """The commission's check (Art. 13), resumable: each call goes on where the last stopped
     (progress in ``initiative.checked`` / ``check_total``), so a task may commit after each
     batch and survive a restart. Each signature is checked against the Population and Land
@@ -410,8 +416,9 @@ def check_signatures(session: Session, clock: Clock, calendar: WorkingDayCalenda
     in person is a duplicate (the in-person one stays). When done, the valid signatures are
     counted against the threshold and, if reached, the referendum case opens (Art. 13(4)).
     Each dropped signature gets an exclusion entry on the public board with its reason; when
-    done, the board's pending entries are published (and checkpointed with ``board_signer``),
-    so the board's count is the commission's.
+    done, everything pending on the board is published, however few (``publish_board`` given
+    the initiative's id, by default ``signature_board.publish_pending`` checkpointed with
+    ``board_signer``), so the board's count is the commission's.
 
     Raises:
         WrongState: the organiser has not applied for the check (Art. 11(2)).
@@ -438,7 +445,11 @@ def check_signatures(session: Session, clock: Clock, calendar: WorkingDayCalenda
             Signature.initiative_id == initiative.id, Signature.check_status.is_(None))
             .order_by(Signature.id).limit(batch_size)).all()
         if not batch:
-            signature_board.publish_pending(session, clock, initiative.id, board_signer)
+            if publish_board is None:
+                signature_board.publish_pending(session, clock, initiative.id, board_signer,
+                                                everything=True)
+            else:
+                publish_board(initiative.id)
             return _finish_check(session, clock, calendar, actor, initiative, context)
         refs = {s.person_ref for s in batch}
         people = {p.person_ref: p for p in session.scalars(

@@ -72,7 +72,9 @@ def start_live_server(tmp_dir: Path, clock: Any = None, **overrides: Any) -> Ite
                 "PORTAL_GNUPGHOME": str(tmp_dir / "gnupg"),
                 "CHECKPOINT_KEY_FILE": str(tmp_dir / "checkpoint-signing.pem"),
                 "CHECKPOINT_LOG_FILE": str(tmp_dir / "checkpoints.jsonl"),
-                "COMMISSION_SIGNING_PKCS12": str(tmp_dir / "commission.p12")}
+                "COMMISSION_SIGNING_PKCS12": str(tmp_dir / "commission.p12"),
+                # a signature board's batch of any size, as in tests/conftest.py
+                "SIGNATURE_BOARD_MIN_BATCH": 1}
     settings.update(overrides)
     app = create_app(settings, clock=clock or SystemClock())
     with app.app_context():

@@ -214,6 +214,9 @@ def make_test_app(database_url: str, clock: FixedClock, **overrides: Any) -> Any
         # starts from zero and reruns do not inherit earlier runs' counts.
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
+        # A signature board's batch of any size, so a test can follow one signature through
+        # its batch; the minimum batch has its own tests (test_signature_board_batches.py).
+        "SIGNATURE_BOARD_MIN_BATCH": 1,
     }
     settings.update(overrides)
     application = create_app(settings, clock=clock)

@@ -239,3 +239,30 @@ def test_sealing_migration_seals_existing_case_texts_on_postgresql(monkeypatch):
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_signature_ids_are_never_given_again_after_the_rebuild(tmp_path):
+    """SQLite: ``initiative_signatures`` is rebuilt with AUTOINCREMENT; a deleted (withdrawn)
+    signature's id does not come back, as it did when the deleted row was the last."""
+    import sqlite3
+
+    path = tmp_path / "signatures.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    new = ("INSERT INTO initiative_signatures (initiative_id, person_ref, method, signed_at, "
+           "registered_at) VALUES (1, ?, 'online', '2026-03-05', '2026-03-05')")
+    with sqlite3.connect(path) as conn:  # foreign keys off: no initiative needed
+        assert "AUTOINCREMENT" in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'initiative_signatures'").fetchone()[0]
+        for ref in ("p1", "p2"):
+            conn.execute(new, (ref,))
+        conn.execute("DELETE FROM initiative_signatures WHERE person_ref = 'p2'")
+        conn.execute(new, ("p3",))
+        assert [r[0] for r in conn.execute(
+            "SELECT id FROM initiative_signatures ORDER BY id")] == [1, 3]
+        conn.rollback()
+    conn.close()
+    command.downgrade(alembic_config(f"sqlite:///{path}"), "c9d2e4f6a8b1")  # the table as it was
+    with sqlite3.connect(path) as conn:
+        assert "AUTOINCREMENT" not in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'initiative_signatures'").fetchone()[0]
+    conn.close()

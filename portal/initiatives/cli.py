@@ -28,8 +28,9 @@ def run_deadlines_command() -> None:
 
 @initiatives_cli.command("publish-boards")
 def publish_boards_command() -> None:
-    """Publish the signatures waiting for the public signature boards, shuffled, and sign a
-    checkpoint of each board (the Celery beat step, for cron: run at least every 10 minutes)."""
+    """Publish the batches waiting on the public signature boards, shuffled, sign a checkpoint
+    of each board published to and tell its open pages (the Celery beat step, for cron: run
+    every few minutes)."""
     from portal.initiatives.tasks import publish_signature_boards
 
     app = command_app()

@@ -21,6 +21,7 @@ from portal.database import transactional
 from portal.initiatives.access import access_initiative
 from portal.realtime import INITIATIVES_NAMESPACE, initiative_room, socket_payload
 from portal.web import db
+from referendum_core.initiatives import InitiativeNotFound
 
 
 @transactional
@@ -32,11 +33,12 @@ def on_connect(_auth: Any = None) -> bool:
 @socket_payload("initiative_id")
 @transactional
 def on_join(data: dict[str, Any]) -> dict[str, Any]:
-    """Join the initiative's public room, if its page may be seen (404 otherwise)."""
+    """Join the initiative's public room, if its page may be seen; otherwise refuse
+    (``InitiativeNotFound``, acknowledged by ``portal.refusals`` as every socket refusal)."""
     try:
         initiative = access_initiative(db(), current_user, data["initiative_id"], None)
     except HTTPException:
-        return {"ok": False, "error": "not_found"}
+        raise InitiativeNotFound() from None
     room = initiative_room(initiative.id)
     join_room(room)
     return {"ok": True, "rooms": [room]}

@@ -20,7 +20,6 @@ from portal.pades import sign_document
 from portal.realtime import INITIATIVES_NAMESPACE, emit_after_commit, initiative_room
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.check_decision import CheckDecision, store_decision
-from referendum_core.checkpoints import checkpoints_of
 from referendum_core.clock import Clock
 from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import (
@@ -153,15 +152,13 @@ def check_signature_batch(session: Session, clock: Clock, calendar: WorkingDayCa
     if initiative is None:
         return True
     before = initiative.case.state
-    progress = check_signatures(session, clock, calendar, None, initiative,
-                                batch_size=batch_size, max_batches=1,
-                                board_signer=signer(board_log_name(initiative.id)))
+    progress = check_signatures(
+        session, clock, calendar, None, initiative, batch_size=batch_size, max_batches=1,
+        publish_board=lambda initiative_id: publish_board(session, clock, initiative_id,
+                                                          everything=True))
     if progress.finished and before in ("applied", "checking"):
         tell_check_result(session, clock, initiative)
         issue_check_decision(session, clock, initiative)
-        final = checkpoints_of(session, board_log_name(initiative.id))
-        if final:
-            on_commit(lambda: copy_out(final[-1]))
     return progress.finished
 
 
@@ -183,20 +180,30 @@ def issue_check_decision(session: Session, clock: Clock, initiative: Initiative
 BOARD_EVENT = "initiative.board"
 
 
-def publish_signature_boards(session: Session, clock: Clock) -> int:
-    """Publish the pending entries of every initiative's signature board and sign a
-    checkpoint of each new head; after the commit the checkpoints are copied out and each
-    initiative's open pages are told (``BOARD_EVENT``: the initiative and the board's length,
-    nothing about any person)."""
-    published = 0
-    for initiative_id in initiatives_with_pending(session):
-        board_signer = signer(board_log_name(initiative_id))
-        batch = publish_pending(session, clock, initiative_id)
-        published += batch
-        checkpoint = sign_board_checkpoint(session, clock, board_signer, initiative_id)
-        on_commit(lambda cp=checkpoint: copy_out(cp))
-        if batch:
-            emit_after_commit(BOARD_EVENT, {"initiative_id": initiative_id,
-                                            "board_seq": checkpoint.seq},
-                              initiative_room(initiative_id), INITIATIVES_NAMESPACE)
+def publish_board(session: Session, clock: Clock, initiative_id: int, *,
+                  everything: bool = False) -> int:
+    """Publish what waits on the initiative's signature board (batches of at least
+    ``SIGNATURE_BOARD_MIN_BATCH`` while signatures may still be added, everything with
+    ``everything`` or after that: ``referendum_core.signature_board.publish_pending``) and,
+    when anything was published, sign a checkpoint of the new head; after the commit the
+    checkpoint is copied out and the initiative's open pages are told (``BOARD_EVENT``: the
+    initiative and the board's length, nothing about any person). Every publication goes
+    through here: the beat task, the command and the commission's check. Returns entries
+    published."""
+    published = publish_pending(session, clock, initiative_id, everything=everything,
+                                min_batch=current_app.config["SIGNATURE_BOARD_MIN_BATCH"])
+    if published:
+        checkpoint = sign_board_checkpoint(session, clock, signer(board_log_name(initiative_id)),
+                                           initiative_id)
+        on_commit(lambda: copy_out(checkpoint))
+        emit_after_commit(BOARD_EVENT, {"initiative_id": initiative_id,
+                                        "board_seq": checkpoint.seq},
+                          initiative_room(initiative_id), INITIATIVES_NAMESPACE)
     return published
+
+
+def publish_signature_boards(session: Session, clock: Clock) -> int:
+    """Publish the batches waiting on every initiative's signature board
+    (``publish_board``). Returns the entries published."""
+    return sum(publish_board(session, clock, initiative_id)
+               for initiative_id in initiatives_with_pending(session))

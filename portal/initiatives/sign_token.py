@@ -23,10 +23,9 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from portal.page_token import PageGrant, issue_page_token, read_page_token
+from portal.page_token import SIGN_TOKEN_HEADER, PageGrant, issue_page_token, read_page_token
 from referendum_core.clock import wall_time
 
-SIGN_TOKEN_HEADER = "X-Sign-Token"  # noqa: S105 - a header name, not a secret
 #: The same header as the WSGI environ names it (the lean path reads the environ).
 SIGN_TOKEN_ENVIRON = "HTTP_" + SIGN_TOKEN_HEADER.upper().replace("-", "_")
 _SALT = "portal.initiatives.sign-token"

@@ -40,8 +40,8 @@ def run_initiative_deadlines() -> dict[str, int]:
 
 @celery.task(name="portal.initiatives.tasks.publish_signature_boards")
 def publish_signature_boards() -> int:
-    """Publish every initiative's pending board entries, shuffled, and checkpoint the heads
-    (run by beat, or the CLI). Returns the entries published."""
+    """Publish the batches waiting on every initiative's board, shuffled, and checkpoint the
+    heads (run by beat, or the CLI). Returns the entries published."""
     app = current_app
     return in_transaction(lambda session: services.publish_signature_boards(
         session, app.extensions["clock"]))
@@ -49,6 +49,6 @@ def publish_signature_boards() -> int:
 
 celery.add_periodic_task(DEADLINES_EVERY, run_initiative_deadlines,
                          name="initiatives-run-deadlines")
-# The spec promises publication at least every 10 minutes; every 5 leaves a missed run room.
+# Every 5 minutes: a batch that has reached its size waits at most that long (spec §6).
 celery.add_periodic_task(PUBLISH_EVERY_SECONDS, publish_signature_boards,
                          name="initiatives-publish-signature-boards")

@@ -34,6 +34,7 @@ from portal.initiatives.forms import (
 )
 from portal.initiatives.lean_sign import SIGN_ENDPOINT, signed_body, signed_message
 from portal.initiatives.sign_token import SIGN_TOKEN_HEADER, page_sign_token, read_sign_token
+from portal.page_token import carries_page_token
 from portal.permissions import Permission, has_permission, require
 from portal.refusals import flash_and_redirect, on_refusal
 from portal.web import audit_context, calendar, clock, db, keys, signed_in_with
@@ -184,6 +185,7 @@ def show(initiative_id: int) -> Any:
     return render_template(
         "initiatives/show.html", initiative=initiative, now=now, sign_token=sign_token,
         count=count, own=own, empty=EmptyForm(), board=board_count(db(), initiative.id),
+        min_batch=current_app.config["SIGNATURE_BOARD_MIN_BATCH"],
         receipt=receipt_of(db(), own[0].id) if own else None,
         decide_form=DecideForm(question=initiative.question, version=initiative.case.version)
         if has_permission(current_user, Permission.DECIDE_INITIATIVE, scope) else None,
@@ -207,11 +209,13 @@ def _referendum_id(initiative: Any) -> int | None:
 def sign(initiative_id: int) -> Any:
     """Sign online: the form's post (CSRF token; a flash and a redirect) or the page script's
     (signing token; JSON, refusals too, ``portal.refusals``). The script's signature is
-    usually taken in front of Flask (``portal.initiatives.lean_sign``), with the same service."""
+    usually taken in front of Flask (``portal.initiatives.lean_sign``), with the same service.
+    A request carrying a page token is the script's, answered in JSON both ways
+    (``carries_page_token``, as ``portal.refusals.wants_json`` decides)."""
     initiative = access_initiative(db(), current_user, initiative_id,
                                    Permission.SIGN_INITIATIVE)
-    scripted = g.get("sign_grant") is not None
-    if not (scripted or EmptyForm().validate_on_submit()):
+    scripted = carries_page_token(request.headers)
+    if not (g.get("sign_grant") is not None or EmptyForm().validate_on_submit()):
         abort(400)
     _refusal_back_to(initiative)
     sign_online(db(), clock(), current_user, initiative, current_user.person_ref,
@@ -343,6 +347,7 @@ def board(initiative_id: int) -> Any:
     seq, head = head_of(db(), initiative.id)
     return render_template("initiatives/board.html", initiative=initiative,
                            board=board_count(db(), initiative.id), seq=seq, head=head,
+                           min_batch=current_app.config["SIGNATURE_BOARD_MIN_BATCH"],
                            latest=latest_entries(db(), initiative.id),
                            receipt=receipt, status=status, bad_receipt=bad_receipt)
 
@@ -379,17 +384,16 @@ def decision_signature(initiative_id: int) -> Any:
 
 @bp.route("/<int:initiative_id>/board/count.json")
 def board_count_json(initiative_id: int) -> Any:
-    """The board's count beside the threshold, for the pages' short poll (they refresh it
-    every minute; batches come every few minutes)."""
+    """The board's count beside the threshold, for the pages' poll and their fetch after a
+    push. Published entries only: how many wait is not said, since that number moving while
+    a watched person signs would tell that they signed."""
     initiative = access_initiative(db(), current_user, initiative_id, None)
     board, needed = board_count(db(), initiative.id), initiative.signatures_needed
     return jsonify({
         "count": board.count, "signatures": board.signatures, "exclusions": board.exclusions,
-        "pending": board.pending, "threshold": needed,
+        "threshold": needed,
         "count_text": gettext("%(count)s of %(needed)s signatures needed", count=board.count,
                               needed=needed) if needed
         else gettext("Signatures on the board: %(count)s", count=board.count),
         "summary_text": gettext("On the public signature board: %(count)s of %(needed)s "
-                                "needed (%(pending)s waiting for publication).",
-                                count=board.count, needed=needed, pending=board.pending),
-        "pending_text": gettext("Waiting for publication: %(count)s", count=board.pending)})
+                                "needed.", count=board.count, needed=needed)})

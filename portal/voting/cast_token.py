@@ -34,10 +34,9 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from portal.page_token import issue_page_token, read_page_token
+from portal.page_token import CAST_TOKEN_HEADER, issue_page_token, read_page_token
 from referendum_core.clock import wall_time
 
-CAST_TOKEN_HEADER = "X-Cast-Token"  # noqa: S105 - a header name, not a secret
 #: The same header as the WSGI environ names it (the lean path reads the environ).
 CAST_TOKEN_ENVIRON = "HTTP_" + CAST_TOKEN_HEADER.upper().replace("-", "_")
 _SALT = "portal.voting.cast-token"

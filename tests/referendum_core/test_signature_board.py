@@ -95,19 +95,19 @@ def test_publication_shuffles_the_batch_with_the_system_csprng(db_session, clock
     signed_order = [e.receipt for e in db_session.scalars(select(BoardEntry).where(
         BoardEntry.initiative_id == initiative.id).order_by(BoardEntry.id))]
     assert initiatives_with_pending(db_session) == [initiative.id]
-    assert publish_pending(db_session, clock, initiative.id, _signer(initiative.id)) == 4
+    assert publish_pending(db_session, clock, initiative.id, _signer(initiative.id), min_batch=1) == 4
     published = [e["receipt"] for e in _document(db_session, initiative)["entries"]]
     assert published == list(reversed(signed_order)) == shuffled[0]
     assert initiatives_with_pending(db_session) == []
-    assert publish_pending(db_session, clock, initiative.id) == 0
+    assert publish_pending(db_session, clock, initiative.id, min_batch=1) == 0
 
 
 def test_publication_chains_and_checkpoints_the_head(db_session, clock, initiative, voters):
     for ref in voters[:2]:
         sign_online(db_session, clock, None, initiative, ref, tag_key=TAG_KEY)
-    publish_pending(db_session, clock, initiative.id, _signer(initiative.id))
+    publish_pending(db_session, clock, initiative.id, _signer(initiative.id), min_batch=1)
     sign_online(db_session, clock, None, initiative, voters[2], tag_key=TAG_KEY)
-    publish_pending(db_session, clock, initiative.id, _signer(initiative.id))
+    publish_pending(db_session, clock, initiative.id, _signer(initiative.id), min_batch=1)
     document = _document(db_session, initiative)
     summary = verify_board(document)
     assert (summary.seq, summary.count, summary.checkpoints) == (3, 3, 2)
@@ -125,7 +125,7 @@ def test_art13_check_publishes_exclusions_and_the_board_count_is_the_commissions
     paper = register_in_person(db_session, clock, people.member(), initiative, voters[0],
                                tag_key=TAG_KEY, certifier_type=CertifierType.NOTARY,
                                certifier_name="Notāre", signed_on=date(2026, 3, 5))
-    publish_pending(db_session, clock, initiative.id, _signer(initiative.id))
+    publish_pending(db_session, clock, initiative.id, _signer(initiative.id), min_batch=1)
     db_session.scalars(select(PersonRecord).where(PersonRecord.person_ref == voters[3])
                        ).one().residence_municipality_id = None
     clock.set(AFTER)
@@ -153,7 +153,7 @@ def test_art13_check_publishes_exclusions_and_the_board_count_is_the_commissions
 def test_the_board_outlives_the_signatures(db_session, clock, initiative, voters):
     """Retention deletes signatures after their period; the board (no personal data) stays."""
     signature = sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY)
-    publish_pending(db_session, clock, initiative.id)
+    publish_pending(db_session, clock, initiative.id, min_batch=1)
     db_session.delete(db_session.get(Signature, signature.id))
     db_session.flush()
     db_session.expire_all()

@@ -41,7 +41,7 @@ def test_art11_1_withdrawn_signature_no_longer_counts_and_may_be_given_again(
         db_session, clock, initiative, voters):
     signature = sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY)
     first = receipt_of(db_session, signature.id)
-    publish_pending(db_session, clock, initiative.id)
+    publish_pending(db_session, clock, initiative.id, min_batch=1)
     assert withdraw_signature(db_session, clock, None, initiative, voters[0]) == first
     assert count_signatures(db_session, initiative) == 0
     exclusion = db_session.scalars(select(BoardEntry).where(
@@ -50,7 +50,7 @@ def test_art11_1_withdrawn_signature_no_longer_counts_and_may_be_given_again(
     assert board_count(db_session, initiative.id).pending == 1
     again = sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY)
     assert receipt_of(db_session, again.id) not in (None, first)
-    publish_pending(db_session, clock, initiative.id)
+    publish_pending(db_session, clock, initiative.id, min_batch=1)
     summary = verify_board(board_document(db_session, initiative.id, 3, "00" * 32)
                            | {"checkpoints": [], "checkpoint_key": "00" * 32})
     assert summary.count == 1 and summary.receipt_status(first) == ("excluded", "withdrawn")
@@ -87,3 +87,18 @@ def test_art26_art13_after_the_close_nothing_is_withdrawn_and_the_check_counts_b
     figures = check_figures(db_session, initiative.id)
     assert (figures.checked, figures.valid, figures.withdrawn) == (3, 3, 1)
     assert board_count(db_session, initiative.id).count == 3  # the board is the decision's
+
+
+def test_a_signature_after_a_withdrawal_never_gets_the_withdrawn_ones_id(
+        db_session, clock, initiative, voters):
+    """The audit log names signatures by id: the withdrawn signature's row goes, its id does
+    not come back (SQLite gave the next row the largest id + 1 before AUTOINCREMENT)."""
+    first = sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY).id
+    withdraw_signature(db_session, clock, None, initiative, voters[0])
+    again = sign_online(db_session, clock, None, initiative, voters[0], tag_key=TAG_KEY).id
+    other = sign_online(db_session, clock, None, initiative, voters[1], tag_key=TAG_KEY).id
+    assert first < again < other
+    ids = [entry.detail_dict["signature_id"] for entry in db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "signature.signed_online")
+        .order_by(AuditEntry.seq))]
+    assert ids == [first, again, other]

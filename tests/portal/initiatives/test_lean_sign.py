@@ -169,9 +169,10 @@ def test_an_expired_token_is_refused(ready):
     assert client.get(ready.page).status_code == 200  # seen again: the session goes on
     ready.clock.set(OPEN + timedelta(minutes=31))
     refused(ready, post(client, ready.url, None, token))
-    # the script's CSRF token, as the form's: the full app takes the signature
+    # the script's CSRF token, as the form's: the full app takes the signature, answering
+    # the script (it sent a page token) in JSON
     answer = post(client, ready.url, csrf, token)
-    assert answer.status_code == 302 and ready.lean_answered() == 0
+    assert answer.status_code == 201 and ready.lean_answered() == 0
     assert len(ready.signatures()) == 1
 
 
@@ -200,7 +201,7 @@ def test_a_token_replayed_with_another_session_cookie_is_refused(ready):
     second, csrf, _token = ready.sign_in(voter)
     refused(ready, post(second, ready.url, None, first_token))
     answer = post(second, ready.url, csrf, first_token)
-    assert answer.status_code == 302 and ready.lean_answered() == 0  # by its CSRF token
+    assert answer.status_code == 201 and ready.lean_answered() == 0  # by its CSRF token
     assert len(ready.signatures()) == 1
 
 
@@ -371,3 +372,26 @@ def test_what_is_not_a_signing_token_of_this_secret_grants_nothing():
     assert grant(token(), initiative_id=8) is None
     assert grant(token(), session={"sid": "another-session"}) is None
     assert grant(token(), session={}) is None
+
+
+def test_a_request_with_a_signing_token_is_answered_in_json_both_ways(ready):
+    """A request carrying a page token is the page's script's, whatever it says it accepts:
+    the full app answers its signature and its refusal alike in JSON (never a 303 to a
+    page for one and 201 JSON for the other)."""
+    client, _csrf, token = ready.sign_in(ready.voters[0])
+    bare = {"X-Sign-Token": token}  # no Accept, no X-Requested-With
+    # a query string sends it past the lean path: the full app's view answers
+    signed = client.post(f"{ready.url}?full=1", headers=bare)
+    assert signed.status_code == 201 and signed.is_json and ready.lean_answered() == 0
+    assert len(ready.signatures()) == 1
+    again = client.post(ready.url, headers=bare)  # the lean path hands the refusal on
+    assert again.status_code == 422 and again.is_json, again.headers.get("Location")
+    assert again.get_json()["code"] == "already_signed"
+    assert len(ready.signatures()) == 1
+
+
+def test_the_form_without_a_token_is_still_answered_with_a_page(ready):
+    client, csrf, _token = ready.sign_in(ready.voters[0])
+    assert client.post(ready.url, headers={"X-CSRFToken": csrf}).status_code == 302
+    again = client.post(ready.url, headers={"X-CSRFToken": csrf})
+    assert again.status_code == 303 and not again.is_json
