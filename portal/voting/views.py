@@ -57,8 +57,9 @@ def index() -> Any:
     """Every referendum set up in the portal, newest first."""
     referendums = list(db().scalars(select(Referendum).order_by(Referendum.referendum_day.desc(),
                                                                 Referendum.id.desc())))
+    now = clock().now()
     return render_template("voting/index.html", referendums=referendums,
-                           statuses={r.id: status_line(db(), r) for r in referendums})
+                           statuses={r.id: status_line(db(), r, now) for r in referendums})
 
 
 def _online_state(referendum: Referendum) -> str:
@@ -70,6 +71,19 @@ def _online_state(referendum: Referendum) -> str:
     if referendum.stage == Stage.VOTING and now < (referendum.online_closes_at or now):
         return "open"
     return "after"
+
+
+def _voting_phase(referendum: Referendum) -> str:
+    """Where the referendum stands for a voter: "polling" while votes can still be cast (online
+    or at a polling station), "counting" once the polls have closed (at 20:00 on referendum
+    day, whether or not the commission has yet closed them on the portal), "results" once the
+    results are approved and published."""
+    if referendum.stage == Stage.APPROVED:
+        return "results"
+    if referendum.stage in (Stage.COUNTING, Stage.TALLIED) or \
+            clock().now() >= referendum.polls_close_at:
+        return "counting"
+    return "polling"
 
 
 @bp.get("/<int:referendum_id>")
@@ -92,7 +106,8 @@ def vote(referendum_id: int) -> Any:
     cast_token = page_cast_token(current_app, current_user, session, referendum.id) \
         if can_vote else None
     return render_template("voting/vote.html", referendum=referendum, state=state, voter=voter,
-                           can_vote=can_vote, cast_token=cast_token)
+                           phase=_voting_phase(referendum), can_vote=can_vote,
+                           cast_token=cast_token)
 
 
 def _qr_svg(url: str) -> str:
@@ -155,7 +170,7 @@ def results(referendum_id: int) -> Any:
                and can(Permission.VIEW_LIVE_TURNOUT, referendum) else None)
     voter_list = voter_list_for(db(), referendum.case_id)
     return render_template("voting/results.html", referendum=referendum, result=result,
-                           status=status_line(db(), referendum),
+                           status=status_line(db(), referendum, clock().now()),
                            **_checkpoint_context(referendum),
                            rows=rows, turnout=turnout, voter_list=voter_list,
                            municipality=referendum.municipality)
