@@ -115,6 +115,16 @@ def _qr_svg(url: str) -> str:
         scale=4, title=gettext("QR code of the link to your ballot on the bulletin board"))
 
 
+def _is_own_ballot(referendum: Referendum, entry: BoardEntry | None) -> bool:
+    """Whether the board entry is a ballot of the signed-in voter: only they are told "your
+    vote was cast" and shown its receipt (a link someone passes on shows just the entry)."""
+    person_ref = getattr(current_user, "person_ref", None) \
+        if current_user.is_authenticated else None
+    if entry is None or not person_ref:
+        return False
+    return entry.alias == find_alias(db(), referendum, person_ref)
+
+
 @bp.get("/<int:referendum_id>/board")
 def board(referendum_id: int) -> Any:
     """The public bulletin board: its head, a tracker look-up (with a QR code of the link)
@@ -141,7 +151,7 @@ def board(referendum_id: int) -> Any:
     return render_template("voting/board.html", referendum=referendum, tracker=tracker,
                            **_checkpoint_context(referendum),
                            invalid=invalid, found=found, standing=standing, qr=qr,
-                           just_cast=request.args.get("cast") == "1", entries=entries,
+                           just_cast=_is_own_ballot(referendum, found), entries=entries,
                            audits=audits, older=entries[-1].seq if len(entries) == BOARD_PAGE
                            and entries[-1].seq > 1 else None), 422 if invalid else 200
 

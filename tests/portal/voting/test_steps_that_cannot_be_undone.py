@@ -102,3 +102,17 @@ def test_the_public_page_says_what_is_true_after_the_vote(app, scenario, clock, 
     html = visitor.get(f"/voting/{ref.id}").get_data(as_text=True)
     assert "rezultāti ir publicēti" in html and f'href="/voting/{ref.id}/results"' in html
     assert "vēl varat balsot" not in html and "lai balsotu" not in html
+
+
+def test_only_the_voter_who_cast_a_ballot_is_told_it_was_theirs(app, login_as, scenario,
+                                                                 clock, db_session):
+    ref, voter = scenario.referendum, scenario.voters[0]
+    entry = cast_ballot(db_session, clock, voter, ref, scenario.ballot(voter, YES_VOTE))
+    db_session.commit()
+    url = f"/voting/{ref.id}/board?tracker={entry.tracker}&cast=1"
+    stranger = app.test_client().get(url).get_data(as_text=True)
+    assert 'data-testid="receipt"' not in stranger and entry.tracker in stranger
+    other = login_as(scenario.voters[1]).get(url).get_data(as_text=True)
+    assert 'data-testid="receipt"' not in other
+    own = login_as(voter).get(url).get_data(as_text=True)
+    assert 'data-testid="receipt"' in own and "Jūsu balss ir nodota" in own
