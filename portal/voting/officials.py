@@ -163,6 +163,8 @@ def manage(referendum_id: int) -> Any:
         User.id.in_([t.user_id for t in referendum.trustees] or [-1])))}
     readiness = readiness_of(db(), referendum)
     now = clock().now()
+    decrypted = {share.trustee_position: share.uploaded_at for share in db().scalars(
+        select(TrusteeShare).where(TrusteeShare.referendum_id == referendum.id))}
     return render_template(
         "voting/manage.html", referendum=referendum, trustees_form=trustees_form,
         threshold_form=ThresholdForm(), progress=key_generation_progress(referendum),
@@ -172,7 +174,7 @@ def manage(referendum_id: int) -> Any:
         can_approve=can(Permission.APPROVE_RESULTS, referendum),
         status=status_line(db(), referendum, now), readiness=readiness,
         missing=missing_for_approval(readiness, referendum) if readiness else [],
-        opening_awaits=opening_awaits(referendum, now),
+        opening_awaits=opening_awaits(referendum, now), decrypted=decrypted,
         pending_envelopes=pending_envelopes(db(), referendum), now=now)
 
 

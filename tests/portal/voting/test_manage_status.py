@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from referendum_core.voting import cast_ballot, mark_in_person
-from referendum_core.voting.models import PollingStationProtocol, Stage
+from referendum_core.voting.models import PollingStationProtocol, Stage, TrusteeShare
 from tests.voting_support import (
     AFTER_CLOSE,
     ONLINE_MONDAY,
@@ -74,7 +74,8 @@ def test_the_status_line_and_the_actions_follow_the_records(db_session, clock, k
     assert chair.post(f"/voting/{ref.id}/close").status_code == 302
     db_session.refresh(ref)
     assert ref.stage == Stage.COUNTING
-    _html, status, offered = _manage(chair, ref)
+    html, status, offered = _manage(chair, ref)
+    assert html.count("daļējais atšifrējums vēl nav iesniegts") == len(s.trustees)
     assert status == ("iecirkņi slēgti, notiek skaitīšana; vēl trūkst: pilnvaroto daļējo "
                       "atšifrējumu, ar ko saskaita interneta balsis; apstiprināta protokola no "
                       f"{s.station.number}. iecirkņa (apstiprināti 0 no 1); 1 reģistrācijas "
@@ -93,6 +94,15 @@ def test_the_status_line_and_the_actions_follow_the_records(db_session, clock, k
                       f"{s.station.number}. iecirkņa (apstiprināti 0 no 1); 1 reģistrācijas "
                       "aploksnes pārbaudes pret vēlētāju reģistru")
     assert offered == {"reconcile"} and 'data-testid="approval-missing"' in html
+    assert html.count('data-testid="trustee-decrypted"') == len(s.trustees)
+    # A trustee without a share of their own (t of n: the others sufficed) is told the count
+    # is done, not that decryption starts after the polls close.
+    db_session.delete(db_session.scalars(select(TrusteeShare).where(
+        TrusteeShare.referendum_id == ref.id, TrusteeShare.trustee_position == 1)).one())
+    db_session.commit()
+    page = login_as(s.trustees[1]).get(f"/voting/{ref.id}/trustee").get_data(as_text=True)
+    assert "Interneta balsis jau saskaitītas" in page and "sākas pēc" not in page
+    chair = login_as(s.chair)
     public = app.test_client()
     assert status in public.get(f"/voting/{ref.id}/results").get_data(as_text=True)
     assert status in public.get("/voting/").get_data(as_text=True)
