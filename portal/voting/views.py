@@ -33,7 +33,7 @@ from portal.voting.status import status_line
 from portal.web import clock, db
 from referendum_core.checkpoints import board_checkpoints
 from referendum_core.crypto.checkpoint import board_log
-from referendum_core.crypto.file_names import TrusteeFiles, attachment
+from referendum_core.crypto.file_names import ElectionFiles, TrusteeFiles, attachment
 from referendum_core.register import voter_list_for
 from referendum_core.voting.eligibility import find_alias, in_person_vote, is_on_list
 from referendum_core.voting.models import AuditedBallot, BoardEntry, Referendum, Stage
@@ -254,17 +254,21 @@ def protocols(referendum_id: int) -> Any:
 @bp.get("/<int:referendum_id>/results-protocol.pdf")
 def protocol_pdf(referendum_id: int) -> Any:
     """The results protocol (PDF) made when the results were approved."""
-    result = result_of(db(), get_referendum(referendum_id))
+    referendum = get_referendum(referendum_id)
+    result = result_of(db(), referendum)
     if result is None or result.protocol_pdf is None:
         abort(404)
     return Response(result.protocol_pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="results-protocol-{referendum_id}.pdf"'})
+        "Content-Disposition": attachment(ElectionFiles(referendum.election_id).results_protocol)})
 
 
 @bp.get("/<int:referendum_id>/results-protocol.pdf.asc")
 def protocol_signature(referendum_id: int) -> Any:
     """The portal's detached OpenPGP signature of the results protocol."""
-    result = result_of(db(), get_referendum(referendum_id))
+    referendum = get_referendum(referendum_id)
+    result = result_of(db(), referendum)
     if result is None or not result.protocol_signature:
         abort(404)
-    return Response(result.protocol_signature, mimetype="application/pgp-signature")
+    return Response(result.protocol_signature, mimetype="application/pgp-signature", headers={
+        "Content-Disposition": attachment(
+            ElectionFiles(referendum.election_id).results_signature)})
