@@ -19,6 +19,7 @@ from portal.dates import MOMENT_PATTERN
 from portal.permissions import Permission, permission_required
 from portal.refusals import on_refusal
 from portal.web import audit_context, clock, db, keys
+from referendum_core.collation import latvian_key
 from referendum_core.organisation import Commission, Municipality
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -85,7 +86,7 @@ def _grant_form() -> GrantForm:
     form.role.choices = [(r.value, str(ROLE_LABELS[r])) for r in Role if r != Role.VOTER]
     commissions = db().scalars(select(Commission).order_by(Commission.kind, Commission.name)).all()
     form.commission_id.choices = [("", "—")] + [(str(c.id), c.name) for c in commissions]
-    munis = db().scalars(select(Municipality).order_by(Municipality.name)).all()
+    munis = sorted(db().scalars(select(Municipality)), key=lambda m: latvian_key(m.name))
     form.municipality_id.choices = [("", "—")] + [(str(m.id), m.name) for m in munis]
     return form
 

@@ -21,6 +21,7 @@ from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
 from referendum_core.cases.exceptions import InvalidPhoto
 from referendum_core.cases.filing import MAX_PHOTOS_PER_CASE, sniff_photo
+from referendum_core.collation import latvian_key
 from referendum_core.observers import accredited_station_ids
 from referendum_core.organisation import Municipality, PollingStation
 
@@ -38,10 +39,10 @@ def _now_stamp() -> str:
 
 
 def _municipality_choices(ids: set[int] | None) -> list[tuple[int, str]]:
-    stmt = select(Municipality).order_by(Municipality.name)
+    stmt = select(Municipality)
     if ids is not None:
         stmt = stmt.where(Municipality.id.in_(sorted(ids)))
-    return [(m.id, m.name) for m in db().scalars(stmt)]
+    return [(m.id, m.name) for m in sorted(db().scalars(stmt), key=lambda m: latvian_key(m.name))]
 
 
 def _filed(case: Any) -> Any:

@@ -54,6 +54,7 @@ from referendum_core.cases.exceptions import CaseError
 from referendum_core.cases.models import Case, CasePhoto, ObserverReport, SavedFilter
 from referendum_core.cases.workflows import REGISTRY, Party
 from referendum_core.clock import RIGA, to_riga
+from referendum_core.collation import latvian_key
 from referendum_core.organisation import Municipality
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -79,10 +80,9 @@ def queue() -> Any:
                               page=request.args.get("page", 1, type=int),
                               count_limit=queries.COUNT_LIMIT)
     visible = municipalities_for(current_user, Permission.VIEW_CASES)
-    munis = db().scalars(select(Municipality).order_by(Municipality.name)
-                         if visible is None else
-                         select(Municipality).where(Municipality.id.in_(sorted(visible)))
-                         .order_by(Municipality.name)).all()
+    munis = sorted(db().scalars(select(Municipality) if visible is None else
+                                select(Municipality).where(Municipality.id.in_(sorted(visible)))),
+                   key=lambda m: latvian_key(m.name))
     saved = db().scalars(select(SavedFilter).where(SavedFilter.user_id == current_user.id)
                          .order_by(SavedFilter.name)).all()
     return render_template(

@@ -40,6 +40,7 @@ from portal.refusals import flash_and_redirect, on_refusal
 from portal.web import audit_context, calendar, clock, db, keys, signed_in_with
 from referendum_core.check_decision import decision_of
 from referendum_core.clock import wall_time
+from referendum_core.collation import latvian_key
 from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import (
     Initiative,
@@ -151,8 +152,8 @@ def index() -> Any:
 def new() -> Any:
     require(Permission.SUBMIT_INITIATIVE)
     form = SubmitInitiativeForm()
-    form.municipality_id.choices = [(m.id, m.name) for m in db().scalars(
-        select(Municipality).order_by(Municipality.name))]
+    form.municipality_id.choices = [(m.id, m.name) for m in sorted(
+        db().scalars(select(Municipality)), key=lambda m: latvian_key(m.name))]
     if form.validate_on_submit():
         muni = db().get(Municipality, form.municipality_id.data)
         on_refusal(_flashed(lambda: render_template("initiatives/new.html", form=form)))

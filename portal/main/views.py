@@ -10,7 +10,7 @@ from flask_login import current_user
 from portal.permissions import Permission, require
 from portal.web import clock, safe_next
 from portal.work import items_for_home
-from referendum_core.clock import DEMO_ONLINE, DEMO_POLLING, OffsetClock, demo_now
+from referendum_core.clock import DEMO_ONLINE, DEMO_POLLING, OffsetClock, demo_now, to_riga
 
 bp = Blueprint("main", __name__)
 
@@ -50,8 +50,13 @@ def demo_clock_jump() -> Any:
     require(Permission.MOVE_DEMO_CLOCK)
     # From the wall clock, as the demo clock started: back on Tuesday it is the real time of
     # day again, so nothing the seed made (relative to real time) lies in the future.
-    portal_clock.jump_to(demo_now(portal_clock.real_now(), phase))
-    flash(gettext("The demo clock now shows online voting (Tuesday).") if phase == DEMO_ONLINE
+    # Already on that day and later than the jump would set it: the clock stays (a jump never
+    # turns it back within the day, so nothing done since lies in the future).
+    target, shown = demo_now(portal_clock.real_now(), phase), portal_clock.now()
+    if to_riga(shown).date() != to_riga(target).date() or shown < target:
+        portal_clock.jump_to(target)
+    flash(gettext("The demo clock now shows online voting (Tuesday), for everyone using this "
+                  "demo.") if phase == DEMO_ONLINE
           else gettext("The demo clock now shows referendum day (Saturday), polling stations "
-                       "open."), "success")
+                       "open, for everyone using this demo."), "success")
     return redirect(safe_next(request.form.get("next"), url_for("main.index")))

@@ -42,6 +42,7 @@ from portal.web import audit_context, calendar, clock, db, keys
 from referendum_core import audit
 from referendum_core.cases.workflows import Party
 from referendum_core.clock import to_riga
+from referendum_core.collation import latvian_key
 from referendum_core.initiatives import Initiator, initiative_of_referendum
 from referendum_core.observers import (
     Nomination,
@@ -254,12 +255,13 @@ def _table_rows() -> tuple[list[Any], set[int] | None, int | None, bool]:
 def stations() -> Any:
     """The polling-station table (CVK: every municipality; a commission: its own)."""
     rows, allowed, municipality_id, without = _table_rows()
-    stmt = select(Municipality).order_by(Municipality.name)
+    stmt = select(Municipality)
     if allowed is not None:
         stmt = stmt.where(Municipality.id.in_(sorted(allowed)))
     return render_template(
         "observers/stations.html", rows=rows, cells=station_table.table(db(), rows),
-        headings=station_table.headings(), municipalities=list(db().scalars(stmt)),
+        headings=station_table.headings(),
+        municipalities=sorted(db().scalars(stmt), key=lambda m: latvian_key(m.name)),
         municipality_id=municipality_id, without=without)
 
 

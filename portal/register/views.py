@@ -18,6 +18,7 @@ from portal.web import audit_context, clock, db, keys
 from referendum_core import audit
 from referendum_core.cases.models import Case, CaseType
 from referendum_core.clock import to_riga
+from referendum_core.collation import latvian_key
 from referendum_core.etvr import lookup_voter
 from referendum_core.organisation import Municipality
 from referendum_core.personal_code import InvalidPersonalCode
@@ -64,10 +65,10 @@ def problem_text(kind: str) -> str:
 
 def _municipalities(perm: Permission) -> list[Municipality]:
     allowed = municipalities_for(current_user, perm)
-    query = select(Municipality).order_by(Municipality.name)
+    query = select(Municipality)
     if allowed is not None:
         query = query.where(Municipality.id.in_(allowed or {-1}))
-    return list(db().scalars(query))
+    return sorted(db().scalars(query), key=lambda m: latvian_key(m.name))
 
 
 # The app-wide CSRF check reads the form before this blueprint can raise the size limit, so it

@@ -7,6 +7,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -98,6 +99,9 @@ class StationForm(FlaskForm):
                                     "on a registration envelope"))
     action = SelectField(choices=[("lookup", "lookup"), ("mark", "mark")], default="lookup",
                          validators=[DataRequired()])
+    # The personal code a lookup found, encrypted for the page's own "mark as voted" step, so
+    # that the code itself is never echoed back into the page.
+    sealed = HiddenField()
 
 
 class KeyForm(FlaskForm):

@@ -3,8 +3,10 @@ decryptions, the polling-station page, protocols with a second member's confirma
 the polls and approving the results."""
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -29,7 +31,12 @@ from portal.voting.forms import (
     ThresholdForm,
     TrusteesForm,
 )
-from portal.voting.status import missing_for_approval, readiness_of, status_line
+from portal.voting.status import (
+    missing_for_approval,
+    opening_awaits,
+    readiness_of,
+    status_line,
+)
 from portal.web import audit_context, calendar, clock, db, keys
 from referendum_core.cases.models import Case, CaseType
 from referendum_core.clock import RIGA, to_riga
@@ -155,16 +162,20 @@ def manage(referendum_id: int) -> Any:
     users = {u.id: u for u in db().scalars(select(User).where(
         User.id.in_([t.user_id for t in referendum.trustees] or [-1])))}
     readiness = readiness_of(db(), referendum)
+    now = clock().now()
+    decrypted = {share.trustee_position: share.uploaded_at for share in db().scalars(
+        select(TrusteeShare).where(TrusteeShare.referendum_id == referendum.id))}
     return render_template(
         "voting/manage.html", referendum=referendum, trustees_form=trustees_form,
         threshold_form=ThresholdForm(), progress=key_generation_progress(referendum),
-        dkg_round=key_generation_round(referendum, clock().now()),
+        dkg_round=key_generation_round(referendum, now),
         action_form=ActionForm(), users=users, protocols=protocols_of(db(), referendum),
         stations=stations(referendum), turnout=live_turnout(db(), referendum),
         can_approve=can(Permission.APPROVE_RESULTS, referendum),
-        status=status_line(db(), referendum), readiness=readiness,
-        missing=missing_for_approval(readiness) if readiness else [],
-        pending_envelopes=pending_envelopes(db(), referendum), now=clock().now())
+        status=status_line(db(), referendum, now), readiness=readiness,
+        missing=missing_for_approval(readiness, referendum) if readiness else [],
+        opening_awaits=opening_awaits(referendum, now), decrypted=decrypted,
+        pending_envelopes=pending_envelopes(db(), referendum), now=now)
 
 
 @bp.post("/<int:referendum_id>/trustees")
@@ -264,6 +275,8 @@ def station(referendum_id: int) -> Any:
     form.station_id.choices = [(s.id, f"{s.number}. {s.name}") for s in stations(referendum)]
     outcome: dict[str, Any] = {}
     status = 200
+    if form.is_submitted() and form.action.data == "mark" and form.sealed.data:
+        form.personal_code.data = _unseal(form.sealed.data)
     if form.validate_on_submit():
         chosen = access_station(db(), current_user, form.station_id.data,
                                 Permission.MARK_VOTED, referendum=referendum)
@@ -276,7 +289,8 @@ def station(referendum_id: int) -> Any:
             if form.action.data == "mark":
                 done = services.mark_in_person(db(), clock(), current_user, referendum, chosen,
                                                code, keys().personal_codes,
-                                               envelope_mode=form.envelope_mode.data,
+                                               envelope_mode=(form.envelope_mode.data or
+                                                              request.args.get("envelope") == "1"),
                                                context=audit_context())
                 outcome = {"marked": done}
             else:
@@ -285,7 +299,7 @@ def station(referendum_id: int) -> Any:
                                      municipality_id=referendum.municipality_id,
                                      on_day=to_riga(clock().now()).date())
                 outcome = {"lookup": found, "online": has_online_ballot(
-                    db(), referendum, found.person_ref)}
+                    db(), referendum, found.person_ref), "sealed": _seal(code)}
         except InvalidPersonalCode:
             form.personal_code.errors = [gettext("The personal code is not valid.")]
             status = 422
@@ -293,6 +307,20 @@ def station(referendum_id: int) -> Any:
         status = 422
     return render_template("voting/station.html", referendum=referendum, form=form,
                            outcome=outcome), status
+
+
+def _seal(code: str) -> str:
+    """The personal code encrypted for the station page's own "mark as voted" form."""
+    return base64.urlsafe_b64encode(keys().personal_codes.encrypt(code)).decode()
+
+
+def _unseal(sealed: str) -> str:
+    """The personal code ``_seal`` encrypted; empty (the form then says the code is
+    missing) when the text was not sealed by this portal."""
+    try:
+        return keys().personal_codes.decrypt(base64.urlsafe_b64decode(sealed.encode()))
+    except (ValueError, InvalidTag):
+        return ""
 
 
 # Trustees ------------------------------------------------------------------------------------

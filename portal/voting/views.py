@@ -33,7 +33,7 @@ from portal.voting.status import status_line
 from portal.web import clock, db
 from referendum_core.checkpoints import board_checkpoints
 from referendum_core.crypto.checkpoint import board_log
-from referendum_core.crypto.file_names import TrusteeFiles, attachment
+from referendum_core.crypto.file_names import ElectionFiles, TrusteeFiles, attachment
 from referendum_core.register import voter_list_for
 from referendum_core.voting.eligibility import find_alias, in_person_vote, is_on_list
 from referendum_core.voting.models import AuditedBallot, BoardEntry, Referendum, Stage
@@ -57,8 +57,9 @@ def index() -> Any:
     """Every referendum set up in the portal, newest first."""
     referendums = list(db().scalars(select(Referendum).order_by(Referendum.referendum_day.desc(),
                                                                 Referendum.id.desc())))
+    now = clock().now()
     return render_template("voting/index.html", referendums=referendums,
-                           statuses={r.id: status_line(db(), r) for r in referendums})
+                           statuses={r.id: status_line(db(), r, now) for r in referendums})
 
 
 def _online_state(referendum: Referendum) -> str:
@@ -70,6 +71,19 @@ def _online_state(referendum: Referendum) -> str:
     if referendum.stage == Stage.VOTING and now < (referendum.online_closes_at or now):
         return "open"
     return "after"
+
+
+def _voting_phase(referendum: Referendum) -> str:
+    """Where the referendum stands for a voter: "polling" while votes can still be cast (online
+    or at a polling station), "counting" once the polls have closed (at 20:00 on referendum
+    day, whether or not the commission has yet closed them on the portal), "results" once the
+    results are approved and published."""
+    if referendum.stage == Stage.APPROVED:
+        return "results"
+    if referendum.stage in (Stage.COUNTING, Stage.TALLIED) or \
+            clock().now() >= referendum.polls_close_at:
+        return "counting"
+    return "polling"
 
 
 @bp.get("/<int:referendum_id>")
@@ -92,12 +106,23 @@ def vote(referendum_id: int) -> Any:
     cast_token = page_cast_token(current_app, current_user, session, referendum.id) \
         if can_vote else None
     return render_template("voting/vote.html", referendum=referendum, state=state, voter=voter,
-                           can_vote=can_vote, cast_token=cast_token)
+                           phase=_voting_phase(referendum), can_vote=can_vote,
+                           cast_token=cast_token)
 
 
 def _qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_inline(
         scale=4, title=gettext("QR code of the link to your ballot on the bulletin board"))
+
+
+def _is_own_ballot(referendum: Referendum, entry: BoardEntry | None) -> bool:
+    """Whether the board entry is a ballot of the signed-in voter: only they are told "your
+    vote was cast" and shown its receipt (a link someone passes on shows just the entry)."""
+    person_ref = getattr(current_user, "person_ref", None) \
+        if current_user.is_authenticated else None
+    if entry is None or not person_ref:
+        return False
+    return entry.alias == find_alias(db(), referendum, person_ref)
 
 
 @bp.get("/<int:referendum_id>/board")
@@ -126,7 +151,7 @@ def board(referendum_id: int) -> Any:
     return render_template("voting/board.html", referendum=referendum, tracker=tracker,
                            **_checkpoint_context(referendum),
                            invalid=invalid, found=found, standing=standing, qr=qr,
-                           just_cast=request.args.get("cast") == "1", entries=entries,
+                           just_cast=_is_own_ballot(referendum, found), entries=entries,
                            audits=audits, older=entries[-1].seq if len(entries) == BOARD_PAGE
                            and entries[-1].seq > 1 else None), 422 if invalid else 200
 
@@ -155,7 +180,7 @@ def results(referendum_id: int) -> Any:
                and can(Permission.VIEW_LIVE_TURNOUT, referendum) else None)
     voter_list = voter_list_for(db(), referendum.case_id)
     return render_template("voting/results.html", referendum=referendum, result=result,
-                           status=status_line(db(), referendum),
+                           status=status_line(db(), referendum, clock().now()),
                            **_checkpoint_context(referendum),
                            rows=rows, turnout=turnout, voter_list=voter_list,
                            municipality=referendum.municipality)
@@ -229,17 +254,21 @@ def protocols(referendum_id: int) -> Any:
 @bp.get("/<int:referendum_id>/results-protocol.pdf")
 def protocol_pdf(referendum_id: int) -> Any:
     """The results protocol (PDF) made when the results were approved."""
-    result = result_of(db(), get_referendum(referendum_id))
+    referendum = get_referendum(referendum_id)
+    result = result_of(db(), referendum)
     if result is None or result.protocol_pdf is None:
         abort(404)
     return Response(result.protocol_pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="results-protocol-{referendum_id}.pdf"'})
+        "Content-Disposition": attachment(ElectionFiles(referendum.election_id).results_protocol)})
 
 
 @bp.get("/<int:referendum_id>/results-protocol.pdf.asc")
 def protocol_signature(referendum_id: int) -> Any:
     """The portal's detached OpenPGP signature of the results protocol."""
-    result = result_of(db(), get_referendum(referendum_id))
+    referendum = get_referendum(referendum_id)
+    result = result_of(db(), referendum)
     if result is None or not result.protocol_signature:
         abort(404)
-    return Response(result.protocol_signature, mimetype="application/pgp-signature")
+    return Response(result.protocol_signature, mimetype="application/pgp-signature", headers={
+        "Content-Disposition": attachment(
+            ElectionFiles(referendum.election_id).results_signature)})

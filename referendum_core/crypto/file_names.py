@@ -4,7 +4,8 @@ downloads (their Content-Disposition), the demo seed and the guide.
 Files that are downloaded or kept (the secret key share, the election record, the key
 generation's transcript, the partial decryption) are named ``<what>-<election id>.json``, so a
 trustee of several referendums keeps them apart; a key-generation round's working files are
-named after the round and used only during the ceremony."""
+named after the round and used only during the ceremony. The election's published documents
+follow the same ``<what>-<election id>`` scheme (``ElectionFiles``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,6 +44,23 @@ class TrusteeFiles:
     shares: str = "shares.json"
     complaints: str = "complaints.json"
     answers: str = "answers.json"
+
+
+@dataclass(frozen=True)
+class ElectionFiles:
+    """The names of an election's published documents (``election_id`` as in its manifest)."""
+
+    election_id: str
+
+    @property
+    def results_protocol(self) -> str:
+        """The signed results protocol (PDF)."""
+        return f"results-protocol-{self.election_id}.pdf"
+
+    @property
+    def results_signature(self) -> str:
+        """The portal's detached OpenPGP signature of the results protocol."""
+        return f"results-protocol-{self.election_id}.pdf.asc"
 
 
 def attachment(name: str) -> str:

@@ -21,6 +21,7 @@ from referendum_core.voting.preparation import (
     add_trustee_key,
     choose_trustees,
     open_voting,
+    opening_refusal,
     setup_referendum,
 )
 from referendum_core.voting.results import (
@@ -62,6 +63,7 @@ __all__ = [
     "live_turnout",
     "mark_in_person",
     "open_voting",
+    "opening_refusal",
     "protocols_document",
     "reconcile_envelopes",
     "record_audited_ballot",

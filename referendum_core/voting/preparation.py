@@ -394,6 +394,35 @@ def _require_settled(referendum: Referendum, now: datetime) -> None:
                            ends_at=referendum.dkg_ends_at)
 
 
+def opening_refusal(referendum: Referendum, now: datetime) -> InvalidSetup | None:
+    """Why ``open_voting`` would refuse to open the vote now, from the records as they stand
+    (the checks it makes before building the manifest), or None when it can open. The manage
+    page offers the step, and says what it awaits, from this."""
+    if referendum.has_online_voting:
+        assert referendum.online_closes_at is not None
+        if now >= referendum.online_closes_at:
+            return InvalidSetup("the online voting period is already over", field="stage",
+                                reason="online_over")
+        trustees = list(referendum.trustees)
+        if not trustees:
+            return InvalidSetup("choose the trustees first", field="trustees",
+                                reason="no_trustees")
+        if referendum.threshold is not None:
+            try:
+                _require_settled(referendum, now)
+            except InvalidSetup as refusal:
+                return refusal
+            return None
+        missing = [t.position for t in trustees if not t.public_key]
+        if missing:
+            return InvalidSetup("a trustee's key is missing", field="trustees", missing=missing,
+                                reason="key_missing")
+    elif now >= referendum.polls_close_at:
+        return InvalidSetup("polling day is already over", field="stage",
+                            reason="polling_day_over")
+    return None
+
+
 def open_voting(session: Session, clock: Clock, calendar: WorkingDayCalendar | None,
                 actor: Actor | None, referendum: Referendum,
                 context: AuditContext | None = None, *,
@@ -409,22 +438,11 @@ def open_voting(session: Session, clock: Clock, calendar: WorkingDayCalendar | N
     """
     _require_stage(referendum, Stage.SETUP)
     now = clock.now()
+    refusal = opening_refusal(referendum, now)
+    if refusal is not None:
+        raise refusal
     if referendum.has_online_voting:
-        assert referendum.online_closes_at is not None
-        if now >= referendum.online_closes_at:
-            raise InvalidSetup("the online voting period is already over", field="stage",
-                               reason="online_over")
         trustees = list(referendum.trustees)
-        if not trustees:
-            raise InvalidSetup("choose the trustees first", field="trustees",
-                               reason="no_trustees")
-        missing = [t.position for t in trustees if not t.public_key]
-        if referendum.threshold is not None:
-            missing = []  # the key generation's outcome decides, in manifest_for
-            _require_settled(referendum, now)
-        if missing:
-            raise InvalidSetup("a trustee's key is missing", field="trustees", missing=missing,
-                               reason="key_missing")
         municipality = session.get(Municipality, referendum.municipality_id)
         assert municipality is not None
         manifest = manifest_for(referendum, municipality.atvk_code, checkpoint_key)
@@ -435,9 +453,6 @@ def open_voting(session: Session, clock: Clock, calendar: WorkingDayCalendar | N
                 t.public_key = keys.get(t.position + 1)
         referendum.manifest = canonical(manifest).decode()
         referendum.election_hash = election_hash(manifest).hex()
-    elif now >= referendum.polls_close_at:
-        raise InvalidSetup("polling day is already over", field="stage",
-                           reason="polling_day_over")
     referendum.frozen_at = now
     referendum.stage = Stage.VOTING
     session.flush()

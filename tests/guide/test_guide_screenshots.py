@@ -252,6 +252,7 @@ def _walk(tour: Tour, people: People, tmp: Path) -> None:
     member.goto(f"{url}/voting/{referendum_id}/station")
     member.get_by_label("Vēlēšanu iecirknis").select_option(label="1. Ādažu vidusskola")
     member.get_by_label("Personas kods").fill(VOTER_CODES[1])
+    _submit(member, "Meklēt")
     _submit(member, "Atzīmēt kā nobalsojušu")
     shot(member, "member-station-mark", focus=member.get_by_test_id("station-result"))
 

@@ -42,3 +42,7 @@ def test_article_references_read_as_latvian_law_on_latvian_pages():
     assert article_text("līdz 24.11.2026 (Art. 14)", "lv") == "līdz 24.11.2026 (14. pants)"
     assert article_text("Art. 10(8)", "lv") == "10. panta astotā daļa"
     assert article_text("Art. 10(8)", "en") == "Art. 10(8)"
+    # Art. 20(9)-(10) and 21 together: each article named in full.
+    assert article_text("Results due (Art. 20(9)-(10), 21)", "lv") == (
+        "Results due (20. panta devītā–desmitā daļa, 21. pants)")
+    assert article_text("(Art. 22, 10 days)", "lv") == "(22. pants, 10 days)"

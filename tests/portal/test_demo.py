@@ -306,6 +306,14 @@ def test_only_election_officials_see_and_move_the_demo_clock(app, db_session, re
     for email in ("officer@demo.cvk.lv", "member.adazi@demo.cvk.lv"):
         official = _as(app, _user(db_session, email), real)
         assert 'data-testid="demo-clock-buttons"' in official.get("/").get_data(as_text=True)
+        page = official.get("/").get_data(as_text=True)
+        assert "pārvietojot to, tas mainās visiem šīs demonstrācijas lietotājiem" in page
         assert official.post("/demo/clock", data={"phase": "polling"}).status_code == 302
         assert to_riga(clock.now()).date() == DEMO_SATURDAY
+        # Later on Saturday, the Saturday button leaves the clock where it is (never back to
+        # 10:00, before what was done since).
+        real.advance(timedelta(hours=3))
+        later = clock.now()
+        assert official.post("/demo/clock", data={"phase": "polling"}).status_code == 302
+        assert clock.now() - later < timedelta(minutes=1) and clock.now() >= later
         assert official.post("/demo/clock", data={"phase": "online"}).status_code == 302

@@ -21,6 +21,11 @@ def test_data_file_lists_43_municipalities_with_unique_atvk_codes():
     assert all(len(r["atvk"]) == 7 and r["atvk"].isdigit() for r in rows)
     assert sum(r["kind"] == "state_city" for r in rows) == 7
     assert {"Rīga", "Varakļānu novads", "Augšdaugavas novads"} <= {r["name"] for r in rows}
+    # English names keep the Latvian letters of the place name (Riga aside, its English name).
+    english = {r["atvk"]: r["name_en"] for r in rows}
+    assert english["0023000"] == "Ādaži Municipality"
+    assert english["0034000"] == "Ķekava Municipality" and english["0001000"] == "Riga"
+    assert english["0042000"] == "Preiļi Municipality"
 
 
 def test_sync_creates_commissions_and_is_idempotent(db_session):

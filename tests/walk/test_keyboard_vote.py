@@ -43,6 +43,13 @@ def test_the_voter_votes_with_the_keyboard_only(demo, browser):
             "Šifrēt un nodot manu balsi")
         page.keyboard.press("Enter")
         page.get_by_test_id("receipt").wait_for()
+        # The receipt's sentences wrap between words; only the tracker may break anywhere.
+        receipt = page.get_by_test_id("receipt")
+        assert receipt.evaluate("r => getComputedStyle(r.querySelector('p')).wordBreak") == \
+            "normal"
+        assert receipt.evaluate("r => getComputedStyle(r).overflowWrap") == "normal"
+        assert page.get_by_test_id("receipt-tracker").evaluate(
+            "t => getComputedStyle(t).wordBreak") == "break-all"
         assert check_a11y(page) == []
     finally:
         context.close()

@@ -1,15 +1,24 @@
 """The living demo's referendum pages as a newcomer meets them in Chromium: the workflow
-diagram on a phone says it scrolls and scrolls from the keyboard; the chair's manage page says
+diagram, the results chart and the protocol tables on a phone say they scroll and scroll from
+the keyboard (one mechanism, portal/static/js/scroll-frame.js); the chair's manage page says
 why each offered step applies now; the question's two versions are labelled; the trustee's
 download is saved under the name the page's command uses; a visitor sees the demo clock's date
 but not its buttons. axe finds no serious or critical violation on any of these pages."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from portal.accounts.services import find_user_by_email
+from portal.seed import DEMO_DOMAIN
+from portal.seed_story import TRUSTEE_PASSPHRASE
 from referendum_core.crypto.file_names import TrusteeFiles
+from referendum_core.crypto.secretfile import open_secret
+from referendum_core.crypto.tally import aggregate_from_json, aggregate_to_json, partial_decrypt
+from referendum_core.voting import accept_trustee_share
 from referendum_core.voting.models import Referendum
 from tests.browser import check_a11y
 from tests.living_demo import sign_in
@@ -116,3 +125,78 @@ def test_the_question_versions_are_labelled_and_the_trustee_file_names_agree(dem
         assert check_a11y(trustee) == []
     finally:
         trustee.context.close()
+
+
+def _frames_scroll_from_the_keyboard(page: Any) -> int:
+    """Every sideways-scrolling frame on the page that is wider than the screen is a named,
+    focusable region with its hint shown and scrolls with the arrow keys; the page itself
+    never scrolls sideways. Returns how many frames were wider."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+    wider = 0
+    for frame in page.locator(".scroll-frame").all():
+        hint = frame.locator("xpath=preceding-sibling::*[1]")
+        if not frame.evaluate("f => f.scrollWidth > f.clientWidth + 1"):
+            assert hint.is_hidden() and frame.get_attribute("tabindex") is None
+            continue
+        wider += 1
+        assert frame.get_attribute("role") == "region" and frame.get_attribute("tabindex") == "0"
+        assert frame.evaluate("f => f.getAttribute('aria-labelledby') || "
+                              "f.getAttribute('aria-label')")
+        assert hint.is_visible() and "pavelciet to uz sāniem" in hint.inner_text()
+        frame.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function("f => f.scrollLeft > 0", arg=frame.element_handle())
+    return wider
+
+
+def _trustee_decrypts(live: Any, referendum_id: int, secret_path: str) -> None:
+    """The demo trustee adds the partial decryption of last week's count, with the secret the
+    seed left for the offline tool."""
+    with live.app.app_context():
+        session = live.app.extensions["portal_db"].new_session()
+        referendum = session.get(Referendum, referendum_id)
+        secret = open_secret(json.loads(Path(secret_path).read_text()), TRUSTEE_PASSPHRASE)
+        agg = aggregate_from_json(json.loads(referendum.aggregate), 2)
+        partial = {"election_hash": referendum.election_hash, "trustee": 0,
+                   "name": secret.name, "public_key": secret.public_key.hex(),
+                   "aggregate": aggregate_to_json(agg),
+                   "shares": partial_decrypt(secret, bytes.fromhex(referendum.election_hash),
+                                             agg)}
+        trustee = find_user_by_email(session, f"trustee@{DEMO_DOMAIN}")
+        accept_trustee_share(session, live.app.extensions["clock"], trustee, referendum,
+                             json.dumps(partial))
+        session.commit()
+        session.close()
+
+
+def test_results_and_protocols_on_a_phone_scroll_in_their_frames(demo, browser):
+    live, _real, story = demo
+    counted = story["counted"]
+    _trustee_decrypts(live, counted, story["trustee_secret"])
+    chair = _person(browser, demo, "chair")
+    try:
+        chair.goto(f"{live.url}/voting/{counted}/manage")
+        chair.get_by_role("button", name="Apstiprināt un publicēt rezultātus").click()
+        chair.wait_for_load_state()
+        chair.goto(f"{live.url}/voting/{counted}/manage")
+        assert chair.get_by_test_id("stage").inner_text() == "rezultāti apstiprināti"
+    finally:
+        chair.context.close()
+    page = _person(browser, demo, "chair", phone=True)
+    try:
+        page.goto(f"{live.url}/voting/{counted}/results")
+        page.get_by_test_id("chart-frame").wait_for()
+        assert _frames_scroll_from_the_keyboard(page) >= 1
+        assert page.get_by_test_id("chart-frame").get_attribute("tabindex") == "0"
+        assert check_a11y(page) == []
+        page.goto(f"{live.url}/voting/{counted}/protocols")
+        assert _frames_scroll_from_the_keyboard(page) == 1
+        assert check_a11y(page) == []
+        page.goto(f"{live.url}/voting/{counted}")
+        phase = page.get_by_test_id("voting-phase")
+        assert "rezultāti ir publicēti" in phase.inner_text()
+        assert page.get_by_text("Pieteikties kā vēlētājam, lai balsotu").count() == 0
+        assert check_a11y(page) == []
+    finally:
+        page.context.close()

@@ -89,3 +89,12 @@ def test_a_commission_member_pages_only_through_their_municipality(
     client = login_as(people.member())
     html = client.get("/cases?page=3").get_data(as_text=True)
     assert _references(html) == []
+
+
+def test_the_municipality_filter_is_in_latvian_alphabetical_order(people, login_as):
+    html = login_as(people.cvk_officer()).get("/cases").get_data(as_text=True)
+    select_html = html[html.index('id="f-muni"'):]
+    names = re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', select_html)
+    assert names[:2] == ["Ādažu novads", "Aizkraukles novads"]
+    assert names.index("Kuldīgas novads") < names.index("Ķekavas novads") \
+        < names.index("Liepāja")

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from referendum_core.voting import cast_ballot, mark_in_person
-from referendum_core.voting.models import PollingStationProtocol, Stage
+from referendum_core.voting.models import PollingStationProtocol, Stage, TrusteeShare
 from tests.voting_support import (
     AFTER_CLOSE,
     ONLINE_MONDAY,
@@ -44,7 +44,7 @@ def test_the_status_line_and_the_actions_follow_the_records(db_session, clock, k
     s = build_scenario(db_session, clock, keys, open_now=False)
     ref, chair = s.referendum, login_as(s.chair)
     _html, status, offered = _manage(chair, ref)
-    assert (status, offered) == ("tiek sagatavots", {"open"})
+    assert (status, offered) == ("tiek sagatavots; balsošanu var atvērt", {"open"})
 
     assert chair.post(f"/voting/{ref.id}/open").status_code == 302
     db_session.refresh(ref)
@@ -68,13 +68,19 @@ def test_the_status_line_and_the_actions_follow_the_records(db_session, clock, k
 
     clock.set(AFTER_CLOSE)
     chair = login_as(s.chair)
-    _html, _status, offered = _manage(chair, ref)
+    _html, status, offered = _manage(chair, ref)
+    assert status == "balsošana beigusies 20.00; gaida, kad komisija slēgs iecirkņus"
     assert offered == {"close", "reconcile"}
     assert chair.post(f"/voting/{ref.id}/close").status_code == 302
     db_session.refresh(ref)
     assert ref.stage == Stage.COUNTING
-    _html, status, offered = _manage(chair, ref)
-    assert (status, offered) == ("iecirkņi slēgti, notiek skaitīšana", {"reconcile"})
+    html, status, offered = _manage(chair, ref)
+    assert html.count("daļējais atšifrējums vēl nav iesniegts") == len(s.trustees)
+    assert status == ("iecirkņi slēgti, notiek skaitīšana; vēl trūkst: pilnvaroto daļējo "
+                      "atšifrējumu, ar ko saskaita interneta balsis; apstiprināta protokola no "
+                      f"{s.station.number}. iecirkņa (apstiprināti 0 no 1); 1 reģistrācijas "
+                      "aploksnes pārbaudes pret vēlētāju reģistru")
+    assert offered == {"reconcile"}
     for i, trustee in enumerate(s.trustees):
         assert login_as(trustee).post(f"/voting/{ref.id}/trustee", data={
             "share-partial_json": json.dumps(s.partial(i))}).status_code == 302
@@ -88,6 +94,15 @@ def test_the_status_line_and_the_actions_follow_the_records(db_session, clock, k
                       f"{s.station.number}. iecirkņa (apstiprināti 0 no 1); 1 reģistrācijas "
                       "aploksnes pārbaudes pret vēlētāju reģistru")
     assert offered == {"reconcile"} and 'data-testid="approval-missing"' in html
+    assert html.count('data-testid="trustee-decrypted"') == len(s.trustees)
+    # A trustee without a share of their own (t of n: the others sufficed) is told the count
+    # is done, not that decryption starts after the polls close.
+    db_session.delete(db_session.scalars(select(TrusteeShare).where(
+        TrusteeShare.referendum_id == ref.id, TrusteeShare.trustee_position == 1)).one())
+    db_session.commit()
+    page = login_as(s.trustees[1]).get(f"/voting/{ref.id}/trustee").get_data(as_text=True)
+    assert "Interneta balsis jau saskaitītas" in page and "sākas pēc" not in page
+    chair = login_as(s.chair)
     public = app.test_client()
     assert status in public.get(f"/voting/{ref.id}/results").get_data(as_text=True)
     assert status in public.get("/voting/").get_data(as_text=True)
@@ -139,3 +154,38 @@ def test_the_status_line_in_english(db_session, clock, keys, login_as):
     assert status == ("online votes counted; still missing: a confirmed protocol from polling "
                       f"station {s.station.number} (0 of 1 confirmed)")
     assert offered == set()
+
+
+def test_opening_the_vote_is_offered_only_when_it_can_apply(db_session, clock, keys, login_as):
+    """Art. 15(1), 20(6): the vote opens with the trustees' keys in the frozen manifest. Until
+    the trustees are chosen and have their keys, the page names what is missing and offers no
+    "open" step (it would be refused); with one trustee there is no threshold to set."""
+    s = build_scenario(db_session, clock, keys, open_now=False, upload_keys=False, trustees=1)
+    ref = s.referendum
+    chair = login_as(s.chair)
+    html, status, offered = _manage(chair, ref)
+    assert status == "tiek sagatavots; vēl trūkst: 1 pilnvarotā publiskās atslēgas"
+    assert offered == set()
+    assert "Vēl trūkst: 1 pilnvarotā publiskās atslēgas." in html
+    assert f'action="/voting/{ref.id}/threshold"' not in html  # one trustee: no t of n
+    assert 'data-testid="threshold-example"' not in html
+
+    for trustee in list(ref.trustees):
+        db_session.delete(trustee)
+    db_session.commit()
+    db_session.refresh(ref)
+    html, status, offered = _manage(chair, ref)
+    assert status == "tiek sagatavots; vēl trūkst: pilnvaroto izvēles" and offered == set()
+
+    s2 = build_scenario(db_session, clock, keys, open_now=False, upload_keys=False,
+                        trustees=2, prefix="b", atvk="0001000", station_number=812)
+    chair2 = login_as(s2.chair)
+    html, status, offered = _manage(chair2, s2.referendum)
+    assert status == "tiek sagatavots; vēl trūkst: 2 pilnvaroto publisko atslēgu"
+    assert f'action="/voting/{s2.referendum.id}/threshold"' in html and offered == set()
+
+    clock.set(AFTER_CLOSE)
+    chair2 = login_as(s2.chair)
+    html, status, offered = _manage(chair2, s2.referendum)
+    assert status == "tiek sagatavots; balsošanu atvērt ir par vēlu" and offered == set()
+    assert "Balsošanu atvērt ir par vēlu" in html

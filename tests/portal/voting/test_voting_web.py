@@ -199,6 +199,9 @@ def test_whole_flow_after_close_trustees_protocols_approval_results(
     assert 'data-testid="votes-for">2<' in html and 'data-testid="participants">3<' in html
     pdf = public.get(f"/voting/{ref.id}/results-protocol.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    # Saved under the <what>-<election id> scheme of the election's other files.
+    assert pdf.headers["Content-Disposition"] == (
+        f'attachment; filename="results-protocol-{ref.election_id}.pdf"')
     signature = public.get(f"/voting/{ref.id}/results-protocol.pdf.asc").get_data(as_text=True)
     from portal.gnupg import pgp_for
 
