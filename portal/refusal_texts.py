@@ -86,6 +86,9 @@ CASE: dict[str, Reason] = {
     "invalid_transition": Reason(lambda err: gettext(
         "That action is not possible in the case's current state."), 409),
     "invalid_photo": Reason(_photo),
+    "referendum_not_chosen": Reason(lambda err: gettext(
+        "Several referendums are under way in this municipality. Choose the one your report "
+        "is about.")),
     "note_required": Reason(lambda err: gettext("Write a note for this action.")),
     "filing_period_over": Reason(lambda err: gettext(
         "The period to contest this has ended (%(article)s).", article=err.article)),

@@ -19,12 +19,20 @@ from typing import Any
 from flask import abort
 from sqlalchemy.orm import Session
 
-from portal.permissions import Permission, Scope, has_permission, municipalities_for, require
+from portal.permissions import (
+    Permission,
+    Scope,
+    has_permission,
+    is_standing_observer,
+    municipalities_for,
+    require,
+)
 from referendum_core.cases.models import Case
 from referendum_core.cases.queries import Visibility
 from referendum_core.cases.workflows import Party
-from referendum_core.observers import accredited_station_ids
+from referendum_core.observers import observation_rights
 from referendum_core.organisation import PollingStation
+from referendum_core.voting.models import Referendum
 
 
 def scope_of(case: Case) -> Scope:
@@ -76,16 +84,23 @@ def visibility_for(user: Any) -> Visibility:
                       own_user_id=getattr(user, "id", None))
 
 
-def accreditation_check(session: Session, user: Any, at: datetime) -> Any:
-    """``is_accredited(station)`` for an observer filing a report: the observer's membership
-    covers the station's municipality and, for an observer accredited through the portal,
-    the station is one of their accreditation whose rights run at ``at`` (Art. 18(3): the
-    initiators authorise observers per polling station)."""
+def accreditation_check(session: Session, user: Any, at: datetime,
+                        referendum_id: int | None) -> Any:
+    """``is_accredited(station)`` for an observer filing a report for ``referendum_id``: the
+    observer's membership covers the station's municipality, and the station is one they
+    observe in that referendum at ``at`` (``observers.observation_rights``: Art. 18(3), the
+    initiators authorise observers per polling station; Art. 20(3), for the referendum's
+    days). A report that belongs to no referendum (none is under way) is a standing observer's
+    only: an accreditation is to one referendum."""
     def is_accredited(station: PollingStation) -> bool:
         if not has_permission(user, Permission.FILE_OBSERVER_REPORT,
                               Scope(municipality_id=station.municipality_id)):
             return False
-        stations = accredited_station_ids(session, user.id, at)
+        standing = is_standing_observer(user, station.municipality_id)
+        referendum = session.get(Referendum, referendum_id) if referendum_id else None
+        if referendum is None:
+            return referendum_id is None and standing
+        stations = observation_rights(session, user.id, referendum, at, standing=standing)
         return stations is None or station.id in stations
     return is_accredited
 

@@ -64,6 +64,9 @@ CASE_CREATE = spec.schema(Schema("CaseCreate", (
     Field("municipality_id", "integer",
           description="complaint, commission_query: the municipality concerned"),
     Field("polling_station_id", "integer", description="observer_report: the station"),
+    Field("referendum_id", "integer",
+          description="observer_report: the referendum it is about (required when several "
+                      "of the station's municipality are under way)"),
     Field("title", "string", max_length=200, description="commission_query"),
     Field("summary", "string", max_length=10_000,
           description="the report, complaint or question"),
@@ -194,6 +197,7 @@ def create_case() -> Any:
             raise NotAllowed("not an observer")
         case = portal_services.file_observer_report(
             db(), clock(), user, polling_station_id=data["polling_station_id"],
+            referendum_id=data.get("referendum_id"),
             category=data["category"], severity=data["severity"],
             description=data["summary"], calendar=calendar(), context=audit_context())
     elif kind == "complaint":

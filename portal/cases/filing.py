@@ -8,21 +8,22 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext
+from flask_babel import format_date, get_locale, gettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from portal.cases import services as portal_services
 from portal.cases.forms import ComplaintForm, ObserverReportForm, QueryForm
 from portal.cases.photo_stash import stash_photos, take_photos
 from portal.config import instance_dir
-from portal.permissions import Permission, municipalities_for, require
+from portal.permissions import Permission, is_standing_observer, municipalities_for, require
 from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
 from referendum_core.cases.exceptions import InvalidPhoto
 from referendum_core.cases.filing import MAX_PHOTOS_PER_CASE, sniff_photo
-from referendum_core.observers import accredited_station_ids
+from referendum_core.observers import observation_rights
 from referendum_core.organisation import Municipality, PollingStation
+from referendum_core.voting.models import Referendum, Stage
 
 
 def _started(value: str | None) -> datetime | None:
@@ -58,15 +59,12 @@ def report() -> Any:
     """An observer files what they saw at a polling station (with photos from the phone)."""
     require(Permission.FILE_OBSERVER_REPORT)
     form = ObserverReportForm()
-    accredited = municipalities_for(current_user, Permission.FILE_OBSERVER_REPORT)
-    stmt = select(PollingStation).order_by(PollingStation.municipality_id, PollingStation.number)
-    if accredited is not None:
-        stmt = stmt.where(PollingStation.municipality_id.in_(sorted(accredited)))
-    stations = accredited_station_ids(db(), current_user.id, clock().now())
-    if stations is not None:  # accredited per polling station (Art. 18(3))
-        stmt = stmt.where(PollingStation.id.in_(sorted(stations)))
+    referendums, stations = _report_choices()
+    form.referendum_id.choices = [("", "—")] + [
+        (r.id, f"{r.question(str(get_locale()))} ({format_date(r.referendum_day)})")
+        for r in referendums]
     form.polling_station_id.choices = [
-        (s.id, f"{s.number}. {s.name} — {s.address}") for s in db().scalars(stmt)]
+        (s.id, f"{s.number}. {s.name} — {s.address}") for s in stations]
     if not form.is_submitted():
         form.started.data = _now_stamp()
         return render_template("cases/report.html", form=form)
@@ -78,11 +76,42 @@ def report() -> Any:
     on_refusal(lambda message, status: _report_again(form, photos, status, message))
     case = portal_services.file_observer_report(
         db(), clock(), current_user, polling_station_id=form.polling_station_id.data,
-        category=form.category.data, severity=form.severity.data,
+        referendum_id=form.referendum_id.data, category=form.category.data, severity=form.severity.data,
         description=form.description.data, photos=photos,
         draft_started_at=_started(form.started.data), calendar=calendar(),
         context=audit_context())
     return _filed(case)
+
+
+def _report_choices() -> tuple[list[Referendum], list[PollingStation]]:
+    """The referendums under way where the observer observes a station, and those stations
+    (``observers.observation_rights``); with no referendum under way, a standing observer's
+    municipality's stations (a report that belongs to no referendum)."""
+    session, now = db(), clock().now()
+    own = municipalities_for(current_user, Permission.FILE_OBSERVER_REPORT)
+    stmt = select(Referendum).where(Referendum.stage != Stage.APPROVED).order_by(
+        Referendum.referendum_day.desc(), Referendum.id)
+    if own is not None:
+        stmt = stmt.where(Referendum.municipality_id.in_(sorted(own)))
+    referendums, station_ids, everywhere = [], set(), set()
+    for referendum in session.scalars(stmt):
+        rights = observation_rights(
+            session, current_user.id, referendum, now,
+            standing=is_standing_observer(current_user, referendum.municipality_id))
+        if rights is None:
+            everywhere.add(referendum.municipality_id)
+        elif rights:
+            station_ids |= rights
+        else:
+            continue
+        referendums.append(referendum)
+    if not referendums and own:
+        everywhere = {m for m in own if is_standing_observer(current_user, m)}
+    stations = list(session.scalars(select(PollingStation).where(or_(
+        PollingStation.id.in_(sorted(station_ids)),
+        PollingStation.municipality_id.in_(sorted(everywhere)))).order_by(
+        PollingStation.municipality_id, PollingStation.number)))
+    return referendums, stations
 
 
 def _acceptable(photo: bytes) -> bool:

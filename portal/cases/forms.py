@@ -24,11 +24,20 @@ def _choices(table: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
     return [(key, value) for key, value in table.items()]
 
 
+def _optional_id(value: object) -> int | None:
+    """A chosen id, or ``None`` for nothing or junk."""
+    text = str(value) if value is not None else ""
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
 class ObserverReportForm(FlaskForm):
     # Stations are offered from the observer's accreditation, but any number is accepted here
     # so that the accreditation rule itself answers (and is audited) when it does not fit.
     polling_station_id = SelectField(_l("Polling station"), coerce=int, validate_choice=False,
                                      validators=[InputRequired()])
+    # Asked only while several referendums are under way (with one, the report is its).
+    referendum_id = SelectField(_l("Referendum"), coerce=_optional_id, validate_choice=False,
+                                validators=[Optional()])
     category = SelectField(_l("What is it about?"), choices=_choices(CATEGORIES),
                            validators=[DataRequired()])
     severity = SelectField(_l("How serious is it?"), choices=_choices(SEVERITIES),

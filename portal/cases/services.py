@@ -31,6 +31,7 @@ from referendum_core.cases.lifecycle import refuse
 from referendum_core.cases.models import Case, CaseEvent, EventKind
 from referendum_core.cases.workflows import REGISTRY, Party, Transition
 from referendum_core.clock import Clock, to_riga
+from referendum_core.organisation import PollingStation
 
 
 @contextmanager
@@ -72,19 +73,26 @@ def file_observer_report(session: Session, clock: Clock, actor: Any, *,
                          polling_station_id: int, category: str, severity: str,
                          description: str, photos: Sequence[bytes] = (),
                          draft_started_at: datetime | None = None,
+                         referendum_id: int | None = None,
                          calendar: WorkingDayCalendar, context: AuditContext | None = None
                          ) -> Case:
-    """An observer files a report at a polling station of their accreditation; the case's
-    thread is opened.
+    """An observer files a report at a polling station they observe in ``referendum_id``
+    (when no referendum is named: the municipality's one under way, if exactly one); the
+    case's thread is opened.
 
     Raises:
-        CaseError: refused by the domain (not accredited there, bad data or photo).
+        CaseError: refused by the domain (not accredited there, no referendum chosen while
+            several are under way, bad data or photo).
     """
+    station = session.get(PollingStation, polling_station_id)
+    if station is not None:
+        referendum_id = domain.referendum_of_station(session, station, referendum_id)
     case = domain.file_observer_report(
         session, clock, actor, polling_station_id=polling_station_id, category=category,
         severity=severity, description=description,
-        is_accredited=accreditation_check(session, actor, clock.now()), photos=list(photos),
-        draft_started_at=draft_started_at, calendar=calendar, context=context)
+        is_accredited=accreditation_check(session, actor, clock.now(), referendum_id),
+        photos=list(photos), draft_started_at=draft_started_at, referendum_id=referendum_id,
+        calendar=calendar, context=context)
     open_thread(session, clock, actor, case)
     return case
 

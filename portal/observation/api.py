@@ -185,7 +185,8 @@ def receive_report() -> Any:
         description=given["description"], corrects_case_id=given["corrects_case_id"],
         photos=[p for p in (_photo(v, f"photos[{i}]") for i, v in enumerate(photos)) if p],
         may_observe=access.may_observe(session, current_user),
-        is_accredited=accreditation_check(session, current_user, clock().now()),
+        is_accredited=accreditation_check(session, current_user, clock().now(),
+                                           given["referendum_id"]),
         filled_at=_filled_at(given["filled_at"]),
         calendar=calendar(), context=audit_context())
     if receipt.is_new:

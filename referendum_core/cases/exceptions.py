@@ -63,6 +63,13 @@ class InvalidCaseData(CaseError):
     code = "invalid_data"
 
 
+class ReferendumNotChosen(InvalidCaseData):
+    """An observer's report names no referendum while several of the station's municipality
+    are under way: which one it belongs to is the observer's to say, not the portal's guess."""
+
+    code = "referendum_not_chosen"
+
+
 class NoteRequired(InvalidCaseData):
     """The move needs a note (a reason, an answer) and none was given."""
 

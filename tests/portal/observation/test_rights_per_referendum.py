@@ -1,0 +1,147 @@
+"""Observation rights are per referendum and polling station (Art. 18(3), 20(3)): an
+accreditation for one referendum opens nothing of another referendum of the municipality, in
+the observer app, its API or the report form; a revoked accreditation takes the station away
+even from a person who is also a standing observer of the municipality; with two referendums
+under way a report names the one it is about."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.observers import services
+from referendum_core.cases.models import Case, ObserverReport
+from referendum_core.initiatives import initiative_of_referendum
+from referendum_core.observers import (
+    Nomination,
+    ObserverAccreditation,
+    request_accreditation,
+    rights_window,
+)
+from referendum_core.voting import setup_referendum
+from tests.conftest import csrf_token_from
+from tests.portal.observation.conftest import checklist_body, report_body
+from tests.voting_support import CALENDAR, REFERENDUM_DAY, SET_UP_AT, referendum_case
+
+
+@pytest.fixture()
+def second(scene, db_session):
+    """A second referendum in the same municipality, on the same day, same station."""
+    now = scene.clock.now()
+    scene.clock.set(SET_UP_AT)
+    case = referendum_case(db_session, scene.clock, scene.municipality, "dismissal",
+                           "Vai atsaukt domi?")
+    referendum = setup_referendum(db_session, scene.clock, CALENDAR, scene.chair, case=case,
+                                  question_en="Dismiss the council?",
+                                  referendum_day=REFERENDUM_DAY)
+    scene.clock.set(now)
+    db_session.commit()
+    return referendum
+
+
+def _accredit(scene, db_session, clock, keys, referendum, email="anna@example.lv"):
+    initiative_of_referendum(db_session, referendum.case_id).applicant_id = scene.voters[0].id
+    case = request_accreditation(db_session, clock, scene.voters[0], referendum,
+                                 [Nomination(scene.station.id, "Anna Bērziņa", email)])
+    services.accredit(db_session, clock, keys, scene.members[0], case,
+                      lifetime=timedelta(hours=72))
+    db_session.commit()
+    return db_session.scalars(select(ObserverAccreditation).where(
+        ObserverAccreditation.email == email,
+        ObserverAccreditation.referendum_id == referendum.id)).one()
+
+
+def _for(scene, referendum, body):
+    body["referendum_id"] = referendum.id
+    return body
+
+
+def _report_form(client, **fields):
+    html = client.get("/cases/report").get_data(as_text=True)
+    data = {"csrf_token": csrf_token_from(html), "category": "ballot_box",
+            "severity": "high", "description": "Urnai nav plombes"}
+    data.update(fields)
+    return html, client.post("/cases/report", data=data)
+
+
+def test_art18_3_an_accreditation_for_one_referendum_opens_no_other(
+        scene, second, db_session, clock, keys, login_as):
+    _accredit(scene, db_session, clock, keys, second)
+    observer = db_session.scalars(select(User).where(User.email == "anna@example.lv")).one()
+    clock.set(rights_window(second)[0] + timedelta(hours=1))
+    client = login_as(observer)
+    page = client.get("/observe/").get_data(as_text=True)
+    assert f'id="ref-{second.id}"' in page
+    assert f'id="ref-{scene.referendum.id}"' not in page
+    # Its own referendum's station is observed; the same station of the other referendum is not.
+    assert client.post("/observe/api/checklist", json=_for(scene, second, checklist_body(
+        scene, ("seals_intact", True)))).status_code == 201
+    assert client.post("/observe/api/checklist", json=checklist_body(
+        scene, ("seals_intact", True))).status_code == 403
+    assert client.post("/observe/api/report", json=report_body(scene)).status_code == 403
+    # The report form refuses the other referendum too (the same rule, Art. 18(3)).
+    html, refused = _report_form(client, polling_station_id=scene.station.id,
+                                 referendum_id=scene.referendum.id)
+    assert refused.status_code == 403
+    assert 'name="referendum_id"' not in html  # only one referendum is hers to report on
+    assert db_session.scalar(select(ObserverReport.case_id)) is None
+
+
+def test_art20_3_a_standing_observer_observes_no_referendum_after_its_days(
+        scene, db_session, clock, login_as):
+    standing = scene.observers[0]
+    clock.set(rights_window(scene.referendum)[1])
+    client = login_as(standing)
+    assert client.post("/observe/api/checklist", json=checklist_body(
+        scene, ("seals_intact", True))).status_code == 403
+    assert f'id="ref-{scene.referendum.id}"' not in client.get("/observe/").get_data(
+        as_text=True)
+
+
+def test_art18_3_a_revoked_accreditation_holds_against_a_standing_observer_role(
+        scene, second, db_session, clock, keys, login_as):
+    standing = scene.observers[0]
+    row = _accredit(scene, db_session, clock, keys, scene.referendum, email=standing.email)
+    assert row.user_id == standing.id
+    clock.set(rights_window(scene.referendum)[0] + timedelta(hours=1))
+    client = login_as(standing)
+    assert client.post("/observe/api/report", json=report_body(scene)).status_code == 201
+    services.revoke(db_session, clock, scene.members[0], row)
+    db_session.commit()
+    client = login_as(standing)
+    assert client.post("/observe/api/report", json=report_body(scene)).status_code == 403
+    assert client.post("/observe/api/checklist", json=checklist_body(
+        scene, ("seals_intact", True))).status_code == 403
+    _html, refused = _report_form(client, polling_station_id=scene.station.id,
+                                  referendum_id=scene.referendum.id)
+    assert refused.status_code == 403
+    # The other referendum, where no accreditation names her, she still observes as appointed.
+    assert client.post("/observe/api/checklist", json=_for(scene, second, checklist_body(
+        scene, ("seals_intact", True)))).status_code == 201
+    assert db_session.scalar(select(ObserverReport.referendum_id).join(
+        Case, Case.id == ObserverReport.case_id)) == scene.referendum.id
+
+
+def test_with_two_referendums_under_way_the_report_form_asks_which(
+        scene, second, db_session, clock, login_as):
+    client = login_as(scene.observers[0])
+    html, refused = _report_form(client, polling_station_id=scene.station.id)
+    assert 'name="referendum_id"' in html
+    assert refused.status_code == 400
+    assert "Choose the one your report is about" in refused.get_data(as_text=True) \
+        or "Izvēlieties" in refused.get_data(as_text=True)
+    _html, filed = _report_form(client, polling_station_id=scene.station.id,
+                                referendum_id=second.id)
+    assert filed.status_code == 302
+    assert db_session.scalar(select(ObserverReport.referendum_id)) == second.id
+
+
+def test_with_one_referendum_under_way_the_report_form_files_for_it(
+        scene, db_session, clock, login_as):
+    client = login_as(scene.observers[0])
+    html, filed = _report_form(client, polling_station_id=scene.station.id)
+    assert 'name="referendum_id"' not in html
+    assert filed.status_code == 302
+    assert db_session.scalar(select(ObserverReport.referendum_id)) == scene.referendum.id
