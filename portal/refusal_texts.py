@@ -86,6 +86,9 @@ CASE: dict[str, Reason] = {
     "invalid_transition": Reason(lambda err: gettext(
         "That action is not possible in the case's current state."), 409),
     "invalid_photo": Reason(_photo),
+    "bad_characters": Reason(lambda err: gettext(
+        "The text contains invisible control or direction-changing characters. Type it "
+        "again without them.")),
     "referendum_not_chosen": Reason(lambda err: gettext(
         "Several referendums are under way in this municipality. Choose the one your report "
         "is about.")),
@@ -484,6 +487,17 @@ OBSERVATION: dict[str, Text] = {
         "An answer does not fit its question. Check the numbers and try again."),
     "invalid_answer": lambda err: gettext(
         "An answer does not fit its question. Check the numbers and try again."),
+    "no_answers": lambda err: gettext(
+        "Answer at least one question before sending. Nothing was received."),
+    "too_many_answers": lambda err: gettext(
+        "A checklist page has at most %(limit)s answers, one per question. Nothing was "
+        "received.", limit=getattr(err, "limit", "-")),
+    "too_many_photos": lambda err: gettext(
+        "A report carries at most %(limit)s photos. Remove some and send it again. Nothing "
+        "was received.", limit=getattr(err, "limit", "-")),
+    "invalid_json": lambda err: gettext(
+        "The entry is not valid: a field is named twice, or a value is not allowed (%(where)s). "
+        "Nothing was received.", where=getattr(err, "where", "") or "-"),
     "invalid_key": lambda err: gettext(
         "The phone sent this without its own identifier. Reload the page and fill it in "
         "again."),

@@ -28,12 +28,25 @@ from portal.realtime import as_id
 from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
 from referendum_core.cases.models import Case
+from referendum_core.crypto import jsonstream
+from referendum_core.crypto.exceptions import InvalidRecord
 from referendum_core.observation import services
-from referendum_core.observation.exceptions import InvalidAnswer, InvalidField
+from referendum_core.observation.checklists import VERSIONS
+from referendum_core.observation.exceptions import (
+    InvalidField,
+    InvalidJson,
+    NoAnswers,
+    TooManyAnswers,
+    TooManyPhotos,
+)
 from referendum_core.observation.services import AnswerInput, Receipt
 
 OUTBOX_KEY_PURPOSE = b"observer-outbox-key"
 MAX_PHOTOS = 6
+#: The most answers one checklist page carries: every question of the longest published
+#: checklist, once.
+MAX_ANSWERS_PER_PAGE = min(services.MAX_ANSWERS,
+                           max(len(c.items()) for c in VERSIONS.values()))
 
 
 def outbox_key() -> dict[str, Any]:
@@ -48,7 +61,18 @@ def outbox_key() -> dict[str, Any]:
 
 
 def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    """The request's JSON object, read with the election records' strict rules (a key named
+    twice is refused, not "the last one wins").
+
+    Raises:
+        InvalidJson: not strict JSON (located).
+    """
+    if not request.is_json:
+        raise BadRequest()
+    try:
+        body = jsonstream.loads(request.get_data())
+    except InvalidRecord as fault:
+        raise InvalidJson(fault.location) from None
     if not isinstance(body, dict):
         raise BadRequest()
     return body
@@ -153,6 +177,11 @@ def receive_checklist() -> Any:
     session = db()
     on_refusal(attempted="observation.checklist")
     given = fields(body, CHECKLIST_FIELDS)
+    # Counted before any answer is read: a page answers each question at most once.
+    if not given["answers"]:
+        raise NoAnswers("no answers")
+    if len(given["answers"]) > MAX_ANSWERS_PER_PAGE:
+        raise TooManyAnswers(MAX_ANSWERS_PER_PAGE)
     receipt = services.submit_checklist(
         session, clock(), current_user, referendum_id=given["referendum_id"],
         polling_station_id=given["polling_station_id"], key=given["key"],
@@ -174,7 +203,7 @@ def receive_report() -> Any:
     given = fields(body, REPORT_FIELDS)
     photos = given["photos"] or []
     if len(photos) > MAX_PHOTOS:
-        raise InvalidAnswer("photos")
+        raise TooManyPhotos(MAX_PHOTOS)
     for i, photo in enumerate(photos):
         if _typed(photo, OPTIONAL_TEXT) is _WRONG:
             raise InvalidField(f"photos[{i}]", "text")

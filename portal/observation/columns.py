@@ -1,5 +1,5 @@
 """The observation columns of the polling-station table (``portal.observers.station_table``):
-checklist progress and conflicts between observers, per station of each referendum."""
+checklist progress (answered and questions, two numbers) and conflicts between observers, per station of each referendum."""
 from __future__ import annotations
 
 from collections import Counter
@@ -18,9 +18,9 @@ from referendum_core.observation.services import pinned_version
 from referendum_core.observers import StationRow
 
 
-def checklist_progress(session: Session, rows: Sequence[StationRow]
-                       ) -> Mapping[tuple[int, int], Any]:
-    """``answered/total`` questions of each station's checklist."""
+def _progress(session: Session, rows: Sequence[StationRow]
+              ) -> Mapping[tuple[int, int], tuple[int, int]]:
+    """(answered, total) questions of each station's checklist."""
     referendum_ids = sorted({row.referendum_id for row in rows})
     if not referendum_ids:
         return {}
@@ -30,7 +30,20 @@ def checklist_progress(session: Session, rows: Sequence[StationRow]
         ChecklistAnswer.referendum_id.in_(referendum_ids)).group_by(
         ChecklistAnswer.referendum_id, ChecklistAnswer.polling_station_id))}
     totals = {r: len(checklist(pinned_version(session, r)).items()) for r in referendum_ids}
-    return {row.key: f"{answered.get(row.key, 0)}/{totals[row.referendum_id]}" for row in rows}
+    return {row.key: (answered.get(row.key, 0), totals[row.referendum_id]) for row in rows}
+
+
+def checklist_answered(session: Session, rows: Sequence[StationRow]
+                       ) -> Mapping[tuple[int, int], Any]:
+    """How many questions of each station's checklist are answered (a number of its own,
+    not "3/12", which a spreadsheet reads as a date)."""
+    return {key: answered for key, (answered, _total) in _progress(session, rows).items()}
+
+
+def checklist_questions(session: Session, rows: Sequence[StationRow]
+                        ) -> Mapping[tuple[int, int], Any]:
+    """How many questions each station's checklist has."""
+    return {key: total for key, (_answered, total) in _progress(session, rows).items()}
 
 
 def conflict_counts(session: Session, rows: Sequence[StationRow]
@@ -43,11 +56,13 @@ def conflict_counts(session: Session, rows: Sequence[StationRow]
     return {row.key: counts.get(row.key, 0) for row in rows}
 
 
-PROGRESS = StationColumn("checklist_progress", _l("Checklist answered"), checklist_progress)
+ANSWERED = StationColumn("checklist_answered", _l("Checklist answered"), checklist_answered)
+QUESTIONS = StationColumn("checklist_questions", _l("Checklist questions"), checklist_questions)
 CONFLICTS = StationColumn("observer_conflicts", _l("Observers disagree"), conflict_counts)
 
 
 def register() -> None:
     """Add the columns to the table (harmless when called again)."""
-    register_station_column(PROGRESS)
+    register_station_column(ANSWERED)
+    register_station_column(QUESTIONS)
     register_station_column(CONFLICTS)
