@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, gettext
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from messaging import services as messaging
@@ -26,9 +27,9 @@ from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases import services as domain
 from referendum_core.cases.deadlines import Escalation
 from referendum_core.cases.deadlines import escalate_due_cases as escalate_in_domain
-from referendum_core.cases.exceptions import CaseError, NotAllowed
+from referendum_core.cases.exceptions import CaseError, NotAccredited, NotAllowed
 from referendum_core.cases.lifecycle import refuse
-from referendum_core.cases.models import Case, CaseEvent, EventKind
+from referendum_core.cases.models import Case, CaseEvent, CaseType, EventKind, ObserverReport
 from referendum_core.cases.workflows import REGISTRY, Party, Transition
 from referendum_core.clock import Clock, to_riga
 from referendum_core.organisation import PollingStation
@@ -170,6 +171,33 @@ def transition_case(session: Session, clock: Clock, actor: Any, case: Case, to_s
                        action=label(TRANSITIONS, move.name), state=label(STATES, case.state))
     notify_in_thread(session, clock, case, text)
     return move
+
+
+def add_photo(session: Session, clock: Clock, actor: Any, case: Case, data: bytes, *,
+              context: AuditContext | None = None) -> Any:
+    """Attach a photo to ``case``. A photo added to an observer's report by the observer who
+    filed it is evidence from the station, so it is accepted only while they still observe
+    it in the report's referendum (Art. 18(3)): once their accreditation is revoked, nothing
+    more is received from them for the station, as the revocation page says. (Their comments
+    stay open: answering the commission about what they saw while accredited is not
+    observing.)
+
+    Raises:
+        CaseError: not a party, closed case, a bad photo, or (``NotAccredited``) an observer
+            who no longer observes the report's station.
+    """
+    parties = parties_for(actor, case)
+    if case.type == CaseType.OBSERVER_REPORT and case.polling_station_id is not None \
+            and not parties & {Party.COMMISSION, Party.CHAIR, Party.CVK}:
+        station = session.get(PollingStation, case.polling_station_id)
+        referendum_id = session.scalar(select(ObserverReport.referendum_id).where(
+            ObserverReport.case_id == case.id))
+        if station is not None and not accreditation_check(
+                session, actor, clock.now(), referendum_id)(station):
+            refuse(session, clock, actor, case, NotAccredited("no longer observes there"),
+                   "add_photo", context)
+    return domain.add_photo(session, clock, actor, case, data, parties=parties,
+                            context=context)
 
 
 def comment_on_case(session: Session, clock: Clock, actor: Any, case: Case, text: str, *,

@@ -318,8 +318,8 @@ def add_photo(case_id: int) -> Any:
     if not form.validate_on_submit():
         return render_case(case, status=400, error=gettext("Choose a photo first."))
     refusal_shows_case(case, "add_photo")
-    case_services.add_photo(db(), clock(), current_user, case, form.photo.data.read(),
-                            parties=parties_for(current_user, case), context=audit_context())
+    portal_services.add_photo(db(), clock(), current_user, case, form.photo.data.read(),
+                              context=audit_context())
     flash(gettext("Photo added."), "success")
     return redirect(url_for("cases.case_page", case_id=case.id) + "#photos")
 

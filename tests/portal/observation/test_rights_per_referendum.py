@@ -145,3 +145,33 @@ def test_with_one_referendum_under_way_the_report_form_files_for_it(
     assert 'name="referendum_id"' not in html
     assert filed.status_code == 302
     assert db_session.scalar(select(ObserverReport.referendum_id)) == scene.referendum.id
+
+
+def test_art18_3_a_revoked_observer_adds_no_photo_to_her_report_but_may_answer(
+        scene, db_session, clock, keys, login_as):
+    import io
+
+    from tests.case_factories import PNG
+
+    row = _accredit(scene, db_session, clock, keys, scene.referendum)
+    observer = db_session.get(User, row.user_id)
+    clock.set(rights_window(scene.referendum)[0] + timedelta(hours=1))
+    client = login_as(observer)
+    case_id = client.post("/observe/api/report", json=report_body(scene)).get_json()["case_id"]
+
+    def photo():
+        page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+        return client.post(f"/cases/{case_id}/photos", data={
+            "csrf_token": csrf_token_from(page), "photo": (io.BytesIO(PNG), "a.png")},
+            content_type="multipart/form-data")
+
+    assert photo().status_code == 302
+    services.revoke(db_session, clock, scene.members[0], row)
+    client = login_as(observer)
+    # She keeps no observer role, yet she still sees the report she filed.
+    assert photo().status_code == 403
+    assert len(db_session.get(Case, case_id).photos) == 1
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    answered = client.post(f"/cases/{case_id}/comment", data={
+        "csrf_token": csrf_token_from(page), "text": "Plombes trūka plkst. 9:00."})
+    assert answered.status_code == 302
