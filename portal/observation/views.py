@@ -87,6 +87,7 @@ def station_page(referendum_id: int, station_id: int) -> Any:
     entries = queries.station_entries(session, referendum.id, station.id)
     corrected = {e.corrects_id for e in entries if e.corrects_id}
     reports = queries.station_reports(session, referendum.id, station.id)
+    unassigned = queries.station_reports(session, None, station.id)
     corrections = {r.id: corrections_of(session, r.id) for r in reports}
     return render_template(
         "observation/station.html", referendum=referendum, station=station,
@@ -94,6 +95,7 @@ def station_page(referendum_id: int, station_id: int) -> Any:
         corrected=corrected, conflicts=queries.conflicts(
             session, referendum_id=referendum.id, station_id=station.id),
         progress=queries.progress(session, referendum.id, station.id), reports=reports,
+        unassigned=unassigned,
         corrections=corrections, references=_references(
             {i for pair in corrections.values() for i in pair if i}),
         phases=PHASES, item_label=item_label, severities=SEVERITIES,
@@ -135,13 +137,16 @@ def attention_data() -> dict[str, Any]:
     reports = queries.critical_reports_waiting(session, municipalities)
     stations = {s.id: s for s in session.scalars(select(PollingStation).where(
         PollingStation.id.in_({c.polling_station_id for c in conflicts})))}
-    report_counts = Counter(c.observer_report.referendum_id for c in reports
-                            if c.observer_report is not None)
+    report_counts = Counter(c.observer_report.referendum_id if c.observer_report else None
+                            for c in reports)
     conflict_counts = Counter(c.referendum_id for c in conflicts)
     per_referendum = [(r, report_counts.get(r.id, 0), conflict_counts.get(r.id, 0))
                       for r in queries.referendums_observed(session, municipalities)
                       if report_counts.get(r.id) or conflict_counts.get(r.id)]
+    # Reports that belong to no referendum get a line of their own, so the lines add up to
+    # the total.
     return {"reports": reports, "conflicts": conflicts, "per_referendum": per_referendum,
+            "unassigned": report_counts.get(None, 0),
             "stations": stations, "item_label": item_label,
             "observers": _names({o for c in conflicts for o in c.answers}),
             "now": clock().now()}

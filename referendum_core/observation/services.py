@@ -312,7 +312,8 @@ def _check_correctable(session: Session, clock: Clock, actor: Actor, case_id: in
                        referendum_id: int, polling_station_id: int,
                        context: AuditContext | None) -> None:
     """A report corrects only the same observer's report at the same station for the same
-    referendum (another's report, or an entry of another kind, is not found as theirs).
+    referendum, or one that belongs to no referendum (another's report, or an entry of another
+    kind, is not found as theirs).
 
     Raises:
         NotCorrectable: which of these the named entry is not (audited).
@@ -327,7 +328,9 @@ def _check_correctable(session: Session, clock: Clock, actor: Actor, case_id: in
     elif case.polling_station_id != polling_station_id:
         reason = "other_station"
     elif session.scalar(select(ObserverReport.referendum_id).where(
-            ObserverReport.case_id == case.id)) != referendum_id:
+            ObserverReport.case_id == case.id)) not in (referendum_id, None):
+        # A report that belongs to no referendum (filed through the form while none, or
+        # several, were under way) is corrected for the referendum the correction names.
         reason = "other_referendum"
     if reason is not None:
         audit.record(session, clock, actor, "observation.refused", object_type="Case",

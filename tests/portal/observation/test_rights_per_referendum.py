@@ -175,3 +175,40 @@ def test_art18_3_a_revoked_observer_adds_no_photo_to_her_report_but_may_answer(
     answered = client.post(f"/cases/{case_id}/comment", data={
         "csrf_token": csrf_token_from(page), "text": "Plombes trūka plkst. 9:00."})
     assert answered.status_code == 302
+
+
+def test_a_report_that_belongs_to_no_referendum_is_counted_shown_and_correctable(
+        scene, second, db_session, clock, login_as, monkeypatch):
+    import re
+
+    from referendum_core.cases import filing
+    from referendum_core.cases import services as cases
+
+    observer = scene.observers[0]
+    # A report filed before the form asked for the referendum (stored rows are never
+    # changed, so it is filed as it then was): it belongs to none.
+    with monkeypatch.context() as then:
+        then.setattr(filing, "referendum_of_station", lambda _s, _st, _r: None)
+        legacy = cases.file_observer_report(
+            db_session, clock, observer, polling_station_id=scene.station.id,
+            category="ballot_box", severity="critical", description="Urna bez plombes",
+            is_accredited=lambda _s: True)
+    assert legacy.observer_report.referendum_id is None
+    client = login_as(observer)
+    filed = client.post("/observe/api/report", json=report_body(scene))
+    assert filed.status_code == 201
+    chair = login_as(scene.chair)
+    home = chair.get("/").get_data(as_text=True)
+    total = int(re.search(r'data-testid="critical-count">(\d+)<', home).group(1))
+    lines = [int(n) for n in re.findall(
+        r'data-testid="attention-(?:referendum-\d+|unassigned)">[^<]*?ziņojumi: (\d+)', home)]
+    assert total == 2 and sum(lines) == total
+    assert 'data-testid="attention-unassigned"' in home
+    page = chair.get(f"/observe/r/{scene.referendum.id}/s/{scene.station.id}").get_data(
+        as_text=True)
+    assert 'data-testid="station-reports-unassigned"' in page and legacy.reference in page
+    # Its observer corrects it from the app, for the referendum the correction names.
+    client = login_as(observer)
+    fixed = client.post("/observe/api/report", json=report_body(
+        scene, corrects_case_id=legacy.id, severity="low", description="Plombe bija"))
+    assert fixed.status_code == 201
