@@ -50,18 +50,6 @@ def is_observer_at(session: Session, user_id: int, referendum_id: int, station_i
     return station_id in observer_stations(session, user_id, referendum_id, at=at)
 
 
-def accredited_station_ids(session: Session, user_id: int, at: datetime) -> set[int] | None:
-    """The polling stations (of any referendum) where ``user_id`` observes at ``at`` through an
-    accreditation (Art. 18(3)); ``None`` when the person holds no approved accreditation at
-    all (an observer appointed otherwise, whose membership names the whole municipality)."""
-    approved = (ObserverAccreditation.user_id == user_id,
-                ObserverAccreditation.status == AccreditationStatus.APPROVED)
-    if session.scalars(select(ObserverAccreditation.id).where(*approved).limit(1)).first() is None:
-        return None
-    return set(session.scalars(select(ObserverAccreditation.polling_station_id).where(
-        *approved, ObserverAccreditation.starts_at <= at, ObserverAccreditation.ends_at > at)))
-
-
 def observation_rights(session: Session, user_id: int, referendum: Referendum, at: datetime, *,
                        standing: bool) -> set[int] | None:
     """The polling stations of ``referendum`` the person ``user_id`` observes at ``at``:
