@@ -212,3 +212,23 @@ def test_a_report_that_belongs_to_no_referendum_is_counted_shown_and_correctable
     fixed = client.post("/observe/api/report", json=report_body(
         scene, corrects_case_id=legacy.id, severity="low", description="Plombe bija"))
     assert fixed.status_code == 201
+
+
+def test_the_case_api_asks_which_referendum_when_two_are_under_way(
+        scene, second, db_session, clock, client):
+    from portal.cases import tokens
+
+    _row, plaintext = tokens.issue_service_token(
+        db_session, clock, None, scene.observers[0], "Novērotāja lietotne",
+        ["cases:read", "cases:write"])
+    db_session.commit()
+    headers = {"Authorization": f"Bearer {plaintext}"}
+    body = {"type": "observer_report", "polling_station_id": scene.station.id,
+            "category": "ballot_box", "severity": "high", "summary": "Urnai nav plombes"}
+    refused = client.post("/api/v1/cases", json=body, headers=headers)
+    assert refused.status_code == 400
+    assert db_session.scalar(select(ObserverReport.case_id)) is None
+    filed = client.post("/api/v1/cases", json={**body, "referendum_id": second.id},
+                        headers=headers)
+    assert filed.status_code == 201
+    assert db_session.scalar(select(ObserverReport.referendum_id)) == second.id
