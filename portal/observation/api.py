@@ -60,9 +60,10 @@ def outbox_key() -> dict[str, Any]:
 
 
 def _body() -> dict[str, Any]:
-    """The request's JSON object, read with the election records' strict decoder
-    (``jsonstream.STRICT_DECODER``: a key named twice is refused, not "the last one wins"; no
-    decimals, NaN or Infinity), in one pass of the C scanner.
+    """The request's JSON object, read with the election records' rule for keys
+    (``jsonstream.UNIQUE_KEYS_DECODER``: a key named twice is refused, not "the last one
+    wins"), in one pass of the C scanner; a value of the wrong type (a decimal number among
+    them) is then refused by its field's name (``fields``).
 
     Raises:
         InvalidJson: not strict JSON (located).
@@ -70,7 +71,7 @@ def _body() -> dict[str, Any]:
     if not request.is_json:
         raise BadRequest()
     try:
-        body = jsonstream.STRICT_DECODER.decode(request.get_data(as_text=True))
+        body = jsonstream.UNIQUE_KEYS_DECODER.decode(request.get_data(as_text=True))
     except (ValueError, RecursionError):
         raise InvalidJson("body") from None
     if not isinstance(body, dict):
