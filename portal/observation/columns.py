@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.observers.station_table import StationColumn, register_station_column
+from referendum_core.cases.models import Case, CaseType, ObserverReport
 from referendum_core.observation import queries
 from referendum_core.observation.checklists import checklist
 from referendum_core.observation.models import ChecklistAnswer
@@ -56,6 +57,25 @@ def conflict_counts(session: Session, rows: Sequence[StationRow]
     return {row.key: counts.get(row.key, 0) for row in rows}
 
 
+def unassigned_incidents(session: Session, rows: Sequence[StationRow]
+                         ) -> Mapping[tuple[int, int], Any]:
+    """Open observer reports at each station that belong to no referendum (filed before the
+    report form asked which): counted per station, so the same number stands on each of the
+    station's referendum rows; ``open_incidents`` counts only a referendum's own."""
+    station_ids = sorted({row.station_id for row in rows})
+    if not station_ids:
+        return {}
+    counts = dict(session.execute(select(Case.polling_station_id, func.count(Case.id)).join(
+        ObserverReport, ObserverReport.case_id == Case.id).where(
+        Case.type == CaseType.OBSERVER_REPORT, Case.is_open.is_(True),
+        Case.polling_station_id.in_(station_ids), ObserverReport.referendum_id.is_(None))
+        .group_by(Case.polling_station_id)).all())
+    return {row.key: counts.get(row.station_id, 0) for row in rows}
+
+
+UNASSIGNED = StationColumn("open_incidents_no_referendum",
+                           _l("Open reports not assigned to a referendum (per station)"),
+                           unassigned_incidents)
 ANSWERED = StationColumn("checklist_answered", _l("Checklist answered"), checklist_answered)
 QUESTIONS = StationColumn("checklist_questions", _l("Checklist questions"), checklist_questions)
 CONFLICTS = StationColumn("observer_conflicts", _l("Observers disagree"), conflict_counts)
@@ -63,6 +83,7 @@ CONFLICTS = StationColumn("observer_conflicts", _l("Observers disagree"), confli
 
 def register() -> None:
     """Add the columns to the table (harmless when called again)."""
+    register_station_column(UNASSIGNED)
     register_station_column(ANSWERED)
     register_station_column(QUESTIONS)
     register_station_column(CONFLICTS)

@@ -207,6 +207,15 @@ def test_a_report_that_belongs_to_no_referendum_is_counted_shown_and_correctable
     page = chair.get(f"/observe/r/{scene.referendum.id}/s/{scene.station.id}").get_data(
         as_text=True)
     assert 'data-testid="station-reports-unassigned"' in page and legacy.reference in page
+    # The station table's CSV counts it in a column of its own, for its station.
+    import csv
+    import io
+    rows = list(csv.DictReader(io.StringIO(
+        chair.get("/observers/stations.csv").get_data(as_text=True))))
+    assert {r["open_incidents_no_referendum"] for r in rows
+            if r["station_name"] == scene.station.name} == {"1"}
+    assert sum(int(r["open_incidents"]) for r in rows
+               if r["station_name"] == scene.station.name) == 1
     # Its observer corrects it from the app, for the referendum the correction names.
     client = login_as(observer)
     fixed = client.post("/observe/api/report", json=report_body(
