@@ -90,7 +90,7 @@ CASE: dict[str, Reason] = {
         "The text contains invisible control or direction-changing characters. Type it "
         "again without them.")),
     "referendum_not_chosen": Reason(lambda err: gettext(
-        "Several referendums are under way in this municipality. Choose the one your report "
+        "You observe this polling station in several referendums. Choose the one your report "
         "is about.")),
     "note_required": Reason(lambda err: gettext("Write a note for this action.")),
     "filing_period_over": Reason(lambda err: gettext(

@@ -19,6 +19,7 @@ from portal.cases.apispec import ApiInputError, ApiSpec, Field, RouteDoc, Schema
 from portal.cases.filters import filter_from_args
 from portal.cases.tokens import authenticate_token
 from portal.permissions import Permission, has_permission
+from portal.realtime import as_id
 from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
 from referendum_core.cases import queries
@@ -189,6 +190,9 @@ def create_case() -> Any:
                           "contested_on", "summary"),
             "commission_query": ("municipality_id", "title", "summary")}[kind]
     missing = [f"{name}: required for {kind}" for name in need if name not in data]
+    missing += [f"{name}: not an id" for name in ("polling_station_id", "referendum_id",
+                                                  "municipality_id")
+                if data.get(name) is not None and as_id(data[name]) is None]
     if missing:
         raise ApiInputError(missing)
     on_refusal(attempted=f"api.create.{kind}", actor=user)

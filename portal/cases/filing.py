@@ -10,20 +10,20 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import format_date, get_locale, gettext
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from portal.cases import services as portal_services
+from portal.cases.access import report_options
 from portal.cases.forms import ComplaintForm, ObserverReportForm, QueryForm
 from portal.cases.photo_stash import stash_photos, take_photos
 from portal.config import instance_dir
-from portal.permissions import Permission, is_standing_observer, municipalities_for, require
+from portal.permissions import Permission, municipalities_for, require
 from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
 from referendum_core.cases.exceptions import InvalidPhoto
 from referendum_core.cases.filing import MAX_PHOTOS_PER_CASE, sniff_photo
-from referendum_core.observers import observation_rights
 from referendum_core.organisation import Municipality, PollingStation
-from referendum_core.voting.models import Referendum, Stage
+from referendum_core.voting.models import Referendum
 
 
 def _started(value: str | None) -> datetime | None:
@@ -67,7 +67,7 @@ def report() -> Any:
         (s.id, f"{s.number}. {s.name} — {s.address}") for s in stations]
     if not form.is_submitted():
         form.started.data = _now_stamp()
-        return render_template("cases/report.html", form=form)
+        return render_template("cases/report.html", form=form, nothing_open=not stations)
     photos = [f.read() for f in (form.photos.data or []) if f and getattr(f, "filename", "")]
     if not form.validate():
         return _report_again(form, photos, 400)
@@ -84,34 +84,15 @@ def report() -> Any:
 
 
 def _report_choices() -> tuple[list[Referendum], list[PollingStation]]:
-    """The referendums under way where the observer observes a station, and those stations
-    (``observers.observation_rights``); with no referendum under way, a standing observer's
-    municipality's stations (a report that belongs to no referendum)."""
-    session, now = db(), clock().now()
-    own = municipalities_for(current_user, Permission.FILE_OBSERVER_REPORT)
-    stmt = select(Referendum).where(Referendum.stage != Stage.APPROVED).order_by(
-        Referendum.referendum_day.desc(), Referendum.id)
-    if own is not None:
-        stmt = stmt.where(Referendum.municipality_id.in_(sorted(own)))
-    referendums, station_ids, everywhere = [], set(), set()
-    for referendum in session.scalars(stmt):
-        rights = observation_rights(
-            session, current_user.id, referendum, now,
-            standing=is_standing_observer(current_user, referendum.municipality_id))
-        if rights is None:
-            everywhere.add(referendum.municipality_id)
-        elif rights:
-            station_ids |= rights
-        else:
-            continue
-        referendums.append(referendum)
-    if not referendums and own:
-        everywhere = {m for m in own if is_standing_observer(current_user, m)}
-    stations = list(session.scalars(select(PollingStation).where(or_(
-        PollingStation.id.in_(sorted(station_ids)),
-        PollingStation.municipality_id.in_(sorted(everywhere)))).order_by(
-        PollingStation.municipality_id, PollingStation.number)))
-    return referendums, stations
+    """The referendums and polling stations the observer may report on now, by the rule filing
+    applies (``access.report_options``)."""
+    referendums: list[Referendum] = []
+    stations: dict[int, PollingStation] = {}
+    for referendum, its_stations in report_options(db(), current_user, clock().now()):
+        if referendum is not None:
+            referendums.append(referendum)
+        stations.update((s.id, s) for s in its_stations)
+    return referendums, sorted(stations.values(), key=lambda s: (s.municipality_id, s.number))
 
 
 def _acceptable(photo: bytes) -> bool:

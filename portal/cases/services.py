@@ -19,15 +19,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from messaging import services as messaging
-from portal.cases.access import accreditation_check, parties_for
+from portal.cases.access import accreditation_check, parties_for, referendum_for_report
 from portal.cases.labels import NOTIFY, STATES, TRANSITIONS, label
 from portal.permissions import Permission, Scope, has_permission
+from portal.realtime import as_id
 from referendum_core.audit import AuditContext
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases import services as domain
 from referendum_core.cases.deadlines import Escalation
 from referendum_core.cases.deadlines import escalate_due_cases as escalate_in_domain
-from referendum_core.cases.exceptions import CaseError, NotAccredited, NotAllowed
+from referendum_core.cases.exceptions import CaseError, InvalidCaseData, NotAccredited, NotAllowed
 from referendum_core.cases.lifecycle import refuse
 from referendum_core.cases.models import Case, CaseEvent, CaseType, EventKind, ObserverReport
 from referendum_core.cases.workflows import REGISTRY, Party, Transition
@@ -85,13 +86,18 @@ def file_observer_report(session: Session, clock: Clock, actor: Any, *,
         CaseError: refused by the domain (not accredited there, no referendum chosen while
             several are under way, bad data or photo).
     """
+    station_id, chosen = as_id(polling_station_id), as_id(referendum_id)
+    if station_id is None or (referendum_id is not None and chosen is None):
+        raise InvalidCaseData("unknown polling station or referendum")
+    polling_station_id, referendum_id = station_id, chosen
     station = session.get(PollingStation, polling_station_id)
+    allowed = False
     if station is not None:
-        referendum_id = domain.referendum_of_station(session, station, referendum_id)
+        referendum_id, allowed = referendum_for_report(session, actor, clock.now(), station,
+                                                       referendum_id)
     case = domain.file_observer_report(
         session, clock, actor, polling_station_id=polling_station_id, category=category,
-        severity=severity, description=description,
-        is_accredited=accreditation_check(session, actor, clock.now(), referendum_id),
+        severity=severity, description=description, is_accredited=lambda _station: allowed,
         photos=list(photos), draft_started_at=draft_started_at, referendum_id=referendum_id,
         calendar=calendar, context=context)
     open_thread(session, clock, actor, case)

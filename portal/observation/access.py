@@ -26,6 +26,7 @@ from portal.permissions import (
     municipalities_for,
     require,
 )
+from portal.realtime import as_id
 from portal.web import clock
 from referendum_core.observers import observation_rights
 from referendum_core.organisation import PollingStation
@@ -49,6 +50,8 @@ def may_observe(session: Session, user: Any) -> Any:
     """``may_observe(referendum_id, station_id)`` for the observation services."""
 
     def check(referendum_id: int, station_id: int) -> bool:
+        if as_id(referendum_id) is None or as_id(station_id) is None:
+            return False
         referendum = session.get(Referendum, referendum_id)
         station = session.get(PollingStation, station_id)
         if referendum is None or station is None \
@@ -87,6 +90,8 @@ def access_station(session: Session, actor: Any, station_id: int, permission: Pe
     """A referendum's polling station ``actor`` may follow; 401 signed out, 404 otherwise."""
     user = actor
     require(permission, user=user)
+    if as_id(referendum_id) is None or as_id(station_id) is None:
+        abort(404)
     referendum = session.get(Referendum, referendum_id)
     station = session.get(PollingStation, station_id)
     if referendum is None or station is None \

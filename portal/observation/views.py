@@ -20,6 +20,7 @@ from portal.cases.labels import CATEGORIES, SEVERITIES
 from portal.observation import access, api, events
 from portal.observation.labels import PHASES, item_label
 from portal.permissions import Permission, has_permission, require
+from portal.realtime import as_id
 from portal.web import clock, db
 from referendum_core.cases.models import Case
 from referendum_core.observation import queries
@@ -107,7 +108,7 @@ def station_page(referendum_id: int, station_id: int) -> Any:
 def photo(answer_id: int) -> Any:
     """The photo of a checklist answer (for those who may follow its station)."""
     session = db()
-    answer = session.get(ChecklistAnswer, answer_id)
+    answer = session.get(ChecklistAnswer, answer_id) if as_id(answer_id) is not None else None
     if answer is None or answer.photo is None:
         abort(404)
     access.access_station(session, current_user, answer.polling_station_id,

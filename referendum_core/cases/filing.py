@@ -139,11 +139,11 @@ def file_observer_report(session: Session, clock: Clock, actor: Actor, *, pollin
     station = session.get(PollingStation, polling_station_id)
     if station is None:
         raise InvalidCaseData("unknown polling station")
-    referendum_id = referendum_of_station(session, station, referendum_id)
     if not is_accredited(station):
         refuse(session, clock, actor, None, NotAccredited("observer not accredited there"),
                "file_observer_report", context, municipality_id=station.municipality_id,
                polling_station_id=station.id)
+    referendum_id = referendum_of_station(session, station, referendum_id)
     try:
         category, severity = ReportCategory(category).value, Severity(severity).value
     except ValueError:
