@@ -14,11 +14,7 @@ from portal.observers import services
 from referendum_core.cases.models import ObserverReport
 from referendum_core.observers import rights_window
 from referendum_core.organisation import Municipality, add_polling_station
-from tests.portal.observation.test_rights_per_referendum import (  # noqa: F401 - fixture
-    _accredit,
-    _report_form,
-    second,
-)
+from tests.portal.observation.test_rights_per_referendum import _accredit, _report_form
 
 HUGE = 10 ** 30
 

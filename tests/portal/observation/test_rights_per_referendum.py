@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from portal.accounts.models import User
@@ -20,25 +19,8 @@ from referendum_core.observers import (
     request_accreditation,
     rights_window,
 )
-from referendum_core.voting import setup_referendum
 from tests.conftest import csrf_token_from
 from tests.portal.observation.conftest import checklist_body, report_body
-from tests.voting_support import CALENDAR, REFERENDUM_DAY, SET_UP_AT, referendum_case
-
-
-@pytest.fixture()
-def second(scene, db_session):
-    """A second referendum in the same municipality, on the same day, same station."""
-    now = scene.clock.now()
-    scene.clock.set(SET_UP_AT)
-    case = referendum_case(db_session, scene.clock, scene.municipality, "dismissal",
-                           "Vai atsaukt domi?")
-    referendum = setup_referendum(db_session, scene.clock, CALENDAR, scene.chair, case=case,
-                                  question_en="Dismiss the council?",
-                                  referendum_day=REFERENDUM_DAY)
-    scene.clock.set(now)
-    db_session.commit()
-    return referendum
 
 
 def _accredit(scene, db_session, clock, keys, referendum, email="anna@example.lv"):
