@@ -85,6 +85,18 @@ def observed_stations(session: Session, user: Any) -> list[tuple[Referendum, lis
     return found
 
 
+def access_station_alone(session: Session, actor: Any, station_id: int,
+                         permission: Permission) -> PollingStation:
+    """A polling station ``actor`` may follow, whatever the referendum (its reports of no
+    referendum); 401 signed out, 404 otherwise."""
+    require(permission, user=actor)
+    station = session.get(PollingStation, station_id) if as_id(station_id) else None
+    if station is None or not has_permission(
+            actor, permission, Scope(municipality_id=station.municipality_id)):
+        abort(404)
+    return station
+
+
 def access_station(session: Session, actor: Any, station_id: int, permission: Permission,
                    *, referendum_id: int) -> tuple[Referendum, PollingStation]:
     """A referendum's polling station ``actor`` may follow; 401 signed out, 404 otherwise."""

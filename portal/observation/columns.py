@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.observers.station_table import StationColumn, register_station_column
-from referendum_core.cases.models import Case, CaseType, ObserverReport
 from referendum_core.observation import queries
 from referendum_core.observation.checklists import checklist
 from referendum_core.observation.models import ChecklistAnswer
@@ -22,7 +21,8 @@ from referendum_core.observers import StationRow
 def _progress(session: Session, rows: Sequence[StationRow]
               ) -> Mapping[tuple[int, int], tuple[int, int]]:
     """(answered, total) questions of each station's checklist."""
-    referendum_ids = sorted({row.referendum_id for row in rows})
+    rows = [row for row in rows if row.referendum_id is not None]
+    referendum_ids = sorted({row.referendum_id for row in rows if row.referendum_id})
     if not referendum_ids:
         return {}
     answered = {(r, s): n for r, s, n in session.execute(select(
@@ -51,26 +51,19 @@ def conflict_counts(session: Session, rows: Sequence[StationRow]
                     ) -> Mapping[tuple[int, int], Any]:
     """How many questions the station's observers currently answer differently."""
     counts: Counter[tuple[int, int]] = Counter()
-    for referendum_id in sorted({row.referendum_id for row in rows}):
+    rows = [row for row in rows if row.referendum_id is not None]
+    for referendum_id in sorted({row.referendum_id for row in rows if row.referendum_id}):
         for conflict in queries.conflicts(session, referendum_id=referendum_id):
             counts[(conflict.referendum_id, conflict.polling_station_id)] += 1
     return {row.key: counts.get(row.key, 0) for row in rows}
 
 
 def unassigned_incidents(session: Session, rows: Sequence[StationRow]
-                         ) -> Mapping[tuple[int, int], Any]:
-    """Open observer reports at each station that belong to no referendum (filed before the
-    report form asked which): counted per station, so the same number stands on each of the
-    station's referendum rows; ``open_incidents`` counts only a referendum's own."""
-    station_ids = sorted({row.station_id for row in rows})
-    if not station_ids:
-        return {}
-    counts = dict(session.execute(select(Case.polling_station_id, func.count(Case.id)).join(
-        ObserverReport, ObserverReport.case_id == Case.id).where(
-        Case.type == CaseType.OBSERVER_REPORT, Case.is_open.is_(True),
-        Case.polling_station_id.in_(station_ids), ObserverReport.referendum_id.is_(None))
-        .group_by(Case.polling_station_id)).all())
-    return {row.key: counts.get(row.station_id, 0) for row in rows}
+                         ) -> Mapping[tuple[int | None, int], Any]:
+    """Open observer reports at each station that belong to no referendum: on the station's
+    row of no referendum (``station_rows``), once per station; 0 on its referendums' rows,
+    whose ``open_incidents`` count only their own."""
+    return {row.key: row.open_incidents if row.referendum_id is None else 0 for row in rows}
 
 
 UNASSIGNED = StationColumn("open_incidents_no_referendum",

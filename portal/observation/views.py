@@ -103,6 +103,19 @@ def station_page(referendum_id: int, station_id: int) -> Any:
         observers=_names({e.observer_id for e in entries}))
 
 
+@bp.get("/s/<int:station_id>")
+@login_required
+def station_without_referendum(station_id: int) -> Any:
+    """A station's observer reports that belong to no referendum (filed by a standing observer
+    while none was under way), for the commission and CVK."""
+    session = db()
+    station = access.access_station_alone(session, current_user, station_id,
+                                          Permission.VIEW_OBSERVATIONS)
+    return render_template("observation/station_no_referendum.html", station=station,
+                           reports=queries.station_reports(session, None, station.id),
+                           severities=SEVERITIES)
+
+
 @bp.get("/photos/<int:answer_id>")
 @login_required
 def photo(answer_id: int) -> Any:

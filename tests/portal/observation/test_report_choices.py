@@ -116,3 +116,33 @@ def test_ids_out_of_range_are_refused_not_a_500(scene, db_session, clock, login_
         answer = web.post("/api/v1/cases", json={**body, **fields}, headers=headers)
         assert answer.status_code == 400 and answer.is_json
     assert db_session.scalar(select(ObserverReport.case_id)) is None
+
+
+def test_reports_of_no_referendum_are_on_the_station_table_its_csv_and_a_station_page(
+        scene, db_session, clock, people, login_as):
+    import csv
+    import io
+
+    other = db_session.scalars(select(Municipality).where(
+        Municipality.id != scene.municipality.id).order_by(Municipality.id)).first()
+    station = add_polling_station(db_session, other, 901, "Skola", "Skolas iela 1")
+    observer, member = people.observer(other.atvk_code), people.member(other.atvk_code)
+    db_session.commit()
+    for _ in range(2):
+        _html, filed = _report_form(login_as(observer), polling_station_id=station.id)
+        assert filed.status_code == 302
+    commission = login_as(member)
+    html = commission.get("/observers/stations").get_data(as_text=True)
+    assert f'data-testid="station-None-{station.id}"' in html
+    assert f'data-testid="no-referendum-{station.id}"' in html
+    rows = list(csv.DictReader(io.StringIO(
+        commission.get("/observers/stations.csv").get_data(as_text=True))))
+    assert [(r["referendum_id"], r["station_name"], r["open_incidents"],
+             r["open_incidents_no_referendum"]) for r in rows] == [("", "Skola", "2", "2")]
+    page = commission.get(f"/observe/s/{station.id}")
+    assert page.status_code == 200
+    listed = page.get_data(as_text=True)
+    assert 'data-testid="station-reports-unassigned"' in listed
+    assert listed.count("/cases/") >= 2
+    # Another municipality's commission does not see the station.
+    assert login_as(scene.members[0]).get(f"/observe/s/{station.id}").status_code == 404
