@@ -77,8 +77,9 @@ CASE: dict[str, Reason] = {
         "Someone else changed this case at the same time. The page now shows the current "
         "state; check it and try again."), 409),
     "not_accredited": Reason(lambda err: gettext(
-        "You are not accredited as an observer in that municipality, so you cannot report from "
-        "this polling station."), 403),
+        "You do not observe this polling station in this referendum now (an observer is "
+        "accredited per polling station, for the referendum's days), so you cannot report from "
+        "it."), 403),
     "deadline_set_by_law": Reason(lambda err: gettext(
         "This deadline is set by law (%(article)s) and cannot be moved by anyone.",
         article=err.basis), 403),

@@ -18,6 +18,7 @@ from portal.cases.access import access_case, visibility_for
 from portal.cases.apispec import ApiInputError, ApiSpec, Field, RouteDoc, Schema, validate
 from portal.cases.filters import filter_from_args
 from portal.cases.tokens import authenticate_token
+from portal.jsonbody import BodyNotJson, json_object
 from portal.permissions import Permission, has_permission
 from portal.realtime import as_id
 from portal.refusals import on_refusal
@@ -179,11 +180,23 @@ def get_case(case_id: int) -> Any:
     return jsonify(case_json(case, g.api_user))
 
 
+def _json_body() -> Any:
+    """The request's JSON object, a key named twice refused (``jsonbody``).
+
+    Raises:
+        ApiInputError: not UTF-8, not JSON, a key named twice, or not an object.
+    """
+    try:
+        return json_object()
+    except BodyNotJson as err:
+        raise ApiInputError([f"the body is not a valid JSON object: {err.where}"]) from None
+
+
 @api_route(RouteDoc("POST", "/cases", "createCase",
                     "File an observer report, a complaint or a commission query", "cases:write",
                     request=CASE_CREATE, response=CASE, status=201))
 def create_case() -> Any:
-    data = validate(CASE_CREATE, request.get_json(silent=True))
+    data = validate(CASE_CREATE, _json_body())
     user, kind = g.api_user, data["type"]
     need = {"observer_report": ("polling_station_id", "category", "severity", "summary"),
             "complaint": ("municipality_id", "grounds", "applicant_kind", "contested",
@@ -227,7 +240,7 @@ def create_case() -> Any:
                     "Move a case along its workflow", "cases:write", request=TRANSITION_IN,
                     response=CASE))
 def transition(case_id: int) -> Any:
-    data = validate(TRANSITION_IN, request.get_json(silent=True))
+    data = validate(TRANSITION_IN, _json_body())
     user = g.api_user
     case = access_case(db(), user, case_id, Permission.VIEW_CASES)
     on_refusal(obj=case, attempted="api.transition", actor=user)
@@ -241,7 +254,7 @@ def transition(case_id: int) -> Any:
                     "Add a comment to a case's timeline", "cases:write", request=COMMENT_IN,
                     response=CASE, status=201))
 def comment(case_id: int) -> Any:
-    data = validate(COMMENT_IN, request.get_json(silent=True))
+    data = validate(COMMENT_IN, _json_body())
     user = g.api_user
     case = access_case(db(), user, case_id, Permission.VIEW_CASES)
     on_refusal(obj=case, attempted="api.comment", actor=user)

@@ -17,10 +17,10 @@ from typing import Any
 from flask import current_app, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from werkzeug.exceptions import BadRequest
 
 from portal.cases.access import accreditation_check
 from portal.database import on_commit
+from portal.jsonbody import BodyNotJson, json_object
 from portal.observation import access, events
 from portal.observation.tasks import open_report_thread
 from portal.permissions import Permission, require
@@ -28,7 +28,6 @@ from portal.realtime import as_id
 from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
 from referendum_core.cases.models import Case
-from referendum_core.crypto import jsonstream
 from referendum_core.observation import services
 from referendum_core.observation.checklists import VERSIONS
 from referendum_core.observation.exceptions import (
@@ -66,17 +65,14 @@ def _body() -> dict[str, Any]:
     them) is then refused by its field's name (``fields``).
 
     Raises:
-        InvalidJson: not strict JSON (located).
+        InvalidJson: not UTF-8, not strict JSON or not an object (located, ``jsonbody``).
     """
     if not request.is_json:
-        raise BadRequest()
+        raise InvalidJson("the body is not JSON")
     try:
-        body = jsonstream.UNIQUE_KEYS_DECODER.decode(request.get_data(as_text=True))
-    except (ValueError, RecursionError):
-        raise InvalidJson("body") from None
-    if not isinstance(body, dict):
-        raise BadRequest()
-    return body
+        return json_object()
+    except BodyNotJson as err:
+        raise InvalidJson(err.where) from None
 
 
 # The types the observer app's JSON fields must have, checked in one place before anything
