@@ -221,6 +221,17 @@ def municipalities_for(user: Any, permission: Permission) -> set[int] | None:
     return found
 
 
+def is_standing_observer(user: Any, municipality_id: int) -> bool:
+    """Is ``user`` an observer of the municipality appointed under People and roles (a
+    membership without an end, not the time-limited one an accreditation gives)? What such an
+    observer observes is decided per referendum (``observers.observation_rights``)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return any(m.role == Role.OBSERVER and not getattr(m, "is_time_limited", False)
+               and m.case_id is None and m.scope_municipality_id == municipality_id
+               for m in user.memberships)
+
+
 def require(permission: Permission, scope: Scope = NATIONAL, user: Any = None) -> None:
     """Raise 401 for anonymous users and 403 when the permission is missing."""
     user = current_user if user is None else user

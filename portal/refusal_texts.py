@@ -77,8 +77,9 @@ CASE: dict[str, Reason] = {
         "Someone else changed this case at the same time. The page now shows the current "
         "state; check it and try again."), 409),
     "not_accredited": Reason(lambda err: gettext(
-        "You are not accredited as an observer in that municipality, so you cannot report from "
-        "this polling station."), 403),
+        "You do not observe this polling station in this referendum now (an observer is "
+        "accredited per polling station, for the referendum's days), so you cannot report from "
+        "it."), 403),
     "deadline_set_by_law": Reason(lambda err: gettext(
         "This deadline is set by law (%(article)s) and cannot be moved by anyone.",
         article=err.basis), 403),
@@ -86,6 +87,12 @@ CASE: dict[str, Reason] = {
     "invalid_transition": Reason(lambda err: gettext(
         "That action is not possible in the case's current state."), 409),
     "invalid_photo": Reason(_photo),
+    "bad_characters": Reason(lambda err: gettext(
+        "The text contains invisible control or direction-changing characters. Type it "
+        "again without them.")),
+    "referendum_not_chosen": Reason(lambda err: gettext(
+        "You observe this polling station in several referendums. Choose the one your report "
+        "is about.")),
     "note_required": Reason(lambda err: gettext("Write a note for this action.")),
     "filing_period_over": Reason(lambda err: gettext(
         "The period to contest this has ended (%(article)s).", article=err.article)),
@@ -482,6 +489,17 @@ OBSERVATION: dict[str, Text] = {
         "An answer does not fit its question. Check the numbers and try again."),
     "invalid_answer": lambda err: gettext(
         "An answer does not fit its question. Check the numbers and try again."),
+    "no_answers": lambda err: gettext(
+        "Answer at least one question before sending. Nothing was received."),
+    "too_many_answers": lambda err: gettext(
+        "A checklist page has at most %(limit)s answers, one per question. Nothing was "
+        "received.", limit=getattr(err, "limit", "-")),
+    "too_many_photos": lambda err: gettext(
+        "A report carries at most %(limit)s photos. Remove some and send it again. Nothing "
+        "was received.", limit=getattr(err, "limit", "-")),
+    "invalid_json": lambda err: gettext(
+        "The entry is not valid: a field is named twice, or a value is not allowed (%(where)s). "
+        "Nothing was received.", where=getattr(err, "where", "") or "-"),
     "invalid_key": lambda err: gettext(
         "The phone sent this without its own identifier. Reload the page and fill it in "
         "again."),

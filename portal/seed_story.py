@@ -286,7 +286,8 @@ class _Story:
         self.ago(timedelta(days=4), lambda: with_thread(observer, cases.file_observer_report(
             session, self.clock, observer, polling_station_id=station.id,
             category="ballot_box", severity="high", description="Urnai nav plombes uz vāka.",
-            is_accredited=lambda _m: True, calendar=calendar)), "investigating")
+            referendum_id=self.made["referendum"].id, is_accredited=lambda _m: True,
+            calendar=calendar)), "investigating")
         self.ago(timedelta(days=3, hours=22), move("investigating", "triage"))
         self.ago(timedelta(days=3), move("investigating", "investigate"))
         self.ago(timedelta(days=2), lambda: with_thread(anna, cases.file_complaint(
@@ -315,7 +316,8 @@ class _Story:
             session, self.clock, observer, polling_station_id=station.id,
             category="ballot_box", severity="critical",
             description="Iecirknī atrasta atvērta urna ar vēlēšanu zīmēm bez komisijas "
-                        "klātbūtnes.", is_accredited=lambda _m: True, calendar=calendar)))
+                        "klātbūtnes.", referendum_id=self.made["referendum"].id,
+            is_accredited=lambda _m: True, calendar=calendar)))
 
 
 def _people(session: Session, keys: Keys) -> dict[str, User]:

@@ -18,7 +18,9 @@ from portal.cases.access import access_case, visibility_for
 from portal.cases.apispec import ApiInputError, ApiSpec, Field, RouteDoc, Schema, validate
 from portal.cases.filters import filter_from_args
 from portal.cases.tokens import authenticate_token
+from portal.jsonbody import BodyNotJson, json_object
 from portal.permissions import Permission, has_permission
+from portal.realtime import as_id
 from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
 from referendum_core.cases import queries
@@ -64,6 +66,9 @@ CASE_CREATE = spec.schema(Schema("CaseCreate", (
     Field("municipality_id", "integer",
           description="complaint, commission_query: the municipality concerned"),
     Field("polling_station_id", "integer", description="observer_report: the station"),
+    Field("referendum_id", "integer",
+          description="observer_report: the referendum it is about (required when several "
+                      "of the station's municipality are under way)"),
     Field("title", "string", max_length=200, description="commission_query"),
     Field("summary", "string", max_length=10_000,
           description="the report, complaint or question"),
@@ -175,17 +180,32 @@ def get_case(case_id: int) -> Any:
     return jsonify(case_json(case, g.api_user))
 
 
+def _json_body() -> Any:
+    """The request's JSON object, a key named twice refused (``jsonbody``).
+
+    Raises:
+        ApiInputError: not UTF-8, not JSON, a key named twice, or not an object.
+    """
+    try:
+        return json_object()
+    except BodyNotJson as err:
+        raise ApiInputError([f"the body is not a valid JSON object: {err.where}"]) from None
+
+
 @api_route(RouteDoc("POST", "/cases", "createCase",
                     "File an observer report, a complaint or a commission query", "cases:write",
                     request=CASE_CREATE, response=CASE, status=201))
 def create_case() -> Any:
-    data = validate(CASE_CREATE, request.get_json(silent=True))
+    data = validate(CASE_CREATE, _json_body())
     user, kind = g.api_user, data["type"]
     need = {"observer_report": ("polling_station_id", "category", "severity", "summary"),
             "complaint": ("municipality_id", "grounds", "applicant_kind", "contested",
                           "contested_on", "summary"),
             "commission_query": ("municipality_id", "title", "summary")}[kind]
     missing = [f"{name}: required for {kind}" for name in need if name not in data]
+    missing += [f"{name}: not an id" for name in ("polling_station_id", "referendum_id",
+                                                  "municipality_id")
+                if data.get(name) is not None and as_id(data[name]) is None]
     if missing:
         raise ApiInputError(missing)
     on_refusal(attempted=f"api.create.{kind}", actor=user)
@@ -194,6 +214,7 @@ def create_case() -> Any:
             raise NotAllowed("not an observer")
         case = portal_services.file_observer_report(
             db(), clock(), user, polling_station_id=data["polling_station_id"],
+            referendum_id=data.get("referendum_id"),
             category=data["category"], severity=data["severity"],
             description=data["summary"], calendar=calendar(), context=audit_context())
     elif kind == "complaint":
@@ -219,7 +240,7 @@ def create_case() -> Any:
                     "Move a case along its workflow", "cases:write", request=TRANSITION_IN,
                     response=CASE))
 def transition(case_id: int) -> Any:
-    data = validate(TRANSITION_IN, request.get_json(silent=True))
+    data = validate(TRANSITION_IN, _json_body())
     user = g.api_user
     case = access_case(db(), user, case_id, Permission.VIEW_CASES)
     on_refusal(obj=case, attempted="api.transition", actor=user)
@@ -233,7 +254,7 @@ def transition(case_id: int) -> Any:
                     "Add a comment to a case's timeline", "cases:write", request=COMMENT_IN,
                     response=CASE, status=201))
 def comment(case_id: int) -> Any:
-    data = validate(COMMENT_IN, request.get_json(silent=True))
+    data = validate(COMMENT_IN, _json_body())
     user = g.api_user
     case = access_case(db(), user, case_id, Permission.VIEW_CASES)
     on_refusal(obj=case, attempted="api.comment", actor=user)

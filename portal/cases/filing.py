@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext
+from flask_babel import format_date, get_locale, gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.cases import services as portal_services
+from portal.cases.access import report_options
 from portal.cases.forms import ComplaintForm, ObserverReportForm, QueryForm
 from portal.cases.photo_stash import stash_photos, take_photos
 from portal.config import instance_dir
@@ -22,8 +23,8 @@ from portal.web import audit_context, calendar, clock, db
 from referendum_core.cases.exceptions import InvalidPhoto
 from referendum_core.cases.filing import MAX_PHOTOS_PER_CASE, sniff_photo
 from referendum_core.collation import latvian_key
-from referendum_core.observers import accredited_station_ids
 from referendum_core.organisation import Municipality, PollingStation
+from referendum_core.voting.models import Referendum
 
 
 def _started(value: str | None) -> datetime | None:
@@ -59,18 +60,15 @@ def report() -> Any:
     """An observer files what they saw at a polling station (with photos from the phone)."""
     require(Permission.FILE_OBSERVER_REPORT)
     form = ObserverReportForm()
-    accredited = municipalities_for(current_user, Permission.FILE_OBSERVER_REPORT)
-    stmt = select(PollingStation).order_by(PollingStation.municipality_id, PollingStation.number)
-    if accredited is not None:
-        stmt = stmt.where(PollingStation.municipality_id.in_(sorted(accredited)))
-    stations = accredited_station_ids(db(), current_user.id, clock().now())
-    if stations is not None:  # accredited per polling station (Art. 18(3))
-        stmt = stmt.where(PollingStation.id.in_(sorted(stations)))
+    referendums, stations = _report_choices()
+    form.referendum_id.choices = [("", "—")] + [
+        (r.id, f"{r.question(str(get_locale()))} ({format_date(r.referendum_day)})")
+        for r in referendums]
     form.polling_station_id.choices = [
-        (s.id, f"{s.number}. {s.name} — {s.address}") for s in db().scalars(stmt)]
+        (s.id, f"{s.number}. {s.name} — {s.address}") for s in stations]
     if not form.is_submitted():
         form.started.data = _now_stamp()
-        return render_template("cases/report.html", form=form)
+        return render_template("cases/report.html", form=form, nothing_open=not stations)
     photos = [f.read() for f in (form.photos.data or []) if f and getattr(f, "filename", "")]
     if not form.validate():
         return _report_again(form, photos, 400)
@@ -79,11 +77,23 @@ def report() -> Any:
     on_refusal(lambda message, status: _report_again(form, photos, status, message))
     case = portal_services.file_observer_report(
         db(), clock(), current_user, polling_station_id=form.polling_station_id.data,
-        category=form.category.data, severity=form.severity.data,
+        referendum_id=form.referendum_id.data, category=form.category.data, severity=form.severity.data,
         description=form.description.data, photos=photos,
         draft_started_at=_started(form.started.data), calendar=calendar(),
         context=audit_context())
     return _filed(case)
+
+
+def _report_choices() -> tuple[list[Referendum], list[PollingStation]]:
+    """The referendums and polling stations the observer may report on now, by the rule filing
+    applies (``access.report_options``)."""
+    referendums: list[Referendum] = []
+    stations: dict[int, PollingStation] = {}
+    for referendum, its_stations in report_options(db(), current_user, clock().now()):
+        if referendum is not None:
+            referendums.append(referendum)
+        stations.update((s.id, s) for s in its_stations)
+    return referendums, sorted(stations.values(), key=lambda s: (s.municipality_id, s.number))
 
 
 def _acceptable(photo: bytes) -> bool:

@@ -13,22 +13,33 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.cases.labels import APPLICANTS, CATEGORIES, GROUNDS, SEVERITIES
 from portal.forms import FlaskForm
+from portal.realtime import as_id
 
 
 def _choices(table: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
     return [(key, value) for key, value in table.items()]
 
 
+def _optional_id(value: object) -> int | None:
+    """A chosen id, or ``None`` for nothing or junk (``realtime.as_id``: out of a database
+    id's range is junk too)."""
+    return as_id(str(value)) if value is not None else None
+
+
 class ObserverReportForm(FlaskForm):
     # Stations are offered from the observer's accreditation, but any number is accepted here
     # so that the accreditation rule itself answers (and is audited) when it does not fit.
-    polling_station_id = SelectField(_l("Polling station"), coerce=int, validate_choice=False,
+    polling_station_id = SelectField(_l("Polling station"), coerce=_optional_id,
+                                     validate_choice=False,
                                      validators=[InputRequired()])
+    # Asked only when several referendums are open to the observer (``access.report_options``).
+    referendum_id = SelectField(_l("Referendum"), coerce=_optional_id, validate_choice=False,
+                                validators=[Optional()])
     category = SelectField(_l("What is it about?"), choices=_choices(CATEGORIES),
                            validators=[DataRequired()])
     severity = SelectField(_l("How serious is it?"), choices=_choices(SEVERITIES),
@@ -39,6 +50,14 @@ class ObserverReportForm(FlaskForm):
     # Photos kept from an earlier try of this form (portal.cases.photo_stash).
     kept_photos = HiddenField()
     started = HiddenField()
+
+    def validate_referendum_id(self, field: SelectField) -> None:
+        if field.data is None and any(field.raw_data or ()):
+            raise ValidationError(_l("Choose a referendum from the list."))
+
+    def validate_polling_station_id(self, field: SelectField) -> None:
+        if field.data is None:
+            raise ValidationError(_l("Choose a polling station from the list."))
 
 
 class ComplaintForm(FlaskForm):

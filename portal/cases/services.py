@@ -15,22 +15,25 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, gettext
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from messaging import services as messaging
-from portal.cases.access import accreditation_check, parties_for
+from portal.cases.access import accreditation_check, parties_for, referendum_for_report
 from portal.cases.labels import NOTIFY, STATES, TRANSITIONS, label
 from portal.permissions import Permission, Scope, has_permission
+from portal.realtime import as_id
 from referendum_core.audit import AuditContext
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases import services as domain
 from referendum_core.cases.deadlines import Escalation
 from referendum_core.cases.deadlines import escalate_due_cases as escalate_in_domain
-from referendum_core.cases.exceptions import CaseError, NotAllowed
+from referendum_core.cases.exceptions import CaseError, InvalidCaseData, NotAccredited, NotAllowed
 from referendum_core.cases.lifecycle import refuse
-from referendum_core.cases.models import Case, CaseEvent, EventKind
+from referendum_core.cases.models import Case, CaseEvent, CaseType, EventKind, ObserverReport
 from referendum_core.cases.workflows import REGISTRY, Party, Transition
 from referendum_core.clock import Clock, to_riga
+from referendum_core.organisation import PollingStation
 
 
 @contextmanager
@@ -72,19 +75,31 @@ def file_observer_report(session: Session, clock: Clock, actor: Any, *,
                          polling_station_id: int, category: str, severity: str,
                          description: str, photos: Sequence[bytes] = (),
                          draft_started_at: datetime | None = None,
+                         referendum_id: int | None = None,
                          calendar: WorkingDayCalendar, context: AuditContext | None = None
                          ) -> Case:
-    """An observer files a report at a polling station of their accreditation; the case's
-    thread is opened.
+    """An observer files a report at a polling station they observe in ``referendum_id``
+    (when no referendum is named: the municipality's one under way, if exactly one); the
+    case's thread is opened.
 
     Raises:
-        CaseError: refused by the domain (not accredited there, bad data or photo).
+        CaseError: refused by the domain (not accredited there, no referendum chosen while
+            several are under way, bad data or photo).
     """
+    station_id, chosen = as_id(polling_station_id), as_id(referendum_id)
+    if station_id is None or (referendum_id is not None and chosen is None):
+        raise InvalidCaseData("unknown polling station or referendum")
+    polling_station_id, referendum_id = station_id, chosen
+    station = session.get(PollingStation, polling_station_id)
+    allowed = False
+    if station is not None:
+        referendum_id, allowed = referendum_for_report(session, actor, clock.now(), station,
+                                                       referendum_id)
     case = domain.file_observer_report(
         session, clock, actor, polling_station_id=polling_station_id, category=category,
-        severity=severity, description=description,
-        is_accredited=accreditation_check(session, actor, clock.now()), photos=list(photos),
-        draft_started_at=draft_started_at, calendar=calendar, context=context)
+        severity=severity, description=description, is_accredited=lambda _station: allowed,
+        photos=list(photos), draft_started_at=draft_started_at, referendum_id=referendum_id,
+        calendar=calendar, context=context)
     open_thread(session, clock, actor, case)
     return case
 
@@ -162,6 +177,33 @@ def transition_case(session: Session, clock: Clock, actor: Any, case: Case, to_s
                        action=label(TRANSITIONS, move.name), state=label(STATES, case.state))
     notify_in_thread(session, clock, case, text)
     return move
+
+
+def add_photo(session: Session, clock: Clock, actor: Any, case: Case, data: bytes, *,
+              context: AuditContext | None = None) -> Any:
+    """Attach a photo to ``case``. A photo added to an observer's report by the observer who
+    filed it is evidence from the station, so it is accepted only while they still observe
+    it in the report's referendum (Art. 18(3)): once their accreditation is revoked, nothing
+    more is received from them for the station, as the revocation page says. (Their comments
+    stay open: answering the commission about what they saw while accredited is not
+    observing.)
+
+    Raises:
+        CaseError: not a party, closed case, a bad photo, or (``NotAccredited``) an observer
+            who no longer observes the report's station.
+    """
+    parties = parties_for(actor, case)
+    if case.type == CaseType.OBSERVER_REPORT and case.polling_station_id is not None \
+            and not parties & {Party.COMMISSION, Party.CHAIR, Party.CVK}:
+        station = session.get(PollingStation, case.polling_station_id)
+        referendum_id = session.scalar(select(ObserverReport.referendum_id).where(
+            ObserverReport.case_id == case.id))
+        if station is not None and not accreditation_check(
+                session, actor, clock.now(), referendum_id)(station):
+            refuse(session, clock, actor, case, NotAccredited("no longer observes there"),
+                   "add_photo", context)
+    return domain.add_photo(session, clock, actor, case, data, parties=parties,
+                            context=context)
 
 
 def comment_on_case(session: Session, clock: Clock, actor: Any, case: Case, text: str, *,

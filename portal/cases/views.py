@@ -43,6 +43,7 @@ from portal.cases.labels import CASE_TYPES, SEVERITIES, STATES, label, template_
 from portal.cases.own_pages import own_page
 from portal.database import commit
 from portal.permissions import Permission, municipalities_for, permission_required, require
+from portal.realtime import as_id
 from portal.refusals import on_refusal
 from portal.spreadsheet import csv_cell, csv_writer
 from portal.web import audit_context, calendar, clock, db
@@ -280,7 +281,8 @@ def assign(case_id: int) -> Any:
     form.assignee_id.choices = []
     if not form.validate_on_submit():
         return render_case(case, status=400, error=gettext("Choose whom to assign."))
-    assignee = db().get(User, form.assignee_id.data) if form.assignee_id.data else None
+    assignee = (db().get(User, form.assignee_id.data)
+                if as_id(form.assignee_id.data) is not None else None)
     if form.assignee_id.data and assignee is None:
         return render_case(case, status=400, error=gettext("Choose whom to assign."))
     refusal_shows_case(case, "assign")
@@ -318,8 +320,8 @@ def add_photo(case_id: int) -> Any:
     if not form.validate_on_submit():
         return render_case(case, status=400, error=gettext("Choose a photo first."))
     refusal_shows_case(case, "add_photo")
-    case_services.add_photo(db(), clock(), current_user, case, form.photo.data.read(),
-                            parties=parties_for(current_user, case), context=audit_context())
+    portal_services.add_photo(db(), clock(), current_user, case, form.photo.data.read(),
+                              context=audit_context())
     flash(gettext("Photo added."), "success")
     return redirect(url_for("cases.case_page", case_id=case.id) + "#photos")
 
@@ -328,7 +330,7 @@ def add_photo(case_id: int) -> Any:
 @login_required
 def photo(case_id: int, photo_id: int) -> Any:
     case = access_case(db(), current_user, case_id, Permission.VIEW_CASES)
-    found = db().get(CasePhoto, photo_id)
+    found = db().get(CasePhoto, photo_id) if as_id(photo_id) is not None else None
     if found is None or found.case_id != case.id:
         abort(404)
     return Response(found.data, mimetype=found.content_type, headers={

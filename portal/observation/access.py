@@ -1,9 +1,12 @@
 """Who observes which station, and loading what observers sent through one check.
 
-An observer accredited to polling stations of a referendum (``referendum_core.observers``,
-for the referendum's days) observes those stations; an observer with a standing accreditation
-to a municipality (granted under People and roles, as reports have always been filed) observes
-every station of the referendums there. Commissions see the observations of their
+What an observer observes is decided per referendum and station
+(``referendum_core.observers.observation_rights``): a person named in an accreditation of the
+referendum observes the stations of their approved accreditations, for the referendum's days,
+and nothing else of it (a revoked one takes its station away, whatever other role they hold);
+a standing observer of the municipality (appointed under People and roles) named in none of
+the referendum's accreditations observes all its stations until those days end. The time-limited
+observer role an accreditation gives opens nothing by itself: it is only the key to the app. Commissions see the observations of their
 municipality, CVK all of them (``VIEW_OBSERVATIONS``); an object outside someone's scope is a
 404, so its existence is not disclosed.
 """
@@ -15,9 +18,17 @@ from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.permissions import Permission, Scope, has_permission, municipalities_for, require
+from portal.permissions import (
+    Permission,
+    Scope,
+    has_permission,
+    is_standing_observer,
+    municipalities_for,
+    require,
+)
+from portal.realtime import as_id
 from portal.web import clock
-from referendum_core.observers import observer_stations
+from referendum_core.observers import observation_rights
 from referendum_core.organisation import PollingStation
 from referendum_core.voting.models import Referendum, Stage
 
@@ -26,24 +37,28 @@ def _scope(referendum: Referendum) -> Scope:
     return Scope(municipality_id=referendum.municipality_id, case_id=referendum.case_id)
 
 
-def _accredited_stations(session: Session, user: Any, referendum: Referendum) -> list[int]:
-    """The stations ``user`` is accredited to now for ``referendum`` (empty: none by station)."""
-    return observer_stations(session, user.id, referendum.id, at=clock().now())
+def stations_observed(session: Session, user: Any, referendum: Referendum) -> set[int] | None:
+    """The stations of ``referendum`` ``user`` observes now (``None``: all of its
+    municipality's; empty: none)."""
+    if not has_permission(user, Permission.FILL_CHECKLIST, _scope(referendum)):
+        return set()
+    return observation_rights(session, user.id, referendum, clock().now(),
+                              standing=is_standing_observer(user, referendum.municipality_id))
 
 
 def may_observe(session: Session, user: Any) -> Any:
     """``may_observe(referendum_id, station_id)`` for the observation services."""
 
     def check(referendum_id: int, station_id: int) -> bool:
+        if as_id(referendum_id) is None or as_id(station_id) is None:
+            return False
         referendum = session.get(Referendum, referendum_id)
         station = session.get(PollingStation, station_id)
-        # A referendum whose results are approved has nothing left to observe.
-        if referendum is None or station is None or referendum.stage == Stage.APPROVED \
-                or station.municipality_id != referendum.municipality_id \
-                or not has_permission(user, Permission.FILL_CHECKLIST, _scope(referendum)):
+        if referendum is None or station is None \
+                or station.municipality_id != referendum.municipality_id:
             return False
-        accredited = _accredited_stations(session, user, referendum)
-        return not accredited or station_id in accredited
+        observed = stations_observed(session, user, referendum)
+        return observed is None or station_id in observed
 
     return check
 
@@ -57,17 +72,29 @@ def observed_stations(session: Session, user: Any) -> list[tuple[Referendum, lis
         Referendum.referendum_day.desc(), Referendum.id)
     found = []
     for referendum in session.scalars(stmt):
-        if not has_permission(user, Permission.FILL_CHECKLIST, _scope(referendum)):
+        observed = stations_observed(session, user, referendum)
+        if observed is not None and not observed:
             continue
         stmt = select(PollingStation).where(
             PollingStation.municipality_id == referendum.municipality_id)
-        accredited = _accredited_stations(session, user, referendum)
-        if accredited:
-            stmt = stmt.where(PollingStation.id.in_(accredited))
+        if observed is not None:
+            stmt = stmt.where(PollingStation.id.in_(observed))
         stations = list(session.scalars(stmt.order_by(PollingStation.number)))
         if stations:
             found.append((referendum, stations))
     return found
+
+
+def access_station_alone(session: Session, actor: Any, station_id: int,
+                         permission: Permission) -> PollingStation:
+    """A polling station ``actor`` may follow, whatever the referendum (its reports of no
+    referendum); 401 signed out, 404 otherwise."""
+    require(permission, user=actor)
+    station = session.get(PollingStation, station_id) if as_id(station_id) else None
+    if station is None or not has_permission(
+            actor, permission, Scope(municipality_id=station.municipality_id)):
+        abort(404)
+    return station
 
 
 def access_station(session: Session, actor: Any, station_id: int, permission: Permission,
@@ -75,6 +102,8 @@ def access_station(session: Session, actor: Any, station_id: int, permission: Pe
     """A referendum's polling station ``actor`` may follow; 401 signed out, 404 otherwise."""
     user = actor
     require(permission, user=user)
+    if as_id(referendum_id) is None or as_id(station_id) is None:
+        abort(404)
     referendum = session.get(Referendum, referendum_id)
     station = session.get(PollingStation, station_id)
     if referendum is None or station is None \

@@ -17,10 +17,10 @@ from typing import Any
 from flask import current_app, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from werkzeug.exceptions import BadRequest
 
 from portal.cases.access import accreditation_check
 from portal.database import on_commit
+from portal.jsonbody import BodyNotJson, json_object
 from portal.observation import access, events
 from portal.observation.tasks import open_report_thread
 from portal.permissions import Permission, require
@@ -29,11 +29,22 @@ from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
 from referendum_core.cases.models import Case
 from referendum_core.observation import services
-from referendum_core.observation.exceptions import InvalidAnswer, InvalidField
+from referendum_core.observation.checklists import VERSIONS
+from referendum_core.observation.exceptions import (
+    InvalidField,
+    InvalidJson,
+    NoAnswers,
+    TooManyAnswers,
+    TooManyPhotos,
+)
 from referendum_core.observation.services import AnswerInput, Receipt
 
 OUTBOX_KEY_PURPOSE = b"observer-outbox-key"
 MAX_PHOTOS = 6
+#: The most answers one checklist page carries: every question of the longest published
+#: checklist, once.
+MAX_ANSWERS_PER_PAGE = min(services.MAX_ANSWERS,
+                           max(len(c.items()) for c in VERSIONS.values()))
 
 
 def outbox_key() -> dict[str, Any]:
@@ -48,10 +59,20 @@ def outbox_key() -> dict[str, Any]:
 
 
 def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest()
-    return body
+    """The request's JSON object, read with the election records' rule for keys
+    (``jsonstream.UNIQUE_KEYS_DECODER``: a key named twice is refused, not "the last one
+    wins"), in one pass of the C scanner; a value of the wrong type (a decimal number among
+    them) is then refused by its field's name (``fields``).
+
+    Raises:
+        InvalidJson: not UTF-8, not strict JSON or not an object (located, ``jsonbody``).
+    """
+    if not request.is_json:
+        raise InvalidJson("the body is not JSON")
+    try:
+        return json_object()
+    except BodyNotJson as err:
+        raise InvalidJson(err.where) from None
 
 
 # The types the observer app's JSON fields must have, checked in one place before anything
@@ -153,6 +174,11 @@ def receive_checklist() -> Any:
     session = db()
     on_refusal(attempted="observation.checklist")
     given = fields(body, CHECKLIST_FIELDS)
+    # Counted before any answer is read: a page answers each question at most once.
+    if not given["answers"]:
+        raise NoAnswers("no answers")
+    if len(given["answers"]) > MAX_ANSWERS_PER_PAGE:
+        raise TooManyAnswers(MAX_ANSWERS_PER_PAGE)
     receipt = services.submit_checklist(
         session, clock(), current_user, referendum_id=given["referendum_id"],
         polling_station_id=given["polling_station_id"], key=given["key"],
@@ -174,7 +200,7 @@ def receive_report() -> Any:
     given = fields(body, REPORT_FIELDS)
     photos = given["photos"] or []
     if len(photos) > MAX_PHOTOS:
-        raise InvalidAnswer("photos")
+        raise TooManyPhotos(MAX_PHOTOS)
     for i, photo in enumerate(photos):
         if _typed(photo, OPTIONAL_TEXT) is _WRONG:
             raise InvalidField(f"photos[{i}]", "text")
@@ -185,7 +211,8 @@ def receive_report() -> Any:
         description=given["description"], corrects_case_id=given["corrects_case_id"],
         photos=[p for p in (_photo(v, f"photos[{i}]") for i, v in enumerate(photos)) if p],
         may_observe=access.may_observe(session, current_user),
-        is_accredited=accreditation_check(session, current_user, clock().now()),
+        is_accredited=accreditation_check(session, current_user, clock().now(),
+                                           given["referendum_id"]),
         filled_at=_filled_at(given["filled_at"]),
         calendar=calendar(), context=audit_context())
     if receipt.is_new:

@@ -1,5 +1,5 @@
 """The observation columns of the polling-station table (``portal.observers.station_table``):
-checklist progress and conflicts between observers, per station of each referendum."""
+checklist progress (answered and questions, two numbers) and conflicts between observers, per station of each referendum."""
 from __future__ import annotations
 
 from collections import Counter
@@ -18,10 +18,11 @@ from referendum_core.observation.services import pinned_version
 from referendum_core.observers import StationRow
 
 
-def checklist_progress(session: Session, rows: Sequence[StationRow]
-                       ) -> Mapping[tuple[int, int], Any]:
-    """``answered/total`` questions of each station's checklist."""
-    referendum_ids = sorted({row.referendum_id for row in rows})
+def _progress(session: Session, rows: Sequence[StationRow]
+              ) -> Mapping[tuple[int, int], tuple[int, int]]:
+    """(answered, total) questions of each station's checklist."""
+    rows = [row for row in rows if row.referendum_id is not None]
+    referendum_ids = sorted({row.referendum_id for row in rows if row.referendum_id})
     if not referendum_ids:
         return {}
     answered = {(r, s): n for r, s, n in session.execute(select(
@@ -30,24 +31,52 @@ def checklist_progress(session: Session, rows: Sequence[StationRow]
         ChecklistAnswer.referendum_id.in_(referendum_ids)).group_by(
         ChecklistAnswer.referendum_id, ChecklistAnswer.polling_station_id))}
     totals = {r: len(checklist(pinned_version(session, r)).items()) for r in referendum_ids}
-    return {row.key: f"{answered.get(row.key, 0)}/{totals[row.referendum_id]}" for row in rows}
+    return {row.key: (answered.get(row.key, 0), totals[row.referendum_id]) for row in rows}
+
+
+def checklist_answered(session: Session, rows: Sequence[StationRow]
+                       ) -> Mapping[tuple[int, int], Any]:
+    """How many questions of each station's checklist are answered (a number of its own,
+    not "3/12", which a spreadsheet reads as a date)."""
+    return {key: answered for key, (answered, _total) in _progress(session, rows).items()}
+
+
+def checklist_questions(session: Session, rows: Sequence[StationRow]
+                        ) -> Mapping[tuple[int, int], Any]:
+    """How many questions each station's checklist has."""
+    return {key: total for key, (_answered, total) in _progress(session, rows).items()}
 
 
 def conflict_counts(session: Session, rows: Sequence[StationRow]
                     ) -> Mapping[tuple[int, int], Any]:
     """How many questions the station's observers currently answer differently."""
     counts: Counter[tuple[int, int]] = Counter()
-    for referendum_id in sorted({row.referendum_id for row in rows}):
+    rows = [row for row in rows if row.referendum_id is not None]
+    for referendum_id in sorted({row.referendum_id for row in rows if row.referendum_id}):
         for conflict in queries.conflicts(session, referendum_id=referendum_id):
             counts[(conflict.referendum_id, conflict.polling_station_id)] += 1
     return {row.key: counts.get(row.key, 0) for row in rows}
 
 
-PROGRESS = StationColumn("checklist_progress", _l("Checklist answered"), checklist_progress)
+def unassigned_incidents(session: Session, rows: Sequence[StationRow]
+                         ) -> Mapping[tuple[int | None, int], Any]:
+    """Open observer reports at each station that belong to no referendum: on the station's
+    row of no referendum (``station_rows``), once per station; 0 on its referendums' rows,
+    whose ``open_incidents`` count only their own."""
+    return {row.key: row.open_incidents if row.referendum_id is None else 0 for row in rows}
+
+
+UNASSIGNED = StationColumn("open_incidents_no_referendum",
+                           _l("Open reports not assigned to a referendum (per station)"),
+                           unassigned_incidents)
+ANSWERED = StationColumn("checklist_answered", _l("Checklist answered"), checklist_answered)
+QUESTIONS = StationColumn("checklist_questions", _l("Checklist questions"), checklist_questions)
 CONFLICTS = StationColumn("observer_conflicts", _l("Observers disagree"), conflict_counts)
 
 
 def register() -> None:
     """Add the columns to the table (harmless when called again)."""
-    register_station_column(PROGRESS)
+    register_station_column(UNASSIGNED)
+    register_station_column(ANSWERED)
+    register_station_column(QUESTIONS)
     register_station_column(CONFLICTS)

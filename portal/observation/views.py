@@ -20,6 +20,7 @@ from portal.cases.labels import CATEGORIES, SEVERITIES
 from portal.observation import access, api, events
 from portal.observation.labels import PHASES, item_label
 from portal.permissions import Permission, has_permission, require
+from portal.realtime import as_id
 from portal.web import clock, db
 from referendum_core.cases.models import Case
 from referendum_core.observation import queries
@@ -87,6 +88,7 @@ def station_page(referendum_id: int, station_id: int) -> Any:
     entries = queries.station_entries(session, referendum.id, station.id)
     corrected = {e.corrects_id for e in entries if e.corrects_id}
     reports = queries.station_reports(session, referendum.id, station.id)
+    unassigned = queries.station_reports(session, None, station.id)
     corrections = {r.id: corrections_of(session, r.id) for r in reports}
     return render_template(
         "observation/station.html", referendum=referendum, station=station,
@@ -94,10 +96,24 @@ def station_page(referendum_id: int, station_id: int) -> Any:
         corrected=corrected, conflicts=queries.conflicts(
             session, referendum_id=referendum.id, station_id=station.id),
         progress=queries.progress(session, referendum.id, station.id), reports=reports,
+        unassigned=unassigned,
         corrections=corrections, references=_references(
             {i for pair in corrections.values() for i in pair if i}),
         phases=PHASES, item_label=item_label, severities=SEVERITIES,
         observers=_names({e.observer_id for e in entries}))
+
+
+@bp.get("/s/<int:station_id>")
+@login_required
+def station_without_referendum(station_id: int) -> Any:
+    """A station's observer reports that belong to no referendum (filed by a standing observer
+    while none was under way), for the commission and CVK."""
+    session = db()
+    station = access.access_station_alone(session, current_user, station_id,
+                                          Permission.VIEW_OBSERVATIONS)
+    return render_template("observation/station_no_referendum.html", station=station,
+                           reports=queries.station_reports(session, None, station.id),
+                           severities=SEVERITIES)
 
 
 @bp.get("/photos/<int:answer_id>")
@@ -105,7 +121,7 @@ def station_page(referendum_id: int, station_id: int) -> Any:
 def photo(answer_id: int) -> Any:
     """The photo of a checklist answer (for those who may follow its station)."""
     session = db()
-    answer = session.get(ChecklistAnswer, answer_id)
+    answer = session.get(ChecklistAnswer, answer_id) if as_id(answer_id) is not None else None
     if answer is None or answer.photo is None:
         abort(404)
     access.access_station(session, current_user, answer.polling_station_id,
@@ -135,13 +151,16 @@ def attention_data() -> dict[str, Any]:
     reports = queries.critical_reports_waiting(session, municipalities)
     stations = {s.id: s for s in session.scalars(select(PollingStation).where(
         PollingStation.id.in_({c.polling_station_id for c in conflicts})))}
-    report_counts = Counter(c.observer_report.referendum_id for c in reports
-                            if c.observer_report is not None)
+    report_counts = Counter(c.observer_report.referendum_id if c.observer_report else None
+                            for c in reports)
     conflict_counts = Counter(c.referendum_id for c in conflicts)
     per_referendum = [(r, report_counts.get(r.id, 0), conflict_counts.get(r.id, 0))
                       for r in queries.referendums_observed(session, municipalities)
                       if report_counts.get(r.id) or conflict_counts.get(r.id)]
+    # Reports that belong to no referendum get a line of their own, so the lines add up to
+    # the total.
     return {"reports": reports, "conflicts": conflicts, "per_referendum": per_referendum,
+            "unassigned": report_counts.get(None, 0),
             "stations": stations, "item_label": item_label,
             "observers": _names({o for c in conflicts for o in c.answers}),
             "now": clock().now()}

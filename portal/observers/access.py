@@ -7,6 +7,7 @@ from flask import abort
 from sqlalchemy.orm import Session
 
 from portal.permissions import Permission, Scope, municipalities_for, require
+from portal.realtime import as_id
 from referendum_core.cases.models import Case
 from referendum_core.observers import ObserverAccreditation
 from referendum_core.observers.accreditation import rows_of
@@ -20,7 +21,7 @@ def scope_of(referendum: Referendum) -> Scope:
 def access_referendum(session: Session, actor: Any, referendum_id: int,
                       permission: Permission) -> Referendum:
     """A referendum ``actor`` holds ``permission`` for (401 signed out, 404 absent, 403 else)."""
-    referendum = session.get(Referendum, referendum_id)
+    referendum = session.get(Referendum, referendum_id) if as_id(referendum_id) else None
     if referendum is None:
         require(permission, user=actor)
         abort(404)
@@ -33,7 +34,7 @@ def access_accreditation(session: Session, actor: Any, case_id: int, permission:
     """An accreditation case of a referendum ``actor`` holds ``permission`` for (404 when the
     case is of another referendum or type)."""
     referendum = access_referendum(session, actor, referendum_id, permission)
-    case = session.get(Case, case_id)
+    case = session.get(Case, case_id) if as_id(case_id) else None
     rows = rows_of(session, case) if case is not None else []
     if case is None or not rows or rows[0].referendum_id != referendum.id:
         abort(404)
@@ -52,7 +53,7 @@ def access_accredited_observer(session: Session, actor: Any, accreditation_id: i
     """One observer's accreditation of a referendum ``actor`` holds ``permission`` for (404
     when it is absent or of another referendum)."""
     referendum = access_referendum(session, actor, referendum_id, permission)
-    row = session.get(ObserverAccreditation, accreditation_id)
+    row = session.get(ObserverAccreditation, accreditation_id) if as_id(accreditation_id) else None
     if row is None or row.referendum_id != referendum.id:
         abort(404)
     return referendum, row

@@ -107,6 +107,12 @@ def revoke(session: Session, clock: Clock, actor: User, accreditation: ObserverA
     and, when nothing is left for them to do, an invitation they have not used stops working.
     The caller tells the observer once the transaction commits (``tasks.send_revocation``).
 
+    Every session of the person ends when the observer role is removed, even one they use as
+    a standing observer: a session carries the person, not a role (permissions are read from
+    the memberships at each request), and a socket keeps the rooms it joined for as long as it
+    is open (``portal.realtime``), so the sockets that follow the revoked station can be closed
+    only with their sessions. The person signs in again and keeps what their other roles give.
+
     Raises:
         AccreditationRefused: ``not_approved`` (see ``revoke_accreditation``).
     """

@@ -49,6 +49,15 @@ def _prepare_metrics_dir(workers: int, environ: dict[str, str]) -> None:
         environ["PORTAL_METRICS_DIR_OWNED"] = "1"
 
 
+def served_base_url(host: str, port: int) -> str:
+    """The address a browser on this machine reaches ``host:port`` at (any-address binds are
+    reached through the loopback address)."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, type=int, show_default=True)
@@ -66,7 +75,12 @@ def _prepare_metrics_dir(workers: int, environ: dict[str, str]) -> None:
               help="Seconds before a stuck worker is restarted; also the graceful-stop time.")
 def serve(host: str, port: int, dev: bool, workers: int, worker_class: str, threads: int,
           worker_connections: int, timeout: int) -> None:
-    """Serve the portal: gunicorn (production), or the development server with --dev."""
+    """Serve the portal: gunicorn (production), or the development server with --dev.
+
+    Links the portal writes (invitations, e-mails, the demo's on-screen invitation link) start
+    with ``BASE_URL``; when it is not set, it is the address served here, so they point at
+    the port actually listened on."""
+    os.environ.setdefault("BASE_URL", served_base_url(host, port))
     if dev:
         app = command_app()
         click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C stops)")

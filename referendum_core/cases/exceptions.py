@@ -63,6 +63,20 @@ class InvalidCaseData(CaseError):
     code = "invalid_data"
 
 
+class BadCharacters(InvalidCaseData):
+    """A text with control, format (bidirectional overrides, zero-width), private-use or
+    unassigned characters (``referendum_core.text``)."""
+
+    code = "bad_characters"
+
+
+class ReferendumNotChosen(InvalidCaseData):
+    """An observer's report names no referendum while several of the station's municipality
+    are under way: which one it belongs to is the observer's to say, not the portal's guess."""
+
+    code = "referendum_not_chosen"
+
+
 class NoteRequired(InvalidCaseData):
     """The move needs a note (a reason, an answer) and none was given."""
 

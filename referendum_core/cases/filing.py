@@ -20,6 +20,7 @@ from referendum_core.cases.exceptions import (
     InvalidPhoto,
     NotAccredited,
     NotAllowed,
+    ReferendumNotChosen,
 )
 from referendum_core.cases.lifecycle import (
     DEFAULT_CALENDAR,
@@ -138,11 +139,11 @@ def file_observer_report(session: Session, clock: Clock, actor: Actor, *, pollin
     station = session.get(PollingStation, polling_station_id)
     if station is None:
         raise InvalidCaseData("unknown polling station")
-    referendum_id = referendum_of_station(session, station, referendum_id)
     if not is_accredited(station):
         refuse(session, clock, actor, None, NotAccredited("observer not accredited there"),
                "file_observer_report", context, municipality_id=station.municipality_id,
                polling_station_id=station.id)
+    referendum_id = referendum_of_station(session, station, referendum_id)
     try:
         category, severity = ReportCategory(category).value, Severity(severity).value
     except ValueError:
@@ -175,10 +176,11 @@ def referendum_of_station(session: Session, station: PollingStation,
                           referendum_id: int | None) -> int | None:
     """The referendum an observer's report at ``station`` belongs to: ``referendum_id`` when
     it is one of the station's municipality, else, when none is named, the municipality's one
-    referendum whose results are not yet approved (None when there are none or several).
+    referendum whose results are not yet approved (None when none is under way).
 
     Raises:
         InvalidCaseData: ``referendum_id`` is not a referendum of the station's municipality.
+        ReferendumNotChosen: none is named and several are under way.
     """
     from referendum_core.voting.models import Referendum, Stage
 
@@ -190,7 +192,9 @@ def referendum_of_station(session: Session, station: PollingStation,
     under_way = list(session.scalars(select(Referendum.id).where(
         Referendum.municipality_id == station.municipality_id,
         Referendum.stage != Stage.APPROVED).limit(2)))
-    return under_way[0] if len(under_way) == 1 else None
+    if len(under_way) > 1:
+        raise ReferendumNotChosen("several referendums are under way; name one")
+    return under_way[0] if under_way else None
 
 
 def complaint_filing_deadline(calendar: WorkingDayCalendar, grounds: Grounds,

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from referendum_core import audit
 from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
-from referendum_core.cases.exceptions import InvalidCaseData, StaleCase
+from referendum_core.cases.exceptions import BadCharacters, InvalidCaseData, StaleCase
 from referendum_core.cases.models import (
     Case,
     CaseEvent,
@@ -29,6 +29,7 @@ from referendum_core.cases.models import (
 from referendum_core.cases.workflows import REGISTRY, Party, State, Workflow
 from referendum_core.clock import Clock
 from referendum_core.organisation import PollingStation
+from referendum_core.text import normalise_lines, printable
 
 Parties = Collection[Party]
 OFFICIAL_PARTIES = frozenset({Party.COMMISSION, Party.CHAIR, Party.CVK})
@@ -82,12 +83,18 @@ def refuse(session: Session, clock: Clock, actor: Actor | None, case: Case | Non
 
 def clean_text(value: str | None, name: str, *, required: bool = True,
                limit: int = MAX_TEXT) -> str:
-    """``value`` stripped, checked for presence and length.
+    """``value`` stripped, checked for presence, length and characters (the same rule as for
+    names, ``referendum_core.text``: line breaks, normalised to ``\n``, and tabs are kept;
+    other controls, NUL and bidirectional controls are refused; emoji sequences, tags,
+    variation selectors and the soft hyphen are kept).
 
     Raises:
         InvalidCaseData: empty when ``required``, or longer than ``limit``.
+        BadCharacters: a character that does not show as what it is.
     """
-    text = (value or "").strip()
+    text = normalise_lines(value or "").strip()
+    if not printable(text, multiline=True):
+        raise BadCharacters(f"{name} holds control or formatting characters")
     if required and not text:
         raise InvalidCaseData(f"{name} is required")
     if len(text) > limit:

@@ -21,6 +21,7 @@ from referendum_core.cases.filing import (
     complaint_filing_deadline,
     file_complaint,
     file_observer_report,
+    referendum_of_station,
 )
 from referendum_core.cases.handling import (
     DEADLINE_MOVERS,
@@ -49,7 +50,7 @@ from referendum_core.cases.saved_filters import delete_filter, save_filter
 __all__ = [
     "ALLOWED_PHOTO_TYPES", "DEADLINE_MOVERS", "EFFECTS", "MAX_DRAFT_AGE", "MAX_PHOTOS_PER_CASE", "MAX_PHOTO_BYTES",
     "MAX_TEXT", "OFFICIAL_PARTIES", "Effect", "Parties", "ReportCategory", "Severity",
-    "add_event", "add_photo", "ask_cvk", "assign_case", "change_deadline", "comment_on_case",
+    "add_event", "add_photo", "referendum_of_station", "ask_cvk", "assign_case", "change_deadline", "comment_on_case",
     "complaint_filing_deadline", "deadline_is_movable", "delete_filter", "file_complaint", "file_observer_report",
     "open_case", "record_message", "register_effect", "resolve_transition", "save_filter",
     "transition_case",

@@ -26,6 +26,43 @@ class InvalidAnswer(ObservationError):
     code = "invalid_answer"
 
 
+class NoAnswers(InvalidAnswer):
+    """A checklist page with no answer on it."""
+
+    code = "no_answers"
+
+
+class TooManyAnswers(InvalidAnswer):
+    """More answers than the checklist has questions (``limit``)."""
+
+    code = "too_many_answers"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} answers")
+        self.limit = limit
+
+
+class TooManyPhotos(InvalidAnswer):
+    """More photos on a report than it may carry (``limit``)."""
+
+    code = "too_many_photos"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} photos")
+        self.limit = limit
+
+
+class InvalidJson(ObservationError):
+    """A body that is not strict JSON: a key named twice in one object, a decimal number, a
+    NaN, a lone surrogate, or malformed text (``where``: the place of the fault)."""
+
+    code = "invalid_json"
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"not strict JSON at {where or 'the top'}")
+        self.where = where
+
+
 class InvalidObservationPhoto(ObservationError):
     """A photo that is not an accepted image or is too large; ``reason`` is the upload check's."""
 

@@ -91,12 +91,16 @@ def progress(session: Session, referendum_id: int, station_id: int) -> Progress:
     return Progress(len(answered & set(listed.items())), len(listed.items()))
 
 
-def station_reports(session: Session, referendum_id: int, station_id: int) -> list[Case]:
-    """The observer reports filed at a station for one referendum, in order."""
+def station_reports(session: Session, referendum_id: int | None, station_id: int) -> list[Case]:
+    """The observer reports filed at a station for one referendum, in order
+    (``referendum_id`` ``None``: those that belong to no referendum, filed while none or,
+    before the form asked, several were under way)."""
+    belongs = (ObserverReport.referendum_id.is_(None) if referendum_id is None
+               else ObserverReport.referendum_id == referendum_id)
     return list(session.scalars(select(Case).join(
         ObserverReport, ObserverReport.case_id == Case.id).where(
         Case.type == CaseType.OBSERVER_REPORT, Case.polling_station_id == station_id,
-        ObserverReport.referendum_id == referendum_id).order_by(Case.id)))
+        belongs).order_by(Case.id)))
 
 
 def critical_reports_waiting(session: Session, municipality_ids: Collection[int] | None,

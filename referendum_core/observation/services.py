@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from referendum_core.audit import Actor, AuditContext
 from referendum_core.calendar import WorkingDayCalendar
 from referendum_core.cases import services as case_services
 from referendum_core.cases.models import Case, CaseType, ObserverReport
-from referendum_core.clock import Clock
+from referendum_core.clock import RIGA, Clock
 from referendum_core.observation.checklists import CURRENT_VERSION, checklist
 from referendum_core.observation.exceptions import (
     AlreadyCorrected,
@@ -43,6 +43,7 @@ from referendum_core.observation.models import (
     ObserverSubmission,
     SubmissionKind,
 )
+from referendum_core.observers.accreditation import rights_window
 from referendum_core.organisation import PollingStation
 from referendum_core.uploads import IMAGE_TYPES, UploadRejected, check_upload
 from referendum_core.voting.models import Referendum
@@ -164,10 +165,19 @@ def _latest_own(session: Session, observer_id: int, referendum_id: int, station_
     ).order_by(ChecklistAnswer.id.desc()).limit(1)).first()
 
 
-def _filled_at(clock: Clock, filled_at: datetime | None) -> datetime | None:
-    """The phone's time of filling in, unless it is in the future (a wrong phone clock)."""
+def _filled_at(session: Session, clock: Clock, referendum_id: int,
+               filled_at: datetime | None) -> datetime | None:
+    """The phone's time of filling in, unless it is in the future (a wrong phone clock) or
+    outside the referendum's time: before the day the council decided on it, or after its
+    observation days end (``observers.rights_window``). Such a time is not kept (the entry is
+    dated by its receipt)."""
     if filled_at is None or filled_at > clock.now() + timedelta(minutes=5):
         return None
+    referendum = session.get(Referendum, referendum_id)
+    if referendum is not None:
+        first = datetime.combine(referendum.decision_day, time(0), tzinfo=RIGA)
+        if filled_at < first or filled_at >= rights_window(referendum)[1]:
+            return None
     return filled_at
 
 
@@ -204,7 +214,7 @@ def submit_checklist(session: Session, clock: Clock, actor: Actor, *, referendum
     submission = ObserverSubmission(
         observer_id=actor.id, client_key=key, kind=SubmissionKind.CHECKLIST.value,
         payload_sha256=digest, referendum_id=referendum_id,
-        polling_station_id=polling_station_id, filled_at=_filled_at(clock, filled_at),
+        polling_station_id=polling_station_id, filled_at=_filled_at(session, clock, referendum_id, filled_at),
         received_at=now)
     for given in answers:
         item = listed.item(given.item_key)
@@ -284,7 +294,7 @@ def file_report(session: Session, clock: Clock, actor: Actor, *, referendum_id: 
         observer_id=actor.id, client_key=key, kind=SubmissionKind.REPORT.value,
         payload_sha256=digest, referendum_id=referendum_id,
         polling_station_id=polling_station_id,
-        corrects_case_id=corrects_case_id, filled_at=_filled_at(clock, filled_at),
+        corrects_case_id=corrects_case_id, filled_at=_filled_at(session, clock, referendum_id, filled_at),
         received_at=clock.now())
 
     def open_case() -> None:
@@ -302,7 +312,8 @@ def _check_correctable(session: Session, clock: Clock, actor: Actor, case_id: in
                        referendum_id: int, polling_station_id: int,
                        context: AuditContext | None) -> None:
     """A report corrects only the same observer's report at the same station for the same
-    referendum (another's report, or an entry of another kind, is not found as theirs).
+    referendum, or one that belongs to no referendum (another's report, or an entry of another
+    kind, is not found as theirs).
 
     Raises:
         NotCorrectable: which of these the named entry is not (audited).
@@ -317,7 +328,9 @@ def _check_correctable(session: Session, clock: Clock, actor: Actor, case_id: in
     elif case.polling_station_id != polling_station_id:
         reason = "other_station"
     elif session.scalar(select(ObserverReport.referendum_id).where(
-            ObserverReport.case_id == case.id)) != referendum_id:
+            ObserverReport.case_id == case.id)) not in (referendum_id, None):
+        # A report that belongs to no referendum (filed through the form while none, or
+        # several, were under way) is corrected for the referendum the correction names.
         reason = "other_referendum"
     if reason is not None:
         audit.record(session, clock, actor, "observation.refused", object_type="Case",

@@ -1,7 +1,8 @@
 """Observers at polling stations: accreditation (Art. 18(3), 20(3)) and who observes where.
 
 Other features read the accreditations through ``accredited_observers`` and
-``observer_stations``; the writes are in ``accreditation``.
+``observer_stations``, and ask what a person observes through ``observation_rights`` (per
+referendum and station); the writes are in ``accreditation``.
 """
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ from referendum_core.observers.models import (
 )
 from referendum_core.observers.queries import (
     accredited_observers,
-    accredited_station_ids,
     is_observer_at,
+    observation_rights,
     observer_stations,
     stations_without_observers,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "approve_accreditation", "link_account", "record_observers", "reject_accreditation",
     "request_accreditation", "revoke_accreditation", "rights_window",
     "MAX_OBSERVERS_PER_STATION_PER_INITIATOR", "AccreditationStatus", "ObserverAccreditation",
-    "ObserverKind", "accredited_observers", "accredited_station_ids", "is_observer_at", "observer_stations",
+    "ObserverKind", "accredited_observers", "is_observer_at",
+    "observation_rights", "observer_stations",
     "stations_without_observers", "StationRow", "station_rows",
 ]

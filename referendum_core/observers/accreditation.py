@@ -56,6 +56,7 @@ from referendum_core.observers.models import (
     ObserverKind,
 )
 from referendum_core.organisation import PollingStation
+from referendum_core.text import printable
 from referendum_core.voting.models import Referendum, Stage
 
 ARTICLE = "Art. 18(3)"
@@ -138,13 +139,6 @@ def _check_in_time(clock: Clock, referendum: Referendum) -> None:
         raise AccreditationRefused("too_late", article=ARTICLE, ends_at=end)
 
 
-def _printable(text: str) -> bool:
-    """No control, format (bidirectional overrides, zero-width), private-use or unassigned
-    characters: a name that reads differently on screen, in the CSV or in a terminal than it
-    is stored would let a request pose as another person."""
-    return all(unicodedata.category(ch)[0] != "C" for ch in text)
-
-
 def _clean(session: Session, referendum: Referendum,
            nominations: Sequence[Nomination]) -> list[tuple[Nomination, PollingStation]]:
     if not nominations:
@@ -157,7 +151,7 @@ def _clean(session: Session, referendum: Referendum,
         name = unicodedata.normalize("NFC", " ".join((n.full_name or "").split()))
         email = unicodedata.normalize("NFC", (n.email or "").strip().lower())
         organisation = unicodedata.normalize("NFC", " ".join((n.organisation or "").split()))
-        if not all(_printable(text) for text in (name, email, organisation)):
+        if not all(printable(text) for text in (name, email, organisation)):
             raise AccreditationRefused("bad_characters")
         if not name:
             raise AccreditationRefused("name_required")

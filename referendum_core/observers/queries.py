@@ -7,8 +7,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referendum_core.observers.accreditation import rights_window
 from referendum_core.observers.models import AccreditationStatus, ObserverAccreditation
 from referendum_core.organisation import PollingStation
+from referendum_core.voting.models import Referendum, Stage
 
 
 def accredited_observers(session: Session, referendum_id: int, station_id: int | None = None,
@@ -48,16 +50,37 @@ def is_observer_at(session: Session, user_id: int, referendum_id: int, station_i
     return station_id in observer_stations(session, user_id, referendum_id, at=at)
 
 
-def accredited_station_ids(session: Session, user_id: int, at: datetime) -> set[int] | None:
-    """The polling stations (of any referendum) where ``user_id`` observes at ``at`` through an
-    accreditation (Art. 18(3)); ``None`` when the person holds no approved accreditation at
-    all (an observer appointed otherwise, whose membership names the whole municipality)."""
-    approved = (ObserverAccreditation.user_id == user_id,
-                ObserverAccreditation.status == AccreditationStatus.APPROVED)
-    if session.scalars(select(ObserverAccreditation.id).where(*approved).limit(1)).first() is None:
-        return None
-    return set(session.scalars(select(ObserverAccreditation.polling_station_id).where(
-        *approved, ObserverAccreditation.starts_at <= at, ObserverAccreditation.ends_at > at)))
+def observation_rights(session: Session, user_id: int, referendum: Referendum, at: datetime, *,
+                       standing: bool) -> set[int] | None:
+    """The polling stations of ``referendum`` the person ``user_id`` observes at ``at``:
+    ``None`` for every station of its municipality, an empty set for none.
+
+    Rights are per referendum and station. A person named in an accreditation of the
+    referendum (approved or revoked) observes exactly the stations of their approved
+    accreditations whose rights run at ``at`` (Art. 18(3): observers are authorised per polling
+    station; Art. 20(3): for the referendum's days); a revoked accreditation takes the station
+    away, whatever other role the person holds. A ``standing`` observer of the municipality
+    (an observer appointed under People and roles, not through an accreditation) who is named
+    in none of the referendum's accreditations observes all of its stations from the
+    referendum's registration until the accredited observers' rights end (``rights_window``:
+    the commission appointed them before any accreditation, so they may prepare before the
+    days of voting, but nobody observes a referendum after its observation days). A referendum
+    whose results are approved has nothing left to observe.
+    """
+    if referendum.stage == Stage.APPROVED:
+        return set()
+    rows = list(session.scalars(select(ObserverAccreditation).where(
+        ObserverAccreditation.user_id == user_id,
+        ObserverAccreditation.referendum_id == referendum.id,
+        ObserverAccreditation.status.in_((AccreditationStatus.APPROVED,
+                                          AccreditationStatus.REVOKED)))))
+    if rows:
+        return {r.polling_station_id for r in rows
+                if r.status == AccreditationStatus.APPROVED and r.starts_at is not None
+                and r.ends_at is not None and r.starts_at <= at < r.ends_at}
+    if not standing:
+        return set()
+    return None if at < rights_window(referendum)[1] else set()
 
 
 def stations_without_observers(session: Session, referendum_id: int,

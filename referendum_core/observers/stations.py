@@ -1,5 +1,6 @@
 """The polling-station table for the commission and CVK: for each polling station of a
-referendum under way, its accredited observers and its open incident reports. Other features
+referendum under way, its accredited observers and its open incident reports; and for each
+station with open reports that belong to no referendum, a row of those. Other features
 add columns in the portal (``portal.observers.station_table``) keyed by the same row key."""
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from referendum_core.voting.models import Referendum, Stage
 
 @dataclass(frozen=True)
 class StationRow:
-    """One polling station of one referendum."""
+    """One polling station of one referendum, or (``referendum_id`` ``None``) a station's
+    open observer reports that belong to no referendum."""
 
-    referendum_id: int
+    referendum_id: int | None
     referendum_day: str
     municipality_id: int
     municipality: str
@@ -30,7 +32,7 @@ class StationRow:
     open_incidents: int
 
     @property
-    def key(self) -> tuple[int, int]:
+    def key(self) -> tuple[int | None, int]:
         """What extra columns are keyed by: (referendum id, polling station id)."""
         return (self.referendum_id, self.station_id)
 
@@ -51,7 +53,9 @@ def station_rows(session: Session, *, municipality_ids: Collection[int] | None,
     if referendum_id is not None:
         stmt = stmt.where(Referendum.id == referendum_id)
     found = session.execute(stmt).all()
-    if not found:
+    loose = ([] if referendum_id is not None
+             else _reports_of_no_referendum(session, municipality_ids))
+    if not found and not loose:
         return []
     referendum_ids = {r.id for r, _s, _m in found}
     station_ids = {s.id for _r, s, _m in found}
@@ -75,6 +79,29 @@ def station_rows(session: Session, *, municipality_ids: Collection[int] | None,
         municipality=m.name, station_id=s.id, station_number=s.number, station_name=s.name,
         observers=tuple(names.get((r.id, s.id), ())), open_incidents=incidents.get((r.id, s.id), 0))
         for r, s, m in found]
+    # A station's open reports of no referendum: one row of their own, after its referendums'.
+    rows += [StationRow(
+        referendum_id=None, referendum_day="", municipality_id=m.id, municipality=m.name,
+        station_id=s.id, station_number=s.number, station_name=s.name, observers=(),
+        open_incidents=count) for s, m, count in loose]
+    rows.sort(key=lambda row: (row.municipality, row.referendum_id is None,
+                               row.referendum_day, row.referendum_id or 0, row.station_number))
     if without_observers:
-        rows = [row for row in rows if not row.observers]
+        rows = [row for row in rows if not row.observers and row.referendum_id is not None]
     return rows
+
+
+def _reports_of_no_referendum(session: Session, municipality_ids: Collection[int] | None
+                              ) -> list[tuple[PollingStation, Municipality, int]]:
+    """Each station (of ``municipality_ids``; ``None``: all) with open observer reports that
+    belong to no referendum, and how many."""
+    stmt = (select(PollingStation, Municipality, func.count(Case.id))
+            .join(Case, Case.polling_station_id == PollingStation.id)
+            .join(ObserverReport, ObserverReport.case_id == Case.id)
+            .join(Municipality, Municipality.id == PollingStation.municipality_id)
+            .where(Case.type == CaseType.OBSERVER_REPORT, Case.is_open.is_(True),
+                   ObserverReport.referendum_id.is_(None))
+            .group_by(PollingStation.id, Municipality.id))
+    if municipality_ids is not None:
+        stmt = stmt.where(PollingStation.municipality_id.in_(sorted(municipality_ids)))
+    return [(s, m, count) for s, m, count in session.execute(stmt).all()]

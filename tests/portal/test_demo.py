@@ -197,6 +197,11 @@ def test_the_story_is_there_and_seeding_twice_adds_nothing(app, db_session, cloc
     critical = [c for c in db_session.scalars(select(Case)) if c.observer_report is not None
                 and c.observer_report.severity == "critical"]
     assert len(critical) == 1
+    # Two referendums run in the demo: each seeded report belongs to this week's, so it shows
+    # on its station page and in its counts.
+    reports = [c.observer_report for c in db_session.scalars(select(Case))
+               if c.observer_report is not None]
+    assert reports and {r.referendum_id for r in reports} == {story["referendum"]}
     initiative = db_session.get(Initiative, story["initiative"])
     assert initiative.case.state == "collecting"
     assert initiative.collection_starts_at <= clock.now() < initiative.collection_ends_at

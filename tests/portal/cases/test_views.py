@@ -46,8 +46,7 @@ def test_observer_accredited_elsewhere_is_refused_and_the_refusal_audited(
     db_session.commit()
     response = file_report(client, riga.id)
     assert response.status_code == 403
-    assert "not accredited" in response.get_data(as_text=True) or "akreditēts" in \
-        response.get_data(as_text=True)
+    assert "nenovērojat šo vēlēšanu iecirkni" in response.get_data(as_text=True)
     last = db_session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
     assert last.action == "case.refused" and "NotAccredited" in last.detail
 

@@ -5,7 +5,14 @@ import uuid
 
 import pytest
 
-from tests.voting_support import build_scenario
+from referendum_core.voting import setup_referendum
+from tests.voting_support import (
+    CALENDAR,
+    REFERENDUM_DAY,
+    SET_UP_AT,
+    build_scenario,
+    referendum_case,
+)
 
 
 @pytest.fixture()
@@ -29,3 +36,18 @@ def report_body(scene, key=None, **kw):
             "severity": "critical", "description": "Urnai nav plombes"}
     body.update(kw)
     return body
+
+
+@pytest.fixture()
+def second(scene, db_session):
+    """A second referendum in the same municipality, on the same day, same station."""
+    now = scene.clock.now()
+    scene.clock.set(SET_UP_AT)
+    case = referendum_case(db_session, scene.clock, scene.municipality, "dismissal",
+                           "Vai atsaukt domi?")
+    referendum = setup_referendum(db_session, scene.clock, CALENDAR, scene.chair, case=case,
+                                  question_en="Dismiss the council?",
+                                  referendum_day=REFERENDUM_DAY)
+    scene.clock.set(now)
+    db_session.commit()
+    return referendum

@@ -98,6 +98,7 @@ def test_the_station_table_shows_checklist_progress_and_conflicts(app, scene, db
     client = login_as(scene.chair)
     text = client.get("/observers/stations.csv").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(text)))  # every cell quoted (formula injection)
-    assert rows[0][-2:] == ["checklist_progress", "observer_conflicts"]
+    # Answered and total in two cells: a spreadsheet would read "2/12" as a date.
+    assert rows[0][-3:] == ["checklist_answered", "checklist_questions", "observer_conflicts"]
     row = next(line for line in rows[1:] if scene.station.name in line)
-    assert row[-2:] == ["2/12", "1"]
+    assert row[-3:] == ["2", "12", "1"]

@@ -88,7 +88,8 @@ def test_art18_3_csv_has_a_stable_field_order_and_is_audited(client, login_as, t
     login_as(s.chair)
     rows = _csv(client)
     # The base fields, then the observation columns (``portal.observation.columns``).
-    assert rows[0] == [*HEADER, "checklist_progress", "observer_conflicts"]
+    assert rows[0] == [*HEADER, "open_incidents_no_referendum", "checklist_answered",
+                       "checklist_questions", "observer_conflicts"]
     assert rows[1][3:8] == ["801", "Skola", "1", "Anna Bērziņa", "0"]
     assert rows[2][3:8] == ["802", "Kultūras nams", "0", "", "0"]
     assert db_session.scalars(select(AuditEntry).where(

@@ -2,13 +2,14 @@
 ``tests/deploy/``)."""
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
 from click.testing import CliRunner
 
 from portal.cli import main
-from portal.ops.cli import _prepare_metrics_dir, gunicorn_argv
+from portal.ops.cli import _prepare_metrics_dir, gunicorn_argv, served_base_url
 
 
 @pytest.fixture()
@@ -19,6 +20,7 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("LOG_FORMAT", "")
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.delenv("PORTAL_ENV", raising=False)
+    monkeypatch.delenv("BASE_URL", raising=False)
     return tmp_path
 
 
@@ -78,6 +80,19 @@ def test_serve_refuses_unsafe_production_settings_before_starting(env, monkeypat
     monkeypatch.setenv("PORTAL_ENV", "production")
     result = run("serve", "--port", "8099")
     assert result.exit_code == 1 and "SECRET_KEY" in result.output
+
+
+def test_links_point_at_the_port_served_when_base_url_is_not_set(env, monkeypatch):
+    # The demo's on-screen invitation link and the e-mails start with BASE_URL: served on
+    # port 8099, they must not say 5000.
+    monkeypatch.setenv("PORTAL_ENV", "production")  # stops before serving
+    run("serve", "--host", "0.0.0.0", "--port", "8099")  # noqa: S104
+    assert os.environ["BASE_URL"] == "http://127.0.0.1:8099"
+    monkeypatch.setenv("BASE_URL", "https://portal.example.lv")
+    run("serve", "--port", "8099")
+    assert os.environ["BASE_URL"] == "https://portal.example.lv"
+    assert served_base_url("::1", 8001) == "http://[::1]:8001"
+    assert served_base_url("portal.local", 8001) == "http://portal.local:8001"
 
 
 @pytest.mark.parametrize("command", ["worker", "beat"])
