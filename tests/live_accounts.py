@@ -25,6 +25,7 @@ def add_official(live: LiveServer, role: str, atvk: str | None = None) -> LiveOf
     ``tests.browser.sign_in_official``."""
     from portal.accounts import services as accounts
     from portal.accounts.models import Role
+    from referendum_core.clock import wall_time
     from referendum_core.organisation import (
         CommissionKind,
         Municipality,
@@ -51,9 +52,10 @@ def add_official(live: LiveServer, role: str, atvk: str | None = None) -> LiveOf
                 accounts.grant_membership(session, clock, None, user, Role(role),
                                           commission=commission)
             secret = pyotp.random_base32()
+            real_now = wall_time(clock)  # TOTP counts real time, also on a demo clock
             accounts.enable_totp(session, clock, keys, user, secret,
-                                 pyotp.TOTP(secret).at(clock.now()))
-            user.totp_last_step = int(clock.now().timestamp() // 30) - 2
+                                 pyotp.TOTP(secret).at(real_now))
+            user.totp_last_step = int(real_now.timestamp() // 30) - 2
             session.commit()
             user_id = user.id
         finally:

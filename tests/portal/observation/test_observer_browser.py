@@ -21,14 +21,17 @@ def live_server(tmp_path_factory):
     """A live portal of this module's own, with a referendum in Ādaži to observe (the shared
     demo server has none, and other modules count what it holds)."""
     from portal.accounts.models import User
-    from referendum_core.clock import FixedClock
+    from referendum_core.clock import FixedClock, demo_clock
     from referendum_core.organisation import Municipality
     from referendum_core.voting.preparation import setup_referendum
     from tests.browser import require_chromium, start_live_server
     from tests.voting_support import CALENDAR, REFERENDUM_DAY, SET_UP_AT, referendum_case
 
     require_chromium()
-    server = start_live_server(tmp_path_factory.mktemp("observe-live"))
+    # Observers observe within the referendum's observation days (Art. 20(3)): the server's
+    # clock runs from 10:00 on its referendum day, as a demo clock does (sign-in counts real time).
+    server = start_live_server(tmp_path_factory.mktemp("observe-live"),
+                               clock=demo_clock(f"{REFERENDUM_DAY.isoformat()}T10:00+02:00"))
     live = next(server)
 
     def referendum(session, _clock):
