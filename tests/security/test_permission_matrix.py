@@ -232,6 +232,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "observation.receive_checklist"): R({"observer"}),
     ("POST", "observation.receive_report"): R({"observer"}),
     ("GET", "observation.station_page"): ADA_COMMISSION | CVK,
+    ("GET", "observation.station_without_referendum"): ADA_COMMISSION | CVK,
     ("GET", "observation.photo"): ADA_COMMISSION | CVK,
     ("GET", "observation.attention"): OFFICIALS,
     # Only the referendum's trustees (members of the internet commission, Art. 20(6)).
