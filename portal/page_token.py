@@ -97,3 +97,36 @@ def read_page_token(secret_key: str | bytes, salt: str, token: str | None, *, ob
     if own is None or not hmac.compare_digest(own, sid_hash):
         return None
     return PageGrant(user_id, epoch, sid_hash, for_object, expires_at)
+
+
+def page_token_or_csrf(read_token: Any, header: str, object_arg: str) -> Any:
+    """The CSRF check of a write that a page token may stand for (the cast, the signature):
+    the grant of a valid token in ``header`` for the object named by the view argument
+    ``object_arg``, issued to this signed-in person at their session epoch; without one,
+    Flask-WTF's check, as on every other POST, and ``None``.
+
+    The user loader has checked the session (epoch, not signed out); a signed-out person's
+    genuine token passes here and is answered by the view's sign-in requirement, as a CSRF
+    token would be.
+
+    Raises:
+        CSRFError: neither token is valid (answered 400 by the app's handler).
+    """
+    from flask import current_app, request, session
+    from flask_login import current_user
+
+    from portal.extensions import csrf
+    from portal.web import clock
+    from referendum_core.clock import wall_time
+
+    grant = read_token(current_app.secret_key, request.headers.get(header),
+                       session=session, now=wall_time(clock()).timestamp(),
+                       **{object_arg: (request.view_args or {}).get(object_arg, -1)})
+    if grant is not None and (not current_user.is_authenticated or (
+            current_user.id == grant.user_id
+            and current_user.session_epoch == grant.session_epoch)):
+        return grant
+    config = current_app.config
+    if config["WTF_CSRF_ENABLED"] and config["WTF_CSRF_CHECK_DEFAULT"]:
+        csrf.protect()
+    return None

@@ -34,12 +34,11 @@ from portal.initiatives.forms import (
 )
 from portal.initiatives.lean_sign import SIGN_ENDPOINT, signed_body, signed_message
 from portal.initiatives.sign_token import SIGN_TOKEN_HEADER, page_sign_token, read_sign_token
-from portal.page_token import carries_page_token
+from portal.page_token import carries_page_token, page_token_or_csrf
 from portal.permissions import Permission, has_permission, require
 from portal.refusals import flash_and_redirect, on_refusal
 from portal.web import audit_context, calendar, clock, db, keys, signed_in_with
 from referendum_core.check_decision import decision_of
-from referendum_core.clock import wall_time
 from referendum_core.collation import latvian_key
 from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import (
@@ -74,29 +73,13 @@ WITHDRAWALS_LIMIT = "3 per hour; 10 per day"
 
 
 def _sign_token_or_csrf() -> None:
-    """The signature's CSRF check: a valid signing token (``portal.initiatives.sign_token``)
-    stands for the CSRF token, and marks the request as the page's script (it is answered in
-    JSON); without one, Flask-WTF's check, as on every other POST (the form without script).
-
-    Raises:
-        CSRFError: neither token is valid (answered 400 by the app's handler).
-    """
-    if request.endpoint != SIGN_ENDPOINT or request.method != "POST":
-        return
-    grant = read_sign_token(current_app.secret_key, request.headers.get(SIGN_TOKEN_HEADER),
-                            initiative_id=(request.view_args or {}).get("initiative_id", -1),
-                            session=session, now=wall_time(clock()).timestamp())
-    # The user loader has checked the session (epoch, not signed out); a signed-out voter's
-    # genuine token passes here and is sent to sign in by ``login_required``, as with a CSRF
-    # token.
-    if grant is not None and (not current_user.is_authenticated or (
-            current_user.id == grant.user_id
-            and current_user.session_epoch == grant.session_epoch)):
-        g.sign_grant = grant
-        return
-    config = current_app.config
-    if config["WTF_CSRF_ENABLED"] and config["WTF_CSRF_CHECK_DEFAULT"]:
-        csrf.protect()
+    """The signature's CSRF check: a valid signing token stands for the CSRF token
+    (``portal.page_token.page_token_or_csrf``) and marks the request as the page's script
+    (answered in JSON); without one, the form's CSRF token."""
+    if request.endpoint == SIGN_ENDPOINT and request.method == "POST":
+        grant = page_token_or_csrf(read_sign_token, SIGN_TOKEN_HEADER, "initiative_id")
+        if grant is not None:
+            g.sign_grant = grant
 
 
 @bp.record_once

@@ -8,13 +8,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from portal import metrics
 from portal.database import on_commit
 from portal.extensions import csrf
+from portal.page_token import page_token_or_csrf
 from portal.permissions import Permission
 from portal.refusals import on_refusal
 from portal.voting.access import (
@@ -28,7 +29,6 @@ from portal.voting.cast_token import CAST_TOKEN_HEADER, read_cast_token
 from portal.voting.live import push_live
 from portal.voting.views import TRACKER
 from portal.web import audit_context, clock, db
-from referendum_core.clock import wall_time
 from referendum_core.voting import (
     alias_for,
     cast_ballot,
@@ -77,26 +77,10 @@ CAST_ENDPOINT = "voting_api.cast"
 
 
 def _cast_token_or_csrf() -> None:
-    """The cast's CSRF check: a valid cast token (``portal.voting.cast_token``) stands for the
-    CSRF token; without one, Flask-WTF's check, as on every other POST.
-
-    Raises:
-        CSRFError: neither token is valid (answered 400 by the app's handler).
-    """
-    if request.endpoint != CAST_ENDPOINT or request.method != "POST":
-        return
-    grant = read_cast_token(current_app.secret_key, request.headers.get(CAST_TOKEN_HEADER),
-                            referendum_id=(request.view_args or {}).get("referendum_id", -1),
-                            session=session, now=wall_time(clock()).timestamp())
-    # The user loader has checked the session (epoch, not signed out); a signed-out voter's
-    # genuine token passes here and gets the 401 of ``signed_in``, as with a CSRF token.
-    if grant is not None and (not current_user.is_authenticated or (
-            current_user.id == grant.user_id
-            and current_user.session_epoch == grant.session_epoch)):
-        return
-    config = current_app.config
-    if config["WTF_CSRF_ENABLED"] and config["WTF_CSRF_CHECK_DEFAULT"]:
-        csrf.protect()
+    """The cast's CSRF check: a valid cast token stands for the CSRF token
+    (``portal.page_token.page_token_or_csrf``)."""
+    if request.endpoint == CAST_ENDPOINT and request.method == "POST":
+        page_token_or_csrf(read_cast_token, CAST_TOKEN_HEADER, "referendum_id")
 
 
 @bp.record_once
