@@ -16,25 +16,8 @@ from sqlalchemy import func, select
 from referendum_core.cases.models import Case, ObserverReport
 from referendum_core.observation.checklists import QUEUE_TOLERANCE, checklist
 from referendum_core.observation.models import ChecklistAnswer, ObserverSubmission
-from referendum_core.voting import setup_referendum
 from tests.conftest import login
 from tests.portal.observation.conftest import checklist_body, report_body
-from tests.voting_support import CALENDAR, REFERENDUM_DAY, SET_UP_AT, referendum_case
-
-
-@pytest.fixture()
-def second(scene, db_session):
-    """A second referendum in the same municipality, on the same day, same station."""
-    now = scene.clock.now()
-    scene.clock.set(SET_UP_AT)
-    case = referendum_case(db_session, scene.clock, scene.municipality, "dismissal",
-                           "Vai atsaukt domi?")
-    referendum = setup_referendum(db_session, scene.clock, CALENDAR, scene.chair, case=case,
-                                  question_en="Dismiss the council?",
-                                  referendum_day=REFERENDUM_DAY)
-    scene.clock.set(now)
-    db_session.commit()
-    return referendum
 
 
 def _client(app, db_session, clock, user):
