@@ -43,8 +43,11 @@ def json_object() -> dict[str, Any]:
         raise BodyNotJson(f"line {err.lineno}, column {err.colno}") from None
     except RecursionError:
         raise BodyNotJson("nested too deep") from None
-    except ValueError:
+    except jsonstream._DuplicateKey:  # noqa: SLF001 - located by the decoding form above
         raise BodyNotJson(_duplicate_at(text)) from None
+    except ValueError:  # NaN/Infinity, or a number longer than Python converts
+        raise BodyNotJson("a value that is not strict JSON (NaN, Infinity or a number too "
+                          "long)") from None
     if not isinstance(body, dict):
         raise BodyNotJson("the body is not a JSON object")
     return body

@@ -60,7 +60,8 @@ STRICT_DECODER = json.JSONDecoder(
 _LOCATING_DECODER = json.JSONDecoder(object_pairs_hook=_Pairs)
 #: Duplicate keys refused as in the record; numbers left as JSON has them, for inputs whose
 #: fields are type-checked by name afterwards (the observer app's entries).
-UNIQUE_KEYS_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates)
+UNIQUE_KEYS_DECODER = json.JSONDecoder(parse_constant=_no_constant,
+                                       object_pairs_hook=_no_duplicates)
 
 
 def _join(path: str, key: str | int) -> str:

@@ -20,7 +20,9 @@ def test_the_observer_api_refuses_what_is_not_one_json_object_as_json(
     for data, where in ((b"[1, 2]", "not a JSON object"),
                         (b'{"key": "\xff\xfe"}', "byte 10 is not UTF-8"),
                         (b'{"key": ', "line 1, column 9"),
-                        (b'{"answers": [{"item": "a", "item": "b"}]}', "duplicate key 'item'")):
+                        (b'{"answers": [{"item": "a", "item": "b"}]}', "duplicate key 'item'"),
+                        (b'{"referendum_id": NaN}', "not strict JSON"),
+                        (b'{"referendum_id": %s}' % (b"9" * 5000), "not strict JSON")):
         answer = _post(client, "/observe/api/checklist", data)
         assert answer.status_code == 400 and answer.is_json, data
         assert answer.json["code"] == "invalid_json"
