@@ -103,6 +103,13 @@ def test_ids_out_of_range_are_refused_not_a_500(scene, db_session, clock, login_
                    {"polling_station_id": scene.station.id, "referendum_id": HUGE}):
         _html, answer = _report_form(web, **fields)
         assert answer.status_code == 400
+        # The form says why, also when the referendum field is not shown (one to choose).
+        assert "no saraksta" in answer.get_data(as_text=True), fields
+    for tampered in (0, "abc"):
+        _html, answer = _report_form(web, polling_station_id=scene.station.id,
+                                     referendum_id=tampered)
+        assert answer.status_code == 400
+        assert "Izvēlieties referendumu no saraksta." in answer.get_data(as_text=True)
     for url in (f"/cases/{HUGE}", f"/observe/photos/{HUGE}",
                 f"/observe/r/{HUGE}/s/{scene.station.id}"):
         assert web.get(url).status_code == 404
