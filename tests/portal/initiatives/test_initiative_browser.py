@@ -130,9 +130,10 @@ def test_resident_initiative_to_referendum(live, clock, people):
     assert check_a11y(anna) == []
     second_tab.get_by_role("button", name="Parakstīt šo iniciatīvu").click()
     second_tab.get_by_test_id("own-signature").wait_for()  # shown again, as it is now
-    assert second_tab.get_by_text(
+    # The sentence is put on top by the page's script once the page has loaded: wait for it.
+    expect(second_tab.get_by_text(
         "Šī persona jau ir parakstījusi šo iniciatīvu; persona parakstās vienu reizi un tikai "
-        "vienā veidā.").is_visible()
+        "vienā veidā.")).to_be_visible()
     assert second_tab.get_by_test_id("signature-count").get_attribute("value") == "1"
 
     # Jānis signs: the threshold (2) is reached.
