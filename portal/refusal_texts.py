@@ -649,6 +649,7 @@ REGISTRY: dict[str, Reason] = {
     "observation.not_observer_here": Reason(OBSERVATION["not_observer_here"], 403),
     "observation.send_again": Reason(OBSERVATION["send_again"], 409),
     "observation.key_reused": Reason(OBSERVATION["key_reused"], 409),
+    "observation.already_corrected": Reason(OBSERVATION["already_corrected"], 409),
     "observation.not_correctable": Reason(OBSERVATION["not_correctable"], 422),
     **_texts("observation.not_correctable", CORRECTION, 422),
     "observation.invalid_photo": Reason(_observation_photo, 400),

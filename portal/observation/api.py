@@ -2,10 +2,18 @@
 report once per the phone's idempotency key.
 
 Answers: ``201 {"status": "received", …}`` the first time, ``200 {"status":
-"already_received", …}`` for the same entry received before under its key (a retry),
-``400/403 {"error", "code"}`` for a refusal the phone should not retry (a field of the wrong
-type among them, named), ``409`` when it should retry later, except ``409`` with the code
-``key_reused``: the key was used for another entry, which no retry mends.
+"already_received", …}`` for the same entry received before under its key (a retry); a
+refusal is ``{"error", "code"}`` with the status saying what kind it is, the same on the case
+API (``portal/cases/api.py``):
+
+- ``400``: what was sent is malformed (not strict JSON, a field missing or of the wrong type,
+  named; a bad idempotency key; an answer that does not fit its item);
+- ``403`` ``not_observer_here``: not a station the observer observes in that referendum now,
+  including one that does not exist (the same answer for both);
+- ``409``: it clashes with what was received before: ``send_again`` (another submission at the
+  same moment; the only one the phone sends again), ``key_reused`` (the key was used for
+  another entry), ``already_corrected`` (correct the latest version instead);
+- ``422`` ``not_correctable``: a correction that points to an entry it may not correct.
 """
 from __future__ import annotations
 

@@ -131,18 +131,19 @@ def file_observer_report(session: Session, clock: Clock, actor: Actor, *, pollin
     (``referendum_of_station``).
 
     Raises:
-        NotAccredited: the observer is not accredited at the station.
-        InvalidCaseData: unknown station, category or severity, an empty description, or a
+        NotAccredited: the observer is not accredited at the station, or it does not exist.
+        InvalidCaseData: unknown category or severity, an empty description, or a
             referendum of another municipality.
         InvalidPhoto: a photo that is not an accepted image, too large, or too many.
     """
     station = session.get(PollingStation, polling_station_id)
-    if station is None:
-        raise InvalidCaseData("unknown polling station")
-    if not is_accredited(station):
+    if station is None or not is_accredited(station):
+        # A station that does not exist is refused as one the observer does not observe: the
+        # same answer (403) as the observer app's, whichever of the two it is.
         refuse(session, clock, actor, None, NotAccredited("observer not accredited there"),
-               "file_observer_report", context, municipality_id=station.municipality_id,
-               polling_station_id=station.id)
+               "file_observer_report", context,
+               municipality_id=station.municipality_id if station else None,
+               polling_station_id=polling_station_id)
     referendum_id = referendum_of_station(session, station, referendum_id)
     try:
         category, severity = ReportCategory(category).value, Severity(severity).value

@@ -167,8 +167,9 @@
           markReceived(body);
           return store("outbox", "readwrite", function (s) { return s.delete(entry.key); });
         }
-        // 409 is "later", except a key used for another entry: no retry mends that.
-        var later = r.status === 409 && body.code !== "key_reused";
+        // Only a clash of the same moment is mended by sending again (409 send_again); another
+        // 409 (a key used for another entry, a report corrected already) is shown, not retried.
+        var later = r.status === 409 && body.code === "send_again";
         if (later || r.status === 429 || r.status >= 500 || !body.error) {
           throw new Error("later");  // kept; sent again on the next attempt
         }

@@ -93,7 +93,7 @@ def test_a_report_sent_twice_is_one_case_and_a_correction_points_to_it(scene, lo
     assert fix.status_code == 201
     twice = client.post("/observe/api/report", json=report_body(
         scene, corrects_case_id=first["case_id"]))
-    assert twice.status_code == 400 and twice.get_json()["code"] == "already_corrected"
+    assert twice.status_code == 409 and twice.get_json()["code"] == "already_corrected"
     login_as(scene.chair)
     station = client.get(f"/observe/r/{scene.referendum.id}/s/{scene.station.id}")
     html = station.get_data(as_text=True)

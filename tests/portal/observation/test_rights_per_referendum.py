@@ -226,3 +226,32 @@ def test_the_case_api_asks_which_referendum_when_two_are_under_way(
                         headers=headers)
     assert filed.status_code == 201
     assert db_session.scalar(select(ObserverReport.referendum_id)) == second.id
+
+
+def test_both_apis_refuse_an_unknown_station_as_one_not_observed(scene, db_session, clock,
+                                                                  client, login_as, people):
+    """Art. 18(3): a report from a station the observer does not observe, or from one that does
+    not exist, gets the same 403 on the observer app's API and on the case API; nothing is
+    written."""
+    from portal.cases import tokens
+
+    _row, plaintext = tokens.issue_service_token(
+        db_session, clock, None, scene.observers[0], "Novērotāja lietotne",
+        ["cases:read", "cases:write"])
+    elsewhere = people.observer(atvk="0001000")
+    db_session.commit()
+    headers = {"Authorization": f"Bearer {plaintext}"}
+    case_api = {"type": "observer_report", "referendum_id": scene.referendum.id,
+                "category": "ballot_box", "severity": "high", "summary": "Urnai nav plombes"}
+    for station_id in (scene.station.id + 10_000, 2**31 - 1):
+        answer = client.post("/api/v1/cases", headers=headers,
+                             json={**case_api, "polling_station_id": station_id})
+        assert answer.status_code == 403, answer.get_json()
+    app = login_as(scene.observers[0])
+    answer = app.post("/observe/api/report",
+                      json=report_body(scene, polling_station_id=scene.station.id + 10_000))
+    assert answer.status_code == 403 and answer.get_json()["code"] == "not_observer_here"
+    app = login_as(elsewhere)
+    answer = app.post("/observe/api/report", json=report_body(scene))
+    assert answer.status_code == 403 and answer.get_json()["code"] == "not_observer_here"
+    assert db_session.scalar(select(ObserverReport.case_id)) is None
