@@ -32,10 +32,10 @@ from stdnum.lv.pvn import calc_check_digit_pers  # noqa: E402
 import portal.models  # noqa: E402,F401 - every table on the metadata
 from portal.database import make_engine  # noqa: E402
 from portal.migrate import upgrade  # noqa: E402
+from referendum_core import sealing  # noqa: E402
 from referendum_core.calendar import WorkingDayCalendar  # noqa: E402
 from referendum_core.clock import FixedClock  # noqa: E402
 from referendum_core.initiatives import (  # noqa: E402
-    Initiator,
     Subject,
     decide_initiative,
     publish_due_initiatives,
@@ -54,6 +54,8 @@ from referendum_core.signatures import sign_online  # noqa: E402
 ATVK = "0023000"
 
 TAG_KEY = bytes(32)  # the key of the board's person tags (a test value)
+# Case texts are sealed at rest (referendum_core.sealing): a key for this process (a test value).
+sealing.configure(sealer=sealing.ColumnSealer(bytes(range(32))))
 
 
 def code(n: int) -> str:
@@ -143,16 +145,18 @@ def run(rows: int, signatures: int, db: str | None = None, *, echo: bool = False
     with Session(engine) as session:
         muni = session.query(Municipality).filter_by(atvk_code=ATVK).one()
         muni.voters_at_last_election = rows
+        refs = [protector.lookup_hash(code(n)) for n in range(3 * max(1, rows // 100),
+                                                              rows)][:signatures + 1]
+        # A residents' initiative (Art. 7(3)): a council's own initiative collects no
+        # signatures (Art. 8(2)). The last of the people is its applicant.
         initiative = submit_initiative(
             session, clock, calendar, None, municipality=muni, subject=Subject.STRATEGY,
             question="Vai atbalstāt?", reasons="Bench.", basis_date=date(2026, 2, 1),
-            initiator=Initiator.COUNCIL, council_votes_for=10, council_size=15)
+            person_ref=refs.pop())
         decide_initiative(session, clock, calendar, None, initiative, can=True)
         clock.set(datetime(2026, 3, 5, 8, tzinfo=UTC))
         publish_due_initiatives(session, clock, calendar)
         session.commit()
-        refs = [protector.lookup_hash(code(n)) for n in range(3 * max(1, rows // 100),
-                                                              rows)][:signatures]
         started = time.perf_counter()
         for ref in refs:
             sign_online(session, clock, None, initiative, ref, tag_key=TAG_KEY)
