@@ -21,7 +21,7 @@ import json
 import re
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench import harness
@@ -52,7 +52,7 @@ def set_up(database: str, ports: list[int], observers: int,
         sync_organisations,
     )
     from referendum_core.voting.preparation import setup_referendum
-    from tests.voting_support import CALENDAR, REFERENDUM_DAY, SET_UP_AT, referendum_case
+    from tests.voting_support import CALENDAR, referendum_case
 
     app = harness.bench_app(database, gnupg_home)
     engine = app.extensions["portal_db"].engine
@@ -74,11 +74,15 @@ def set_up(database: str, ports: list[int], observers: int,
                                       commission=commission)
         stations = [add_polling_station(session, adazi, 900 + i, f"Iecirknis {i}",
                                         f"Iela {i}") for i in range(STATIONS)]
-        then = FixedClock(SET_UP_AT)
-        case = referendum_case(session, then, adazi, "strategy", "Vai atbalstāt?")
+        # The servers run on the real clock: the referendum is set up today for a Saturday five
+        # weeks on, so that the observers' rights (until its observation days end) run now.
+        today = datetime.now(UTC).date()
+        day = today + timedelta(days=35 + (5 - today.weekday()) % 7)
+        then = FixedClock(datetime.now(UTC))
+        case = referendum_case(session, then, adazi, "strategy", "Vai atbalstāt?",
+                               decided_on=today - timedelta(days=3))
         referendum = setup_referendum(session, then, CALENDAR, chair, case=case,
-                                      question_en="Do you support it?",
-                                      referendum_day=REFERENDUM_DAY)
+                                      question_en="Do you support it?", referendum_day=day)
         people = []
         for i in range(observers):
             user = accounts.create_user(session, clock, None, email=f"bench-obs-{i}@bench.lv",
