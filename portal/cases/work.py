@@ -23,7 +23,7 @@ from portal.permissions import Permission, has_permission, municipalities_for
 from portal.work import Count, WorkContext, WorkItem, WorkProvider, register
 from referendum_core.cases.models import Case, CaseEvent, CaseType, EventKind
 from referendum_core.cases.queries import Visibility
-from referendum_core.cases.work import Turn, count_work, work_cases
+from referendum_core.cases.work import COUNT_CAP, Turn, count_work, work_cases
 
 OWN_PAGES = (CaseType.INITIATIVE.value, CaseType.REFERENDUM.value)
 # Steps are shown from this long before their deadline (the law's steps are days to weeks apart).
@@ -51,10 +51,13 @@ def oversight_of(user: Any) -> Visibility | None:
 def _counts(ctx: WorkContext) -> list[Count]:
     waiting, overdue = count_work(ctx.session, turn_of(ctx.user), oversight_of(ctx.user),
                                   ctx.now)
-    return [Count("cases.queue", waiting, ngettext("%(num)d awaiting you",
-                                                   "%(num)d awaiting you", waiting)),
-            Count("cases.queue", overdue, ngettext("%(num)d overdue", "%(num)d overdue",
-                                                   overdue), is_urgent=True)]
+    # Counted up to COUNT_CAP: beyond it the navigation shows "99+".
+    return [Count("cases.queue", waiting, gettext("more than 99 awaiting you")
+                  if waiting >= COUNT_CAP else ngettext(
+                      "%(num)d awaiting you", "%(num)d awaiting you", waiting)),
+            Count("cases.queue", overdue, gettext("more than 99 overdue")
+                  if overdue >= COUNT_CAP else ngettext(
+                      "%(num)d overdue", "%(num)d overdue", overdue), is_urgent=True)]
 
 
 def _items(ctx: WorkContext, limit: int) -> list[WorkItem]:

@@ -74,6 +74,8 @@ class Case(Base):
               "deadline_at", "id"),
         # Open / overdue queues newest or oldest first; the overdue test reads deadline_at here.
         Index("ix_cases_open_opened", "is_open", "opened_at", "id", "deadline_at"),
+        # Open cases waiting for a party (the navigation's counts, ``cases.work``).
+        Index("ix_cases_owner_open_municipality", "owner_party", "is_open", "municipality_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

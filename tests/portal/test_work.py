@@ -18,7 +18,7 @@ from tests.statements import captured_statements
 def nav_counts(html: str) -> list[str]:
     """The words of the counts beside the navigation entries."""
     header = html[:html.index("</header>")]
-    return re.findall(r'data-testid="nav-count"><span aria-hidden="true">\d+</span>'
+    return re.findall(r'data-testid="nav-count"><span aria-hidden="true">\d+\+?</span>'
                       r'<span class="visually-hidden">\(([^)]*)\)', header)
 
 
@@ -114,6 +114,18 @@ def test_another_area_adds_its_work_through_the_registry(db_session, people, log
         REGISTRY.providers.pop("test_critical")
     assert "2 critical" in nav_counts(html)
     assert work_items(html)[0] == "/cases/"
+
+
+def test_a_count_past_the_cap_shows_99_plus(people, login_as, monkeypatch):
+    """Counts stop at ``COUNT_CAP`` (each reads at most that many rows;
+    tests/referendum_core/cases/test_work.py): the badge says "99+" and its words "more
+    than 99"."""
+    import portal.cases.work as portal_work
+
+    monkeypatch.setattr(portal_work, "count_work", lambda *a, **k: (100, 120))
+    html = login_as(people.member()).get("/").get_data(as_text=True)
+    assert nav_counts(html) == ["vairāk nekā 99 gaida jūs", "vairāk nekā 99 nokavētas"]
+    assert html[:html.index("</header>")].count('<span aria-hidden="true">99+</span>') == 2
 
 
 @pytest.mark.parametrize("who", ["voter", "internet_member"])

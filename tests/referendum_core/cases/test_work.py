@@ -45,3 +45,14 @@ def test_overdue_cases_under_oversight_come_first(db_session, clock, people):
     assert work_cases(db_session, commission, None, clock.now(), 10) == [
         (late, True), (fresh, True)]
     assert count_work(db_session, cvk, Visibility(frozenset({-1})), clock.now()) == (0, 0)
+
+
+def test_counts_stop_at_the_cap(db_session, clock, people):
+    """Each count reads at most ``cap`` rows (the navigation shows "99+" beyond it), so a
+    page's counts cost the same with 100,000 cases."""
+    observer = people.observer()
+    cases = [report(db_session, clock, observer) for _ in range(4)]
+    clock.advance(timedelta(days=3))
+    commission = Turn(commission_in=frozenset({cases[0].municipality_id}))
+    assert count_work(db_session, commission, None, clock.now()) == (4, 4)
+    assert count_work(db_session, commission, None, clock.now(), cap=3) == (3, 3)
