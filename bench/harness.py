@@ -212,14 +212,15 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / _clock_ticks()
 
 
-def database_cpu_seconds(database_url: str) -> float:
-    """User + system CPU seconds of PostgreSQL's live backends serving ``database_url``'s
-    database (its processes are titled ``postgres: … <database> …``); readable when the
-    server runs on this machine, else 0."""
+def database_cpu_seconds(database_url: str) -> dict[int, float]:
+    """User + system CPU seconds of each live PostgreSQL backend serving ``database_url``'s
+    database (its processes are titled ``postgres: … <database> …``), by process id; empty
+    when the server does not run on this machine. Two readings are compared with
+    ``cpu_spent``."""
     from sqlalchemy.engine import make_url
 
     name = make_url(database_url).database or ""
-    total = 0
+    found_by_pid: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -230,8 +231,16 @@ def database_cpu_seconds(database_url: str) -> float:
         found = _process_cpu(entry) if title.startswith("postgres:") and f" {name} " in title \
             else None
         if found is not None:
-            total += found[1]
-    return total / _clock_ticks()
+            found_by_pid[int(entry.name)] = found[1] / _clock_ticks()
+    return found_by_pid
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the backends alive at ``after`` spent since ``before`` (a backend that
+    started meanwhile counts whole). A backend that ended meanwhile is not counted, so this is
+    a lower bound, never negative (a plain difference of totals was, when a pooled connection
+    closed during the run)."""
+    return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in after.items())
 
 
 def print_figures(figures: dict[str, Any], width: int = 38) -> None:

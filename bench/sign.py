@@ -248,7 +248,7 @@ def run(*, server_url: str, redis: str | None, rate: float = 100, seconds: float
             "sign_max_ms": max(result.latencies_ms, default=float("nan")),
             "sign_refused": float(result.sent - result.accepted),
             "sign_server_cpu_ms": 1000 * (server1 - server0) / max(1, result.sent),
-            "sign_database_cpu_ms": 1000 * (db1 - db0) / max(1, result.sent),
+            "sign_database_cpu_ms": 1000 * harness.cpu_spent(db0, db1) / max(1, result.sent),
             "sign_client_cpu_ms": 1000 * result.client_cpu_s / max(1, result.sent),
             "sign_machine_busy": (busy1 - busy0) / max(1.0, all1 - all0),
             "sign_statuses": str(dict(sorted(result.statuses.items()))),
