@@ -79,10 +79,14 @@ def committed(engine, keys, clock):
 
 
 def _in_transaction(engine: Any, work: Callable[[Session], Any], attempts: int = 20) -> Any:
-    """Run ``work`` in its own transaction, retrying when SQLite reports its database lock (as
-    the web layer does); PostgreSQL waits on the row lock instead."""
+    """Run ``work`` in its own writing transaction, as the web layer does (on SQLite it begins
+    ``IMMEDIATE`` and waits for the write lock up to the busy timeout: a deferred one that read
+    first is refused at once when another commits in between, which 20 quick retries did not
+    always outlast on a loaded machine); PostgreSQL waits on the row lock instead."""
+    from portal.database import writing
+
     for attempt in range(attempts):
-        with Session(engine) as session:
+        with writing(), Session(engine) as session:
             try:
                 result = work(session)
                 session.commit()
