@@ -73,6 +73,30 @@ def _photo(err: Any) -> str:
     return f"{_upload(reason)} {rule}" if reason in UPLOAD else rule
 
 
+CASE_FIELDS: dict[str, Callable[[], str]] = {
+    "description": lambda: gettext("Description"), "summary": lambda: gettext("Description"),
+    "category": lambda: gettext("Category"), "severity": lambda: gettext("Severity"),
+    "title": lambda: gettext("Title"), "note": lambda: gettext("Note"),
+    "comment": lambda: gettext("Comment"),
+}
+
+
+def _invalid_case_data(err: Any) -> str:
+    """The field at fault, named in the person's language, and how it is wrong."""
+    field, problem = getattr(err, "field", None), getattr(err, "problem", None)
+    if not field or not problem:
+        return gettext("Some information is missing or not valid. Check the form and try "
+                       "again.")
+    name = CASE_FIELDS[field]() if field in CASE_FIELDS else field
+    if problem == "required":
+        return gettext("Fill in the field “%(field)s”.", field=name)
+    if problem == "too_long":
+        return gettext("The field “%(field)s” is too long: at most %(limit)s characters.",
+                       field=name, limit=getattr(err, "limit", None) or "-")
+    return gettext("The value of the field “%(field)s” is not one of those allowed. Choose "
+                   "one from the list.", field=name)
+
+
 CASE: dict[str, Reason] = {
     "stale": Reason(lambda err: gettext(
         "Someone else changed this case at the same time. The page now shows the current "
@@ -98,8 +122,7 @@ CASE: dict[str, Reason] = {
     "filing_period_over": Reason(lambda err: gettext(
         "The period to contest this has ended (%(article)s).", article=err.article)),
     "unknown_case_type": Reason(lambda err: gettext("Unknown case type.")),
-    "invalid_data": Reason(lambda err: gettext(
-        "Some information is missing or not valid. Check the form and try again.")),
+    "invalid_data": Reason(lambda err: _invalid_case_data(err)),
     "refused": Reason(lambda err: gettext(
         "The request could not be understood. Check the form and try again.")),
 }

@@ -148,3 +148,4 @@ def test_a_json_request_too_large_gets_a_json_413(app, client, member_token):
     assert answer.status_code == 413 and answer.is_json
     assert answer.get_json()["code"] == "request_too_large"
     assert "Pieprasījums ir par lielu" in answer.get_json()["error"]
+
