@@ -33,6 +33,8 @@ from portal.extensions import (
 from portal.navigation import MAIN_NAV, TASKS, links_for
 from portal.ops.runtime import socketio_async_mode
 from portal.permissions import Permission, has_permission
+from portal.refusal_texts import http_refusal
+from portal.refusals import wants_json
 from portal.security import (
     BoundedJSONProvider,
     DatabaseIdConverter,
@@ -232,22 +234,13 @@ def _wants_json() -> bool:
 
 
 def _register_error_handlers(app: Flask) -> None:
-    messages = {
-        400: lambda: gettext("The request could not be understood. Check the form and try again."),
-        401: lambda: gettext("Please sign in to continue."),
-        403: lambda: gettext("You do not have access to this page."),
-        404: lambda: gettext("The page was not found."),
-        405: lambda: gettext("This action is not possible here."),
-        409: lambda: gettext("Someone else changed this at the same time. Reload and try again."),
-        413: lambda: gettext("The upload is too large."),
-        429: lambda: gettext("Too many attempts. Wait a little and try again."),
-        500: lambda: gettext("Something went wrong on our side. Nothing was saved; please try again."),
-    }
-
     def render_error(code: int, detail: str | None = None) -> Any:
-        message = detail or messages.get(code, messages[500])()
-        if _wants_json():
-            return {"error": message, "status": code}, code
+        as_json = wants_json()
+        key, message = http_refusal(code, json=as_json,
+                                    limit=app.config.get("MAX_CONTENT_LENGTH"))
+        message = detail or message
+        if as_json:
+            return {"error": message, "code": key, "status": code}, code
         # No work counts on an error page: its request's transaction may have failed.
         return render_template("errors/error.html", code=code, message=message,
                                is_error_page=True), code

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from flask_babel import format_date, format_datetime, format_time, gettext
 
 from portal.dates import DAY_PATTERN, MOMENT_PATTERN
@@ -72,6 +73,30 @@ def _photo(err: Any) -> str:
     return f"{_upload(reason)} {rule}" if reason in UPLOAD else rule
 
 
+CASE_FIELDS: dict[str, Callable[[], str]] = {
+    "description": lambda: gettext("Description"), "summary": lambda: gettext("Description"),
+    "category": lambda: gettext("Category"), "severity": lambda: gettext("Severity"),
+    "title": lambda: gettext("Title"), "note": lambda: gettext("Note"),
+    "comment": lambda: gettext("Comment"),
+}
+
+
+def _invalid_case_data(err: Any) -> str:
+    """The field at fault, named in the person's language, and how it is wrong."""
+    field, problem = getattr(err, "field", None), getattr(err, "problem", None)
+    if not field or not problem:
+        return gettext("Some information is missing or not valid. Check the form and try "
+                       "again.")
+    name = CASE_FIELDS[field]() if field in CASE_FIELDS else field
+    if problem == "required":
+        return gettext("Fill in the field “%(field)s”.", field=name)
+    if problem == "too_long":
+        return gettext("The field “%(field)s” is too long: at most %(limit)s characters.",
+                       field=name, limit=getattr(err, "limit", None) or "-")
+    return gettext("The value of the field “%(field)s” is not one of those allowed. Choose "
+                   "one from the list.", field=name)
+
+
 CASE: dict[str, Reason] = {
     "stale": Reason(lambda err: gettext(
         "Someone else changed this case at the same time. The page now shows the current "
@@ -97,8 +122,7 @@ CASE: dict[str, Reason] = {
     "filing_period_over": Reason(lambda err: gettext(
         "The period to contest this has ended (%(article)s).", article=err.article)),
     "unknown_case_type": Reason(lambda err: gettext("Unknown case type.")),
-    "invalid_data": Reason(lambda err: gettext(
-        "Some information is missing or not valid. Check the form and try again.")),
+    "invalid_data": Reason(lambda err: _invalid_case_data(err)),
     "refused": Reason(lambda err: gettext(
         "The request could not be understood. Check the form and try again.")),
 }
@@ -497,9 +521,7 @@ OBSERVATION: dict[str, Text] = {
     "too_many_photos": lambda err: gettext(
         "A report carries at most %(limit)s photos. Remove some and send it again. Nothing "
         "was received.", limit=getattr(err, "limit", "-")),
-    "invalid_json": lambda err: gettext(
-        "The entry is not valid: a field is named twice, or a value is not allowed (%(where)s). "
-        "Nothing was received.", where=getattr(err, "where", "") or "-"),
+    "invalid_json": lambda err: _observation_json(err),
     "invalid_key": lambda err: gettext(
         "The phone sent this without its own identifier. Reload the page and fill it in "
         "again."),
@@ -519,6 +541,48 @@ OBSERVATION: dict[str, Text] = {
         "The field %(field)s must be %(expected)s. Nothing was received.",
         field=getattr(err, "field", "-"), expected=_expected(getattr(err, "expected", ""))),
 }
+
+def _fault(err: Any, name: str) -> Any:
+    return (getattr(err, "params", None) or {}).get(name, "-")
+
+
+#: What is wrong with a request's JSON body (``portal.jsonbody``), by reason; the place of the
+#: fault (line and column, the byte, the key) is a parameter of the sentence.
+JSON_BODY: dict[str, Text] = {
+    "content_type": lambda err: gettext(
+        "The request is not sent as JSON (its content type is %(type)s; application/json is "
+        "expected).", type=_fault(err, "content_type")),
+    "byte_order_mark": lambda err: gettext(
+        "The request body starts with a byte-order mark (BOM), which is not allowed. Send the "
+        "JSON without it."),
+    "not_utf8": lambda err: gettext(
+        "The request body is not UTF-8 text (byte %(byte)s).", byte=_fault(err, "byte")),
+    "syntax": lambda err: gettext(
+        "The request body is not valid JSON (line %(line)s, column %(column)s).",
+        line=_fault(err, "line"), column=_fault(err, "column")),
+    "duplicate_key": lambda err: gettext(
+        "The field “%(key)s” is named twice in the same object of the request body.",
+        key=_fault(err, "key")),
+    "too_deep": lambda err: gettext("The request body is nested too deeply."),
+    "not_strict": lambda err: gettext(
+        "The request body holds a value JSON does not allow (NaN, Infinity or a number too "
+        "long)."),
+    "not_object": lambda err: gettext(
+        "The request body must be a JSON object (in curly braces), not a list or a single "
+        "value."),
+}
+
+
+def json_body_text(err: Any) -> str:
+    """The sentence for a refused JSON body (``portal.jsonbody.BodyNotJson`` or a refusal with
+    its ``reason`` and ``params``) in the request's language."""
+    text = JSON_BODY.get(getattr(err, "reason", "") or "", JSON_BODY["syntax"])
+    return text(err)
+
+
+def _observation_json(err: Any) -> str:
+    return f"{json_body_text(err)} {gettext('Nothing was received.')}"
+
 
 CORRECTION: dict[str, Text] = {
     "not_own": lambda err: gettext(
@@ -652,6 +716,7 @@ REGISTRY: dict[str, Reason] = {
     "observation.already_corrected": Reason(OBSERVATION["already_corrected"], 409),
     "observation.not_correctable": Reason(OBSERVATION["not_correctable"], 422),
     **_texts("observation.not_correctable", CORRECTION, 422),
+    **_each("observation.invalid_json", JSON_BODY, _observation_json),
     "observation.invalid_photo": Reason(_observation_photo, 400),
     **_each("observation.invalid_photo", UPLOAD, _observation_photo),
     "register_import.refused": Reason(_import_refused, 422),
@@ -667,6 +732,38 @@ REGISTRY: dict[str, Reason] = {
     "upload.rejected": Reason(UPLOAD["damaged"]),
     **_texts("upload.rejected", UPLOAD, 400),
 }
+#: The answer to a request refused before any rule was asked (by HTTP status): its code and
+#: sentence. A JSON request too large gets its own sentence (``http_refusal``).
+HTTP: dict[int, tuple[str, Callable[[], str]]] = {
+    400: ("bad_request", lambda: gettext(
+        "The request could not be understood. Check the form and try again.")),
+    401: ("sign_in_required", lambda: gettext("Please sign in to continue.")),
+    403: ("forbidden", lambda: gettext("You do not have access to this page.")),
+    404: ("not_found", lambda: gettext("The page was not found.")),
+    405: ("method_not_allowed", lambda: gettext("This action is not possible here.")),
+    409: ("conflict", lambda: gettext(
+        "Someone else changed this at the same time. Reload and try again.")),
+    413: ("too_large", lambda: gettext("The upload is too large.")),
+    429: ("too_many_requests", lambda: gettext(
+        "Too many attempts. Wait a little and try again.")),
+    500: ("server_error", lambda: gettext(
+        "Something went wrong on our side. Nothing was saved; please try again.")),
+}
+
+
+def http_refusal(status: int, *, json: bool = False, limit: int | None = None) -> tuple[str, str]:
+    """The code and sentence of an answer with HTTP ``status`` (a JSON request that is too
+    large: a sentence about the request, with ``limit`` in bytes)."""
+    if status == 413 and json:
+        limit = limit or current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        megabytes = max(1, limit // (1024 * 1024))
+        return "request_too_large", gettext(
+            "The request is too large (at most %(limit)s MB). Nothing was saved.",
+            limit=megabytes)
+    code, text = HTTP.get(status, HTTP[500])
+    return code, text()
+
+
 GENERIC = Reason(lambda err: gettext("The request was refused."), 400)
 
 

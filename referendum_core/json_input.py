@@ -13,6 +13,13 @@ from typing import Any
 
 MAX_DEPTH = 32
 
+#: Every reason a request's JSON body is refused for (``portal.jsonbody``): sent as a form or
+#: another type, starting with a byte-order mark, bytes that are not UTF-8, not JSON, a key
+#: named twice, nested too deep, a value that is not strict JSON (NaN, Infinity, a number too
+#: long), or JSON that is not an object.
+BODY_REFUSALS = ("content_type", "byte_order_mark", "not_utf8", "syntax", "duplicate_key",
+                 "too_deep", "not_strict", "not_object")
+
 
 class JSONTooDeep(ValueError):
     """The document nests arrays and objects deeper than allowed."""

@@ -11,6 +11,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request, url_for
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from portal.cases import services as portal_services
@@ -21,6 +22,7 @@ from portal.cases.tokens import authenticate_token
 from portal.jsonbody import BodyNotJson, json_object
 from portal.permissions import Permission, has_permission
 from portal.realtime import as_id
+from portal.refusal_texts import http_refusal, json_body_text
 from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
 from referendum_core.cases import queries
@@ -95,8 +97,11 @@ LIST_QUERY = (
 )
 
 
-def _error(status: int, message: str, problems: list[str] | None = None) -> Any:
-    body: dict[str, Any] = {"error": message, "status": status}
+def _error(status: int, code: str, message: str, problems: list[str] | None = None,
+           **detail: Any) -> Any:
+    """A refusal of the API: ``{"error", "code", "status"}`` (the sentence in the request's
+    language), ``problems`` (what is wrong, by field name, for programs) and ``detail``."""
+    body: dict[str, Any] = {"error": message, "code": code, "status": status, **detail}
     if problems:
         body["problems"] = problems
     response = jsonify(body)
@@ -104,6 +109,18 @@ def _error(status: int, message: str, problems: list[str] | None = None) -> Any:
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="cases"'
     return response
+
+
+def _invalid_body(err: ApiInputError) -> Any:
+    fields = ", ".join(dict.fromkeys(_field_of(p) for p in err.problems)) or "-"
+    return _error(400, "invalid_body", gettext(
+        "The request does not fit the case API: check the fields %(fields)s (see "
+        "\"problems\").", fields=fields), err.problems)
+
+
+def _field_of(problem: str) -> str:
+    name, _, rest = problem.partition(":")
+    return rest.strip() if name == "unknown field" else name
 
 
 def api_route(doc: RouteDoc) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -118,16 +135,23 @@ def api_route(doc: RouteDoc) -> Callable[[Callable[..., Any]], Callable[..., Any
                 token = authenticate_token(db(), clock(), value.strip()) \
                     if scheme.lower() == "bearer" else None
                 if token is None:
-                    return _error(401, "a valid service token is required")
+                    return _error(401, "token_required", gettext(
+                        "A valid service token is required (Authorization: Bearer …)."))
                 if doc.scope not in token.scope_set:
-                    return _error(403, f"the token lacks scope {doc.scope}")
+                    return _error(403, "token_scope", gettext(
+                        "The service token does not have the scope %(scope)s.",
+                        scope=doc.scope), scope=doc.scope)
                 g.api_user, g.api_token = token.owner, token
             try:
                 return view(*args, **kwargs)
+            except BodyNotJson as err:
+                return _error(400, "invalid_json", json_body_text(err), reason=err.reason,
+                              **err.params)
             except ApiInputError as err:
-                return _error(400, "invalid request body", err.problems)
+                return _invalid_body(err)
             except HTTPException as err:
-                return _error(err.code or 500, err.description or err.name)
+                code, message = http_refusal(err.code or 500, json=True)
+                return _error(err.code or 500, code, message)
 
         rule = doc.path.replace("{", "<int:").replace("}", ">")
         bp.add_url_rule(rule, doc.operation_id, wrapped, methods=[doc.method])
@@ -184,12 +208,9 @@ def _json_body() -> Any:
     """The request's JSON object, a key named twice refused (``jsonbody``).
 
     Raises:
-        ApiInputError: not UTF-8, not JSON, a key named twice, or not an object.
+        BodyNotJson: not UTF-8, not JSON, a key named twice, or not an object.
     """
-    try:
-        return json_object()
-    except BodyNotJson as err:
-        raise ApiInputError([f"the body is not a valid JSON object: {err.where}"]) from None
+    return json_object()
 
 
 @api_route(RouteDoc("POST", "/cases", "createCase",

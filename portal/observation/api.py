@@ -22,7 +22,7 @@ import binascii
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -75,12 +75,10 @@ def _body() -> dict[str, Any]:
     Raises:
         InvalidJson: not UTF-8, not strict JSON or not an object (located, ``jsonbody``).
     """
-    if not request.is_json:
-        raise InvalidJson("the body is not JSON")
     try:
-        return json_object()
+        return json_object(require_json_type=True)
     except BodyNotJson as err:
-        raise InvalidJson(err.where) from None
+        raise InvalidJson(err.reason, err.where, **err.params) from None
 
 
 # The types the observer app's JSON fields must have, checked in one place before anything

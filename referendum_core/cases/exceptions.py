@@ -1,6 +1,8 @@
 """Domain exceptions raised by the case services; the web layer turns them into messages."""
 from __future__ import annotations
 
+from typing import Any
+
 from referendum_core.refusals import Refused
 from referendum_core.uploads.exceptions import UploadRejected
 
@@ -58,9 +60,19 @@ class InvalidPhoto(CaseError):
 
 
 class InvalidCaseData(CaseError):
-    """Input that does not fit the case type (unknown category, empty text, bad station)."""
+    """Input that does not fit the case type (unknown category, empty text, bad station);
+    ``field`` names the field when one is at fault, ``problem`` says how (``required``,
+    ``too_long`` with ``limit``, ``unknown_value``)."""
 
     code = "invalid_data"
+
+    def __init__(self, message: str = "", *, field: str | None = None,
+                 problem: str | None = None, limit: int | None = None) -> None:
+        super().__init__(message)
+        self.field, self.problem, self.limit = field, problem, limit
+
+    def answer_detail(self) -> dict[str, Any]:
+        return {"field": self.field} if self.field else {}
 
 
 class BadCharacters(InvalidCaseData):

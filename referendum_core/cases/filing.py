@@ -146,9 +146,15 @@ def file_observer_report(session: Session, clock: Clock, actor: Actor, *, pollin
                polling_station_id=polling_station_id)
     referendum_id = referendum_of_station(session, station, referendum_id)
     try:
-        category, severity = ReportCategory(category).value, Severity(severity).value
+        category = ReportCategory(category).value
     except ValueError:
-        raise InvalidCaseData("unknown category or severity") from None
+        raise InvalidCaseData("unknown category", field="category",
+                              problem="unknown_value") from None
+    try:
+        severity = Severity(severity).value
+    except ValueError:
+        raise InvalidCaseData("unknown severity", field="severity",
+                              problem="unknown_value") from None
     description = clean_text(description, "description")
     photo_data = list(photos)
     if len(photo_data) > MAX_PHOTOS_PER_CASE:

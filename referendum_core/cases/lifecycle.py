@@ -96,9 +96,10 @@ def clean_text(value: str | None, name: str, *, required: bool = True,
     if not printable(text, multiline=True):
         raise BadCharacters(f"{name} holds control or formatting characters")
     if required and not text:
-        raise InvalidCaseData(f"{name} is required")
+        raise InvalidCaseData(f"{name} is required", field=name, problem="required")
     if len(text) > limit:
-        raise InvalidCaseData(f"{name} is longer than {limit} characters")
+        raise InvalidCaseData(f"{name} is longer than {limit} characters", field=name,
+                              problem="too_long", limit=limit)
     return text
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from referendum_core.json_input import BODY_REFUSALS
 from referendum_core.refusals import Refused
 
 
@@ -54,13 +55,22 @@ class TooManyPhotos(InvalidAnswer):
 
 class InvalidJson(ObservationError):
     """A body that is not strict JSON: a key named twice in one object, a decimal number, a
-    NaN, a lone surrogate, or malformed text (``where``: the place of the fault)."""
+    NaN, a lone surrogate, malformed text, or not a JSON object at all. ``reason`` is one of
+    ``json_input.BODY_REFUSALS``, ``params`` the place of the fault (``line``/``column``,
+    ``byte``, ``key``) and ``where`` the same in English, for the logs."""
 
     code = "invalid_json"
+    REASONS = BODY_REFUSALS
 
-    def __init__(self, where: str) -> None:
-        super().__init__(f"not strict JSON at {where or 'the top'}")
+    def __init__(self, reason: str, where: str = "", **params: Any) -> None:
+        super().__init__(f"not strict JSON ({reason}) at {where or 'the top'}")
+        self.reason = reason
         self.where = where
+        self.params = params
+
+    def answer_detail(self) -> dict[str, Any]:
+        return {k: v for k, v in self.params.items() if k in ("line", "column", "byte", "key",
+                                                               "path")}
 
 
 class InvalidObservationPhoto(ObservationError):

@@ -112,3 +112,40 @@ def test_revoked_token_stops_working(db_session, clock, people, client):
     db_session.commit()
     assert client.get("/api/v1/cases", headers={"Authorization": f"Bearer {plaintext}"}
                       ).status_code == 401
+
+
+def test_every_refusal_has_a_code_and_a_latvian_sentence(client, member_token):
+    """The case API's refusals carry a stable code and a sentence in the request's language
+    (Latvian by default); ``problems`` stays, by field name, for programs."""
+    _member, headers = member_token
+    wrong_type = client.post("/api/v1/cases", headers=headers,
+                             json={"type": "observer_report", "polling_station_id": "x"})
+    body = wrong_type.get_json()
+    assert wrong_type.status_code == 400 and body["code"] == "invalid_body"
+    assert "pārbaudiet laukus polling_station_id" in body["error"]
+    assert "polling_station_id: must be an integer" in body["problems"]
+    for data, reason, sentence in (
+            (b'{"type": "complaint", "type": "x"}', "duplicate_key", "“type”"),
+            (b"[1]", "not_object", "jābūt JSON objektam"),
+            (b'{"type": ', "syntax", "1. rinda, 10. kolonna")):
+        answer = client.post("/api/v1/cases", data=data,
+                             headers={**headers, "Content-Type": "application/json"})
+        assert answer.status_code == 400 and answer.get_json()["code"] == "invalid_json"
+        assert answer.get_json()["reason"] == reason
+        assert sentence in answer.get_json()["error"], answer.get_json()
+    no_token = client.post("/api/v1/cases", json={})
+    assert no_token.status_code == 401 and no_token.get_json()["code"] == "token_required"
+    assert "žetons" in no_token.get_json()["error"]
+    missing = client.get("/api/v1/cases/999999", headers=headers)
+    assert missing.status_code == 404 and missing.get_json()["code"] == "not_found"
+
+
+def test_a_json_request_too_large_gets_a_json_413(app, client, member_token):
+    _member, headers = member_token
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    answer = client.post("/api/v1/cases", data=b" " * (limit + 1),
+                         headers={**headers, "Content-Type": "application/json"})
+    assert answer.status_code == 413 and answer.is_json
+    assert answer.get_json()["code"] == "request_too_large"
+    assert "Pieprasījums ir par lielu" in answer.get_json()["error"]
+

@@ -17,18 +17,35 @@ def _post(client, url, data, **kw):
 def test_the_observer_api_refuses_what_is_not_one_json_object_as_json(
         scene, db_session, login_as):
     client = login_as(scene.observers[0])
-    for data, where in ((b"[1, 2]", "not a JSON object"),
-                        (b'{"key": "\xff\xfe"}', "byte 10 is not UTF-8"),
-                        (b'{"key": ', "line 1, column 9"),
-                        (b'{"answers": [{"item": "a", "item": "b"}]}', "duplicate key 'item'"),
-                        (b'{"referendum_id": NaN}', "not strict JSON"),
-                        (b'{"referendum_id": %s}' % (b"9" * 5000), "not strict JSON")):
+    for data, reason, sentence in (
+            (b"[1, 2]", "not_object", "jābūt JSON objektam"),
+            (b'{"key": "\xff\xfe"}', "not_utf8", "nav UTF-8 teksts (10. baits)"),
+            (b'{"key": ', "syntax", "nav derīgs JSON (1. rinda, 9. kolonna)"),
+            (b'{"answers": [{"item": "a", "item": "b"}]}', "duplicate_key",
+             "Lauks “item” pieprasījuma satura vienā objektā norādīts divreiz"),
+            (b'{"referendum_id": NaN}', "not_strict", "NaN, Infinity vai pārāk garš skaitlis"),
+            (b'{"referendum_id": %s}' % (b"9" * 5000), "not_strict", "pārāk garš skaitlis"),
+            (b"\xef\xbb\xbf{}", "byte_order_mark", "baitu secības zīmi (BOM)"),
+            (b"[" * 50_000 + b"]" * 50_000, "too_deep", "pārāk dziļi")):
         answer = _post(client, "/observe/api/checklist", data)
         assert answer.status_code == 400 and answer.is_json, data
-        assert answer.json["code"] == "invalid_json"
-        assert where in answer.json["error"], (data, answer.json)
+        assert (answer.json["code"], answer.json["reason"]) == ("invalid_json", reason), data
+        assert sentence in answer.json["error"], (data, answer.json)
+        assert "Nekas netika saņemts." in answer.json["error"]
         assert "(body)" not in answer.json["error"]
+    form = client.post("/observe/api/checklist", data={"key": "x"},
+                       headers={"X-Requested-With": "fetch"})
+    assert form.status_code == 400 and form.json["reason"] == "content_type"
+    assert "nav nosūtīts kā JSON" in form.json["error"]
+    with client.session_transaction() as signed:
+        signed["lang"] = "en"  # the person chose English
+    english = _post(client, "/observe/api/checklist", b'{"key": ')
+    assert english.json["error"].startswith("The request body is not valid JSON (line 1, "
+                                            "column 9).")
+    assert (english.json["line"], english.json["column"]) == (1, 9)
     assert db_session.scalar(select(ChecklistAnswer.id)) is None
+    with client.session_transaction() as signed:
+        signed["lang"] = "lv"
     good = checklist_body(scene, ("seals_intact", True))
     assert client.post("/observe/api/checklist", json=good).status_code in (201, 403)
 
@@ -44,5 +61,8 @@ def test_the_case_api_refuses_a_key_named_twice(scene, db_session, clock, client
     answer = _post(client, "/api/v1/cases", body,
                    headers={"Authorization": f"Bearer {plaintext}"})
     assert answer.status_code == 400 and answer.is_json
-    assert "duplicate key 'polling_station_id'" in answer.get_data(as_text=True)
+    assert (answer.json["code"], answer.json["reason"]) == ("invalid_json", "duplicate_key")
+    assert answer.json["key"] == "polling_station_id"
+    assert "“polling_station_id” pieprasījuma satura vienā objektā norādīts divreiz" in \
+        answer.json["error"]
     assert db_session.scalar(select(ObserverReport.case_id)) is None
