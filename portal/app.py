@@ -33,6 +33,7 @@ from portal.extensions import (
 from portal.navigation import MAIN_NAV, TASKS, links_for
 from portal.ops.runtime import socketio_async_mode
 from portal.permissions import Permission, has_permission
+from portal.refusal_texts import station_label
 from portal.security import (
     BoundedJSONProvider,
     DatabaseIdConverter,
@@ -298,6 +299,11 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("day")
     def _day(value: date | None) -> str:
         return format_date(value, DAY_PATTERN) if value else ""
+
+    @app.template_filter("station")
+    def _station(station_id: int | str | None) -> str:
+        """A polling station as every page names it (``1. Ādažu vidusskola``), never ``#id``."""
+        return station_label(station_id)
 
     @app.template_filter("riga_long")
     def _riga_long(value: datetime) -> str:
