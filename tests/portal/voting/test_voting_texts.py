@@ -75,6 +75,28 @@ def test_trustee_key_refusal_is_latvian_on_the_page(login_as, db_session, clock,
     assert answer.status_code == 422 and "fails nav JSON" in html and "not JSON" not in html
 
 
+EMPTY_UPLOAD = "Nekas netika augšupielādēts: ielīmējiet datnes saturu vai izvēlieties datni."
+
+
+def test_an_empty_trustee_upload_says_what_is_missing(login_as, db_session, clock, keys):
+    """Pressing an upload button with neither text nor file is answered with a sentence
+    (Latvian), not the same page in silence; nothing is recorded."""
+    s = build_scenario(db_session, clock, keys, open_now=False)
+    for trustee in s.referendum.trustees:
+        trustee.public_key = trustee.public_json = None
+    db_session.commit()
+    client = login_as(s.trustees[0])
+    answer = client.post(f"/voting/{s.referendum.id}/trustee", data={"key-public_json": ""})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and EMPTY_UPLOAD in html and 'aria-invalid="true"' in html
+    s.referendum.stage = "counting"
+    db_session.commit()
+    answer = client.post(f"/voting/{s.referendum.id}/trustee",
+                         data={"share-partial_json": ""})
+    assert answer.status_code == 422 and EMPTY_UPLOAD in answer.get_data(as_text=True)
+    assert client.get(f"/voting/{s.referendum.id}/trustee").status_code == 200
+
+
 @pytest.fixture()
 def municipality_id(db_session):
     return db_session.query(Municipality).filter_by(atvk_code="0023000").one().id
