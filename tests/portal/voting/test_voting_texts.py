@@ -108,3 +108,13 @@ def test_the_ballot_page_keeps_its_whole_latvian_instructions(login_as, scenario
     attrs = {k: v for found in _parse_html(html).found for k, v in found.items()}
     assert attrs["data-ready"] == "Gatavs. Izvēlieties „par” vai „pret”."
     assert attrs["data-choose"] == "Vispirms izvēlieties „par” vai „pret”."
+
+
+def test_date_fields_leave_the_order_to_the_browsers_picker(login_as, people):
+    """A date is an <input type=date>: the browser shows it in its own order (Chromium in a
+    Latvian locale: dd.mm.gggg), so no hint names another order ("GGGG-MM-DD")."""
+    html = login_as(people.chair()).get("/voting/new").get_data(as_text=True)
+    dates = [f for f in _parse_html(html).found if f.get("type") == "date"]
+    assert {f.get("name") for f in dates} >= {"basis_date", "council_decided_on",
+                                                "referendum_day"}
+    assert "GGGG" not in html and "YYYY" not in html
