@@ -7,14 +7,16 @@ A voter may vote online while the window is open if she is on the referendum's v
 the board the item goes (she may still vote again: that is her choice, not work waiting)."""
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import url_for
-from flask_babel import format_datetime, gettext
+from flask_babel import format_date, format_datetime, gettext
 from sqlalchemy import exists, select
 
-from portal.dates import MOMENT_PATTERN
+from portal.dates import DAY_PATTERN, MOMENT_PATTERN
 from portal.work import Count, WorkContext, WorkItem, WorkProvider, register
+from referendum_core.clock import to_riga
 from referendum_core.voting.eligibility import standing_columns
 from referendum_core.voting.models import BoardEntry, Referendum, Stage
 
@@ -38,6 +40,18 @@ def open_to_vote_online(ctx: WorkContext, limit: int) -> list[Referendum]:
     return [r for r in ctx.session.scalars(stmt) if r.has_online_voting]
 
 
+def _open_until(closes_at: datetime) -> str:
+    """Until when online voting is open: a window closing at midnight (Riga time, as the law's
+    Monday-to-Wednesday window does) is said as its last day "inclusive", not as 00:00 of the
+    next day."""
+    riga = to_riga(closes_at)
+    if riga.time() == time(0, 0):
+        return gettext("Online voting is open up to and including %(end)s",
+                       end=format_date(riga.date() - timedelta(days=1), DAY_PATTERN))
+    return gettext("Online voting is open until %(end)s",
+                   end=format_datetime(closes_at, MOMENT_PATTERN))
+
+
 def _counts(ctx: WorkContext) -> list[Count]:
     return []
 
@@ -46,8 +60,7 @@ def _items(ctx: WorkContext, limit: int) -> list[WorkItem]:
     return [WorkItem(
         title=referendum.question(ctx.locale),
         url=url_for("voting.vote", referendum_id=referendum.id),
-        reason=gettext("Online voting is open until %(end)s",
-                       end=format_datetime(referendum.online_closes_at, MOMENT_PATTERN)),
+        reason=_open_until(referendum.online_closes_at),
         deadline_at=referendum.online_closes_at, basis=ONLINE_VOTING_BASIS, area="voting")
         for referendum in open_to_vote_online(ctx, limit)]
 

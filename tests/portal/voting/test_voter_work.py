@@ -21,7 +21,9 @@ def test_art15_1_a_voter_finds_open_online_voting_until_she_votes(db_session, cl
     clock.set(ONLINE_MONDAY)
     home = login_as(voter).get("/").get_data(as_text=True)
     assert ballot_page in work_items(home)
-    assert "Balsošana internetā ir atvērta līdz" in home
+    # Open Monday to Wednesday around the clock: its end is Wednesday "ieskaitot", not a
+    # Thursday "00:00".
+    assert "Balsošana internetā ir atvērta līdz 11.03.2026 ieskaitot" in home
     assert 'data-testid="no-work"' not in home
     assert nav_counts(home) == []  # listed on the home page only: no query on every page
     elsewhere = people.voter()  # not on this referendum's list
