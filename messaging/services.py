@@ -65,6 +65,7 @@ from messaging.reading import (
 from messaging.unread import mark_read
 from referendum_core import audit
 from referendum_core.audit import AuditContext
+from referendum_core.cases.models import Case
 from referendum_core.clock import Clock
 
 
@@ -227,7 +228,9 @@ def open_case_thread(session: Session, clock: Clock, actor: Any, *, case_id: int
     thread = thread_for_case(session, case_id)
     created = thread is None
     if thread is None:
-        subject = " ".join(subject.split())[: runtime.settings().max_subject_chars] or f"#{case_id}"
+        # A blank subject falls back to the case's reference (L-000012), never "#<row id>".
+        subject = (" ".join(subject.split())[: runtime.settings().max_subject_chars]
+                   or Case.reference_of(case_id))
         thread = _new_thread(session, clock, actor, subject, case_id=case_id,
                              municipality_id=municipality_id, keys=keys)
         _add_participant_row(session, clock, thread, actor, _target_participant(

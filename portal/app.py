@@ -33,7 +33,7 @@ from portal.extensions import (
 from portal.navigation import MAIN_NAV, TASKS, links_for
 from portal.ops.runtime import socketio_async_mode
 from portal.permissions import Permission, has_permission
-from portal.refusal_texts import http_refusal
+from portal.refusal_texts import http_refusal, station_label
 from portal.refusals import wants_json
 from portal.security import (
     BoundedJSONProvider,
@@ -291,6 +291,11 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("day")
     def _day(value: date | None) -> str:
         return format_date(value, DAY_PATTERN) if value else ""
+
+    @app.template_filter("station")
+    def _station(station_id: int | str | None) -> str:
+        """A polling station as every page names it (``1. Ādažu vidusskola``), never ``#id``."""
+        return station_label(station_id)
 
     @app.template_filter("riga_long")
     def _riga_long(value: datetime) -> str:

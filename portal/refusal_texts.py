@@ -33,14 +33,14 @@ class Reason:
 
 
 def station_label(station_id: int | str | None) -> str:
-    """``No. 801 (Skola)`` for a station id, ``online`` for an online mark."""
+    """``1. Ādažu vidusskola`` for a station id (the station as every page names it: its number
+    and name, never the database id), ``online`` for an online mark."""
     if station_id in (None, "online"):
         return gettext("online")
     station = db().get(PollingStation, int(station_id))
     if station is None:
         return str(station_id)
-    return gettext("polling station No. %(number)s (%(name)s)", number=station.number,
-                   name=station.name)
+    return f"{station.number}. {station.name}"
 
 
 def _when(err: Any) -> str:

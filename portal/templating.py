@@ -7,6 +7,7 @@ like any other value; the variables interpolated into them are escaped as well.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Flask
@@ -50,6 +51,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
     app.jinja_env.globals.update(
         gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext,
+        count_forms=count_forms,
     )
     app.jinja_env.filters["person"] = person_name
 
@@ -58,3 +60,24 @@ def person_name(label: str | None) -> str:
     """A person's name from an audit label ("Anna Bērziņa <anna@…>" or "… <user#8>"): the
     address or the account number is for the record, the page shows the name."""
     return (label or "").split(" <", 1)[0]
+
+
+# The counts a table of forms covers: every plural rule of the portal's languages depends only
+# on n % 10, n % 100 and n below 100, so n >= 200 takes the form of 100 + n % 100.
+COUNT_TABLE_SIZE = 200
+
+
+def count_forms(singular: str, plural: str) -> str:
+    """A count message for the browser to write (``portal/static/js/counts.js``), as JSON:
+    ``forms``, its texts in the request's language (``%(num)s`` for the count), and ``of``, one
+    digit per n from 0 to 199 naming the form the catalogue's own plural rule picks: the page
+    writes "0 kontrolpunktu", "1 kontrolpunkts", "2 kontrolpunkti" exactly as the server would."""
+    translations = get_translations()
+    forms: list[str] = []
+    of = []
+    for n in range(COUNT_TABLE_SIZE):
+        text = translations.ungettext(singular, plural, n)
+        if text not in forms:
+            forms.append(text)
+        of.append(str(forms.index(text)))
+    return json.dumps({"forms": forms, "of": "".join(of)}, ensure_ascii=False)

@@ -25,6 +25,11 @@ def _choices(table: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
     return [(key, value) for key, value in table.items()]
 
 
+def _unchosen(table: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    """The choices after an empty first one ("— choose —"): nothing is chosen for the person."""
+    return [("", _l("— choose —")), *_choices(table)]
+
+
 def _optional_id(value: object) -> int | None:
     """A chosen id, or ``None`` for nothing or junk (``realtime.as_id``: out of a database
     id's range is junk too)."""
@@ -40,10 +45,12 @@ class ObserverReportForm(FlaskForm):
     # Asked only when several referendums are open to the observer (``access.report_options``).
     referendum_id = SelectField(_l("Referendum"), coerce=_optional_id, validate_choice=False,
                                 validators=[Optional()])
-    category = SelectField(_l("What is it about?"), choices=_choices(CATEGORIES),
-                           validators=[DataRequired()])
-    severity = SelectField(_l("How serious is it?"), choices=_choices(SEVERITIES),
-                           default="medium", validators=[DataRequired()])
+    # Both start empty and must be chosen: a preselected category or severity is filed as is
+    # by a hurried observer, and then the report reaches the commission under the wrong name.
+    category = SelectField(_l("What is it about?"), choices=_unchosen(CATEGORIES),
+                           validators=[DataRequired(_l("Choose what the report is about."))])
+    severity = SelectField(_l("How serious is it?"), choices=_unchosen(SEVERITIES),
+                           validators=[DataRequired(_l("Choose how serious it is."))])
     description = TextAreaField(_l("What did you see?"),
                                 validators=[DataRequired(), Length(max=10_000)])
     photos = MultipleFileField(_l("Photos (optional)"))

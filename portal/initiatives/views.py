@@ -24,7 +24,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.extensions import csrf, limiter
-from portal.initiatives import services, work  # work: also registers the area's provider
+from portal.initiatives import services, voter_work, work  # noqa: F401 - registers providers
 from portal.initiatives.access import access_initiative, scope_of
 from portal.initiatives.forms import (
     DecideForm,

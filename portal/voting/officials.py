@@ -392,7 +392,23 @@ def trustee(referendum_id: int) -> Any:
                                           share_form.upload.data), context=audit_context())
         flash(gettext("Your partial decryption is accepted."), "success")
         return redirect(url_for("voting_admin.trustee", referendum_id=referendum.id))
+    if any(_sent_empty(text, upload) for text, upload in (
+            (dkg_form.message_json, dkg_form.upload), (key_form.public_json, key_form.upload),
+            (share_form.partial_json, share_form.upload))):
+        return page(422)
     return page()
+
+
+def _sent_empty(text: Any, upload: Any) -> bool:
+    """Whether this upload form was sent with neither pasted text nor a chosen file; if so its
+    text field says what is missing (an empty submit is not answered with the same page)."""
+    if request.method != "POST" or text.name not in request.form:
+        return False
+    if (text.data or "").strip() or getattr(upload.data, "filename", ""):
+        return False
+    text.errors = [*text.errors, gettext("Nothing was uploaded: paste the content of the file "
+                                         "or choose the file.")]
+    return True
 
 
 # Protocols -----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from portal.permissions import Permission
-from portal.voting import work  # noqa: F401 - registers the area's work provider (portal.work)
+from portal.voting import voter_work, work  # noqa: F401 - register the work providers
 from portal.voting.access import can, get_referendum
 from portal.voting.cast_token import page_cast_token
 from portal.voting.charts import result_rows

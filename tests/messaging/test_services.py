@@ -148,6 +148,14 @@ def test_case_thread_contract(db_session, clock, people):
     assert message.author_id is None
     assert services.text_of(db_session, message) == "Lieta pārvietota."
     assert services.unread_counts(db_session, chair, [thread.id])[thread.id] == 1
+    blank = Case(type="complaint", state="new", municipality_id=adazi.id, title="t",
+                 opened_at=clock.now(), updated_at=clock.now())
+    db_session.add(blank)
+    db_session.flush()
+    untitled = services.open_case_thread(db_session, clock, officer, case_id=blank.id,
+                                         subject="  ", municipality_id=adazi.id)
+    # A blank subject is the case's reference, never "#<row id>".
+    assert services.subject_of(db_session, untitled) == blank.reference
 
 
 def test_search_only_in_own_threads(db_session, clock, people):

@@ -283,6 +283,19 @@
   var referendumId = Number(section.dataset.referendumId);
   var storageKey = "referendum-checkpoints:" + referendumId;
   var counter = section.querySelector("[data-kept-count]");
+  var countForms = null;
+  try {
+    countForms = JSON.parse(counter.dataset.forms);
+  } catch (e) {
+    countForms = null;
+  }
+
+  function showCount(n) {
+    // The sentence in the form the server's plural rule picks (js/counts.js).
+    counter.dataset.count = String(n);
+    counter.textContent = countForms && window.RefCounts
+      ? window.RefCounts.text(countForms, n) : String(n);
+  }
   var FIELDS = ["log", "seq", "head", "at", "key", "signature"];
 
   function load() {
@@ -314,7 +327,7 @@
     } catch (e) {
       return;
     }
-    counter.textContent = String(kept.length);
+    showCount(kept.length);
   }
 
   var rows = section.querySelectorAll("[data-checkpoint]");
@@ -325,7 +338,7 @@
       /* a row that is not JSON is not kept */
     }
   }
-  counter.textContent = String(load().length);
+  showCount(load().length);
   section.querySelector(".js-only").hidden = false;
   section.querySelector("[data-download-kept]").addEventListener("click", function () {
     var body = JSON.stringify({ key: section.dataset.key || null, checkpoints: load() }, null, 1);

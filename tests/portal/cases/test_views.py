@@ -187,3 +187,24 @@ def test_assign_and_comment(db_session, clock, people, login_as):
     fresh = db_session.get(Case, case.id)
     assert fresh.assignee_id == member.id and fresh.version >= 2
     assert [e.kind for e in fresh.events][-2:] == ["assignment", "comment"]
+
+
+def test_a_report_starts_with_no_category_or_severity_and_requires_both(db_session, people,
+                                                                        login_as):
+    """A preselected category or severity is filed as is by a hurried observer: both start
+    empty, and a report without them is answered with what to choose; nothing is filed."""
+    client = login_as(people.observer())
+    ss = station(db_session)
+    page = client.get("/cases/report").get_data(as_text=True)
+    for name in ("category", "severity"):
+        select_html = page[page.index(f'name="{name}"'):]
+        select_html = select_html[:select_html.index("</select>")]
+        assert "selected" not in select_html, name
+        assert '<option value="">— izvēlieties —</option>' in select_html
+    before = db_session.scalar(select(Case.id).order_by(Case.id.desc()))
+    response = file_report(client, ss.id, category="", severity="")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Izvēlieties, par ko ir ziņojums." in html
+    assert "Izvēlieties, cik nopietni tas ir." in html
+    assert db_session.scalar(select(Case.id).order_by(Case.id.desc())) == before

@@ -46,6 +46,9 @@ def test_initiative_from_submission_to_referendum(app, login_as, people, db_sess
     web = login_as(resident)  # the clock moved: a fresh session
     body = web.get(page).get_data(as_text=True)
     assert "<progress" in body and 'max="2"' in body and "Atlikušas dienas" in body
+    # Art. 10(8): the 30th day counts whole (it closes at 24.00): the end is said as that day
+    # "ieskaitot", never as a "23:59" that contradicts the "plkst. 24.00" above it.
+    assert "līdz 03.04.2026 ieskaitot" in body and "23:59" not in body
     assert web.post(f"{page}/sign").status_code == 302
     assert 'data-testid="own-signature"' in web.get(page).get_data(as_text=True)
     web.post(f"{page}/sign")

@@ -29,7 +29,7 @@ def test_art20_5_the_look_up_says_superseded_latest_excluded_and_counted(
     db_session.commit()
     public = app.test_client()
     status, text = standing(public, ref.id, first.tracker)
-    assert status == "superseded" and f"biļetens Nr. {last.seq}" in text
+    assert status == "superseded" and f"vēlēšanu zīme Nr. {last.seq}" in text
     assert "20. panta piektā daļa" in text
     assert standing(public, ref.id, last.tracker)[0] == "latest"
 

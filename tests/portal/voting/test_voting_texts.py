@@ -75,6 +75,28 @@ def test_trustee_key_refusal_is_latvian_on_the_page(login_as, db_session, clock,
     assert answer.status_code == 422 and "fails nav JSON" in html and "not JSON" not in html
 
 
+EMPTY_UPLOAD = "Nekas netika augšupielādēts: ielīmējiet datnes saturu vai izvēlieties datni."
+
+
+def test_an_empty_trustee_upload_says_what_is_missing(login_as, db_session, clock, keys):
+    """Pressing an upload button with neither text nor file is answered with a sentence
+    (Latvian), not the same page in silence; nothing is recorded."""
+    s = build_scenario(db_session, clock, keys, open_now=False)
+    for trustee in s.referendum.trustees:
+        trustee.public_key = trustee.public_json = None
+    db_session.commit()
+    client = login_as(s.trustees[0])
+    answer = client.post(f"/voting/{s.referendum.id}/trustee", data={"key-public_json": ""})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and EMPTY_UPLOAD in html and 'aria-invalid="true"' in html
+    s.referendum.stage = "counting"
+    db_session.commit()
+    answer = client.post(f"/voting/{s.referendum.id}/trustee",
+                         data={"share-partial_json": ""})
+    assert answer.status_code == 422 and EMPTY_UPLOAD in answer.get_data(as_text=True)
+    assert client.get(f"/voting/{s.referendum.id}/trustee").status_code == 200
+
+
 @pytest.fixture()
 def municipality_id(db_session):
     return db_session.query(Municipality).filter_by(atvk_code="0023000").one().id
@@ -86,3 +108,13 @@ def test_the_ballot_page_keeps_its_whole_latvian_instructions(login_as, scenario
     attrs = {k: v for found in _parse_html(html).found for k, v in found.items()}
     assert attrs["data-ready"] == "Gatavs. Izvēlieties „par” vai „pret”."
     assert attrs["data-choose"] == "Vispirms izvēlieties „par” vai „pret”."
+
+
+def test_date_fields_leave_the_order_to_the_browsers_picker(login_as, people):
+    """A date is an <input type=date>: the browser shows it in its own order (Chromium in a
+    Latvian locale: dd.mm.gggg), so no hint names another order ("GGGG-MM-DD")."""
+    html = login_as(people.chair()).get("/voting/new").get_data(as_text=True)
+    dates = [f for f in _parse_html(html).found if f.get("type") == "date"]
+    assert {f.get("name") for f in dates} >= {"basis_date", "council_decided_on",
+                                                "referendum_day"}
+    assert "GGGG" not in html and "YYYY" not in html

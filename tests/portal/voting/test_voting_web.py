@@ -135,7 +135,12 @@ def test_polling_station_marks_and_refuses_with_where_and_when(login_as, scenari
     assert marked.status_code == 200 and "20. panta piektā daļa" in html
     again = client.post(f"/voting/{ref.id}/station", data={**form, "action": "mark"})
     assert again.status_code == 409
-    assert "Skola" in again.get_data(as_text=True)
+    # The station as every page names it ("801. Skola"), never "#<database id>".
+    label = f"{scenario.station.number}. Skola"
+    assert label in again.get_data(as_text=True)
+    relooked = client.post(f"/voting/{ref.id}/station", data={**form, "action": "lookup"})
+    shown = relooked.get_data(as_text=True)
+    assert label in shown and f"#{scenario.station.id}" not in shown
     voter_client = login_as(voter)
     assert 'id="ballot"' not in voter_client.get(f"/voting/{ref.id}").get_data(as_text=True)
 
