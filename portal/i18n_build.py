@@ -26,7 +26,10 @@ def merged_catalog(locale: str) -> Catalog:
         with part.open("rb") as handle:
             catalog = read_po(handle, locale=locale)
         for message in catalog:
-            if message.id and message.string and message.id not in merged:
+            # One entry per (context, id): a msgctxt entry never hides nor is hidden by the
+            # same id without context (``msgid in catalog`` ignores the context).
+            if message.id and message.string and merged.get(
+                    message.id, context=message.context) is None:
                 merged.add(message.id, message.string, context=message.context)
     return merged
 

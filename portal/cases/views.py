@@ -56,6 +56,7 @@ from referendum_core.cases.models import Case, CasePhoto, ObserverReport, SavedF
 from referendum_core.cases.workflows import REGISTRY, Party
 from referendum_core.clock import RIGA, to_riga
 from referendum_core.collation import latvian_key
+from referendum_core.observation.services import corrections_of
 from referendum_core.organisation import Municipality
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -227,7 +228,20 @@ def render_case(case: Case, *, status: int = 200, error: str | None = None,
         thread_id=portal_services.thread_id_for(db(), case), parties=parties, users=users,
         municipality=db().get(Municipality, case.municipality_id) if case.municipality_id
         else None, error=error, label=label, own_page=own_page(db(), case),
+        corrections=_report_corrections(case),
     ), status
+
+
+def _report_corrections(case: Case) -> dict[str, Case]:
+    """An observer report's correction chain around it: ``corrects`` (the earlier report it
+    corrects) and ``corrected_by`` (the later report that corrects it), either absent."""
+    if case.observer_report is None:
+        return {}
+    corrects, corrected_by = corrections_of(db(), case.id)
+    found = {"corrects": corrects, "corrected_by": corrected_by}
+    cases = {c.id: c for c in db().scalars(select(Case).where(
+        Case.id.in_([i for i in found.values() if i is not None])))}
+    return {name: cases[i] for name, i in found.items() if i in cases}
 
 
 def refusal_shows_case(case: Case, action: str, **page: Any) -> None:

@@ -7,13 +7,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.observers.station_table import StationColumn, register_station_column
 from referendum_core.observation import queries
 from referendum_core.observation.checklists import checklist
-from referendum_core.observation.models import ChecklistAnswer
 from referendum_core.observation.services import pinned_version
 from referendum_core.observers import StationRow
 
@@ -25,13 +23,11 @@ def _progress(session: Session, rows: Sequence[StationRow]
     referendum_ids = sorted({row.referendum_id for row in rows if row.referendum_id})
     if not referendum_ids:
         return {}
-    answered = {(r, s): n for r, s, n in session.execute(select(
-        ChecklistAnswer.referendum_id, ChecklistAnswer.polling_station_id,
-        func.count(func.distinct(ChecklistAnswer.item_key))).where(
-        ChecklistAnswer.referendum_id.in_(referendum_ids)).group_by(
-        ChecklistAnswer.referendum_id, ChecklistAnswer.polling_station_id))}
+    # The answers of an observer whose accreditation there is revoked no longer count.
+    found = queries.progress_of(session, referendum_ids)
     totals = {r: len(checklist(pinned_version(session, r)).items()) for r in referendum_ids}
-    return {row.key: (answered.get(row.key, 0), totals[row.referendum_id]) for row in rows}
+    return {row.key: (found[row.key].answered if row.key in found else 0,
+                      totals[row.referendum_id]) for row in rows}
 
 
 def checklist_answered(session: Session, rows: Sequence[StationRow]

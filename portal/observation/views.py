@@ -100,7 +100,8 @@ def station_page(referendum_id: int, station_id: int) -> Any:
         corrections=corrections, references=_references(
             {i for pair in corrections.values() for i in pair if i}),
         phases=PHASES, item_label=item_label, severities=SEVERITIES,
-        observers=_names({e.observer_id for e in entries}))
+        observers=_names({e.observer_id for e in entries}),
+        revoked=queries.revoked_observers(session, referendum.id, station.id))
 
 
 @bp.get("/s/<int:station_id>")
@@ -159,10 +160,15 @@ def attention_data() -> dict[str, Any]:
                       if report_counts.get(r.id) or conflict_counts.get(r.id)]
     # Reports that belong to no referendum get a line of their own, so the lines add up to
     # the total.
+    corrects = {case_id: earlier for case_id, earlier in session.execute(select(
+        ObserverSubmission.case_id, ObserverSubmission.corrects_case_id).where(
+        ObserverSubmission.case_id.in_([c.id for c in reports]),
+        ObserverSubmission.corrects_case_id.is_not(None)))}
     return {"reports": reports, "conflicts": conflicts, "per_referendum": per_referendum,
+            "corrects": corrects, "references": _references(set(corrects.values())),
             "unassigned": report_counts.get(None, 0),
             "stations": stations, "item_label": item_label,
-            "observers": _names({o for c in conflicts for o in c.answers}),
+            "observers": _names({o for c in conflicts for o in (*c.answers, *c.set_aside)}),
             "now": clock().now()}
 
 

@@ -9,9 +9,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.accounts.models import User
 from portal.spreadsheet import csv_cell, csv_writer
 from referendum_core.observers import StationRow
 
@@ -66,15 +69,31 @@ def headings() -> list[str]:
     return [str(label) for _key, label in BASE_FIELDS] + [str(c.label) for c in EXTRA_COLUMNS]
 
 
-def _base(row: StationRow) -> list[Any]:
+def _base(row: StationRow, senders: Mapping[int, str]) -> list[Any]:
+    # Observers present at the station: the accredited ones, then those who sent something
+    # for it without an accreditation there (a standing observer), marked as such.
+    present = [*row.observers, *(gettext("%(name)s (sent data, not accredited here)",
+                                         name=senders.get(i, str(i)))
+                                 for i in row.reporting_observer_ids)]
     return [row.municipality, row.referendum_id, row.referendum_day, row.station_number,
-            row.station_name, len(row.observers), "; ".join(row.observers), row.open_incidents]
+            row.station_name, len(row.observers), "; ".join(present), row.open_incidents]
+
+
+def sender_names(session: Session, rows: Sequence[StationRow]) -> dict[int, str]:
+    """Display names of the observers who sent something without an accreditation."""
+    ids = sorted({i for row in rows for i in row.reporting_observer_ids})
+    if not ids:
+        return {}
+    return {i: name for i, name in session.execute(
+        select(User.id, User.display_name).where(User.id.in_(ids)))}
 
 
 def table(session: Session, rows: Sequence[StationRow]) -> list[list[Any]]:
     """The cells of each row, in ``field_names`` order."""
     extra = [column.values(session, rows) for column in EXTRA_COLUMNS]
-    return [_base(row) + [values.get(row.key, "") for values in extra] for row in rows]
+    senders = sender_names(session, rows)
+    return [_base(row, senders) + [values.get(row.key, "") for values in extra]
+            for row in rows]
 
 
 def csv_lines(session: Session, rows: Sequence[StationRow]) -> Iterator[str]:

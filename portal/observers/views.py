@@ -246,7 +246,8 @@ def _table_rows() -> tuple[list[Any], set[int] | None, int | None, bool]:
         wanted: set[int] | None = {municipality_id}
     else:
         wanted = allowed
-    rows = station_rows(db(), municipality_ids=wanted, without_observers=without)
+    rows = station_rows(db(), municipality_ids=wanted, without_observers=without,
+                        at=clock().now())
     return rows, allowed, municipality_id, without
 
 

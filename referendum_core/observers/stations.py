@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from referendum_core.cases.models import Case, CaseType, ObserverReport
+from referendum_core.observation.models import ObserverSubmission
+from referendum_core.observers.accreditation import rights_window
 from referendum_core.observers.models import AccreditationStatus, ObserverAccreditation
 from referendum_core.organisation import Municipality, PollingStation
 from referendum_core.voting.models import Referendum, Stage
@@ -30,6 +33,13 @@ class StationRow:
     station_name: str
     observers: tuple[str, ...]
     open_incidents: int
+    # Observers with no accreditation at the station (standing observers of the municipality)
+    # who sent a report or checklist answers for it in the referendum: user ids, so the portal
+    # names them; they are present too.
+    reporting_observer_ids: tuple[int, ...] = ()
+    referendum_date: date | None = None
+    question_lv: str = ""
+    question_en: str = ""
 
     @property
     def key(self) -> tuple[int | None, int]:
@@ -39,9 +49,14 @@ class StationRow:
 
 def station_rows(session: Session, *, municipality_ids: Collection[int] | None,
                  referendum_id: int | None = None,
-                 without_observers: bool = False) -> list[StationRow]:
+                 without_observers: bool = False,
+                 at: datetime | None = None) -> list[StationRow]:
     """Rows of the referendums whose results are not yet approved, in the municipalities
-    ``municipality_ids`` (``None``: all of them), by municipality and station number."""
+    ``municipality_ids`` (``None``: all of them), by municipality and station number.
+
+    ``without_observers``: only the stations nobody observes — no approved observer and no
+    observer who sent something for it — of referendums still observable at ``at`` (whose
+    observers' rights have not ended: ``rights_window``)."""
     stmt = (select(Referendum, PollingStation, Municipality)
             .join(PollingStation, PollingStation.municipality_id == Referendum.municipality_id)
             .join(Municipality, Municipality.id == Referendum.municipality_id)
@@ -60,11 +75,22 @@ def station_rows(session: Session, *, municipality_ids: Collection[int] | None,
     referendum_ids = {r.id for r, _s, _m in found}
     station_ids = {s.id for _r, s, _m in found}
     names: dict[tuple[int, int], list[str]] = {}
+    # Whoever holds or held an accreditation at a station is not named again as a sender.
+    accredited: set[tuple[int, int, int]] = set()
     for row in session.scalars(select(ObserverAccreditation).where(
             ObserverAccreditation.referendum_id.in_(sorted(referendum_ids)),
-            ObserverAccreditation.status == AccreditationStatus.APPROVED)
+            ObserverAccreditation.status.in_((AccreditationStatus.APPROVED,
+                                              AccreditationStatus.REVOKED)))
             .order_by(ObserverAccreditation.full_name, ObserverAccreditation.id)):
-        names.setdefault((row.referendum_id, row.polling_station_id), []).append(row.full_name)
+        if row.user_id is not None:
+            accredited.add((row.referendum_id, row.polling_station_id, row.user_id))
+        if row.status == AccreditationStatus.APPROVED:
+            names.setdefault((row.referendum_id, row.polling_station_id), []).append(
+                row.full_name)
+    senders: dict[tuple[int, int], set[int]] = {}
+    for referendum, station, user in _senders(session, referendum_ids, station_ids):
+        if (referendum, station, user) not in accredited:
+            senders.setdefault((referendum, station), set()).add(user)
     # A report counts at its station for the referendum it was filed for, no other.
     incidents: dict[tuple[int, int], int] = {
         (referendum, station): count for referendum, station, count in session.execute(
@@ -77,8 +103,11 @@ def station_rows(session: Session, *, municipality_ids: Collection[int] | None,
     rows = [StationRow(
         referendum_id=r.id, referendum_day=r.referendum_day.isoformat(), municipality_id=m.id,
         municipality=m.name, station_id=s.id, station_number=s.number, station_name=s.name,
-        observers=tuple(names.get((r.id, s.id), ())), open_incidents=incidents.get((r.id, s.id), 0))
-        for r, s, m in found]
+        observers=tuple(names.get((r.id, s.id), ())), open_incidents=incidents.get((r.id, s.id), 0),
+        reporting_observer_ids=tuple(sorted(senders.get((r.id, s.id), ()))),
+        referendum_date=r.referendum_day, question_lv=r.question_lv, question_en=r.question_en)
+        for r, s, m in found if not without_observers or at is None
+        or at < rights_window(r)[1]]
     # A station's open reports of no referendum: one row of their own, after its referendums'.
     rows += [StationRow(
         referendum_id=None, referendum_day="", municipality_id=m.id, municipality=m.name,
@@ -87,8 +116,29 @@ def station_rows(session: Session, *, municipality_ids: Collection[int] | None,
     rows.sort(key=lambda row: (row.municipality, row.referendum_id is None,
                                row.referendum_day, row.referendum_id or 0, row.station_number))
     if without_observers:
-        rows = [row for row in rows if not row.observers and row.referendum_id is not None]
+        rows = [row for row in rows if not row.observers and not row.reporting_observer_ids
+                and row.referendum_id is not None]
     return rows
+
+
+def _senders(session: Session, referendum_ids: Collection[int], station_ids: Collection[int]
+             ) -> set[tuple[int, int, int]]:
+    """(referendum, station, observer) of everyone who sent checklist answers or a report for
+    a station of a referendum (through the observer app or the report form)."""
+    if not referendum_ids or not station_ids:
+        return set()
+    sent = select(ObserverSubmission.referendum_id, ObserverSubmission.polling_station_id,
+                  ObserverSubmission.observer_id).distinct().where(
+        ObserverSubmission.referendum_id.in_(sorted(referendum_ids)),
+        ObserverSubmission.polling_station_id.in_(sorted(station_ids)))
+    filed = select(ObserverReport.referendum_id, Case.polling_station_id,
+                   Case.created_by_id).distinct().join(
+        ObserverReport, ObserverReport.case_id == Case.id).where(
+        Case.type == CaseType.OBSERVER_REPORT, Case.created_by_id.is_not(None),
+        ObserverReport.referendum_id.in_(sorted(referendum_ids)),
+        Case.polling_station_id.in_(sorted(station_ids)))
+    return ({(r, s, u) for r, s, u in session.execute(sent)}
+            | {(r, s, u) for r, s, u in session.execute(filed)})
 
 
 def _reports_of_no_referendum(session: Session, municipality_ids: Collection[int] | None

@@ -11,13 +11,15 @@ from portal.i18n_build import merged_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 METHOD_MAP = [("portal/**.py", "python"), ("templates/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
+            "pgettext": ((1, "c"), 2)}
 
 
-def _marked_strings() -> dict[str, str]:
-    found: dict[str, str] = {}
+def _marked_strings() -> dict[tuple[str, str | None], str]:
+    """(msgid, msgctxt) of every marked string, and where it is marked first."""
+    found: dict[tuple[str, str | None], str] = {}
     for directory in ("portal", "templates"):
-        for filename, lineno, message, _comments, _context in extract_from_dir(
+        for filename, lineno, message, _comments, context in extract_from_dir(
             ROOT / directory, method_map=[(p.split("/", 1)[1], m) for p, m in METHOD_MAP
                                           if p.startswith(directory)],
             keywords=KEYWORDS,
@@ -25,14 +27,15 @@ def _marked_strings() -> dict[str, str]:
             # A count message (ngettext) is catalogued under its singular, its forms with it.
             msgid = message[0] if isinstance(message, tuple) else message
             if msgid:
-                found.setdefault(msgid, f"{directory}/{filename}:{lineno}")
+                found.setdefault((msgid, context), f"{directory}/{filename}:{lineno}")
     return found
 
 
 def test_every_marked_string_has_a_latvian_translation():
     catalog = merged_catalog("lv")
-    missing = {msgid: where for msgid, where in _marked_strings().items()
-               if catalog.get(msgid) is None or not catalog.get(msgid).string}
+    missing = {key: where for key, where in _marked_strings().items()
+               if catalog.get(key[0], context=key[1]) is None
+               or not catalog.get(key[0], context=key[1]).string}
     listing = "\n".join(f"{where}: {msgid!r}" for msgid, where in sorted(missing.items(),
                                                                           key=lambda kv: kv[1]))
     assert not missing, f"{len(missing)} strings lack a Latvian text in portal/translations/lv/parts/:\n{listing}"

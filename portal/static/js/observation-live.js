@@ -1,9 +1,12 @@
-/* The commission's "needs action" part of the home page, refreshed live: an
- * ``observation.changed`` event (ids only) makes the page fetch the part again over HTTP. */
+/* Live observation updates over Socket.IO (``observation.changed``, ids only):
+ * - the commission's "needs action" part of the home page is fetched again over HTTP;
+ * - a page with a live notice (a station's page, the polling-station table) says politely that
+ *   new data arrived for a station it shows, with a link that reloads the page. */
 (function () {
   "use strict";
   var box = document.getElementById("observation-attention");
-  if (!box || typeof window.io !== "function") { return; }
+  var notice = document.getElementById("observation-live-notice");
+  if ((!box && !notice) || typeof window.io !== "function") { return; }
   var socket = window.io({ withCredentials: true });
   var timer = null;
 
@@ -24,6 +27,24 @@
     }, 100);
   }
 
+  function announce(event) {
+    var wanted = (notice.dataset.stations || "").split(" ").filter(Boolean);
+    var station = event && event.polling_station_id != null ? String(event.polling_station_id) : "";
+    if (wanted.length && wanted.indexOf(station) < 0) { return; }
+    if (notice.childElementCount) { return; }  // already said once; the link reloads all
+    var link = document.createElement("a");
+    link.href = window.location.href;
+    link.textContent = notice.dataset.reload;
+    link.setAttribute("data-testid", "live-reload");
+    link.addEventListener("click", function (e) { e.preventDefault(); window.location.reload(); });
+    notice.appendChild(document.createTextNode(notice.dataset.text + " — "));
+    notice.appendChild(link);
+    notice.classList.add("shown");
+  }
+
   socket.on("connect", function () { socket.emit("observation.watch", {}, function () {}); });
-  socket.on("observation.changed", refresh);
+  socket.on("observation.changed", function (event) {
+    if (box) { refresh(); }
+    if (notice) { announce(event); }
+  });
 }());

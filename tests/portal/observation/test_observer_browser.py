@@ -158,6 +158,46 @@ def test_two_observers_checklists_disagreeing_flag_a_conflict(live_server, brows
             context.close()
 
 
+def test_the_station_page_and_table_say_live_that_new_data_arrived(live_server, browser):
+    """The station table at a laptop's 1280 px stays inside the page (its frame scrolls), links
+    each station's page; both pages say politely that new data arrived, without reloading."""
+    live = live_server
+    observer = add_official(live, "observer", "0023000")
+    chair = add_official(live, "commission_chair", "0023000")
+    desk = browser.new_context(locale="lv-LV", timezone_id="Europe/Riga",
+                               viewport={"width": 1280, "height": 800})
+    context = None
+    try:
+        table = desk.new_page()
+        sign_in_official(table, live, chair.email)
+        table.goto(f"{live.url}/observers/stations")
+        assert table.evaluate("document.documentElement.scrollWidth") <= 1280
+        link = table.locator("[data-testid^=station-link-]").first
+        station = desk.new_page()
+        station.goto(live.url + link.get_attribute("href"))
+        station.get_by_test_id("progress").wait_for()
+        for page in (table, station):
+            page.wait_for_function("() => window.io && document.getElementById("
+                                   "'observation-live-notice')")
+            assert page.get_by_test_id("live-notice").inner_text() == ""
+        table.wait_for_timeout(500)  # the pages' sockets join their rooms
+        context, phone = _phone(browser, live, observer.email)
+        form = phone.locator("form.checklist-form").first
+        form.locator(".item[data-item=seals_intact] input[value=yes]").check()
+        phone.get_by_test_id("send-checklist").first.click()
+        expect_text(phone, "waiting-count", "0")
+        for page in (table, station):
+            page.wait_for_function(
+                "() => document.querySelector('[data-testid=live-notice]').textContent"
+                ".includes('Saņemti jauni dati')", timeout=5000)
+            assert page.get_by_test_id("live-reload").inner_text() == "atjaunināt"
+        assert check_a11y(station) == []
+    finally:
+        if context is not None:
+            context.close()
+        desk.close()
+
+
 def expect_text(page, testid, value, timeout=10000):
     page.wait_for_function(
         "([id, v]) => document.querySelector(`[data-testid=${id}]`).textContent.trim() === v",

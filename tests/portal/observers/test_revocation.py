@@ -81,6 +81,9 @@ def test_art18_3_the_commission_revokes_after_a_page_naming_the_consequence(
 
     done = client.post(_page(s, row), follow_redirects=True)
     assert done.status_code == 200
+    # The name stays in the nominative (a Latvian genitive of any name cannot be built).
+    assert ("Akreditācija atsaukta: Anna Bērziņa (801. vēlēšanu iecirknis); novērotājam tas ir "
+            "paziņots.") in done.get_data(as_text=True)
     db_session.expire_all()
     row = db_session.get(ObserverAccreditation, row.id)
     assert row.status == AccreditationStatus.REVOKED and row.revoked_at == clock.now()

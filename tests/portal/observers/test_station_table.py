@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,10 +15,17 @@ from portal.accounts.models import Role
 from portal.observers import station_table
 from portal.observers.station_table import StationColumn, register_station_column
 from referendum_core.audit import AuditEntry
-from referendum_core.observers import Nomination, approve_accreditation, request_accreditation
+from referendum_core.cases.services import file_observer_report
+from referendum_core.observers import (
+    Nomination,
+    approve_accreditation,
+    request_accreditation,
+    rights_window,
+)
 from referendum_core.organisation import (
     CommissionKind,
     Municipality,
+    PollingStation,
     add_polling_station,
     get_commission,
 )
@@ -136,3 +145,60 @@ def test_an_internet_commission_member_may_not_read_the_table(client, login_as, 
                       get_commission(db_session, CommissionKind.INTERNET))
     login_as(member)
     assert client.get("/observers/stations").status_code == 403
+
+
+def _row_html(html, s, station):
+    return re.search(rf'<tr data-testid="station-{s.referendum.id}-{station.id}">.*?</tr>',
+                     html, re.S).group(0)
+
+
+def test_art18_3_a_standing_observer_who_reported_is_present_and_marked(
+        client, login_as, two, db_session, clock, people):
+    """An observer appointed by the commission (no accreditation) who sent a report for a
+    station observes it: named in the observers column, marked, and the station is not one
+    "without an observer"."""
+    s, _other = two
+    standing = people.observer()
+    standing.display_name = "Pastāvīgā Novērotāja"
+    kultura = db_session.scalars(select(PollingStation).where(
+        PollingStation.number == 802)).one()
+    file_observer_report(db_session, clock, standing, polling_station_id=kultura.id,
+                         category="other", severity="low", description="Rinda pie durvīm.",
+                         is_accredited=lambda _m: True, referendum_id=s.referendum.id)
+    db_session.commit()
+    login_as(s.chair)
+    html = client.get("/observers/stations").get_data(as_text=True)
+    row = _row_html(html, s, kultura)
+    assert "Pastāvīgā Novērotāja (sūtījis datus, šeit nav akreditēts)" in row
+    rows = _csv(client)
+    [line] = [r for r in rows[1:] if r[3] == "802"]
+    assert line[5] == "0" and "Pastāvīgā Novērotāja" in line[6]
+    assert [r[3] for r in _csv(client, "?without_observers=1")[1:]] == []
+
+
+def test_art20_3_without_an_observer_lists_only_referendums_still_observable(
+        client, login_as, two, clock):
+    s, _other = two
+    login_as(s.chair)
+    assert [r[3] for r in _csv(client, "?without_observers=1")[1:]] == ["802"]
+    clock.set(rights_window(s.referendum)[1] + timedelta(hours=1))
+    login_as(s.chair)
+    assert _csv(client, "?without_observers=1")[1:] == []
+    html = client.get("/observers/stations?without_observers=1").get_data(as_text=True)
+    assert "Kultūras nams" not in html
+
+
+def test_rows_name_the_referendum_by_its_question_and_latvian_date_and_link_the_station(
+        client, login_as, two):
+    s, _other = two
+    login_as(s.chair)
+    html = client.get("/observers/stations").get_data(as_text=True)
+    row = _row_html(html, s, s.station)
+    assert "Vai jūs atbalstāt stratēģijas grozījumus?" in row
+    assert "2026-03-14" not in row and "14.03.2026" in row
+    assert (f'href="/observe/r/{s.referendum.id}/s/{s.station.id}" '
+            f'data-testid="station-link-{s.referendum.id}-{s.station.id}">Skola</a>') in row
+    # The table scrolls inside its own frame rather than being cut off.
+    assert '<div class="scroll-frame"><table class="station-table"' in html
+    # The CSV keeps its stable machine-readable fields.
+    assert _csv(client)[1][1] == str(s.referendum.id) and _csv(client)[1][2] == "2026-03-14"

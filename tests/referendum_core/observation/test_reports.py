@@ -73,3 +73,20 @@ def test_a_sent_report_is_never_rewritten(scene):
                 "UPDATE case_observer_reports SET severity = 'low' WHERE case_id = :id"),
                 {"id": case.id})
     assert scene.session.get(Case, case.id).observer_report.severity == "critical"
+
+
+def test_a_corrected_chain_waits_for_the_commission_by_its_latest_version(scene):
+    """A critical report corrected down to "low" no longer waits as critical; a "low" report
+    corrected up to critical waits (as its correction)."""
+    observer = scene.observers[0]
+    municipalities = {scene.municipality.id}
+    critical = report(scene, observer).submission.case_id
+    assert [c.id for c in queries.critical_reports_waiting(scene.session, municipalities)] == [
+        critical]
+    report(scene, observer, severity="low", corrects_case_id=critical)
+    assert queries.critical_reports_waiting(scene.session, municipalities) == []
+    low = report(scene, observer, severity="low").submission.case_id
+    raised = report(scene, observer, severity="critical",
+                    corrects_case_id=low).submission.case_id
+    assert [c.id for c in queries.critical_reports_waiting(scene.session, municipalities)] == [
+        raised]
