@@ -58,6 +58,14 @@
       headers: { "Accept": "application/json", "X-Requested-With": "fetch" } })
       .then(function (r) {
         if (r.redirected || r.status === 401) { signInNeeded = true; }
+        if (r.status === 403) {
+          // No observer's rights now (observer_rights_ended): nothing waiting can be sent.
+          return r.json().catch(function () { return {}; }).then(function (body) {
+            var err = new Error("key 403");
+            err.refusal = body.error || text.textRefused;
+            throw err;
+          });
+        }
         if (!r.ok || signInNeeded) { throw new Error("key " + r.status); }
         return r.json();
       })
@@ -299,7 +307,17 @@
         chain = chain.then(function () { return send(e); });
       });
       return chain;
-    }).catch(function () { /* offline or refused for now: kept for the next attempt */ })
+    }).catch(function (err) {
+      // Offline or signed out for now: kept for the next attempt. Refused as a whole (the
+      // observer's rights have ended): each waiting entry says so, to be removed or kept.
+      if (!err || !err.refusal) { return null; }
+      return entries().then(function (all) {
+        return Promise.all(all.filter(function (e) { return !e.error; }).map(function (e) {
+          e.error = err.refusal;
+          return store("outbox", "readwrite", function (s) { return s.put(e); });
+        }));
+      });
+    }).catch(function () { return null; })
       .then(function () { flushing = false; return render(); });
   }
 

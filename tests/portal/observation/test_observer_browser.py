@@ -183,7 +183,14 @@ def _nothing_left_offline(page, context, live):
     # No copy to open: Playwright raises net::ERR_INTERNET_DISCONNECTED.
     with contextlib.suppress(PlaywrightError):
         page.goto(f"{live.url}/observe/")
-    html = page.content()
+    html = None
+    for _ in range(20):  # the failed navigation settles on the browser's error page
+        with contextlib.suppress(PlaywrightError):
+            page.wait_for_load_state()
+            html = page.content()
+            break
+        page.wait_for_timeout(250)
+    assert html is not None
     assert "observer-app" not in html and "Novērotāja lietotne" not in html
 
 
@@ -315,6 +322,43 @@ def test_times_are_the_servers_riga_time_and_a_new_report_links_to_its_case(live
         server_item = page.get_by_test_id("outbox-received").locator("li").first
         assert server_item.inner_text() == written
         assert server_item.locator("a").get_attribute("href") == href
+    finally:
+        context.close()
+
+
+def test_an_ended_session_keeps_entries_and_asks_to_sign_in_and_ended_rights_say_so(
+        live_server, browser):
+    """The session ended elsewhere (as when an accreditation is revoked): the app's requests
+    get a JSON 401, the entry stays waiting and the page asks to sign in again. Rights that
+    ended (403 observer_rights_ended on the key) mark what waits as not accepted, with the
+    server's sentence, to be removed."""
+    from portal.accounts.models import User
+    from portal.accounts.services import sign_out_everywhere
+
+    live = live_server
+    observer = add_official(live, "observer", "0023000")
+    context, page = _phone(browser, live, observer.email)
+    try:
+        in_live_app(live, lambda session, clock: sign_out_everywhere(
+            session, clock, session.get(User, observer.user_id)))
+        answers = []
+        page.on("response", lambda r: answers.append((r.url, r.status))
+                if "/observe/api/" in r.url else None)
+        form = page.locator("form.report-form").first
+        form.locator("textarea[name=description]").fill("Pēc sesijas beigām")
+        page.get_by_test_id("send-app-report").first.click()
+        expect_text(page, "connection",
+                    "Pierakstieties vēlreiz, lai nosūtītu to, kas gaida šajā tālrunī.")
+        expect_text(page, "waiting-count", "1")
+        assert (f"{live.url}/observe/api/key", 401) in answers
+        assert page.locator("#outbox-waiting li.refused").count() == 0
+        sentence = "Jūsu novērotāja tiesības ir beigušās. Nekas netika saņemts."
+        context.route("**/observe/api/key", lambda route: route.fulfill(
+            status=403, content_type="application/json",
+            body=json.dumps({"error": sentence, "code": "observer_rights_ended"})))
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.locator("#outbox-waiting li.refused", has_text=sentence).wait_for()
+        assert "Pēc sesijas beigām" in page.get_by_test_id("outbox-waiting").inner_text()
     finally:
         context.close()
 
