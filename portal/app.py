@@ -219,6 +219,8 @@ def _register_hooks(app: Flask) -> None:
             session["flash_expired"] = True
             if request.path.startswith("/api/"):
                 return None
+            if _script_wants_json():
+                return _sign_in_required()
             return redirect(url_for("accounts.login", next=request.full_path
                                     if request.method == "GET" else None))
         return None
@@ -231,6 +233,33 @@ def _register_hooks(app: Flask) -> None:
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or (
         request.accept_mimetypes.best == "application/json")
+
+
+def _script_wants_json() -> bool:
+    """A script's request (JSON preferred or sent, ``X-Requested-With: fetch``): the rule of
+    ``portal.refusals.wants_json``."""
+    from portal.refusals import wants_json
+
+    return wants_json()
+
+
+def _sign_in_required() -> tuple[dict[str, Any], int]:
+    """A script's request without a signed-in session (signed out, expired, or ended by
+    someone else, e.g. when an observer's accreditation is revoked): a JSON 401 with its code,
+    not the sign-in page (the observer app keeps what waits on the phone and asks to sign in)."""
+    return {"error": gettext("Your session has ended. Please sign in again to continue."),
+            "code": "sign_in_required", "status": 401}, 401
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> Any:
+    """``login_required`` without a signed-in session: JSON 401 to a script, else the sign-in
+    page with the way back (Flask-Login's own answer)."""
+    from flask_login.utils import login_url
+
+    if _script_wants_json():
+        return _sign_in_required()
+    return redirect(login_url(login_manager.login_view, next_url=request.url))
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -253,6 +282,8 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Any:
         code = err.code or 500
+        if code == 401 and _script_wants_json() and not request.path.startswith("/api/"):
+            return _sign_in_required()
         if code == 401 and not _wants_json():
             return redirect(url_for("accounts.login", next=request.full_path
                                     if request.method == "GET" else None))

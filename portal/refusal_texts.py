@@ -509,6 +509,9 @@ OBSERVERS: dict[str, Text] = {
 OBSERVATION: dict[str, Text] = {
     "not_observer_here": lambda err: gettext(
         "You are not an observer of this polling station for this referendum."),
+    "observer_rights_ended": lambda err: gettext(
+        "Your rights as an observer have ended (the referendum's observation days are over, "
+        "or your accreditation was revoked). Nothing was received."),
     "invalid": lambda err: gettext(
         "An answer does not fit its question. Check the numbers and try again."),
     "invalid_answer": lambda err: gettext(
@@ -711,6 +714,7 @@ REGISTRY: dict[str, Reason] = {
     **_texts("observers.accreditation_refused", OBSERVERS, 422),
     **_texts("observation", OBSERVATION, 400),
     "observation.not_observer_here": Reason(OBSERVATION["not_observer_here"], 403),
+    "observation.observer_rights_ended": Reason(OBSERVATION["observer_rights_ended"], 403),
     "observation.send_again": Reason(OBSERVATION["send_again"], 409),
     "observation.key_reused": Reason(OBSERVATION["key_reused"], 409),
     "observation.already_corrected": Reason(OBSERVATION["already_corrected"], 409),

@@ -34,7 +34,7 @@ from portal.accounts.forms import (
     VoterStartForm,
 )
 from portal.accounts.identity import otp_enabled
-from portal.accounts.models import User
+from portal.accounts.models import Role, User
 from portal.database import commit
 from portal.dates import MOMENT_PATTERN
 from portal.extensions import limiter
@@ -282,8 +282,21 @@ def account() -> Any:
     return render_template("accounts/account.html", form=form)
 
 
+def _site_data(user: Any) -> str:
+    """Signing out leaves nothing of the person in this browser: its HTTP cache always, and
+    for an observer (or a session that had already ended, whose person is unknown) the site's
+    storage too: the observer app's copy of its page (service worker and its cache) and the
+    outbox key and entries kept on the phone (IndexedDB), so that a stranger holding the phone
+    can neither see the app nor seal an entry as that observer. Others keep the board
+    checkpoints their browser holds (``localStorage``): storage is cleared as a whole."""
+    observer = not getattr(user, "is_authenticated", False) or any(
+        m.role == Role.OBSERVER for m in user.memberships)
+    return '"cache", "storage"' if observer else '"cache"'
+
+
 @bp.post("/logout")
 def logout() -> Any:
+    clear = _site_data(current_user)
     if current_user.is_authenticated:
         services.end_session(db(), clock(), current_user, session_id_hash(session),
                              audit_context())
@@ -293,17 +306,22 @@ def logout() -> Any:
     if lang:
         session["lang"] = lang
     flash(gettext("You have signed out."), "success")
-    return redirect(url_for("main.index"))
+    response = redirect(url_for("main.index"))
+    response.headers["Clear-Site-Data"] = clear
+    return response
 
 
 @bp.post("/logout/everywhere")
 @login_required
 def logout_everywhere() -> Any:
+    clear = _site_data(current_user)
     services.sign_out_everywhere(db(), clock(), current_user, audit_context())
     logout_user()
     session.clear()
     flash(gettext("You have been signed out on every device."), "success")
-    return redirect(url_for("accounts.login"))
+    response = redirect(url_for("accounts.login"))
+    response.headers["Clear-Site-Data"] = clear
+    return response
 
 
 # Voters -----------------------------------------------------------------------------------

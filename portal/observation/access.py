@@ -17,7 +17,9 @@ from typing import Any
 from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import Unauthorized
 
+from portal.accounts.models import Role
 from portal.permissions import (
     Permission,
     Scope,
@@ -28,6 +30,7 @@ from portal.permissions import (
 )
 from portal.realtime import as_id
 from portal.web import clock
+from referendum_core.observation.exceptions import NotObserverHere, ObserverRightsEnded
 from referendum_core.observers import observation_rights
 from referendum_core.organisation import PollingStation
 from referendum_core.voting.models import Referendum, Stage
@@ -35,6 +38,25 @@ from referendum_core.voting.models import Referendum, Stage
 
 def _scope(referendum: Referendum) -> Scope:
     return Scope(municipality_id=referendum.municipality_id, case_id=referendum.case_id)
+
+
+def require_observer_now(user: Any, *permissions: Permission) -> None:
+    """The observer app's API may be used by ``user`` now (``permissions``, held somewhere):
+    401 signed out; else a refusal with its code (403), never a bare 403, so that the phone can
+    say why: ``observer_rights_ended`` for a person who was an observer and holds no observer's
+    rights now (the observation days of their accreditation are over), ``not_observer_here``
+    for anyone else.
+
+    Raises:
+        ObserverRightsEnded, NotObserverHere: as above.
+    """
+    if not getattr(user, "is_authenticated", False):
+        raise Unauthorized()
+    if all(has_permission(user, p) for p in permissions):
+        return
+    if any(m.role == Role.OBSERVER for m in user.memberships):
+        raise ObserverRightsEnded("no observer's rights now")
+    raise NotObserverHere("not an observer")
 
 
 def stations_observed(session: Session, user: Any, referendum: Referendum) -> set[int] | None:

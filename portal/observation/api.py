@@ -8,8 +8,12 @@ API (``portal/cases/api.py``):
 
 - ``400``: what was sent is malformed (not strict JSON, a field missing or of the wrong type,
   named; a bad idempotency key; an answer that does not fit its item);
+- ``401`` ``sign_in_required``: the session has ended (signed out, expired, or ended when the
+  observer's accreditation was revoked); what waits on the phone is kept until they sign in;
 - ``403`` ``not_observer_here``: not a station the observer observes in that referendum now,
-  including one that does not exist (the same answer for both);
+  including one that does not exist (the same answer for both), or not an observer at all;
+  ``observer_rights_ended``: the person was an observer but holds no observer's rights now
+  (the observation days of their accreditation are over);
 - ``409``: it clashes with what was received before: ``send_again`` (another submission at the
   same moment; the only one the phone sends again), ``key_reused`` (the key was used for
   another entry), ``already_corrected`` (correct the latest version instead);
@@ -31,7 +35,7 @@ from portal.database import on_commit
 from portal.jsonbody import BodyNotJson, json_object
 from portal.observation import access, events
 from portal.observation.tasks import open_report_thread
-from portal.permissions import Permission, require
+from portal.permissions import Permission
 from portal.realtime import as_id
 from portal.refusals import on_refusal
 from portal.web import audit_context, calendar, clock, db
@@ -58,7 +62,7 @@ MAX_ANSWERS_PER_PAGE = min(services.MAX_ANSWERS,
 def outbox_key() -> dict[str, Any]:
     """The key the observer's phone encrypts its outbox with (AES-256-GCM, one per observer,
     replaced when they sign out everywhere), and a CSRF token for sending."""
-    require(Permission.FILL_CHECKLIST)
+    access.require_observer_now(current_user, Permission.FILL_CHECKLIST)
     keys = current_app.extensions["keys"]
     raw = bytes.fromhex(keys.mac(OUTBOX_KEY_PURPOSE,
                                  f"{current_user.id}:{current_user.session_epoch}"))
@@ -175,10 +179,10 @@ def _answer(receipt: Receipt) -> tuple[dict[str, Any], int]:
 
 def receive_checklist() -> Any:
     """A page of checklist answers from the observer app."""
-    require(Permission.FILL_CHECKLIST)
+    on_refusal(attempted="observation.checklist")
+    access.require_observer_now(current_user, Permission.FILL_CHECKLIST)
     body = _body()
     session = db()
-    on_refusal(attempted="observation.checklist")
     given = fields(body, CHECKLIST_FIELDS)
     # Counted before any answer is read: a page answers each question at most once.
     if not given["answers"]:
@@ -198,11 +202,11 @@ def receive_checklist() -> Any:
 
 def receive_report() -> Any:
     """A report (or a correction of one) from the observer app."""
-    require(Permission.FILL_CHECKLIST)
-    require(Permission.FILE_OBSERVER_REPORT)
+    on_refusal(attempted="observation.report")
+    access.require_observer_now(current_user, Permission.FILL_CHECKLIST,
+                                Permission.FILE_OBSERVER_REPORT)
     body = _body()
     session = db()
-    on_refusal(attempted="observation.report")
     given = fields(body, REPORT_FIELDS)
     photos = given["photos"] or []
     if len(photos) > MAX_PHOTOS:

@@ -44,10 +44,14 @@ def observer_app() -> Any:
     received = list(session.scalars(select(ObserverSubmission).where(
         ObserverSubmission.observer_id == current_user.id).order_by(
         ObserverSubmission.id.desc()).limit(20)))
-    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(
-        [s.case_id for s in received if s.case_id])))}
+    case_ids = [s.case_id for s in received if s.case_id]
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
+    # Only the latest version of a report may be corrected (``AlreadyCorrected``): a report a
+    # correction points to is not offered again.
+    corrected = set(session.scalars(select(ObserverSubmission.corrects_case_id).where(
+        ObserverSubmission.corrects_case_id.in_(case_ids))))
     return render_template("observation/app.html", observed=observed, lists=lists,
-                           received=received, cases=cases, phases=PHASES,
+                           received=received, cases=cases, corrected=corrected, phases=PHASES,
                            item_label=item_label, categories=CATEGORIES, severities=SEVERITIES)
 
 

@@ -21,6 +21,13 @@ class NotObserverHere(ObservationError):
     code = "not_observer_here"
 
 
+class ObserverRightsEnded(NotObserverHere):
+    """The person was an observer, but holds no observer's rights now: the observation days of
+    their accreditation's referendum have ended, or the accreditation was revoked."""
+
+    code = "observer_rights_ended"
+
+
 class InvalidAnswer(ObservationError):
     """An answer that does not fit its item (unknown item, wrong kind, number out of range)."""
 

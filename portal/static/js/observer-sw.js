@@ -32,7 +32,8 @@ self.addEventListener("fetch", function (event) {
   var request = event.request;
   if (!kept(request)) { return; }
   event.respondWith(fetch(request).then(function (response) {
-    if (response.ok) {
+    // Not a redirect: signed out, the answer is the sign-in page, never kept as the app's.
+    if (response.ok && !response.redirected) {
       var copy = response.clone();
       caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
     }

@@ -13,6 +13,7 @@
   var current = null; // {kid, key}
   var flushing = false;
   var signInNeeded = false;
+  var leaving = false;  // signing out: nothing more is stored or sent from this page
 
   // --- IndexedDB ------------------------------------------------------------------------
   function openDb() {
@@ -54,9 +55,17 @@
 
   function fetchKey() {
     return fetch(root.dataset.keyUrl, { credentials: "same-origin", cache: "no-store",
-      headers: { "Accept": "application/json" } })
+      headers: { "Accept": "application/json", "X-Requested-With": "fetch" } })
       .then(function (r) {
         if (r.redirected || r.status === 401) { signInNeeded = true; }
+        if (r.status === 403) {
+          // No observer's rights now (observer_rights_ended): nothing waiting can be sent.
+          return r.json().catch(function () { return {}; }).then(function (body) {
+            var err = new Error("key 403");
+            err.refusal = body.error || text.textRefused;
+            throw err;
+          });
+        }
         if (!r.ok || signInNeeded) { throw new Error("key " + r.status); }
         return r.json();
       })
@@ -113,10 +122,60 @@
   // --- the lists ----------------------------------------------------------------------------
   function label(kind) { return kind === "report" ? text.textReport : text.textChecklist; }
 
+  // The server's one style for a moment (``|riga``: 08.12.2026 20:21, Riga time), whatever
+  // the phone's own time zone and locale.
+  var MOMENT = new Intl.DateTimeFormat(
+    /^en/.test(document.documentElement.lang || "") ? "en-GB" : "lv-LV",
+    { timeZone: "Europe/Riga", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+
   function when(iso) {
-    var d = new Date(iso);
-    return d.toLocaleString(document.documentElement.lang || "lv", { dateStyle: "short",
-      timeStyle: "short" });
+    var parts = {};
+    MOMENT.formatToParts(new Date(iso)).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.day + "." + parts.month + "." + parts.year + " " + parts.hour + ":" +
+      parts.minute;
+  }
+
+  function button(caption, testid, action) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "link-button";
+    b.textContent = caption;
+    b.dataset.testid = testid;
+    b.addEventListener("click", action);
+    return b;
+  }
+
+  function forget(entry) {
+    return store("outbox", "readwrite", function (s) { return s.delete(entry.key); });
+  }
+
+  // What a refused entry said, so that its observer sees what was not accepted.
+  function summary(kind, payload) {
+    if (kind === "report") { return payload.description; }
+    return text.textAnswers.replace("{n}", String((payload.answers || []).length));
+  }
+
+  function refused(li, e) {
+    li.className = "refused";
+    var why = document.createElement("p");
+    why.textContent = label(e.kind) + " — " + when(e.created) + " — " + text.textRefused +
+      ": " + e.error;
+    li.appendChild(why);
+    return open(e).then(function (payload) {
+      var content = document.createElement("blockquote");
+      content.textContent = summary(e.kind, payload);
+      li.appendChild(content);
+      li.appendChild(button(text.textEdit, "edit-entry", function () {
+        refill(e.kind, payload).then(function () { return forget(e); }).then(render);
+      }));
+      li.appendChild(document.createTextNode(" "));
+      return payload;
+    }).catch(function () { return null; }).then(function () {
+      li.appendChild(button(text.textRemove, "remove-entry", function () {
+        forget(e).then(render);
+      }));
+    });
   }
 
   function render() {
@@ -127,35 +186,94 @@
     return entries().then(function (all) {
       var list = document.getElementById("outbox-waiting");
       list.textContent = "";
-      all.forEach(function (e) {
+      document.getElementById("waiting-count").textContent = String(all.length);
+      return Promise.all(all.map(function (e) {
         var li = document.createElement("li");
         li.dataset.key = e.key;
-        li.textContent = label(e.kind) + " — " + when(e.created) + " — " +
-          (e.error ? text.textRefused + ": " + e.error : text.textWaiting);
-        if (e.error) { li.className = "refused"; }
         list.appendChild(li);
-      });
-      document.getElementById("waiting-count").textContent = String(all.length);
+        if (e.error) { return refused(li, e); }
+        li.textContent = label(e.kind) + " — " + when(e.created) + " — " + text.textWaiting;
+        return null;
+      }));
     });
   }
 
-  function markReceived(answer) {
+  // A refused entry back in its form (the photos excepted: a page cannot fill a file input),
+  // to be edited and sent again as a new entry.
+  function refill(kind, payload) {
+    var section = root.querySelector('[data-referendum="' + payload.referendum_id + '"]');
+    if (!section) { return Promise.reject(new Error("no form")); }
+    var choice = section.querySelector(".station-choice");
+    if (choice.querySelector('option[value="' + payload.polling_station_id + '"]')) {
+      choice.value = String(payload.polling_station_id);
+    }
+    var form = section.querySelector(kind === "report" ? ".report-form" : ".checklist-form");
+    if (kind === "report") {
+      form.elements.category.value = payload.category;
+      form.elements.severity.value = payload.severity;
+      form.elements.description.value = payload.description;
+      var corrects = form.elements.corrects_case_id;
+      corrects.value = corrects.querySelector('option[value="' + payload.corrects_case_id +
+        '"]') ? String(payload.corrects_case_id) : "";
+    } else {
+      (payload.answers || []).forEach(function (a) {
+        var item = form.querySelector('.item[data-item="' + a.item + '"]');
+        if (!item) { return; }
+        if (item.dataset.kind === "yes_no") {
+          var radio = item.querySelector('input[value="' + (a.value ? "yes" : "no") + '"]');
+          if (radio) { radio.checked = true; }
+        } else {
+          item.querySelector("input[type=number]").value = String(a.value);
+        }
+      });
+    }
+    var note = form.querySelector(".form-error");
+    note.textContent = text.textRefilled;
+    note.hidden = false;
+    form.scrollIntoView();
+    (form.elements.description || form.querySelector("input")).focus();
+    return Promise.resolve();
+  }
+
+  function markReceived(answer, payload) {
     var list = document.getElementById("outbox-received");
     if (list.querySelector('[data-key="' + answer.key + '"]')) { return; }
     var li = document.createElement("li");
     li.dataset.key = answer.key;
-    li.textContent = label(answer.kind) + " — " + when(answer.received_at) +
-      (answer.reference ? " — " + answer.reference : "");
+    li.textContent = label(answer.kind) + " — " + when(answer.received_at);
+    if (answer.reference && answer.case_id) {
+      li.appendChild(document.createTextNode(" — "));
+      var a = document.createElement("a");
+      a.href = root.dataset.caseUrl.replace(/0$/, String(answer.case_id));
+      a.textContent = answer.reference;
+      li.appendChild(a);
+    }
     list.insertBefore(li, list.firstChild);
+    if (answer.kind !== "report" || !answer.case_id || !payload) { return; }
+    // Only the latest version of a report may be corrected: the new one is offered, the one it
+    // corrects no longer.
+    var section = root.querySelector('[data-referendum="' + payload.referendum_id + '"]');
+    var corrects = section && section.querySelector("select[name=corrects_case_id]");
+    if (!corrects) { return; }
+    if (payload.corrects_case_id) {
+      var old = corrects.querySelector('option[value="' + payload.corrects_case_id + '"]');
+      if (old) { old.remove(); }
+    }
+    var option = document.createElement("option");
+    option.value = String(answer.case_id);
+    option.textContent = answer.reference + " — " + when(answer.received_at);
+    corrects.insertBefore(option, corrects.options[1] || null);
   }
 
   // --- sending ------------------------------------------------------------------------------
   function send(entry) {
+    var sent = null;
     return open(entry).then(function (payload) {
+      sent = payload;
       var url = entry.kind === "report" ? root.dataset.reportUrl : root.dataset.checklistUrl;
       return fetch(url, { method: "POST", credentials: "same-origin", headers: {
         "Content-Type": "application/json", "Accept": "application/json",
-        "X-CSRFToken": csrf }, body: JSON.stringify(payload) });
+        "X-Requested-With": "fetch", "X-CSRFToken": csrf }, body: JSON.stringify(payload) });
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) {
         if (r.redirected || r.status === 401) {
@@ -164,7 +282,7 @@
           throw new Error("sign in");
         }
         if ((r.status === 200 || r.status === 201) && body.key === entry.key) {
-          markReceived(body);
+          markReceived(body, sent);
           return store("outbox", "readwrite", function (s) { return s.delete(entry.key); });
         }
         // Only a clash of the same moment is mended by sending again (409 send_again); another
@@ -180,7 +298,7 @@
   }
 
   function flush() {
-    if (flushing || !navigator.onLine) { return Promise.resolve(); }
+    if (leaving || flushing || !navigator.onLine) { return Promise.resolve(); }
     flushing = true;
     signInNeeded = false;
     return fetchKey().then(entries).then(function (all) {
@@ -189,7 +307,17 @@
         chain = chain.then(function () { return send(e); });
       });
       return chain;
-    }).catch(function () { /* offline or refused for now: kept for the next attempt */ })
+    }).catch(function (err) {
+      // Offline or signed out for now: kept for the next attempt. Refused as a whole (the
+      // observer's rights have ended): each waiting entry says so, to be removed or kept.
+      if (!err || !err.refusal) { return null; }
+      return entries().then(function (all) {
+        return Promise.all(all.filter(function (e) { return !e.error; }).map(function (e) {
+          e.error = err.refusal;
+          return store("outbox", "readwrite", function (s) { return s.put(e); });
+        }));
+      });
+    }).catch(function () { return null; })
       .then(function () { flushing = false; return render(); });
   }
 
@@ -240,6 +368,7 @@
 
   function submit(event) {
     event.preventDefault();
+    if (leaving) { return; }
     var form = event.target;
     var section = form.closest("[data-referendum]");
     var error = form.querySelector(".form-error");
@@ -276,6 +405,46 @@
 
   Array.prototype.forEach.call(document.querySelectorAll(".checklist-form, .report-form"),
     function (form) { form.addEventListener("submit", submit); });
+
+  // --- signing out ----------------------------------------------------------------------------
+  // Signing out leaves nothing of the observer on the phone: the outbox (its key and what
+  // waits), the app's copy and its service worker. The sign-out answer clears the site's
+  // storage too (Clear-Site-Data); this is the same done here first, after asking whether
+  // entries still waiting may be lost.
+  function wipe() {
+    var gone = [new Promise(function (resolve) {
+      var req = indexedDB.deleteDatabase("observer-outbox");
+      req.onsuccess = req.onerror = req.onblocked = function () { resolve(); };
+    })];
+    if (window.caches) {
+      gone.push(caches.keys().then(function (names) {
+        return Promise.all(names.map(function (n) { return caches.delete(n); }));
+      }));
+    }
+    if ("serviceWorker" in navigator) {
+      gone.push(navigator.serviceWorker.getRegistrations().then(function (all) {
+        return Promise.all(all.map(function (r) { return r.unregister(); }));
+      }));
+    }
+    return Promise.all(gone).catch(function () { return null; });
+  }
+
+  function signOut(event) {
+    var form = event.target;
+    event.preventDefault();
+    entries().catch(function () { return []; }).then(function (all) {
+      if (all.length && !window.confirm(text.textSignoutLoses.replace("{n}",
+          String(all.length)))) { return; }
+      leaving = true;
+      wipe().then(function () { form.submit(); });
+    });
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("form[action]"), function (form) {
+    if (form.getAttribute("action") === root.dataset.signOutUrl) {
+      form.addEventListener("submit", signOut);
+    }
+  });
   window.addEventListener("online", flush);
   window.addEventListener("offline", render);
   setInterval(flush, 15000);

@@ -86,8 +86,8 @@
       }
     }).then(function (response) {
       var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
-      if (!json) {
-        plainPost();  // e.g. sent to sign in again: the form's post goes the usual way
+      if (!json || response.status === 401) {
+        plainPost();  // e.g. to sign in again (401 sign_in_required): the form's post goes the usual way
         return null;
       }
       return response.json().then(function (answer) {

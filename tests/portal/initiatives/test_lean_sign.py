@@ -132,6 +132,8 @@ def refused(ready: Ready, answer: Any, status: int = 400) -> None:
     assert answer.status_code == status, answer.get_data(as_text=True)
     if status == 302:
         assert "/login" in answer.headers["Location"]
+    elif status == 401:  # the script's request of an ended session: JSON, "sign in again"
+        assert answer.get_json()["code"] == "sign_in_required"
     else:
         assert "error" in answer.get_json()
     assert ready.lean_answered() == 0 and ready.signatures() == []
@@ -213,7 +215,7 @@ def test_after_sign_out_the_token_is_refused(ready):
     assert client.post("/logout", headers={"X-CSRFToken": csrf}).status_code == 302
     thief = ready.app.test_client()
     thief.set_cookie("portal_session", copied)
-    refused(ready, post(thief, ready.url, None, token), 302)
+    refused(ready, post(thief, ready.url, None, token), 401)
 
 
 def test_after_signing_out_everywhere_the_token_is_refused(ready):
@@ -222,7 +224,7 @@ def test_after_signing_out_everywhere_the_token_is_refused(ready):
     client, _csrf, token = ready.sign_in(voter)
     sign_out_everywhere(ready.db, ready.clock, voter)
     ready.db.commit()
-    refused(ready, post(client, ready.url, None, token), 302)
+    refused(ready, post(client, ready.url, None, token), 401)
 
 
 def test_a_tampered_token_is_refused(ready):

@@ -124,3 +124,32 @@ def test_art20_3_nothing_is_observed_once_the_results_are_approved(scene, login_
     assert answer.status_code == 403
     assert client.post("/observe/api/report", json=report_body(scene)).status_code == 403
     assert db_session.scalar(select(func.count()).select_from(ObserverSubmission)) == before
+
+
+def test_only_the_latest_version_of_a_report_is_offered_for_correction(scene, login_as):
+    """A report that has a correction is refused as a target (``already_corrected``), so the
+    app offers the correction instead, not both."""
+    client = login_as(scene.observers[0])
+    first = client.post("/observe/api/report", json=report_body(scene)).get_json()
+    html = client.get("/observe/").get_data(as_text=True)
+    assert f'<option value="{first["case_id"]}">' in html
+    fix = client.post("/observe/api/report", json=report_body(
+        scene, description="Plombes bija", corrects_case_id=first["case_id"])).get_json()
+    html = client.get("/observe/").get_data(as_text=True)
+    assert f'<option value="{first["case_id"]}">' not in html
+    assert f'<option value="{fix["case_id"]}">' in html
+    # Checklists are not reports: never offered.
+    client.post("/observe/api/checklist", json=checklist_body(scene, ("seals_intact", True)))
+    assert html.count("<option value=") == client.get("/observe/").get_data(
+        as_text=True).count("<option value=")
+
+
+def test_signing_out_clears_the_observers_app_from_the_browser(scene, login_as):
+    """The sign-out answer tells the browser to drop the site's cache and storage (the app's
+    copy, its key and outbox) for an observer; others keep their storage (board checkpoints)."""
+    client = login_as(scene.observers[0])
+    out = client.post("/logout")
+    assert out.status_code == 302
+    assert out.headers["Clear-Site-Data"] == '"cache", "storage"'
+    client = login_as(scene.chair)
+    assert client.post("/logout").headers["Clear-Site-Data"] == '"cache"'

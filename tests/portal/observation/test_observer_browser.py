@@ -4,8 +4,11 @@ commission; two observers' differing checklists flag a conflict on the commissio
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import func, select
 
 from referendum_core.cases.models import Case
@@ -196,6 +199,208 @@ def test_the_station_page_and_table_say_live_that_new_data_arrived(live_server, 
         if context is not None:
             context.close()
         desk.close()
+
+
+STORED = """async () => ({
+    databases: (await indexedDB.databases()).map(d => d.name),
+    caches: await caches.keys(),
+    workers: (await navigator.serviceWorker.getRegistrations()).length})"""
+
+
+def _app_ready_offline(page):
+    """The app page kept by the service worker (as the first test shows)."""
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("caches.keys().then(n => n.length > 0)")
+    page.wait_for_function(
+        "caches.open('observer-app-v1').then(c => c.match(location.href)).then(Boolean)")
+
+
+def _nothing_left_offline(page, context, live):
+    """After signing out: no outbox, no app copy, no worker; offline, /observe/ opens nothing
+    of the observer."""
+    assert page.evaluate(STORED) == {"databases": [], "caches": [], "workers": 0}
+    context.set_offline(True)
+    # No copy to open: Playwright raises net::ERR_INTERNET_DISCONNECTED.
+    with contextlib.suppress(PlaywrightError):
+        page.goto(f"{live.url}/observe/")
+    html = None
+    for _ in range(20):  # the failed navigation settles on the browser's error page
+        with contextlib.suppress(PlaywrightError):
+            page.wait_for_load_state()
+            html = page.content()
+            break
+        page.wait_for_timeout(250)
+    assert html is not None
+    assert "observer-app" not in html and "Novērotāja lietotne" not in html
+
+
+def _wait_one(page, context, live):
+    """A report kept waiting on the phone (its sending fails: the network refuses it)."""
+    context.route("**/observe/api/report", lambda route: route.abort())
+    form = page.locator("form.report-form").first
+    form.locator("textarea[name=description]").fill("Gaida tālrunī")
+    page.get_by_test_id("send-app-report").first.click()
+    expect_text(page, "waiting-count", "1")
+
+
+def test_signing_out_in_the_app_asks_first_and_leaves_nothing_of_the_observer(live_server,
+                                                                             browser):
+    live = live_server
+    observer = add_official(live, "observer", "0023000")
+    context, page = _phone(browser, live, observer.email)
+    try:
+        _app_ready_offline(page)
+        _wait_one(page, context, live)
+        asked = []
+
+        def answer(dialog):
+            asked.append(dialog.message)
+            if len(asked) == 1:
+                dialog.dismiss()
+            else:
+                dialog.accept()
+
+        page.on("dialog", answer)
+        signout = page.get_by_role("button", name="Iziet")
+        signout.click()
+        page.wait_for_timeout(500)
+        # Declined: still signed in, the entry still waiting.
+        assert len(asked) == 1 and "nenosūtīti ieraksti: 1" in asked[0]
+        expect_text(page, "waiting-count", "1")
+        signout.click()
+        page.wait_for_url(f"{live.url}/")
+        assert len(asked) == 2
+        assert page.get_by_role("link", name="Pieteikties").count() >= 1
+        _nothing_left_offline(page, context, live)
+    finally:
+        context.close()
+
+
+def test_signing_out_elsewhere_clears_the_app_by_the_sign_out_answer(live_server, browser):
+    """From a page without the app's script, only the answer's Clear-Site-Data header (Chromium,
+    on http://127.0.0.1: a potentially trustworthy origin) clears the app, its key and outbox."""
+    live = live_server
+    observer = add_official(live, "observer", "0023000")
+    context, page = _phone(browser, live, observer.email)
+    try:
+        _app_ready_offline(page)
+        _wait_one(page, context, live)
+        assert "observer-outbox" in page.evaluate(STORED)["databases"]
+        page.goto(f"{live.url}/")
+        assert page.locator("#observer-app").count() == 0
+        page.get_by_role("button", name="Iziet").click()
+        page.wait_for_url(f"{live.url}/")
+        page.wait_for_load_state()
+        _nothing_left_offline(page, context, live)
+    finally:
+        context.close()
+
+
+def test_a_refused_entry_shows_why_and_what_and_can_be_removed_or_sent_again(live_server,
+                                                                            browser):
+    live = live_server
+    observer = add_official(live, "observer", "0023000")
+    context, page = _phone(browser, live, observer.email)
+    sentence = "Jūsu novērotāja tiesības ir beigušās. Nekas netika saņemts."
+    try:
+        context.route("**/observe/api/report", lambda route: route.fulfill(
+            status=403, content_type="application/json",
+            body=json.dumps({"error": sentence, "code": "observer_rights_ended"})))
+        for description in ("Pirmais atteiktais", "Otrais atteiktais"):
+            form = page.locator("form.report-form").first
+            form.locator("select[name=severity]").select_option("high")
+            form.locator("textarea[name=description]").fill(description)
+            page.get_by_test_id("send-app-report").first.click()
+            page.locator("#outbox-waiting li.refused", has_text=description).wait_for()
+        waiting = page.get_by_test_id("outbox-waiting")
+        assert sentence in waiting.inner_text() and "Nav pieņemts" in waiting.inner_text()
+        expect_text(page, "waiting-count", "2")
+        first = waiting.locator("li", has_text="Pirmais atteiktais")
+        first.get_by_role("button", name="Dzēst no tālruņa").click()
+        expect_text(page, "waiting-count", "1")
+        assert "Pirmais" not in waiting.inner_text()
+        # Edit and send again: back in the form, and received once the server accepts it.
+        context.unroute("**/observe/api/report")
+        waiting.get_by_role("button", name="Labot un sūtīt vēlreiz").click()
+        expect_text(page, "waiting-count", "0")
+        form = page.locator("form.report-form").first
+        assert form.locator("textarea[name=description]").input_value() == "Otrais atteiktais"
+        assert form.locator("select[name=severity]").input_value() == "high"
+        form.locator("textarea[name=description]").fill("Otrais, izlabots")
+        page.get_by_test_id("send-app-report").first.click()
+        page.get_by_test_id("outbox-received").locator("li a").first.wait_for()
+        assert check_a11y(page) == []
+    finally:
+        context.close()
+
+
+def test_times_are_the_servers_riga_time_and_a_new_report_links_to_its_case(live_server,
+                                                                           browser):
+    """The phone is in another time zone: the script writes 08.12.2026 20:21 in Riga time, as
+    the server does, and a report just received links to its case as the page's own do."""
+    live = live_server
+    observer = add_official(live, "observer", "0023000")
+    context = browser.new_context(**{**PHONE, "timezone_id": "America/New_York",
+                                     "locale": "en-US"})
+    context.set_default_timeout(20000)
+    page = context.new_page()
+    try:
+        sign_in_official(page, live, observer.email)
+        page.goto(f"{live.url}/observe/")
+        page.wait_for_selector("#observer-app[data-ready=yes]", state="attached")
+        form = page.locator("form.report-form").first
+        form.locator("textarea[name=description]").fill("Laika pārbaude")
+        page.get_by_test_id("send-app-report").first.click()
+        live_item = page.get_by_test_id("outbox-received").locator("li").first
+        live_item.locator("a").wait_for()
+        written = live_item.inner_text()
+        href = live_item.locator("a").get_attribute("href")
+        assert re.search(r"— \d{2}\.\d{2}\.\d{4} \d{2}:\d{2} — ", written), written
+        # The correction list offers it at once.
+        assert form.locator("select[name=corrects_case_id] option").count() == 2
+        page.reload()
+        server_item = page.get_by_test_id("outbox-received").locator("li").first
+        assert server_item.inner_text() == written
+        assert server_item.locator("a").get_attribute("href") == href
+    finally:
+        context.close()
+
+
+def test_an_ended_session_keeps_entries_and_asks_to_sign_in_and_ended_rights_say_so(
+        live_server, browser):
+    """The session ended elsewhere (as when an accreditation is revoked): the app's requests
+    get a JSON 401, the entry stays waiting and the page asks to sign in again. Rights that
+    ended (403 observer_rights_ended on the key) mark what waits as not accepted, with the
+    server's sentence, to be removed."""
+    from portal.accounts.models import User
+    from portal.accounts.services import sign_out_everywhere
+
+    live = live_server
+    observer = add_official(live, "observer", "0023000")
+    context, page = _phone(browser, live, observer.email)
+    try:
+        in_live_app(live, lambda session, clock: sign_out_everywhere(
+            session, clock, session.get(User, observer.user_id)))
+        answers = []
+        page.on("response", lambda r: answers.append((r.url, r.status))
+                if "/observe/api/" in r.url else None)
+        form = page.locator("form.report-form").first
+        form.locator("textarea[name=description]").fill("Pēc sesijas beigām")
+        page.get_by_test_id("send-app-report").first.click()
+        expect_text(page, "connection",
+                    "Pierakstieties vēlreiz, lai nosūtītu to, kas gaida šajā tālrunī.")
+        expect_text(page, "waiting-count", "1")
+        assert (f"{live.url}/observe/api/key", 401) in answers
+        assert page.locator("#outbox-waiting li.refused").count() == 0
+        sentence = "Jūsu novērotāja tiesības ir beigušās. Nekas netika saņemts."
+        context.route("**/observe/api/key", lambda route: route.fulfill(
+            status=403, content_type="application/json",
+            body=json.dumps({"error": sentence, "code": "observer_rights_ended"})))
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.locator("#outbox-waiting li.refused", has_text=sentence).wait_for()
+        assert "Pēc sesijas beigām" in page.get_by_test_id("outbox-waiting").inner_text()
+    finally:
+        context.close()
 
 
 def expect_text(page, testid, value, timeout=10000):

@@ -255,3 +255,46 @@ def test_both_apis_refuse_an_unknown_station_as_one_not_observed(scene, db_sessi
     answer = app.post("/observe/api/report", json=report_body(scene))
     assert answer.status_code == 403 and answer.get_json()["code"] == "not_observer_here"
     assert db_session.scalar(select(ObserverReport.case_id)) is None
+
+
+def test_art20_3_after_the_observation_days_the_api_says_the_rights_ended(
+        scene, db_session, clock, keys, login_as):
+    """An accredited observer's role ends with the referendum's observation days: the phone is
+    told so with a code and a sentence (403 ``observer_rights_ended``), not a bare 403."""
+    _accredit(scene, db_session, clock, keys, scene.referendum)
+    observer = db_session.scalars(select(User).where(User.email == "anna@example.lv")).one()
+    clock.set(rights_window(scene.referendum)[1] + timedelta(days=3))
+    client = login_as(observer)
+    for url, body in (("/observe/api/report", report_body(scene)),
+                      ("/observe/api/checklist", checklist_body(scene, ("seals_intact", True)))):
+        answer = client.post(url, json=body)
+        assert answer.status_code == 403, answer.get_json()
+        assert answer.get_json()["code"] == "observer_rights_ended"
+        assert "tiesības ir beigušās" in answer.get_json()["error"]
+    key = client.get("/observe/api/key", headers={"Accept": "application/json"})
+    assert key.status_code == 403 and key.get_json()["code"] == "observer_rights_ended"
+    assert db_session.scalar(select(ObserverReport.case_id)) is None
+
+
+def test_art18_3_a_revoked_observers_app_gets_a_json_401_not_the_sign_in_page(
+        scene, db_session, clock, keys, login_as):
+    """Revoking the accreditation ends the observer's sessions: the app's requests (JSON) get
+    401 ``sign_in_required`` with a sentence (the phone keeps what waits and asks to sign in);
+    a page still goes to the sign-in page."""
+    row = _accredit(scene, db_session, clock, keys, scene.referendum)
+    observer = db_session.scalars(select(User).where(User.email == "anna@example.lv")).one()
+    clock.set(rights_window(scene.referendum)[0] + timedelta(hours=1))
+    client = login_as(observer)
+    assert client.post("/observe/api/report", json=report_body(scene)).status_code == 201
+    services.revoke(db_session, clock, scene.members[0], row)
+    db_session.commit()
+    answer = client.post("/observe/api/report", json=report_body(scene),
+                         headers={"Accept": "application/json"})
+    assert answer.status_code == 401
+    assert answer.get_json()["code"] == "sign_in_required"
+    assert "piesakieties vēlreiz" in answer.get_json()["error"]
+    key = client.get("/observe/api/key", headers={"Accept": "application/json",
+                                                  "X-Requested-With": "fetch"})
+    assert key.status_code == 401 and key.get_json()["code"] == "sign_in_required"
+    page = client.get("/observe/")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
