@@ -388,7 +388,7 @@ def test_an_ended_session_keeps_entries_and_asks_to_sign_in_and_ended_rights_say
         form.locator("textarea[name=description]").fill("Pēc sesijas beigām")
         page.get_by_test_id("send-app-report").first.click()
         expect_text(page, "connection",
-                    "Pierakstieties vēlreiz, lai nosūtītu to, kas gaida šajā tālrunī.")
+                    "Piesakieties vēlreiz, lai nosūtītu to, kas gaida šajā tālrunī.")
         expect_text(page, "waiting-count", "1")
         assert (f"{live.url}/observe/api/key", 401) in answers
         assert page.locator("#outbox-waiting li.refused").count() == 0
