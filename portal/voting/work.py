@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import g, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import exists, false, or_, select
@@ -53,7 +53,14 @@ def _munis(ctx: WorkContext, permission: Permission) -> set[int]:
 
 
 def _steps(ctx: WorkContext) -> list[tuple[Referendum, WaitingStep]]:
-    """The steps waiting for the person on the referendums under way they act on."""
+    """The steps waiting for the person on the referendums under way they act on (worked
+    out once per request: the count and the home page's list ask for the same)."""
+    if "voting_work_steps" not in g:
+        g.voting_work_steps = _find_steps(ctx)
+    return list(g.voting_work_steps)
+
+
+def _find_steps(ctx: WorkContext) -> list[tuple[Referendum, WaitingStep]]:
     parties = {COMMISSION: _munis(ctx, Permission.MANAGE_REFERENDUM),
                PROTOCOLS: _munis(ctx, Permission.CONFIRM_PROTOCOL),
                APPROVER: _munis(ctx, Permission.APPROVE_RESULTS)}
