@@ -174,7 +174,8 @@ def _walk(tour: Tour, people: People, tmp: Path) -> None:
     for name in ("Pirmais Pilnvarotais", "Otrais Pilnvarotais"):  # checkboxes
         trustees.get_by_label(name).check()
     shot(chair, "member-referendum-trustees")
-    _submit(chair, "Izvēlēties pilnvarotos")
+    _submit(chair, "Izvēlēties pilnvarotos")  # asks first (confirm.js): yes
+    chair.get_by_test_id("trustees").wait_for()
 
     # --- Trustees: keygen on their own computer, upload the public key --------------------
     secrets = {}

@@ -131,6 +131,7 @@ def test_art20_choosing_the_trustees_is_checkboxes_and_asks_first(db_session, cl
     choices = choices[:choices.index("</fieldset>")]
     assert "<legend>Pilnvarotie (interneta vēlēšanu iecirkņa komisijas locekļi)</legend>" in choices
     assert choices.count('type="checkbox"') >= 2 and "<select" not in choices
+    assert "required" not in choices  # any of them, not every one, is to be ticked
     assert 'data-confirm="Izvēlēties šos pilnvarotos? Viņi izveidos vēlēšanu atslēgu.' in html
     assert 'aria-describedby="why-trustees"' in html and 'id="why-trustees"' in html
     assert "js/confirm.js" in html
