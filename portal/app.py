@@ -45,7 +45,14 @@ from portal.security import (
 from portal.voting.question import question_versions
 from portal.work import counts_by_endpoint
 from referendum_core.calendar import WorkingDayCalendar
-from referendum_core.clock import Clock, SystemClock, demo_clock, wall_time
+from referendum_core.clock import (
+    Clock,
+    SystemClock,
+    demo_clock,
+    demo_referendum_day,
+    to_riga,
+    wall_time,
+)
 
 log = logging.getLogger(__name__)
 
@@ -344,9 +351,16 @@ def _register_template_helpers(app: Flask) -> None:
             "main_nav": links_for(current_user, MAIN_NAV),
             "tasks": links_for(current_user, TASKS),
             "demo_now": app.extensions["clock"].now() if app.config.get("DEMO_CLOCK") else None,
+            # The banner offers only the jump away from the day now simulated.
+            "demo_on_referendum_day": _demo_on_referendum_day,
             # Called by the page layout only (fragments skip the queries): portal.work.
             "work_counts": counts_by_endpoint,
         }
+
+    def _demo_on_referendum_day() -> bool:
+        portal_clock = app.extensions["clock"]
+        return to_riga(portal_clock.now()).date() == demo_referendum_day(
+            wall_time(portal_clock))
 
     def _can(perm: Permission, municipality_id: int | None = None, case_id: int | None = None) -> bool:
         from portal.permissions import Scope

@@ -29,7 +29,10 @@ on) is a module of that area::
 imported once by the area's blueprint module (the app factory imports every blueprint), as
 ``portal/cases/work.py`` is by ``portal/cases/views.py``. Registering the same name again
 replaces the earlier provider (a module reloaded in tests does no harm). Items without a
-deadline come after those with one; urgent items (overdue, critical) come first.
+deadline come after those with one; urgent items (overdue, critical) come first; among the
+same deadline the more severe (``WorkItem.severity``) come first. One thing is one item: a
+case that another area lists on its own terms (a referendum's case, left to the referendum's
+items) is not listed again by the cases area.
 """
 from __future__ import annotations
 
@@ -81,10 +84,13 @@ class WorkItem:
     basis: str | None = None
     is_urgent: bool = False
     area: str = ""
+    severity: int = 0  # among the same deadline, higher first (a critical report: 3, high: 2)
 
     def sort_key(self) -> tuple[Any, ...]:
+        """Urgent first, then by deadline (none last), then the more severe, then by title."""
         return (not self.is_urgent, self.deadline_at is None,
-                self.deadline_at.timestamp() if self.deadline_at else 0.0, self.title)
+                self.deadline_at.timestamp() if self.deadline_at else 0.0, -self.severity,
+                self.title)
 
 
 @dataclass(frozen=True)

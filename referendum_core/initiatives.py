@@ -510,6 +510,12 @@ def submit_initiative(session: Session, clock: Clock, calendar: WorkingDayCalend
     return initiative
 
 
+def publication_day_if_decided(calendar: WorkingDayCalendar, now: datetime) -> date:
+    """The day an initiative decided "can" at ``now`` is published and its 30 days of
+    collection start (Art. 25(2), 10(8)): the decision page names it before the chair decides."""
+    return calendar.add_working_days(to_riga(now).date(), PUBLICATION_WORKING_DAY)
+
+
 def decide_initiative(session: Session, clock: Clock, calendar: WorkingDayCalendar,
                       actor: Actor, initiative: Initiative, *, can: bool,
                       question: str | None = None, note: str = "",
@@ -538,7 +544,7 @@ def decide_initiative(session: Session, clock: Clock, calendar: WorkingDayCalend
         # Notices go out at once through messaging, also on a rest day; the law allows 3
         # working days (Art. 10(6)). Publication counts from the day they were sent.
         initiative.notices_due_on = calendar.add_working_days(today, NOTICE_WORKING_DAYS)
-        published = calendar.add_working_days(today, PUBLICATION_WORKING_DAY)
+        published = publication_day_if_decided(calendar, now)
         initiative.published_on = published
         initiative.collection_starts_at = _start_of_day(published)
         # The publication day is the first of the 30 days (Art. 10(8)).

@@ -21,7 +21,7 @@ from portal.cases.access import visibility_for
 from portal.cases.labels import CASE_TYPES, PARTIES, STATES, STEPS, label
 from portal.permissions import Permission, has_permission, municipalities_for
 from portal.work import Count, WorkContext, WorkItem, WorkProvider, register
-from referendum_core.cases.models import Case, CaseEvent, CaseType, EventKind
+from referendum_core.cases.models import Case, CaseEvent, CaseType, EventKind, ObserverReport
 from referendum_core.cases.queries import Visibility
 from referendum_core.cases.work import COUNT_CAP, Turn, count_work, work_cases
 
@@ -35,12 +35,16 @@ def _frozen(ids: set[int] | None) -> frozenset[int] | None:
 
 
 def turn_of(user: Any) -> Turn:
-    """The parties ``user`` acts as, where (see ``portal.cases.access.parties_for``)."""
+    """The parties ``user`` acts as, where (see ``portal.cases.access.parties_for``). Where
+    they manage referendums, a referendum's case is left to the referendum's own items
+    (``portal.voting.work``) even when overdue: one item per thing."""
     return Turn(
         commission_in=_frozen(municipalities_for(user, Permission.HANDLE_COMMISSION_CASES)),
         chair_in=_frozen(municipalities_for(user, Permission.DECIDE_CASES)),
         is_cvk=has_permission(user, Permission.HANDLE_CVK_CASES),
-        requester_id=getattr(user, "id", None), skip_types=OWN_PAGES)
+        requester_id=getattr(user, "id", None), skip_types=OWN_PAGES,
+        own_pages=((CaseType.REFERENDUM.value, frozenset(
+            municipalities_for(user, Permission.MANAGE_REFERENDUM) or ())),))
 
 
 def oversight_of(user: Any) -> Visibility | None:
@@ -60,10 +64,24 @@ def _counts(ctx: WorkContext) -> list[Count]:
                       "%(num)d overdue", "%(num)d overdue", overdue), is_urgent=True)]
 
 
+# Among items due at the same time, a critical observer report comes before a high one.
+SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+def _severities(ctx: WorkContext, case_ids: list[int]) -> dict[int, int]:
+    """The observer reports' severity rank by case id (one statement)."""
+    if not case_ids:
+        return {}
+    return {case_id: SEVERITY_RANK.get(severity, 0) for case_id, severity in ctx.session.execute(
+        select(ObserverReport.case_id, ObserverReport.severity).where(
+            ObserverReport.case_id.in_(case_ids)))}
+
+
 def _items(ctx: WorkContext, limit: int) -> list[WorkItem]:
     found = []
-    for case, is_theirs in work_cases(ctx.session, turn_of(ctx.user), oversight_of(ctx.user),
-                                      ctx.now, limit):
+    rows = work_cases(ctx.session, turn_of(ctx.user), oversight_of(ctx.user), ctx.now, limit)
+    severity = _severities(ctx, [case.id for case, _ in rows])
+    for case, is_theirs in rows:
         overdue = case.deadline_at is not None and case.deadline_at < ctx.now
         state = label(STATES, case.state)
         reason = state if is_theirs else gettext(
@@ -73,7 +91,8 @@ def _items(ctx: WorkContext, limit: int) -> list[WorkItem]:
             title=f"{case.reference}: {case.title}", url=url_for("cases.case_page",
                                                                    case_id=case.id),
             reason=f"{label(CASE_TYPES, case.type)} · {reason}", deadline_at=case.deadline_at,
-            basis=case.deadline_basis, is_urgent=overdue, area="cases"))
+            basis=case.deadline_basis, is_urgent=overdue, area="cases",
+            severity=severity.get(case.id, 0)))
     return found
 
 

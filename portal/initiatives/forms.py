@@ -22,7 +22,9 @@ class SubmitInitiativeForm(FlaskForm):
 
 
 class DecideForm(FlaskForm):
+    # No decision is preselected: the chair chooses one (an empty first option, required).
     decision = SelectField(_l("Decision"), choices=[
+        ("", _l("— choose the decision —")),
         ("can", _l("The referendum can be held")),
         ("cannot", _l("The referendum cannot be held")),
     ], validators=[DataRequired()])

@@ -44,6 +44,7 @@ from referendum_core.crypto.signature_board import board_log_name
 from referendum_core.initiatives import (
     Initiative,
     public_initiatives,
+    publication_day_if_decided,
     submit_initiative,
 )
 from referendum_core.organisation import Municipality
@@ -177,7 +178,8 @@ def show(initiative_id: int) -> Any:
         if has_permission(current_user, Permission.REGISTER_SIGNATURES, scope) else None,
         can_check=has_permission(current_user, Permission.DECIDE_INITIATIVE, scope),
         referendum_id=_referendum_id(initiative),
-        has_decision=decision_of(db(), initiative.id) is not None)
+        has_decision=decision_of(db(), initiative.id) is not None,
+        publication_day=publication_day_if_decided(calendar(), now))
 
 
 def _referendum_id(initiative: Any) -> int | None:
@@ -245,7 +247,12 @@ def decide(initiative_id: int) -> Any:
                                    Permission.DECIDE_INITIATIVE)
     form = DecideForm()
     if not form.validate_on_submit():
-        abort(400)
+        if set(form.errors) != {"decision"}:
+            abort(400)
+        flash(gettext("Choose the decision: whether the referendum can be held or not."),
+              "error")
+        return redirect(url_for("initiatives.show", initiative_id=initiative.id,
+                                _anchor="decide")), 303
     _refusal_back_to(initiative)
     services.decide(db(), clock(), calendar(), current_user, initiative,
                     can=form.decision.data == "can", question=form.question.data,

@@ -15,6 +15,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.forms import FlaskForm
 
@@ -56,8 +57,11 @@ class SetupForm(CaseSetupForm):
 
 
 class TrusteesForm(FlaskForm):
+    # Checkboxes (a fieldset, its legend this label), not a multi-select needing Ctrl-click.
     trustees = SelectMultipleField(_l("Trustees (members of the internet polling-station "
-                                      "commission)"), coerce=int, validators=[DataRequired()])
+                                      "commission)"), coerce=int, validators=[DataRequired()],
+                                   option_widget=CheckboxInput(),
+                                   widget=ListWidget(prefix_label=False))
 
 
 class ThresholdForm(FlaskForm):

@@ -53,6 +53,7 @@ from referendum_core.voting import (
     confirm_protocol,
     enter_protocol,
     setup_referendum,
+    trustee_choice_refusal,
 )
 from referendum_core.voting.key_generation import (
     add_key_generation_message,
@@ -175,6 +176,7 @@ def manage(referendum_id: int) -> Any:
         status=status_line(db(), referendum, now), readiness=readiness,
         missing=missing_for_approval(readiness, referendum) if readiness else [],
         opening_awaits=opening_awaits(referendum, now), decrypted=decrypted,
+        trustees_final=trustee_choice_refusal(referendum) is not None,
         pending_envelopes=pending_envelopes(db(), referendum), now=now)
 
 
@@ -184,10 +186,14 @@ def trustees(referendum_id: int) -> Any:
     referendum = access_referendum(db(), current_user, referendum_id, Permission.MANAGE_REFERENDUM)
     form = TrusteesForm()
     form.trustees.choices = [(u.id, u.display_name) for u in _internet_members()]
-    if not form.validate_on_submit():
-        abort(400)
-    chosen = [db().get(User, i) for i in form.trustees.data]
     manage_url = url_for("voting_admin.manage", referendum_id=referendum.id)
+    if not form.validate_on_submit():
+        if set(form.errors) != {"trustees"}:
+            abort(400)
+        flash(gettext("Tick at least one member of the internet polling-station commission as "
+                      "a trustee."), "error")
+        return redirect(manage_url + "#trustees-heading"), 303
+    chosen = [db().get(User, i) for i in form.trustees.data]
     on_refusal(flash_and_redirect(manage_url, 302))
     choose_trustees(db(), clock(), current_user, referendum, chosen, context=audit_context())
     flash(gettext("Trustees chosen. Each uploads their public key."), "success")

@@ -1,17 +1,23 @@
 """A referendum's status line, from its records as they stand: the stage and what its next step
 still waits for — opening the vote (the checks ``referendum_core.voting.open_voting`` makes),
 closing the polls after 20:00 on referendum day, the online count, and approving the results
-(the checks ``referendum_core.voting.approve_results`` makes)."""
+(the checks ``referendum_core.voting.approve_results`` makes).
+
+``waiting_steps`` says the same as steps that wait for someone, each with its deadline: the
+referendums' work provider (``portal.voting.work``) lists them as "needs your action", so the
+manage page and the home page cannot disagree."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext, ngettext
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from referendum_core.voting import ApprovalReadiness, approval_readiness, opening_refusal
 from referendum_core.voting.exceptions import InvalidSetup
-from referendum_core.voting.models import Referendum, Stage
+from referendum_core.voting.models import Referendum, Stage, TrusteeShare
 
 
 def readiness_of(session: Session, referendum: Referendum) -> ApprovalReadiness | None:
@@ -105,3 +111,71 @@ def status_line(session: Session, referendum: Referendum, now: datetime) -> str:
                        "awaiting the commission's approval")
     return gettext("online votes counted; still missing: %(missing)s",
                    missing="; ".join(missing))
+
+
+# Who a waiting step waits for: the commission managing the referendum
+# (``Permission.MANAGE_REFERENDUM``), those who confirm the stations' protocols
+# (``Permission.CONFIRM_PROTOCOL``), the chair who approves (``Permission.APPROVE_RESULTS``),
+# or named trustees.
+COMMISSION, PROTOCOLS, APPROVER, TRUSTEES = "commission", "protocols", "approver", "trustees"
+
+
+@dataclass(frozen=True)
+class WaitingStep:
+    """A step of the referendum waiting for ``party`` (for trustees: those in ``user_ids``),
+    due by ``deadline_at``; ``is_urgent`` when it should have been taken already."""
+
+    kind: str  # choose_trustees, upload_key, open, close, protocols, reconcile, decrypt, approve
+    party: str
+    deadline_at: datetime
+    user_ids: tuple[int, ...] = ()
+    is_urgent: bool = False
+
+
+def waiting_steps(session: Session, referendum: Referendum, now: datetime
+                  ) -> list[WaitingStep]:
+    """The steps the referendum waits for now, from what ``status_line`` says: before the vote
+    opens, the trustees' choice, their public keys (due before the online vote opens) or
+    opening it; after 20:00 on referendum day, closing the polls; after that, what approval
+    still waits for (the trustees' partial decryptions, the stations' confirmed protocols, the
+    registration envelopes' check), then approving. Steps for CVK (the base figure) and the
+    trustees' key generation rounds (reminded by ``key_generation``) are not among them."""
+    stage = referendum.stage
+
+    def step(kind: str, party: str, due: datetime, user_ids: tuple[int, ...] = (),
+             urgent: bool = False) -> WaitingStep:
+        return WaitingStep(kind, party, due, user_ids, urgent or due < now)
+
+    if stage == Stage.SETUP:
+        refusal = opening_refusal(referendum, now)
+        due = referendum.online_opens_at or referendum.polls_open_at
+        if refusal is None:
+            return [step("open", COMMISSION, due)]
+        if refusal.reason == "no_trustees":
+            return [step("choose_trustees", COMMISSION, due)]
+        if refusal.reason == "key_missing":
+            missing = set(refusal.params.get("missing") or ())
+            return [step("upload_key", TRUSTEES, due, tuple(
+                t.user_id for t in referendum.trustees if t.position in missing))]
+        return []
+    if stage == Stage.VOTING:
+        if now >= referendum.polls_close_at:
+            return [step("close", COMMISSION, referendum.polls_close_at, urgent=True)]
+        return []
+    if stage not in (Stage.COUNTING, Stage.TALLIED):
+        return []
+    ready = approval_readiness(session, referendum)
+    due = referendum.results_due_at
+    steps = []
+    if stage == Stage.COUNTING:
+        decrypted = set(session.scalars(select(TrusteeShare.trustee_position).where(
+            TrusteeShare.referendum_id == referendum.id)))
+        steps.append(step("decrypt", TRUSTEES, due, tuple(
+            t.user_id for t in referendum.trustees if t.position not in decrypted)))
+    if ready.unconfirmed:
+        steps.append(step("protocols", PROTOCOLS, due))
+    if ready.pending_envelopes:
+        steps.append(step("reconcile", COMMISSION, due))
+    if stage == Stage.TALLIED and ready.is_ready:
+        steps.append(step("approve", APPROVER, due))
+    return steps

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import and_, case, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from referendum_core.cases.models import Case
@@ -31,6 +31,9 @@ class Turn:
     is_cvk: bool = False
     requester_id: int | None = None
     skip_types: tuple[str, ...] = ()
+    # (case type, municipalities) whose cases are left to their own pages even when overdue
+    # (the person is listed their steps there: a referendum's, for the commission managing it).
+    own_pages: tuple[tuple[str, frozenset[int]], ...] = ()
 
 
 def _within(ids: frozenset[int] | None) -> Any:
@@ -52,6 +55,13 @@ def turn_clause(turn: Turn) -> Any:
     if turn.skip_types:
         waiting = and_(waiting, Case.type.not_in(turn.skip_types))
     return and_(Case.is_open.is_(True), waiting)
+
+
+def _left_to_own_pages(turn: Turn) -> Any:
+    """Cases ``turn`` leaves to their own pages even when overdue."""
+    clauses = [and_(Case.type == kind, Case.municipality_id.in_(sorted(ids)))
+               for kind, ids in turn.own_pages if ids]
+    return or_(*clauses) if clauses else false()
 
 
 def overdue_clause(oversees: Visibility | None, now: datetime) -> Any:
@@ -78,8 +88,9 @@ def count_work(session: Session, turn: Turn, oversees: Visibility | None,
                now: datetime, *, cap: int = COUNT_CAP) -> tuple[int, int]:
     """(cases waiting for the person, open cases past their deadline among those they oversee
     or that wait for them), each counted up to ``cap``, in one statement."""
-    waiting, overdue = turn_clause(turn), or_(
-        overdue_clause(oversees, now), and_(turn_clause(turn), Case.deadline_at < now))
+    waiting, overdue = turn_clause(turn), and_(or_(
+        overdue_clause(oversees, now), and_(turn_clause(turn), Case.deadline_at < now)),
+        not_(_left_to_own_pages(turn)))
     row = session.execute(select(_capped(waiting, cap), _capped(overdue, cap))).one()
     return int(row[0]), int(row[1])
 
@@ -90,7 +101,7 @@ def work_cases(session: Session, turn: Turn, oversees: Visibility | None, now: d
     earliest deadline first (no deadline last), each with whether it waits for them."""
     waiting = turn_clause(turn)
     stmt = select(Case, case((waiting, True), else_=False)).where(
-        or_(waiting, overdue_clause(oversees, now)))
+        or_(waiting, overdue_clause(oversees, now)), not_(_left_to_own_pages(turn)))
     if skip_ids:
         stmt = stmt.where(Case.id.not_in(list(skip_ids)))
     rows = session.execute(stmt.order_by(*SORTS["deadline"]).limit(limit)).all()

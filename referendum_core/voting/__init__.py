@@ -23,6 +23,7 @@ from referendum_core.voting.preparation import (
     open_voting,
     opening_refusal,
     setup_referendum,
+    trustee_choice_refusal,
 )
 from referendum_core.voting.results import (
     ApprovalReadiness,
@@ -66,6 +67,7 @@ __all__ = [
     "opening_refusal",
     "protocols_document",
     "reconcile_envelopes",
+    "trustee_choice_refusal",
     "record_audited_ballot",
     "record_home_vote",
     "request_home_voting",

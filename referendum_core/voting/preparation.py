@@ -235,6 +235,21 @@ def is_internet_commission_member(actor: Any) -> bool:
                for m in getattr(actor, "memberships", ()))
 
 
+def trustee_choice_refusal(referendum: Referendum) -> WrongStage | None:
+    """Why the trustees can no longer be chosen again (the checks ``choose_trustees`` makes
+    once the referendum is being set up), or None while they can: the choice is final once a
+    trustee has uploaded a public key or the key generation has begun (a round was done)."""
+    if referendum.stage != Stage.SETUP:
+        return WrongStage("voting already opened", stage=referendum.stage)
+    if any(t.public_key for t in referendum.trustees):
+        return WrongStage("a trustee already uploaded a key", stage=referendum.stage)
+    if referendum.dkg_transcript is not None and any(
+            json.loads(referendum.dkg_transcript)[r]
+            for r in ("commits", "reveals", "shares", "complaints", "answers")):
+        return WrongStage("the key generation has begun", stage=referendum.stage)
+    return None
+
+
 def choose_trustees(session: Session, clock: Clock, actor: Actor | None,
                     referendum: Referendum, users: Iterable[Any],
                     context: AuditContext | None = None) -> list[Trustee]:
@@ -259,12 +274,10 @@ def choose_trustees(session: Session, clock: Clock, actor: Actor | None,
             raise NotATrustee("not a member of the internet polling-station commission",
                               user_id=user.id)
     existing = list(referendum.trustees)
-    if any(t.public_key for t in existing):
-        raise WrongStage("a trustee already uploaded a key", stage=referendum.stage)
+    refusal = trustee_choice_refusal(referendum)
+    if refusal is not None:
+        raise refusal
     if referendum.dkg_transcript is not None:
-        if any(json.loads(referendum.dkg_transcript)[r]
-               for r in ("commits", "reveals", "shares", "complaints", "answers")):
-            raise WrongStage("the key generation has begun", stage=referendum.stage)
         # n changes with the choice: the chair sets t again for the new trustees.
         referendum.threshold = None
         referendum.dkg_transcript = None

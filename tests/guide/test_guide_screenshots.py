@@ -169,10 +169,13 @@ def _walk(tour: Tour, people: People, tmp: Path) -> None:
     election_id = chair.get_by_test_id("election-id").inner_text().strip()
     referendum_id = int(chair.url.rstrip("/").split("/")[-2])
     tour.ids["referendum"] = referendum_id
-    chair.get_by_label("Pilnvarotie (interneta vēlēšanu iecirkņa komisijas locekļi)") \
-        .select_option(label=["Pirmais Pilnvarotais", "Otrais Pilnvarotais"])
+    trustees = chair.get_by_role(
+        "group", name="Pilnvarotie (interneta vēlēšanu iecirkņa komisijas locekļi)")
+    for name in ("Pirmais Pilnvarotais", "Otrais Pilnvarotais"):  # checkboxes
+        trustees.get_by_label(name).check()
     shot(chair, "member-referendum-trustees")
-    _submit(chair, "Izvēlēties pilnvarotos")
+    _submit(chair, "Izvēlēties pilnvarotos")  # asks first (confirm.js): yes
+    chair.get_by_test_id("trustees").wait_for()
 
     # --- Trustees: keygen on their own computer, upload the public key --------------------
     secrets = {}

@@ -322,3 +322,15 @@ def test_only_election_officials_see_and_move_the_demo_clock(app, db_session, re
         assert official.post("/demo/clock", data={"phase": "polling"}).status_code == 302
         assert clock.now() - later < timedelta(minutes=1) and clock.now() >= later
         assert official.post("/demo/clock", data={"phase": "online"}).status_code == 302
+
+
+@pytest.mark.parametrize("real", [WEEK[0]], indirect=True)
+def test_the_banner_offers_only_the_jump_away_from_the_day_shown(app, db_session, real, clock,
+                                                                 story):
+    """On Tuesday the banner offers referendum day only; on referendum day, Tuesday only."""
+    official = _as(app, _user(db_session, "officer@demo.cvk.lv"), real)
+    tuesday = official.get("/").get_data(as_text=True)
+    assert 'value="polling"' in tuesday and 'value="online"' not in tuesday
+    assert official.post("/demo/clock", data={"phase": "polling"}).status_code == 302
+    saturday = official.get("/").get_data(as_text=True)
+    assert 'value="online"' in saturday and 'value="polling"' not in saturday

@@ -133,3 +133,22 @@ def test_people_without_cases_get_no_counts_and_no_errors(who, people, login_as)
     user = people.voter() if who == "voter" else people.internet_member()
     answer = login_as(user).get("/")
     assert answer.status_code == 200 and nav_counts(answer.get_data(as_text=True)) == []
+
+
+def test_among_the_same_deadline_a_critical_report_comes_before_a_high_one(db_session, clock,
+                                                                          people, login_as):
+    """Sorted by urgent, deadline, severity, title: "Zzz" (critical) before "Aaa" (high)."""
+    due = clock.now() + timedelta(hours=3)
+    high = WorkItem("Aaa", "/a", "r", deadline_at=due, severity=2)
+    critical = WorkItem("Zzz", "/z", "r", deadline_at=due, severity=3)
+    later = WorkItem("Bbb", "/b", "r", deadline_at=due + timedelta(minutes=1), severity=3)
+    urgent = WorkItem("Ccc", "/c", "r", deadline_at=due + timedelta(days=1), is_urgent=True)
+    assert sorted([later, high, urgent, critical], key=WorkItem.sort_key) == [
+        urgent, critical, high, later]
+    # The cases area ranks its observer reports so.
+    first = report(db_session, clock, people.observer(), severity="high")
+    second = report(db_session, clock, people.observer(), severity="critical")
+    second.deadline_at = first.deadline_at
+    db_session.commit()
+    html = login_as(people.member()).get("/").get_data(as_text=True)
+    assert work_items(html)[:2] == [f"/cases/{second.id}", f"/cases/{first.id}"]

@@ -161,3 +161,39 @@ def test_art4_6_art26_short_count_waits_for_signatures_of_the_30_days_registered
         run_initiative_deadlines.delay()
     db_session.expire_all()
     assert db_session.get(Initiative, initiative.id).case.state == "collected"
+
+
+def test_art10_deciding_preselects_nothing_and_asks_naming_the_consequence(
+        login_as, people, db_session, keys):
+    """Art. 10(4)-(8): the chair's decision has no preselected choice, and recording it asks
+    first (data-confirm, read by static/js/confirm.js) and says beside the button, also
+    without JavaScript, what follows: publication, collection, the applicants told, final."""
+    muni = municipality(db_session)
+    muni.voters_at_last_election = 10
+    resident = _voter(db_session, keys, people, muni, 1)
+    login_as(resident).post("/initiatives/new", data={
+        "municipality_id": muni.id, "subject": "strategy", "basis_date": "2026-02-01",
+        "question": "Vai atbalstāt?", "reasons": "Tāpēc."})
+    initiative = db_session.query(Initiative).one()
+    page = f"/initiatives/{initiative.id}"
+    web = login_as(people.chair())
+    html = web.get(page).get_data(as_text=True)
+    assert '<option selected value="">— izvēlieties lēmumu —</option>' in html or \
+        '<option value="">— izvēlieties lēmumu —</option>' in html
+    assert 'name="decision" required' in html
+    assert "selected value=\"can\"" not in html and 'value="can" selected' not in html
+    assert 'data-confirm="Reģistrēt lēmumu? To nevar atsaukt: iesniedzējiem paziņo' in html
+    assert "Reģistrētu lēmumu nevar atsaukt." in html and "js/confirm.js" in html
+    assert 'aria-describedby="decide-why"' in html
+
+    refused = web.post(f"{page}/decide", data={"decision": "", "question": "Vai atbalstāt?",
+                                               "version": initiative.case.version})
+    assert refused.status_code == 303 and refused.headers["Location"].endswith("#decide")
+    assert "Izvēlieties lēmumu" in web.get(page).get_data(as_text=True)
+    db_session.refresh(initiative)
+    assert initiative.case.state == "submitted" and initiative.decision is None
+
+    client = login_as(people.chair())
+    client.post("/lang/en")
+    english = client.get(page).get_data(as_text=True)
+    assert "Record the decision? It cannot be undone" in english

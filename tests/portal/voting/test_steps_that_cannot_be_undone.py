@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from referendum_core.voting import cast_ballot
 from referendum_core.voting.models import PollingStationProtocol, Stage
-from tests.voting_support import AFTER_CLOSE, POLLS_OPEN, YES_VOTE, riga
+from tests.voting_support import AFTER_CLOSE, POLLS_OPEN, YES_VOTE, build_scenario, riga
 
 MARK_BUTTON = re.compile(r'<button type="submit" name="action" value="mark">')
 
@@ -116,3 +116,42 @@ def test_only_the_voter_who_cast_a_ballot_is_told_it_was_theirs(app, login_as, s
     assert 'data-testid="receipt"' not in other
     own = login_as(voter).get(url).get_data(as_text=True)
     assert 'data-testid="receipt"' in own and "Jūsu balss ir nodota" in own
+
+
+def test_art20_choosing_the_trustees_is_checkboxes_and_asks_first(db_session, clock, keys,
+                                                                   login_as):
+    """Art. 20(6): the chair ticks the trustees among the internet commission's members (a
+    fieldset of checkboxes, no Ctrl-click), and choosing asks first, naming what follows: the
+    trustees make the election key, and once a key is in the choice is final."""
+    s = build_scenario(db_session, clock, keys, open_now=False, upload_keys=False, trustees=2)
+    ref = s.referendum
+    chair = login_as(s.chair)
+    html = chair.get(f"/voting/{ref.id}/manage").get_data(as_text=True)
+    choices = html[html.index('data-testid="trustee-choices"'):]
+    choices = choices[:choices.index("</fieldset>")]
+    assert "<legend>Pilnvarotie (interneta vēlēšanu iecirkņa komisijas locekļi)</legend>" in choices
+    assert choices.count('type="checkbox"') >= 2 and "<select" not in choices
+    assert "required" not in choices  # any of them, not every one, is to be ticked
+    assert 'data-confirm="Izvēlēties šos pilnvarotos? Viņi izveidos vēlēšanu atslēgu.' in html
+    assert 'aria-describedby="why-trustees"' in html and 'id="why-trustees"' in html
+    assert "js/confirm.js" in html
+
+    nobody = chair.post(f"/voting/{ref.id}/trustees", data={})
+    assert nobody.status_code == 303
+    assert "Atzīmējiet vismaz vienu" in chair.get(f"/voting/{ref.id}/manage").get_data(
+        as_text=True)
+    db_session.refresh(ref)
+    assert len(ref.trustees) == 2
+
+    assert chair.post(f"/voting/{ref.id}/trustees", data={"trustees": [s.trustees[0].id]}
+                      ).status_code == 302
+    db_session.refresh(ref)
+    assert [t.user_id for t in ref.trustees] == [s.trustees[0].id]
+
+    ref.trustees[0].public_key = "00" * 32  # a key is in: the choice is final
+    db_session.commit()
+    html = chair.get(f"/voting/{ref.id}/manage").get_data(as_text=True)
+    assert 'data-testid="trustees-final"' in html and 'data-testid="trustee-choices"' not in html
+    chair.post(f"/voting/{ref.id}/trustees", data={"trustees": [s.trustees[1].id]})
+    db_session.refresh(ref)
+    assert [t.user_id for t in ref.trustees] == [s.trustees[0].id]

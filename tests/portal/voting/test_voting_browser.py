@@ -148,9 +148,12 @@ def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_pa
     _submit(chair, "Sagatavot")
     election_id = chair.get_by_test_id("election-id").inner_text().strip()
     referendum_id = int(chair.url.rstrip("/").split("/")[-2])
-    chair.get_by_label("Pilnvarotie (interneta vēlēšanu iecirkņa komisijas locekļi)") \
-        .select_option(label=["Pirmais Pilnvarotais", "Otrais Pilnvarotais"])
-    _submit(chair, "Izvēlēties pilnvarotos")
+    trustees = chair.get_by_role(
+        "group", name="Pilnvarotie (interneta vēlēšanu iecirkņa komisijas locekļi)")
+    for name in ("Pirmais Pilnvarotais", "Otrais Pilnvarotais"):  # checkboxes
+        trustees.get_by_label(name).check()
+    _submit(chair, "Izvēlēties pilnvarotos")  # asks first (confirm.js): yes
+    chair.get_by_test_id("trustees").wait_for()
     # 2. Trustees make their keys with the trustee tool and upload the public part.
     secrets = {}
     for email, name in (("trustee1@demo.cvk.lv", "Pirmais"), ("trustee2@demo.cvk.lv", "Otrais")):
