@@ -1,6 +1,7 @@
 """A referendum in Ādaži with a polling station, two observers and the commission."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -22,6 +23,21 @@ def scene(db_session, clock, keys, people):
     scenario.observers[1].display_name = "Otrais novērotājs"
     db_session.commit()
     return scenario
+
+
+def observer_client(app, db_session, clock, observer):
+    """A test client signed in as ``observer`` (what the test set up committed first)."""
+    from tests.conftest import login
+
+    db_session.commit()
+    client = app.test_client()
+    login(client, observer, clock)
+    return client
+
+
+def shown_count(html, testid):
+    """The number a page shows in the element ``data-testid=testid``."""
+    return int(re.search(rf'data-testid="{testid}">(\d+)<', html).group(1))
 
 
 def checklist_body(scene, *answers, key=None):

@@ -10,19 +10,12 @@ import re
 
 from portal.extensions import socketio
 from referendum_core.observers.models import AccreditationStatus, ObserverAccreditation
-from tests.conftest import login
-from tests.portal.observation.conftest import checklist_body, report_body
-
-
-def _observer_client(app, db_session, clock, observer):
-    db_session.commit()
-    client = app.test_client()
-    login(client, observer, clock)
-    return client
-
-
-def _count(html, testid):
-    return int(re.search(rf'data-testid="{testid}">(\d+)<', html).group(1))
+from tests.portal.observation.conftest import (
+    checklist_body,
+    observer_client,
+    report_body,
+    shown_count,
+)
 
 
 def _box(html):
@@ -46,7 +39,7 @@ def _revoke(scene, db_session, observer):
 
 def test_a_case_page_names_the_report_it_corrects_and_the_one_correcting_it(
         app, scene, db_session, clock, login_as):
-    observer = _observer_client(app, db_session, clock, scene.observers[0])
+    observer = observer_client(app, db_session, clock, scene.observers[0])
     first = observer.post("/observe/api/report", json=report_body(scene)).get_json()
     second = observer.post("/observe/api/report", json=report_body(
         scene, severity="low", description="Plombes bija; kļūdījos",
@@ -63,38 +56,38 @@ def test_a_case_page_names_the_report_it_corrects_and_the_one_correcting_it(
 
 def test_the_home_page_judges_a_corrected_report_by_its_latest_version(
         app, scene, db_session, clock, login_as):
-    observer = _observer_client(app, db_session, clock, scene.observers[0])
+    observer = observer_client(app, db_session, clock, scene.observers[0])
     critical = observer.post("/observe/api/report", json=report_body(scene)).get_json()
     client = login_as(scene.chair)
-    assert _count(client.get("/").get_data(as_text=True), "critical-count") == 1
+    assert shown_count(client.get("/").get_data(as_text=True), "critical-count") == 1
     observer.post("/observe/api/report", json=report_body(
         scene, severity="low", corrects_case_id=critical["case_id"]))
     home = _box(client.get("/").get_data(as_text=True))
-    assert _count(home, "critical-count") == 0 and critical["reference"] not in home
+    assert shown_count(home, "critical-count") == 0 and critical["reference"] not in home
     low = observer.post("/observe/api/report", json=report_body(scene, severity="low")).get_json()
     raised = observer.post("/observe/api/report", json=report_body(
         scene, corrects_case_id=low["case_id"])).get_json()
     home = _box(client.get("/").get_data(as_text=True))
-    assert _count(home, "critical-count") == 1 and raised["reference"] in home
+    assert shown_count(home, "critical-count") == 1 and raised["reference"] in home
     # The line says which report it corrects.
     assert f'data-testid="attention-corrects-{raised["case_id"]}"' in home
     assert f"labo ziņojumu <a href=\"/cases/{low['case_id']}\">{low['reference']}</a>" in home
 
 
-def test_art18_3_a_revoked_observers_answers_are_shown_but_no_longer_count(
+def test_art18_3_a_revoked_observers_answers_are_shown_but_no_longershown_count(
         app, scene, db_session, clock, login_as):
-    one, two = (_observer_client(app, db_session, clock, o) for o in scene.observers)
+    one, two = (observer_client(app, db_session, clock, o) for o in scene.observers)
     assert one.post("/observe/api/checklist", json=checklist_body(
         scene, ("seals_intact", True))).status_code == 201
     assert two.post("/observe/api/checklist", json=checklist_body(
         scene, ("seals_intact", False), ("queue_length", 3))).status_code == 201
     client = login_as(scene.chair)
-    assert _count(client.get("/").get_data(as_text=True), "conflict-count") == 1
+    assert shown_count(client.get("/").get_data(as_text=True), "conflict-count") == 1
     _revoke(scene, db_session, scene.observers[1])
 
-    assert _count(client.get("/").get_data(as_text=True), "conflict-count") == 0
+    assert shown_count(client.get("/").get_data(as_text=True), "conflict-count") == 0
     html = client.get(_station_url(scene)).get_data(as_text=True)
-    assert _count(html, "station-conflict-count") == 0
+    assert shown_count(html, "station-conflict-count") == 0
     assert "Otrais novērotājs <small" in html and "(akreditācija atsaukta)" in html
     assert "1 no " in html  # progress: only the counting observer's one item
     rows = list(csv.DictReader(io.StringIO(
@@ -106,7 +99,7 @@ def test_art18_3_a_revoked_observers_answers_are_shown_but_no_longer_count(
 
 def test_the_station_page_and_the_station_table_are_told_live_of_new_data(
         app, scene, db_session, clock, login_as):
-    observer = _observer_client(app, db_session, clock, scene.observers[0])
+    observer = observer_client(app, db_session, clock, scene.observers[0])
     client = login_as(scene.chair)
     for url in (_station_url(scene), "/observers/stations"):
         html = client.get(url).get_data(as_text=True)
@@ -129,7 +122,7 @@ def test_the_station_page_and_the_station_table_are_told_live_of_new_data(
 
 
 def test_latvian_wording_of_the_commission_pages(app, scene, db_session, clock, login_as):
-    one, two = (_observer_client(app, db_session, clock, o) for o in scene.observers)
+    one, two = (observer_client(app, db_session, clock, o) for o in scene.observers)
     one.post("/observe/api/checklist", json=checklist_body(scene, ("seals_intact", True)))
     two.post("/observe/api/checklist", json=checklist_body(scene, ("seals_intact", False)))
     client = login_as(scene.chair)
