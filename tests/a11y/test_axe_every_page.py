@@ -206,8 +206,11 @@ def test_observer_report_with_the_keyboard_only(tour, pages):
     page.goto(f"{tour.url}/cases/report")
     _tab_to(page, "select[name=polling_station_id]")
     page.keyboard.press("ArrowDown")
+    # Category and severity start empty and are required: choose each with the keyboard.
     _tab_to(page, "select[name=category]")
+    page.keyboard.press("ArrowDown")
     _tab_to(page, "select[name=severity]")
+    page.keyboard.press("ArrowDown")
     _tab_to(page, "textarea[name=description]")
     page.keyboard.type("Rindā stāv vairāk nekā 30 cilvēku.")
     _tab_to(page, "[data-testid=send-report]")
