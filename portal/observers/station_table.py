@@ -71,10 +71,11 @@ def headings() -> list[str]:
 
 def _base(row: StationRow, senders: Mapping[int, str]) -> list[Any]:
     # Observers present at the station: the accredited ones, then those who sent something
-    # for it without an accreditation there (a standing observer), marked as such.
-    present = [*row.observers, *(gettext("%(name)s (sent data, not accredited here)",
-                                         name=senders.get(i, str(i)))
-                                 for i in row.reporting_observer_ids)]
+    # for it without an accreditation there (a standing observer, who observes every station
+    # of the municipality), marked as such.
+    present = [*row.observers, *(gettext(
+        "%(name)s (sent data; observes all stations of the municipality)",
+        name=senders.get(i, str(i))) for i in row.reporting_observer_ids)]
     return [row.municipality, row.referendum_id, row.referendum_day, row.station_number,
             row.station_name, len(row.observers), "; ".join(present), row.open_incidents]
 

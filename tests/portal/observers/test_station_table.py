@@ -169,7 +169,7 @@ def test_art18_3_a_standing_observer_who_reported_is_present_and_marked(
     login_as(s.chair)
     html = client.get("/observers/stations").get_data(as_text=True)
     row = _row_html(html, s, kultura)
-    assert "Pastāvīgā Novērotāja (sūtījis datus, šeit nav akreditēts)" in row
+    assert "Pastāvīgā Novērotāja (sūtījis datus; novēro visus pašvaldības iecirkņus)" in row
     rows = _csv(client)
     [line] = [r for r in rows[1:] if r[3] == "802"]
     assert line[5] == "0" and "Pastāvīgā Novērotāja" in line[6]
