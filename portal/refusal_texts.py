@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from flask_babel import format_date, format_datetime, format_time, gettext
+from flask_babel import format_date, format_datetime, format_time, gettext, pgettext
 
 from portal.dates import DAY_PATTERN, MOMENT_PATTERN
 from portal.web import db
@@ -78,7 +78,33 @@ CASE_FIELDS: dict[str, Callable[[], str]] = {
     "category": lambda: gettext("Category"), "severity": lambda: gettext("Severity"),
     "title": lambda: gettext("Title"), "note": lambda: gettext("Note"),
     "comment": lambda: gettext("Comment"),
+    # What the observer app sends (portal/observation/api.py).
+    "polling_station_id": lambda: gettext("Polling station"),
+    "referendum_id": lambda: gettext("Referendum"),
+    "corrects_case_id": lambda: gettext("The report it corrects"),
+    "filled_at": lambda: gettext("Time filled in"), "answers": lambda: gettext("Answers"),
+    "photos": lambda: gettext("Photos"), "key": lambda: gettext("Entry identifier"),
+    "value": lambda: pgettext("checklist column", "Answer"),
+    "item": lambda: gettext("Question"),
 }
+
+
+def field_name(path: str) -> str:
+    """A field of a request named in the person's language: ``answers[2].value`` is "Answer
+    (answer no. 3)"; a field without a name of its own is quoted as the technical name it is."""
+    head, _, tail = path.rpartition(".")
+    index = None
+    if "[" in (head or path):
+        base = head or path
+        try:
+            index = int(base[base.index("[") + 1:base.index("]")]) + 1
+        except ValueError:
+            index = None
+    key = tail if head else path.split("[", 1)[0]
+    if key not in CASE_FIELDS:
+        return f"„{path}”"
+    name = CASE_FIELDS[key]()
+    return gettext("%(name)s (no. %(n)s)", name=name, n=index) if index else name
 
 
 def _invalid_case_data(err: Any) -> str:
@@ -542,7 +568,8 @@ OBSERVATION: dict[str, Text] = {
         "Only your own earlier entry can be corrected."),
     "invalid_field": lambda err: gettext(
         "The field %(field)s must be %(expected)s. Nothing was received.",
-        field=getattr(err, "field", "-"), expected=_expected(getattr(err, "expected", ""))),
+        field=field_name(getattr(err, "field", "-")),
+        expected=_expected(getattr(err, "expected", ""))),
 }
 
 def _fault(err: Any, name: str) -> Any:

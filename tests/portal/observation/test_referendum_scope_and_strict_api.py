@@ -164,7 +164,8 @@ def test_a_report_field_of_the_wrong_type_is_refused_by_name(app, scene, db_sess
     assert answer.status_code == 400
     body = answer.get_json()
     assert (body["code"], body["field"]) == ("invalid_field", field)
-    assert field in body["error"]
+    # The sentence names the field in Latvian, not by its JSON key.
+    assert field not in body["error"] and body["error"].startswith("Laukam ")
     assert _report_cases(db_session) == 0
     assert db_session.scalar(select(func.count(ObserverSubmission.id))) == 0
 
@@ -239,3 +240,12 @@ def test_queue_lengths_within_the_tolerance_agree_and_protocol_figures_must_matc
     client = login_as(scene.chair)
     page = _station_page(client, scene.referendum, scene.station)
     assert 'data-testid="station-conflict-count">2<' in page
+
+
+def test_a_field_deep_in_the_answers_is_named_with_its_number(app):
+    from portal.refusal_texts import field_name
+
+    with app.test_request_context(headers={"Accept-Language": "lv"}):
+        assert field_name("answers[2].value") == "Atbilde (Nr. 3)"
+        assert field_name("polling_station_id") == "Vēlēšanu iecirknis"
+        assert field_name("something_else") == "„something_else”"
