@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
+from flask import session as cookie_session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -38,6 +39,7 @@ from portal.observation.tasks import open_report_thread
 from portal.permissions import Permission
 from portal.realtime import as_id
 from portal.refusals import on_refusal
+from portal.security import SESSION_ID_KEY
 from portal.web import audit_context, calendar, clock, db
 from referendum_core.cases.models import Case
 from referendum_core.observation import services
@@ -52,6 +54,7 @@ from referendum_core.observation.exceptions import (
 from referendum_core.observation.services import AnswerInput, Receipt
 
 OUTBOX_KEY_PURPOSE = b"observer-outbox-key"
+OUTBOX_SESSION_PURPOSE = b"observer-outbox-session"
 MAX_PHOTOS = 6
 #: The most answers one checklist page carries: every question of the longest published
 #: checklist, once.
@@ -61,13 +64,21 @@ MAX_ANSWERS_PER_PAGE = min(services.MAX_ANSWERS,
 
 def outbox_key() -> dict[str, Any]:
     """The key the observer's phone encrypts its outbox with (AES-256-GCM, one per observer,
-    replaced when they sign out everywhere), and a CSRF token for sending."""
+    replaced when they sign out everywhere), a CSRF token for sending, and this session's tag.
+
+    The key outlives a session; the tag does not: an opaque HMAC of the server-side session id
+    (``sid``, never the id itself), different for every sign-in. The phone records on each
+    entry the tag it was sealed under and sends by itself only entries of the current session's
+    tag; one sealed in an earlier session (filled after that session ended, perhaps by someone
+    else holding the phone) is shown to the observer to check and send or delete."""
     access.require_observer_now(current_user, Permission.FILL_CHECKLIST)
     keys = current_app.extensions["keys"]
     raw = bytes.fromhex(keys.mac(OUTBOX_KEY_PURPOSE,
                                  f"{current_user.id}:{current_user.session_epoch}"))
+    sid = cookie_session.get(SESSION_ID_KEY)
+    tag = keys.mac(OUTBOX_SESSION_PURPOSE, f"{current_user.id}:{sid}")[:32] if sid else None
     return {"observer_id": current_user.id, "key": base64.b64encode(raw).decode(),
-            "csrf_token": generate_csrf()}
+            "session_tag": tag, "csrf_token": generate_csrf()}
 
 
 def _body() -> dict[str, Any]:

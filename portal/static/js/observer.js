@@ -10,9 +10,14 @@
   var observer = root.dataset.observer;
   var AAD = new TextEncoder().encode("referendum-portal/observer-outbox/v1/" + observer);
   var csrf = null;
-  var current = null; // {kid, key}
+  var current = null; // {kid, key, tag}
   var flushing = false;
   var signInNeeded = false;
+  // The tag of this page's session, as the portal said it (never read from the phone): an
+  // entry sealed under another tag, in an earlier session, is sent only when the observer sends
+  // it. ``ended``: the portal said the session has ended; nothing more is sealed in this tab.
+  var sessionTag = null;
+  var ended = false;
   var leaving = false;  // signing out: nothing more is stored or sent from this page
 
   // --- IndexedDB ------------------------------------------------------------------------
@@ -57,7 +62,7 @@
     return fetch(root.dataset.keyUrl, { credentials: "same-origin", cache: "no-store",
       headers: { "Accept": "application/json", "X-Requested-With": "fetch" } })
       .then(function (r) {
-        if (r.redirected || r.status === 401) { signInNeeded = true; }
+        if (r.redirected || r.status === 401) { signInNeeded = true; endSession(); }
         if (r.status === 403) {
           // No observer's rights now (observer_rights_ended): nothing waiting can be sent.
           return r.json().catch(function () { return {}; }).then(function (body) {
@@ -76,10 +81,13 @@
           var kid = b64(new Uint8Array(digest)).slice(0, 16);
           return crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false,
             ["encrypt", "decrypt"]).then(function (key) {
-            current = { kid: kid, key: key };
+            current = { kid: kid, key: key, tag: body.session_tag };
+            sessionTag = body.session_tag;
+            resumeSession();
             root.dataset.ready = "yes";
             return store("keys", "readwrite", function (s) {
               s.put(kid, observer + ":current");
+              s.put(body.session_tag, observer + ":tag");
               return s.put(key, observer + ":" + kid);
             });
           });
@@ -87,15 +95,49 @@
       });
   }
 
+  // The key to seal with, read from the phone each time: signing out in another tab deletes
+  // it, and then this tab seals nothing either. Nothing once the session has ended here.
   function loadKey() {
-    if (current) { return Promise.resolve(current); }
+    if (ended || leaving) { return Promise.resolve(null); }
     return store("keys", "readonly", function (s) { return s.get(observer + ":current"); })
       .then(function (kid) {
-        if (!kid) { return null; }
-        return keyFor(kid).then(function (key) {
-          current = key ? { kid: kid, key: key } : null;
+        if (!kid) { current = null; return null; }
+        return Promise.all([keyFor(kid), store("keys", "readonly", function (s) {
+          return s.get(observer + ":tag");
+        })]).then(function (found) {
+          current = found[0] && !ended ? { kid: kid, key: found[0], tag: found[1] } : null;
           return current;
         });
+      });
+  }
+
+  // The session has ended (a 401 or the sign-in page for the key, or signed out in another
+  // tab): this tab seals nothing more, the forms say so; what waits stays, with its keys.
+  function endSession() {
+    ended = true;
+    current = null;
+    sessionTag = null;
+    Array.prototype.forEach.call(root.querySelectorAll(".checklist-form, .report-form"),
+      function (form) {
+        form.querySelector("button[type=submit]").disabled = true;
+        var note = form.querySelector(".form-error");
+        note.textContent = text.textSigninForm;
+        note.dataset.signin = "yes";
+        note.hidden = false;
+      });
+    store("keys", "readwrite", function (s) { return s.delete(observer + ":current"); })
+      .catch(function () { return null; });
+  }
+
+  // Signed in again (the key answered): the forms may seal again, under the new session's tag.
+  function resumeSession() {
+    if (!ended) { return; }
+    ended = false;
+    Array.prototype.forEach.call(root.querySelectorAll(".checklist-form, .report-form"),
+      function (form) {
+        form.querySelector("button[type=submit]").disabled = false;
+        var note = form.querySelector(".form-error");
+        if (note.dataset.signin) { note.hidden = true; delete note.dataset.signin; }
       });
   }
 
@@ -104,11 +146,11 @@
   }
 
   // --- sealing ----------------------------------------------------------------------------
-  function seal(payload) {
+  function seal(payload, sealer) {
     var iv = crypto.getRandomValues(new Uint8Array(12));
     var data = new TextEncoder().encode(JSON.stringify(payload));
-    return crypto.subtle.encrypt({ name: "AES-GCM", iv: iv, additionalData: AAD }, current.key,
-      data).then(function (ct) { return { iv: iv, ct: ct, kid: current.kid }; });
+    return crypto.subtle.encrypt({ name: "AES-GCM", iv: iv, additionalData: AAD }, sealer.key,
+      data).then(function (ct) { return { iv: iv, ct: ct, kid: sealer.kid }; });
   }
 
   function open(entry) {
@@ -178,6 +220,36 @@
     });
   }
 
+  // An entry sealed in an earlier session: its content, to be sent or deleted by the observer.
+  function review(li, e) {
+    var what = document.createElement("p");
+    what.textContent = label(e.kind) + " — " + when(e.created);
+    li.appendChild(what);
+    return open(e).then(function (payload) {
+      var content = document.createElement("blockquote");
+      content.textContent = summary(e.kind, payload);
+      li.appendChild(content);
+      li.appendChild(button(text.textSendHeld, "send-held", function (event) {
+        event.target.disabled = true;
+        sendHeld(e).then(render, render);
+      }));
+      li.appendChild(document.createTextNode(" "));
+    }).catch(function () { return null; }).then(function () {
+      li.appendChild(button(text.textRemove, "remove-entry", function () {
+        forget(e).then(render);
+      }));
+    });
+  }
+
+  // Sent because the observer, signed in now, chose to: with this session's CSRF token.
+  function sendHeld(entry) {
+    if (leaving || !navigator.onLine) { return Promise.resolve(); }
+    return fetchKey().then(function () {
+      if (ended || !sessionTag) { throw new Error("sign in"); }
+      return send(entry);
+    }).catch(function () { return null; });
+  }
+
   function render() {
     var status = document.getElementById("connection");
     status.textContent = signInNeeded ? text.textSignin
@@ -185,11 +257,20 @@
     status.classList.toggle("offline", !navigator.onLine);
     return entries().then(function (all) {
       var list = document.getElementById("outbox-waiting");
+      var heldList = document.getElementById("outbox-held");
       list.textContent = "";
-      document.getElementById("waiting-count").textContent = String(all.length);
+      heldList.textContent = "";
+      var held = all.filter(function (e) { return e.held && !e.error; });
+      document.getElementById("waiting-count").textContent = String(all.length - held.length);
+      document.getElementById("held-count").textContent = String(held.length);
+      document.getElementById("outbox-held-section").hidden = !held.length;
       return Promise.all(all.map(function (e) {
         var li = document.createElement("li");
         li.dataset.key = e.key;
+        if (e.held && !e.error) {
+          heldList.appendChild(li);
+          return review(li, e);
+        }
         list.appendChild(li);
         if (e.error) { return refused(li, e); }
         li.textContent = label(e.kind) + " — " + when(e.created) + " — " + text.textWaiting;
@@ -303,8 +384,13 @@
     signInNeeded = false;
     return fetchKey().then(entries).then(function (all) {
       var chain = Promise.resolve();
-      all.filter(function (e) { return !e.error; }).forEach(function (e) {
-        chain = chain.then(function () { return send(e); });
+      all.filter(function (e) { return !e.error && !e.held; }).forEach(function (e) {
+        chain = chain.then(function () {
+          if (e.tag === sessionTag) { return send(e); }
+          // Sealed in an earlier session: held for the observer to check, never sent by itself.
+          e.held = true;
+          return store("outbox", "readwrite", function (s) { return s.put(e); });
+        });
       });
       return chain;
     }).catch(function (err) {
@@ -380,15 +466,16 @@
         throw new Error(text.textEmpty);
       }
       return loadKey().then(function (key) {
+        if (ended) { throw new Error(text.textSigninForm); }
         if (!key) { throw new Error(text.textNokey); }
         body.key = crypto.randomUUID();
         body.referendum_id = Number(section.dataset.referendum);
         body.polling_station_id = Number(section.querySelector(".station-choice").value);
         body.filled_at = new Date().toISOString();
-        return seal(body).then(function (sealed) {
+        return seal(body, key).then(function (sealed) {
           return store("outbox", "readwrite", function (s) {
             return s.put({ key: body.key, observer: observer, kind: kind, created: body.filled_at,
-              kid: sealed.kid, iv: sealed.iv, ct: sealed.ct });
+              kid: sealed.kid, tag: key.tag, iv: sealed.iv, ct: sealed.ct });
           });
         });
       });
@@ -436,6 +523,7 @@
       if (all.length && !window.confirm(text.textSignoutLoses.replace("{n}",
           String(all.length)))) { return; }
       leaving = true;
+      if (signOuts) { signOuts.postMessage({ signedOut: observer }); }
       wipe().then(function () { form.submit(); });
     });
   }
@@ -445,6 +533,13 @@
       form.addEventListener("submit", signOut);
     }
   });
+  // Signed out in another tab of this browser: this one seals nothing more either.
+  var signOuts = window.BroadcastChannel ? new BroadcastChannel("observer-sign-out") : null;
+  if (signOuts) {
+    signOuts.onmessage = function (event) {
+      if (event.data && event.data.signedOut === observer) { endSession(); render(); }
+    };
+  }
   window.addEventListener("online", flush);
   window.addEventListener("offline", render);
   setInterval(flush, 15000);

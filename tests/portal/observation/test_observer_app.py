@@ -38,6 +38,19 @@ def test_the_outbox_key_is_the_observers_own(scene, login_as, client):
     assert client.get("/observe/api/key").get_json()["key"] != first["key"]
 
 
+def test_the_outbox_session_tag_is_new_for_every_sign_in_and_hides_the_session_id(
+        scene, login_as, client):
+    login_as(scene.observers[0])
+    first = client.get("/observe/api/key").get_json()
+    with client.session_transaction() as sess:
+        sid = sess["sid"]
+    assert len(first["session_tag"]) == 32 and sid not in first["session_tag"]
+    assert client.get("/observe/api/key").get_json()["session_tag"] == first["session_tag"]
+    login_as(scene.observers[0])  # signed in again: the same key, another session's tag
+    again = client.get("/observe/api/key").get_json()
+    assert again["key"] == first["key"] and again["session_tag"] != first["session_tag"]
+
+
 def test_only_observers_get_the_app(scene, login_as):
     client = login_as(scene.chair)
     assert client.get("/observe/").status_code == 403

@@ -403,6 +403,120 @@ def test_an_ended_session_keeps_entries_and_asks_to_sign_in_and_ended_rights_say
         context.close()
 
 
+OUTBOX_ENTRIES = """() => new Promise(resolve => {
+    const req = indexedDB.open("observer-outbox", 1);
+    req.onupgradeneeded = () => {
+      req.result.createObjectStore("keys");
+      req.result.createObjectStore("outbox", { keyPath: "key" });
+    };
+    req.onsuccess = () => {
+      const all = req.result.transaction("outbox").objectStore("outbox").getAll();
+      all.onsuccess = () => { req.result.close(); resolve(all.result.length); };
+    };
+  })"""
+
+
+def _sign_in_again(page, live, email):
+    """A new sign-in (the next TOTP step: the one just used is not accepted twice)."""
+    from datetime import UTC, datetime, timedelta
+
+    sign_in_official(page, live, email, at=datetime.now(UTC) + timedelta(seconds=30))
+
+
+def test_an_entry_filled_before_a_new_sign_in_is_sent_only_when_the_observer_sends_it(
+        live_server, browser):
+    """Filled offline while the session ended (expired, or someone else holding the phone): after
+    the next sign-in it is not sent by itself but listed, with its content, to check and send or
+    delete; "Nosūtīt" sends it once. An entry of the new session is sent as before."""
+    from portal.accounts.models import User
+    from portal.accounts.services import sign_out_everywhere
+
+    live = live_server
+    observer = add_official(live, "observer", "0023000")
+    context, page = _phone(browser, live, observer.email)
+    try:
+        _app_ready_offline(page)
+        context.set_offline(True)
+        page.wait_for_function("!navigator.onLine")
+        form = page.locator("form.report-form").first
+        form.locator("textarea[name=description]").fill("Aizpildīts pirms jaunas pieteikšanās")
+        page.get_by_test_id("send-app-report").first.click()
+        expect_text(page, "waiting-count", "1")
+        # The session ends on the server meanwhile; the observer signs in again.
+        in_live_app(live, lambda session, clock: sign_out_everywhere(
+            session, clock, session.get(User, observer.user_id)))
+        context.set_offline(False)
+        _sign_in_again(page, live, observer.email)
+        page.goto(f"{live.url}/observe/")
+        page.wait_for_selector("#observer-app[data-ready=yes]", state="attached")
+        expect_text(page, "held-count", "1")
+        expect_text(page, "waiting-count", "0")
+        page.wait_for_timeout(1000)
+        assert _submissions(live, observer.user_id) == 0
+        held = page.get_by_test_id("outbox-held")
+        assert page.get_by_role("heading", name=re.compile(
+            "Aizpildīts šajā tālrunī pirms atkārtotas pieteikšanās — pārbaudiet un nosūtiet"
+        )).is_visible()
+        assert "Aizpildīts pirms jaunas pieteikšanās" in held.inner_text()
+        assert held.get_by_role("button", name="Dzēst no tālruņa").count() == 1
+        # Another attempt to send leaves it held.
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.wait_for_timeout(1000)
+        assert _submissions(live, observer.user_id) == 0
+        held.get_by_role("button", name="Nosūtīt").click()
+        expect_text(page, "held-count", "0")
+        page.get_by_test_id("outbox-received").locator("li a").first.wait_for()
+        assert not page.locator("#outbox-held-section").is_visible()
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.wait_for_timeout(1000)
+        assert _submissions(live, observer.user_id) == 1
+        # Filled in this session: sent by itself, as before.
+        form.locator("textarea[name=description]").fill("Šīs sesijas ziņojums")
+        page.get_by_test_id("send-app-report").first.click()
+        expect_text(page, "waiting-count", "0")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#outbox-received li a').length === 2")
+        assert _submissions(live, observer.user_id) == 2
+        assert check_a11y(page) == []
+    finally:
+        context.close()
+
+
+def test_after_signing_out_in_one_tab_another_tab_seals_nothing(live_server, browser):
+    """Two tabs of the app; signed out in one: the other's forms say to sign in again, sending is
+    disabled, and nothing is kept on the phone to be sent after the next sign-in."""
+    live = live_server
+    observer = add_official(live, "observer", "0023000")
+    context, first = _phone(browser, live, observer.email)
+    try:
+        second = context.new_page()
+        second.goto(f"{live.url}/observe/")
+        second.wait_for_selector("#observer-app[data-ready=yes]", state="attached")
+        first.get_by_role("button", name="Iziet").click()
+        first.wait_for_url(f"{live.url}/")
+        context.set_offline(True)
+        second.wait_for_function("!navigator.onLine")
+        form = second.locator("form.report-form").first
+        form.locator(".form-error", has_text="Piesakieties vēlreiz").wait_for()
+        assert second.get_by_test_id("send-app-report").first.is_disabled()
+        form.locator("textarea[name=description]").fill("Cita cilne pēc iziešanas")
+        # Even submitted by a script, nothing is sealed.
+        second.evaluate("document.querySelector('form.report-form').requestSubmit()")
+        second.wait_for_timeout(500)
+        assert second.evaluate(OUTBOX_ENTRIES) == 0
+        expect_text(second, "waiting-count", "0")
+        context.set_offline(False)
+        _sign_in_again(first, live, observer.email)
+        first.goto(f"{live.url}/observe/")
+        first.wait_for_selector("#observer-app[data-ready=yes]", state="attached")
+        first.wait_for_timeout(1000)
+        expect_text(first, "waiting-count", "0")
+        expect_text(first, "held-count", "0")
+        assert _submissions(live, observer.user_id) == 0
+    finally:
+        context.close()
+
+
 def expect_text(page, testid, value, timeout=10000):
     page.wait_for_function(
         "([id, v]) => document.querySelector(`[data-testid=${id}]`).textContent.trim() === v",
