@@ -465,6 +465,9 @@
           (kind === "report" && !body.description.trim())) {
         throw new Error(text.textEmpty);
       }
+      if (kind === "report" && (!body.category || !body.severity)) {
+        throw new Error(text.textChoose);  // nothing is chosen for the observer
+      }
       return loadKey().then(function (key) {
         if (ended) { throw new Error(text.textSigninForm); }
         if (!key) { throw new Error(text.textNokey); }

@@ -166,3 +166,16 @@ def test_signing_out_clears_the_observers_app_from_the_browser(scene, login_as):
     assert out.headers["Clear-Site-Data"] == '"cache", "storage"'
     client = login_as(scene.chair)
     assert client.post("/logout").headers["Clear-Site-Data"] == '"cache"'
+
+
+def test_the_apps_report_form_chooses_nothing_for_the_observer(scene, login_as):
+    """A hurried send must not file a report under a category or severity nobody chose: both
+    start empty (the script refuses to keep the entry until both are chosen)."""
+    import re
+
+    html = login_as(scene.observers[0]).get("/observe/").get_data(as_text=True)
+    for name in ("category", "severity"):
+        select = re.search(rf'<select id="{name}-\d+" name="{name}">(.*?)</select>', html, re.S)
+        assert select is not None
+        assert re.match(r'\s*<option value="">', select.group(1))
+        assert " selected" not in select.group(1)

@@ -234,10 +234,20 @@ def _nothing_left_offline(page, context, live):
     assert "observer-app" not in html and "Novērotāja lietotne" not in html
 
 
+
+def _choose(form):
+    """The report's category and severity start empty and must be chosen (as a person does);
+    what was chosen or put back already stays."""
+    for name, value in (("category", "ballot_box"), ("severity", "medium")):
+        select = form.locator(f"select[name={name}]")
+        if not select.input_value():
+            select.select_option(value)
+
 def _wait_one(page, context, live):
     """A report kept waiting on the phone (its sending fails: the network refuses it)."""
     context.route("**/observe/api/report", lambda route: route.abort())
     form = page.locator("form.report-form").first
+    _choose(form)
     form.locator("textarea[name=description]").fill("Gaida tālrunī")
     page.get_by_test_id("send-app-report").first.click()
     expect_text(page, "waiting-count", "1")
@@ -309,6 +319,7 @@ def test_a_refused_entry_shows_why_and_what_and_can_be_removed_or_sent_again(liv
         for description in ("Pirmais atteiktais", "Otrais atteiktais"):
             form = page.locator("form.report-form").first
             form.locator("select[name=severity]").select_option("high")
+            _choose(form)
             form.locator("textarea[name=description]").fill(description)
             page.get_by_test_id("send-app-report").first.click()
             page.locator("#outbox-waiting li.refused", has_text=description).wait_for()
@@ -326,6 +337,7 @@ def test_a_refused_entry_shows_why_and_what_and_can_be_removed_or_sent_again(liv
         form = page.locator("form.report-form").first
         assert form.locator("textarea[name=description]").input_value() == "Otrais atteiktais"
         assert form.locator("select[name=severity]").input_value() == "high"
+        _choose(form)
         form.locator("textarea[name=description]").fill("Otrais, izlabots")
         page.get_by_test_id("send-app-report").first.click()
         page.get_by_test_id("outbox-received").locator("li a").first.wait_for()
@@ -349,6 +361,7 @@ def test_times_are_the_servers_riga_time_and_a_new_report_links_to_its_case(live
         page.goto(f"{live.url}/observe/")
         page.wait_for_selector("#observer-app[data-ready=yes]", state="attached")
         form = page.locator("form.report-form").first
+        _choose(form)
         form.locator("textarea[name=description]").fill("Laika pārbaude")
         page.get_by_test_id("send-app-report").first.click()
         live_item = page.get_by_test_id("outbox-received").locator("li").first
@@ -385,6 +398,7 @@ def test_an_ended_session_keeps_entries_and_asks_to_sign_in_and_ended_rights_say
         page.on("response", lambda r: answers.append((r.url, r.status))
                 if "/observe/api/" in r.url else None)
         form = page.locator("form.report-form").first
+        _choose(form)
         form.locator("textarea[name=description]").fill("Pēc sesijas beigām")
         page.get_by_test_id("send-app-report").first.click()
         expect_text(page, "connection",
@@ -439,6 +453,7 @@ def test_an_entry_filled_before_a_new_sign_in_is_sent_only_when_the_observer_sen
         context.set_offline(True)
         page.wait_for_function("!navigator.onLine")
         form = page.locator("form.report-form").first
+        _choose(form)
         form.locator("textarea[name=description]").fill("Aizpildīts pirms jaunas pieteikšanās")
         page.get_by_test_id("send-app-report").first.click()
         expect_text(page, "waiting-count", "1")
@@ -471,6 +486,7 @@ def test_an_entry_filled_before_a_new_sign_in_is_sent_only_when_the_observer_sen
         page.wait_for_timeout(1000)
         assert _submissions(live, observer.user_id) == 1
         # Filled in this session: sent by itself, as before.
+        _choose(form)
         form.locator("textarea[name=description]").fill("Šīs sesijas ziņojums")
         page.get_by_test_id("send-app-report").first.click()
         expect_text(page, "waiting-count", "0")
@@ -499,6 +515,7 @@ def test_after_signing_out_in_one_tab_another_tab_seals_nothing(live_server, bro
         form = second.locator("form.report-form").first
         form.locator(".form-error", has_text="Piesakieties vēlreiz").wait_for()
         assert second.get_by_test_id("send-app-report").first.is_disabled()
+        _choose(form)
         form.locator("textarea[name=description]").fill("Cita cilne pēc iziešanas")
         # Even submitted by a script, nothing is sealed.
         second.evaluate("document.querySelector('form.report-form').requestSubmit()")
