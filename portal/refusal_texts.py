@@ -388,6 +388,9 @@ def _by_reason(table: dict[str, Text], fallback: Text | None = None) -> Text:
 
 
 VOTING: dict[str, Text] = {
+    "envelope_exists": lambda err: gettext(
+        "Already voted: %(where)s, %(when)s (on a registration envelope).",
+        where=station_label(err.where), when=format_datetime(err.when, MOMENT_PATTERN)),
     "voted_in_person": lambda err: gettext(
         "You already voted in person (%(where)s, %(when)s); online voting is closed to you.",
         where=station_label(err.where), when=format_datetime(err.when, MOMENT_PATTERN)),

@@ -97,6 +97,19 @@ class VotedInPerson(VotingError):
         self.where, self.when = where, when
 
 
+class EnvelopeExists(VotingError):
+    """A commission marks a voter who already voted on a registration envelope (recorded while
+    the ETVR was unreachable, Art. 4(6)); ``where`` is the station's id, ``when`` the moment."""
+
+    code = "envelope_exists"
+    article = "Art. 17(3)"
+
+    def __init__(self, where: int, when: datetime) -> None:
+        super().__init__(f"registration envelope at {where} on {when.isoformat()}",
+                         where=where, when=when)
+        self.where, self.when = where, when
+
+
 class BallotRefused(VotingError):
     """The ballot failed a check of the election-record contract (section 5)."""
 

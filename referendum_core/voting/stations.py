@@ -19,6 +19,7 @@ from referendum_core.etvr import (
     Channel,
     EtvrMark,
     EtvrUnavailable,
+    find_mark,
     lookup_voter,
     mark_voted,
 )
@@ -26,10 +27,10 @@ from referendum_core.organisation import PollingStation
 from referendum_core.personal_code import PersonalCodeProtector
 from referendum_core.voting.eligibility import find_alias
 from referendum_core.voting.exceptions import (
+    EnvelopeExists,
     NotOnVoterList,
     OutsidePollingHours,
     ProtocolRefused,
-    VotedInPerson,
     WrongStage,
 )
 from referendum_core.voting.models import (
@@ -95,8 +96,8 @@ def mark_in_person(session: Session, clock: Clock, actor: Actor, referendum: Ref
 
     Raises:
         InvalidPersonalCode; WrongStage / OutsidePollingHours (Art. 16(1)); NotOnVoterList
-        (Art. 7); AlreadyVoted (the ETVR mark says where and when); VotedInPerson (an
-        envelope elsewhere says where and when).
+        (Art. 7); AlreadyVoted (the ETVR mark says where and when); EnvelopeExists (a
+        registration envelope says where and when).
     """
     _check_station(referendum, station)
     check_polling_hours(clock, referendum)
@@ -120,14 +121,23 @@ def mark_person(session: Session, clock: Clock, actor: Actor, referendum: Refere
     home voting (Art. 19) share. The caller checked eligibility and polling hours.
 
     Raises:
-        AlreadyVoted: the ETVR mark says where and when; VotedInPerson: an envelope elsewhere.
+        AlreadyVoted: the ETVR mark says where and when; EnvelopeExists: an envelope.
     """
+    if not envelope_mode:
+        # The ETVR first, where it answers: its mark is the voter's vote of record, and it
+        # names the first station (an envelope may have been recorded at another meanwhile).
+        existing = find_mark(session, referendum.case_id, ref)
+        if existing is not None:
+            audit.record(session, clock, actor, "etvr.mark_refused", obj=existing,
+                         context=context, case_id=referendum.case_id, where=existing.where,
+                         station=station.id)
+            raise AlreadyVoted(existing)
     envelope = _envelope_of(session, referendum, ref)
     if envelope is not None:
         audit.record(session, clock, actor, "voting.in_person_refused", obj=referendum,
                      context=context, station=station.id, reason="envelope_exists",
                      where=envelope.polling_station_id)
-        raise VotedInPerson(str(envelope.polling_station_id), envelope.recorded_at)
+        raise EnvelopeExists(envelope.polling_station_id, envelope.recorded_at)
     online = has_online_ballot(session, referendum, ref)
     if not envelope_mode:
         try:

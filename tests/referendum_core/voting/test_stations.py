@@ -10,9 +10,9 @@ from referendum_core.etvr import AlreadyVoted, EtvrUnavailable, find_mark, mark_
 from referendum_core.organisation import add_polling_station
 from referendum_core.voting import cast_ballot, close_polls, mark_in_person, reconcile_envelopes
 from referendum_core.voting.exceptions import (
+    EnvelopeExists,
     NotOnVoterList,
     OutsidePollingHours,
-    VotedInPerson,
 )
 from referendum_core.voting.results import live_turnout
 from tests.register_data import code_for
@@ -80,7 +80,7 @@ def test_etvr_unreachable_falls_back_to_registration_envelopes(db_session, clock
     assert outcome.by_envelope
     assert find_mark(db_session, s.referendum.case_id, s.voters[0].person_ref) is None
     # The envelope is known at once: a second station is told where and when.
-    with pytest.raises(VotedInPerson):
+    with pytest.raises(EnvelopeExists):
         _mark(s, clock, s.codes[0], s.other_station)
     # Envelope mode chosen by the commission, while the ETVR already knows this voter
     # from another station: reconciliation finds the conflict.
@@ -93,6 +93,19 @@ def test_etvr_unreachable_falls_back_to_registration_envelopes(db_session, clock
     done = reconcile_envelopes(db_session, clock, s.chair, s.referendum)
     assert (done.reconciled, done.conflicts, done.pending) == (2, 1, 0)
     assert find_mark(db_session, s.referendum.case_id, s.voters[0].person_ref) is not None
+
+
+def test_a_mark_after_an_envelope_elsewhere_names_the_etvr_mark_first(db_session, clock,
+                                                                       scenario):
+    """Art. 17(3): one voter, one vote. Marked at the first station (ETVR), then recorded on an
+    envelope at a second in envelope mode, a further mark at the second station (the ETVR
+    answering again) is refused naming the ETVR's mark, the vote of record, not the envelope."""
+    s = scenario
+    _mark(s, clock, s.codes[1])
+    assert _mark(s, clock, s.codes[1], s.other_station, envelope_mode=True).by_envelope
+    with pytest.raises(AlreadyVoted) as refused:
+        _mark(s, clock, s.codes[1], s.other_station)
+    assert refused.value.mark.polling_station_id == s.station.id
 
 
 def test_envelope_voters_online_ballots_are_excluded_at_close(db_session, clock, scenario):
