@@ -33,7 +33,8 @@ from referendum_core.cases.exceptions import ReferendumNotChosen
 from referendum_core.cases.models import Case
 from referendum_core.cases.queries import Visibility
 from referendum_core.cases.workflows import Party
-from referendum_core.observers import observation_rights
+from referendum_core.clock import to_riga
+from referendum_core.observers import nearest_first, observation_rights
 from referendum_core.organisation import PollingStation
 from referendum_core.voting.models import Referendum, Stage
 
@@ -117,13 +118,12 @@ def report_options(session: Session, user: Any, at: datetime
     with the municipality's stations. The report form offers these and filing applies them
     (``referendum_for_report``), so the page never offers what filing refuses."""
     own = municipalities_for(user, Permission.FILE_OBSERVER_REPORT)
-    stmt = select(Referendum).where(Referendum.stage != Stage.APPROVED).order_by(
-        Referendum.referendum_day.desc(), Referendum.id)
+    stmt = select(Referendum).where(Referendum.stage != Stage.APPROVED)
     if own is not None:
         stmt = stmt.where(Referendum.municipality_id.in_(sorted(own)))
     options: list[tuple[Referendum | None, list[PollingStation]]] = []
     under_way: set[int] = set()
-    for referendum in session.scalars(stmt):
+    for referendum in nearest_first(session.scalars(stmt), to_riga(at).date()):
         under_way.add(referendum.municipality_id)
         rights = observation_rights(
             session, user.id, referendum, at,

@@ -30,8 +30,9 @@ from portal.permissions import (
 )
 from portal.realtime import as_id
 from portal.web import clock
+from referendum_core.clock import to_riga
 from referendum_core.observation.exceptions import NotObserverHere, ObserverRightsEnded
-from referendum_core.observers import observation_rights
+from referendum_core.observers import nearest_first, observation_rights
 from referendum_core.organisation import PollingStation
 from referendum_core.voting.models import Referendum, Stage
 
@@ -87,13 +88,12 @@ def may_observe(session: Session, user: Any) -> Any:
 
 def observed_stations(session: Session, user: Any) -> list[tuple[Referendum, list[PollingStation]]]:
     """The referendums ``user`` observes, each with its polling stations (the observer app's
-    choices), newest referendum day first."""
+    choices), today's or the soonest first (``observers.nearest_first``)."""
     require(Permission.FILL_CHECKLIST, user=user)
     # A referendum whose results are approved has nothing left to observe.
-    stmt = select(Referendum).where(Referendum.stage != Stage.APPROVED).order_by(
-        Referendum.referendum_day.desc(), Referendum.id)
+    stmt = select(Referendum).where(Referendum.stage != Stage.APPROVED)
     found = []
-    for referendum in session.scalars(stmt):
+    for referendum in nearest_first(session.scalars(stmt), to_riga(clock().now()).date()):
         observed = stations_observed(session, user, referendum)
         if observed is not None and not observed:
             continue

@@ -27,6 +27,7 @@ from referendum_core.observers.models import (
 from referendum_core.observers.queries import (
     accredited_observers,
     is_observer_at,
+    nearest_first,
     observation_rights,
     observer_stations,
     stations_without_observers,
@@ -37,7 +38,7 @@ __all__ = [
     "OBSERVER_ACCREDITATION_WORKFLOW", "AccreditationRefused", "Nomination",
     "approve_accreditation", "link_account", "record_observers", "reject_accreditation",
     "request_accreditation", "revoke_accreditation", "rights_window",
-    "MAX_OBSERVERS_PER_STATION_PER_INITIATOR", "AccreditationStatus", "ObserverAccreditation",
+    "nearest_first", "MAX_OBSERVERS_PER_STATION_PER_INITIATOR", "AccreditationStatus", "ObserverAccreditation",
     "ObserverKind", "accredited_observers", "is_observer_at",
     "observation_rights", "observer_stations",
     "stations_without_observers", "StationRow", "station_rows",

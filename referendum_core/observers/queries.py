@@ -2,7 +2,8 @@
 use to learn which observers are accredited at which polling station of a referendum."""
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -92,3 +93,14 @@ def stations_without_observers(session: Session, referendum_id: int,
     return list(session.scalars(select(PollingStation).where(
         PollingStation.municipality_id == municipality_id,
         PollingStation.id.not_in(covered)).order_by(PollingStation.number)))
+
+
+def nearest_first(referendums: Iterable[Referendum], today: date) -> list[Referendum]:
+    """Referendums in the order an observer needs them: today's or the soonest to come first,
+    then later ones, then those whose day has passed (most recent first), so that a referendum
+    still being prepared for next year never comes before this week's."""
+    def key(referendum: Referendum) -> tuple[bool, int, int]:
+        days = (referendum.referendum_day - today).days
+        return (days < 0, abs(days), referendum.id)
+
+    return sorted(referendums, key=key)
