@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, abort, g, redirect, render_template, request, session, url_for
@@ -314,6 +314,28 @@ def _register_template_helpers(app: Flask) -> None:
     # One style for every date and moment on every page (STYLE: dates in one style):
     # ``|day`` 08.12.2026, ``|riga`` 08.12.2026 11:54 in Riga time. The old ``fmt`` argument is
     # accepted and ignored so that no template can bring a second style back.
+    @app.template_filter("signed_time")
+    def _signed_time(value: str) -> str:
+        """A time as signed (RFC 3339 UTC, e.g. in a checkpoint) shown as every page shows
+        times: Riga time, the portal's style; the exact signed text stays in ``datetime``."""
+        try:
+            return format_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")),
+                                   MOMENT_PATTERN)
+        except (AttributeError, ValueError):
+            return value
+
+    @app.template_filter("deadline")
+    def _deadline(value: datetime | None) -> str:
+        """A deadline as a person reads it: one that falls at midnight in Riga is the end of
+        the day before ("09.12.2026 24:00"), as the law counts days, not the start of the next
+        ("10.12.2026 00:00")."""
+        if not value:
+            return ""
+        local = to_riga(value)
+        if (local.hour, local.minute) == (0, 0):
+            return f"{format_date(local.date() - timedelta(days=1), DAY_PATTERN)} 24:00"
+        return format_datetime(value, MOMENT_PATTERN)
+
     @app.template_filter("riga")
     def _riga(value: datetime | date | None, fmt: str = "") -> str:
         if not value:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -138,7 +139,11 @@ def test_cvk_and_observers_download_the_checkpoints(app, client, people, login_a
     assert page.status_code == 200
     with app.app_context():
         key = portal_checkpoints.audit_public_key()
-    assert key in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert key in html
+    # Shown in Riga time in the portal's style; the signed UTC text stays in the datetime.
+    signed_at = re.search(r'<time datetime="([^"]+)">([^<]+)</time>', html)
+    assert signed_at and signed_at.group(1).endswith("Z") and "T" not in signed_at.group(2)
     download = client.get("/audit/checkpoints.json")
     assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"]
     body = download.get_json()

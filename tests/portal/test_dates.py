@@ -13,6 +13,18 @@ def test_days_and_moments_have_one_style_whatever_the_template_asks(app):
     assert out == "12.12.2026|12.12.2026|08.12.2026 11:54|08.12.2026 11:54|08.12.2026 11:54"
 
 
+def test_a_deadline_at_midnight_is_the_end_of_the_day_before(app):
+    """Online voting ends at 24:00 on Wednesday (Art. 15(1)): stored as Thursday 00:00 Riga, it
+    reads "Wednesday 24:00", as the law counts days; other deadlines read as moments; a checkpoint's
+    signed UTC time reads in Riga time."""
+    midnight = datetime(2026, 12, 9, 22, 0, tzinfo=UTC)  # 10.12.2026 00:00 in Riga
+    evening = datetime(2026, 12, 12, 18, 0, tzinfo=UTC)  # 12.12.2026 20:00 in Riga
+    with app.test_request_context("/"):
+        out = render_template_string("{{ a|deadline }}|{{ b|deadline }}|{{ c|signed_time }}",
+                                     a=midnight, b=evening, c="2026-12-08T19:17:34Z")
+    assert out == "09.12.2026 24:00|12.12.2026 20:00|08.12.2026 21:17"
+
+
 def test_no_template_formats_a_date_by_itself():
     """strftime or isoformat in a template's text would bring back a second style."""
     import re
