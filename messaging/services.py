@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from messaging import crypto, directory, rules, runtime, unread
+from messaging import crypto, directory, reading, rules, runtime, unread
 from messaging.attachments import CheckedFile, inspect
 from messaging.exceptions import (
     AttachmentRejected,
@@ -384,16 +384,22 @@ def post_message(session: Session, clock: Clock, actor: Any, thread_or_id: Threa
 
 
 def post_system_message(session: Session, clock: Clock, thread_or_id: Thread | int, text: str,
-                        *, keys: ThreadKeys | None = None) -> Message:
+                        *, keys: ThreadKeys | None = None, read_by: Any = None) -> Message:
     """A message from the system (no author) — workflow notices such as case transitions.
-    Allowed in closed threads too (e.g. "the case was closed")."""
+    Allowed in closed threads too (e.g. "the case was closed"). ``read_by``: the person whose
+    action the notice reports; it is not news to them, so it is read for them if they take
+    part in the thread (their own decision is not an unread message on their home)."""
     keys = _keys(keys)
     thread = _thread(session, thread_or_id)
     text = (text or "").strip()
     if not text:
         raise Refused("empty_text")
     check_text(text)
-    return _store_message(session, clock, None, thread, text, None, [], keys)
+    message = _store_message(session, clock, None, thread, text, None, [], keys)
+    if read_by is not None and getattr(read_by, "id", None) is not None \
+            and reading.is_participant(thread, read_by):
+        unread.mark_read(session, clock, read_by, thread, message.id)
+    return message
 
 
 def edit_message(session: Session, clock: Clock, actor: Any, message_id: int, text: str, *,

@@ -63,10 +63,12 @@ def thread_id_for(session: Session, case: Case) -> int | None:
     return thread.id if thread is not None else None
 
 
-def notify_in_thread(session: Session, clock: Clock, case: Case, text: str) -> None:
-    """Post a system notice in the case's thread (opening the thread if needed)."""
+def notify_in_thread(session: Session, clock: Clock, case: Case, text: str,
+                     actor: Any = None) -> None:
+    """Post a system notice in the case's thread (opening the thread if needed); it is read
+    already for ``actor``, whose action it reports."""
     thread = messaging.thread_for_case(session, case.id) or open_thread(session, clock, None, case)
-    messaging.post_system_message(session, clock, thread, text)
+    messaging.post_system_message(session, clock, thread, text, read_by=actor)
 
 
 # --- filing --------------------------------------------------------------------------------
@@ -175,7 +177,7 @@ def transition_case(session: Session, clock: Clock, actor: Any, case: Case, to_s
     with thread_language():
         text = gettext("%(who)s: %(action)s → %(state)s", who=actor.display_name,
                        action=label(TRANSITIONS, move.name), state=label(STATES, case.state))
-    notify_in_thread(session, clock, case, text)
+    notify_in_thread(session, clock, case, text, actor)
     return move
 
 

@@ -42,14 +42,16 @@ from referendum_core.signatures import (
 )
 
 
-def notify(session: Session, clock: Clock, initiative: Initiative, text: str) -> None:
-    """Post a system notice in the initiative case's thread (opened on first use)."""
+def notify(session: Session, clock: Clock, initiative: Initiative, text: str,
+           actor: Any = None) -> None:
+    """Post a system notice in the initiative case's thread (opened on first use); it is read
+    already for ``actor``, whose action it reports."""
     case = initiative.case
     participants = [initiative.applicant_id] if initiative.applicant_id else []
     thread = messaging.open_case_thread(
         session, clock, None, case_id=case.id, subject=f"{case.reference}: {case.title}",
         municipality_id=case.municipality_id, participant_user_ids=participants)
-    messaging.post_system_message(session, clock, thread, text)
+    messaging.post_system_message(session, clock, thread, text, read_by=actor)
 
 
 def decide(session: Session, clock: Clock, calendar: WorkingDayCalendar, actor: Any,
@@ -62,9 +64,10 @@ def decide(session: Session, clock: Clock, calendar: WorkingDayCalendar, actor: 
             f"Nepieciešami {initiative.signatures_needed} paraksti. Parakstus vāc 30 dienas: "
             f"no {initiative.collection_first_day:%d.%m.%Y} līdz "
             f"{initiative.collection_last_day:%d.%m.%Y}; vākšana beidzas "
-            f"{initiative.collection_last_day:%d.%m.%Y} plkst. 24.00 (Rīgas laiks)."))
+            f"{initiative.collection_last_day:%d.%m.%Y} plkst. 24.00 (Rīgas laiks)."), actor)
     else:
-        notify(session, clock, initiative, "Pašvaldība nolēma, ka referendumu rīkot nevar.")
+        notify(session, clock, initiative, "Pašvaldība nolēma, ka referendumu rīkot nevar.",
+               actor)
     return initiative
 
 

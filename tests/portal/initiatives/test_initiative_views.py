@@ -197,3 +197,25 @@ def test_art10_deciding_preselects_nothing_and_asks_naming_the_consequence(
     client.post("/lang/en")
     english = client.get(page).get_data(as_text=True)
     assert "Record the decision? It cannot be undone" in english
+
+
+def test_the_chairs_own_decision_is_not_an_unread_message_for_her(login_as, people,
+                                                                   db_session, keys):
+    """The notice of the decision (Art. 10(4)-(6)) is news to the applicant, not to the chair
+    who took it: it is read for her, unread for the applicant."""
+    from messaging.services import unread_threads
+
+    muni = municipality(db_session)
+    muni.voters_at_last_election = 10
+    resident = _voter(db_session, keys, people, muni, 1)
+    login_as(resident).post("/initiatives/new", data={
+        "municipality_id": muni.id, "subject": "strategy", "basis_date": "2026-02-01",
+        "question": "Vai atbalstāt?", "reasons": "Tāpēc."})
+    initiative = db_session.query(Initiative).one()
+    chair = people.chair()
+    answer = login_as(chair).post(f"/initiatives/{initiative.id}/decide", data={
+        "decision": "can", "question": "Vai atbalstāt?", "version": initiative.case.version})
+    assert answer.status_code in (302, 303)
+    db_session.expire_all()
+    assert unread_threads(db_session, chair) == []
+    assert len(unread_threads(db_session, resident)) == 1
