@@ -330,6 +330,8 @@
       li.appendChild(a);
     }
     list.insertBefore(li, list.firstChild);
+    var none = document.getElementById("outbox-received-none");
+    if (none) { none.hidden = true; }
     if (answer.kind !== "report" || !answer.case_id || !payload) { return; }
     // Only the latest version of a report may be corrected: the new one is offered, the one it
     // corrects no longer.

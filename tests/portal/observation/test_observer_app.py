@@ -174,6 +174,8 @@ def test_the_apps_report_form_chooses_nothing_for_the_observer(scene, login_as):
     import re
 
     html = login_as(scene.observers[0]).get("/observe/").get_data(as_text=True)
+    # Nothing received yet: the list's heading is not left with nothing under it.
+    assert 'data-testid="outbox-received-none">No jums vēl nekas nav saņemts.' in html
     for name in ("category", "severity"):
         select = re.search(rf'<select id="{name}-\d+" name="{name}">(.*?)</select>', html, re.S)
         assert select is not None
