@@ -163,18 +163,23 @@ def test_art4_6_art26_short_count_waits_for_signatures_of_the_30_days_registered
     assert db_session.get(Initiative, initiative.id).case.state == "collected"
 
 
-def test_art10_deciding_preselects_nothing_and_asks_naming_the_consequence(
-        login_as, people, db_session, keys):
-    """Art. 10(4)-(8): the chair's decision has no preselected choice, and recording it asks
-    first (data-confirm, read by static/js/confirm.js) and says beside the button, also
-    without JavaScript, what follows: publication, collection, the applicants told, final."""
+
+def _submitted(login_as, people, db_session, keys):
+    """A resident of a municipality of 10 voters submits an initiative: (resident, it)."""
     muni = municipality(db_session)
     muni.voters_at_last_election = 10
     resident = _voter(db_session, keys, people, muni, 1)
     login_as(resident).post("/initiatives/new", data={
         "municipality_id": muni.id, "subject": "strategy", "basis_date": "2026-02-01",
         "question": "Vai atbalstāt?", "reasons": "Tāpēc."})
-    initiative = db_session.query(Initiative).one()
+    return resident, db_session.query(Initiative).one()
+
+def test_art10_deciding_preselects_nothing_and_asks_naming_the_consequence(
+        login_as, people, db_session, keys):
+    """Art. 10(4)-(8): the chair's decision has no preselected choice, and recording it asks
+    first (data-confirm, read by static/js/confirm.js) and says beside the button, also
+    without JavaScript, what follows: publication, collection, the applicants told, final."""
+    _resident, initiative = _submitted(login_as, people, db_session, keys)
     page = f"/initiatives/{initiative.id}"
     web = login_as(people.chair())
     html = web.get(page).get_data(as_text=True)
@@ -205,13 +210,7 @@ def test_the_chairs_own_decision_is_not_an_unread_message_for_her(login_as, peop
     who took it: it is read for her, unread for the applicant."""
     from messaging.services import unread_threads
 
-    muni = municipality(db_session)
-    muni.voters_at_last_election = 10
-    resident = _voter(db_session, keys, people, muni, 1)
-    login_as(resident).post("/initiatives/new", data={
-        "municipality_id": muni.id, "subject": "strategy", "basis_date": "2026-02-01",
-        "question": "Vai atbalstāt?", "reasons": "Tāpēc."})
-    initiative = db_session.query(Initiative).one()
+    resident, initiative = _submitted(login_as, people, db_session, keys)
     chair = people.chair()
     answer = login_as(chair).post(f"/initiatives/{initiative.id}/decide", data={
         "decision": "can", "question": "Vai atbalstāt?", "version": initiative.case.version})
