@@ -521,15 +521,30 @@
     return Promise.all(gone).catch(function () { return null; });
   }
 
+  // Signing out ends the session on the server first; only then is the phone cleared (the
+  // answer's Clear-Site-Data does it too). Without a connection nothing is cleared: the session
+  // would stay alive while the observer believed it ended.
   function signOut(event) {
     var form = event.target;
     event.preventDefault();
+    if (!navigator.onLine) {
+      document.getElementById("connection").textContent = text.textSignoutOffline;
+      return;
+    }
     entries().catch(function () { return []; }).then(function (all) {
       if (all.length && !window.confirm(text.textSignoutLoses.replace("{n}",
           String(all.length)))) { return; }
       leaving = true;
-      if (signOuts) { signOuts.postMessage({ signedOut: observer }); }
-      wipe().then(function () { form.submit(); });
+      return fetch(form.action, { method: "POST", body: new FormData(form),
+        credentials: "same-origin", redirect: "manual" }).then(function () {
+        if (signOuts) { signOuts.postMessage({ signedOut: observer }); }
+        return wipe();
+      }).then(function () {
+        window.location.assign(root.dataset.signedOutUrl);
+      }, function () {
+        leaving = false;  // not signed out: nothing was cleared
+        document.getElementById("connection").textContent = text.textSignoutOffline;
+      });
     });
   }
 
@@ -542,7 +557,11 @@
   var signOuts = window.BroadcastChannel ? new BroadcastChannel("observer-sign-out") : null;
   if (signOuts) {
     signOuts.onmessage = function (event) {
-      if (event.data && event.data.signedOut === observer) { endSession(); render(); }
+      if (event.data && event.data.signedOut === observer) {
+        signInNeeded = true;  // the status line says so too, not "connected"
+        endSession();
+        render();
+      }
     };
   }
   window.addEventListener("online", flush);

@@ -298,10 +298,37 @@ def test_signing_out_elsewhere_clears_the_app_by_the_sign_out_answer(live_server
         assert "observer-outbox" in page.evaluate(STORED)["databases"]
         page.goto(f"{live.url}/")
         assert page.locator("#observer-app").count() == 0
+        # Any page's sign-out asks first when the app keeps unsent entries on this phone
+        # (static/js/signout-guard.js): the answer's header will delete them.
+        asked = []
+        page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
         page.get_by_role("button", name="Iziet").click()
-        page.wait_for_url(f"{live.url}/")
-        page.wait_for_load_state()
+        page.get_by_role("link", name="Pieteikties").first.wait_for()
+        assert len(asked) == 1 and "nenosūtīti ieraksti: 1" in asked[0]
         _nothing_left_offline(page, context, live)
+    finally:
+        context.close()
+
+
+def test_signing_out_of_the_app_without_a_connection_clears_nothing(live_server, browser):
+    """Signing out needs the server: offline, the app says so and keeps the phone's entries
+    and its copy, and the session stays (it was never ended, so nothing pretends it was)."""
+    live = live_server
+    observer = add_official(live, "observer", "0023000")
+    context, page = _phone(browser, live, observer.email)
+    try:
+        _app_ready_offline(page)
+        _wait_one(page, context, live)
+        context.set_offline(True)
+        page.wait_for_function("!navigator.onLine")
+        page.get_by_role("button", name="Iziet").click()
+        expect_text(page, "connection", "Lai izietu, vajadzīgs savienojums: jūs joprojām esat "
+                    "pieteicies, un no tālruņa nekas netika dzēsts.")
+        assert "observer-outbox" in page.evaluate(STORED)["databases"]
+        expect_text(page, "waiting-count", "1")
+        context.set_offline(False)
+        page.goto(f"{live.url}/observe/")
+        assert page.locator("#observer-app").count() == 1  # still signed in
     finally:
         context.close()
 
