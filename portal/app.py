@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import Flask, abort, g, redirect, render_template, request, session, url_for
@@ -332,7 +332,7 @@ def _register_template_helpers(app: Flask) -> None:
         if not value:
             return ""
         local = to_riga(value)
-        if (local.hour, local.minute) == (0, 0):
+        if local.time() == time.min:
             return f"{format_date(local.date() - timedelta(days=1), DAY_PATTERN)} 24:00"
         return format_datetime(value, MOMENT_PATTERN)
 

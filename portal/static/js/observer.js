@@ -535,8 +535,13 @@
       if (all.length && !window.confirm(text.textSignoutLoses.replace("{n}",
           String(all.length)))) { return; }
       leaving = true;
-      return fetch(form.action, { method: "POST", body: new FormData(form),
-        credentials: "same-origin", redirect: "manual" }).then(function () {
+      var data = new FormData(form);
+      if (csrf) { data.set("csrf_token", csrf); }  // the page may be older than its form's token
+      return fetch(form.action, { method: "POST", body: data,
+        credentials: "same-origin", redirect: "manual" }).then(function (r) {
+        // Signed out: the answer is the redirect that follows it. Anything else (a refused
+        // token, an error, too many requests) leaves the session, so the phone keeps all.
+        if (r.type !== "opaqueredirect" && !r.redirected) { throw new Error("not signed out"); }
         if (signOuts) { signOuts.postMessage({ signedOut: observer }); }
         return wipe();
       }).then(function () {

@@ -8,11 +8,15 @@
   "use strict";
 
   var script = document.currentScript;
-  var form = script && document.querySelector('form[action="' + script.dataset.signOutUrl + '"]');
-  if (!form || document.getElementById("observer-app") || !window.indexedDB ||
-      !indexedDB.databases) {
+  var urls = script ? script.dataset.signOutUrls.split(" ") : [];
+  var forms = Array.prototype.filter.call(document.querySelectorAll("form[action]"),
+    function (f) { return urls.indexOf(f.getAttribute("action")) >= 0; });
+  // Only the signed-in observer's own entries count: nobody else is asked about them.
+  var me = script && script.dataset.user;
+  if (!forms.length || !me || !window.indexedDB || !indexedDB.databases) {
     return;
   }
+  var onApp = !!document.getElementById("observer-app");  // observer.js asks there itself
 
   function waiting() {
     return indexedDB.databases().then(function (all) {
@@ -23,22 +27,28 @@
         req.onsuccess = function () {
           var db = req.result;
           if (!db.objectStoreNames.contains("outbox")) { db.close(); resolve(0); return; }
-          var count = db.transaction("outbox", "readonly").objectStore("outbox").count();
-          count.onsuccess = function () { db.close(); resolve(count.result); };
-          count.onerror = function () { db.close(); resolve(0); };
+          var all = db.transaction("outbox", "readonly").objectStore("outbox").getAll();
+          all.onsuccess = function () {
+            db.close();
+            resolve(all.result.filter(function (e) { return String(e.observer) === me; }).length);
+          };
+          all.onerror = function () { db.close(); resolve(0); };
         };
       });
     }).catch(function () { return 0; });
   }
 
-  var asked = false;
-  form.addEventListener("submit", function (event) {
-    if (asked) { return; }  // answered: the form goes
-    event.preventDefault();
-    waiting().then(function (n) {
-      if (n && !window.confirm(script.dataset.text.replace("{n}", String(n)))) { return; }
-      asked = true;
-      form.submit();
+  forms.forEach(function (form) {
+    if (onApp && form.getAttribute("action") === urls[0]) { return; }
+    var asked = false;
+    form.addEventListener("submit", function (event) {
+      if (asked) { return; }  // answered: the form goes
+      event.preventDefault();
+      waiting().then(function (n) {
+        if (n && !window.confirm(script.dataset.text.replace("{n}", String(n)))) { return; }
+        asked = true;
+        form.submit();
+      });
     });
   });
 })();

@@ -565,3 +565,43 @@ def expect_text(page, testid, value, timeout=10000):
     page.wait_for_function(
         "([id, v]) => document.querySelector(`[data-testid=${id}]`).textContent.trim() === v",
         arg=[testid, value], timeout=timeout)
+
+
+def test_a_sign_out_the_server_refuses_clears_nothing(live_server, browser):
+    """Only the redirect that follows a real sign-out clears the phone: a refused or failed
+    sign-out (here a server error) leaves the session, and the phone keeps every entry."""
+    live = live_server
+    observer = add_official(live, "observer", "0023000")
+    context, page = _phone(browser, live, observer.email)
+    try:
+        _app_ready_offline(page)
+        _wait_one(page, context, live)
+        context.route("**/logout", lambda route: route.fulfill(status=500, body="error"))
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Iziet").click()
+        expect_text(page, "connection", "Lai izietu, vajadzīgs savienojums: jūs joprojām esat "
+                    "pieteicies, un no tālruņa nekas netika dzēsts.")
+        assert "observer-outbox" in page.evaluate(STORED)["databases"]
+        expect_text(page, "waiting-count", "1")
+    finally:
+        context.close()
+
+
+def test_signing_out_everywhere_asks_too(live_server, browser):
+    """The account page's "sign out everywhere" clears the phone as well: it asks first when the
+    observer's entries wait (static/js/signout-guard.js)."""
+    live = live_server
+    observer = add_official(live, "observer", "0023000")
+    context, page = _phone(browser, live, observer.email)
+    try:
+        _app_ready_offline(page)
+        _wait_one(page, context, live)
+        page.goto(f"{live.url}/account")
+        asked = []
+        page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+        page.locator("form[action$='/logout/everywhere'] button[type=submit]").click()
+        page.wait_for_timeout(500)
+        assert len(asked) == 1 and "nenosūtīti ieraksti: 1" in asked[0]
+        assert "observer-outbox" in page.evaluate(STORED)["databases"]  # declined: kept
+    finally:
+        context.close()
