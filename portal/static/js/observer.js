@@ -548,7 +548,8 @@
         window.location.assign(root.dataset.signedOutUrl);
       }, function () {
         leaving = false;  // not signed out: nothing was cleared
-        document.getElementById("connection").textContent = text.textSignoutOffline;
+        document.getElementById("connection").textContent = navigator.onLine
+          ? text.textSignoutRefused : text.textSignoutOffline;
       });
     });
   }

@@ -579,8 +579,9 @@ def test_a_sign_out_the_server_refuses_clears_nothing(live_server, browser):
         context.route("**/logout", lambda route: route.fulfill(status=500, body="error"))
         page.on("dialog", lambda dialog: dialog.accept())
         page.get_by_role("button", name="Iziet").click()
-        expect_text(page, "connection", "Lai izietu, vajadzīgs savienojums: jūs joprojām esat "
-                    "pieteicies, un no tālruņa nekas netika dzēsts.")
+        expect_text(page, "connection", "Portāls jūs neizrakstīja: jūs joprojām esat "
+                    "pieteicies, un no tālruņa nekas netika dzēsts. Pārlādējiet lapu un mēģiniet "
+                    "vēlreiz.")
         assert "observer-outbox" in page.evaluate(STORED)["databases"]
         expect_text(page, "waiting-count", "1")
     finally:
