@@ -64,7 +64,8 @@ MAX_ANSWERS_PER_PAGE = min(services.MAX_ANSWERS,
 
 def outbox_key() -> dict[str, Any]:
     """The key the observer's phone encrypts its outbox with (AES-256-GCM, one per observer,
-    replaced when they sign out everywhere), a CSRF token for sending, and this session's tag.
+    derived from their session epoch, so that signing out everywhere changes it), a CSRF token
+    for sending, and this session's tag.
 
     The key outlives a session; the tag does not: an opaque HMAC of the server-side session id
     (``sid``, never the id itself), different for every sign-in. The phone records on each

@@ -241,7 +241,8 @@
     });
   }
 
-  // Sent because the observer, signed in now, chose to: with this session's CSRF token.
+  // A held entry goes only on the observer's own "Send": the key request first proves a live
+  // session and brings the CSRF token the sending needs.
   function sendHeld(entry) {
     if (leaving || !navigator.onLine) { return Promise.resolve(); }
     return fetchKey().then(function () {

@@ -253,84 +253,77 @@ def _wait_one(page, context, live):
     expect_text(page, "waiting-count", "1")
 
 
-def test_signing_out_in_the_app_asks_first_and_leaves_nothing_of_the_observer(live_server,
-                                                                             browser):
+@pytest.fixture()
+def waiting_phone(live_server, browser):
+    """An observer's phone with the app kept for offline use and one report waiting on it
+    (its sending fails): (live server, observer, browser context, page); closed afterwards."""
     live = live_server
     observer = add_official(live, "observer", "0023000")
     context, page = _phone(browser, live, observer.email)
     try:
         _app_ready_offline(page)
         _wait_one(page, context, live)
-        asked = []
-
-        def answer(dialog):
-            asked.append(dialog.message)
-            if len(asked) == 1:
-                dialog.dismiss()
-            else:
-                dialog.accept()
-
-        page.on("dialog", answer)
-        signout = page.get_by_role("button", name="Iziet")
-        signout.click()
-        page.wait_for_timeout(500)
-        # Declined: still signed in, the entry still waiting.
-        assert len(asked) == 1 and "nenosūtīti ieraksti: 1" in asked[0]
-        expect_text(page, "waiting-count", "1")
-        signout.click()
-        page.wait_for_url(f"{live.url}/")
-        assert len(asked) == 2
-        assert page.get_by_role("link", name="Pieteikties").count() >= 1
-        _nothing_left_offline(page, context, live)
+        yield live, observer, context, page
     finally:
         context.close()
 
 
-def test_signing_out_elsewhere_clears_the_app_by_the_sign_out_answer(live_server, browser):
+def test_signing_out_in_the_app_asks_first_and_leaves_nothing_of_the_observer(waiting_phone):
+    live, observer, context, page = waiting_phone
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        if len(asked) == 1:
+            dialog.dismiss()
+        else:
+            dialog.accept()
+
+    page.on("dialog", answer)
+    signout = page.get_by_role("button", name="Iziet")
+    signout.click()
+    page.wait_for_timeout(500)
+    # Declined: still signed in, the entry still waiting.
+    assert len(asked) == 1 and "nenosūtīti ieraksti: 1" in asked[0]
+    expect_text(page, "waiting-count", "1")
+    signout.click()
+    page.wait_for_url(f"{live.url}/")
+    assert len(asked) == 2
+    assert page.get_by_role("link", name="Pieteikties").count() >= 1
+    _nothing_left_offline(page, context, live)
+
+
+def test_signing_out_elsewhere_clears_the_app_by_the_sign_out_answer(waiting_phone):
     """From a page without the app's script, only the answer's Clear-Site-Data header (Chromium,
     on http://127.0.0.1: a potentially trustworthy origin) clears the app, its key and outbox."""
-    live = live_server
-    observer = add_official(live, "observer", "0023000")
-    context, page = _phone(browser, live, observer.email)
-    try:
-        _app_ready_offline(page)
-        _wait_one(page, context, live)
-        assert "observer-outbox" in page.evaluate(STORED)["databases"]
-        page.goto(f"{live.url}/")
-        assert page.locator("#observer-app").count() == 0
-        # Any page's sign-out asks first when the app keeps unsent entries on this phone
-        # (static/js/signout-guard.js): the answer's header will delete them.
-        asked = []
-        page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
-        page.get_by_role("button", name="Iziet").click()
-        page.get_by_role("link", name="Pieteikties").first.wait_for()
-        assert len(asked) == 1 and "nenosūtīti ieraksti: 1" in asked[0]
-        _nothing_left_offline(page, context, live)
-    finally:
-        context.close()
+    live, observer, context, page = waiting_phone
+    assert "observer-outbox" in page.evaluate(STORED)["databases"]
+    page.goto(f"{live.url}/")
+    assert page.locator("#observer-app").count() == 0
+    # Any page's sign-out asks first when the app keeps unsent entries on this phone
+    # (static/js/signout-guard.js): the answer's header will delete them.
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Iziet").click()
+    page.get_by_role("link", name="Pieteikties").first.wait_for()
+    assert len(asked) == 1 and "nenosūtīti ieraksti: 1" in asked[0]
+    _nothing_left_offline(page, context, live)
 
 
-def test_signing_out_of_the_app_without_a_connection_clears_nothing(live_server, browser):
+def test_signing_out_of_the_app_without_a_connection_clears_nothing(waiting_phone):
     """Signing out needs the server: offline, the app says so and keeps the phone's entries
     and its copy, and the session stays (it was never ended, so nothing pretends it was)."""
-    live = live_server
-    observer = add_official(live, "observer", "0023000")
-    context, page = _phone(browser, live, observer.email)
-    try:
-        _app_ready_offline(page)
-        _wait_one(page, context, live)
-        context.set_offline(True)
-        page.wait_for_function("!navigator.onLine")
-        page.get_by_role("button", name="Iziet").click()
-        expect_text(page, "connection", "Lai izietu, vajadzīgs savienojums: jūs joprojām esat "
-                    "pieteicies, un no tālruņa nekas netika dzēsts.")
-        assert "observer-outbox" in page.evaluate(STORED)["databases"]
-        expect_text(page, "waiting-count", "1")
-        context.set_offline(False)
-        page.goto(f"{live.url}/observe/")
-        assert page.locator("#observer-app").count() == 1  # still signed in
-    finally:
-        context.close()
+    live, observer, context, page = waiting_phone
+    context.set_offline(True)
+    page.wait_for_function("!navigator.onLine")
+    page.get_by_role("button", name="Iziet").click()
+    expect_text(page, "connection", "Lai izietu, vajadzīgs savienojums: jūs joprojām esat "
+                "pieteicies, un no tālruņa nekas netika dzēsts.")
+    assert "observer-outbox" in page.evaluate(STORED)["databases"]
+    expect_text(page, "waiting-count", "1")
+    context.set_offline(False)
+    page.goto(f"{live.url}/observe/")
+    assert page.locator("#observer-app").count() == 1  # still signed in
 
 
 def test_a_refused_entry_shows_why_and_what_and_can_be_removed_or_sent_again(live_server,
@@ -567,42 +560,28 @@ def expect_text(page, testid, value, timeout=10000):
         arg=[testid, value], timeout=timeout)
 
 
-def test_a_sign_out_the_server_refuses_clears_nothing(live_server, browser):
+def test_a_sign_out_the_server_refuses_clears_nothing(waiting_phone):
     """Only the redirect that follows a real sign-out clears the phone: a refused or failed
     sign-out (here a server error) leaves the session, and the phone keeps every entry."""
-    live = live_server
-    observer = add_official(live, "observer", "0023000")
-    context, page = _phone(browser, live, observer.email)
-    try:
-        _app_ready_offline(page)
-        _wait_one(page, context, live)
-        context.route("**/logout", lambda route: route.fulfill(status=500, body="error"))
-        page.on("dialog", lambda dialog: dialog.accept())
-        page.get_by_role("button", name="Iziet").click()
-        expect_text(page, "connection", "Portāls jūs neizrakstīja: jūs joprojām esat "
-                    "pieteicies, un no tālruņa nekas netika dzēsts. Pārlādējiet lapu un mēģiniet "
-                    "vēlreiz.")
-        assert "observer-outbox" in page.evaluate(STORED)["databases"]
-        expect_text(page, "waiting-count", "1")
-    finally:
-        context.close()
+    live, observer, context, page = waiting_phone
+    context.route("**/logout", lambda route: route.fulfill(status=500, body="error"))
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Iziet").click()
+    expect_text(page, "connection", "Portāls jūs neizrakstīja: jūs joprojām esat "
+                "pieteicies, un no tālruņa nekas netika dzēsts. Pārlādējiet lapu un mēģiniet "
+                "vēlreiz.")
+    assert "observer-outbox" in page.evaluate(STORED)["databases"]
+    expect_text(page, "waiting-count", "1")
 
 
-def test_signing_out_everywhere_asks_too(live_server, browser):
+def test_signing_out_everywhere_asks_too(waiting_phone):
     """The account page's "sign out everywhere" clears the phone as well: it asks first when the
     observer's entries wait (static/js/signout-guard.js)."""
-    live = live_server
-    observer = add_official(live, "observer", "0023000")
-    context, page = _phone(browser, live, observer.email)
-    try:
-        _app_ready_offline(page)
-        _wait_one(page, context, live)
-        page.goto(f"{live.url}/account")
-        asked = []
-        page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-        page.locator("form[action$='/logout/everywhere'] button[type=submit]").click()
-        page.wait_for_timeout(500)
-        assert len(asked) == 1 and "nenosūtīti ieraksti: 1" in asked[0]
-        assert "observer-outbox" in page.evaluate(STORED)["databases"]  # declined: kept
-    finally:
-        context.close()
+    live, _observer, _context, page = waiting_phone
+    page.goto(f"{live.url}/account")
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.locator("form[action$='/logout/everywhere'] button[type=submit]").click()
+    page.wait_for_timeout(500)
+    assert len(asked) == 1 and "nenosūtīti ieraksti: 1" in asked[0]
+    assert "observer-outbox" in page.evaluate(STORED)["databases"]  # declined: kept
