@@ -38,6 +38,17 @@ def test_no_template_formats_a_date_by_itself():
     assert offenders == []
 
 
+def test_every_deadline_is_shown_by_the_deadline_filter():
+    """A deadline reads one way everywhere (midnight is 24:00 of the day before): no template
+    shows a deadline through the plain moment filter."""
+    import re
+    from pathlib import Path
+
+    plain = re.compile(r"deadlines?(?:_at|\[[^\]]+\])\|riga")
+    root = Path(__file__).parents[2] / "templates"
+    assert [str(p) for p in root.rglob("*.html") if plain.search(p.read_text())] == []
+
+
 def test_wtforms_own_messages_are_latvian_on_latvian_pages(app):
     """WTForms ships no Latvian: its "This field is required." comes from the portal's catalogue."""
     from portal.voting.forms import StationForm
