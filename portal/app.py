@@ -326,14 +326,16 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("deadline")
     def _deadline(value: datetime | None) -> str:
-        """A deadline as a person reads it: one that falls at midnight in Riga is the end of
-        the day before ("09.12.2026 24:00"), as the law counts days, not the start of the next
-        ("10.12.2026 00:00")."""
+        """A deadline as a person reads it: the end of a day in Riga (midnight, or the day's
+        last instant, as day ends are stored) reads "09.12.2026 24:00", as the law counts days,
+        not "10.12.2026 00:00" or "09.12.2026 23:59"."""
         if not value:
             return ""
         local = to_riga(value)
         if local.time() == time.min:
             return f"{format_date(local.date() - timedelta(days=1), DAY_PATTERN)} 24:00"
+        if local.time() == time.max:  # the last instant of the day, as day ends are stored
+            return f"{format_date(local.date(), DAY_PATTERN)} 24:00"
         return format_datetime(value, MOMENT_PATTERN)
 
     @app.template_filter("riga")

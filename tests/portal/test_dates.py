@@ -21,10 +21,13 @@ def test_a_deadline_at_midnight_is_the_end_of_the_day_before(app):
     evening = datetime(2026, 12, 12, 18, 0, tzinfo=UTC)  # 12.12.2026 20:00 in Riga
     with app.test_request_context("/"):
         out = render_template_string(
-            "{{ a|deadline }}|{{ b|deadline }}|{{ c|signed_time }}|{{ d|deadline }}",
+            "{{ a|deadline }}|{{ b|deadline }}|{{ c|signed_time }}|{{ d|deadline }}|"
+            "{{ e|deadline }}",
             a=midnight, b=evening, c="2026-12-08T19:17:34Z",
-            d=midnight.replace(second=30))
-    assert out == "09.12.2026 24:00|12.12.2026 20:00|08.12.2026 21:17|10.12.2026 00:00"
+            d=midnight.replace(second=30),
+            e=datetime(2026, 12, 9, 21, 59, 59, 999999, tzinfo=UTC))  # 09.12 23:59:59.999999
+    assert out == ("09.12.2026 24:00|12.12.2026 20:00|08.12.2026 21:17|10.12.2026 00:00|"
+                   "09.12.2026 24:00")
 
 
 def test_no_template_formats_a_date_by_itself():
