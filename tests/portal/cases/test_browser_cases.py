@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import check_a11y, sign_in_official
 from tests.case_factories import PNG
@@ -43,11 +44,11 @@ def test_report_from_phone_triaged_resolved_and_on_the_dashboard(live_server, ph
         page.goto(case_url)
         assert page.locator("svg.workflow .wf-current").count() == 1
         page.get_by_test_id("do-triage").click()
-        assert page.get_by_test_id("case-state").inner_text() == "Izvērtēta"
+        expect(page.get_by_test_id("case-state")).to_have_text("Izvērtēta")
         resolve_form = page.locator("form.action-card", has=page.get_by_test_id("do-resolve"))
         resolve_form.locator("textarea").fill("Urna aizzīmogota, komisija informēta")
         page.get_by_test_id("do-resolve").click()
-        assert page.get_by_test_id("case-state").inner_text() == "Atrisināta"
+        expect(page.get_by_test_id("case-state")).to_have_text("Atrisināta")
         assert page.get_by_test_id("timeline").locator("li").count() >= 5
     finally:
         context.close()
@@ -62,6 +63,9 @@ def test_report_from_phone_triaged_resolved_and_on_the_dashboard(live_server, ph
         chart = page.get_by_test_id("chart-fulfil-type")
         assert "Novērotāja ziņojums" in chart.text_content()
         chart.locator("a").first.click()
-        assert page.get_by_test_id("case-list").get_by_text("Urnai nav plombes").count() >= 1
+        # The click returns once the list's address is committed, not once its rows are parsed.
+        page.wait_for_url(re.compile(r"/cases\?type=observer_report&status=closed"))
+        expect(page.get_by_test_id("case-list").get_by_text("Urnai nav plombes").first
+               ).to_be_visible()
     finally:
         context.close()
