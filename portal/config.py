@@ -111,6 +111,9 @@ class Config:
     MAX_ATTACHMENT_BYTES: int = 10 * 1024 * 1024
     # Cases: service-level figures are reused for this long per scope (0 = never).
     CASE_DASHBOARD_CACHE_SECONDS: int = 30
+    # The counts beside the navigation are reused for this long per person (0 = never); the
+    # person's own writes show at once, others' within this period.
+    WORK_COUNTS_CACHE_SECONDS: int = 10
     # Voting: home-voting requests (Art. 19) close at this Riga time on referendum
     # day. The law names no cut-off: open rule, default 12:00.
     HOME_VOTING_CUTOFF: str = "12:00"
@@ -270,6 +273,7 @@ def from_env(environ: dict[str, str] | None = None, **overrides: Any) -> Config:
         REGISTER_IMPORT_MAX_BYTES=int(env.get("REGISTER_IMPORT_MAX_BYTES",
                                               str(512 * 1024 * 1024))),
         CASE_DASHBOARD_CACHE_SECONDS=int(env.get("CASE_DASHBOARD_CACHE_SECONDS", "30")),
+        WORK_COUNTS_CACHE_SECONDS=int(env.get("WORK_COUNTS_CACHE_SECONDS", "10")),
         HOME_VOTING_CUTOFF=env.get("HOME_VOTING_CUTOFF", "12:00"),
         VOTER_BALLOT_RATE_LIMIT=env.get("VOTER_BALLOT_RATE_LIMIT",
                                         "20 per 10 minutes; 100 per day"),

@@ -41,10 +41,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import g
+from flask import current_app, g, has_request_context, session
 from flask_login import current_user
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from portal.database import on_commit
+from portal.ttl_cache import TtlCache
 from referendum_core.calendar import WorkingDayCalendar
 
 HOME_LIMIT = 12  # items on the home page; the areas' own pages list the rest
@@ -130,18 +133,69 @@ def _context() -> WorkContext:
 
 def counts_by_endpoint() -> dict[str, list[Count]]:
     """Counts of the signed-in person per navigation endpoint (empty when signed out),
-    computed once per request."""
+    computed once per request and kept ``WORK_COUNTS_CACHE_SECONDS`` for the person's next
+    pages (see ``_counts_cache``)."""
     if not getattr(current_user, "is_authenticated", False):
         return {}
     if "work_counts" not in g:
         ctx = _context()
-        found: dict[str, list[Count]] = {}
-        for provider in REGISTRY.ordered():
-            for count in provider.count(ctx):
-                if count.number > 0:
-                    found.setdefault(count.endpoint, []).append(count)
-        g.work_counts = found
+        g.work_counts = _counts_cache().get(
+            (ctx.user.id, ctx.locale, session.get(EPOCH_KEY, 0), _period(ctx.now)),
+            lambda: _compute_counts(ctx))
     return g.work_counts
+
+
+def _compute_counts(ctx: WorkContext) -> dict[str, list[Count]]:
+    found: dict[str, list[Count]] = {}
+    for provider in REGISTRY.ordered():
+        for count in provider.count(ctx):
+            if count.number > 0:
+                found.setdefault(count.endpoint, []).append(count)
+    return found
+
+
+# The counts run on every page an official opens (several aggregate statements), so they are
+# kept a few seconds per person. What the person does themselves shows at once: a request whose
+# transaction writes anything moves the person's *epoch*, kept in their (signed) session cookie,
+# which is part of the key, so any process serving their next page computes afresh. What others
+# do (a message sent to them, a case given to them) shows within the period.
+EPOCH_KEY = "work_epoch"
+
+
+def _counts_cache() -> TtlCache[dict[str, list[Count]]]:
+    cache = current_app.extensions.get("work_counts_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault("work_counts_cache", TtlCache(
+            float(current_app.config.get("WORK_COUNTS_CACHE_SECONDS", 10)), max_entries=4096))
+    return cache
+
+
+def _period(now: datetime) -> int:
+    """The portal clock's period, so that moving the clock (tests, the demo) also refreshes."""
+    ttl = float(current_app.config.get("WORK_COUNTS_CACHE_SECONDS", 10))
+    return int(now.timestamp() // ttl) if ttl > 0 else 0
+
+
+@event.listens_for(Session, "after_flush")
+def _note_write(flushed: Session, _context: Any) -> None:
+    """A flush of the request's own transaction by a signed-in person moves their epoch once
+    it commits (never for a rolled-back one: what it wrote is gone). Audit entries are
+    written without the unit of work (``referendum_core.audit.record``), so a read that is
+    only audited flushes nothing and keeps the person's counts."""
+    if not has_request_context() or g.get("work_epoch_moving") or \
+            flushed is not g.get("db_session"):
+        return
+    if not getattr(current_user, "is_authenticated", False):
+        return
+    g.work_epoch_moving = True
+    on_commit(_move_epoch)
+
+
+def _move_epoch() -> None:
+    g.pop("work_epoch_moving", None)
+    g.pop("work_counts", None)
+    if has_request_context():
+        session[EPOCH_KEY] = (int(session.get(EPOCH_KEY, 0)) + 1) % 1_000_000
 
 
 def items_for_home(limit: int = HOME_LIMIT) -> list[WorkItem]:

@@ -217,6 +217,9 @@ def make_test_app(database_url: str, clock: FixedClock, **overrides: Any) -> Any
         # A signature board's batch of any size, so a test can follow one signature through
         # its batch; the minimum batch has its own tests (test_signature_board_batches.py).
         "SIGNATURE_BOARD_MIN_BATCH": 1,
+        # Navigation counts computed on every page: tests count a page's statements, and act as
+        # several people in a row; the cache has its own tests (tests/portal/test_work_cache.py).
+        "WORK_COUNTS_CACHE_SECONDS": 0,
     }
     settings.update(overrides)
     application = create_app(settings, clock=clock)

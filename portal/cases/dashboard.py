@@ -8,8 +8,6 @@ render per request (language, links), and the page says when its figures were co
 """
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from portal.cases.labels import CASE_TYPES, label, template_helpers
 from portal.permissions import Permission, municipalities_for, permission_required
+from portal.ttl_cache import TtlCache
 from portal.web import clock, db
 from referendum_core.cases import metrics
 from referendum_core.organisation import Municipality
@@ -105,38 +104,15 @@ def compute_figures(session: Session, now: datetime, scope: frozenset[int] | Non
     )
 
 
-class FiguresCache:
+class FiguresCache(TtlCache[Figures]):
     """Figures per scope for ``ttl`` seconds of this process's time (and of the portal clock,
-    so moving the clock in tests or demos also refreshes them). Thread-safe; small."""
+    so moving the clock in tests or demos also refreshes them)."""
 
-    MAX_ENTRIES = 64
-
-    def __init__(self, ttl: float) -> None:
-        self.ttl = ttl
-        self._lock = threading.Lock()
-        self._entries: dict[Any, tuple[float, Figures]] = {}
-
-    def get(self, session: Session, now: datetime, scope: frozenset[int] | None) -> Figures:
+    def get_figures(self, session: Session, now: datetime,
+                    scope: frozenset[int] | None) -> Figures:
         """Cached figures for ``scope``, or freshly computed ones."""
-        if self.ttl <= 0:
-            return compute_figures(session, now, scope)
-        key = (scope, int(now.timestamp() // self.ttl))
-        moment = time.monotonic()
-        with self._lock:
-            hit = self._entries.get(key)
-        if hit is not None and hit[0] > moment:
-            return hit[1]
-        figures = compute_figures(session, now, scope)
-        with self._lock:
-            if len(self._entries) >= self.MAX_ENTRIES:
-                self._entries = {k: v for k, v in self._entries.items() if v[0] > moment}
-            self._entries[key] = (moment + self.ttl, figures)
-        return figures
-
-    def clear(self) -> None:
-        """Forget every cached figure."""
-        with self._lock:
-            self._entries.clear()
+        period = int(now.timestamp() // self.ttl) if self.ttl > 0 else 0
+        return self.get((scope, period), lambda: compute_figures(session, now, scope))
 
 
 def figures_cache() -> FiguresCache:
@@ -162,7 +138,7 @@ def _hours(seconds: float) -> str:
 def dashboard() -> Any:
     visible = municipalities_for(current_user, Permission.VIEW_DASHBOARD)
     scope = None if visible is None else frozenset(visible)
-    figures = figures_cache().get(db(), clock().now(), scope)
+    figures = figures_cache().get_figures(db(), clock().now(), scope)
     fulfil, by_muni, names = figures.fulfil, figures.by_municipality, figures.municipality_names
     submit, shares, overdue = figures.submit, figures.shares, figures.overdue
     charts = [

@@ -53,13 +53,14 @@ def test_figures_cache_with_no_period_always_computes(app, db_session, clock, pe
     from portal.cases.dashboard import FiguresCache
 
     cache = FiguresCache(0)
-    first = cache.get(db_session, clock.now(), None)
+    first = cache.get_figures(db_session, clock.now(), None)
     report(db_session, clock, people.observer())
-    second = cache.get(db_session, clock.now(), None)
+    second = cache.get_figures(db_session, clock.now(), None)
     assert second.totals["total"] == first.totals["total"] + 1
     kept = FiguresCache(30)
-    assert kept.get(db_session, clock.now(), None) is kept.get(db_session, clock.now(), None)
-    assert kept.get(db_session, clock.now(), frozenset({1})) is not kept.get(
+    assert kept.get_figures(db_session, clock.now(), None) is kept.get_figures(
+        db_session, clock.now(), None)
+    assert kept.get_figures(db_session, clock.now(), frozenset({1})) is not kept.get_figures(
         db_session, clock.now(), None)
 
 
