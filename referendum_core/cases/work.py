@@ -44,17 +44,23 @@ def _within(ids: frozenset[int] | None) -> Any:
 
 def turn_clause(turn: Turn) -> Any:
     """Open cases waiting for one of the parties ``turn`` names."""
-    clauses = [and_(Case.owner_party == Party.COMMISSION.value, _within(turn.commission_in)),
-               and_(Case.owner_party == Party.CHAIR.value, _within(turn.chair_in))]
+    # Each term names its party and openness, so a database reads each through the index on
+    # (owner_party, is_open, municipality_id) rather than scanning every open case; a party the
+    # person never acts as is left out rather than written as a false term.
+    waiting: list[tuple[Party, Any]] = [
+        (party, _within(ids)) for party, ids in ((Party.COMMISSION, turn.commission_in),
+                                                 (Party.CHAIR, turn.chair_in))
+        if ids is None or ids]
     if turn.is_cvk:
-        clauses.append(Case.owner_party == Party.CVK.value)
+        waiting.append((Party.CVK, None))
     if turn.requester_id is not None:
-        clauses.append(and_(Case.owner_party == Party.REQUESTER.value,
-                            Case.created_by_id == turn.requester_id))
-    waiting = or_(*clauses)
+        waiting.append((Party.REQUESTER, Case.created_by_id == turn.requester_id))
+    terms = [and_(Case.owner_party == party.value, Case.is_open.is_(True),
+                  *([] if extra is None else [extra])) for party, extra in waiting]
+    clause = or_(*terms) if terms else false()
     if turn.skip_types:
-        waiting = and_(waiting, Case.type.not_in(turn.skip_types))
-    return and_(Case.is_open.is_(True), waiting)
+        clause = and_(clause, Case.type.not_in(turn.skip_types))
+    return clause
 
 
 def _left_to_own_pages(turn: Turn) -> Any:

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import select
+
 from referendum_core.cases import services
+from referendum_core.cases.models import Case
 from referendum_core.cases.queries import Visibility
-from referendum_core.cases.work import Turn, count_work, work_cases
+from referendum_core.cases.work import Turn, count_work, turn_clause, work_cases
 from tests.case_factories import COMMISSION, report
 
 
@@ -56,3 +60,17 @@ def test_counts_stop_at_the_cap(db_session, clock, people):
     commission = Turn(commission_in=frozenset({cases[0].municipality_id}))
     assert count_work(db_session, commission, None, clock.now()) == (4, 4)
     assert count_work(db_session, commission, None, clock.now(), cap=3) == (3, 3)
+
+
+def test_each_partys_turn_is_read_through_the_owner_index(db_session):
+    """CVK's count once scanned every open case (the party terms shared one ``is_open`` the
+    database read through the deadline index): each term now names its party and openness,
+    so the count reads only the cases of that party, on SQLite as on PostgreSQL."""
+    if db_session.get_bind().dialect.name != "sqlite":
+        pytest.skip("the plan is read with SQLite's EXPLAIN QUERY PLAN")
+    where = turn_clause(Turn(is_cvk=True, requester_id=1, skip_types=("initiative",)))
+    statement = select(Case.id).where(where).limit(100)
+    compiled = statement.compile(db_session.get_bind(), compile_kwargs={"literal_binds": True})
+    plan = " ".join(row[-1] for row in db_session.connection().exec_driver_sql(
+        f"EXPLAIN QUERY PLAN {compiled}"))
+    assert "ix_cases_owner_open_municipality" in plan and "SCAN cases" not in plan, plan
