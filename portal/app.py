@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import Flask, abort, g, redirect, render_template, request, session, url_for
-from flask_babel import format_date, format_datetime, format_time, gettext
+from flask_babel import format_date, format_time, gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
@@ -20,7 +20,7 @@ from portal.articles import article_text
 from portal.celery_app import init_celery
 from portal.config import PROJECT_ROOT, Config, from_env
 from portal.database import Database, get_session, init_sealing, rollback
-from portal.dates import DAY_PATTERN, MOMENT_PATTERN
+from portal.dates import day_text, moment_text
 from portal.extensions import (
     babel,
     csrf,
@@ -319,8 +319,7 @@ def _register_template_helpers(app: Flask) -> None:
         """A time as signed (RFC 3339 UTC, e.g. in a checkpoint) shown as every page shows
         times: Riga time, the portal's style; the exact signed text stays in ``datetime``."""
         try:
-            return format_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")),
-                                   MOMENT_PATTERN)
+            return moment_text(datetime.fromisoformat(value.replace("Z", "+00:00")))
         except (AttributeError, ValueError):
             return value
 
@@ -333,18 +332,18 @@ def _register_template_helpers(app: Flask) -> None:
             return ""
         local = to_riga(value)
         if local.time() == time.min:
-            return f"{format_date(local.date() - timedelta(days=1), DAY_PATTERN)} 24:00"
+            return f"{day_text(local.date() - timedelta(days=1))} 24:00"
         if local.time() == time.max:  # the last instant of the day, as day ends are stored
-            return f"{format_date(local.date(), DAY_PATTERN)} 24:00"
-        return format_datetime(value, MOMENT_PATTERN)
+            return f"{day_text(local.date())} 24:00"
+        return moment_text(value)
 
     @app.template_filter("riga")
     def _riga(value: datetime | date | None, fmt: str = "") -> str:
         if not value:
             return ""
         if not isinstance(value, datetime):
-            return format_date(value, DAY_PATTERN)
-        return format_datetime(value, MOMENT_PATTERN)
+            return day_text(value)
+        return moment_text(value)
 
     @app.template_filter("article")
     def _article(value: str | None) -> str:
@@ -352,7 +351,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("day")
     def _day(value: date | None) -> str:
-        return format_date(value, DAY_PATTERN) if value else ""
+        return day_text(value) if value else ""
 
     @app.template_filter("station")
     def _station(station_id: int | str | None) -> str:

@@ -74,3 +74,21 @@ def test_article_references_read_as_latvian_law_on_latvian_pages():
     assert article_text("Results due (Art. 20(9)-(10), 21)", "lv") == (
         "Results due (20. panta devītā–desmitā daļa, 21. pants)")
     assert article_text("(Art. 22, 10 days)", "lv") == "(22. pants, 10 days)"
+
+
+def test_the_fast_formatters_write_what_babel_writes(app):
+    """Pages format through ``portal.dates`` without Babel; the digits are Babel's own, across
+    summer time changes, the year's end and a naive (UTC) time."""
+    from flask_babel import format_date, format_datetime
+
+    from portal.dates import DAY_PATTERN, MOMENT_PATTERN, day_text, moment_text
+
+    moments = [datetime(2026, 3, 29, 0, 59, tzinfo=UTC), datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+               datetime(2026, 10, 25, 0, 30, tzinfo=UTC), datetime(2026, 12, 31, 22, 0, tzinfo=UTC),
+               datetime(2027, 1, 1, 7, 5, 59, 999999, tzinfo=UTC), datetime(2026, 6, 1, 21, 0)]
+    with app.test_request_context("/"):
+        for moment in moments:
+            assert moment_text(moment) == format_datetime(
+                moment if moment.tzinfo else moment.replace(tzinfo=UTC), MOMENT_PATTERN)
+        for day in (date(2026, 1, 1), date(2026, 12, 31), date(999, 2, 3)):
+            assert day_text(day) == format_date(day, DAY_PATTERN)
