@@ -139,9 +139,7 @@ def counts_by_endpoint() -> dict[str, list[Count]]:
         return {}
     if "work_counts" not in g:
         ctx = _context()
-        g.work_counts = _counts_cache().get(
-            (ctx.user.id, ctx.locale, session.get(EPOCH_KEY, 0), _period(ctx.now)),
-            lambda: _compute_counts(ctx))
+        g.work_counts = _counts_cache().get(_key(ctx), lambda: _compute_counts(ctx))
     return g.work_counts
 
 
@@ -160,6 +158,13 @@ def _compute_counts(ctx: WorkContext) -> dict[str, list[Count]]:
 # which is part of the key, so any process serving their next page computes afresh. What others
 # do (a message sent to them, a case given to them) shows within the period.
 EPOCH_KEY = "work_epoch"
+
+
+def _key(ctx: WorkContext) -> tuple[Any, ...]:
+    """Whose counts, in which language, after which of their own writes, in which period; and
+    under which memberships, so that a role granted or taken away counts anew at once."""
+    memberships = tuple(sorted(m.id for m in getattr(ctx.user, "memberships", ())))
+    return (ctx.user.id, ctx.locale, session.get(EPOCH_KEY, 0), _period(ctx.now), memberships)
 
 
 def _counts_cache() -> TtlCache[dict[str, list[Count]]]:

@@ -9,9 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from messaging import services as messaging
+from portal.accounts import services as accounts
+from portal.accounts.models import Role
 from portal.ttl_cache import TtlCache
 from portal.work import EPOCH_KEY
 from referendum_core.audit import AuditEntry
+from referendum_core.organisation import CommissionKind, get_commission
+from tests.case_factories import report
 from tests.conftest import municipality
 from tests.portal.test_work import nav_counts, query
 from tests.register_data import code_for, referendum_case
@@ -95,6 +99,20 @@ def test_a_refused_or_read_only_request_moves_no_epoch(cached, db_session, clock
     assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == audited + 1
     with client.session_transaction() as after:
         assert after.get(EPOCH_KEY, 0) == epoch
+
+
+def test_a_membership_granted_counts_at_once(cached, db_session, clock, people, login_as):
+    """Another person's write, but one that changes what the person may see: not kept."""
+    report(db_session, clock, people.observer())  # waits for the Ādaži commission
+    riga = people.member("0001000")
+    client = login_as(riga)
+    assert nav_counts(client.get("/").get_data(as_text=True)) == []
+    adazi = municipality(db_session, "0023000")
+    accounts.grant_membership(db_session, clock, None, riga, Role.COMMISSION_MEMBER,
+                              commission=get_commission(db_session, CommissionKind.MUNICIPAL,
+                                                        adazi.id))
+    db_session.commit()
+    assert "1 gaida jūs" in nav_counts(client.get("/").get_data(as_text=True))
 
 
 def test_each_language_and_person_has_its_own_counts(cached, db_session, clock, people,
