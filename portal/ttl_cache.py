@@ -31,7 +31,14 @@ class TtlCache(Generic[V]):
             hit = self._entries.get(key)
         if hit is not None and hit[0] > moment:
             return hit[1]
-        value = compute()
+        return self._keep(key, compute())
+
+    def put(self, key: Hashable, value: V) -> V:
+        """Keep ``value`` for ``key`` (replacing what was kept); returns it."""
+        return value if self.ttl <= 0 else self._keep(key, value)
+
+    def _keep(self, key: Hashable, value: V) -> V:
+        moment = time.monotonic()
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._entries = {k: v for k, v in self._entries.items() if v[0] > moment}
@@ -39,6 +46,11 @@ class TtlCache(Generic[V]):
                     self._entries.clear()
             self._entries[key] = (moment + self.ttl, value)
         return value
+
+    def drop(self, match: Callable[[Hashable], bool]) -> None:
+        """Forget the values whose key ``match`` accepts."""
+        with self._lock:
+            self._entries = {k: v for k, v in self._entries.items() if not match(k)}
 
     def clear(self) -> None:
         """Forget every value."""

@@ -47,6 +47,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from portal.database import on_commit
+from portal.security import SESSION_ID_KEY
 from portal.ttl_cache import TtlCache
 from referendum_core.calendar import WorkingDayCalendar
 
@@ -134,12 +135,16 @@ def _context() -> WorkContext:
 def counts_by_endpoint() -> dict[str, list[Count]]:
     """Counts of the signed-in person per navigation endpoint (empty when signed out),
     computed once per request and kept ``WORK_COUNTS_CACHE_SECONDS`` for the person's next
-    pages (see ``_counts_cache``)."""
+    pages (see ``_key``); the home page, which lists the work itself, counts afresh."""
     if not getattr(current_user, "is_authenticated", False):
         return {}
     if "work_counts" not in g:
         ctx = _context()
-        g.work_counts = _counts_cache().get(_key(ctx), lambda: _compute_counts(ctx))
+        cache, key = _counts_cache(), _key(ctx)
+        if g.get("work_listed"):
+            g.work_counts = cache.put(key, _compute_counts(ctx))
+        else:
+            g.work_counts = cache.get(key, lambda: _compute_counts(ctx))
     return g.work_counts
 
 
@@ -153,18 +158,22 @@ def _compute_counts(ctx: WorkContext) -> dict[str, list[Count]]:
 
 
 # The counts run on every page an official opens (several aggregate statements), so they are
-# kept a few seconds per person. What the person does themselves shows at once: a request whose
-# transaction writes anything moves the person's *epoch*, kept in their (signed) session cookie,
-# which is part of the key, so any process serving their next page computes afresh. What others
-# do (a message sent to them, a case given to them) shows within the period.
+# kept a few seconds per person and session. What the person does themselves shows at once: a
+# commit of anything they wrote (a page, a Socket.IO event, the API with their token, a task
+# run within their request) drops their kept counts in this process and moves the *epoch* in
+# their signed session cookie, which is part of the key, so another process serving their next
+# page counts afresh too. What others do (a message sent to them, a case given to them), and a
+# task that runs later on a worker, shows within the period.
 EPOCH_KEY = "work_epoch"
 
 
 def _key(ctx: WorkContext) -> tuple[Any, ...]:
-    """Whose counts, in which language, after which of their own writes, in which period; and
-    under which memberships, so that a role granted or taken away counts anew at once."""
+    """Whose counts, in which session (two devices never share an entry), after which of their
+    own writes, in which language and period; and under which memberships, so that a role
+    granted counts anew at once (a role taken away ends the person's sessions)."""
     memberships = tuple(sorted(m.id for m in getattr(ctx.user, "memberships", ())))
-    return (ctx.user.id, ctx.locale, session.get(EPOCH_KEY, 0), _period(ctx.now), memberships)
+    return (ctx.user.id, session.get(SESSION_ID_KEY), session.get(EPOCH_KEY, 0), ctx.locale,
+            _period(ctx.now), memberships)
 
 
 def _counts_cache() -> TtlCache[dict[str, list[Count]]]:
@@ -181,25 +190,34 @@ def _period(now: datetime) -> int:
     return int(now.timestamp() // ttl) if ttl > 0 else 0
 
 
+def _acting_person() -> Any:
+    """Who the request acts for: the signed-in person, or the owner of the API token."""
+    if getattr(current_user, "is_authenticated", False):
+        return current_user
+    return g.get("api_user")
+
+
 @event.listens_for(Session, "after_flush")
 def _note_write(flushed: Session, _context: Any) -> None:
-    """A flush of the request's own transaction by a signed-in person moves their epoch once
-    it commits (never for a rolled-back one: what it wrote is gone). Audit entries are
-    written without the unit of work (``referendum_core.audit.record``), so a read that is
-    only audited flushes nothing and keeps the person's counts."""
-    if not has_request_context() or g.get("work_epoch_moving") or \
-            flushed is not g.get("db_session"):
+    """A flush within a request acting for a person (its own transaction, or a task's run
+    within it) moves their epoch once it commits (never for a rolled-back one: what it wrote is
+    gone). Audit entries are written without the unit of work (``referendum_core.audit``), so
+    a read that is only audited flushes nothing and keeps the person's counts."""
+    if not has_request_context() or g.get("work_epoch_moving"):
         return
-    if not getattr(current_user, "is_authenticated", False):
+    person = _acting_person()
+    if person is None:
         return
     g.work_epoch_moving = True
-    on_commit(_move_epoch)
+    person_id = person.id
+    on_commit(lambda: _move_epoch(person_id))
 
 
-def _move_epoch() -> None:
-    g.pop("work_epoch_moving", None)
-    g.pop("work_counts", None)
+def _move_epoch(person_id: int) -> None:
+    _counts_cache().drop(lambda key: key[0] == person_id)
     if has_request_context():
+        g.pop("work_epoch_moving", None)
+        g.pop("work_counts", None)
         session[EPOCH_KEY] = (int(session.get(EPOCH_KEY, 0)) + 1) % 1_000_000
 
 
@@ -207,6 +225,7 @@ def items_for_home(limit: int = HOME_LIMIT) -> list[WorkItem]:
     """What needs the signed-in person, most urgent first (urgent, then by deadline)."""
     if not getattr(current_user, "is_authenticated", False):
         return []
+    g.work_listed = True  # the counts beside the navigation then agree with this list
     ctx = _context()
     found = [item for provider in REGISTRY.ordered() for item in provider.items(ctx, limit)]
     return sorted(found, key=WorkItem.sort_key)[:limit]
