@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from flask_babel import format_date, format_datetime, format_time, gettext, pgettext
+from flask_babel import format_datetime, format_time, gettext, pgettext
 
-from portal.dates import DAY_PATTERN, MOMENT_PATTERN
+from portal.dates import day_text, moment_text
 from portal.web import db
 from referendum_core.organisation import PollingStation
 from referendum_core.refusals import Refused
@@ -267,7 +267,7 @@ SETUP: dict[str, Text] = {
                                              "and cannot be changed (Art. 10(5))."),
     "after_latest_day": lambda err: gettext(
         "The referendum must be held no later than %(day)s, 4 months after the decision "
-        "(Art. 13(4)).", day=format_date(err.params["latest"], DAY_PATTERN)
+        "(Art. 13(4)).", day=day_text(err.params["latest"])
         if err.params.get("latest") else "-"),
     "council_decision_missing": lambda err: gettext("Give the date (not in the future) and "
                                                     "number of the council's decision "
@@ -279,11 +279,11 @@ SETUP: dict[str, Text] = {
     "register_deadlines": lambda err: gettext(
         "That referendum day is too close: the voter register had to be informed by %(when)s "
         "(19 working days before, Voter Register Law). Choose a later Saturday.",
-        when=format_datetime(err.params["inform_by"], MOMENT_PATTERN)
+        when=moment_text(err.params["inform_by"])
         if err.params.get("inform_by") else "-"),
     "same_day_required": lambda err: gettext(
         "This referendum is held together with the one already scheduled on %(day)s "
-        "(Art. 13(5)).", day=format_date(err.params["day"], DAY_PATTERN)
+        "(Art. 13(5)).", day=day_text(err.params["day"])
         if err.params.get("day") else "-"),
     "outside_start_window": lambda err: gettext("The council's decision is outside the time "
                                                 "allowed to start a referendum on this "
@@ -380,7 +380,7 @@ def _results_not_ready(err: Any) -> str:
 def _already_voted(err: Any) -> str:
     return gettext("Already voted: %(where)s, %(when)s.",
                    where=station_label(err.mark.polling_station_id or "online"),
-                   when=format_datetime(err.mark.marked_at, MOMENT_PATTERN))
+                   when=moment_text(err.mark.marked_at))
 
 
 def _by_reason(table: dict[str, Text], fallback: Text | None = None) -> Text:
@@ -390,10 +390,10 @@ def _by_reason(table: dict[str, Text], fallback: Text | None = None) -> Text:
 VOTING: dict[str, Text] = {
     "envelope_exists": lambda err: gettext(
         "Already voted: %(where)s, %(when)s (on a registration envelope).",
-        where=station_label(err.where), when=format_datetime(err.when, MOMENT_PATTERN)),
+        where=station_label(err.where), when=moment_text(err.when)),
     "voted_in_person": lambda err: gettext(
         "You already voted in person (%(where)s, %(when)s); online voting is closed to you.",
-        where=station_label(err.where), when=format_datetime(err.when, MOMENT_PATTERN)),
+        where=station_label(err.where), when=moment_text(err.when)),
     "no_online_voting": lambda err: gettext(
         "There is no online voting in a referendum on dismissing the council (Art. 15(2)). "
         "Vote at a polling station on referendum day."),
@@ -514,7 +514,7 @@ OBSERVERS: dict[str, Text] = {
     "wrong_station": lambda err: gettext("The polling station is not in this municipality."),
     "too_late": lambda err: gettext(
         "Observers can no longer be accredited: the referendum's days ended at %(when)s.",
-        when=format_datetime(err.params["ends_at"], MOMENT_PATTERN)
+        when=moment_text(err.params["ends_at"])
         if err.params.get("ends_at") else "-"),
     "name_required": lambda err: gettext("Write the observer's name."),
     "bad_characters": lambda err: gettext(

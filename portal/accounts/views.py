@@ -20,7 +20,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime, gettext
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.accounts import oidc, services, throttle
@@ -36,7 +36,7 @@ from portal.accounts.forms import (
 from portal.accounts.identity import otp_enabled
 from portal.accounts.models import Role, User
 from portal.database import commit
-from portal.dates import MOMENT_PATTERN
+from portal.dates import moment_text
 from portal.extensions import limiter
 from portal.refusals import answering, flash_and_redirect, on_refusal
 from portal.security import SESSION_ID_KEY, new_session_id, session_id_hash
@@ -92,7 +92,7 @@ def _start_session(user: User, method: str, target: str | None = None,
         flash(gettext("Failed attempts to sign in to your account since you last signed in: "
                       "%(count)s (the last at %(at)s). If that was not you, change your password "
                       "and tell the administrator.", count=missed.count,
-                      at=format_datetime(missed.last_at, MOMENT_PATTERN) if missed.last_at else "—"),
+                      at=moment_text(missed.last_at) if missed.last_at else "—"),
               "error")
     response = redirect(safe_next(target, url_for("main.index")))
     if user.email:  # a password account: this browser now counts its failures apart

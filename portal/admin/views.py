@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import format_datetime, gettext
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -15,7 +15,7 @@ from portal.accounts.forms import CreateUserForm, GrantForm
 from portal.accounts.labels import ROLE_LABELS
 from portal.accounts.models import Membership, Role, User
 from portal.database import on_commit
-from portal.dates import MOMENT_PATTERN
+from portal.dates import moment_text
 from portal.permissions import Permission, permission_required
 from portal.refusals import on_refusal
 from portal.web import audit_context, clock, db, keys
@@ -62,7 +62,7 @@ def _invite(person: User) -> None:
     on_commit(lambda: send_invitation.delay(invitation_id, token))
     flash(gettext("An invitation link was sent to %(email)s. It works once, until %(until)s; "
                   "the person sets their own password and two-step sign-in with it.",
-                  email=person.email, until=format_datetime(invitation.expires_at, MOMENT_PATTERN)),
+                  email=person.email, until=moment_text(invitation.expires_at)),
           "success")
     if current_app.config["OTP_SHOW_CODE_ON_SCREEN"]:
         # The demo shows what a real deployment only sends by e-mail (refused in production).

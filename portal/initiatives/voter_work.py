@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
-from flask_babel import format_date, gettext
+from flask_babel import gettext
 from sqlalchemy import exists, select
 
-from portal.dates import DAY_PATTERN
+from portal.dates import day_text
 from portal.work import Count, WorkContext, WorkItem, WorkProvider, register
 from referendum_core.cases.models import Case
 from referendum_core.clock import to_riga
@@ -60,7 +60,7 @@ def _items(ctx: WorkContext, limit: int) -> list[WorkItem]:
         title=f"{initiative.case.reference}: {initiative.question}",
         url=url_for("initiatives.show", initiative_id=initiative.id),
         reason=gettext("The initiative collects signatures up to and including %(end)s",
-                       end=format_date(initiative.collection_last_day, DAY_PATTERN)),
+                       end=day_text(initiative.collection_last_day)),
         deadline_at=initiative.collection_ends_at, basis=COLLECTION_BASIS, area="initiatives")
         for initiative in open_to_sign(ctx, limit)]
 

@@ -11,10 +11,10 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import url_for
-from flask_babel import format_date, format_datetime, gettext
+from flask_babel import gettext
 from sqlalchemy import exists, select
 
-from portal.dates import DAY_PATTERN, MOMENT_PATTERN
+from portal.dates import day_text, moment_text
 from portal.work import Count, WorkContext, WorkItem, WorkProvider, register
 from referendum_core.clock import to_riga
 from referendum_core.voting.eligibility import standing_columns
@@ -47,9 +47,9 @@ def _open_until(closes_at: datetime) -> str:
     riga = to_riga(closes_at)
     if riga.time() == time(0, 0):
         return gettext("Online voting is open up to and including %(end)s",
-                       end=format_date(riga.date() - timedelta(days=1), DAY_PATTERN))
+                       end=day_text(riga.date() - timedelta(days=1)))
     return gettext("Online voting is open until %(end)s",
-                   end=format_datetime(closes_at, MOMENT_PATTERN))
+                   end=moment_text(closes_at))
 
 
 def _counts(ctx: WorkContext) -> list[Count]:

@@ -92,3 +92,10 @@ def test_the_fast_formatters_write_what_babel_writes(app):
                 moment if moment.tzinfo else moment.replace(tzinfo=UTC), MOMENT_PATTERN)
         for day in (date(2026, 1, 1), date(2026, 12, 31), date(999, 2, 3)):
             assert day_text(day) == format_date(day, DAY_PATTERN)
+
+
+def test_a_moment_given_as_a_day_is_its_day_in_riga():
+    from portal.dates import day_text
+
+    assert day_text(datetime(2026, 12, 31, 22, 30, tzinfo=UTC)) == "01.01.2027"
+    assert day_text(datetime(2026, 12, 31, 21, 30)) == "31.12.2026"  # naive: UTC
