@@ -203,6 +203,15 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
 
 
+@pytest.fixture()
+def cached(app: Any) -> Any:
+    """The app with the navigation counts kept 10 s per person, as served (tests elsewhere
+    count them afresh on every page)."""
+    app.config["WORK_COUNTS_CACHE_SECONDS"] = 10
+    app.extensions.pop("work_counts_cache", None)
+    return app
+
+
 def make_test_app(database_url: str, clock: FixedClock, **overrides: Any) -> Any:
     from portal.app import create_app
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from messaging import services as messaging
@@ -21,14 +20,7 @@ from tests.portal.test_work import nav_counts, query
 from tests.register_data import code_for, referendum_case
 from tests.statements import captured_statements
 
-PERIOD = 10
-
-
-@pytest.fixture()
-def cached(app):
-    app.config["WORK_COUNTS_CACHE_SECONDS"] = PERIOD
-    app.extensions.pop("work_counts_cache", None)
-    return app
+PERIOD = 10  # the kept counts' period (``cached`` in tests/conftest.py)
 
 
 def _thread(db_session, clock, member, officer, subject):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import func, select
 
 from messaging.models import Message
@@ -17,15 +16,6 @@ from tests.conftest import login
 from tests.portal.initiatives.test_signature_board_views import _collecting, _voter
 from tests.portal.test_work import nav_counts
 from tests.portal.test_work_cache import _thread
-
-PERIOD = 10
-
-
-@pytest.fixture()
-def cached(app):
-    app.config["WORK_COUNTS_CACHE_SECONDS"] = PERIOD
-    app.extensions.pop("work_counts_cache", None)
-    return app
 
 
 def _epoch(client):
