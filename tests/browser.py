@@ -3,7 +3,11 @@ driving Debian's Chromium, and axe-core accessibility checks.
 
 Fixtures are defined in ``tests/conftest.py`` (``live_server``, ``browser``, ``page``); this module
 holds the helpers they use and the helpers tests call (``Actors``, ``sign_in_official``,
-``sign_in_voter``, ``check_a11y``).
+``sign_in_voter``, ``submit``, ``check_a11y``).
+
+A read right after an action that changes the page waits for the result: Playwright's
+``expect(...)`` assertions retry until the page shows it, and ``submit`` waits for a form's
+answer. ``count()``, ``is_visible()``, ``inner_text()`` and the like read once, at once.
 """
 from __future__ import annotations
 
@@ -141,17 +145,26 @@ class Actors:
             context.close()
 
 
+def submit(page: Any, button: str, *, last: bool = False) -> None:
+    """Press the button that sends a form and wait until the answer's page has loaded.
+    A form's navigation starts in a task of its own (HTML's "plan to navigate"), so the click
+    can return while the old page, loaded already, is still shown: a read right after it
+    meets the old page, and a ``goto`` cancels the post."""
+    target = page.get_by_role("button", name=button)
+    with page.expect_navigation():
+        (target.last if last else target).click()
+
+
 def sign_in_voter(page: Any, live: LiveServer, personal_code: str) -> None:
     """A resident signs in with the personal code and the one-time code the demo shows on
     screen (its stand-in for the text message)."""
     page.goto(f"{live.url}/voter/login")
     page.get_by_label("Personas kods").fill(personal_code)
-    page.get_by_role("button", name="Sūtīt man kodu").click()
+    submit(page, "Sūtīt man kodu")
     notice = page.get_by_role("status").inner_text()
     page.get_by_label("Saņemtais kods").fill(
         "".join(ch for ch in notice.split("ir", 1)[1] if ch.isdigit())[:6])
-    page.get_by_role("button", name="Pieteikties").last.click()
-    page.wait_for_load_state()
+    submit(page, "Pieteikties", last=True)
 
 
 def sign_in_official(page: Any, live: LiveServer, email: str, *,
@@ -161,15 +174,17 @@ def sign_in_official(page: Any, live: LiveServer, email: str, *,
     page.goto(f"{live.url}/login")
     page.get_by_label("E-pasta adrese").fill(email)
     page.get_by_label("Parole").fill(live.demo_password)
-    page.get_by_role("button", name="Turpināt").click()
+    submit(page, "Turpināt")
     page.get_by_label("Kods no autentifikācijas lietotnes vai rezerves kods").fill(
         live.totp(email, at))
-    page.get_by_role("button", name="Pieteikties").last.click()
-    page.wait_for_load_state()
+    submit(page, "Pieteikties", last=True)
 
 
 def check_a11y(page: Any, *, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
-    """Run axe-core on the current page; return violations of the given impacts."""
+    """Run axe-core on the current page once it has loaded; return violations of the given
+    impacts. After a click that navigates, first wait for something only the new page shows
+    (the old page is loaded too)."""
+    page.wait_for_load_state()
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         # Through the DevTools protocol, not a <script> tag: the page's CSP stays strict.
         page.evaluate(_axe_source())

@@ -512,8 +512,11 @@ def browser() -> Iterator[Any]:
     from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
     require_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Waiting assertions are as patient as the actions (the contexts' default timeouts): on a
+    # busy machine a page's answer can take longer than expect's own 5 s.
+    expect.set_options(timeout=15000)
     with sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield instance

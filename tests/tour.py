@@ -25,7 +25,7 @@ from typing import Any
 import pyotp
 
 from referendum_core.clock import FixedClock
-from tests.browser import LiveServer, require_chromium, start_live_server
+from tests.browser import LiveServer, require_chromium, start_live_server, submit
 from tests.register_data import add_person, code_for
 from tests.voting_support import riga
 
@@ -111,15 +111,13 @@ class Tour:
         page.get_by_label("Parole").fill(self.live.demo_password)
         if screenshots:
             screenshots("login")
-        page.get_by_role("button", name="Turpināt").click()
-        page.wait_for_load_state()
+        submit(page, "Turpināt")
         if "/login/2fa" in page.url:
             code = pyotp.TOTP(self.live.totp_secrets[email]).at(self.clock.now())
             page.get_by_label("Kods no autentifikācijas lietotnes vai rezerves kods").fill(code)
             if screenshots:
                 screenshots("two-factor")
-            page.get_by_role("button", name="Pieteikties").last.click()
-            page.wait_for_load_state()
+            submit(page, "Pieteikties", last=True)
         assert "/login" not in page.url, f"{role} was not signed in: {page.url}"
 
     def sign_in_voter(self, page: Any, index: int = 0, *, screenshots: Any = None) -> None:
@@ -129,14 +127,13 @@ class Tour:
         page.get_by_label("Personas kods").fill(VOTER_CODES[index])
         if screenshots:
             screenshots("voter-login")
-        page.get_by_role("button", name="Sūtīt man kodu").click()
+        submit(page, "Sūtīt man kodu")
         notice = page.get_by_role("status").inner_text()
         code = "".join(ch for ch in notice.split("ir", 1)[1] if ch.isdigit())[:6]
         page.get_by_label("Saņemtais kods").fill(code)
         if screenshots:
             screenshots("voter-code")
-        page.get_by_role("button", name="Pieteikties").last.click()
-        page.wait_for_load_state()
+        submit(page, "Pieteikties", last=True)
         assert "/voter" not in page.url, f"voter {index} was not signed in: {page.url}"
 
 

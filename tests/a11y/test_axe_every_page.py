@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import check_a11y
 from tests.tour import (
@@ -183,7 +184,7 @@ def test_official_sign_in_with_the_keyboard_only(tour, browser_instance):
         page.keyboard.press("Tab")  # the first stop is the skip link; it jumps to the content
         assert page.evaluate("document.activeElement.className") == "skip-link"
         page.keyboard.press("Enter")
-        assert page.evaluate("document.activeElement.id") == "main"
+        expect(page.locator("#main")).to_be_focused()
         page.goto(f"{tour.url}/login")
         _tab_to(page, "input[type=email], input[name=email]")
         page.keyboard.type(tour.email("cvk_officer"))
@@ -246,7 +247,8 @@ def test_station_marking_with_the_keyboard_only(tour, pages):
     _tab_to(page, "input[name=personal_code]")
     page.keyboard.type(VOTER_CODES[3])
     _tab_to(page, "main form button[type=submit]")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():  # the result is on the page the form's post answers
+        page.keyboard.press("Enter")
     page.get_by_test_id("station-result").wait_for()
     assert check_a11y(page) == []
 

@@ -6,6 +6,7 @@ folder; desktop shots 1280×800, phone shots 390×844, the viewport only."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from portal.seed import DEMO_VOTERS
+from tests.browser import submit
 from tests.living_demo import sign_in, start_story_server
 from tests.tour import new_context
 
@@ -67,6 +69,7 @@ def test_a_commission_and_cvk_write_to_each_other(demo, browser, out):
     try:
         page.goto(demo[0].url + "/messages/")
         page.get_by_role("link", name="Vēlēšanu zīmju piegāde").click()
+        page.wait_for_url(re.compile(r"/messages/\d+$"))
         page.get_by_text("Zīmes piegādāsim ceturtdien").wait_for()
         shot(page, "member-messages-cvk", out)
     finally:
@@ -78,8 +81,7 @@ def test_a_member_looks_a_voter_up(demo, browser, out):
     try:
         page.goto(demo[0].url + "/register/lookup")
         page.get_by_label("Personas kods").fill(DEMO_VOTERS[1][0])
-        page.get_by_role("button", name="Meklēt").click()
-        page.wait_for_load_state()
+        submit(page, "Meklēt")
         shot(page, "member-voter-lookup", out)
     finally:
         page.context.close()
@@ -95,8 +97,7 @@ def test_home_voting_the_voters_request_and_the_commissions_list(demo, browser, 
         page.get_by_label("Kāpēc nevarat ierasties vēlēšanu iecirknī").fill(
             "Pēc operācijas nevaru paiet.")
         shot(page, "voter-home-voting", out, page.get_by_role("button", name="Nosūtīt pieteikumu"))
-        page.get_by_role("button", name="Nosūtīt pieteikumu").click()
-        page.wait_for_load_state()
+        submit(page, "Nosūtīt pieteikumu")  # sent before the page is closed
     finally:
         page.context.close()
     page = _person(browser, demo, "member")

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from referendum_core.crypto.trustee_cli import main as trustee_main
+from tests.browser import submit
 from tests.tour import (
     AFTER_CLOSE,
     ONLINE,
@@ -115,11 +116,6 @@ def _shrink(path: Path) -> None:
     small.save(path, optimize=True)
 
 
-def _submit(page: Any, name: str) -> None:
-    page.get_by_role("button", name=name).click()
-    page.wait_for_load_state()
-
-
 def _keygen(tmp: Path, election_id: str, name: str) -> tuple[Path, str]:
     secret, passphrase = tmp / f"{name}.secret.json", tmp / "passphrase"
     passphrase.write_text(TRUSTEE_PASSPHRASE)
@@ -165,7 +161,7 @@ def _walk(tour: Tour, people: People, tmp: Path) -> None:
     chair.get_by_label("Visi deputāti (ievēlētie domes locekļi)").fill("15")
     chair.get_by_label("Referenduma diena (sestdiena)").fill(REFERENDUM_DAY.isoformat())
     shot(chair, "member-referendum-new")
-    _submit(chair, "Sagatavot")
+    submit(chair, "Sagatavot")
     election_id = chair.get_by_test_id("election-id").inner_text().strip()
     referendum_id = int(chair.url.rstrip("/").split("/")[-2])
     tour.ids["referendum"] = referendum_id
@@ -174,7 +170,7 @@ def _walk(tour: Tour, people: People, tmp: Path) -> None:
     for name in ("Pirmais Pilnvarotais", "Otrais Pilnvarotais"):  # checkboxes
         trustees.get_by_label(name).check()
     shot(chair, "member-referendum-trustees")
-    _submit(chair, "Izvēlēties pilnvarotos")  # asks first (confirm.js): yes
+    submit(chair, "Izvēlēties pilnvarotos")  # asks first (confirm.js): yes
     chair.get_by_test_id("trustees").wait_for()
 
     # --- Trustees: keygen on their own computer, upload the public key --------------------
@@ -188,12 +184,12 @@ def _walk(tour: Tour, people: People, tmp: Path) -> None:
         field.fill(public)
         if who == "trustee1":
             shot(page, "trustee-upload-key", focus=field)
-        _submit(page, "Augšupielādēt publisko atslēgu")
+        submit(page, "Augšupielādēt publisko atslēgu")
         if who == "trustee1":
             shot(page, "trustee-key-uploaded", focus=page.get_by_test_id("key-status"))
 
     chair.goto(f"{url}/voting/{referendum_id}/manage")
-    _submit(chair, "Atvērt balsošanu")
+    submit(chair, "Atvērt balsošanu")
     shot(chair, "member-referendum-opened")
 
     # --- Observer on a phone: report what they saw ------------------------------------------
@@ -239,11 +235,12 @@ def _walk(tour: Tour, people: People, tmp: Path) -> None:
     shot(voter, "voter-ballot", focus=voter.get_by_label("Par"))
     voter.get_by_role("button", name="Šifrēt un nodot manu balsi").click()
     voter.get_by_test_id("receipt").wait_for()
+    voter.wait_for_load_state()  # the receipt shows first; its codes come after
     tracker = voter.get_by_test_id("receipt-tracker").inner_text().strip()
     shot(voter, "voter-receipt", focus=voter.get_by_test_id("receipt"))
     voter.goto(f"{url}/voting/{referendum_id}/board")
     voter.get_by_label("Izsekošanas kods (64 rakstzīmes)").fill(tracker)
-    _submit(voter, "Meklēt")
+    submit(voter, "Meklēt")
     shot(voter, "voter-board-lookup", focus=voter.get_by_test_id("lookup-result"))
     voter.goto(f"{url}/initiatives/{tour.ids['initiative_collecting']}")
     shot(voter, "voter-initiative", focus=voter.get_by_role("button",
@@ -255,14 +252,14 @@ def _walk(tour: Tour, people: People, tmp: Path) -> None:
     member.goto(f"{url}/voting/{referendum_id}/station")
     member.get_by_label("Vēlēšanu iecirknis").select_option(label="1. Ādažu vidusskola")
     member.get_by_label("Personas kods").fill(VOTER_CODES[1])
-    _submit(member, "Meklēt")
-    _submit(member, "Atzīmēt kā nobalsojušu")
+    submit(member, "Meklēt")
+    submit(member, "Atzīmēt kā nobalsojušu")
     shot(member, "member-station-mark", focus=member.get_by_test_id("station-result"))
 
     # --- After 20:00: close, decrypt, protocols, approval, results ----------------------------
     tour.clock.set(AFTER_CLOSE)
     chair.goto(f"{url}/voting/{referendum_id}/manage")
-    _submit(chair, "Slēgt iecirkņus")
+    submit(chair, "Slēgt iecirkņus")
     shot(chair, "member-polls-closed")
     for who, secret in secrets.items():
         page = people.page(who)
@@ -280,7 +277,7 @@ def _walk(tour: Tour, people: People, tmp: Path) -> None:
         field.fill(partial.read_text())
         if who == "trustee1":
             shot(page, "trustee-upload-partial", focus=field)
-        _submit(page, "Augšupielādēt daļējo atšifrēšanu")
+        submit(page, "Augšupielādēt daļējo atšifrēšanu")
     member.goto(f"{url}/voting/{referendum_id}/protocols")
     for station, figures in (("1. Ādažu vidusskola", (1, 0, 1, 0)),
                              ("2. Carnikavas pamatskola", (0, 0, 0, 0))):
@@ -291,17 +288,17 @@ def _walk(tour: Tour, people: People, tmp: Path) -> None:
         if figures[0]:
             shot(member, "member-protocol-entry",
                  focus=member.get_by_role("button", name="Ievadīt protokolu"))
-        _submit(member, "Ievadīt protokolu")
+        submit(member, "Ievadīt protokolu")
     second = people.page("commission_member2")
     second.goto(f"{url}/voting/{referendum_id}/protocols")
     shot(second, "member-protocol-confirm", focus=second.get_by_test_id("protocols"))
     for _ in range(2):
-        second.get_by_role("button", name="Apstiprināt").first.click()
-        second.wait_for_load_state()
+        with second.expect_navigation():
+            second.get_by_role("button", name="Apstiprināt").first.click()
     chair.goto(f"{url}/voting/{referendum_id}/manage")
     shot(chair, "member-approve-results",
          focus=chair.get_by_role("button", name="Apstiprināt un publicēt rezultātus"))
-    _submit(chair, "Apstiprināt un publicēt rezultātus")
+    submit(chair, "Apstiprināt un publicēt rezultātus")
     public = people.page("public", phone=True)
     public.goto(f"{url}/voting/{referendum_id}/results")
     assert public.get_by_test_id("participants").inner_text() == "2"

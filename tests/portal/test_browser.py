@@ -2,9 +2,12 @@
 switch, voter sign-in, keyboard use, and axe-core with no serious or critical violations."""
 from __future__ import annotations
 
-import pytest
+import re
 
-from tests.browser import check_a11y, sign_in_official
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import check_a11y, sign_in_official, submit
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +27,7 @@ def test_skip_link_is_first_in_tab_order(page, live_server):
     focused = page.evaluate("document.activeElement.textContent.trim()")
     assert focused == "Pāriet uz saturu"
     page.keyboard.press("Enter")
-    assert page.evaluate("location.hash") == "#main"
+    expect(page).to_have_url(re.compile(r"#main$"))
 
 
 def test_cvk_admin_signs_in_with_2fa_and_sees_admin_navigation(page, live_server):
@@ -35,7 +38,8 @@ def test_cvk_admin_signs_in_with_2fa_and_sees_admin_navigation(page, live_server
     assert page.get_by_test_id("roles").inner_text().strip().startswith("CVK administrators")
     assert check_a11y(page) == []
     nav.get_by_role("link", name="Audita žurnāls").click()
-    assert page.get_by_role("heading", name="Audita žurnāls").is_visible()
+    page.wait_for_url(re.compile(r"/audit/$"))
+    expect(page.get_by_role("heading", name="Audita žurnāls")).to_be_visible()
     assert "pieteicās." in page.content()  # the sign-in, as a sentence (not its code)
     assert "login.success" not in page.content()
     assert check_a11y(page) == []
@@ -43,8 +47,10 @@ def test_cvk_admin_signs_in_with_2fa_and_sees_admin_navigation(page, live_server
     assert "Nekas nav mainīts" in page.get_by_test_id("chain-result").inner_text()
     page.get_by_role("navigation", name="Galvenā navigācija").get_by_role(
         "link", name="Personas un lomas").click()
+    page.wait_for_url(re.compile(r"/admin/users$"))
     assert check_a11y(page) == []
     page.get_by_role("link", name="Līga Liepa").click()
+    page.wait_for_url(re.compile(r"/admin/users/\d+$"))
     assert check_a11y(page) == []
 
 
@@ -62,21 +68,21 @@ def test_commission_member_sees_only_their_navigation_and_is_refused_audit(page,
 def test_language_switch_to_english_and_back(page, live_server):
     page.goto(live_server.url + "/login")
     page.get_by_test_id("lang-switch").click()
-    assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("heading", name="Sign in").is_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert page.url.endswith("/login")
     assert check_a11y(page) == []
     page.get_by_test_id("lang-switch").click()
-    assert page.locator("html").get_attribute("lang") == "lv"
+    expect(page.locator("html")).to_have_attribute("lang", "lv")
 
 
 def test_wrong_totp_shows_a_clear_message(page, live_server):
     page.goto(f"{live_server.url}/login")
     page.get_by_label("E-pasta adrese").fill("officer@demo.cvk.lv")
     page.get_by_label("Parole").fill(live_server.demo_password)
-    page.get_by_role("button", name="Turpināt").click()
+    submit(page, "Turpināt")
     page.get_by_label("Kods no autentifikācijas lietotnes vai rezerves kods").fill("000000")
-    page.get_by_role("button", name="Pieteikties").last.click()
+    submit(page, "Pieteikties", last=True)
     assert page.get_by_role("alert").inner_text().startswith("Kods ir nepareizs")
     assert check_a11y(page) == []
 
@@ -85,12 +91,12 @@ def test_voter_signs_in_with_one_time_code(page, live_server):
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Pieteikties kā vēlētājam").click()
     page.get_by_label("Personas kods").fill("328673-00679")
-    page.get_by_role("button", name="Sūtīt man kodu").click()
+    submit(page, "Sūtīt man kodu")
     notice = page.get_by_role("status").inner_text()
     code = "".join(ch for ch in notice.split("ir", 1)[1] if ch.isdigit())[:6]
     page.get_by_label("Saņemtais kods").fill(code)
     page.get_by_role("button", name="Pieteikties").last.click()
-    assert page.get_by_role("heading", name="Sveicināti, Jānis Kalniņš").is_visible()
+    expect(page.get_by_role("heading", name="Sveicināti, Jānis Kalniņš")).to_be_visible()
     assert check_a11y(page) == []
 
 

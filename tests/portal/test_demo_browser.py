@@ -54,6 +54,7 @@ def test_the_demo_voter_signs_votes_and_finds_the_tracker(browser, demo):
         page.get_by_label("Par").check()
         page.get_by_role("button", name="Šifrēt un nodot manu balsi").click()
         page.get_by_test_id("receipt").wait_for()
+        page.wait_for_load_state()  # the receipt shows first; its tracker comes after
         tracker = page.get_by_test_id("receipt-tracker").inner_text().strip()
         page.goto(f"{live.url}/voting/{story['referendum']}/board?tracker={tracker}")
         assert tracker in page.content()

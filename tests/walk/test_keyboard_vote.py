@@ -43,6 +43,7 @@ def test_the_voter_votes_with_the_keyboard_only(demo, browser):
             "Šifrēt un nodot manu balsi")
         page.keyboard.press("Enter")
         page.get_by_test_id("receipt").wait_for()
+        page.wait_for_load_state()  # the styles below are read from the loaded receipt page
         # The receipt's sentences wrap between words; only the tracker may break anywhere.
         receipt = page.get_by_test_id("receipt")
         assert receipt.evaluate("r => getComputedStyle(r.querySelector('p')).wordBreak") == \

@@ -4,6 +4,7 @@ CVK's main screens (case list, case with its workflow diagram, dashboard charts,
 is wider than the screen; the voter's main button has the house style."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -51,7 +52,7 @@ def test_the_observer_works_on_a_phone(demo, browser):
         assert groups == ["Tiek izskatītas", "Pabeigtas"]
         _fits(page)
         page.locator("td a").first.click()
-        page.wait_for_load_state()
+        page.wait_for_url(re.compile(r"/cases/\d+$"))
         _fits(page)
         page.goto(live.url + "/cases/report")
         _fits(page)

@@ -7,6 +7,7 @@ but not its buttons. axe finds no serious or critical violation on any of these 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from referendum_core.crypto.secretfile import open_secret
 from referendum_core.crypto.tally import aggregate_from_json, aggregate_to_json, partial_decrypt
 from referendum_core.voting import accept_trustee_share
 from referendum_core.voting.models import Referendum
-from tests.browser import check_a11y
+from tests.browser import check_a11y, submit
 from tests.living_demo import sign_in
 from tests.tour import new_context
 
@@ -40,7 +41,7 @@ def _person(browser: Any, demo: tuple, who: str | None, phone: bool = False) -> 
 def _first_case(page: Any, live: Any) -> None:
     page.goto(live.url + "/cases")
     page.locator("td a").first.click()
-    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r"/cases/\d+$"))
 
 
 def test_the_workflow_diagram_on_a_phone_says_it_scrolls(demo, browser):
@@ -177,8 +178,7 @@ def test_results_and_protocols_on_a_phone_scroll_in_their_frames(demo, browser):
     chair = _person(browser, demo, "chair")
     try:
         chair.goto(f"{live.url}/voting/{counted}/manage")
-        chair.get_by_role("button", name="Apstiprināt un publicēt rezultātus").click()
-        chair.wait_for_load_state()
+        submit(chair, "Apstiprināt un publicēt rezultātus")
         chair.goto(f"{live.url}/voting/{counted}/manage")
         assert chair.get_by_test_id("stage").inner_text() == "rezultāti apstiprināti"
     finally:

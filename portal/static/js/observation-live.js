@@ -21,6 +21,7 @@
           var tpl = document.createElement("template");
           tpl.innerHTML = html.trim();
           var fresh = tpl.content.firstElementChild;
+          if (box.dataset.joined) { fresh.dataset.joined = box.dataset.joined; }
           box.replaceWith(fresh);
           box = fresh;
         });
@@ -42,7 +43,17 @@
     notice.classList.add("shown");
   }
 
-  socket.on("connect", function () { socket.emit("observation.watch", {}, function () {}); });
+  // Marks the page as following the observations (tests wait for it before sending any).
+  function following(state) {
+    [box, notice].forEach(function (el) { if (el) { el.dataset.joined = state; } });
+  }
+
+  socket.on("connect", function () {
+    socket.emit("observation.watch", {}, function (answer) {
+      following(answer && answer.ok ? "yes" : "no");
+    });
+  });
+  socket.on("disconnect", function () { following("no"); });
   socket.on("observation.changed", function (event) {
     if (box) { refresh(); }
     if (notice) { announce(event); }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from referendum_core.clock import FixedClock
-from tests.browser import Actors, LiveServer, check_a11y, require_chromium
+from tests.browser import Actors, LiveServer, check_a11y, require_chromium, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -88,6 +89,7 @@ def test_resident_initiative_to_referendum(live, clock, people):
     anna = people.voter(ANNA)
     anna.goto(f"{live.url}/initiatives/")
     anna.get_by_role("link", name="Uzsākt iniciatīvu").click()
+    anna.wait_for_url(re.compile(r"/initiatives/new$"))
     assert check_a11y(anna) == []
     anna.get_by_label("Pašvaldība").select_option(label="Ādažu novads")
     anna.get_by_label("Temats").select_option("strategy")
@@ -95,8 +97,8 @@ def test_resident_initiative_to_referendum(live, clock, people):
         "2026-02-01")
     anna.get_by_label("Jautājums").fill(QUESTION)
     anna.get_by_label("Pamatojums").fill("Stratēģija jāpapildina ar sabiedrības viedokli.")
-    anna.get_by_role("button", name="Iesniegt iniciatīvu").click()
-    assert anna.get_by_role("heading", name=QUESTION).is_visible()
+    submit(anna, "Iesniegt iniciatīvu")
+    expect(anna.get_by_role("heading", name=QUESTION)).to_be_visible()
     initiative_url = anna.url
 
     # The commission chair decides "can" (15 % of 10 voters: 2 signatures).
@@ -104,7 +106,7 @@ def test_resident_initiative_to_referendum(live, clock, people):
     chair.goto(initiative_url)
     assert check_a11y(chair) == []
     chair.get_by_label("Lēmums").select_option("can")
-    chair.get_by_role("button", name="Reģistrēt lēmumu").click()
+    submit(chair, "Reģistrēt lēmumu")
     assert chair.get_by_test_id("signature-count").get_attribute("max") == "2"
 
     # Published on the 3rd working day: the collection opens.
@@ -125,7 +127,7 @@ def test_resident_initiative_to_referendum(live, clock, people):
     # The page's script signs (portal/static/js/sign.js) and then shows the page again.
     anna.get_by_role("button", name="Parakstīt šo iniciatīvu").click()
     anna.get_by_test_id("own-signature").wait_for()
-    assert anna.get_by_text("Paldies! Jūsu paraksts ir reģistrēts.").is_visible()
+    expect(anna.get_by_text("Paldies! Jūsu paraksts ir reģistrēts.")).to_be_visible()
     assert anna.get_by_test_id("own-signature").is_visible()
     assert check_a11y(anna) == []
     second_tab.get_by_role("button", name="Parakstīt šo iniciatīvu").click()
@@ -150,8 +152,8 @@ def test_resident_initiative_to_referendum(live, clock, people):
     board = people.page(phone=True)
     board.goto(f"{initiative_url}/board")
     board.get_by_label("Kvīts (64 zīmes)").fill(receipt)
-    board.get_by_role("button", name="Meklēt").click()
-    assert board.get_by_text("Šī kvīts gaida publicēšanu").is_visible()
+    submit(board, "Meklēt")
+    expect(board.get_by_text("Šī kvīts gaida publicēšanu")).to_be_visible()
     assert board.get_by_test_id("board-count").inner_text() == "0 no 2 vajadzīgajiem parakstiem"
     with live.app.app_context():
         from portal.database import in_transaction
@@ -179,9 +181,9 @@ def test_resident_initiative_to_referendum(live, clock, people):
     chair = people.official("chair.adazi@demo.cvk.lv")
     chair.goto(initiative_url)
     # Art. 11(2): the organiser's application, handed in on paper and recorded by the chair.
-    chair.get_by_role("button", name="Iesniegt vēlēšanu komisijai iesniegumu par pārbaudi").click()
+    submit(chair, "Iesniegt vēlēšanu komisijai iesniegumu par pārbaudi")
     chair.goto(initiative_url)
-    chair.get_by_role("button", name="Pārbaudīt parakstus").click()
+    submit(chair, "Pārbaudīt parakstus")
     chair.goto(initiative_url)
     assert "2" in chair.get_by_test_id("valid-signatures").inner_text()
     assert chair.get_by_test_id("referendum-opened").is_visible()

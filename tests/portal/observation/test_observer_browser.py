@@ -9,6 +9,7 @@ import re
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from referendum_core.cases.models import Case
@@ -83,9 +84,10 @@ def test_a_report_filled_offline_is_received_once_when_back_online(live_server, 
         home = desk.new_page()
         sign_in_official(home, live, chair.email)
         home.goto(f"{live.url}/")
+        home.wait_for_selector("#observation-attention[data-joined=yes]", state="attached")
         before = int(home.get_by_test_id("critical-count").inner_text())
         assert check_a11y(page) == []
-        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        _app_ready_offline(page)  # the page asks its worker to keep it: wait until it has
 
         context.set_offline(True)
         page.wait_for_function("!navigator.onLine")
@@ -126,7 +128,7 @@ def test_a_report_filled_offline_is_received_once_when_back_online(live_server, 
         # The commission's open home page shows it as needing action, without reloading.
         home.wait_for_function(
             "n => Number(document.querySelector('[data-testid=critical-count]').textContent)"
-            " === n", arg=before + 1, timeout=5000)
+            " === n", arg=before + 1)
     finally:
         desk.close()
         context.close()
@@ -154,6 +156,7 @@ def test_two_observers_checklists_disagreeing_flag_a_conflict(live_server, brows
         conflicts = home.get_by_test_id("conflicts")
         assert "urna ir tukša" in conflicts.inner_text()
         conflicts.locator("a").first.click()
+        home.wait_for_url(re.compile(r"/r/\d+/s/\d+$"))
         assert int(home.get_by_test_id("station-conflict-count").inner_text()) >= 1
         assert check_a11y(home) == []
     finally:
@@ -183,16 +186,18 @@ def test_the_station_page_and_table_say_live_that_new_data_arrived(live_server, 
             page.wait_for_function("() => window.io && document.getElementById("
                                    "'observation-live-notice')")
             assert page.get_by_test_id("live-notice").inner_text() == ""
-        table.wait_for_timeout(500)  # the pages' sockets join their rooms
+            # the page's socket has joined its rooms
+            page.wait_for_selector("#observation-live-notice[data-joined=yes]", state="attached")
         context, phone = _phone(browser, live, observer.email)
         form = phone.locator("form.checklist-form").first
         form.locator(".item[data-item=seals_intact] input[value=yes]").check()
         phone.get_by_test_id("send-checklist").first.click()
         expect_text(phone, "waiting-count", "0")
+        phone.get_by_test_id("outbox-received").locator("li").first.wait_for()
         for page in (table, station):
             page.wait_for_function(
                 "() => document.querySelector('[data-testid=live-notice]').textContent"
-                ".includes('Saņemti jauni dati')", timeout=5000)
+                ".includes('Saņemti jauni dati')")
             assert page.get_by_test_id("live-reload").inner_text() == "atjaunināt"
         assert check_a11y(station) == []
     finally:
@@ -281,8 +286,8 @@ def test_signing_out_in_the_app_asks_first_and_leaves_nothing_of_the_observer(wa
 
     page.on("dialog", answer)
     signout = page.get_by_role("button", name="Iziet")
-    signout.click()
-    page.wait_for_timeout(500)
+    with page.expect_event("dialog"):  # asked once the app has counted what waits
+        signout.click()
     # Declined: still signed in, the entry still waiting.
     assert len(asked) == 1 and "nenosūtīti ieraksti: 1" in asked[0]
     expect_text(page, "waiting-count", "1")
@@ -492,8 +497,9 @@ def test_an_entry_filled_before_a_new_sign_in_is_sent_only_when_the_observer_sen
         assert page.get_by_role("heading", name=re.compile(
             "Aizpildīts šajā tālrunī pirms atkārtotas pieteikšanās — pārbaudiet un nosūtiet"
         )).is_visible()
-        assert "Aizpildīts pirms jaunas pieteikšanās" in held.inner_text()
-        assert held.get_by_role("button", name="Dzēst no tālruņa").count() == 1
+        # The held entry's content and buttons follow its row, once the phone has opened it.
+        expect(held).to_contain_text("Aizpildīts pirms jaunas pieteikšanās")
+        expect(held.get_by_role("button", name="Dzēst no tālruņa")).to_have_count(1)
         # Another attempt to send leaves it held.
         page.evaluate("window.dispatchEvent(new Event('online'))")
         page.wait_for_timeout(1000)
@@ -581,7 +587,7 @@ def test_signing_out_everywhere_asks_too(waiting_phone):
     page.goto(f"{live.url}/account")
     asked = []
     page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-    page.locator("form[action$='/logout/everywhere'] button[type=submit]").click()
-    page.wait_for_timeout(500)
+    with page.expect_event("dialog"):  # asked once the guard has counted what waits
+        page.locator("form[action$='/logout/everywhere'] button[type=submit]").click()
     assert len(asked) == 1 and "nenosūtīti ieraksti: 1" in asked[0]
     assert "observer-outbox" in page.evaluate(STORED)["databases"]  # declined: kept

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from referendum_core.clock import FixedClock
-from tests.browser import LiveServer, check_a11y, require_chromium
+from tests.browser import LiveServer, check_a11y, require_chromium, submit
 
 pytestmark = [pytest.mark.browser]
 
@@ -50,8 +50,7 @@ def _name(page: Any, live: LiveServer, facts: dict[str, Any], name: str, email: 
     page.get_by_label("Vēlēšanu iecirknis").select_option(label=facts["station"])
     page.get_by_label("Novērotāja vārds un uzvārds").fill(name)
     page.get_by_label("Novērotāja e-pasta adrese").fill(email)
-    page.get_by_role("button", name="Nosūtīt komisijai").click()
-    page.wait_for_load_state()
+    submit(page, "Nosūtīt komisijai")
 
 
 def test_art18_3_third_observer_is_refused_with_a_clear_message_in_the_browser(

@@ -24,7 +24,7 @@ from referendum_core.crypto.dkg_cli import STATE_FORMAT
 from referendum_core.crypto.secretfile import open_blob
 from referendum_core.crypto.trustee_cli import main as trustee_main
 from referendum_core.crypto.verify_cli import main as verify_main
-from tests.browser import Actors, require_chromium, start_live_server
+from tests.browser import Actors, require_chromium, start_live_server, submit
 from tests.voting_support import AFTER_CLOSE, NO_VOTE, ONLINE_MONDAY, YES_VOTE, build_scenario
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -43,11 +43,6 @@ def _tool(*args: str) -> str:
     with contextlib.redirect_stdout(out):
         assert trustee_main(list(args)) == 0
     return out.getvalue()
-
-
-def _submit(page: Any, name: str) -> None:
-    page.get_by_role("button", name=name).click()
-    page.wait_for_load_state()
 
 
 class Trustee:
@@ -80,7 +75,7 @@ class Trustee:
     def upload(self, path: Path) -> None:
         self.here()
         self.page.get_by_label("…vai fails").first.set_input_files(str(path))
-        _submit(self.page, "Augšupielādēt ziņojumu")
+        submit(self.page, "Augšupielādēt ziņojumu")
         notice = self.page.locator(".flashes p")
         assert notice.get_attribute("class") == "flash flash-success", notice.inner_text()
 
@@ -151,7 +146,7 @@ def test_five_trustees_one_cheats_one_is_absent(tmp_path_factory, browser, tmp_p
         for k, label in enumerate(DEADLINE_LABELS, start=1):
             when = to_riga(clock.now() + timedelta(days=k)).strftime("%Y-%m-%dT%H:%M")
             chair.get_by_label(label).fill(when)
-        _submit(chair, "Sākt atslēgu ģenerēšanu")
+        submit(chair, "Sākt atslēgu ģenerēšanu")
         assert chair.get_by_test_id("dkg-progress").is_visible()
 
         # 2. Each trustee signs in and keeps its page; commit and reveal with the tool.
@@ -196,7 +191,7 @@ def test_five_trustees_one_cheats_one_is_absent(tmp_path_factory, browser, tmp_p
         chair.goto(f"{live.url}/voting/{ref_id}/manage")
         assert chair.get_by_test_id("dkg-round").inner_text() == \
             "Pašlaik neviena kārta ziņojumus nepieņem."
-        _submit(chair, "Atvērt balsošanu")
+        submit(chair, "Atvērt balsošanu")
         assert chair.get_by_test_id("stage").inner_text() == "notiek balsošana"
         for i in (1, 3, 4, 5):
             t = trustees[i]
@@ -212,7 +207,7 @@ def test_five_trustees_one_cheats_one_is_absent(tmp_path_factory, browser, tmp_p
         clock.set(AFTER_CLOSE)
         chair = actors.official(people["chair"])
         chair.goto(f"{live.url}/voting/{ref_id}/manage")
-        _submit(chair, "Slēgt iecirkņus")
+        submit(chair, "Slēgt iecirkņus")
         for i in (1, 3, 4):
             t = trustees[i]
             page = actors.official(people["trustees"][i - 1])
@@ -224,7 +219,7 @@ def test_five_trustees_one_cheats_one_is_absent(tmp_path_factory, browser, tmp_p
                   "--tally", str(t.file("record")), "--out", str(t.file("partial")))
             page.get_by_label("Daļējā atšifrēšana (JSON fails, ko uzraksta referendum-trustee "
                               "decrypt)").fill(t.file("partial").read_text())
-            _submit(page, "Augšupielādēt daļējo atšifrēšanu")
+            submit(page, "Augšupielādēt daļējo atšifrēšanu")
             assert page.get_by_test_id("share-status").is_visible()
 
         # 8. The record: anyone downloads it and referendum-verify names who decrypted.

@@ -20,7 +20,7 @@ import pytest
 from referendum_core.clock import FixedClock
 from referendum_core.crypto.trustee_cli import main as trustee_main
 from referendum_core.crypto.verify_cli import main as verify_main
-from tests.browser import Actors, LiveServer, check_a11y, require_chromium
+from tests.browser import Actors, LiveServer, check_a11y, require_chromium, submit
 from tests.register_data import code_for
 from tests.voting_support import riga
 
@@ -87,11 +87,6 @@ def browser_instance(browser: Any) -> Any:
     return browser
 
 
-def _submit(page: Any, name: str) -> None:
-    page.get_by_role("button", name=name).click()
-    page.wait_for_load_state()
-
-
 def _once(fault: Any) -> Any:
     """A route handler: ``fault`` for the first request, the real portal after that."""
     done: list[bool] = []
@@ -124,6 +119,7 @@ def _vote(page: Any, live: LiveServer, referendum_id: int, label: str) -> str:
     page.get_by_label(label).check()
     page.get_by_role("button", name="Šifrēt un nodot manu balsi").click()
     page.get_by_test_id("receipt").wait_for()
+    page.wait_for_load_state()  # the receipt shows first; its tracker and code come after
     tracker = page.get_by_test_id("receipt-tracker").inner_text().strip()
     assert page.locator("figure.qr svg").count() == 1
     return tracker
@@ -145,14 +141,14 @@ def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_pa
     chair.get_by_label("Deputāti, kas balsoja par").fill("12")
     chair.get_by_label("Visi deputāti (ievēlētie domes locekļi)").fill("15")
     chair.get_by_label("Referenduma diena (sestdiena)").fill(DAY.isoformat())
-    _submit(chair, "Sagatavot")
+    submit(chair, "Sagatavot")
     election_id = chair.get_by_test_id("election-id").inner_text().strip()
     referendum_id = int(chair.url.rstrip("/").split("/")[-2])
     trustees = chair.get_by_role(
         "group", name="Pilnvarotie (interneta vēlēšanu iecirkņa komisijas locekļi)")
     for name in ("Pirmais Pilnvarotais", "Otrais Pilnvarotais"):  # checkboxes
         trustees.get_by_label(name).check()
-    _submit(chair, "Izvēlēties pilnvarotos")  # asks first (confirm.js): yes
+    submit(chair, "Izvēlēties pilnvarotos")  # asks first (confirm.js): yes
     chair.get_by_test_id("trustees").wait_for()
     # 2. Trustees make their keys with the trustee tool and upload the public part.
     secrets = {}
@@ -163,11 +159,11 @@ def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_pa
         page.goto(f"{live.url}/voting/{referendum_id}/trustee")
         page.get_by_label("Publiskā atslēga (JSON, ko izdrukā referendum-trustee keygen)") \
             .fill(public)
-        _submit(page, "Augšupielādēt publisko atslēgu")
+        submit(page, "Augšupielādēt publisko atslēgu")
         assert page.get_by_test_id("key-status").is_visible()
     chair = actors.official("chair.adazi@demo.cvk.lv")
     chair.goto(f"{live.url}/voting/{referendum_id}/manage")
-    _submit(chair, "Atvērt balsošanu")
+    submit(chair, "Atvērt balsošanu")
     assert chair.get_by_test_id("stage").inner_text() == "notiek balsošana"
     actors.close()
 
@@ -228,7 +224,7 @@ def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_pa
     board = actors.page()
     board.goto(f"{live.url}/voting/{referendum_id}/board")
     board.get_by_label("Izsekošanas kods (64 rakstzīmes)").fill(beate_tracker)
-    _submit(board, "Meklēt")
+    submit(board, "Meklēt")
     assert "Nr. 2" in board.get_by_test_id("lookup-result").inner_text()
     assert board.get_by_test_id("board-count").inner_text() == "4"
     assert not anna.console_errors and not board.console_errors
@@ -245,12 +241,12 @@ def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_pa
     member.get_by_label("Vēlēšanu iecirknis").select_option(label="1. Ādažu vidusskola")
     member.get_by_label("Personas kods").fill(VOTERS["Anna"])
     assert member.get_by_role("button", name="Atzīmēt kā nobalsojušu").count() == 0
-    _submit(member, "Meklēt")  # the mark is offered only once the lookup found the voter
-    _submit(member, "Atzīmēt kā nobalsojušu")
+    submit(member, "Meklēt")  # the mark is offered only once the lookup found the voter
+    submit(member, "Atzīmēt kā nobalsojušu")
     assert "20. panta piektā daļa" in member.get_by_test_id("station-result").inner_text()
     member.get_by_label("Vēlēšanu iecirknis").select_option(label="2. Carnikavas pamatskola")
     member.get_by_label("Personas kods").fill(VOTERS["Anna"])
-    _submit(member, "Meklēt")
+    submit(member, "Meklēt")
     assert "Jau balsojis" in member.get_by_test_id("station-result").inner_text()
     assert member.get_by_role("button", name="Atzīmēt kā nobalsojušu").count() == 0
     actors.close()
@@ -259,7 +255,7 @@ def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_pa
     clock.set(riga(DAY, 20, 5))
     chair = actors.official("chair.adazi@demo.cvk.lv")
     chair.goto(f"{live.url}/voting/{referendum_id}/manage")
-    _submit(chair, "Slēgt iecirkņus")
+    submit(chair, "Slēgt iecirkņus")
     assert chair.get_by_test_id("stage").inner_text().startswith(
         "iecirkņi slēgti, notiek skaitīšana; vēl trūkst: pilnvaroto daļējo atšifrējumu")
     for email, secret in secrets.items():
@@ -275,7 +271,7 @@ def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_pa
                              "--out", str(partial)]) == 0
         page.get_by_label("Daļējā atšifrēšana (JSON fails, ko uzraksta referendum-trustee "
                           "decrypt)").fill(partial.read_text())
-        _submit(page, "Augšupielādēt daļējo atšifrēšanu")
+        submit(page, "Augšupielādēt daļējo atšifrēšanu")
         assert page.get_by_test_id("share-status").is_visible()
 
     # 6. Protocols: one member enters, the second confirms.
@@ -287,21 +283,21 @@ def test_a_whole_referendum_in_the_browser(browser_instance, live, clock, tmp_pa
         for label, value in zip(("Izsniegtās vēlēšanu zīmes", "Balsis par", "Balsis pret",
                                  "Nederīgās vēlēšanu zīmes"), figures, strict=True):
             member.get_by_label(label).fill(str(value))
-        _submit(member, "Ievadīt protokolu")
+        submit(member, "Ievadīt protokolu")
     assert member.get_by_role("button", name="Apstiprināt").count() == 0  # not their own
     second = actors.official("member2.adazi@demo.cvk.lv")
     second.goto(f"{live.url}/voting/{referendum_id}/protocols")
     assert second.get_by_role("button", name="Apstiprināt iecirkņa „2. Carnikavas pamatskola” "
                                               "protokolu").count() == 1
     for _ in range(2):
-        second.get_by_role("button", name="Apstiprināt").first.click()
-        second.wait_for_load_state()
+        with second.expect_navigation():
+            second.get_by_role("button", name="Apstiprināt").first.click()
     assert second.get_by_test_id("protocols").inner_text().count("apstiprināts") == 2
 
     # 7. The chair approves; the public results page and the record.
     chair = actors.official("chair.adazi@demo.cvk.lv")
     chair.goto(f"{live.url}/voting/{referendum_id}/manage")
-    _submit(chair, "Apstiprināt un publicēt rezultātus")
+    submit(chair, "Apstiprināt un publicēt rezultātus")
     results = actors.page()
     results.goto(f"{live.url}/voting/{referendum_id}/results")
     assert "Priekšlikums ir pieņemts." in results.get_by_test_id("outcome").inner_text()
