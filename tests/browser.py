@@ -58,14 +58,14 @@ def start_live_server(tmp_dir: Path, clock: Any = None, **overrides: Any) -> Ite
     from werkzeug.serving import make_server
 
     from portal.app import create_app
-    from portal.migrate import upgrade
     from portal.seed import DEMO_PASSWORD, seed_demo
     from referendum_core.clock import SystemClock
     from tests import gpg_agents
     from tests.conftest import TEST_DATA_KEY, TEST_SECRET
+    from tests.migrated import migrate_new_sqlite
 
     url = f"sqlite:///{tmp_dir / 'live.sqlite3'}"
-    upgrade(url)
+    migrate_new_sqlite(url)
     settings = {"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": TEST_SECRET,
                 "DATA_KEY": TEST_DATA_KEY, "RATELIMIT_ENABLED": False,
                 "OTP_SHOW_CODE_ON_SCREEN": True, "REDIS_URL": None,

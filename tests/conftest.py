@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 from portal.accounts import services
 from portal.accounts.models import Role, User
 from portal.database import make_engine
-from portal.migrate import upgrade
 from referendum_core import sealing
 from referendum_core.clock import FixedClock
 from referendum_core.organisation import (
@@ -37,6 +36,7 @@ from referendum_core.organisation import (
     sync_organisations,
 )
 from tests import gpg_agents
+from tests.migrated import migrate_new_sqlite
 
 PASSWORD = "correct horse battery staple"
 TEST_SECRET = "test-secret-key-" + "x" * 40
@@ -168,7 +168,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-    upgrade(url)
+    migrate_new_sqlite(url)
     engine = make_engine(url)
     with Session(engine) as session:
         sync_organisations(session)
