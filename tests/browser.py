@@ -74,7 +74,10 @@ def start_live_server(tmp_dir: Path, clock: Any = None, **overrides: Any) -> Ite
                 "CHECKPOINT_LOG_FILE": str(tmp_dir / "checkpoints.jsonl"),
                 "COMMISSION_SIGNING_PKCS12": str(tmp_dir / "commission.p12"),
                 # a signature board's batch of any size, as in tests/conftest.py
-                "SIGNATURE_BOARD_MIN_BATCH": 1}
+                "SIGNATURE_BOARD_MIN_BATCH": 1,
+                # Static files cached for an hour, as nginx serves them (docs/deploy/nginx.conf):
+                # without it every page asks again for each style sheet and script.
+                "SEND_FILE_MAX_AGE_DEFAULT": 3600}
     settings.update(overrides)
     app = create_app(settings, clock=clock or SystemClock())
     with app.app_context():
