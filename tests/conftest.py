@@ -287,6 +287,31 @@ def _skip_known_archive_keys() -> None:
 _skip_known_archive_keys()
 
 
+def _remember_derived_keys() -> None:
+    """A trustee's file is sealed under a key derived with Argon2 at its deliberately high cost,
+    and tests open again the files they (or the demo seed) have just sealed. The same
+    passphrase, salt and parameters always give the same key, so the process keeps the keys it
+    derived; every file has a salt of its own, so another file or another passphrase is still
+    derived in full."""
+    import json
+
+    from referendum_core.crypto import secretfile
+
+    derive = secretfile._derive
+    derived: dict[tuple[str, bytes, str], bytes] = {}
+
+    def remembered(passphrase: str, salt: bytes, kdf: dict[str, Any]) -> bytes:
+        key = (passphrase, salt, json.dumps(kdf, sort_keys=True, default=str))
+        if key not in derived:
+            derived[key] = derive(passphrase, salt, kdf)
+        return derived[key]
+
+    secretfile._derive = remembered  # type: ignore[assignment]
+
+
+_remember_derived_keys()
+
+
 @pytest.fixture(scope="session")
 def gnupg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The portal's GnuPG home with its archive key, generated once per test session."""
