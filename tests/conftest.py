@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 from portal.accounts import services
 from portal.accounts.models import Role, User
 from portal.database import make_engine
-from portal.migrate import upgrade
 from referendum_core import sealing
 from referendum_core.clock import FixedClock
 from referendum_core.organisation import (
@@ -37,6 +36,7 @@ from referendum_core.organisation import (
     sync_organisations,
 )
 from tests import gpg_agents
+from tests.migrated import migrate_new_sqlite
 
 PASSWORD = "correct horse battery staple"
 TEST_SECRET = "test-secret-key-" + "x" * 40
@@ -168,7 +168,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-    upgrade(url)
+    migrate_new_sqlite(url)
     engine = make_engine(url)
     with Session(engine) as session:
         sync_organisations(session)
@@ -297,6 +297,31 @@ def _skip_known_archive_keys() -> None:
 
 
 _skip_known_archive_keys()
+
+
+def _remember_derived_keys() -> None:
+    """A trustee's file is sealed under a key derived with Argon2 at its deliberately high cost,
+    and tests open again the files they (or the demo seed) have just sealed. The same
+    passphrase, salt and parameters always give the same key, so the process keeps the keys it
+    derived; every file has a salt of its own, so another file or another passphrase is still
+    derived in full."""
+    import json
+
+    from referendum_core.crypto import secretfile
+
+    derive = secretfile._derive
+    derived: dict[tuple[str, bytes, str], bytes] = {}
+
+    def remembered(passphrase: str, salt: bytes, kdf: dict[str, Any]) -> bytes:
+        key = (passphrase, salt, json.dumps(kdf, sort_keys=True, default=str))
+        if key not in derived:
+            derived[key] = derive(passphrase, salt, kdf)
+        return derived[key]
+
+    secretfile._derive = remembered  # type: ignore[assignment]
+
+
+_remember_derived_keys()
 
 
 @pytest.fixture(scope="session")

@@ -154,6 +154,13 @@ def test_axe_finds_a_planted_violation(tour, pages):
         m.appendChild(img); }""")
     found = {v["id"] for v in check_a11y(page, impacts=("serious", "critical"))}
     assert {"label", "image-alt"} <= found, found
+    # Text outside every landmark is a moderate violation: found when asked for, and only then
+    # (check_a11y runs only the rules that can report the impacts asked for).
+    page.evaluate("() => document.body.appendChild(document.createElement('p')).textContent"
+                  " = 'Ārpus orientieriem'")
+    assert "region" not in {v["id"] for v in check_a11y(page)}
+    everything = check_a11y(page, impacts=("minor", "moderate", "serious", "critical"))
+    assert {"label", "image-alt", "region"} <= {v["id"] for v in everything}, everything
 
 
 def test_every_page_in_the_online_week(tour, pages):

@@ -50,6 +50,11 @@ def shot(page: Any, name: str, out: Path, focus: Any = None) -> None:
     path = out / f"{name}.png"
     page.screenshot(path=str(path), full_page=False, scale="css", animations="disabled",
                     caret="hide")
+    if WRITE:  # a plain run checks which pictures the journeys take, not their palette
+        _shrink(path)
+
+
+def _shrink(path: Path) -> None:
     from PIL import Image
 
     with Image.open(path) as image:

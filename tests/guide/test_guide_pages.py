@@ -1,6 +1,6 @@
 """The user guide (``docs/guide/``) is whole: an index and a page per role, every picture a page
-shows exists in ``img/``, every picture in ``img/`` is shown somewhere, and every link between
-the pages leads to a page that exists."""
+shows exists in ``img/`` (in 256 colours), every picture in ``img/`` is shown somewhere, and
+every link between the pages leads to a page that exists."""
 from __future__ import annotations
 
 import re
@@ -51,3 +51,20 @@ def test_every_picture_is_regenerated_by_the_browser_test():
         stem = png.stem
         assert stem in names or any(stem.startswith(f"{p}-") for p in prefixes), (
             f"{png.name} is not made by a tests/guide/test_guide_*.py browser test")
+
+
+def test_the_pictures_are_kept_in_256_colours(tmp_path):
+    """``make guide`` writes every picture with a 256-colour palette (a plain test run takes
+    the pictures but leaves them in full colour: it checks which there are)."""
+    from PIL import Image
+
+    from tests.guide.test_guide_screenshots import _shrink
+
+    for path in (GUIDE / "img").glob("*.png"):
+        with Image.open(path) as image:
+            assert image.mode == "P", f"{path.name} is not in 256 colours: run `make guide`"
+    sample = tmp_path / "sample.png"
+    Image.new("RGB", (40, 30), (200, 30, 60)).save(sample)
+    _shrink(sample)
+    with Image.open(sample) as image:
+        assert (image.mode, image.size) == ("P", (40, 30))

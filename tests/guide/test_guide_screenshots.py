@@ -101,7 +101,8 @@ def shot(page: Any, name: str, focus: Any = None) -> None:
     path = _out["dir"] / f"{name}.png"
     page.screenshot(path=str(path), full_page=False, scale="css", animations="disabled",
                     caret="hide")
-    _shrink(path)
+    if WRITE:  # a plain run checks which pictures the journeys take, not their palette
+        _shrink(path)
 
 
 def _shrink(path: Path) -> None:

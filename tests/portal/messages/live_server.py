@@ -12,6 +12,7 @@ from typing import Any
 import requests
 
 from portal.config import PROJECT_ROOT
+from tests.migrated import migrate_new_sqlite
 
 SECRET = "live-test-secret-" + "s" * 40
 DATA_KEY = "live-test-data-key-" + "d" * 40
@@ -47,7 +48,6 @@ def prepare(db_url: str, gnupg_home: Path) -> tuple[Any, dict[str, int]]:
     from portal.accounts.models import Role
     from portal.app import create_app
     from portal.database import make_engine
-    from portal.migrate import upgrade
     from referendum_core.clock import SystemClock
     from referendum_core.organisation import (
         CommissionKind,
@@ -56,7 +56,7 @@ def prepare(db_url: str, gnupg_home: Path) -> tuple[Any, dict[str, int]]:
         sync_organisations,
     )
 
-    upgrade(db_url)
+    migrate_new_sqlite(db_url)
     app = create_app({"ENV": "testing", "TESTING": True, "DATABASE_URL": db_url,
                       "SECRET_KEY": SECRET, "DATA_KEY": DATA_KEY, "REDIS_URL": None,
                       "PORTAL_GNUPGHOME": str(gnupg_home)})

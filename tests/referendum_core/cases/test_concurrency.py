@@ -24,6 +24,7 @@ from referendum_core.cases.models import Case
 from referendum_core.clock import FixedClock
 from referendum_core.organisation import sync_organisations
 from tests.case_factories import COMMISSION, report, station
+from tests.migrated import migrate_new_sqlite
 
 pytestmark = pytest.mark.uses_db
 
@@ -33,7 +34,7 @@ def scratch_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
     if not base.startswith("postgresql"):
         url = f"sqlite:///{tmp_path_factory.mktemp('cases_cc') / 'cc.sqlite3'}"
-        upgrade(url)
+        migrate_new_sqlite(url)
         yield url
         return
     name = f"cases_cc_{uuid.uuid4().hex[:8]}"
