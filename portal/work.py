@@ -190,11 +190,17 @@ def _period(now: datetime) -> int:
     return int(now.timestamp() // ttl) if ttl > 0 else 0
 
 
-def _acting_person() -> Any:
-    """Who the request acts for: the signed-in person, or the owner of the API token."""
-    if getattr(current_user, "is_authenticated", False):
-        return current_user
-    return g.get("api_user")
+def _acting_person_id() -> int | None:
+    """Who the request acts for: the signed-in person as the request has already loaded them
+    (Flask-Login keeps them on ``g``), else as its session names them (a task run within the
+    request has an app context, and a ``g``, of its own), or the owner of the API token. Never
+    loaded here: this runs inside a flush, where a query could wait on the flushing
+    transaction's own lock (a task's transaction within the request, on SQLite)."""
+    user = g.get("_login_user") or g.get("api_user")
+    if user is not None and getattr(user, "is_authenticated", False):
+        return int(user.id)
+    named = str(session.get("_user_id") or "").split(":")[0]  # "<id>:<session epoch>"
+    return int(named) if named.isdigit() else None
 
 
 @event.listens_for(Session, "after_flush")
@@ -205,11 +211,10 @@ def _note_write(flushed: Session, _context: Any) -> None:
     a read that is only audited flushes nothing and keeps the person's counts."""
     if not has_request_context() or g.get("work_epoch_moving"):
         return
-    person = _acting_person()
-    if person is None:
+    person_id = _acting_person_id()
+    if person_id is None:
         return
     g.work_epoch_moving = True
-    person_id = person.id
     on_commit(lambda: _move_epoch(person_id))
 
 
