@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from flask_babel import format_datetime, format_time, gettext, pgettext
+from flask_babel import format_time, gettext, pgettext
 
 from portal.dates import day_text, moment_text
 from portal.web import db
@@ -45,7 +45,7 @@ def station_label(station_id: int | str | None) -> str:
 
 def _when(err: Any) -> str:
     when = err.params.get("ends_at")
-    return format_datetime(when, "short") if when is not None else "-"
+    return moment_text(when) if when is not None else "-"
 
 
 def _day(value: object) -> str:
@@ -235,7 +235,7 @@ DEADLINE_PROBLEMS: dict[str, Text] = {
     "after_opening": lambda err: gettext(
         "The key generation must end no later than the online vote opens (%(when)s, Art. 15(1)): "
         "the election key goes into the manifest before.",
-        when=format_datetime(err.params["opens_at"], "short")
+        when=moment_text(err.params["opens_at"])
         if err.params.get("opens_at") else "-"),
 }
 SETUP: dict[str, Text] = {
