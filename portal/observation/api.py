@@ -65,13 +65,13 @@ MAX_ANSWERS_PER_PAGE = min(services.MAX_ANSWERS,
 def outbox_key() -> dict[str, Any]:
     """The key the observer's phone encrypts its outbox with (AES-256-GCM, one per observer,
     derived from their session epoch, so that signing out everywhere changes it), a CSRF token
-    for sending, and this session's tag.
+    for sending, and the tag of the sign-in the request belongs to.
 
-    The key outlives a session; the tag does not: an opaque HMAC of the server-side session id
+    The key outlives a sign-in; the tag does not: an opaque HMAC of the server-side session id
     (``sid``, never the id itself), different for every sign-in. The phone records on each
-    entry the tag it was sealed under and sends by itself only entries of the current session's
-    tag; one sealed in an earlier session (filled after that session ended, perhaps by someone
-    else holding the phone) is shown to the observer to check and send or delete."""
+    entry the tag it was sealed under and sends by itself only entries of the current sign-in's
+    tag; one sealed under another sign-in (filled after it ended, perhaps by someone else
+    holding the phone) is shown to the observer to check and send or delete."""
     access.require_observer_now(current_user, Permission.FILL_CHECKLIST)
     keys = current_app.extensions["keys"]
     raw = bytes.fromhex(keys.mac(OUTBOX_KEY_PURPOSE,
